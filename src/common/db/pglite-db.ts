@@ -1,0 +1,43 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { assertSchemaName, type Db, type Queryable } from './db';
+
+function wrap(target: PGlite | Transaction): Queryable {
+  return {
+    async query<R extends object>(text: string, params?: readonly unknown[]) {
+      const result = await target.query<R>(text, params ? [...params] : undefined);
+      return result.rows;
+    },
+    async exec(sql: string) {
+      await target.exec(sql);
+    },
+  };
+}
+
+export interface PgliteOptions {
+  /** A directory to persist into, or undefined for an in-memory database. */
+  dataDir?: string;
+  schema: string;
+}
+
+/**
+ * Embedded PostgreSQL (WASM) in this process. It has a single connection and serialises
+ * queries itself; a transaction holds that connection until it ends.
+ */
+export async function openPglite(options: PgliteOptions): Promise<Db> {
+  const schema = assertSchemaName(options.schema);
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const pg = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { vector } });
+  await pg.exec(`CREATE EXTENSION IF NOT EXISTS vector; CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
+  const root = wrap(pg);
+  return {
+    kind: 'pglite',
+    schema,
+    vector: true,
+    query: root.query,
+    exec: root.exec,
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** Env booleans: exactly true/false/1/0, so a typo ("ture") stops start-up instead of silently meaning false. */
+export const envBool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+
+export const envInt = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+export const envPort = (fallback: number) => envInt(fallback, 0, 65_535);
+
+/** Optional string where an empty value (KEY=) means unset, as in most .env files. */
+export const envOptional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+export const serviceToken = z.string().min(32, 'must be at least 32 characters');
+
+export const logLevel = z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info');
+
+/**
+ * Parses the environment against a schema. On failure the message names every offending
+ * variable (never its value: it may be a secret).
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return Object.freeze(result.data) as z.output<S>;
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

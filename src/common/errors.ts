@@ -1,0 +1,64 @@
+/**
+ * Real failures. Every error that should reach a client as a specific HTTP status extends
+ * AppError; the one error-mapping middleware turns it into `{ error: { code, message, details } }`.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidError extends AppError {
+  constructor(message: string, details?: unknown, code = 'VALIDATION_FAILED') {
+    super(400, code, message, details);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Missing or invalid credentials') {
+    super(401, 'UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(403, 'FORBIDDEN', message, details);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string, details?: unknown, code = 'NOT_FOUND') {
+    super(404, code, message, details);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(409, 'CONFLICT', message, details);
+  }
+}
+
+export class NotImplementedError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(501, 'NOT_IMPLEMENTED', message, details);
+  }
+}
+
+export class UnavailableError extends AppError {
+  constructor(code: string, message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(503, code, message, details, options);
+  }
+}
+
+export class GatewayTimeoutError extends AppError {
+  constructor(code: string, message: string, details?: unknown) {
+    super(504, code, message, details);
+  }
+}

@@ -1,0 +1,50 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError } from '../errors';
+import type { ErrorBody } from '../protocol';
+import type { Logger } from '../logger';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+function fromBodyParser(err: unknown): AppError | undefined {
+  const e = err as BodyParserError;
+  if (e && typeof e.type === 'string') {
+    if (e.type === 'entity.parse.failed') return new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+    if (e.type === 'entity.too.large') {
+      return new AppError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds the limit of ${e.limit} bytes`, { limitBytes: e.limit });
+    }
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+      return new AppError(415, 'UNSUPPORTED_ENCODING', 'Request body encoding is not supported');
+    }
+  }
+  return undefined;
+}
+
+/** The one place where errors become HTTP responses. Unknown errors are logged and never shown to the client. */
+export function errorMapper(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const known = err instanceof AppError ? err : fromBodyParser(err);
+    const requestId = res.locals.requestId as string | undefined;
+    if (known) {
+      const body: ErrorBody = { error: { code: known.code, message: known.message } };
+      if (known.details !== undefined) body.error.details = known.details;
+      if (known.status >= 500) logger.warn('request failed', { requestId, code: known.code, message: known.message });
+      res.status(known.status).json(body);
+      return;
+    }
+    logger.error('unhandled error', { requestId, err });
+    const body: ErrorBody = { error: { code: 'INTERNAL', message: 'Internal server error', details: { requestId } } };
+    res.status(500).json(body);
+  };
+}
+
+export function notFound(): RequestHandler {
+  return (req, res) => {
+    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.path}` } };
+    res.status(404).json(body);
+  };
+}

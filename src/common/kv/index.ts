@@ -1,0 +1,3 @@
+export type { Kv } from './kv';
+export { MemoryKv } from './memory-kv';
+export { RedisKv, connectRedis, type RedisClient } from './redis-kv';

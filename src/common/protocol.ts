@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * The wire contract between the control plane and the AI DAWG. Both sides import these
+ * schemas, so a change here is a change of protocol for both.
+ */
+export const moduleName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lowercase module name (a-z, 0-9, -)');
+export const actionName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lowercase action name (a-z, 0-9, -)');
+
+export const executeRequestSchema = z
+  .object({
+    module: moduleName,
+    action: actionName,
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type ExecuteRequest = z.infer<typeof executeRequestSchema>;
+
+export const executeResponseSchema = z.object({
+  module: z.string(),
+  action: z.string(),
+  result: z.unknown(),
+  durationMs: z.number(),
+});
+export type ExecuteResponse = z.infer<typeof executeResponseSchema>;
+
+export const actionManifestSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  paramsSchema: z.record(z.string(), z.unknown()),
+});
+
+export const moduleManifestSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  version: z.string(),
+  actions: z.array(actionManifestSchema),
+});
+export type ModuleManifest = z.infer<typeof moduleManifestSchema>;
+
+export const manifestResponseSchema = z.object({ modules: z.array(moduleManifestSchema) });
+export type ManifestResponse = z.infer<typeof manifestResponseSchema>;
+
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** Header carrying the request id across both services and back to the client. */
+export const REQUEST_ID_HEADER = 'x-request-id';

@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import { InvalidError } from './errors';
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** Turns zod issues into `{ field, message }` pairs, the field prefixed by where it came from ("body", "params"...). */
+export function fieldIssues(issues: readonly z.core.$ZodIssue[], prefix: string): FieldIssue[] {
+  const field = (path: readonly PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.');
+  return issues.flatMap((issue) =>
+    // Name each unknown key as its own field rather than blaming the object that holds it.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: field([...issue.path, key]), message: 'is not a known field' }))
+      : [{ field: field(issue.path), message: issue.message }],
+  );
+}
+
+/**
+ * Parses a value at a trust boundary. On failure throws a 400 whose message names every
+ * offending field, so a client can fix its call from the message alone.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = fieldIssues(result.error.issues, where);
+  const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+  throw new InvalidError(`Invalid ${where}: ${summary}`, { issues });
+}

@@ -1,0 +1,61 @@
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Db } from '../common/db';
+import { errorMapper, notFound } from '../common/http/error.middleware';
+import { requestId } from '../common/http/request-id.middleware';
+import type { Kv, RedisClient } from '../common/kv';
+import type { Logger } from '../common/logger';
+import type { ApiKeyService } from './auth';
+import type { ControlPlaneConfig } from './config';
+import type { ModuleRouter } from './dawg-client';
+import type { HealthService } from './health';
+import { mountApiKeyRoutes } from './http/api-keys.routes';
+import { authenticate } from './http/auth.middleware';
+import { mountExecuteRoutes } from './http/execute.routes';
+import { mountHealthRoutes } from './http/health.routes';
+import { rateLimits } from './http/rate-limit.middleware';
+import { requestLog } from './http/request-log.middleware';
+import { mountStatusRoutes } from './http/status.routes';
+
+export interface AppDeps {
+  config: ControlPlaneConfig;
+  logger: Logger;
+  db: Db;
+  kv: Kv;
+  /** Present when REDIS_URL is set: rate-limit counters are then shared between instances. */
+  redis?: RedisClient;
+  apiKeys: ApiKeyService;
+  moduleRouter: ModuleRouter;
+  health: HealthService;
+  startedAt: number;
+}
+
+/**
+ * Builds the control plane's HTTP app from its dependencies, without listening. `main.ts`
+ * and the tests build it the same way.
+ */
+export function buildApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
+
+  app.use(requestId());
+  app.use(requestLog(deps.logger));
+  app.use(helmet());
+  const allowed = new Set(config.http.corsOrigins);
+  app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
+  app.use(authenticate(deps.apiKeys));
+  app.use(rateLimits({ limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix }));
+  app.use(express.json({ limit: config.http.jsonBodyLimit }));
+
+  mountHealthRoutes(app, deps);
+  mountStatusRoutes(app, deps);
+  mountExecuteRoutes(app, deps);
+  mountApiKeyRoutes(app, deps);
+
+  app.use(notFound());
+  app.use(errorMapper(deps.logger));
+  return app;
+}

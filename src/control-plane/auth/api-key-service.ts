@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import type { Db, Queryable } from '../../common/db';
+import { NotFoundError } from '../../common/errors';
+import { digestsEqual, randomToken, sha256, secretsEqual } from '../../common/secrets';
+import type { ApiKeyScope, Principal } from './principal';
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreatedApiKey extends ApiKeyInfo {
+  /** The full key. Returned once; only its digest is stored. */
+  key: string;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  secret_hash: Uint8Array;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+interface CacheEntry {
+  principal: Principal | null;
+  secretHash: Buffer;
+  expiresAt: number;
+}
+
+export interface ApiKeyServiceOptions {
+  integrationToken?: string;
+  /** How long a verified key is trusted without a database read. Revocation on another instance takes up to this long. */
+  cacheTtlMs?: number;
+  /** last_used_at is written at most this often per key, so hot keys do not write on every request. */
+  touchIntervalMs?: number;
+  now?: () => number;
+}
+
+const KEY_FORMAT = /^jrv_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
+const MAX_CACHE = 10_000;
+
+function toInfo(row: Row): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: new Date(row.created_at).toISOString(),
+    lastUsedAt: row.last_used_at ? new Date(row.last_used_at).toISOString() : null,
+    revokedAt: row.revoked_at ? new Date(row.revoked_at).toISOString() : null,
+  };
+}
+
+const COLUMNS = 'id, name, scopes, secret_hash, created_at, last_used_at, revoked_at';
+
+/**
+ * API keys: `jrv_<16 hex id>_<43 chars secret>`. The id locates the row; the secret is
+ * checked against a stored SHA-256 digest in constant time.
+ */
+export class ApiKeyService {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly lastTouched = new Map<string, number>();
+  private readonly cacheTtlMs: number;
+  private readonly touchIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: ApiKeyServiceOptions = {},
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
+    this.touchIntervalMs = options.touchIntervalMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async create(name: string, scopes: ApiKeyScope[], on: Queryable = this.db): Promise<CreatedApiKey> {
+    const id = randomBytes(8).toString('hex');
+    const secret = randomToken(32);
+    const rows = await on.query<Row>(
+      `INSERT INTO api_keys (id, name, scopes, secret_hash) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [id, name, [...new Set(scopes)], sha256(secret)],
+    );
+    return { ...toInfo(rows[0]!), key: `jrv_${id}_${secret}` };
+  }
+
+  async list(includeRevoked = false): Promise<ApiKeyInfo[]> {
+    const rows = await this.db.query<Row>(
+      `SELECT ${COLUMNS} FROM api_keys ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at, id`,
+    );
+    return rows.map(toInfo);
+  }
+
+  async revoke(id: string): Promise<ApiKeyInfo> {
+    const rows = await this.db.query<Row>(
+      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    this.cache.delete(id);
+    if (!rows[0]) throw new NotFoundError(`No API key with id "${id}"`);
+    return toInfo(rows[0]);
+  }
+
+  /**
+   * Creates the first admin key when the database has no key at all. Runs under an advisory
+   * lock so two instances starting together create one key, not two.
+   */
+  async bootstrapAdmin(): Promise<CreatedApiKey | undefined> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`jarvis_bootstrap_admin:${this.db.schema}`]);
+      const existing = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys');
+      if ((existing[0]?.n ?? 0) > 0) return undefined;
+      return this.create('bootstrap-admin', ['admin', 'devops'], tx);
+    });
+  }
+
+  /** Resolves a presented credential (integration token or API key) to a principal, or null. */
+  async authenticate(credential: string): Promise<Principal | null> {
+    const token = this.options.integrationToken;
+    if (token && secretsEqual(credential, token)) return { kind: 'integration-token', id: 'integration-token', scopes: [] };
+    const match = KEY_FORMAT.exec(credential);
+    if (!match) return null;
+    const [, id, secret] = match as unknown as [string, string, string];
+    const digest = sha256(secret);
+
+    const cached = this.cache.get(id);
+    if (cached && cached.expiresAt > this.now()) {
+      if (!cached.principal || !digestsEqual(digest, cached.secretHash)) return null;
+      this.touch(id);
+      return cached.principal;
+    }
+
+    const rows = await this.db.query<Row>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+    const row = rows[0];
+    const storedHash = row ? Buffer.from(row.secret_hash) : Buffer.alloc(32);
+    const principal: Principal | null =
+      row && !row.revoked_at ? { kind: 'api-key', id: row.id, scopes: row.scopes } : null;
+    this.remember(id, { principal, secretHash: storedHash, expiresAt: this.now() + this.cacheTtlMs });
+    if (!principal || !digestsEqual(digest, storedHash)) return null;
+    this.touch(id);
+    return principal;
+  }
+
+  private remember(id: string, entry: CacheEntry): void {
+    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    this.cache.set(id, entry);
+  }
+
+  /** Records last use without making the request wait for the write. */
+  private touch(id: string): void {
+    const now = this.now();
+    if (now - (this.lastTouched.get(id) ?? 0) < this.touchIntervalMs) return;
+    if (this.lastTouched.size >= MAX_CACHE) this.lastTouched.clear();
+    this.lastTouched.set(id, now);
+    this.db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id]).catch(() => this.lastTouched.delete(id));
+  }
+}

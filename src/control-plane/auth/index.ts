@@ -1,0 +1,2 @@
+export { ApiKeyService, type ApiKeyInfo, type CreatedApiKey, type ApiKeyServiceOptions } from './api-key-service';
+export { API_KEY_SCOPES, checkTier, type ApiKeyScope, type Principal, type Tier, type TierCheck } from './principal';

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+
+const apiKey = envOptional(z.string().min(1));
+const url = envOptional(z.url({ message: 'must be a URL' }));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: logLevel,
+  JARVIS_HOST: z.string().min(1).default('127.0.0.1'),
+  JARVIS_PORT: envPort(4000),
+  JARVIS_AUTH_TOKEN: envOptional(serviceToken),
+  JARVIS_DATA_DIR: z.string().min(1).default('./data'),
+
+  AI_DAWG_BACKEND_URL: z.url({ message: 'must be a URL' }).default('http://127.0.0.1:3001'),
+  AI_DAWG_SERVICE_TOKEN: serviceToken,
+  AI_DAWG_TIMEOUT_MS: envInt(30_000, 100, 600_000),
+  AI_DAWG_CONNECT_TIMEOUT_MS: envInt(300, 50, 10_000),
+  AI_DAWG_RETRIES: envInt(2, 0, 5),
+  AI_DAWG_BREAKER_RESET_MS: envInt(5_000, 100, 300_000),
+  VOCAL_COACH_URL: url,
+  PRODUCER_URL: url,
+
+  DATABASE_URL: envOptional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default('public'),
+  DATABASE_POOL_SIZE: envInt(10, 1, 200),
+  DATABASE_STATEMENT_TIMEOUT_MS: envInt(30_000, 100, 3_600_000),
+  REDIS_URL: envOptional(z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL')),
+  REDIS_KEY_PREFIX: z.string().max(64).default('jarvis:'),
+
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ message: 'each origin must be a URL such as https://app.example.com' }))),
+  JSON_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('1mb'),
+  TRUST_PROXY: envInt(0, 0, 10),
+
+  RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
+  RATE_LIMIT_HEALTH_MAX: envInt(1_000, 1, 1_000_000),
+  RATE_LIMIT_EXECUTE_MAX: envInt(100, 1, 1_000_000),
+  RATE_LIMIT_CHATGPT_MAX: envInt(50, 1, 1_000_000),
+  RATE_LIMIT_DEVOPS_MAX: envInt(10, 1, 1_000_000),
+  RATE_LIMIT_DEFAULT_MAX: envInt(300, 1, 1_000_000),
+
+  GEMINI_API_KEY: apiKey,
+  OPENAI_API_KEY: apiKey,
+  ANTHROPIC_API_KEY: apiKey,
+  MISTRAL_API_KEY: apiKey,
+  SUNO_API_KEY: apiKey,
+  UDIO_API_KEY: apiKey,
+
+  ENABLE_MEMORY_LAYER: envBool(true),
+  VECTOR_DIMENSION: envInt(1536, 1, 16_000),
+  TERMINAL_FIREWALL_ENABLED: envBool(true),
+  TERMINAL_FIREWALL_LOG_LEVEL: logLevel,
+  TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL: envBool(true),
+  TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM: envBool(true),
+  ENABLE_AGENT_SYSTEM: envBool(true),
+  AGENT_MAX_CONCURRENT_TASKS: envInt(10, 1, 1_000),
+  AI_ROUTER_STRATEGY: z.enum(['cost-optimized', 'speed-optimized', 'quality-optimized', 'balanced']).default('balanced'),
+  AI_ROUTER_MONTHLY_BUDGET: z.coerce.number({ message: 'must be a number' }).min(0, 'must not be negative').default(100),
+});
+
+export type Env = z.output<typeof schema>;
+
+export interface ControlPlaneConfig {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  http: {
+    host: string;
+    port: number;
+    corsOrigins: string[];
+    jsonBodyLimit: string;
+    trustProxy: number;
+  };
+  auth: { integrationToken?: string };
+  dawg: {
+    baseUrl: string;
+    serviceToken: string;
+    timeoutMs: number;
+    connectTimeoutMs: number;
+    retries: number;
+    breakerResetMs: number;
+  };
+  storage: {
+    databaseUrl?: string;
+    dataDir: string;
+    schema: string;
+    poolSize: number;
+    statementTimeoutMs: number;
+    redisUrl?: string;
+    redisKeyPrefix: string;
+  };
+  rateLimits: {
+    windowMs: number;
+    health: number;
+    execute: number;
+    chatgpt: number;
+    devops: number;
+    default: number;
+  };
+  features: {
+    agentSystem: boolean;
+    memoryLayer: boolean;
+    terminalFirewall: boolean;
+  };
+  /** Settings of subsystems that later capabilities consume; parsed now so bad values fail at start. */
+  agents: { maxConcurrentTasks: number };
+  memory: { vectorDimension: number };
+  firewall: { logLevel: Env['LOG_LEVEL']; requireApprovalForKubectl: boolean; requireApprovalForTerraform: boolean };
+  aiRouter: { strategy: Env['AI_ROUTER_STRATEGY']; monthlyBudgetUsd: number };
+  providers: {
+    geminiApiKey?: string;
+    openaiApiKey?: string;
+    anthropicApiKey?: string;
+    mistralApiKey?: string;
+    sunoApiKey?: string;
+    udioApiKey?: string;
+  };
+  backends: { vocalCoachUrl?: string; producerUrl?: string };
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const inner of Object.values(value)) {
+    if (inner && typeof inner === 'object') deepFreeze(inner as object);
+  }
+  return Object.freeze(value);
+}
+
+/** Reads the control plane's whole configuration from the environment, once, at start. */
+export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<ControlPlaneConfig> {
+  const e = parseEnv(schema, source);
+  return deepFreeze({
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: {
+      host: e.JARVIS_HOST,
+      port: e.JARVIS_PORT,
+      corsOrigins: e.CORS_ORIGINS,
+      jsonBodyLimit: e.JSON_BODY_LIMIT,
+      trustProxy: e.TRUST_PROXY,
+    },
+    auth: { integrationToken: e.JARVIS_AUTH_TOKEN },
+    dawg: {
+      baseUrl: e.AI_DAWG_BACKEND_URL.replace(/\/+$/, ''),
+      serviceToken: e.AI_DAWG_SERVICE_TOKEN,
+      timeoutMs: e.AI_DAWG_TIMEOUT_MS,
+      connectTimeoutMs: e.AI_DAWG_CONNECT_TIMEOUT_MS,
+      retries: e.AI_DAWG_RETRIES,
+      breakerResetMs: e.AI_DAWG_BREAKER_RESET_MS,
+    },
+    storage: {
+      databaseUrl: e.DATABASE_URL,
+      dataDir: e.JARVIS_DATA_DIR,
+      schema: e.DATABASE_SCHEMA,
+      poolSize: e.DATABASE_POOL_SIZE,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      redisUrl: e.REDIS_URL,
+      redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    },
+    rateLimits: {
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      health: e.RATE_LIMIT_HEALTH_MAX,
+      execute: e.RATE_LIMIT_EXECUTE_MAX,
+      chatgpt: e.RATE_LIMIT_CHATGPT_MAX,
+      devops: e.RATE_LIMIT_DEVOPS_MAX,
+      default: e.RATE_LIMIT_DEFAULT_MAX,
+    },
+    features: {
+      agentSystem: e.ENABLE_AGENT_SYSTEM,
+      memoryLayer: e.ENABLE_MEMORY_LAYER,
+      terminalFirewall: e.TERMINAL_FIREWALL_ENABLED,
+    },
+    agents: { maxConcurrentTasks: e.AGENT_MAX_CONCURRENT_TASKS },
+    memory: { vectorDimension: e.VECTOR_DIMENSION },
+    firewall: {
+      logLevel: e.TERMINAL_FIREWALL_LOG_LEVEL,
+      requireApprovalForKubectl: e.TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL,
+      requireApprovalForTerraform: e.TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM,
+    },
+    aiRouter: { strategy: e.AI_ROUTER_STRATEGY, monthlyBudgetUsd: e.AI_ROUTER_MONTHLY_BUDGET },
+    providers: {
+      geminiApiKey: e.GEMINI_API_KEY,
+      openaiApiKey: e.OPENAI_API_KEY,
+      anthropicApiKey: e.ANTHROPIC_API_KEY,
+      mistralApiKey: e.MISTRAL_API_KEY,
+      sunoApiKey: e.SUNO_API_KEY,
+      udioApiKey: e.UDIO_API_KEY,
+    },
+    backends: { vocalCoachUrl: e.VOCAL_COACH_URL, producerUrl: e.PRODUCER_URL },
+  });
+}

@@ -1,0 +1,1 @@
+export { ModuleRouter, type BreakerState, type CallOptions, type DawgProbe, type ModulesView } from './module-router';

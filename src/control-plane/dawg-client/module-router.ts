@@ -1,0 +1,225 @@
+import type { Agent } from 'node:http';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import CircuitBreaker from 'opossum';
+import { AppError, GatewayTimeoutError, UnavailableError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import {
+  errorBodySchema,
+  executeResponseSchema,
+  manifestResponseSchema,
+  REQUEST_ID_HEADER,
+  type ExecuteRequest,
+  type ExecuteResponse,
+  type ModuleManifest,
+} from '../../common/protocol';
+import type { ControlPlaneConfig } from '../config';
+import { createAgent } from './connect-timeout-agent';
+
+export interface CallOptions {
+  requestId?: string;
+  /** Cancels the call, e.g. when the client that asked for it has gone. */
+  signal?: AbortSignal;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface DawgProbe {
+  status: 'ok' | 'down';
+  latencyMs: number;
+  breaker: BreakerState;
+  error?: string;
+}
+
+export interface ModulesView {
+  reachable: boolean;
+  modules: ModuleManifest[];
+}
+
+/** Errors that mean the request never reached the DAWG, so a retry cannot run an action twice. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ECONNTIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TIMEOUT = new Set(['ECONNABORTED', 'ETIMEDOUT']);
+const MANIFEST_TTL_MS = 10_000;
+
+/** A transport failure: what the circuit breaker counts. HTTP answers (even 4xx) are not failures. */
+class TransportError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The control plane's client of the AI DAWG: service token, per-call timeout, connect
+ * timeout, bounded retries only where no request reached the DAWG (or the call is a read),
+ * and a circuit breaker that fails fast while the DAWG is down and lets a probe through
+ * after `breakerResetMs` (half-open).
+ */
+export class ModuleRouter {
+  private readonly http: AxiosInstance;
+  private readonly agent: Agent;
+  private readonly breaker: CircuitBreaker<[() => Promise<AxiosResponse>], AxiosResponse>;
+  private manifest: { modules: ModuleManifest[]; fetchedAt: number } | undefined;
+  private manifestRefresh: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: ControlPlaneConfig['dawg'],
+    private readonly logger: Logger,
+  ) {
+    this.agent = createAgent(config.baseUrl, config.connectTimeoutMs);
+    this.http = axios.create({
+      baseURL: config.baseUrl,
+      timeout: config.timeoutMs,
+      httpAgent: this.agent,
+      httpsAgent: this.agent,
+      headers: { authorization: `Bearer ${config.serviceToken}` },
+      validateStatus: () => true,
+      maxRedirects: 0,
+      proxy: false,
+    });
+    this.breaker = new CircuitBreaker((call: () => Promise<AxiosResponse>) => call(), {
+      timeout: false,
+      resetTimeout: config.breakerResetMs,
+      errorThresholdPercentage: 50,
+      volumeThreshold: 3,
+      rollingCountTimeout: 10_000,
+      errorFilter: (err: unknown) => !(err instanceof TransportError),
+    });
+    this.breaker.on('open', () => logger.warn('AI DAWG circuit opened', { resetMs: config.breakerResetMs }));
+    this.breaker.on('halfOpen', () => logger.info('AI DAWG circuit half-open: probing'));
+    this.breaker.on('close', () => logger.info('AI DAWG circuit closed'));
+  }
+
+  get breakerState(): BreakerState {
+    if (this.breaker.opened) return 'open';
+    return this.breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  async execute(request: ExecuteRequest, options: CallOptions = {}): Promise<ExecuteResponse> {
+    const response = await this.send('POST', '/api/v1/execute', request, options);
+    const body = executeResponseSchema.safeParse(response.data);
+    if (!body.success) throw new AppError(502, 'DAWG_BAD_RESPONSE', 'AI DAWG answered with an unexpected body');
+    return body.data;
+  }
+
+  /** The DAWG's module manifest, cached; a stale copy is served while a fresh one is fetched. */
+  async modules(): Promise<ModulesView> {
+    const cached = this.manifest;
+    if (cached && Date.now() - cached.fetchedAt < MANIFEST_TTL_MS) return { reachable: true, modules: cached.modules };
+    this.manifestRefresh ??= this.refreshManifest().finally(() => {
+      this.manifestRefresh = undefined;
+    });
+    if (!cached) await this.manifestRefresh;
+    return this.manifest ? { reachable: true, modules: this.manifest.modules } : { reachable: false, modules: [] };
+  }
+
+  /** A direct health probe that bypasses the breaker, so health reports what is true now. */
+  async probe(timeoutMs = 1_000): Promise<DawgProbe> {
+    const started = performance.now();
+    const latency = () => Math.round((performance.now() - started) * 100) / 100;
+    try {
+      const res = await this.http.get('/health', { timeout: timeoutMs });
+      const ok = res.status === 200;
+      return { status: ok ? 'ok' : 'down', latencyMs: latency(), breaker: this.breakerState, ...(ok ? {} : { error: `HTTP ${res.status}` }) };
+    } catch (err) {
+      return { status: 'down', latencyMs: latency(), breaker: this.breakerState, error: axios.isAxiosError(err) ? (err.code ?? err.message) : String(err) };
+    }
+  }
+
+  close(): void {
+    this.breaker.shutdown();
+    this.agent.destroy();
+  }
+
+  private async refreshManifest(): Promise<void> {
+    try {
+      const response = await this.send('GET', '/api/v1/modules', undefined, {});
+      const body = manifestResponseSchema.safeParse(response.data);
+      if (body.success) this.manifest = { modules: body.data.modules, fetchedAt: Date.now() };
+      else this.logger.warn('AI DAWG manifest has an unexpected shape');
+    } catch (err) {
+      this.manifest = undefined;
+      this.logger.debug('AI DAWG manifest unavailable', { reason: (err as Error).message });
+    }
+  }
+
+  private async send(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions): Promise<AxiosResponse> {
+    let response: AxiosResponse;
+    try {
+      response = await this.breaker.fire(() => this.withRetries(method, url, data, options));
+    } catch (err) {
+      throw this.toAppError(err);
+    }
+    if (response.status < 400) return response;
+    throw this.fromErrorResponse(response);
+  }
+
+  private async withRetries(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions): Promise<AxiosResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.http.request({
+          method,
+          url,
+          data,
+          signal: options.signal,
+          headers: options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : undefined,
+        });
+        if (response.status === 502 || response.status === 503 || response.status === 504) {
+          throw new TransportError('EUPSTREAM', `AI DAWG answered HTTP ${response.status}`);
+        }
+        return response;
+      } catch (err) {
+        const failure = this.classify(err);
+        const retryable =
+          failure instanceof TransportError && (NOT_SENT.has(failure.code) || (method === 'GET' && !TIMEOUT.has(failure.code)));
+        if (!retryable || attempt >= this.config.retries || options.signal?.aborted) throw failure;
+        await sleep(50 * 2 ** attempt);
+      }
+    }
+  }
+
+  private classify(err: unknown): Error {
+    if (err instanceof TransportError) return err;
+    if (axios.isCancel(err)) return new AppError(499, 'CLIENT_CLOSED_REQUEST', 'The call to the AI DAWG was cancelled');
+    if (axios.isAxiosError(err)) {
+      const code = err.code ?? 'EUNKNOWN';
+      return new TransportError(code, err.message);
+    }
+    return err as Error;
+  }
+
+  private toAppError(err: unknown): Error {
+    if (err instanceof AppError) return err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'EOPENBREAKER') {
+      return new UnavailableError('DAWG_UNAVAILABLE', 'AI DAWG is unavailable; calls are paused while its circuit is open', {
+        breaker: 'open',
+        retryAfterMs: this.config.breakerResetMs,
+      });
+    }
+    if (TIMEOUT.has(code)) {
+      return new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not answer within ${this.config.timeoutMs} ms`);
+    }
+    if (err instanceof TransportError) {
+      return new UnavailableError('DAWG_UNAVAILABLE', 'AI DAWG is unreachable', { reason: err.code });
+    }
+    return err as Error;
+  }
+
+  /** DAWG 4xx answers are the caller's to see, details and all; our own misconfiguration and DAWG crashes are not. */
+  private fromErrorResponse(response: AxiosResponse): AppError {
+    const parsed = errorBodySchema.safeParse(response.data);
+    const upstream = parsed.success ? parsed.data.error : { code: 'UNKNOWN', message: `HTTP ${response.status}` };
+    if (response.status === 401 || response.status === 403) {
+      this.logger.error('AI DAWG rejected the service token: AI_DAWG_SERVICE_TOKEN differs between the services');
+      return new AppError(502, 'DAWG_AUTH_FAILED', 'The control plane is not authorised by the AI DAWG (service token mismatch)');
+    }
+    if (response.status >= 500) {
+      return new AppError(502, 'DAWG_ERROR', `AI DAWG failed: ${upstream.message}`, { upstreamStatus: response.status, upstreamCode: upstream.code });
+    }
+    return new AppError(response.status, upstream.code, upstream.message, upstream.details);
+  }
+}

@@ -1,0 +1,1 @@
+export { HealthService, type CheckStatus, type DetailedHealth } from './health-service';

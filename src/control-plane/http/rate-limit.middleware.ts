@@ -1,0 +1,81 @@
+import type { RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import type { ErrorBody } from '../../common/protocol';
+import type { RedisClient } from '../../common/kv';
+import type { ControlPlaneConfig } from '../config';
+import { principalOf } from './locals';
+
+export interface RateLimitDeps {
+  limits: ControlPlaneConfig['rateLimits'];
+  /** With a client, counts live in Redis and every instance shares them; without, in this process. */
+  redis?: RedisClient;
+  keyPrefix: string;
+}
+
+type Group = 'health' | 'execute' | 'chatgpt' | 'devops' | 'default';
+
+/** Blueprint §4.3: a separate budget per route family; anything else falls under `default`. */
+const PREFIXES: ReadonlyArray<[string, Exclude<Group, 'default'>]> = [
+  ['/health', 'health'],
+  ['/api/v1/execute', 'execute'],
+  ['/integrations/chatgpt', 'chatgpt'],
+  ['/api/v1/devops', 'devops'],
+];
+
+function groupOf(path: string): Group {
+  for (const [prefix, group] of PREFIXES) {
+    if (path === prefix || path.startsWith(`${prefix}/`)) return group;
+  }
+  return 'default';
+}
+
+function storeFor(group: Group, deps: RateLimitDeps): Store | undefined {
+  const client = deps.redis;
+  if (!client) return undefined;
+  return new RedisStore({
+    prefix: `${deps.keyPrefix}rl:${group}:`,
+    sendCommand: (...args: string[]) => client.sendCommand(args),
+  });
+}
+
+/**
+ * Per-family rate limits keyed by API key id when the caller authenticated, else by client
+ * IP (IPv6 grouped by /56 so one host cannot rotate addresses). If Redis fails the request
+ * is let through and the failure logged: an outage of the counter store must not take the
+ * API down with it.
+ */
+export function rateLimits(deps: RateLimitDeps): RequestHandler {
+  const limiters = new Map<Group, RequestHandler>();
+  for (const group of ['health', 'execute', 'chatgpt', 'devops', 'default'] as const) {
+    const limit = deps.limits[group];
+    limiters.set(
+      group,
+      rateLimit({
+        windowMs: deps.limits.windowMs,
+        limit,
+        identifier: group,
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+        store: storeFor(group, deps),
+        passOnStoreError: true,
+        keyGenerator: (req, res) => {
+          const principal = principalOf(res);
+          return principal ? `key:${principal.id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+        },
+        handler: (_req, res, _next, options) => {
+          const retryAfter = res.getHeader('retry-after');
+          const body: ErrorBody = {
+            error: {
+              code: 'RATE_LIMITED',
+              message: `Too many requests: at most ${limit} per ${Math.round(options.windowMs / 1000)} s for this route family`,
+              details: { group, limit, windowMs: options.windowMs, retryAfterSeconds: Number(retryAfter) || undefined },
+            },
+          };
+          res.status(options.statusCode).json(body);
+        },
+      }),
+    );
+  }
+  return (req, res, next) => limiters.get(groupOf(req.path))!(req, res, next);
+}

@@ -1,0 +1,70 @@
+import type { Server } from 'node:http';
+import { ConfigError } from '../common/env';
+import { createLogger } from '../common/logger';
+import { composeControlPlane, openStorage } from './compose';
+import { loadControlPlaneConfig } from './config';
+
+function announceAdminKey(key: string, port: number): void {
+  // Written straight to the terminal, not through the logger: the key must not reach log storage.
+  process.stdout.write(
+    [
+      '',
+      '================================================================',
+      ' Jarvis: first start on an empty database. Admin API key (shown once):',
+      '',
+      `   ${key}`,
+      '',
+      ' Keep it safe. Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+      ` More keys: JARVIS_URL=http://127.0.0.1:${port} JARVIS_API_KEY=<key> npm run jarvis -- keys create --name <name>`,
+      '================================================================',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Composition root of the control plane: config → logger → storage → services → HTTP server. */
+async function main(): Promise<void> {
+  const config = loadControlPlaneConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, service: 'control-plane' });
+  const storage = await openStorage(config, logger);
+  const plane = composeControlPlane(config, logger, storage);
+
+  const bootstrap = await plane.apiKeys.bootstrapAdmin();
+  if (bootstrap) announceAdminKey(bootstrap.key, config.http.port);
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = plane.app.listen(config.http.port, config.http.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  logger.info('control plane listening', {
+    host: config.http.host,
+    port: config.http.port,
+    database: storage.db.kind,
+    kv: storage.kv.kind,
+    dawg: config.dawg.baseUrl,
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('control plane stopping', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close(async () => {
+      plane.close();
+      await storage.kv.close().catch(() => undefined);
+      await storage.db.close().catch(() => undefined);
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `Control plane failed to start: ${(err as Error).stack}`}\n`);
+  process.exit(1);
+});

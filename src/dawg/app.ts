@@ -1,0 +1,67 @@
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { UnauthorizedError } from '../common/errors';
+import { errorMapper, notFound } from '../common/http/error.middleware';
+import { requestId } from '../common/http/request-id.middleware';
+import type { Logger } from '../common/logger';
+import { executeRequestSchema, type ManifestResponse } from '../common/protocol';
+import { secretsEqual } from '../common/secrets';
+import { parseInput } from '../common/validation';
+import type { ModuleRegistry } from './sdk';
+
+export interface DawgAppDeps {
+  registry: ModuleRegistry;
+  logger: Logger;
+  serviceToken: string;
+  bodyLimit: string;
+  startedAt: number;
+}
+
+/** Only the control plane may call the DAWG: it presents the shared service token. */
+function requireServiceToken(token: string): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.get('authorization') ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!given || !secretsEqual(given, token)) return next(new UnauthorizedError('Missing or invalid service token'));
+    next();
+  };
+}
+
+/** Builds the DAWG's HTTP app without listening, so tests drive it exactly as main does. */
+export function buildDawgApp(deps: DawgAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(requestId());
+  app.use(express.json({ limit: deps.bodyLimit }));
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: 'ai-dawg', uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000) });
+  });
+
+  const auth = requireServiceToken(deps.serviceToken);
+
+  app.get('/api/v1/modules', auth, (_req, res) => {
+    const body: ManifestResponse = { modules: deps.registry.manifest() };
+    res.json(body);
+  });
+
+  app.post('/api/v1/execute', auth, async (req, res) => {
+    const request = parseInput(executeRequestSchema, req.body, 'body');
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const requestIdValue = res.locals.requestId as string;
+    const result = await deps.registry.execute(request, {
+      requestId: requestIdValue,
+      signal: controller.signal,
+      logger: deps.logger.child({ requestId: requestIdValue, module: request.module, action: request.action }),
+    });
+    res.json(result);
+  });
+
+  app.use(notFound());
+  app.use(errorMapper(deps.logger));
+  return app;
+}

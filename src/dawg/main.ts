@@ -1,0 +1,42 @@
+import type { Server } from 'node:http';
+import { ConfigError } from '../common/env';
+import { createLogger } from '../common/logger';
+import { buildDawgApp } from './app';
+import { loadDawgConfig } from './config';
+import { createTestingModule } from './modules/testing';
+import { ModuleRegistry } from './sdk';
+
+/** Composition root of the AI DAWG: config → logger → registry with its modules → HTTP server. */
+async function main(): Promise<void> {
+  const config = loadDawgConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, service: 'ai-dawg' });
+  const startedAt = Date.now();
+
+  const registry = new ModuleRegistry();
+  registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
+
+  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names() });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('AI DAWG stopping', { signal });
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export { createTestingModule, type TestingModuleDeps } from './testing.module';

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { defineAction, defineModule, type ModuleDefinition } from '../../sdk';
+import { CHECK_NAMES, runChecks } from './system-checks';
+
+export interface TestingModuleDeps {
+  /** Names of the modules registered on this DAWG, read at call time. */
+  listModules: () => string[];
+  dataDir: string;
+  startedAt: number;
+}
+
+const MiB = 2 ** 20;
+
+/** System validation of the DAWG itself: what runs, how it is doing, and whether its dependencies are in place. */
+export function createTestingModule(deps: TestingModuleDeps): ModuleDefinition {
+  return defineModule({
+    name: 'testing',
+    description: 'System validation of the AI DAWG: health, resource use and dependency checks',
+    version: '1.0.0',
+    actions: {
+      'health-check': defineAction({
+        description: 'Reports DAWG uptime, memory use and the registered modules',
+        params: z.object({}).strict(),
+        async handler() {
+          const memory = process.memoryUsage();
+          return {
+            status: 'ok' as const,
+            uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+            memory: {
+              rssMiB: +(memory.rss / MiB).toFixed(1),
+              heapUsedMiB: +(memory.heapUsed / MiB).toFixed(1),
+              heapTotalMiB: +(memory.heapTotal / MiB).toFixed(1),
+            },
+            modules: deps.listModules(),
+            node: process.version,
+            pid: process.pid,
+          };
+        },
+      }),
+      'validate-system': defineAction({
+        description: `Runs the DAWG's self-checks (${CHECK_NAMES.join(', ')}); all of them unless some are named`,
+        params: z
+          .object({ checks: z.array(z.enum(CHECK_NAMES)).min(1).optional() })
+          .strict(),
+        async handler(params, ctx) {
+          const names = params.checks ? [...new Set(params.checks)] : [...CHECK_NAMES];
+          const results = await runChecks(names, { dataDir: deps.dataDir, signal: ctx.signal });
+          return { ok: results.every((r) => r.ok), checks: results };
+        },
+      }),
+    },
+  });
+}

@@ -1,0 +1,2 @@
+export { ModuleRegistry, defineAction, defineModule } from './module-sdk';
+export type { ActionContext, ActionDefinition, ModuleDefinition } from './module-sdk';
