@@ -15,12 +15,15 @@ export interface RedisOptions {
  * Redis outage shows up as errors the callers handle instead of requests that hang.
  */
 export async function connectRedis(options: RedisOptions): Promise<RedisClient> {
+  let connectedOnce = false;
   const client = createClient({
     url: options.url,
     disableOfflineQueue: true,
     socket: {
       connectTimeout: options.connectTimeoutMs,
-      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000),
+      // Refuse to start against a Redis that is not there; once up, ride out outages with backoff.
+      // (A fresh Error: node-redis checks `instanceof Error`, which fails for errors from another realm.)
+      reconnectStrategy: (retries, cause) => (connectedOnce ? Math.min(100 * 2 ** retries, 5_000) : new Error(cause.message)),
     },
   });
   let lastError = '';
@@ -30,15 +33,13 @@ export async function connectRedis(options: RedisOptions): Promise<RedisClient> 
     lastError = err.message;
   });
   client.on('ready', () => {
+    connectedOnce = true;
     lastError = '';
   });
-  const timer = setTimeout(() => void client.destroy(), options.connectTimeoutMs * 2);
   try {
     await client.connect();
   } catch (err) {
     throw new Error(`Cannot connect to Redis at REDIS_URL: ${(err as Error).message}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
   return client;
 }

@@ -1,0 +1,70 @@
+import { ConfigError } from '../../src/common/env';
+import { loadControlPlaneConfig } from '../../src/control-plane/config';
+import { loadDawgConfig } from '../../src/dawg/config';
+
+const TOKEN = 's'.repeat(32);
+
+describe('control-plane config', () => {
+  it('applies the documented defaults', () => {
+    const config = loadControlPlaneConfig({ AI_DAWG_SERVICE_TOKEN: TOKEN });
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 4000, corsOrigins: [], jsonBodyLimit: '1mb' });
+    expect(config.dawg).toMatchObject({ baseUrl: 'http://127.0.0.1:3001', timeoutMs: 30_000, retries: 2 });
+    expect(config.storage).toMatchObject({ databaseUrl: undefined, dataDir: './data', schema: 'public', redisUrl: undefined });
+    expect(config.rateLimits).toEqual({ windowMs: 60_000, health: 1000, execute: 100, chatgpt: 50, devops: 10, default: 300 });
+    expect(config.features).toEqual({ agentSystem: true, memoryLayer: true, terminalFirewall: true });
+    expect(config.aiRouter).toEqual({ strategy: 'balanced', monthlyBudgetUsd: 100 });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
+  });
+
+  it('names every offending variable at once, and never echoes a value', () => {
+    let error: unknown;
+    try {
+      loadControlPlaneConfig({
+        AI_DAWG_SERVICE_TOKEN: 'short-secret-value',
+        JARVIS_PORT: 'abc',
+        ENABLE_AGENT_SYSTEM: 'yes',
+        AI_ROUTER_STRATEGY: 'cheapest',
+        CORS_ORIGINS: 'not a url',
+        DATABASE_URL: 'mysql://x',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['AI_DAWG_SERVICE_TOKEN', 'JARVIS_PORT', 'ENABLE_AGENT_SYSTEM', 'AI_ROUTER_STRATEGY', 'CORS_ORIGINS', 'DATABASE_URL']) {
+      expect(message).toContain(name);
+    }
+    expect(message).not.toContain('short-secret-value');
+  });
+
+  it('requires the service token', () => {
+    expect(() => loadControlPlaneConfig({})).toThrow(/AI_DAWG_SERVICE_TOKEN/);
+  });
+
+  it('parses booleans strictly, lists and numbers', () => {
+    const config = loadControlPlaneConfig({
+      AI_DAWG_SERVICE_TOKEN: TOKEN,
+      ENABLE_AGENT_SYSTEM: 'false',
+      ENABLE_MEMORY_LAYER: '0',
+      TERMINAL_FIREWALL_ENABLED: '1',
+      CORS_ORIGINS: 'https://a.example.com, http://localhost:5173',
+      RATE_LIMIT_EXECUTE_MAX: '7',
+      AI_DAWG_BACKEND_URL: 'http://dawg:3001/',
+      REDIS_URL: '',
+    });
+    expect(config.features).toEqual({ agentSystem: false, memoryLayer: false, terminalFirewall: true });
+    expect(config.http.corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
+    expect(config.rateLimits.execute).toBe(7);
+    expect(config.dawg.baseUrl).toBe('http://dawg:3001');
+    expect(config.storage.redisUrl).toBeUndefined();
+  });
+});
+
+describe('DAWG config', () => {
+  it('binds loopback by default and requires the service token', () => {
+    expect(loadDawgConfig({ AI_DAWG_SERVICE_TOKEN: TOKEN })).toMatchObject({ host: '127.0.0.1', port: 3001 });
+    expect(() => loadDawgConfig({ AI_DAWG_PORT: '70000' })).toThrow(/AI_DAWG_SERVICE_TOKEN[\s\S]*AI_DAWG_PORT|AI_DAWG_PORT[\s\S]*AI_DAWG_SERVICE_TOKEN/);
+  });
+});
