@@ -1,0 +1,59 @@
+import type { ApiKeyInfo, CreatedApiKey } from './client';
+
+/** Key names are free text from the server: control characters (escape sequences) must not reach the terminal. */
+export function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** 2026-01-31T12:34:56.789Z → 2026-01-31 12:34:56Z; "-" when absent. */
+export function shortTime(iso: string | null): string {
+  if (!iso) return '-';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? printable(iso) : `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function scopes(key: ApiKeyInfo): string {
+  return key.scopes.length ? key.scopes.join(',') : '-';
+}
+
+export function formatKeyList(keys: ApiKeyInfo[], all: boolean): string {
+  if (keys.length === 0) return all ? 'No API keys.' : 'No active API keys (--all includes revoked ones).';
+  const header = ['ID', 'NAME', 'SCOPES', 'CREATED', 'LAST USED'];
+  if (all) header.push('REVOKED');
+  const rows = keys.map((k) => {
+    const row = [k.id, printable(k.name), scopes(k), shortTime(k.createdAt), shortTime(k.lastUsedAt)];
+    if (all) row.push(shortTime(k.revokedAt));
+    return row;
+  });
+  const active = keys.filter((k) => !k.revokedAt).length;
+  const summary = all ? `${keys.length} key(s), ${active} active` : `${keys.length} active key(s)`;
+  return `${table(header, rows)}\n\n${summary}`;
+}
+
+export function formatCreated(key: CreatedApiKey): string {
+  return [
+    `Created API key "${printable(key.name)}" (id ${key.id}, scopes: ${key.scopes.length ? key.scopes.join(', ') : 'none (integration tier)'}).`,
+    '',
+    `    ${key.key}`,
+    '',
+    'This is the only time the key is shown: store it now, e.g. in your secret manager.',
+    'Send it as "X-API-Key: <key>" or "Authorization: Bearer <key>".',
+  ].join('\n');
+}
+
+export function formatRevoked(key: ApiKeyInfo, ownKey: boolean): string {
+  const lines = [`Revoked API key ${key.id} ("${printable(key.name)}") at ${shortTime(key.revokedAt)}.`];
+  if (ownKey) lines.push('Note: this was the key in JARVIS_API_KEY; it no longer works.');
+  return lines.join('\n');
+}

@@ -1,0 +1,97 @@
+import { DEFAULT_TIMEOUT_MS, DEFAULT_URL, type HelpTopic } from './args';
+
+const CONNECTION = `Connection (read from the environment):
+  JARVIS_URL          control plane address (default ${DEFAULT_URL})
+  JARVIS_API_KEY      an API key with the admin scope; the control plane prints
+                      one on its first start
+  JARVIS_TIMEOUT_MS   per-request timeout in ms (default ${DEFAULT_TIMEOUT_MS})
+
+Global options:
+  --url URL           overrides JARVIS_URL
+  --timeout MS        overrides JARVIS_TIMEOUT_MS
+  --key KEY           overrides JARVIS_API_KEY; it then shows up in your shell
+                      history and the process list, so prefer the variable
+  -h, --help          show help`;
+
+const EXIT = `Exit codes: 0 success, 1 server or network error, 2 usage error.`;
+
+const MAIN = `jarvis: administer a running Jarvis control plane
+
+Usage:
+  jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
+  jarvis keys list [--all] [--json]
+  jarvis keys revoke ID [--force] [--json]
+  jarvis help [keys [create|list|revoke]]
+  jarvis --version
+
+${CONNECTION}
+
+Example:
+  export JARVIS_API_KEY=jrv_...        # better: read it from your secret store
+  jarvis keys create --name ci-bot --scope devops
+
+${EXIT}`;
+
+const TOPICS: Record<HelpTopic, string> = {
+  keys: `jarvis keys: manage API keys
+
+Usage:
+  jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
+  jarvis keys list [--all] [--json]
+  jarvis keys revoke ID [--force] [--json]
+
+Every valid key may call the integration routes (/api/v1/execute, /status).
+Scopes add tiers: "admin" manages keys, "devops" the DevOps routes.
+
+${CONNECTION}
+
+${EXIT}`,
+  'keys create': `jarvis keys create: create an API key and print it once
+
+Usage:
+  jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
+
+Options:
+  --name NAME         what the key is for (1-100 characters)
+  --scope SCOPE       admin or devops; repeat it or separate with commas.
+                      Without it the key has the integration tier only.
+  --json              print the created key as JSON (includes the key)
+
+The full key is shown only here: the server stores just its digest.
+
+${CONNECTION}
+
+${EXIT}`,
+  'keys list': `jarvis keys list: list API keys (never their secrets)
+
+Usage:
+  jarvis keys list [--all] [--json]
+
+Options:
+  --all               include revoked keys
+  --json              print a JSON array
+
+${CONNECTION}
+
+${EXIT}`,
+  'keys revoke': `jarvis keys revoke: revoke an API key at once
+
+Usage:
+  jarvis keys revoke ID [--force] [--json]
+
+ID is the 16-character id shown by \`jarvis keys list\` (the part after "jrv_"
+in a key), never the key itself. Revoking is permanent and idempotent.
+
+Options:
+  --force             revoke even the last active admin key (no key can be
+                      created afterwards, short of an empty database)
+  --json              print the revoked key's record as JSON
+
+${CONNECTION}
+
+${EXIT}`,
+};
+
+export function helpText(topic?: HelpTopic): string {
+  return topic ? TOPICS[topic] : MAIN;
+}
