@@ -19,7 +19,7 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'keys-create'; connection: Connection; json: boolean; name: string; scopes: ApiKeyScope[] }
   | { kind: 'keys-list'; connection: Connection; json: boolean; all: boolean }
-  | { kind: 'keys-revoke'; connection: Connection; json: boolean; id: string; force: boolean };
+  | { kind: 'keys-revoke'; connection: Connection; json: boolean; id: string };
 
 export type HelpTopic = 'keys' | 'keys create' | 'keys list' | 'keys revoke';
 
@@ -33,7 +33,6 @@ const OPTIONS = {
   name: { type: 'string' },
   scope: { type: 'string', multiple: true },
   all: { type: 'boolean' },
-  force: { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -41,7 +40,7 @@ const GLOBAL_OPTIONS: readonly OptionName[] = ['help', 'url', 'key', 'timeout'];
 const COMMAND_OPTIONS: Record<'create' | 'list' | 'revoke', readonly OptionName[]> = {
   create: ['name', 'scope', 'json'],
   list: ['all', 'json'],
-  revoke: ['force', 'json'],
+  revoke: ['json'],
 };
 
 // --- input schemas -------------------------------------------------------------------------
@@ -191,7 +190,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
       if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}": revoke one key at a time`, topic);
       // Do not echo the argument: someone may have pasted a whole key here.
       const id = check(keyIdSchema, rest[0], 'ID', topic);
-      return { kind: 'keys-revoke', connection: connection(values, env, topic), json, id, force: values.force ?? false };
+      return { kind: 'keys-revoke', connection: connection(values, env, topic), json, id };
     }
   }
 }

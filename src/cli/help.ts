@@ -20,7 +20,7 @@ const MAIN = `jarvis: administer a running Jarvis control plane
 Usage:
   jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
   jarvis keys list [--all] [--json]
-  jarvis keys revoke ID [--force] [--json]
+  jarvis keys revoke ID [--json]
   jarvis help [keys [create|list|revoke]]
   jarvis --version
 
@@ -38,7 +38,7 @@ const TOPICS: Record<HelpTopic, string> = {
 Usage:
   jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
   jarvis keys list [--all] [--json]
-  jarvis keys revoke ID [--force] [--json]
+  jarvis keys revoke ID [--json]
 
 Every valid key may call the integration routes (/api/v1/execute, /status).
 Scopes add tiers: "admin" manages keys, "devops" the DevOps routes.
@@ -77,14 +77,13 @@ ${EXIT}`,
   'keys revoke': `jarvis keys revoke: revoke an API key at once
 
 Usage:
-  jarvis keys revoke ID [--force] [--json]
+  jarvis keys revoke ID [--json]
 
 ID is the 16-character id shown by \`jarvis keys list\` (the part after "jrv_"
-in a key), never the key itself. Revoking is permanent and idempotent.
+in a key), never the key itself. Revoking is permanent and idempotent. The
+server refuses to revoke the last active admin key (409): create another first.
 
 Options:
-  --force             revoke even the last active admin key (no key can be
-                      created afterwards, short of an empty database)
   --json              print the revoked key's record as JSON
 
 ${CONNECTION}

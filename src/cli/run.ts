@@ -31,21 +31,6 @@ function keyIdOf(key: string): string | undefined {
   return /^jrv_([a-f0-9]{16})_/.exec(key)?.[1];
 }
 
-/**
- * Keys can only be created with an admin key, and the server mints one by itself only on an
- * empty database: revoking the last admin key would lock every operator out for good.
- */
-async function refuseLastAdmin(client: AdminClient, id: string): Promise<void> {
-  const active = await client.listKeys(false);
-  const admins = active.filter((k) => k.scopes.includes('admin'));
-  if (admins.length === 1 && admins[0]!.id === id) {
-    throw new RequestError(
-      `Refusing to revoke ${id}: it is the last active key with the admin scope, and without one no key can be created ` +
-        'any more. Create another admin key first (jarvis keys create --name NAME --scope admin), or pass --force.',
-    );
-  }
-}
-
 async function execute(command: Command, io: CliIo, out: (text: string) => void): Promise<void> {
   const json = (value: unknown) => out(JSON.stringify(value, null, 2));
   switch (command.kind) {
@@ -62,9 +47,8 @@ async function execute(command: Command, io: CliIo, out: (text: string) => void)
       return command.json ? json(created) : out(formatCreated(created));
     }
     case 'keys-revoke': {
-      const client = new AdminClient(command.connection, io.fetch);
-      if (!command.force) await refuseLastAdmin(client, command.id);
-      const revoked = await client.revokeKey(command.id);
+      // The server refuses (409) to revoke the last active admin key.
+      const revoked = await new AdminClient(command.connection, io.fetch).revokeKey(command.id);
       return command.json ? json(revoked) : out(formatRevoked(revoked, keyIdOf(command.connection.key) === revoked.id));
     }
   }

@@ -113,7 +113,7 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     });
 
     it('revokes: the key stops working at once here, and after the cache TTL on another instance', async () => {
-      const created = await keys.create('revoke-me', ['admin']);
+      const created = await keys.create('revoke-me', ['devops']);
       const otherInstance = new ApiKeyService(testDb.db, { cacheTtlMs: 1_000, now: () => now });
       expect(await otherInstance.authenticate(created.key)).not.toBeNull();
 
@@ -127,6 +127,17 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       expect((await keys.list(true)).some((k) => k.id === created.id)).toBe(true);
       // Revoking again keeps the first revocation time.
       expect((await keys.revoke(created.id)).revokedAt).toBe(revoked.revokedAt);
+    });
+
+    it('refuses to revoke the last active admin key', async () => {
+      const admins = (await keys.list()).filter((k) => k.scopes.includes('admin'));
+      for (const k of admins) await keys.revoke(k.id).catch(() => undefined);
+      const last = await keys.create('last-admin', ['admin']);
+      await expect(keys.revoke(last.id)).rejects.toMatchObject({ status: 409 });
+      const spare = await keys.create('spare-admin', ['admin']);
+      await expect(keys.revoke(last.id)).resolves.toMatchObject({ id: last.id });
+      await expect(keys.revoke(spare.id)).rejects.toMatchObject({ status: 409 });
+      expect(await keys.authenticate(spare.key)).not.toBeNull();
     });
 
     it('404s when revoking an unknown key', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
-import { NotFoundError } from '../../common/errors';
+import { ConflictError, NotFoundError } from '../../common/errors';
 import { digestsEqual, randomToken, sha256, secretsEqual } from '../../common/secrets';
 import type { ApiKeyScope, Principal } from './principal';
 
@@ -96,14 +96,28 @@ export class ApiKeyService {
     return rows.map(toInfo);
   }
 
+  /**
+   * Revokes a key. The last active admin key cannot be revoked: without one no key can be
+   * created any more, and the bootstrap only runs on an empty database.
+   */
   async revoke(id: string): Promise<ApiKeyInfo> {
-    const rows = await this.db.query<Row>(
-      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id],
-    );
+    const row = await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`jarvis_api_keys:${this.db.schema}`]);
+      const [target] = await tx.query<Row>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+      if (!target) throw new NotFoundError(`No API key with id "${id}"`);
+      if (target.revoked_at) return target;
+      if (target.scopes.includes('admin')) {
+        const [others] = await tx.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND 'admin' = ANY(scopes) AND id <> $1",
+          [id],
+        );
+        if (!others?.n) throw new ConflictError('This is the last active admin key; create another admin key before revoking it');
+      }
+      const [updated] = await tx.query<Row>(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+      return updated!;
+    });
     this.cache.delete(id);
-    if (!rows[0]) throw new NotFoundError(`No API key with id "${id}"`);
-    return toInfo(rows[0]);
+    return toInfo(row);
   }
 
   /**

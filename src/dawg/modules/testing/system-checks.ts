@@ -35,7 +35,8 @@ const checks: Record<CheckName, Check> = {
     } catch (err) {
       return { ok: false, detail: `${path.resolve(dataDir)}: ${(err as Error).message}` };
     } finally {
-      await rm(probe, { force: true });
+      // force ignores only ENOENT; a data dir that is not a directory makes rm throw too.
+      await rm(probe, { force: true }).catch(() => undefined);
     }
   },
   async dependencies() {

@@ -1,0 +1,77 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+
+/** The only routes anyone may call without credentials (blueprint §4.2, public tier). */
+const PUBLIC_ROUTES = new Set(['GET /health', 'GET /health/detailed']);
+/** Routes of the admin tier; every other non-public route is integration tier or stricter. */
+const ADMIN_PREFIX = '/api/v1/admin/';
+
+interface MountedRoute {
+  method: string;
+  path: string;
+}
+
+interface StackLayer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+}
+
+/** Reads the routes from the app's own router, so a route added later is covered without touching this test. */
+function mountedRoutes(app: Express): MountedRoute[] {
+  const stack = (app as unknown as { router: { stack: StackLayer[] } }).router.stack;
+  return stack.flatMap((layer) => {
+    if (!layer.route) return [];
+    const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+    const methods = Object.keys(layer.route.methods).filter((m) => layer.route!.methods[m]);
+    return paths.flatMap((path) => methods.map((method) => ({ method: method.toUpperCase(), path })));
+  });
+}
+
+const concrete = (path: string) => path.replace(/:(\w+)/g, '0000000000000000');
+
+let plane: TestPlane;
+let routes: MountedRoute[];
+
+beforeAll(async () => {
+  plane = await startTestPlane();
+  routes = mountedRoutes(plane.app);
+});
+
+afterAll(async () => {
+  await plane.stop();
+});
+
+it('finds the mounted routes', () => {
+  const names = routes.map((r) => `${r.method} ${r.path}`);
+  expect(names).toEqual(expect.arrayContaining([...PUBLIC_ROUTES, 'GET /status', 'POST /api/v1/execute', 'POST /api/v1/admin/api-keys']));
+});
+
+it('every non-public route answers 401 without credentials, and 401 with wrong ones', async () => {
+  const protectedRoutes = routes.filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.path}`));
+  expect(protectedRoutes.length).toBeGreaterThan(3);
+  for (const route of protectedRoutes) {
+    const path = concrete(route.path);
+    const call = () => request(plane.app)[route.method.toLowerCase() as 'get'](path);
+    const anonymous = await call();
+    expect({ route, status: anonymous.status, code: anonymous.body?.error?.code }).toEqual({ route, status: 401, code: 'UNAUTHORIZED' });
+    const forged = await call().set('authorization', 'Bearer jrv_0123456789abcdef_' + 'A'.repeat(43));
+    expect({ route, status: forged.status }).toEqual({ route, status: 401 });
+  }
+});
+
+it('public routes answer without credentials', async () => {
+  for (const name of PUBLIC_ROUTES) {
+    const [method, path] = name.split(' ') as [string, string];
+    const res = await request(plane.app)[method.toLowerCase() as 'get'](path);
+    expect({ name, status: res.status }).not.toEqual({ name, status: 401 });
+  }
+});
+
+it('admin routes answer 403 to a valid key without the admin scope', async () => {
+  const adminRoutes = routes.filter((r) => r.path.startsWith(ADMIN_PREFIX));
+  expect(adminRoutes.length).toBeGreaterThan(0);
+  for (const route of adminRoutes) {
+    const res = await request(plane.app)[route.method.toLowerCase() as 'get'](concrete(route.path)).set('x-api-key', plane.userKey);
+    expect({ route, status: res.status }).toEqual({ route, status: 403 });
+  }
+});

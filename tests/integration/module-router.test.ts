@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { AppError } from '../../src/common/errors';
+import { ModuleRouter } from '../../src/control-plane/dawg-client';
+import { createProbeModule, type ProbeState } from '../helpers/probe-module';
+import { silentLogger } from '../helpers/logger';
+import { SERVICE_TOKEN, startDawg, testConfig, type TestDawg } from '../helpers/servers';
+
+function routerFor(url: string, env: Record<string, string> = {}): ModuleRouter {
+  return new ModuleRouter(testConfig({ AI_DAWG_BACKEND_URL: url, ...env }).dawg, silentLogger());
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** python3's listen(0) never accepts; two connections fill its queue, so later connects hang. */
+async function startBlackhole(): Promise<{ port: number; close(): void }> {
+  const child = spawn('python3', ['-c', 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)']);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    child.once('error', reject);
+  });
+  const fillers = [0, 1, 2].map(() => net.connect(port, '127.0.0.1').on('error', () => undefined));
+  await new Promise((r) => setTimeout(r, 100));
+  return {
+    port,
+    close() {
+      fillers.forEach((s) => s.destroy());
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+const health = { module: 'testing', action: 'health-check', params: {} };
+const routers: ModuleRouter[] = [];
+const track = (r: ModuleRouter) => (routers.push(r), r);
+
+afterAll(() => routers.forEach((r) => r.close()));
+
+it('answers 503 DAWG_UNAVAILABLE within 1 s when nothing listens', async () => {
+  const router = track(routerFor(`http://127.0.0.1:${await freePort()}`));
+  const started = Date.now();
+  await expect(router.execute(health)).rejects.toMatchObject({ status: 503, code: 'DAWG_UNAVAILABLE' });
+  expect(Date.now() - started).toBeLessThan(1_000);
+});
+
+it('gives up on a connection that never completes after the connect timeout', async () => {
+  // A loopback listener that never accepts, its queue filled: further SYNs are dropped and a
+  // connect hangs, as it would towards a host that has gone away.
+  const blackhole = await startBlackhole();
+  try {
+    const router = track(routerFor(`http://127.0.0.1:${blackhole.port}`, { AI_DAWG_CONNECT_TIMEOUT_MS: '150', AI_DAWG_RETRIES: '1' }));
+    const started = Date.now();
+    await expect(router.execute(health)).rejects.toMatchObject({ status: 503, code: 'DAWG_UNAVAILABLE', details: { reason: 'ECONNTIMEOUT' } });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  } finally {
+    blackhole.close();
+  }
+});
+
+it('retries a refused connection, so a DAWG that comes up a moment later is reached', async () => {
+  const port = await freePort();
+  const router = track(routerFor(`http://127.0.0.1:${port}`, { AI_DAWG_RETRIES: '5' }));
+  let dawg: TestDawg | undefined;
+  const late = new Promise<void>((resolve) =>
+    setTimeout(async () => {
+      dawg = await startDawg({ port });
+      resolve();
+    }, 120),
+  );
+  try {
+    const result = await router.execute(health);
+    expect(result.result).toMatchObject({ status: 'ok' });
+  } finally {
+    await late;
+    await dawg?.close();
+  }
+});
+
+it('opens the circuit after repeated failures, fails fast, then closes after a half-open probe succeeds', async () => {
+  const port = await freePort();
+  const router = track(routerFor(`http://127.0.0.1:${port}`, { AI_DAWG_RETRIES: '0', AI_DAWG_BREAKER_RESET_MS: '300' }));
+  for (let i = 0; i < 3; i++) await expect(router.execute(health)).rejects.toMatchObject({ status: 503 });
+  expect(router.breakerState).toBe('open');
+  await expect(router.execute(health)).rejects.toMatchObject({ status: 503, details: { breaker: 'open' } });
+
+  const dawg = await startDawg({ port });
+  try {
+    await new Promise((r) => setTimeout(r, 350));
+    expect(router.breakerState).toBe('half-open');
+    await expect(router.execute(health)).resolves.toMatchObject({ module: 'testing' });
+    expect(router.breakerState).toBe('closed');
+  } finally {
+    await dawg.close();
+  }
+});
+
+describe('against a running DAWG', () => {
+  let dawg: TestDawg;
+  const probe: ProbeState = { slowCalls: 0, aborted: 0 };
+
+  beforeAll(async () => {
+    dawg = await startDawg();
+    dawg.registry.register(createProbeModule(probe));
+  });
+  afterAll(() => dawg.close());
+
+  it('does not count 4xx answers as failures of the DAWG', async () => {
+    const router = track(routerFor(dawg.url));
+    for (let i = 0; i < 6; i++) {
+      await expect(router.execute({ module: 'nope', action: 'x', params: {} })).rejects.toMatchObject({ status: 404 });
+    }
+    expect(router.breakerState).toBe('closed');
+  });
+
+  it('maps a service-token mismatch to 502, not to the caller\'s 401', async () => {
+    const router = track(new ModuleRouter({ ...testConfig({ AI_DAWG_BACKEND_URL: dawg.url }).dawg, serviceToken: 'z'.repeat(40) }, silentLogger()));
+    const err = await router.execute(health).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ status: 502, code: 'DAWG_AUTH_FAILED' });
+    expect(SERVICE_TOKEN).not.toBe('z'.repeat(40));
+  });
+
+  it('cancels the DAWG action when the caller aborts', async () => {
+    const router = track(routerFor(dawg.url));
+    const controller = new AbortController();
+    const call = router.execute({ module: 'probe', action: 'slow', params: { ms: 5_000 } }, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 150));
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ status: 499 });
+    const deadline = Date.now() + 2_000;
+    while (probe.aborted === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(probe.aborted).toBe(1);
+  });
+
+  it('lists modules from the manifest and reports the DAWG unreachable when it is', async () => {
+    const router = track(routerFor(dawg.url));
+    const view = await router.modules();
+    expect(view.reachable).toBe(true);
+    expect(view.modules.map((m) => m.name)).toEqual(['testing', 'probe']);
+    const testing = view.modules[0]!;
+    expect(testing.actions.find((a) => a.name === 'validate-system')!.paramsSchema).toMatchObject({ type: 'object' });
+
+    const down = track(routerFor(`http://127.0.0.1:${await freePort()}`, { AI_DAWG_RETRIES: '0' }));
+    expect(await down.modules()).toEqual({ reachable: false, modules: [] });
+    expect((await down.probe()).status).toBe('down');
+  });
+});
