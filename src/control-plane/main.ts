@@ -30,12 +30,9 @@ async function main(): Promise<void> {
   const storage = await openStorage(config, logger);
   const plane = composeControlPlane(config, logger, storage);
 
-  const bootstrap = await plane.apiKeys.bootstrapAdmin();
-  if (bootstrap) announceAdminKey(bootstrap.key, config.http.port);
-
   const server: Server = await new Promise((resolve, reject) => {
-    const s = plane.app.listen(config.http.port, config.http.host, () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
+    const s = plane.app.listen(config.http.port, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
   logger.info('control plane listening', {
@@ -45,6 +42,10 @@ async function main(): Promise<void> {
     kv: storage.kv.kind,
     dawg: config.dawg.baseUrl,
   });
+
+  // Only once the port is ours: a start that fails must not have shown (and spent) the first key.
+  const bootstrap = await plane.apiKeys.bootstrapAdmin();
+  if (bootstrap) announceAdminKey(bootstrap.key, config.http.port);
 
   let stopping = false;
   const stop = (signal: string) => {

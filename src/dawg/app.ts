@@ -33,20 +33,21 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
   app.disable('x-powered-by');
   app.use(helmet());
   app.use(requestId());
-  app.use(express.json({ limit: deps.bodyLimit }));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: 'ai-dawg', uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000) });
   });
 
   const auth = requireServiceToken(deps.serviceToken);
+  // Parsed only after the token check, so an unauthenticated caller cannot make us parse megabytes.
+  const json = express.json({ limit: deps.bodyLimit });
 
   app.get('/api/v1/modules', auth, (_req, res) => {
     const body: ManifestResponse = { modules: deps.registry.manifest() };
     res.json(body);
   });
 
-  app.post('/api/v1/execute', auth, async (req, res) => {
+  app.post('/api/v1/execute', auth, json, async (req, res) => {
     const request = parseInput(executeRequestSchema, req.body, 'body');
     const controller = new AbortController();
     res.on('close', () => {

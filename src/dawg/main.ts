@@ -17,8 +17,8 @@ async function main(): Promise<void> {
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
+    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
   logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names() });

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * End to end: the real entry points run as child processes, exactly as `npm run start:*` and
@@ -16,7 +17,7 @@ import path from 'node:path';
 jest.setTimeout(90_000);
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const KEY_PATTERN = /jrv_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/g;
 const STARTUP_MS = 60_000;
 
@@ -47,11 +48,17 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `tsx <script>` in a process group of its own, so cleanup can kill tsx, the node
- * process it runs and any grandchildren at once.
+ * Starts `node --import tsx <script>`, as `npm start` does, in a process group of its own,
+ * so cleanup can kill it and any grandchildren at once. The loader is named by absolute URL
+ * because some tests run in a scratch directory.
  */
 function start(name: string, script: string, env: NodeJS.ProcessEnv, cwd = ROOT): Proc {
-  const child = spawn(TSX, [path.join(ROOT, script)], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, script)], {
+    cwd,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let all = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -332,4 +339,34 @@ describe('npm start launcher', () => {
     expect(await portClosed(dawgPort)).toBe(true);
     expect(launcher.output()).not.toMatch(/exited unexpectedly/);
   }, 120_000);
+});
+
+describe('start-up failures', () => {
+  it('a service whose port is taken exits 1 naming the problem, and prints no key', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    const dir = await tempDir('jarvis-e2e-port-');
+    try {
+      const plane = start(
+        'control-plane-port-taken',
+        'src/control-plane/main.ts',
+        baseEnv({ JARVIS_PORT: String(port), JARVIS_DATA_DIR: dir, AI_DAWG_SERVICE_TOKEN: randomBytes(24).toString('hex') }),
+      );
+      expect(await waitForExit(plane, STARTUP_MS)).toEqual({ code: 1, signal: null });
+      expect(plane.output()).toContain('EADDRINUSE');
+      expect(plane.stdout()).not.toMatch(KEY_PATTERN);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a bad configuration stops start-up with one message naming every offending variable', async () => {
+    const dawg = start('dawg-bad-config', 'src/dawg/main.ts', baseEnv({ AI_DAWG_PORT: 'x', AI_DAWG_SERVICE_TOKEN: 'short' }));
+    expect(await waitForExit(dawg, STARTUP_MS)).toEqual({ code: 1, signal: null });
+    expect(dawg.output()).toContain('Invalid configuration');
+    expect(dawg.output()).toContain('AI_DAWG_PORT');
+    expect(dawg.output()).toContain('AI_DAWG_SERVICE_TOKEN');
+    expect(dawg.output()).not.toContain('short');
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UnavailableError } from '../../src/common/errors';
 import { defineAction, defineModule, type ModuleDefinition } from '../../src/dawg/sdk';
 
 export interface ProbeState {
@@ -36,6 +37,13 @@ export function createProbeModule(state: ProbeState): ModuleDefinition {
             });
           });
           return { waitedMs: params.ms };
+        },
+      }),
+      unavailable: defineAction({
+        description: 'Reports that a provider it depends on is down',
+        params: z.object({}).strict(),
+        async handler() {
+          throw new UnavailableError('PROVIDER_UNAVAILABLE', 'The upstream provider is down', { provider: 'fake' });
         },
       }),
       crash: defineAction({

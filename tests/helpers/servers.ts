@@ -19,8 +19,7 @@ export interface Listening {
 
 export async function listen(app: Express, port = 0): Promise<Listening> {
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
+    const s = app.listen(port, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const actual = (server.address() as AddressInfo).port;
   return {

@@ -119,6 +119,18 @@ describe('against a running DAWG', () => {
     expect(router.breakerState).toBe('closed');
   });
 
+  it("passes a module's own 503 through with its code, without opening the circuit", async () => {
+    const router = track(routerFor(dawg.url));
+    for (let i = 0; i < 5; i++) {
+      await expect(router.execute({ module: 'probe', action: 'unavailable', params: {} })).rejects.toMatchObject({
+        status: 503,
+        code: 'PROVIDER_UNAVAILABLE',
+        details: { provider: 'fake' },
+      });
+    }
+    expect(router.breakerState).toBe('closed');
+  });
+
   it('maps a service-token mismatch to 502, not to the caller\'s 401', async () => {
     const router = track(new ModuleRouter({ ...testConfig({ AI_DAWG_BACKEND_URL: dawg.url }).dawg, serviceToken: 'z'.repeat(40) }, silentLogger()));
     const err = await router.execute(health).catch((e: unknown) => e);

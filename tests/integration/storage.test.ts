@@ -46,7 +46,7 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     const other = await openTestDb(kind, { migrate: false });
     try {
       await writeFile(path.join(dir, '001_api_keys.sql'), await readFile(path.join(MIGRATIONS_DIR, '001_api_keys.sql'), 'utf8'));
-      expect((await migrate(other.db, dir)).applied).toEqual(['1_api_keys']);
+      expect((await migrate(other.db, dir)).applied).toEqual(['001_api_keys.sql']);
       await writeFile(path.join(dir, '001_api_keys.sql'), 'SELECT 1;');
       await expect(migrate(other.db, dir)).rejects.toThrow(/changed after it was applied/);
     } finally {

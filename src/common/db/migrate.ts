@@ -6,6 +6,7 @@ import type { Db } from './db';
 export const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 
 interface Migration {
+  file: string;
   version: number;
   name: string;
   sql: string;
@@ -22,6 +23,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
     if (!match) throw new Error(`Migration file "${file}" must be named NNN_name.sql`);
     const sql = await readFile(path.join(dir, file), 'utf8');
     migrations.push({
+      file,
       version: Number(match[1]),
       name: match[2]!,
       sql,
@@ -55,12 +57,12 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<{ applied: 
     for (const m of migrations) {
       const previous = done.get(m.version);
       if (previous !== undefined) {
-        if (previous !== m.checksum) throw new Error(`Migration ${m.version}_${m.name} was changed after it was applied`);
+        if (previous !== m.checksum) throw new Error(`Migration ${m.file} was changed after it was applied`);
         continue;
       }
       await tx.exec(m.sql);
       await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
-      applied.push(`${m.version}_${m.name}`);
+      applied.push(m.file);
     }
     return { applied };
   });

@@ -39,6 +39,7 @@ export interface ModulesView {
 const NOT_SENT = new Set(['ECONNREFUSED', 'ECONNTIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 const MANIFEST_TTL_MS = 10_000;
+const GATEWAY_FAILURES = new Set([502, 503, 504]);
 
 /** A transport failure: what the circuit breaker counts. HTTP answers (even 4xx) are not failures. */
 class TransportError extends Error {
@@ -167,7 +168,10 @@ export class ModuleRouter {
           signal: options.signal,
           headers: options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : undefined,
         });
-        if (response.status === 502 || response.status === 503 || response.status === 504) {
+        // A 502/503/504 without our error body comes from something in front of the DAWG (or a
+        // DAWG that is going down): the DAWG is not serving. One with a body is a module saying
+        // that *it* cannot serve, which is the caller's to see and no reason to open the circuit.
+        if (GATEWAY_FAILURES.has(response.status) && !errorBodySchema.safeParse(response.data).success) {
           throw new TransportError('EUPSTREAM', `AI DAWG answered HTTP ${response.status}`);
         }
         return response;
@@ -209,13 +213,19 @@ export class ModuleRouter {
     return err as Error;
   }
 
-  /** DAWG 4xx answers are the caller's to see, details and all; our own misconfiguration and DAWG crashes are not. */
+  /**
+   * DAWG 4xx answers, and a module's own 503/504, are the caller's to see, details and all;
+   * our own misconfiguration and DAWG crashes are not.
+   */
   private fromErrorResponse(response: AxiosResponse): AppError {
     const parsed = errorBodySchema.safeParse(response.data);
     const upstream = parsed.success ? parsed.data.error : { code: 'UNKNOWN', message: `HTTP ${response.status}` };
     if (response.status === 401 || response.status === 403) {
       this.logger.error('AI DAWG rejected the service token: AI_DAWG_SERVICE_TOKEN differs between the services');
       return new AppError(502, 'DAWG_AUTH_FAILED', 'The control plane is not authorised by the AI DAWG (service token mismatch)');
+    }
+    if (parsed.success && (response.status === 503 || response.status === 504)) {
+      return new AppError(response.status, upstream.code, upstream.message, upstream.details);
     }
     if (response.status >= 500) {
       return new AppError(502, 'DAWG_ERROR', `AI DAWG failed: ${upstream.message}`, { upstreamStatus: response.status, upstreamCode: upstream.code });
