@@ -16,7 +16,10 @@ import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { rateLimits } from './http/rate-limit.middleware';
 import { requestLog } from './http/request-log.middleware';
+import { mountRoute } from './http/route-spec';
+import { openApiRoute, ROUTES } from './http/route-table';
 import { mountStatusRoutes } from './http/status.routes';
+import { buildOpenApiDocument } from './openapi';
 
 export interface AppDeps {
   config: ControlPlaneConfig;
@@ -51,6 +54,10 @@ export function buildApp(deps: AppDeps): Express {
   app.use(express.json({ limit: config.http.jsonBodyLimit }));
 
   mountHealthRoutes(app, deps);
+  const openApi = buildOpenApiDocument(ROUTES, config.http.publicUrl);
+  mountRoute(app, openApiRoute, (_req, res) => {
+    res.json(openApi);
+  });
   mountStatusRoutes(app, deps);
   mountExecuteRoutes(app, deps);
   mountApiKeyRoutes(app, deps);

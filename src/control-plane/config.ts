@@ -10,6 +10,7 @@ const schema = z.object({
   JARVIS_HOST: z.string().min(1).default('127.0.0.1'),
   JARVIS_PORT: envPort(4000),
   JARVIS_AUTH_TOKEN: envOptional(serviceToken),
+  JARVIS_PUBLIC_URL: url,
   JARVIS_DATA_DIR: z.string().min(1).default('./data'),
 
   AI_DAWG_BACKEND_URL: z.url({ message: 'must be a URL' }).default('http://127.0.0.1:3001'),
@@ -73,6 +74,8 @@ export interface ControlPlaneConfig {
     corsOrigins: string[];
     jsonBodyLimit: string;
     trustProxy: number;
+    /** Where clients reach this control plane; the served OpenAPI document names it as its server. */
+    publicUrl: string;
   };
   auth: { integrationToken?: string };
   dawg: {
@@ -140,6 +143,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       corsOrigins: e.CORS_ORIGINS,
       jsonBodyLimit: e.JSON_BODY_LIMIT,
       trustProxy: e.TRUST_PROXY,
+      publicUrl: (e.JARVIS_PUBLIC_URL ?? `http://127.0.0.1:${e.JARVIS_PORT}`).replace(/\/+$/, ''),
     },
     auth: { integrationToken: e.JARVIS_AUTH_TOKEN },
     dawg: {

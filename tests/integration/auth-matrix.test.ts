@@ -1,31 +1,11 @@
-import type { Express } from 'express';
 import request from 'supertest';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { mountedRoutes, type MountedRoute } from '../helpers/routes';
 
 /** The only routes anyone may call without credentials (blueprint §4.2, public tier). */
-const PUBLIC_ROUTES = new Set(['GET /health', 'GET /health/detailed']);
+const PUBLIC_ROUTES = new Set(['GET /health', 'GET /health/detailed', 'GET /openapi.json']);
 /** Routes of the admin tier; every other non-public route is integration tier or stricter. */
 const ADMIN_PREFIX = '/api/v1/admin/';
-
-interface MountedRoute {
-  method: string;
-  path: string;
-}
-
-interface StackLayer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-}
-
-/** Reads the routes from the app's own router, so a route added later is covered without touching this test. */
-function mountedRoutes(app: Express): MountedRoute[] {
-  const stack = (app as unknown as { router: { stack: StackLayer[] } }).router.stack;
-  return stack.flatMap((layer) => {
-    if (!layer.route) return [];
-    const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-    const methods = Object.keys(layer.route.methods).filter((m) => layer.route!.methods[m]);
-    return paths.flatMap((path) => methods.map((method) => ({ method: method.toUpperCase(), path })));
-  });
-}
 
 const concrete = (path: string) => path.replace(/:(\w+)/g, '0000000000000000');
 

@@ -2,7 +2,8 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../../common/validation';
 import { API_KEY_SCOPES, type ApiKeyService } from '../auth';
-import { requireTier } from './auth.middleware';
+import { apiKeyInfoSchema, apiKeyListSchema, createdApiKeySchema } from './response-schemas';
+import { mountRoute, type RouteSpec } from './route-spec';
 
 export const createApiKeySchema = z
   .object({
@@ -14,21 +15,56 @@ export const createApiKeySchema = z
 const listQuerySchema = z.object({ includeRevoked: z.enum(['true', 'false']).default('false') }).strict();
 const keyIdSchema = z.object({ id: z.string().regex(/^[a-f0-9]{16}$/, 'must be a 16-character key id') });
 
+export const apiKeyRoutes = {
+  list: {
+    method: 'get',
+    path: '/api/v1/admin/api-keys',
+    operationId: 'listApiKeys',
+    summary: 'List API keys (never their secrets)',
+    tier: 'admin',
+    tag: 'admin',
+    query: listQuerySchema,
+    responses: { 200: { description: 'Active keys, and revoked ones with includeRevoked=true', schema: apiKeyListSchema } },
+  },
+  create: {
+    method: 'post',
+    path: '/api/v1/admin/api-keys',
+    operationId: 'createApiKey',
+    summary: 'Create an API key; the key is returned once',
+    tier: 'admin',
+    tag: 'admin',
+    body: createApiKeySchema,
+    responses: { 201: { description: 'Created', schema: createdApiKeySchema } },
+  },
+  revoke: {
+    method: 'delete',
+    path: '/api/v1/admin/api-keys/:id',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key at once (idempotent)',
+    tier: 'admin',
+    tag: 'admin',
+    params: keyIdSchema,
+    responses: {
+      200: { description: 'Revoked', schema: apiKeyInfoSchema },
+      404: { description: 'No key with this id' },
+      409: { description: 'The last active admin key cannot be revoked' },
+    },
+  },
+} satisfies Record<string, RouteSpec>;
+
 /** Admin tier: API keys are created (shown once), listed and revoked here and by `jarvis keys`. */
 export function mountApiKeyRoutes(app: Express, deps: { apiKeys: ApiKeyService }): void {
-  const admin = requireTier('admin');
-
-  app.get('/api/v1/admin/api-keys', admin, async (req, res) => {
+  mountRoute(app, apiKeyRoutes.list, async (req, res) => {
     const query = parseInput(listQuerySchema, req.query, 'query');
     res.json({ keys: await deps.apiKeys.list(query.includeRevoked === 'true') });
   });
 
-  app.post('/api/v1/admin/api-keys', admin, async (req, res) => {
+  mountRoute(app, apiKeyRoutes.create, async (req, res) => {
     const body = parseInput(createApiKeySchema, req.body, 'body');
     res.status(201).json(await deps.apiKeys.create(body.name, body.scopes));
   });
 
-  app.delete('/api/v1/admin/api-keys/:id', admin, async (req, res) => {
+  mountRoute(app, apiKeyRoutes.revoke, async (req, res) => {
     const { id } = parseInput(keyIdSchema, req.params, 'params');
     res.json(await deps.apiKeys.revoke(id));
   });

@@ -1,12 +1,34 @@
 import type { Express } from 'express';
-import { executeRequestSchema } from '../../common/protocol';
+import { executeRequestSchema, executeResponseSchema } from '../../common/protocol';
 import { parseInput } from '../../common/validation';
 import type { ModuleRouter } from '../dawg-client';
-import { requireTier } from './auth.middleware';
 import { requestIdOf } from './locals';
+import { mountRoute, type RouteSpec } from './route-spec';
+
+export const executeRoutes = {
+  execute: {
+    method: 'post',
+    path: '/api/v1/execute',
+    operationId: 'executeModuleAction',
+    summary: 'Run an action of an AI DAWG module',
+    description:
+      'Forwards {module, action, params} to the AI DAWG. GET /status lists the modules and actions that run. ' +
+      'Unknown module or action: 404 listing what exists; invalid params: 400 naming each field.',
+    tier: 'integration',
+    tag: 'execute',
+    body: executeRequestSchema,
+    responses: {
+      200: { description: 'The action ran; result is what it returned', schema: executeResponseSchema },
+      404: { description: 'Unknown module (UNKNOWN_MODULE) or action (UNKNOWN_ACTION)' },
+      502: { description: 'The AI DAWG failed (DAWG_ERROR) or is misconfigured (DAWG_AUTH_FAILED)' },
+      503: { description: 'The AI DAWG is unreachable or its circuit is open (DAWG_UNAVAILABLE), or a module dependency is down' },
+      504: { description: 'The AI DAWG did not answer in time (DAWG_TIMEOUT)' },
+    },
+  },
+} satisfies Record<string, RouteSpec>;
 
 export function mountExecuteRoutes(app: Express, deps: { moduleRouter: ModuleRouter }): void {
-  app.post('/api/v1/execute', requireTier('integration'), async (req, res) => {
+  mountRoute(app, executeRoutes.execute, async (req, res) => {
     const request = parseInput(executeRequestSchema, req.body, 'body');
     const controller = new AbortController();
     res.on('close', () => {

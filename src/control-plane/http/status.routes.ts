@@ -1,10 +1,12 @@
 import type { Express } from 'express';
+import type { z } from 'zod';
 import type { Db } from '../../common/db';
 import type { Kv } from '../../common/kv';
 import { VERSION } from '../../common/version';
 import type { ControlPlaneConfig } from '../config';
 import type { ModuleRouter } from '../dawg-client';
-import { requireTier } from './auth.middleware';
+import { statusResponseSchema } from './response-schemas';
+import { mountRoute, type RouteSpec } from './route-spec';
 
 export interface StatusDeps {
   config: ControlPlaneConfig;
@@ -14,10 +16,22 @@ export interface StatusDeps {
   startedAt: number;
 }
 
+export const statusRoutes = {
+  status: {
+    method: 'get',
+    path: '/status',
+    operationId: 'getStatus',
+    summary: 'Version, uptime, enabled features, storage and the modules the AI DAWG runs',
+    tier: 'integration',
+    tag: 'status',
+    responses: { 200: { description: 'Controller status', schema: statusResponseSchema } },
+  },
+} satisfies Record<string, RouteSpec>;
+
 export function mountStatusRoutes(app: Express, deps: StatusDeps): void {
-  app.get('/status', requireTier('integration'), async (_req, res) => {
+  mountRoute(app, statusRoutes.status, async (_req, res) => {
     const dawg = await deps.moduleRouter.modules();
-    res.json({
+    const body: z.infer<typeof statusResponseSchema> = {
       service: 'jarvis-control-plane',
       version: VERSION,
       environment: deps.config.env,
@@ -26,6 +40,7 @@ export function mountStatusRoutes(app: Express, deps: StatusDeps): void {
       storage: { database: deps.db.kind, vector: deps.db.vector, kv: deps.kv.kind },
       dawg: { reachable: dawg.reachable, breaker: deps.moduleRouter.breakerState },
       modules: dawg.modules.map((m) => ({ name: m.name, version: m.version, actions: m.actions.map((a) => a.name) })),
-    });
+    };
+    res.json(body);
   });
 }

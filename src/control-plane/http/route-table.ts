@@ -1,0 +1,24 @@
+import { apiKeyRoutes } from './api-keys.routes';
+import { executeRoutes } from './execute.routes';
+import { healthRoutes } from './health.routes';
+import type { RouteSpec } from './route-spec';
+import { statusRoutes } from './status.routes';
+
+export const openApiRoute = {
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'getOpenApi',
+  summary: 'This OpenAPI 3.1 document (for ChatGPT Actions and other clients)',
+  tier: 'public',
+  tag: 'meta',
+  responses: { 200: { description: 'OpenAPI 3.1 document' } },
+} satisfies RouteSpec;
+
+/** Every route of the control plane, in mount order: the OpenAPI document is generated from this list. */
+export const ROUTES: readonly RouteSpec[] = [
+  ...Object.values(healthRoutes),
+  openApiRoute,
+  ...Object.values(statusRoutes),
+  ...Object.values(executeRoutes),
+  ...Object.values(apiKeyRoutes),
+];
