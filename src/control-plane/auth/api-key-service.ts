@@ -160,8 +160,10 @@ export class ApiKeyService {
     return principal;
   }
 
+  /** Bounded: past MAX_CACHE the oldest entry goes (Map keeps insertion order), not every valid key at once. */
   private remember(id: string, entry: CacheEntry): void {
-    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    this.cache.delete(id);
+    if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(id, entry);
   }
 
@@ -169,7 +171,8 @@ export class ApiKeyService {
   private touch(id: string): void {
     const now = this.now();
     if (now - (this.lastTouched.get(id) ?? 0) < this.touchIntervalMs) return;
-    if (this.lastTouched.size >= MAX_CACHE) this.lastTouched.clear();
+    this.lastTouched.delete(id);
+    if (this.lastTouched.size >= MAX_CACHE) this.lastTouched.delete(this.lastTouched.keys().next().value!);
     this.lastTouched.set(id, now);
     this.db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id]).catch(() => this.lastTouched.delete(id));
   }
