@@ -19,8 +19,10 @@
  * Prints a table and PASS/FAIL per target, always exits 0 (figures, not a test), and removes
  * every child, temp directory and database schema it created, also on error or Ctrl-C.
  *
- * Knobs (environment): BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_RATE (1000),
- * BENCH_RATE_CONNECTIONS (10), BENCH_CONNECTIONS (50), BENCH_DB (auto|postgres|pglite),
+ * Knobs (environment): BENCH_DURATION_S (10: measured seconds per scenario), BENCH_SLICES (2:
+ * pieces each scenario's time is cut into, interleaved with the scenarios it is compared
+ * with), BENCH_WARMUP_S (2), BENCH_RATE (1000), BENCH_RATE_CONNECTIONS (10),
+ * BENCH_CONNECTIONS (50), BENCH_DB (auto|postgres|pglite),
  * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_JSON (write results
  * to this file), BENCH_CPU_PROF (directory: run the children with --cpu-prof),
  * BENCH_KEEP_LOGS=1 (keep the temp directory with the service logs), BENCH_ONLY (comma list
@@ -32,17 +34,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import {
+  addCpu,
   cpuBetween,
   cpuSnapshot,
   freePort,
+  Recorder,
   request,
-  runLoad,
+  runAutocannon,
   runPaced,
   spawnService,
   waitReady,
   type CpuUse,
   type LoadResult,
-  type PacedResult,
   type Service,
 } from './support';
 
@@ -58,6 +61,7 @@ const WARMUP_S = num('BENCH_WARMUP_S', 2);
 const RATE = num('BENCH_RATE', 1_000);
 const RATE_CONNECTIONS = num('BENCH_RATE_CONNECTIONS', 10);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
+const SLICES = Math.round(num('BENCH_SLICES', 2));
 const DB_MODE = process.env.BENCH_DB ?? 'auto';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
@@ -107,6 +111,7 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 const fmtMs = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+const fmtS = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 const fmtRps = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
 
 function check(condition: boolean, what: string, got: unknown): void {
@@ -138,15 +143,18 @@ interface Scenario {
 }
 
 interface Measured extends Scenario {
-  result: LoadResult | PacedResult;
+  result: LoadResult;
   cpu: CpuUse;
 }
 
-function load(s: Scenario, durationS: number): Promise<LoadResult | PacedResult> {
+function load(s: Scenario, durationS: number, into: Recorder): Promise<void> {
   if (s.generator === 'paced') {
-    return runPaced({ url: s.url, method: s.method, headers: s.headers, body: s.body, rate: s.rate ?? RATE, durationS });
+    return runPaced({ url: s.url, method: s.method, headers: s.headers, body: s.body, rate: s.rate ?? RATE, durationS }, into);
   }
-  return runLoad({ url: s.url, method: s.method, headers: s.headers, body: s.body, connections: s.connections ?? 10, overallRate: s.rate, durationS });
+  return runAutocannon(
+    { url: s.url, method: s.method, headers: s.headers, body: s.body, connections: s.connections ?? 10, overallRate: s.rate, durationS },
+    into,
+  );
 }
 
 async function main(): Promise<void> {
@@ -206,7 +214,7 @@ async function main(): Promise<void> {
       console.log(`machine busy before start: ${pct} % of all CPUs${pct > 10 ? '  <- other work is running: expect noisy figures' : ''}`);
     }
     console.log(`storage: ${storageLabel}; logs: LOG_LEVEL=${LOG_LEVEL} to files in ${tmp}`);
-    console.log(`each run: warm-up ${WARMUP_S} s, then ${DURATION_S} s measured\n`);
+    console.log(`each scenario: warm-up ${WARMUP_S} s, then ${DURATION_S} s measured\n`);
 
     const dawg = spawnService(
       'ai-dawg',
@@ -307,38 +315,53 @@ async function main(): Promise<void> {
       headers,
       connections: CONNECTIONS,
     });
-    // Direct and gateway alternate, so a change in background load hits both sides alike.
-    const scenarios: Scenario[] = [
-      exec('exec-direct', `execute direct to DAWG, autocannon ${RATE}/s`, 'autocannon', `${dawgUrl}/api/v1/execute`, direct, ['ai-dawg']),
-      exec('exec-gateway', `execute via control plane, autocannon ${RATE}/s`, 'autocannon', `${cpUrl}/api/v1/execute`, viaToken, ['control-plane', 'ai-dawg']),
-      exec('paced-direct', `execute direct to DAWG, paced ${RATE}/s`, 'paced', `${dawgUrl}/api/v1/execute`, direct, ['ai-dawg']),
-      exec('paced-floor', `execute via bare node:http proxy, paced ${RATE}/s`, 'paced', `${floorUrl}/api/v1/execute`, direct, ['floor-proxy', 'ai-dawg']),
-      exec('paced-gateway', `execute via control plane, paced ${RATE}/s`, 'paced', `${cpUrl}/api/v1/execute`, viaToken, ['control-plane', 'ai-dawg']),
-      max('bare', 'bare Express hello-world, max', `${bareUrl}/`, {}, ['bare-express']),
-      max('status-token', 'GET /status (Bearer token), max', `${cpUrl}/status`, viaToken, ['control-plane']),
-      max('status-key', 'GET /status (X-API-Key), max', `${cpUrl}/status`, viaKey, ['control-plane']),
+    // Scenarios compared with each other form a group; a group's runs are interleaved in
+    // slices (A B C A B C ...), so a change in background load hits all of them alike.
+    const groups: Scenario[][] = [
+      [
+        exec('exec-direct', `execute direct to DAWG, autocannon ${RATE}/s`, 'autocannon', `${dawgUrl}/api/v1/execute`, direct, ['ai-dawg']),
+        exec('exec-gateway', `execute via control plane, autocannon ${RATE}/s`, 'autocannon', `${cpUrl}/api/v1/execute`, viaToken, ['control-plane', 'ai-dawg']),
+      ],
+      [
+        exec('paced-direct', `execute direct to DAWG, paced ${RATE}/s`, 'paced', `${dawgUrl}/api/v1/execute`, direct, ['ai-dawg']),
+        exec('paced-floor', `execute via bare node:http proxy, paced ${RATE}/s`, 'paced', `${floorUrl}/api/v1/execute`, direct, ['floor-proxy', 'ai-dawg']),
+        exec('paced-gateway', `execute via control plane, paced ${RATE}/s`, 'paced', `${cpUrl}/api/v1/execute`, viaToken, ['control-plane', 'ai-dawg']),
+      ],
+      [
+        max('bare', 'bare Express hello-world, max', `${bareUrl}/`, {}, ['bare-express']),
+        max('status-token', 'GET /status (Bearer token), max', `${cpUrl}/status`, viaToken, ['control-plane']),
+        max('status-key', 'GET /status (X-API-Key), max', `${cpUrl}/status`, viaKey, ['control-plane']),
+      ],
     ];
 
     const pids = services.map((s) => ({ name: s.name, pid: s.child.pid }));
+    const died = services.map((s) => s.died);
     const measured = new Map<string, Measured>();
-    for (const scenario of scenarios) {
-      if (ONLY && !ONLY.has(scenario.id)) continue;
-      process.stdout.write(`  ${scenario.label.padEnd(46)} `);
-      const died = services.map((s) => s.died);
-      await Promise.race([load(scenario, WARMUP_S), ...died]);
-      const before = cpuSnapshot(pids);
-      const result = await Promise.race([load(scenario, DURATION_S), ...died]);
-      const cpu = cpuBetween(before, cpuSnapshot(pids));
-      measured.set(scenario.id, { ...scenario, result, cpu });
-      const flaws = result.non2xx || result.errors ? `  (non-2xx ${result.non2xx}, errors ${result.errors})` : '';
-      process.stdout.write(`${fmtRps(result.rps)} req/s, p50 ${fmtMs(result.p50)} ms, p99 ${fmtMs(result.p99)} ms${flaws}\n`);
+    for (const group of groups.map((g) => g.filter((s) => !ONLY || ONLY.has(s.id))).filter((g) => g.length)) {
+      console.log(`  ${group.map((s) => s.id).join(', ')}: warm-up, then ${SLICES} interleaved slices of ${fmtS(DURATION_S / SLICES)} s each`);
+      for (const scenario of group) await Promise.race([load(scenario, WARMUP_S, new Recorder()), ...died]);
+      const recorders = new Map(group.map((s) => [s.id, new Recorder()]));
+      const cpu = new Map<string, CpuUse>();
+      for (let slice = 0; slice < SLICES; slice++) {
+        for (const scenario of group) {
+          const before = cpuSnapshot(pids);
+          await Promise.race([load(scenario, DURATION_S / SLICES, recorders.get(scenario.id)!), ...died]);
+          cpu.set(scenario.id, addCpu(cpu.get(scenario.id), cpuBetween(before, cpuSnapshot(pids))));
+        }
+      }
+      for (const scenario of group) {
+        const result = recorders.get(scenario.id)!.result();
+        measured.set(scenario.id, { ...scenario, result, cpu: cpu.get(scenario.id)! });
+        const flaws = result.non2xx || result.errors ? `  (non-2xx ${result.non2xx}, errors ${result.errors})` : '';
+        console.log(`    ${scenario.label.padEnd(46)} ${fmtRps(result.rps)} req/s, p50 ${fmtMs(result.p50)} ms, p99 ${fmtMs(result.p99)} ms${flaws}`);
+      }
     }
 
     // ---- report -------------------------------------------------------------------------
     const rows = [['scenario', 'conns', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors']];
     for (const m of measured.values()) {
       const r = m.result;
-      const conns = m.generator === 'paced' ? `<=${(r as PacedResult).maxInFlight}` : String(m.connections);
+      const conns = m.generator === 'paced' ? `<=${r.maxInFlight ?? '?'}` : String(m.connections);
       rows.push([m.label, conns, fmtRps(r.rps), fmtMs(r.p50), fmtMs(r.p90), fmtMs(r.p99), fmtMs(r.max), String(r.non2xx), String(r.errors)]);
     }
     console.log(`\n${table(rows)}`);
@@ -361,7 +384,7 @@ async function main(): Promise<void> {
     console.log('("other load": share of all CPUs used by processes outside this bench during the run)');
     if (busy) console.log('warning: other processes used over 10 % of the machine in some runs; those figures are noisy');
     for (const m of measured.values()) {
-      const lag = (m.result as Partial<PacedResult>).sendLagP99;
+      const lag = m.result.sendLagP99;
       if (lag !== undefined && lag > 2) console.log(`warning: ${m.id}: the paced generator sent late (p99 ${fmtMs(lag)} ms behind schedule); this process was short of CPU`);
     }
 
@@ -423,7 +446,7 @@ async function main(): Promise<void> {
         node: process.version,
         cpus: os.cpus().length,
         storage: pgUp ? 'postgres' : 'pglite',
-        settings: { DURATION_S, WARMUP_S, RATE, RATE_CONNECTIONS, CONNECTIONS },
+        settings: { DURATION_S, SLICES, WARMUP_S, RATE, RATE_CONNECTIONS, CONNECTIONS },
         results: Object.fromEntries(
           [...measured.values()].map((m) => [
             m.id,

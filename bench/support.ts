@@ -177,100 +177,121 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[rank - 1]!;
 }
 
-export interface LoadOptions {
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  body?: string;
-  connections: number;
-  durationS: number;
-  /** Requests per second over all connections (autocannon `overallRate`); unset = as fast as possible. */
-  overallRate?: number;
-}
-
 export interface LoadResult {
-  /** 2xx responses per second over the run. */
+  /** 2xx responses per second over the measured time. */
   rps: number;
   ok: number;
   non2xx: number;
+  /** Connection errors and timeouts, plus (paced) requests not sent because the target was saturated. */
   errors: number;
-  timeouts: number;
   p50: number;
   p90: number;
   p99: number;
   max: number;
   mean: number;
-  /** autocannon's own figures (whole milliseconds), kept for comparison with its CLI. */
-  autocannon: { rpsAverage: number; p50: number; p99: number };
+  /** Paced runs: how late requests left against their schedule (ms); large means this process was short of CPU. */
+  sendLagP99?: number;
+  /** Paced runs: the most requests waiting for an answer at once. */
+  maxInFlight?: number;
 }
 
 /**
- * One autocannon run in this process. Latency comes from autocannon's per-response event
- * (high-resolution, 2xx only) rather than from its histogram, which stores whole
- * milliseconds — too coarse for sub-millisecond budgets — and, under a rate, adds
- * coordinated-omission fill-ins at a fixed 1 ms interval.
+ * Everything measured for one scenario, possibly over several slices interleaved with other
+ * scenarios (so a change in background load hits all of them alike).
  */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const samples = new Samples();
-  let sum = 0;
+export class Recorder {
+  private readonly samples = new Samples();
+  private readonly lags = new Samples();
+  private sum = 0;
+  ok = 0;
+  non2xx = 0;
+  errors = 0;
+  elapsedS = 0;
+  maxInFlight = 0;
+
+  latency(ms: number, status: number): void {
+    if (status >= 200 && status < 300) {
+      this.ok++;
+      this.samples.push(ms);
+      this.sum += ms;
+    } else {
+      this.non2xx++;
+    }
+  }
+
+  sendLag(ms: number): void {
+    this.lags.push(ms);
+  }
+
+  result(): LoadResult {
+    const sorted = this.samples.sorted();
+    const result: LoadResult = {
+      rps: this.ok / this.elapsedS,
+      ok: this.ok,
+      non2xx: this.non2xx,
+      errors: this.errors,
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+      mean: sorted.length ? this.sum / sorted.length : NaN,
+    };
+    if (this.lags.length) {
+      result.sendLagP99 = percentile(this.lags.sorted(), 99);
+      result.maxInFlight = this.maxInFlight;
+    }
+    return result;
+  }
+}
+
+export interface LoadOptions {
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  durationS: number;
+}
+
+export interface AutocannonOptions extends LoadOptions {
+  connections: number;
+  /** Requests per second over all connections (autocannon `overallRate`); unset = as fast as possible. */
+  overallRate?: number;
+}
+
+/**
+ * One autocannon run in this process, recorded into `into`. Latency comes from autocannon's
+ * per-response event (high resolution, 2xx only) rather than from its histogram, which
+ * stores whole milliseconds — too coarse for sub-millisecond budgets — and, under a rate,
+ * adds coordinated-omission fill-ins at a fixed 1 ms interval.
+ */
+export async function runAutocannon(options: AutocannonOptions, into: Recorder): Promise<void> {
   let settle: (err: unknown, result: autocannon.Result) => void = () => undefined;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
     settle = (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result));
   });
   const instance = autocannon(
     {
-    url: options.url,
-    method: options.method,
-    headers: options.headers,
-    body: options.body,
-    connections: options.connections,
-    pipelining: 1,
-    duration: options.durationS,
-    overallRate: options.overallRate,
-    timeout: 10,
+      url: options.url,
+      method: options.method,
+      headers: options.headers,
+      body: options.body,
+      connections: options.connections,
+      pipelining: 1,
+      duration: options.durationS,
+      overallRate: options.overallRate,
+      timeout: 10,
     },
     (err, result) => settle(err, result),
   );
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode >= 200 && statusCode < 300) {
-      samples.push(responseTime);
-      sum += responseTime;
-    }
-  });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => into.latency(responseTime, statusCode));
   const result = await finished;
-  const sorted = samples.sorted();
-  const ok = result['2xx'];
-  return {
-    rps: ok / result.duration,
-    ok,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
-    mean: sorted.length ? sum / sorted.length : NaN,
-    autocannon: { rpsAverage: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 },
-  };
+  into.errors += result.errors;
+  into.elapsedS += result.duration;
 }
 
-export interface PacedOptions {
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  body?: string;
+export interface PacedOptions extends LoadOptions {
   /** Requests per second, sent evenly spaced whether or not earlier answers have come back. */
   rate: number;
-  durationS: number;
-}
-
-export interface PacedResult extends LoadResult {
-  /** How late the generator sent requests against their schedule (ms): it must stay small for the figures to hold. */
-  sendLagP99: number;
-  maxInFlight: number;
-  /** Requests not sent because MAX_IN_FLIGHT were already waiting: the target could not keep up (counted as errors). */
-  shed: number;
 }
 
 /** Past this many unanswered requests the paced generator stops adding more: the target is overloaded. */
@@ -278,32 +299,25 @@ const MAX_IN_FLIGHT = 256;
 
 /**
  * An open-loop load generator: request i is due at start + i/rate and goes out when due, on
- * its own keep-alive connection if the others are busy (up to 256). This is what "1,000
- * req/s" means for a service with many independent clients — unlike autocannon's
- * `overallRate`, which lets each connection send its per-second quota back-to-back and then
- * idle, i.e. bursts. Latency is timed from the moment each request is written.
+ * its own keep-alive connection if the others are busy. This is what "1,000 req/s" means
+ * for a service with many independent clients — unlike autocannon's `overallRate`, which
+ * lets each connection send its per-second quota back-to-back and then idle, i.e. bursts.
+ * Latency is timed from the moment each request is written. Requests that fall due while
+ * MAX_IN_FLIGHT are unanswered are not sent and count as errors: the target is saturated.
  */
-export async function runPaced(options: PacedOptions): Promise<PacedResult> {
+export async function runPaced(options: PacedOptions, into: Recorder): Promise<void> {
   const target = new URL(options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT, maxFreeSockets: MAX_IN_FLIGHT });
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers = body ? { ...options.headers, 'content-length': String(body.length) } : options.headers;
-  const samples = new Samples();
-  const lags = new Samples();
-  let sum = 0;
-  let ok = 0;
-  let non2xx = 0;
-  let errors = 0;
   let inFlight = 0;
-  let maxInFlight = 0;
-  let shed = 0;
   const total = Math.round(options.rate * options.durationS);
   const intervalMs = 1000 / options.rate;
 
   const fire = () =>
     new Promise<void>((resolve) => {
       inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
+      into.maxInFlight = Math.max(into.maxInFlight, inFlight);
       const sent = performance.now();
       let settled = false;
       const settle = () => {
@@ -319,21 +333,13 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
           res.on('data', () => undefined);
           res.on('end', () => {
             const ms = performance.now() - sent;
-            if (!settle()) return;
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              ok++;
-              samples.push(ms);
-              sum += ms;
-            } else {
-              non2xx++;
-            }
+            if (settle()) into.latency(ms, res.statusCode ?? 0);
           });
         },
       );
       req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
       req.on('error', () => {
-        if (settle()) errors++;
+        if (settle()) into.errors++;
       });
       req.end(body);
     });
@@ -341,18 +347,18 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   const pending: Promise<void>[] = [];
   const started = performance.now();
   await new Promise<void>((resolve) => {
-    let sentCount = 0;
+    let due = 0;
     const tick = () => {
       const now = performance.now();
-      while (sentCount < total && started + sentCount * intervalMs <= now) {
-        lags.push(now - (started + sentCount * intervalMs));
+      while (due < total && started + due * intervalMs <= now) {
+        into.sendLag(now - (started + due * intervalMs));
         if (inFlight < MAX_IN_FLIGHT) pending.push(fire());
-        else shed++;
-        sentCount++;
+        else into.errors++;
+        due++;
       }
-      if (sentCount >= total) return resolve();
+      if (due >= total) return resolve();
       // Node timers have ~1 ms granularity: requests that fall due in the meantime go out together on the next tick.
-      setTimeout(tick, Math.max(0, started + sentCount * intervalMs - performance.now()));
+      setTimeout(tick, Math.max(0, started + due * intervalMs - performance.now()));
     };
     tick();
   });
@@ -360,26 +366,9 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(pending), new Promise((resolve) => (drainTimer = setTimeout(resolve, 3_000)))]);
   clearTimeout(drainTimer);
-  const elapsedS = (performance.now() - started) / 1000;
+  into.elapsedS += (performance.now() - started) / 1000;
   agent.destroy();
   await Promise.all(pending);
-  const sorted = samples.sorted();
-  return {
-    rps: ok / elapsedS,
-    ok,
-    non2xx,
-    errors: errors + shed,
-    timeouts: 0,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
-    mean: sorted.length ? sum / sorted.length : NaN,
-    autocannon: { rpsAverage: NaN, p50: NaN, p99: NaN },
-    sendLagP99: percentile(lags.sorted(), 99),
-    maxInFlight,
-    shed,
-  };
 }
 
 // ---- CPU accounting (Linux /proc; elsewhere these figures are simply left out) ----------
@@ -442,6 +431,17 @@ export interface CpuUse {
   /** Share of the whole machine used by processes other than the bench and its children. */
   foreignShare: number | undefined;
   elapsedS: number;
+}
+
+/** The sum of two measured windows (e.g. the slices of one scenario). */
+export function addCpu(a: CpuUse | undefined, b: CpuUse): CpuUse {
+  if (!a) return b;
+  const seconds = new Map(a.seconds);
+  for (const [name, s] of b.seconds) seconds.set(name, (seconds.get(name) ?? 0) + s);
+  const elapsedS = a.elapsedS + b.elapsedS;
+  const foreignShare =
+    a.foreignShare === undefined || b.foreignShare === undefined ? undefined : (a.foreignShare * a.elapsedS + b.foreignShare * b.elapsedS) / elapsedS;
+  return { seconds, foreignShare, elapsedS };
 }
 
 export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
