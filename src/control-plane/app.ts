@@ -16,7 +16,7 @@ import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { rateLimits } from './http/rate-limit.middleware';
 import { requestLog } from './http/request-log.middleware';
-import { mountRoute } from './http/route-spec';
+import { routeMounter } from './http/route-spec';
 import { openApiRoute, ROUTES } from './http/route-table';
 import { mountStatusRoutes } from './http/status.routes';
 import { buildOpenApiDocument } from './openapi';
@@ -42,6 +42,8 @@ export function buildApp(deps: AppDeps): Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Express would hash every JSON body for an ETag; our answers are dynamic and uncached.
+  app.set('etag', false);
   app.set('trust proxy', config.http.trustProxy);
 
   app.use(requestId());
@@ -51,16 +53,16 @@ export function buildApp(deps: AppDeps): Express {
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
   app.use(authenticate(deps.apiKeys));
   app.use(rateLimits({ limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix }));
-  app.use(express.json({ limit: config.http.jsonBodyLimit }));
 
-  mountHealthRoutes(app, deps);
+  const mount = routeMounter(app, config.http.jsonBodyLimit);
+  mountHealthRoutes(mount, deps);
   const openApi = buildOpenApiDocument(ROUTES, config.http.publicUrl);
-  mountRoute(app, openApiRoute, (_req, res) => {
+  mount(openApiRoute, (_req, res) => {
     res.json(openApi);
   });
-  mountStatusRoutes(app, deps);
-  mountExecuteRoutes(app, deps);
-  mountApiKeyRoutes(app, deps);
+  mountStatusRoutes(mount, deps);
+  mountExecuteRoutes(mount, deps);
+  mountApiKeyRoutes(mount, deps);
 
   app.use(notFound());
   app.use(errorMapper(deps.logger));

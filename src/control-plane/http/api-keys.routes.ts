@@ -1,9 +1,8 @@
-import type { Express } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../../common/validation';
 import { API_KEY_SCOPES, type ApiKeyService } from '../auth';
 import { apiKeyInfoSchema, apiKeyListSchema, createdApiKeySchema } from './response-schemas';
-import { mountRoute, type RouteSpec } from './route-spec';
+import type { Mount, RouteSpec } from './route-spec';
 
 export const createApiKeySchema = z
   .object({
@@ -53,18 +52,18 @@ export const apiKeyRoutes = {
 } satisfies Record<string, RouteSpec>;
 
 /** Admin tier: API keys are created (shown once), listed and revoked here and by `jarvis keys`. */
-export function mountApiKeyRoutes(app: Express, deps: { apiKeys: ApiKeyService }): void {
-  mountRoute(app, apiKeyRoutes.list, async (req, res) => {
+export function mountApiKeyRoutes(mount: Mount, deps: { apiKeys: ApiKeyService }): void {
+  mount(apiKeyRoutes.list, async (req, res) => {
     const query = parseInput(listQuerySchema, req.query, 'query');
     res.json({ keys: await deps.apiKeys.list(query.includeRevoked === 'true') });
   });
 
-  mountRoute(app, apiKeyRoutes.create, async (req, res) => {
+  mount(apiKeyRoutes.create, async (req, res) => {
     const body = parseInput(createApiKeySchema, req.body, 'body');
     res.status(201).json(await deps.apiKeys.create(body.name, body.scopes));
   });
 
-  mountRoute(app, apiKeyRoutes.revoke, async (req, res) => {
+  mount(apiKeyRoutes.revoke, async (req, res) => {
     const { id } = parseInput(keyIdSchema, req.params, 'params');
     res.json(await deps.apiKeys.revoke(id));
   });

@@ -1,9 +1,8 @@
-import type { Express } from 'express';
 import { executeRequestSchema, executeResponseSchema } from '../../common/protocol';
 import { parseInput } from '../../common/validation';
 import type { ModuleRouter } from '../dawg-client';
 import { requestIdOf } from './locals';
-import { mountRoute, type RouteSpec } from './route-spec';
+import type { Mount, RouteSpec } from './route-spec';
 
 export const executeRoutes = {
   execute: {
@@ -27,8 +26,8 @@ export const executeRoutes = {
   },
 } satisfies Record<string, RouteSpec>;
 
-export function mountExecuteRoutes(app: Express, deps: { moduleRouter: ModuleRouter }): void {
-  mountRoute(app, executeRoutes.execute, async (req, res) => {
+export function mountExecuteRoutes(mount: Mount, deps: { moduleRouter: ModuleRouter }): void {
+  mount(executeRoutes.execute, async (req, res) => {
     const request = parseInput(executeRequestSchema, req.body, 'body');
     const controller = new AbortController();
     res.on('close', () => {

@@ -1,9 +1,8 @@
-import type { Express } from 'express';
 import type { z } from 'zod';
 import { VERSION } from '../../common/version';
 import type { HealthService } from '../health';
 import { detailedHealthResponseSchema, healthResponseSchema } from './response-schemas';
-import { mountRoute, type RouteSpec } from './route-spec';
+import type { Mount, RouteSpec } from './route-spec';
 
 export const healthRoutes = {
   health: {
@@ -30,8 +29,8 @@ export const healthRoutes = {
   },
 } satisfies Record<string, RouteSpec>;
 
-export function mountHealthRoutes(app: Express, deps: { health: HealthService; startedAt: number }): void {
-  mountRoute(app, healthRoutes.health, (_req, res) => {
+export function mountHealthRoutes(mount: Mount, deps: { health: HealthService; startedAt: number }): void {
+  mount(healthRoutes.health, (_req, res) => {
     const body: z.infer<typeof healthResponseSchema> = {
       status: 'ok',
       service: 'jarvis-control-plane',
@@ -41,7 +40,7 @@ export function mountHealthRoutes(app: Express, deps: { health: HealthService; s
     res.json(body);
   });
 
-  mountRoute(app, healthRoutes.detailed, async (_req, res) => {
+  mount(healthRoutes.detailed, async (_req, res) => {
     const report: z.infer<typeof detailedHealthResponseSchema> = await deps.health.detailed();
     res.status(report.status === 'down' ? 503 : 200).json(report);
   });

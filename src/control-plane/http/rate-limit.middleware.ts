@@ -55,7 +55,8 @@ export function rateLimits(deps: RateLimitDeps): RequestHandler {
         windowMs: deps.limits.windowMs,
         limit,
         identifier: group,
-        standardHeaders: 'draft-8',
+        // draft-7 (RateLimit + RateLimit-Policy): draft-8 hashes the key into every response's header.
+        standardHeaders: 'draft-7',
         legacyHeaders: false,
         store: storeFor(group, deps),
         passOnStoreError: true,

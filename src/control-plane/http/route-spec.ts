@@ -1,4 +1,4 @@
-import type { Express, RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Tier } from '../auth';
 import { requireTier } from './auth.middleware';
@@ -27,7 +27,19 @@ export interface RouteSpec {
   responses: Record<number, ResponseSpec>;
 }
 
-export function mountRoute(app: Express, spec: RouteSpec, handler: RequestHandler): void {
-  if (spec.tier === 'public') app[spec.method](spec.path, handler);
-  else app[spec.method](spec.path, requireTier(spec.tier), handler);
+export type Mount = (spec: RouteSpec, handler: RequestHandler) => void;
+
+/**
+ * Returns the function that mounts routes on `app`: tier check first, then (only for routes
+ * that take a body) the JSON parser, so neither GETs nor unauthenticated callers pay for
+ * parsing a body.
+ */
+export function routeMounter(app: Express, jsonBodyLimit: string): Mount {
+  const json = express.json({ limit: jsonBodyLimit });
+  return (spec, handler) => {
+    const chain: RequestHandler[] = [];
+    if (spec.tier !== 'public') chain.push(requireTier(spec.tier));
+    if (spec.body) chain.push(json);
+    app[spec.method](spec.path, ...chain, handler);
+  };
 }

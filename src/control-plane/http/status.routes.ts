@@ -1,4 +1,3 @@
-import type { Express } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../../common/db';
 import type { Kv } from '../../common/kv';
@@ -6,7 +5,7 @@ import { VERSION } from '../../common/version';
 import type { ControlPlaneConfig } from '../config';
 import type { ModuleRouter } from '../dawg-client';
 import { statusResponseSchema } from './response-schemas';
-import { mountRoute, type RouteSpec } from './route-spec';
+import type { Mount, RouteSpec } from './route-spec';
 
 export interface StatusDeps {
   config: ControlPlaneConfig;
@@ -28,8 +27,8 @@ export const statusRoutes = {
   },
 } satisfies Record<string, RouteSpec>;
 
-export function mountStatusRoutes(app: Express, deps: StatusDeps): void {
-  mountRoute(app, statusRoutes.status, async (_req, res) => {
+export function mountStatusRoutes(mount: Mount, deps: StatusDeps): void {
+  mount(statusRoutes.status, async (_req, res) => {
     const dawg = await deps.moduleRouter.modules();
     const body: z.infer<typeof statusResponseSchema> = {
       service: 'jarvis-control-plane',
