@@ -1,9 +1,9 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Db } from '../common/db';
 import { errorMapper, notFound } from '../common/http/error.middleware';
 import { requestId } from '../common/http/request-id.middleware';
+import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Kv, RedisClient } from '../common/kv';
 import type { Logger } from '../common/logger';
 import type { ApiKeyService } from './auth';
@@ -48,7 +48,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(requestId());
   app.use(requestLog(deps.logger));
-  app.use(helmet());
+  app.use(securityHeaders());
   const allowed = new Set(config.http.corsOrigins);
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
   app.use(authenticate(deps.apiKeys));

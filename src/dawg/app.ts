@@ -1,8 +1,8 @@
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import { UnauthorizedError } from '../common/errors';
 import { errorMapper, notFound } from '../common/http/error.middleware';
 import { requestId } from '../common/http/request-id.middleware';
+import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Logger } from '../common/logger';
 import { executeRequestSchema, type ManifestResponse } from '../common/protocol';
 import { secretsEqual } from '../common/secrets';
@@ -31,7 +31,7 @@ function requireServiceToken(token: string): RequestHandler {
 export function buildDawgApp(deps: DawgAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(requestId());
 
   app.get('/health', (_req, res) => {
