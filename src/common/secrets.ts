@@ -6,13 +6,10 @@ export function sha256(value: string): Buffer {
 }
 
 /**
- * Constant-time equality of two secrets of any length: both sides are hashed first so that
- * neither the content nor the length of the expected value leaks through timing.
+ * Constant-time equality of two digests. Callers hash the presented secret and compare it
+ * with the digest of the expected one (computed once), so neither the content nor the
+ * length of the expected secret leaks through timing.
  */
-export function secretsEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(sha256(given), sha256(expected));
-}
-
 export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
