@@ -14,7 +14,7 @@ import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { authenticate } from './http/auth.middleware';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
-import { rateLimits } from './http/rate-limit.middleware';
+import { authFailureLimit, rateLimits } from './http/rate-limit.middleware';
 import { requestLog } from './http/request-log.middleware';
 import { routeMounter } from './http/route-spec';
 import { openApiRoute, ROUTES } from './http/route-table';
@@ -51,8 +51,10 @@ export function buildApp(deps: AppDeps): Express {
   app.use(securityHeaders());
   const allowed = new Set(config.http.corsOrigins);
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
+  const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
+  app.use(authFailureLimit(limiterDeps));
   app.use(authenticate(deps.apiKeys));
-  app.use(rateLimits({ limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix }));
+  app.use(rateLimits(limiterDeps));
 
   const mount = routeMounter(app, config.http.jsonBodyLimit);
   mountHealthRoutes(mount, deps);

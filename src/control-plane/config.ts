@@ -43,6 +43,7 @@ const schema = z.object({
   RATE_LIMIT_CHATGPT_MAX: envInt(50, 1, 1_000_000),
   RATE_LIMIT_DEVOPS_MAX: envInt(10, 1, 1_000_000),
   RATE_LIMIT_DEFAULT_MAX: envInt(300, 1, 1_000_000),
+  RATE_LIMIT_AUTH_FAILURES_MAX: envInt(100, 1, 1_000_000),
 
   GEMINI_API_KEY: apiKey,
   OPENAI_API_KEY: apiKey,
@@ -102,6 +103,8 @@ export interface ControlPlaneConfig {
     chatgpt: number;
     devops: number;
     default: number;
+    /** Failed authentications per client IP per window before credentialed requests are refused unread. */
+    authFailures: number;
   };
   features: {
     agentSystem: boolean;
@@ -170,6 +173,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       chatgpt: e.RATE_LIMIT_CHATGPT_MAX,
       devops: e.RATE_LIMIT_DEVOPS_MAX,
       default: e.RATE_LIMIT_DEFAULT_MAX,
+      authFailures: e.RATE_LIMIT_AUTH_FAILURES_MAX,
     },
     features: {
       agentSystem: e.ENABLE_AGENT_SYSTEM,

@@ -42,6 +42,32 @@ describe('in-process store', () => {
   });
 });
 
+describe('failed authentications', () => {
+  let plane: TestPlane;
+  let lookups = 0;
+  beforeAll(async () => {
+    plane = await startTestPlane({ env: { ...limits, RATE_LIMIT_AUTH_FAILURES_MAX: '3' } });
+    const original = plane.apiKeys.authenticate.bind(plane.apiKeys);
+    plane.apiKeys.authenticate = (credential: string) => {
+      lookups++;
+      return original(credential);
+    };
+  });
+  afterAll(() => plane.stop());
+
+  it('refuses credentialed requests from an address after repeated 401s, before looking the key up', async () => {
+    const forged = () => request(plane.app).get('/status').set('x-api-key', `jrv_${'ab'.repeat(8)}_${'A'.repeat(43)}`);
+    for (let i = 0; i < 3; i++) await forged().expect(401);
+    expect(lookups).toBe(3);
+    const refused = await forged().expect(429);
+    expect(refused.body.error).toMatchObject({ code: 'TOO_MANY_AUTH_FAILURES', details: { limit: 3 } });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(lookups).toBe(3);
+    // Requests without credentials are not affected; successful ones never counted.
+    await request(plane.app).get('/health/detailed').expect(200);
+  });
+});
+
 describe('Redis store shared by two instances', () => {
   let redisA: RedisClient;
   let redisB: RedisClient;

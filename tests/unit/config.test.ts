@@ -10,7 +10,7 @@ describe('control-plane config', () => {
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 4000, corsOrigins: [], jsonBodyLimit: '1mb' });
     expect(config.dawg).toMatchObject({ baseUrl: 'http://127.0.0.1:3001', timeoutMs: 30_000, retries: 2 });
     expect(config.storage).toMatchObject({ databaseUrl: undefined, dataDir: './data', schema: 'public', redisUrl: undefined });
-    expect(config.rateLimits).toEqual({ windowMs: 60_000, health: 1000, execute: 100, chatgpt: 50, devops: 10, default: 300 });
+    expect(config.rateLimits).toEqual({ windowMs: 60_000, health: 1000, execute: 100, chatgpt: 50, devops: 10, default: 300, authFailures: 100 });
     expect(config.features).toEqual({ agentSystem: true, memoryLayer: true, terminalFirewall: true });
     expect(config.aiRouter).toEqual({ strategy: 'balanced', monthlyBudgetUsd: 100 });
     expect(Object.isFrozen(config)).toBe(true);
