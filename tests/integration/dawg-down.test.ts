@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { dropSchema } from '../helpers/db';
 import { INTEGRATION_TOKEN } from '../helpers/servers';
 
 // The test config points at 127.0.0.1:9, where nothing listens.
@@ -31,4 +32,18 @@ it('reports degraded health and an unreachable DAWG in /status', async () => {
   expect(health.body).toMatchObject({ status: 'degraded', checks: { dawg: { status: 'down', breaker: 'open' }, database: { status: 'ok' } } });
   const status = await request(plane.app).get('/status').set('authorization', `Bearer ${INTEGRATION_TOKEN}`).expect(200);
   expect(status.body).toMatchObject({ dawg: { reachable: false, breaker: 'open' }, modules: [] });
+});
+
+it('answers 503 DATABASE_UNAVAILABLE, not 500 or 401, when API keys cannot be read', async () => {
+  const other = await startTestPlane();
+  try {
+    await other.testDb.db.close();
+    const res = await request(other.app).get('/status').set('x-api-key', other.userKey).expect(503);
+    expect(res.body.error.code).toBe('DATABASE_UNAVAILABLE');
+    const health = await request(other.app).get('/health/detailed').expect(503);
+    expect(health.body).toMatchObject({ status: 'down', checks: { database: { status: 'down' } } });
+  } finally {
+    other.close();
+    await dropSchema(other.testDb.db.schema);
+  }
 });

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { ForbiddenError, UnauthorizedError } from '../../common/errors';
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '../../common/errors';
 import { checkTier, type ApiKeyService, type Tier } from '../auth';
 
 function presentedCredential(req: Request): string | undefined {
@@ -22,7 +22,13 @@ export function authenticate(apiKeys: ApiKeyService): RequestHandler {
     const credential = presentedCredential(req);
     if (credential === undefined) return next();
     if (credential) {
-      const principal = await apiKeys.authenticate(credential);
+      let principal;
+      try {
+        principal = await apiKeys.authenticate(credential);
+      } catch (err) {
+        // Not the caller's fault and not a wrong key: the key store cannot be read.
+        return next(new UnavailableError('DATABASE_UNAVAILABLE', 'Credentials cannot be checked right now', undefined, { cause: err }));
+      }
       if (principal) res.locals.principal = principal;
     }
     next();
