@@ -12,6 +12,7 @@ const schema = z.object({
   JARVIS_AUTH_TOKEN: envOptional(serviceToken),
   JARVIS_PUBLIC_URL: url,
   JARVIS_DATA_DIR: z.string().min(1).default('./data'),
+  JARVIS_BOOTSTRAP_KEY_FILE: envOptional(z.string().min(1)),
 
   AI_DAWG_BACKEND_URL: z.url({ message: 'must be a URL' }).default('http://127.0.0.1:3001'),
   AI_DAWG_SERVICE_TOKEN: serviceToken,
@@ -78,7 +79,11 @@ export interface ControlPlaneConfig {
     /** Where clients reach this control plane; the served OpenAPI document names it as its server. */
     publicUrl: string;
   };
-  auth: { integrationToken?: string };
+  auth: {
+    integrationToken?: string;
+    /** When set, the first admin key is written to this file (mode 0600) instead of stdout, which may feed a log store. */
+    bootstrapKeyFile?: string;
+  };
   dawg: {
     baseUrl: string;
     serviceToken: string;
@@ -148,7 +153,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       trustProxy: e.TRUST_PROXY,
       publicUrl: (e.JARVIS_PUBLIC_URL ?? `http://127.0.0.1:${e.JARVIS_PORT}`).replace(/\/+$/, ''),
     },
-    auth: { integrationToken: e.JARVIS_AUTH_TOKEN },
+    auth: { integrationToken: e.JARVIS_AUTH_TOKEN, bootstrapKeyFile: e.JARVIS_BOOTSTRAP_KEY_FILE },
     dawg: {
       baseUrl: e.AI_DAWG_BACKEND_URL.replace(/\/+$/, ''),
       serviceToken: e.AI_DAWG_SERVICE_TOKEN,

@@ -1,25 +1,35 @@
+import { writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { ConfigError } from '../common/env';
 import { createLogger } from '../common/logger';
 import { composeControlPlane, openStorage } from './compose';
 import { loadControlPlaneConfig } from './config';
 
-function announceAdminKey(key: string, port: number): void {
-  // Written straight to the terminal, not through the logger: the key must not reach log storage.
+const BANNER = '================================================================';
+
+function usage(port: number): string[] {
+  return [
+    ' Keep it safe. Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+    ' More keys: export JARVIS_API_KEY=<key> (from your secret store, not typed on the command line), then',
+    `   JARVIS_URL=http://127.0.0.1:${port} npm run jarvis -- keys create --name <name>`,
+  ];
+}
+
+/**
+ * Shows the first admin key once: written straight to the terminal (not through the logger),
+ * or, with JARVIS_BOOTSTRAP_KEY_FILE, into a file only its owner can read, for deployments
+ * whose stdout is collected into log storage.
+ */
+async function announceAdminKey(key: string, port: number, file: string | undefined): Promise<void> {
+  if (file) {
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    process.stdout.write(
+      [BANNER, ` Jarvis: first start on an empty database. Admin API key written to ${file} (mode 0600).`, ' Read it, store it, then delete the file.', ...usage(port), BANNER, ''].join('\n'),
+    );
+    return;
+  }
   process.stdout.write(
-    [
-      '',
-      '================================================================',
-      ' Jarvis: first start on an empty database. Admin API key (shown once):',
-      '',
-      `   ${key}`,
-      '',
-      ' Keep it safe. Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
-      ' More keys: export JARVIS_API_KEY=<key> (from your secret store, not typed on the command line), then',
-      `   JARVIS_URL=http://127.0.0.1:${port} npm run jarvis -- keys create --name <name>`,
-      '================================================================',
-      '',
-    ].join('\n'),
+    ['', BANNER, ' Jarvis: first start on an empty database. Admin API key (shown once):', '', `   ${key}`, '', ...usage(port), BANNER, ''].join('\n'),
   );
 }
 
@@ -44,8 +54,7 @@ async function main(): Promise<void> {
   });
 
   // Only once the port is ours: a start that fails must not have shown (and spent) the first key.
-  const bootstrap = await plane.apiKeys.bootstrapAdmin();
-  if (bootstrap) announceAdminKey(bootstrap.key, config.http.port);
+  await plane.apiKeys.bootstrapAdmin((created) => announceAdminKey(created.key, config.http.port, config.auth.bootstrapKeyFile));
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -339,6 +339,36 @@ describe('npm start launcher', () => {
     expect(await portClosed(dawgPort)).toBe(true);
     expect(launcher.output()).not.toMatch(/exited unexpectedly/);
   }, 120_000);
+});
+
+describe('bootstrap key file', () => {
+  it('with JARVIS_BOOTSTRAP_KEY_FILE writes the first admin key to a 0600 file and not to stdout', async () => {
+    const dir = await tempDir('jarvis-e2e-keyfile-');
+    const port = await freePort();
+    const keyFile = path.join(dir, 'bootstrap-admin-key');
+    const plane = start(
+      'control-plane-keyfile',
+      'src/control-plane/main.ts',
+      baseEnv({
+        JARVIS_PORT: String(port),
+        JARVIS_DATA_DIR: dir,
+        JARVIS_BOOTSTRAP_KEY_FILE: keyFile,
+        AI_DAWG_SERVICE_TOKEN: randomBytes(24).toString('hex'),
+      }),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHealth(url, [plane]);
+    const deadline = Date.now() + 10_000;
+    while (!plane.stdout().includes(keyFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(plane.stdout()).toContain(`Admin API key written to ${keyFile}`);
+    expect(plane.output()).not.toMatch(KEY_PATTERN);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const key = (await readFile(keyFile, 'utf8')).trim();
+    expect(key).toMatch(KEY_PATTERN);
+    expect((await http('GET', `${url}/status`, { key })).status).toBe(200);
+    plane.child.kill('SIGINT');
+    expect(await waitForExit(plane, 15_000)).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe('start-up failures', () => {

@@ -157,6 +157,22 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
     });
   });
 
+  it('stores no bootstrap key when showing it fails, so the next start tries again', async () => {
+    const fresh = await openTestDb(kind);
+    try {
+      const keys = new ApiKeyService(fresh.db);
+      await expect(keys.bootstrapAdmin(async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+      expect(await fresh.db.query('SELECT id FROM api_keys')).toHaveLength(0);
+      let shown = '';
+      const created = await keys.bootstrapAdmin(async (k) => {
+        shown = k.key;
+      });
+      expect(shown).toBe(created!.key);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it('bootstraps exactly one admin key, even when two instances race', async () => {
     const fresh = await openTestDb(kind);
     try {

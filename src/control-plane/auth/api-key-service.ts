@@ -124,14 +124,18 @@ export class ApiKeyService {
 
   /**
    * Creates the first admin key when the database has no key at all. Runs under an advisory
-   * lock so two instances starting together create one key, not two.
+   * lock so two instances starting together create one key, not two. `deliver` shows the key
+   * to the operator inside the transaction: if it fails, no key is stored, so the next start
+   * tries again instead of leaving an admin key nobody has seen.
    */
-  async bootstrapAdmin(): Promise<CreatedApiKey | undefined> {
+  async bootstrapAdmin(deliver: (created: CreatedApiKey) => Promise<void> = async () => {}): Promise<CreatedApiKey | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`jarvis_bootstrap_admin:${this.db.schema}`]);
       const existing = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys');
       if ((existing[0]?.n ?? 0) > 0) return undefined;
-      return this.create('bootstrap-admin', ['admin', 'devops'], tx);
+      const created = await this.create('bootstrap-admin', ['admin', 'devops'], tx);
+      await deliver(created);
+      return created;
     });
   }
 
