@@ -14,6 +14,15 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * Returns a constant-time check of presented values against one configured secret, hashing
+ * the secret once rather than on every request.
+ */
+export function secretMatcher(secret: string): (presented: string) => boolean {
+  const expected = sha256(secret);
+  return (presented) => digestsEqual(sha256(presented), expected);
+}
+
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }

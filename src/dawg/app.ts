@@ -5,7 +5,7 @@ import { requestId } from '../common/http/request-id.middleware';
 import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Logger } from '../common/logger';
 import { executeRequestSchema, type ManifestResponse } from '../common/protocol';
-import { digestsEqual, sha256 } from '../common/secrets';
+import { secretMatcher } from '../common/secrets';
 import { parseInput } from '../common/validation';
 import type { ModuleRegistry } from './sdk';
 
@@ -19,11 +19,11 @@ export interface DawgAppDeps {
 
 /** Only the control plane may call the DAWG: it presents the shared service token. */
 function requireServiceToken(token: string): RequestHandler {
-  const expected = sha256(token);
+  const matches = secretMatcher(token);
   return (req, _res, next) => {
     const header = req.get('authorization') ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!given || !digestsEqual(sha256(given), expected)) return next(new UnauthorizedError('Missing or invalid service token'));
+    if (!given || !matches(given)) return next(new UnauthorizedError('Missing or invalid service token'));
     next();
   };
 }

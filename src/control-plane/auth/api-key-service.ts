@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
 import { ConflictError, NotFoundError } from '../../common/errors';
-import { digestsEqual, randomToken, sha256 } from '../../common/secrets';
+import { digestsEqual, randomToken, secretMatcher, sha256 } from '../../common/secrets';
 import type { ApiKeyScope, Principal } from './principal';
 
 export interface ApiKeyInfo {
@@ -69,7 +69,7 @@ export class ApiKeyService {
   private readonly cacheTtlMs: number;
   private readonly touchIntervalMs: number;
   private readonly now: () => number;
-  private readonly integrationTokenDigest: Buffer | undefined;
+  private readonly isIntegrationToken: ((presented: string) => boolean) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -78,7 +78,7 @@ export class ApiKeyService {
     this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
     this.touchIntervalMs = options.touchIntervalMs ?? 60_000;
     this.now = options.now ?? Date.now;
-    this.integrationTokenDigest = options.integrationToken ? sha256(options.integrationToken) : undefined;
+    this.isIntegrationToken = options.integrationToken ? secretMatcher(options.integrationToken) : undefined;
   }
 
   async create(name: string, scopes: ApiKeyScope[], on: Queryable = this.db): Promise<CreatedApiKey> {
@@ -141,8 +141,7 @@ export class ApiKeyService {
 
   /** Resolves a presented credential (integration token or API key) to a principal, or null. */
   async authenticate(credential: string): Promise<Principal | null> {
-    const presented = sha256(credential);
-    if (this.integrationTokenDigest && digestsEqual(presented, this.integrationTokenDigest)) {
+    if (this.isIntegrationToken?.(credential)) {
       return { kind: 'integration-token', id: 'integration-token', scopes: [] };
     }
     const match = KEY_FORMAT.exec(credential);
