@@ -2,16 +2,25 @@
  * Real failures. Every error that should reach a client as a specific HTTP status extends
  * AppError; the one error-mapping middleware turns it into `{ error: { code, message, details } }`.
  */
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Sent as Retry-After: when the client may usefully try again. */
+  retryAfterSeconds?: number;
+}
+
 export class AppError extends Error {
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly details?: unknown,
-    options?: { cause?: unknown },
+    options?: AppErrorOptions,
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -52,7 +61,7 @@ export class NotImplementedError extends AppError {
 }
 
 export class UnavailableError extends AppError {
-  constructor(code: string, message: string, details?: unknown, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, details?: unknown, options?: AppErrorOptions) {
     super(503, code, message, details, options);
   }
 }

@@ -32,8 +32,7 @@ export function errorMapper(logger: Logger): ErrorRequestHandler {
     if (known) {
       const body: ErrorBody = { error: { code: known.code, message: known.message } };
       if (known.details !== undefined) body.error.details = known.details;
-      const retryAfterMs = (known.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
-      if (known.status === 503 && typeof retryAfterMs === 'number') res.setHeader('retry-after', Math.ceil(retryAfterMs / 1000));
+      if (known.retryAfterSeconds !== undefined) res.setHeader('retry-after', known.retryAfterSeconds);
       if (known.status >= 500) logger.warn('request failed', { requestId, code: known.code, message: known.message });
       res.status(known.status).json(body);
       return;

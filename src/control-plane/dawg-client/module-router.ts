@@ -203,10 +203,12 @@ export class ModuleRouter {
     if (err instanceof AppError) return err;
     const code = (err as { code?: string }).code ?? '';
     if (code === 'EOPENBREAKER') {
-      return new UnavailableError('DAWG_UNAVAILABLE', 'AI DAWG is unavailable; calls are paused while its circuit is open', {
-        breaker: 'open',
-        retryAfterMs: this.config.breakerResetMs,
-      });
+      return new UnavailableError(
+        'DAWG_UNAVAILABLE',
+        'AI DAWG is unavailable; calls are paused while its circuit is open',
+        { breaker: 'open', retryAfterMs: this.config.breakerResetMs },
+        { retryAfterSeconds: Math.ceil(this.config.breakerResetMs / 1000) },
+      );
     }
     if (TIMEOUT.has(code)) {
       return new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not answer within ${this.config.timeoutMs} ms`);
