@@ -61,11 +61,38 @@ const schema = z.object({
   TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM: envBool(true),
   ENABLE_AGENT_SYSTEM: envBool(true),
   AGENT_MAX_CONCURRENT_TASKS: envInt(10, 1, 1_000),
+  AGENT_MAX_CONCURRENT_PER_AGENT: envInt(5, 1, 1_000),
+  AGENT_TASK_MAX_ATTEMPTS: envInt(3, 1, 20),
+  AGENT_RETRY_BASE_MS: envInt(1_000, 10, 600_000),
+  AGENT_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
+  AGENT_HEARTBEAT_MS: envInt(5_000, 100, 60_000),
+  AGENT_WORKER_STALE_MS: envInt(30_000, 500, 600_000),
+  AGENT_SCHEDULE_TICK_MS: envInt(1_000, 100, 60_000),
+  AGENT_QUEUE_LOCAL_SIZE: envInt(200, 0, 10_000),
+  AGENT_QUEUE_POLL_MS: envInt(2_000, 100, 60_000),
   AI_ROUTER_STRATEGY: z.enum(['cost-optimized', 'speed-optimized', 'quality-optimized', 'balanced']).default('balanced'),
   AI_ROUTER_MONTHLY_BUDGET: z.coerce.number({ message: 'must be a number' }).min(0, 'must not be negative').default(100),
 });
 
 export type Env = z.output<typeof schema>;
+
+export interface AgentSystemConfig {
+  /** Tasks one instance runs at once, all agents together (blueprint's AGENT_MAX_CONCURRENT_TASKS). */
+  maxConcurrentTasks: number;
+  /** Tasks of one agent one instance runs at once, so one busy agent cannot take every slot. */
+  maxConcurrentPerAgent: number;
+  /** Runs per task, first included, when failures are transient. */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  heartbeatMs: number;
+  /** An instance whose heartbeat is older than this is dead: its running tasks are recovered. */
+  workerStaleMs: number;
+  scheduleTickMs: number;
+  /** Jobs a worker pool fetches ahead in one query (graphile-worker's local queue); 0 = off. */
+  localQueueSize: number;
+  pollIntervalMs: number;
+}
 
 export interface ControlPlaneConfig {
   env: Env['NODE_ENV'];
@@ -117,7 +144,7 @@ export interface ControlPlaneConfig {
     terminalFirewall: boolean;
   };
   /** Settings of subsystems that later capabilities consume; parsed now so bad values fail at start. */
-  agents: { maxConcurrentTasks: number };
+  agents: AgentSystemConfig;
   memory: { vectorDimension: number };
   firewall: { logLevel: Env['LOG_LEVEL']; requireApprovalForKubectl: boolean; requireApprovalForTerraform: boolean };
   aiRouter: { strategy: Env['AI_ROUTER_STRATEGY']; monthlyBudgetUsd: number };
@@ -185,7 +212,18 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       memoryLayer: e.ENABLE_MEMORY_LAYER,
       terminalFirewall: e.TERMINAL_FIREWALL_ENABLED,
     },
-    agents: { maxConcurrentTasks: e.AGENT_MAX_CONCURRENT_TASKS },
+    agents: {
+      maxConcurrentTasks: e.AGENT_MAX_CONCURRENT_TASKS,
+      maxConcurrentPerAgent: Math.min(e.AGENT_MAX_CONCURRENT_PER_AGENT, e.AGENT_MAX_CONCURRENT_TASKS),
+      maxAttempts: e.AGENT_TASK_MAX_ATTEMPTS,
+      retryBaseMs: e.AGENT_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.AGENT_RETRY_MAX_MS, e.AGENT_RETRY_BASE_MS),
+      heartbeatMs: e.AGENT_HEARTBEAT_MS,
+      workerStaleMs: Math.max(e.AGENT_WORKER_STALE_MS, e.AGENT_HEARTBEAT_MS * 3),
+      scheduleTickMs: e.AGENT_SCHEDULE_TICK_MS,
+      localQueueSize: e.AGENT_QUEUE_LOCAL_SIZE,
+      pollIntervalMs: e.AGENT_QUEUE_POLL_MS,
+    },
     memory: { vectorDimension: e.VECTOR_DIMENSION },
     firewall: {
       logLevel: e.TERMINAL_FIREWALL_LOG_LEVEL,

@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+
 /** What a query runs on: the database itself or an open transaction. */
 export interface Queryable {
   /** One parameterised statement; returns its rows. */
@@ -18,6 +20,11 @@ export interface Db extends Queryable {
   /** Whether the pgvector extension is usable here (always on PGlite, optional on a server). */
   readonly vector: boolean;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A `pg.Pool` for a library that needs one (the task queue): its own connections on a
+   * server, a look-alike over the same single session on PGlite. The caller ends it.
+   */
+  createPool(max: number): Pool;
   close(): Promise<void>;
 }
 

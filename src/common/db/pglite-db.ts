@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import type { Pool } from 'pg';
+import { PglitePool } from './pglite-pool';
 import { assertSchemaName, type Db, type Queryable } from './db';
 
 function wrap(target: PGlite | Transaction): Queryable {
@@ -38,6 +40,13 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     query: root.query,
     exec: root.exec,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    createPool() {
+      const pool = new PglitePool(pg);
+      // One in-process session: nothing can fail idle, but graphile-worker checks that both handlers exist.
+      pool.on('error', () => undefined);
+      pool.on('connect', () => undefined);
+      return pool as unknown as Pool;
+    },
     close: () => pg.close(),
   };
 }

@@ -73,6 +73,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         client.release();
       }
     },
+    createPool(max) {
+      const queuePool = new Pool({ connectionString: options.url, max, connectionTimeoutMillis: 5_000 });
+      queuePool.on('error', (err) => options.logger.warn('idle PostgreSQL client failed', { reason: err.message }));
+      // graphile-worker insists on a connect handler as well: it checks for both.
+      queuePool.on('connect', (client) => client.on('error', (err) => options.logger.warn('PostgreSQL client failed', { reason: err.message })));
+      return queuePool;
+    },
     close: () => pool.end(),
   };
 }

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../../common/db';
+import type { Logger } from '../../common/logger';
+import type { AgentSystemConfig } from '../config';
+import type { ModuleRouter } from '../dawg-client';
+import { AgentRegistry } from './agent-registry';
+import type { BaseAgent } from './base-agent';
+import { CapabilityCalls } from './capability-calls';
+import { ScheduleService } from './schedule-service';
+import { TaskEventBus } from './task-event-bus';
+import { TaskQueue } from './task-queue';
+import { TaskRecovery } from './task-recovery';
+import { TaskRunner } from './task-runner';
+import { TaskService } from './task-service';
+import { TaskStore } from './task-store';
+import { WorkflowEngine } from './workflow-engine';
+
+export interface AgentSystemDeps {
+  db: Db;
+  moduleRouter: Pick<ModuleRouter, 'execute' | 'modules'>;
+  logger: Logger;
+  config: AgentSystemConfig;
+  agents: readonly BaseAgent[];
+}
+
+/** The queue's schema: next to the app's tables, so per-test schemas isolate it too. */
+export function queueSchemaFor(db: Db): string {
+  return db.schema === 'public' ? 'jarvis_queue' : `${db.schema}_queue`;
+}
+
+/**
+ * The agent system, assembled: registry, durable tasks, workflows, schedules and the queue
+ * that runs them. `start()` begins taking work; without it the services still accept and
+ * answer (another instance may be the one running tasks).
+ */
+export class AgentSystem {
+  readonly registry: AgentRegistry;
+  readonly bus = new TaskEventBus();
+  readonly tasks: TaskService;
+  readonly workflows: WorkflowEngine;
+  readonly schedules: ScheduleService;
+  readonly runner: TaskRunner;
+  readonly recovery: TaskRecovery;
+  private readonly queue: TaskQueue;
+  private started = false;
+
+  constructor(private readonly deps: AgentSystemDeps) {
+    const { db, logger, config } = deps;
+    const queueSchema = queueSchemaFor(db);
+    const channel = `jarvis_cancel_${createHash('sha256').update(queueSchema).digest('hex').slice(0, 16)}`;
+    const store = new TaskStore(queueSchema, channel);
+    this.registry = new AgentRegistry(deps.agents);
+    this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts });
+    this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
+    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger), bus: this.bus, workflows: this.workflows, logger, config });
+    this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);
+    this.schedules = new ScheduleService(db, store, this.registry, this.bus, this.tasks.enqueueIn, logger);
+    this.queue = new TaskQueue({ db, store, runner: this.runner, recovery: this.recovery, logger, config });
+  }
+
+  /** Installs the queue's schema (idempotent); call once before using the services. */
+  async migrate(): Promise<void> {
+    await TaskQueue.migrate(this.deps.db, queueSchemaFor(this.deps.db), this.deps.logger);
+  }
+
+  async start(): Promise<void> {
+    await this.queue.start();
+    this.schedules.start(this.deps.config.scheduleTickMs);
+    this.started = true;
+  }
+
+  get workerId(): string {
+    return this.runner.workerId;
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    this.schedules.stop();
+    if (this.started) await this.queue.stop(graceMs);
+    this.started = false;
+  }
+}

@@ -1,0 +1,46 @@
+import { AppError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { ModuleRouter } from '../dawg-client';
+import type { StartedTask } from './task-store';
+import type { CapabilityContext } from './types';
+
+/** The DAWG does not offer `module.action` (yet): permanent for this task, so never retried. */
+export class ModuleActionUnavailableError extends AppError {
+  constructor(module: string, action: string, available: string[]) {
+    super(501, 'MODULE_ACTION_UNAVAILABLE', `Module action ${module}.${action} is not registered on the AI DAWG`, {
+      moduleAction: `${module}.${action}`,
+      availableModules: available,
+    });
+  }
+}
+
+/** Builds the context a capability runs with: DAWG calls that carry the task's signal and request id. */
+export class CapabilityCalls {
+  constructor(
+    private readonly router: Pick<ModuleRouter, 'execute' | 'modules'>,
+    private readonly logger: Logger,
+  ) {}
+
+  context(task: StartedTask, signal: AbortSignal, progress: (percent: number, message?: string) => void): CapabilityContext {
+    const logger = this.logger.child({ taskId: task.id, agent: task.agent, taskType: task.task_type });
+    return {
+      taskId: task.id,
+      agent: task.agent,
+      attempt: task.attempts,
+      signal,
+      logger,
+      progress,
+      call: async (module, action, params) => {
+        signal.throwIfAborted();
+        const { reachable, modules } = await this.router.modules();
+        // When the DAWG is unreachable the call itself fails with 503 (transient) below.
+        if (reachable) {
+          const found = modules.find((m) => m.name === module);
+          if (!found?.actions.some((a) => a.name === action)) throw new ModuleActionUnavailableError(module, action, modules.map((m) => m.name));
+        }
+        const response = await this.router.execute({ module, action, params }, { requestId: task.id, signal });
+        return response.result;
+      },
+    };
+  }
+}

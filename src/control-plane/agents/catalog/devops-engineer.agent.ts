@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { BaseAgent } from '../base-agent';
+import { capability } from '../types';
+
+const service = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+  .describe('Service name, e.g. jarvis-api');
+const environment = z.enum(['development', 'staging', 'production']);
+
+const deployService = capability({
+  name: 'deploy-service',
+  description: 'Deploy applications to cloud environments',
+  requiredModules: ['devops'],
+  estimatedDuration: 300,
+  timeoutMs: 600_000,
+  // A deploy changes what serves traffic; after a crash a person decides whether to repeat it.
+  resumable: false,
+  payload: z
+    .object({
+      service,
+      environment,
+      /** Omitted: the DAWG deploys the latest version. */
+      version: z.string().min(1).max(100).optional(),
+      strategy: z.enum(['rolling', 'blue-green', 'canary']).default('rolling'),
+      healthCheckUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    })
+    .strict(),
+  async run(p, ctx) {
+    const deployment = await ctx.call('devops', 'deploy', {
+      service: p.service,
+      environment: p.environment,
+      ...(p.version === undefined ? {} : { version: p.version }),
+      strategy: p.strategy,
+      ...(p.healthCheckUrl === undefined ? {} : { healthCheckUrl: p.healthCheckUrl }),
+    });
+    return { service: p.service, environment: p.environment, deployment };
+  },
+});
+
+const scaleInfrastructure = capability({
+  name: 'scale-infrastructure',
+  description: 'Auto-scale cloud resources',
+  requiredModules: ['devops', 'automation'],
+  estimatedDuration: 120,
+  timeoutMs: 240_000,
+  // Changes live capacity (and the bill); not repeated silently after a crash.
+  resumable: false,
+  payload: z
+    .object({
+      service,
+      environment,
+      minReplicas: z.number().int().min(0).max(100),
+      maxReplicas: z.number().int().min(1).max(100),
+      targetCpuPercent: z.number().int().min(10).max(95).default(70),
+    })
+    .strict()
+    .refine((p) => p.minReplicas <= p.maxReplicas, {
+      message: 'minReplicas must not exceed maxReplicas',
+      path: ['minReplicas'],
+    }),
+  async run(p, ctx) {
+    const scaling = await ctx.call('devops', 'infrastructure', {
+      operation: 'scale',
+      service: p.service,
+      environment: p.environment,
+      minReplicas: p.minReplicas,
+      maxReplicas: p.maxReplicas,
+      targetCpuPercent: p.targetCpuPercent,
+    });
+    return { service: p.service, environment: p.environment, scaling };
+  },
+});
+
+/**
+ * Diagnosis only: it gathers the evidence (log matches with anomaly detection, DAWG health)
+ * and leaves the fix to a person or a later capability, so it reads and is safe to resume.
+ */
+const troubleshootIncident = capability({
+  name: 'troubleshoot-incident',
+  description: 'Diagnose and resolve production incidents',
+  requiredModules: ['devops', 'testing'],
+  estimatedDuration: 180,
+  timeoutMs: 360_000,
+  resumable: true,
+  payload: z
+    .object({
+      service,
+      query: z.string().min(1).max(1000).default('.*').describe('Log search query (regex)'),
+      lookbackMinutes: z.number().int().min(1).max(10_080).default(60),
+      severity: z
+        .array(z.enum(['debug', 'info', 'warn', 'error', 'critical']))
+        .min(1)
+        .default(['error', 'critical']),
+    })
+    .strict(),
+  async run(p, ctx) {
+    const end = new Date();
+    const start = new Date(end.getTime() - p.lookbackMinutes * 60_000);
+    ctx.signal.throwIfAborted();
+    const logs = await ctx.call('devops', 'logs', {
+      query: p.query,
+      services: [p.service],
+      timeRange: { start: start.toISOString(), end: end.toISOString() },
+      severity: p.severity,
+      detectAnomalies: true,
+    });
+    ctx.progress(50, 'Logs analysed');
+    ctx.signal.throwIfAborted();
+    const health = await ctx.call('testing', 'health-check', {});
+    ctx.progress(100, 'Health checked');
+    return { service: p.service, timeRange: { start: start.toISOString(), end: end.toISOString() }, logs, health };
+  },
+});
+
+/** Reports and analyses; it changes no resources, so it is safe to resume. */
+const optimizeCosts = capability({
+  name: 'optimize-costs',
+  description: 'Analyze and reduce cloud costs',
+  requiredModules: ['devops', 'analytics'],
+  estimatedDuration: 90,
+  timeoutMs: 180_000,
+  resumable: true,
+  payload: z
+    .object({
+      lookbackDays: z.number().int().min(1).max(365).default(30),
+      groupBy: z.enum(['service', 'resource', 'region']).default('service'),
+    })
+    .strict(),
+  async run(p, ctx) {
+    ctx.signal.throwIfAborted();
+    const costReport = await ctx.call('devops', 'infrastructure', {
+      operation: 'cost-report',
+      lookbackDays: p.lookbackDays,
+      groupBy: p.groupBy,
+    });
+    ctx.progress(50, 'Cost report ready');
+    ctx.signal.throwIfAborted();
+    const analysis = await ctx.call('analytics', 'describe', { data: costReport });
+    ctx.progress(100, 'Costs analysed');
+    return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, costReport, analysis };
+  },
+});
+
+/** Deployment and operations through the DAWG's devops module. */
+export function createDevOpsEngineerAgent(): BaseAgent {
+  return new BaseAgent('DevOpsEngineer', 'Deploys and scales services, investigates incidents and analyses cloud costs', [
+    deployService,
+    scaleInfrastructure,
+    troubleshootIncident,
+    optimizeCosts,
+  ]);
+}

@@ -1,0 +1,166 @@
+import { hostname } from 'node:os';
+import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import type { Pool, PoolClient } from 'pg';
+import type { Db } from '../../common/db';
+import type { Logger } from '../../common/logger';
+import type { AgentSystemConfig } from '../config';
+import type { TaskRecovery } from './task-recovery';
+import type { TaskRunner } from './task-runner';
+import { JOB_IDENTIFIER, type TaskStore } from './task-store';
+
+export interface TaskQueueDeps {
+  db: Db;
+  store: TaskStore;
+  runner: TaskRunner;
+  recovery: TaskRecovery;
+  logger: Logger;
+  config: AgentSystemConfig;
+}
+
+/** graphile-worker's log lines through our logger; its debug chatter stays out. */
+function graphileLogger(logger: Logger): GraphileLogger {
+  return new GraphileLogger(() => (level, message, meta) => {
+    if (level === 'error') logger.error(`queue: ${message}`, meta);
+    else if (level === 'warning') logger.warn(`queue: ${message}`, meta);
+  });
+}
+
+/**
+ * The queue under the task system: graphile-worker on the same database (its own schema),
+ * plus what it lacks for us: a heartbeat per instance and recovery of dead instances' tasks,
+ * and the cancel channel that stops running work on whichever instance runs it.
+ */
+export class TaskQueue {
+  private pool?: Pool;
+  private graphile?: Runner;
+  private listener?: PoolClient;
+  private heartbeat?: NodeJS.Timeout;
+  private lastHeartbeatOk = Date.now();
+  private stopping = false;
+
+  constructor(private readonly deps: TaskQueueDeps) {}
+
+  get workerId(): string {
+    return this.deps.runner.workerId;
+  }
+
+  /** Installs or upgrades the queue schema; safe to run concurrently from several instances. */
+  static async migrate(db: Db, queueSchema: string, logger: Logger): Promise<void> {
+    const pool = db.createPool(2);
+    try {
+      await runMigrations({ pgPool: pool, schema: queueSchema, logger: graphileLogger(logger) });
+    } finally {
+      await pool.end();
+    }
+  }
+
+  async start(): Promise<void> {
+    const { db, store, runner, recovery, logger, config } = this.deps;
+    // Embedded PGlite has one owner process: whatever ran before this start is dead.
+    if (db.kind === 'pglite') await recovery.sweep(0);
+    this.pool = db.createPool(config.maxConcurrentTasks + 4);
+    const events: WorkerEvents = new EventEmitter();
+    events.on('pool:create', ({ workerPool }) => {
+      runner.workerId = workerPool.id;
+    });
+    this.graphile = await run({
+      pgPool: this.pool,
+      schema: store.queueSchema,
+      concurrency: config.maxConcurrentTasks,
+      noHandleSignals: true,
+      pollInterval: config.pollIntervalMs,
+      logger: graphileLogger(logger),
+      events,
+      forbiddenFlags: runner.forbiddenFlags,
+      taskList: { [JOB_IDENTIFIER]: runner.handle },
+      preset: {
+        worker: {
+          localQueue: config.localQueueSize > 0 ? { size: config.localQueueSize } : undefined,
+          completeJobBatchDelay: 0,
+          failJobBatchDelay: 0,
+          gracefulShutdownAbortTimeout: 5_000,
+        },
+      },
+    });
+    await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()', [
+      runner.workerId,
+      `${hostname()}:${process.pid}`,
+    ]);
+    await this.listen();
+    this.heartbeat = setInterval(() => void this.beat(), config.heartbeatMs);
+    this.heartbeat.unref();
+    logger.info('task queue started', { workerId: runner.workerId, concurrency: config.maxConcurrentTasks, perAgent: config.maxConcurrentPerAgent });
+  }
+
+  /** Cancels reach the instance running the task through NOTIFY; the heartbeat re-checks in case one is missed. */
+  private async listen(): Promise<void> {
+    if (!this.pool || this.stopping) return;
+    const { store, runner, logger } = this.deps;
+    try {
+      const client = await this.pool.connect();
+      client.on('notification', (msg) => {
+        if (msg.channel === store.cancelChannel && msg.payload) runner.stop(msg.payload, 'cancel');
+      });
+      client.on('error', (err) => {
+        logger.warn('cancel listener lost its connection; reconnecting', { reason: err.message });
+        client.release(err);
+        this.listener = undefined;
+        setTimeout(() => void this.listen(), 1_000).unref();
+      });
+      await client.query(`LISTEN "${store.cancelChannel}"`);
+      this.listener = client;
+    } catch (err) {
+      logger.warn('cancel listener could not start; retrying', { reason: (err as Error).message });
+      setTimeout(() => void this.listen(), 1_000).unref();
+    }
+  }
+
+  private async beat(): Promise<void> {
+    const { db, runner, recovery, logger, config } = this.deps;
+    try {
+      const rows = await db.query<{ id: string }>('UPDATE task_workers SET heartbeat_at = now() WHERE id = $1 RETURNING id', [runner.workerId]);
+      if (!rows.length) {
+        // Another instance declared us dead and has settled our tasks: stop them here.
+        logger.error('this instance was declared dead by the others; stopping its running tasks');
+        runner.stopAll('lease-lost');
+        await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [runner.workerId, `${hostname()}:${process.pid}`]);
+      }
+      this.lastHeartbeatOk = Date.now();
+      const asked = await db.query<{ id: string }>('SELECT id FROM tasks WHERE worker_id = $1 AND status = $2 AND cancel_requested', [runner.workerId, 'running']);
+      for (const { id } of asked) runner.stop(id, 'cancel');
+      await recovery.sweep(config.workerStaleMs);
+    } catch (err) {
+      logger.warn('task heartbeat failed', { reason: (err as Error).message });
+      // Stop before the others may declare us dead, so a task never runs in two places.
+      if (Date.now() - this.lastHeartbeatOk > config.workerStaleMs / 2) runner.stopAll('lease-lost');
+    }
+  }
+
+  /** Graceful stop: running tasks get a grace period, then are interrupted (and resume elsewhere or on restart). */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { db, runner, logger } = this.deps;
+    clearInterval(this.heartbeat);
+    const grace = setTimeout(() => runner.stopAll('shutdown'), graceMs);
+    try {
+      await this.graphile?.stop();
+    } catch (err) {
+      logger.warn('queue did not stop cleanly', { reason: (err as Error).message });
+    } finally {
+      clearTimeout(grace);
+    }
+    await runner.idle();
+    this.listener?.release();
+    // Jobs whose completion had not landed yet stay locked by this pool; nothing of ours runs
+    // any more, so they are free for the next instance now rather than after 4 hours.
+    await db
+      .transaction(async (tx) => {
+        await tx.query(`SELECT ${this.deps.store.queueSchema}.force_unlock_workers($1::text[])`, [[runner.workerId]]);
+        await tx.query('DELETE FROM task_workers WHERE id = $1', [runner.workerId]);
+      })
+      .catch((err: unknown) => logger.warn('queue worker not deregistered', { reason: (err as Error).message }));
+    await this.pool?.end().catch(() => undefined);
+  }
+}

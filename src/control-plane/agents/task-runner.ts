@@ -1,0 +1,221 @@
+import type { JobHelpers } from 'graphile-worker';
+import type { Db } from '../../common/db';
+import { AppError } from '../../common/errors';
+import { GroupCommit } from '../../common/group-commit';
+import type { Logger } from '../../common/logger';
+import type { AgentSystemConfig } from '../config';
+import type { AgentRegistry } from './agent-registry';
+import { CapabilityCalls } from './capability-calls';
+import type { TaskEventBus } from './task-event-bus';
+import type { TaskError } from './task-records';
+import { agentFlag, type FinishedTask, type FinishItem, type StartedTask, type TaskStore } from './task-store';
+import { TASK_PRIORITIES, type CapabilitySpec } from './types';
+import type { WorkflowEngine } from './workflow-engine';
+
+/** Why a run was stopped from outside. */
+export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
+class TaskStopped extends Error {
+  constructor(readonly reason: StopReason) {
+    super(`task stopped: ${reason}`);
+  }
+}
+
+export interface TaskRunnerDeps {
+  db: Db;
+  store: TaskStore;
+  registry: AgentRegistry;
+  calls: CapabilityCalls;
+  bus: TaskEventBus;
+  workflows: WorkflowEngine;
+  logger: Logger;
+  config: AgentSystemConfig;
+}
+
+/** Transient: worth another attempt later. A DAWG that is down or busy is; a bad request is not. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof AppError && (err.status === 503 || err.status === 429);
+}
+
+export function toTaskError(err: unknown): TaskError {
+  if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
+  return { code: 'TASK_FAILED', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Rejects when the signal aborts, so a capability that ignores its signal cannot hold a slot past its timeout. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Runs the queue's jobs: claims the task row (queued → running), runs the capability with a
+ * signal that fires on cancel, timeout and shutdown, and records the outcome. Status changes
+ * are group-committed; a completion and the workflow hand-over it triggers commit together.
+ */
+export class TaskRunner {
+  private readonly running = new Map<string, { controller: AbortController; agent: string }>();
+  private readonly perAgent = new Map<string, number>();
+  private readonly starts: GroupCommit<string, StartedTask | undefined>;
+  private readonly finishes: GroupCommit<FinishItem, FinishedTask | undefined>;
+  private readonly progresses: GroupCommit<{ id: string; percent: number; message?: string }, undefined>;
+  workerId = '';
+
+  constructor(private readonly deps: TaskRunnerDeps) {
+    const { db, store } = deps;
+    this.starts = new GroupCommit(async (ids) => {
+      const rows = await store.start(db, ids, this.workerId);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const r of rows) deps.bus.publish({ type: 'task.started', jobId: r.id, agent: r.agent, taskType: r.task_type, ...(r.workflow_id ? { workflowId: r.workflow_id } : {}) });
+      return ids.map((id) => byId.get(id));
+    });
+    this.finishes = new GroupCommit(async (items) => {
+      const { rows, notes } = await db.transaction(async (tx) => {
+        const done = await store.finish(tx, items, this.workerId);
+        const workflowIds = done.flatMap((r) => (r.workflow_id ? [r.workflow_id] : []));
+        return { rows: done, notes: workflowIds.length ? await deps.workflows.advance(tx, workflowIds) : [] };
+      });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const r of rows) deps.bus.publish({ type: `task.${r.status}`, jobId: r.id, agent: r.agent, taskType: r.task_type, ...(r.workflow_id ? { workflowId: r.workflow_id } : {}) });
+      for (const note of notes) note();
+      return items.map((i) => byId.get(i.id));
+    });
+    this.progresses = new GroupCommit(async (items) => {
+      await store.progress(db, items);
+      return items.map(() => undefined);
+    });
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  activeIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Agents at their per-instance limit: the queue does not fetch their jobs meanwhile. */
+  readonly forbiddenFlags = (): string[] | null => {
+    const full = [...this.perAgent].filter(([, n]) => n >= this.deps.config.maxConcurrentPerAgent).map(([agent]) => agentFlag(agent));
+    return full.length ? full : null;
+  };
+
+  /** Stops a run on this instance, if it runs here. */
+  stop(taskId: string, reason: StopReason): boolean {
+    const run = this.running.get(taskId);
+    if (!run) return false;
+    run.controller.abort(new TaskStopped(reason));
+    return true;
+  }
+
+  stopAll(reason: StopReason): void {
+    for (const id of this.running.keys()) this.stop(id, reason);
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all([this.starts.idle(), this.finishes.idle(), this.progresses.idle()]);
+  }
+
+  /** The graphile-worker task function. */
+  readonly handle = async (payload: unknown, helpers: JobHelpers): Promise<void> => {
+    const taskId = (payload as { taskId?: unknown } | null)?.taskId;
+    if (typeof taskId !== 'string') {
+      helpers.logger.error('queue job without a task id: dropped', { jobId: helpers.job.id });
+      return;
+    }
+    const flag = Object.keys(helpers.job.flags ?? {}).find((f) => f.startsWith('agent:'));
+    const agent = flag?.slice('agent:'.length);
+    if (agent && (this.perAgent.get(agent) ?? 0) >= this.deps.config.maxConcurrentPerAgent) {
+      // Fetched ahead before the agent filled up: put it back with its original place in line.
+      const priority = TASK_PRIORITIES[helpers.job.priority] ?? 'medium';
+      await this.deps.store.addJobs(this.deps.db, [{ taskId, priority, agent, runAt: new Date(helpers.job.run_at) }]);
+      return;
+    }
+    if (agent) this.perAgent.set(agent, (this.perAgent.get(agent) ?? 0) + 1);
+    try {
+      const started = await this.starts.submit(taskId);
+      if (started) await this.execute(started, helpers.abortSignal);
+    } finally {
+      if (agent) this.perAgent.set(agent, (this.perAgent.get(agent) ?? 1) - 1);
+    }
+  };
+
+  private async execute(task: StartedTask, shutdown: AbortSignal): Promise<void> {
+    const cap = this.deps.registry.get(task.agent)?.capability(task.task_type);
+    const parsed = cap?.payload.safeParse(task.payload);
+    if (!cap || !parsed?.success) {
+      const error = cap
+        ? { code: 'VALIDATION_FAILED', message: 'Stored payload no longer matches the task type', details: parsed?.error?.issues }
+        : { code: 'CAPABILITY_UNKNOWN', message: `${task.agent} has no task type ${task.task_type} (any more)` };
+      await this.record({ id: task.id, status: 'failed', error });
+      return;
+    }
+    const controller = new AbortController();
+    const timeout = AbortSignal.timeout(task.timeout_ms);
+    const signal = AbortSignal.any([controller.signal, timeout, shutdown]);
+    this.running.set(task.id, { controller, agent: task.agent });
+    try {
+      const ctx = this.deps.calls.context(task, signal, (percent, message) => {
+        this.progresses.submit({ id: task.id, percent: Math.max(0, Math.min(100, percent)), message }).catch((err: unknown) => {
+          this.deps.logger.warn('task progress not recorded', { taskId: task.id, reason: (err as Error).message });
+        });
+      });
+      const result = await untilAborted(cap.run(parsed.data, ctx), signal);
+      await this.record({ id: task.id, status: 'completed', result: result ?? null });
+    } catch (err) {
+      await this.onError(task, cap, err, signal, timeout);
+    } finally {
+      this.running.delete(task.id);
+    }
+  }
+
+  private async onError(task: StartedTask, cap: CapabilitySpec, err: unknown, signal: AbortSignal, timeout: AbortSignal): Promise<void> {
+    const reason = signal.aborted ? signal.reason : undefined;
+    if (reason instanceof TaskStopped && reason.reason === 'cancel') {
+      await this.record({ id: task.id, status: 'cancelled', error: { code: 'CANCELLED', message: 'Cancelled on request' } });
+    } else if (signal.aborted && (reason instanceof TaskStopped || !timeout.aborted)) {
+      await this.interrupted(task, cap);
+    } else if (timeout.aborted) {
+      await this.record({ id: task.id, status: 'failed', error: { code: 'TASK_TIMEOUT', message: `${task.task_type} did not finish within ${task.timeout_ms} ms` } });
+    } else if (isTransient(err) && task.attempts < task.max_attempts) {
+      const { retryBaseMs, retryMaxMs } = this.deps.config;
+      const exp = Math.min(retryMaxMs, retryBaseMs * 2 ** (task.attempts - 1));
+      const delayMs = Math.round(exp / 2 + Math.random() * (exp / 2));
+      const retried = await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, toTaskError(err), delayMs);
+      if (retried) this.deps.bus.publish({ type: 'task.retrying', jobId: task.id, agent: task.agent, taskType: task.task_type, data: { attempt: task.attempts, delayMs } });
+    } else {
+      await this.record({ id: task.id, status: 'failed', error: toTaskError(err) });
+    }
+  }
+
+  /** Shutdown or a lost lease stopped the run: queue it again if it is safe to repeat, else fail it "interrupted". */
+  private async interrupted(task: StartedTask, cap: CapabilitySpec): Promise<void> {
+    const error = { code: 'INTERRUPTED', message: 'The instance running this task stopped before it finished' };
+    if (!cap.resumable || task.attempts >= task.max_attempts) {
+      await this.record({ id: task.id, status: 'failed', error });
+      return;
+    }
+    await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, error, 0, 'task.requeued').catch((err: unknown) => {
+      this.deps.logger.warn('interrupted task not re-queued; crash recovery will', { taskId: task.id, reason: (err as Error).message });
+    });
+  }
+
+  /** Records an outcome; a database hiccup is retried so a finished task does not stay "running". */
+  private async record(item: FinishItem): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.finishes.submit(item);
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          this.deps.logger.error('task outcome not recorded; crash recovery will settle it', { taskId: item.id, reason: (err as Error).message });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../../common/db';
+import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import type { AgentSystemConfig } from '../config';
+import type { AgentRegistry } from './agent-registry';
+import type { TaskEventBus } from './task-event-bus';
+import { iso, TASK_COLUMNS, toTaskRecord, type TaskEventRecord, type TaskRecord, type TaskRow } from './task-records';
+import type { TaskRunner } from './task-runner';
+import type { NewTask, TaskStore } from './task-store';
+import { TASK_STATUSES, TERMINAL_STATUSES, type TaskPriority, type TaskStatus } from './types';
+import type { WorkflowEngine } from './workflow-engine';
+
+export interface EnqueueInput {
+  taskType: string;
+  payload: unknown;
+  priority: TaskPriority;
+}
+
+export interface WorkflowView {
+  jobId: string;
+  kind: 'workflow';
+  name: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  result?: unknown;
+  error?: unknown;
+  createdAt: string;
+  finishedAt?: string;
+  steps: TaskRecord[];
+}
+
+export type JobView = ({ jobId: string; kind: 'task'; events: TaskEventRecord[] } & TaskRecord) | WorkflowView;
+
+/** What the routes use: create, read, list and cancel tasks; read any job (task or workflow). */
+export class TaskService {
+  constructor(
+    private readonly db: Db,
+    private readonly store: TaskStore,
+    private readonly registry: AgentRegistry,
+    private readonly bus: TaskEventBus,
+    private readonly runner: TaskRunner,
+    private readonly workflows: WorkflowEngine,
+    private readonly config: AgentSystemConfig,
+  ) {}
+
+  /** Validates against the agent's capability and returns the task row to insert. */
+  prepare(agentName: string, input: EnqueueInput, extra: Partial<NewTask> = {}): NewTask {
+    const agent = this.registry.require(agentName);
+    const cap = agent.capability(input.taskType);
+    if (!cap) {
+      throw new InvalidError(`Unknown taskType "${input.taskType}" for agent ${agentName}`, { field: 'taskType', validTaskTypes: agent.capabilityNames });
+    }
+    const parsed = cap.payload.safeParse(input.payload ?? {});
+    if (!parsed.success) {
+      throw new InvalidError(`payload does not match ${agentName}.${input.taskType}`, {
+        fields: parsed.error.issues.map((i) => ({ field: ['payload', ...i.path.map(String)].join('.'), message: i.message })),
+      });
+    }
+    return {
+      id: `tsk_${randomUUID()}`,
+      agent: agentName,
+      taskType: input.taskType,
+      priority: input.priority,
+      payload: parsed.data,
+      status: 'queued',
+      maxAttempts: this.config.maxAttempts,
+      timeoutMs: cap.timeoutMs,
+      resumable: cap.resumable,
+      ...extra,
+    };
+  }
+
+  async enqueue(agentName: string, input: EnqueueInput, createdBy?: string): Promise<TaskRecord> {
+    const [task] = await this.enqueueMany(agentName, [input], createdBy);
+    return task!;
+  }
+
+  /** Several tasks in one transaction (one commit, one queue wake-up), in order. */
+  async enqueueMany(agentName: string, inputs: readonly EnqueueInput[], createdBy?: string): Promise<TaskRecord[]> {
+    const tasks = inputs.map((input) => this.prepare(agentName, input, { createdBy }));
+    await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
+    for (const t of tasks) this.bus.publish({ type: 'task.created', jobId: t.id, agent: t.agent, taskType: t.taskType });
+    const rows = await this.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ANY($1::text[])`, [tasks.map((t) => t.id)]);
+    const byId = new Map(rows.map((r) => [r.id, toTaskRecord(r)]));
+    return tasks.map((t) => byId.get(t.id)!);
+  }
+
+  /** For the scheduler: creates a task inside its transaction. */
+  readonly enqueueIn = async (tx: Queryable, s: { id: string; agent: string; taskType: string; payload: unknown; priority: TaskPriority }): Promise<string> => {
+    const task = this.prepare(s.agent, { taskType: s.taskType, payload: s.payload, priority: s.priority }, { scheduleId: s.id });
+    await this.store.insertTasks(tx, [task]);
+    return task.id;
+  };
+
+  async get(agentName: string, id: string): Promise<TaskRecord & { events: TaskEventRecord[] }> {
+    this.registry.require(agentName);
+    const row = await this.store.get(this.db, id);
+    if (!row || row.agent !== agentName) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
+    return { ...toTaskRecord(row), events: await this.events(id) };
+  }
+
+  async list(agentName: string, filter: { status?: TaskStatus; limit: number }): Promise<TaskRecord[]> {
+    this.registry.require(agentName);
+    const rows = await this.db.query<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE agent = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id LIMIT $3`,
+      [agentName, filter.status ?? null, filter.limit],
+    );
+    return rows.map(toTaskRecord);
+  }
+
+  /**
+   * Queued or waiting → cancelled at once. Running → the run is asked to stop (on whichever
+   * instance runs it) and ends `cancelled` shortly after; the answer says which happened.
+   */
+  async cancel(agentName: string, id: string): Promise<TaskRecord> {
+    this.registry.require(agentName);
+    const { notes } = await this.db.transaction(async (tx) => {
+      const rows = await tx.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE`, [id]);
+      const row = rows[0];
+      if (!row || row.agent !== agentName) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
+      if (TERMINAL_STATUSES.includes(row.status)) throw new ConflictError(`Task ${id} has already ended (${row.status})`, { status: row.status });
+      if (row.status === 'running') {
+        await tx.query('UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE id = $1', [id]);
+        await this.store.event(tx, id, 'task.cancel_requested');
+        await this.store.notifyCancel(tx, [id]);
+        return { notes: [] as Array<() => void> };
+      }
+      const error = { code: 'CANCELLED', message: 'Cancelled on request' };
+      await tx.query(`UPDATE tasks SET status = 'cancelled', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`, [id, JSON.stringify(error)]);
+      await this.store.event(tx, id, 'task.cancelled', { error });
+      const after = row.workflow_id ? await this.workflows.advance(tx, [row.workflow_id]) : [];
+      return { notes: [() => this.bus.publish({ type: 'task.cancelled', jobId: id, agent: row.agent, taskType: row.task_type }), ...after] };
+    });
+    this.runner.stop(id, 'cancel');
+    for (const note of notes) note();
+    const row = await this.store.get(this.db, id);
+    return toTaskRecord(row!);
+  }
+
+  async stats(): Promise<{ agents: AgentStats[]; instance: { workerId: string; running: number; maxConcurrentTasks: number; maxConcurrentPerAgent: number } }> {
+    const rows = await this.db.query<{ agent: string; status: TaskStatus; n: string | number }>('SELECT agent, status, count(*) AS n FROM tasks GROUP BY agent, status');
+    const agents = this.registry.list().map((a) => {
+      const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+      for (const r of rows) if (r.agent === a.name) counts[r.status] = Number(r.n);
+      const total = Object.values(counts).reduce((x, y) => x + y, 0);
+      return { name: a.name, totalTasks: total, ...counts, capabilities: a.capabilities.map((c) => c.name) };
+    });
+    return {
+      agents,
+      instance: { workerId: this.runner.workerId, running: this.runner.activeCount, maxConcurrentTasks: this.config.maxConcurrentTasks, maxConcurrentPerAgent: this.config.maxConcurrentPerAgent },
+    };
+  }
+
+  async events(jobId: string, limit = 200): Promise<TaskEventRecord[]> {
+    const rows = await this.db.query<{ id: string | number; type: string; data: unknown; at: Date | string }>(
+      'SELECT id, type, data, at FROM task_events WHERE job_id = $1 ORDER BY id LIMIT $2',
+      [jobId, limit],
+    );
+    return rows.map((r) => ({ id: Number(r.id), type: r.type, ...(r.data === null ? {} : { data: r.data }), at: iso(r.at) }));
+  }
+
+  /** The blueprint's job tracking: any task or workflow by id. */
+  async job(jobId: string): Promise<JobView> {
+    if (jobId.startsWith('wf_')) {
+      const rows = await this.db.query<{ id: string; name: string; status: WorkflowView['status']; result: unknown; error: unknown; created_at: Date; finished_at: Date | null }>(
+        'SELECT id, name, status, result, error, created_at, finished_at FROM workflows WHERE id = $1',
+        [jobId],
+      );
+      const wf = rows[0];
+      if (!wf) throw new NotFoundError(`Job not found: ${jobId}`, undefined, 'JOB_NOT_FOUND');
+      const steps = await this.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE workflow_id = $1 ORDER BY created_at, id`, [jobId]);
+      return {
+        jobId,
+        kind: 'workflow',
+        name: wf.name,
+        status: wf.status,
+        ...(wf.result === null ? {} : { result: wf.result }),
+        ...(wf.error === null ? {} : { error: wf.error }),
+        createdAt: iso(wf.created_at),
+        ...(wf.finished_at ? { finishedAt: iso(wf.finished_at) } : {}),
+        steps: steps.map(toTaskRecord),
+      };
+    }
+    const row = await this.store.get(this.db, jobId);
+    if (!row) throw new NotFoundError(`Job not found: ${jobId}`, undefined, 'JOB_NOT_FOUND');
+    return { jobId, kind: 'task', ...toTaskRecord(row), events: await this.events(jobId) };
+  }
+}
+
+export interface AgentStats {
+  name: string;
+  totalTasks: number;
+  capabilities: string[];
+  [status: string]: number | string | string[];
+}

@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import type { Logger } from '../../common/logger';
+
+export const TASK_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+/** graphile-worker runs lower numbers first. */
+export const PRIORITY_RANK: Record<TaskPriority, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+export const TASK_STATUSES = ['waiting', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** The blueprint's capability description (§2.2.1), as listed by GET /api/v1/agents. */
+export interface AgentCapability {
+  name: string;
+  description: string;
+  requiredModules: string[];
+  /** Typical run time in seconds. */
+  estimatedDuration?: number;
+}
+
+/** What a running capability gets from the task system. */
+export interface CapabilityContext {
+  taskId: string;
+  agent: string;
+  /** 1 on the first run, 2 on the first retry, ... */
+  attempt: number;
+  /** Fires on cancel, on timeout and on shutdown; pass it to everything that waits. */
+  signal: AbortSignal;
+  logger: Logger;
+  /**
+   * Runs `module.action` on the AI DAWG and returns its result. Fails with
+   * MODULE_ACTION_UNAVAILABLE (naming `module.action`) when the DAWG does not offer it.
+   */
+  call(module: string, action: string, params: Record<string, unknown>): Promise<unknown>;
+  /** Records a task.progress event (0-100). */
+  progress(percent: number, message?: string): void;
+}
+
+/** A capability as the task system runs it: the blueprint's description plus what makes it safe to run. */
+export interface CapabilitySpec<P = unknown> extends AgentCapability {
+  /** Validates the task payload at enqueue time; the parsed value is what `run` receives. */
+  payload: z.ZodType<P>;
+  /** Hard limit for one attempt; the signal aborts when it passes. */
+  timeoutMs: number;
+  /**
+   * After a crash interrupted a run: true → the task is queued again (the capability is safe
+   * to repeat); false → it ends `failed` with reason `interrupted`.
+   */
+  resumable: boolean;
+  run(payload: P, ctx: CapabilityContext): Promise<unknown>;
+}
+
+/** Helper that keeps the payload type of a capability tied to its schema. */
+export function capability<S extends z.ZodType>(
+  spec: Omit<CapabilitySpec<z.infer<S>>, 'payload'> & { payload: S },
+): CapabilitySpec<z.infer<S>> {
+  return spec as CapabilitySpec<z.infer<S>>;
+}

@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../../common/db';
+import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import type { AgentRegistry } from './agent-registry';
+import type { TaskEventBus } from './task-event-bus';
+import { TaskStore, type NewTask } from './task-store';
+import type { TaskError } from './task-records';
+import type { TaskPriority } from './types';
+
+export interface WorkflowStepInput {
+  key: string;
+  agent: string;
+  taskType: string;
+  payload: Record<string, unknown>;
+  priority: TaskPriority;
+  dependsOn: string[];
+  /** payload field → "stepKey" or "stepKey.path.to.value" of a step this one depends on. */
+  inputs: Record<string, string>;
+}
+
+export interface TaskDefaults {
+  maxAttempts: number;
+}
+
+interface StepRow {
+  id: string;
+  step_key: string;
+  status: string;
+  agent: string;
+  task_type: string;
+  payload: Record<string, unknown>;
+  inputs: Record<string, string> | null;
+  depends_on: string[];
+  result: unknown;
+}
+
+function pick(value: unknown, path: string[]): unknown {
+  let current = value;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** Rejects duplicate keys, unknown dependencies, cycles and inputs from steps not depended on. */
+export function checkGraph(steps: readonly WorkflowStepInput[]): void {
+  const keys = new Set<string>();
+  steps.forEach((step, i) => {
+    if (keys.has(step.key)) throw new InvalidError(`Step key "${step.key}" is used twice`, { field: `steps.${i}.key` });
+    keys.add(step.key);
+  });
+  steps.forEach((step, i) => {
+    step.dependsOn.forEach((dep, j) => {
+      if (!keys.has(dep)) throw new InvalidError(`Step "${step.key}" depends on unknown step "${dep}"`, { field: `steps.${i}.dependsOn.${j}` });
+      if (dep === step.key) throw new InvalidError(`Step "${step.key}" depends on itself`, { field: `steps.${i}.dependsOn.${j}` });
+    });
+    for (const [field, source] of Object.entries(step.inputs)) {
+      const from = source.split('.')[0]!;
+      if (!step.dependsOn.includes(from)) {
+        throw new InvalidError(`Input "${field}" of step "${step.key}" reads step "${from}", which it does not depend on`, { field: `steps.${i}.inputs.${field}` });
+      }
+    }
+  });
+  const byKey = new Map(steps.map((s) => [s.key, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (key: string, trail: string[]) => {
+    if (state.get(key) === 'done') return;
+    if (state.get(key) === 'visiting') throw new InvalidError(`Steps form a cycle: ${[...trail, key].join(' → ')}`, { field: 'steps' });
+    state.set(key, 'visiting');
+    for (const dep of byKey.get(key)!.dependsOn) visit(dep, [...trail, key]);
+    state.set(key, 'done');
+  };
+  for (const step of steps) visit(step.key, []);
+}
+
+/**
+ * Workflows: graphs of agent tasks. Steps are task rows (status `waiting` until their inputs
+ * are ready); a step's completion advances its workflow in the same transaction that records
+ * it, so a crash can neither lose the hand-over nor run a completed step again.
+ */
+export class WorkflowEngine {
+  constructor(
+    private readonly db: Db,
+    private readonly store: TaskStore,
+    private readonly registry: AgentRegistry,
+    private readonly bus: TaskEventBus,
+    private readonly defaults: TaskDefaults,
+  ) {}
+
+  async create(name: string, steps: readonly WorkflowStepInput[], createdBy?: string): Promise<{ workflowId: string; taskIds: Record<string, string> }> {
+    checkGraph(steps);
+    const tasks: NewTask[] = steps.map((step, i) => {
+      const agent = this.registry.get(step.agent);
+      if (!agent) throw new InvalidError(`Unknown agent "${step.agent}"`, { field: `steps.${i}.agent`, agents: this.registry.names() });
+      const cap = agent.capability(step.taskType);
+      if (!cap) throw new InvalidError(`Agent ${step.agent} has no task type "${step.taskType}"`, { field: `steps.${i}.taskType`, validTaskTypes: agent.capabilityNames });
+      const ready = step.dependsOn.length === 0;
+      let payload: unknown = step.payload;
+      if (ready || Object.keys(step.inputs).length === 0) {
+        const parsed = cap.payload.safeParse(step.payload);
+        if (!parsed.success) throw new InvalidError(`Payload of step "${step.key}" is invalid`, { field: `steps.${i}.payload`, issues: parsed.error.issues });
+        payload = parsed.data;
+      }
+      return {
+        id: `tsk_${randomUUID()}`,
+        agent: step.agent,
+        taskType: step.taskType,
+        priority: step.priority,
+        payload,
+        status: ready ? 'queued' : 'waiting',
+        maxAttempts: this.defaults.maxAttempts,
+        timeoutMs: cap.timeoutMs,
+        resumable: cap.resumable,
+        stepKey: step.key,
+        dependsOn: step.dependsOn,
+        inputs: Object.keys(step.inputs).length ? step.inputs : undefined,
+        createdBy,
+      };
+    });
+    const workflowId = `wf_${randomUUID()}`;
+    for (const t of tasks) t.workflowId = workflowId;
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO workflows (id, name, status, created_by) VALUES ($1, $2, $3, $4)', [workflowId, name, 'running', createdBy ?? null]);
+      await this.store.event(tx, workflowId, 'workflow.created', { name, steps: steps.map((s) => s.key) });
+      await this.store.insertTasks(tx, tasks);
+    });
+    this.bus.publish({ type: 'workflow.created', jobId: workflowId, workflowId });
+    for (const t of tasks) this.bus.publish({ type: 'task.created', jobId: t.id, agent: t.agent, taskType: t.taskType, workflowId });
+    return { workflowId, taskIds: Object.fromEntries(tasks.map((t) => [t.stepKey!, t.id])) };
+  }
+
+  /**
+   * Moves workflows forward after some of their steps ended, inside the caller's transaction.
+   * The workflow row is locked first (ids sorted, so concurrent callers cannot deadlock), so
+   * two steps finishing at once on two instances still release their common successor once.
+   */
+  async advance(tx: Queryable, workflowIds: readonly string[]): Promise<Array<() => void>> {
+    const notes: Array<() => void> = [];
+    for (const workflowId of [...new Set(workflowIds)].sort()) {
+      const locked = await tx.query<{ status: string }>('SELECT status FROM workflows WHERE id = $1 FOR UPDATE', [workflowId]);
+      if (locked[0]?.status !== 'running') continue;
+      const steps = await tx.query<StepRow>(
+        'SELECT id, step_key, status, agent, task_type, payload, inputs, depends_on, result FROM tasks WHERE workflow_id = $1',
+        [workflowId],
+      );
+      const broken = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
+      if (broken) {
+        notes.push(...(await this.end(tx, workflowId, broken.status === 'failed' ? 'failed' : 'cancelled', steps, broken)));
+        continue;
+      }
+      if (steps.every((s) => s.status === 'completed')) {
+        const needed = new Set(steps.flatMap((s) => s.depends_on));
+        const result = Object.fromEntries(steps.filter((s) => !needed.has(s.step_key)).map((s) => [s.step_key, s.result]));
+        await tx.query(`UPDATE workflows SET status = 'completed', result = $2, finished_at = now(), updated_at = now() WHERE id = $1`, [workflowId, JSON.stringify(result)]);
+        await this.store.event(tx, workflowId, 'workflow.completed');
+        notes.push(() => this.bus.publish({ type: 'workflow.completed', jobId: workflowId, workflowId }));
+        continue;
+      }
+      notes.push(...(await this.release(tx, workflowId, steps)));
+    }
+    return notes;
+  }
+
+  private async release(tx: Queryable, workflowId: string, steps: StepRow[]): Promise<Array<() => void>> {
+    const byKey = new Map(steps.map((s) => [s.step_key, s]));
+    const ready = steps.filter((s) => s.status === 'waiting' && s.depends_on.every((d) => byKey.get(d)?.status === 'completed'));
+    const notes: Array<() => void> = [];
+    for (const step of ready) {
+      const payload: Record<string, unknown> = { ...step.payload };
+      for (const [field, source] of Object.entries(step.inputs ?? {})) {
+        const [from, ...path] = source.split('.');
+        payload[field] = pick(byKey.get(from!)?.result, path);
+      }
+      const cap = this.registry.get(step.agent)?.capability(step.task_type);
+      const parsed = cap?.payload.safeParse(payload);
+      if (!parsed?.success) {
+        const error: TaskError = {
+          code: 'STEP_INPUT_INVALID',
+          message: `Step "${step.step_key}" got inputs its task type does not accept`,
+          details: parsed ? parsed.error.issues : undefined,
+        };
+        await tx.query(`UPDATE tasks SET status = 'failed', error = $2, payload = $3, finished_at = now(), updated_at = now() WHERE id = $1`, [step.id, JSON.stringify(error), JSON.stringify(payload)]);
+        await this.store.event(tx, step.id, 'task.failed', { error });
+        step.status = 'failed';
+        return this.end(tx, workflowId, 'failed', steps, step);
+      }
+      const rows = await tx.query<{ priority: TaskPriority }>(
+        `UPDATE tasks SET status = 'queued', payload = $2, queued_at = now(), updated_at = now() WHERE id = $1 AND status = 'waiting' RETURNING priority`,
+        [step.id, JSON.stringify(parsed.data)],
+      );
+      if (!rows[0]) continue;
+      await this.store.event(tx, step.id, 'task.queued');
+      await this.store.addJobs(tx, [{ taskId: step.id, priority: rows[0].priority, agent: step.agent }]);
+      notes.push(() => this.bus.publish({ type: 'task.queued', jobId: step.id, agent: step.agent, taskType: step.task_type, workflowId }));
+    }
+    return notes;
+  }
+
+  /** Ends a workflow because `cause` failed or was cancelled: steps not yet started are cancelled, running ones asked to stop. */
+  private async end(tx: Queryable, workflowId: string, status: 'failed' | 'cancelled', steps: StepRow[], cause: StepRow): Promise<Array<() => void>> {
+    const error: TaskError = { code: status === 'failed' ? 'STEP_FAILED' : 'STEP_CANCELLED', message: `Step "${cause.step_key}" ${status === 'failed' ? 'failed' : 'was cancelled'}`, details: { step: cause.step_key, taskId: cause.id } };
+    await tx.query(`UPDATE workflows SET status = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1`, [workflowId, status, JSON.stringify(error)]);
+    await this.store.event(tx, workflowId, `workflow.${status}`, { error });
+    const stopped = await tx.query<{ id: string }>(
+      `WITH c AS (
+         UPDATE tasks SET status = 'cancelled', error = $2, finished_at = now(), updated_at = now()
+         WHERE workflow_id = $1 AND status IN ('waiting', 'queued') RETURNING id
+       ), e AS (INSERT INTO task_events (job_id, type, data) SELECT id, 'task.cancelled', jsonb_build_object('error', $2::jsonb) FROM c)
+       SELECT id FROM c`,
+      [workflowId, JSON.stringify({ code: 'WORKFLOW_ENDED', message: `Workflow ${status}` })],
+    );
+    const running = await tx.query<{ id: string }>(
+      `UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE workflow_id = $1 AND status = 'running' RETURNING id`,
+      [workflowId],
+    );
+    await this.store.notifyCancel(tx, running.map((r) => r.id));
+    return [
+      () => this.bus.publish({ type: `workflow.${status}`, jobId: workflowId, workflowId, data: { error } }),
+      ...stopped.map((s) => () => this.bus.publish({ type: 'task.cancelled', jobId: s.id, workflowId })),
+    ];
+  }
+
+  async cancel(workflowId: string): Promise<void> {
+    const notes = await this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ status: string }>('SELECT status FROM workflows WHERE id = $1 FOR UPDATE', [workflowId]);
+      if (!rows[0]) throw new NotFoundError(`Workflow not found: ${workflowId}`, undefined, 'WORKFLOW_NOT_FOUND');
+      if (rows[0].status !== 'running') throw new ConflictError(`Workflow ${workflowId} has already ended (${rows[0].status})`, { status: rows[0].status });
+      const steps = await tx.query<StepRow>('SELECT id, step_key, status, agent, task_type, payload, inputs, depends_on, result FROM tasks WHERE workflow_id = $1', [workflowId]);
+      const cause = { ...steps[0]!, step_key: '(workflow)', id: workflowId };
+      return this.end(tx, workflowId, 'cancelled', steps, cause);
+    });
+    for (const note of notes) note();
+  }
+}

@@ -1,0 +1,108 @@
+import { DB_KINDS } from '../helpers/db';
+import { fakeModuleRouter, openAgentSystem, waitFor, waitForTask, type TestAgentSystem } from '../helpers/agent-system';
+import type { TaskEvent } from '../../src/control-plane/agents';
+import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
+
+describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
+  let t: TestAgentSystem;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('runs a task to completion and records every state change as an event', async () => {
+    t = await openAgentSystem(kind);
+    const seen: TaskEvent[] = [];
+    t.system.bus.on('event', (e) => seen.push(e));
+    const task = await t.system.tasks.enqueue('Probe', { taskType: 'sleep', payload: { ms: 20, label: 'a' }, priority: 'medium' });
+    expect(task.status).toBe('queued');
+    const done = await waitForTask(t.system, task.id);
+    expect(done).toMatchObject({ status: 'completed', result: { slept: 20, label: 'a' }, attempts: 1, progress: 100 });
+    const types = (await t.system.tasks.events(task.id)).map((e) => e.type);
+    expect(types).toEqual(['task.created', 'task.started', 'task.progress', 'task.completed']);
+    await waitFor(async () => seen.some((e) => e.jobId === task.id && e.type === 'task.completed'));
+    expect(seen.filter((e) => e.jobId === task.id).map((e) => e.type)).toEqual(expect.arrayContaining(['task.created', 'task.started', 'task.completed']));
+  });
+
+  it('starts tasks by priority, FIFO within a level', async () => {
+    t = await openAgentSystem(kind, { start: false, config: { maxConcurrentTasks: 1, maxConcurrentPerAgent: 1 } });
+    const order = ['low-1', 'medium-1', 'critical-1', 'high-1', 'low-2', 'critical-2', 'medium-2', 'high-2'];
+    for (const label of order) {
+      await t.system.tasks.enqueue('Probe', { taskType: 'noop', payload: { label }, priority: label.split('-')[0] as 'low' });
+    }
+    await t.system.start();
+    await waitFor(async () => t.log.started.length === order.length);
+    expect(t.log.started).toEqual(['critical-1', 'critical-2', 'high-1', 'high-2', 'medium-1', 'medium-2', 'low-1', 'low-2']);
+  });
+
+  it('keeps to the global and the per-agent concurrency limits', async () => {
+    t = await openAgentSystem(kind, { config: { maxConcurrentTasks: 3, maxConcurrentPerAgent: 2 } });
+    const ids = (await t.system.tasks.enqueueMany('Probe', Array.from({ length: 8 }, (_, i) => ({ taskType: 'sleep', payload: { ms: 60, label: `s${i}` }, priority: 'medium' as const })))).map((x) => x.id);
+    await Promise.all(ids.map((id) => waitForTask(t.system, id, 'completed', 20_000)));
+    expect(t.log.peakByTag.get('Probe')).toBe(2);
+  });
+
+  it('retries transient failures with growing backoff, and not permanent ones', async () => {
+    t = await openAgentSystem(kind, { config: { maxAttempts: 3, retryBaseMs: 100 } });
+    const flaky = await t.system.tasks.enqueue('Probe', { taskType: 'flaky', payload: { key: 'k1', failures: 2 }, priority: 'high' });
+    const done = await waitForTask(t.system, flaky.id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 3, result: { calls: 3 } });
+    const [a, b, c] = t.log.flakyCalls.get('k1')!;
+    expect(b! - a!).toBeGreaterThanOrEqual(50); // base 100 ms, jittered to [50, 100]
+    expect(c! - b!).toBeGreaterThanOrEqual(100); // 200 ms, jittered to [100, 200]
+    expect((await t.system.tasks.events(flaky.id)).filter((e) => e.type === 'task.retrying')).toHaveLength(2);
+
+    const exhausted = await t.system.tasks.enqueue('Probe', { taskType: 'flaky', payload: { key: 'k2', failures: 10 }, priority: 'high' });
+    expect(await waitForTask(t.system, exhausted.id)).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'DAWG_UNAVAILABLE' } });
+
+    const permanent = await t.system.tasks.enqueue('Probe', { taskType: 'fail', payload: { key: 'k3' }, priority: 'high' });
+    expect(await waitForTask(t.system, permanent.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'VALIDATION_FAILED' } });
+    expect(t.log.flakyCalls.get('k3')).toHaveLength(1);
+  });
+
+  it('fails a run that exceeds its timeout, even when the capability ignores the signal', async () => {
+    t = await openAgentSystem(kind, { agents: [createProbeAgent(new ProbeLog(), { timeoutMs: 150 })] });
+    const slow = await t.system.tasks.enqueue('Probe', { taskType: 'ignore-signal', payload: { ms: 600 }, priority: 'medium' });
+    const done = await waitForTask(t.system, slow.id, undefined, 1_500);
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'TASK_TIMEOUT' } });
+  });
+
+  it('cancels a queued task at once and a running one through its signal', async () => {
+    t = await openAgentSystem(kind, { config: { maxConcurrentTasks: 1, maxConcurrentPerAgent: 1 } });
+    const running = await t.system.tasks.enqueue('Probe', { taskType: 'sleep', payload: { ms: 5_000, label: 'long' }, priority: 'medium' });
+    const queued = await t.system.tasks.enqueue('Probe', { taskType: 'sleep', payload: { ms: 10, label: 'next' }, priority: 'low' });
+    await waitForTask(t.system, running.id, 'running');
+    expect(await t.system.tasks.cancel('Probe', queued.id)).toMatchObject({ status: 'cancelled' });
+    const asked = Date.now();
+    const answer = await t.system.tasks.cancel('Probe', running.id);
+    expect(answer.cancelRequested).toBe(true);
+    const done = await waitForTask(t.system, running.id);
+    expect(done).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(Date.now() - asked).toBeLessThan(2_000);
+    expect(t.log.started).not.toContain('next');
+    await expect(t.system.tasks.cancel('Probe', running.id)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('fails a capability whose module action the DAWG does not offer, naming it', async () => {
+    const router = fakeModuleRouter({ 'testing.health-check': async () => ({ status: 'ok' }) });
+    t = await openAgentSystem(kind, { router });
+    const ok = await t.system.tasks.enqueue('Probe', { taskType: 'dawg', payload: { module: 'testing', action: 'health-check' }, priority: 'medium' });
+    expect(await waitForTask(t.system, ok.id)).toMatchObject({ status: 'completed', result: { result: { status: 'ok' } } });
+    const mix = await t.system.tasks.enqueue('MixingEngineer', { taskType: 'balance-mix', payload: { projectId: 'p1' }, priority: 'medium' });
+    const failed = await waitForTask(t.system, mix.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'MODULE_ACTION_UNAVAILABLE', details: { moduleAction: 'music.balance-levels' } } });
+    expect(router.calls.map((c) => `${c.module}.${c.action}`)).toEqual(['testing.health-check']);
+  });
+
+  it('rejects unknown agents, task types and bad payloads with the field named', async () => {
+    t = await openAgentSystem(kind, { start: false });
+    await expect(t.system.tasks.enqueue('Nobody', { taskType: 'noop', payload: {}, priority: 'low' })).rejects.toMatchObject({ status: 404, code: 'AGENT_NOT_FOUND' });
+    await expect(t.system.tasks.enqueue('Probe', { taskType: 'dance', payload: {}, priority: 'low' })).rejects.toMatchObject({
+      status: 400,
+      details: { field: 'taskType', validTaskTypes: expect.arrayContaining(['noop', 'sleep']) },
+    });
+    await expect(t.system.tasks.enqueue('Probe', { taskType: 'sleep', payload: { ms: 'x' }, priority: 'low' })).rejects.toMatchObject({
+      status: 400,
+      details: { fields: [expect.objectContaining({ field: 'payload.ms' })] },
+    });
+  });
+});
