@@ -28,3 +28,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
   throw new InvalidError(`Invalid ${where}: ${summary}`, { issues });
 }
+
+/** A 400 about one field, shaped like parseInput's: `{ issues: [{ field, message }] }` plus any extra details. */
+export function fieldError(field: string, message: string, extra: Record<string, unknown> = {}): InvalidError {
+  const where = field.split('.')[0] ?? 'input';
+  return new InvalidError(`Invalid ${where}: ${field}: ${message}`, { issues: [{ field, message }], ...extra });
+}

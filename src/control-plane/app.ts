@@ -6,10 +6,12 @@ import { requestId } from '../common/http/request-id.middleware';
 import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Kv, RedisClient } from '../common/kv';
 import type { Logger } from '../common/logger';
+import type { AgentSystem } from './agents';
 import type { ApiKeyService } from './auth';
 import type { ControlPlaneConfig } from './config';
 import type { ModuleRouter } from './dawg-client';
 import type { HealthService } from './health';
+import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { authenticate } from './http/auth.middleware';
 import { mountExecuteRoutes } from './http/execute.routes';
@@ -19,6 +21,7 @@ import { requestLog } from './http/request-log.middleware';
 import { routeMounter } from './http/route-spec';
 import { openApiRoute, ROUTES } from './http/route-table';
 import { mountStatusRoutes } from './http/status.routes';
+import { mountWorkflowRoutes } from './http/workflows.routes';
 import { buildOpenApiDocument } from './openapi';
 
 export interface AppDeps {
@@ -31,6 +34,8 @@ export interface AppDeps {
   apiKeys: ApiKeyService;
   moduleRouter: ModuleRouter;
   health: HealthService;
+  /** Absent when ENABLE_AGENT_SYSTEM=false: its routes then answer 503 FEATURE_DISABLED. */
+  agents?: AgentSystem;
   startedAt: number;
 }
 
@@ -65,6 +70,8 @@ export function buildApp(deps: AppDeps): Express {
   mountStatusRoutes(mount, deps);
   mountExecuteRoutes(mount, deps);
   mountApiKeyRoutes(mount, deps);
+  mountAgentRoutes(mount, deps);
+  mountWorkflowRoutes(mount, deps);
 
   app.use(notFound());
   app.use(errorMapper(deps.logger));

@@ -4,6 +4,7 @@ import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
 import type { Logger } from '../common/logger';
 import { buildApp } from './app';
+import { AgentSystem, createDefaultAgents, type BaseAgent } from './agents';
 import { ApiKeyService } from './auth';
 import type { ControlPlaneConfig } from './config';
 import { ModuleRouter } from './dawg-client';
@@ -43,16 +44,42 @@ export interface ControlPlane {
   app: Express;
   apiKeys: ApiKeyService;
   moduleRouter: ModuleRouter;
-  /** Releases what compose created; the storage belongs to the caller. */
-  close(): void;
+  /** Absent when ENABLE_AGENT_SYSTEM=false. */
+  agents?: AgentSystem;
+  /** Starts background work: this instance begins running queued agent tasks and schedules. */
+  start(): Promise<void>;
+  /** Stops background work (running tasks get `graceMs`) and releases what compose created; the storage belongs to the caller. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface ComposeOptions {
+  /** The agents to register; the six of the blueprint by default. */
+  agents?: readonly BaseAgent[];
 }
 
 /** Builds every control-plane service from config and open storage. main.ts and the tests share it. */
-export function composeControlPlane(config: ControlPlaneConfig, logger: Logger, storage: Storage): ControlPlane {
+export async function composeControlPlane(config: ControlPlaneConfig, logger: Logger, storage: Storage, options: ComposeOptions = {}): Promise<ControlPlane> {
   const startedAt = Date.now();
   const apiKeys = new ApiKeyService(storage.db, { integrationToken: config.auth.integrationToken });
   const moduleRouter = new ModuleRouter(config.dawg, logger);
   const health = new HealthService(storage.db, storage.kv, moduleRouter);
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, startedAt });
-  return { app, apiKeys, moduleRouter, close: () => moduleRouter.close() };
+  let agents: AgentSystem | undefined;
+  if (config.features.agentSystem) {
+    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents() });
+    await agents.migrate();
+  }
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, startedAt });
+  return {
+    app,
+    apiKeys,
+    moduleRouter,
+    agents,
+    start: async () => {
+      await agents?.start();
+    },
+    close: async (graceMs) => {
+      await agents?.stop(graceMs);
+      moduleRouter.close();
+    },
+  };
 }

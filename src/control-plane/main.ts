@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const config = loadControlPlaneConfig(process.env);
   const logger = createLogger({ level: config.logLevel, service: 'control-plane' });
   const storage = await openStorage(config, logger);
-  const plane = composeControlPlane(config, logger, storage);
+  const plane = await composeControlPlane(config, logger, storage);
 
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
@@ -55,16 +55,18 @@ async function main(): Promise<void> {
 
   // Only once the port is ours: a start that fails must not have shown (and spent) the first key.
   await plane.apiKeys.bootstrapAdmin((created) => announceAdminKey(created.key, config.http.port, config.auth.bootstrapKeyFile));
+  await plane.start();
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('control plane stopping', { signal });
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     server.close(async () => {
-      plane.close();
+      // Running agent tasks get 5 s to finish; the rest resume on the next start (or fail "interrupted").
+      await plane.close(5_000).catch((err: unknown) => logger.warn('agent system did not stop cleanly', { reason: (err as Error).message }));
       await storage.kv.close().catch(() => undefined);
       await storage.db.close().catch(() => undefined);
       process.exit(0);

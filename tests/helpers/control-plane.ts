@@ -1,7 +1,7 @@
 import type { DbKind } from '../../src/common/db';
 import { MemoryKv, RedisKv, type RedisClient } from '../../src/common/kv';
 import type { Logger } from '../../src/common/logger';
-import { composeControlPlane, type ControlPlane } from '../../src/control-plane/compose';
+import { composeControlPlane, type ComposeOptions, type ControlPlane } from '../../src/control-plane/compose';
 import { openTestDb, type TestDb } from './db';
 import { silentLogger } from './logger';
 import { testConfig } from './servers';
@@ -21,6 +21,9 @@ export interface TestPlaneOptions {
   redis?: RedisClient;
   logger?: Logger;
   testDb?: TestDb;
+  /** Run queued agent tasks in this plane (off by default: most tests only need the API). */
+  runTasks?: boolean;
+  agents?: ComposeOptions['agents'];
 }
 
 /** Builds the control plane exactly as main.ts does, on a test database of its own. */
@@ -28,7 +31,8 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   const testDb = options.testDb ?? (await openTestDb(options.kind ?? 'postgres'));
   const config = testConfig(options.env);
   const kv = options.redis ? new RedisKv(options.redis, config.storage.redisKeyPrefix) : new MemoryKv();
-  const plane = composeControlPlane(config, options.logger ?? silentLogger(), { db: testDb.db, kv, redis: options.redis });
+  const plane = await composeControlPlane(config, options.logger ?? silentLogger(), { db: testDb.db, kv, redis: options.redis }, { agents: options.agents });
+  if (options.runTasks) await plane.start();
   const admin = await plane.apiKeys.create('test-admin', ['admin', 'devops']);
   const user = await plane.apiKeys.create('test-user', []);
   return {
@@ -37,7 +41,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     adminKey: admin.key,
     userKey: user.key,
     async stop() {
-      plane.close();
+      await plane.close(100);
       if (!options.testDb) await testDb.drop();
     },
   };

@@ -98,11 +98,11 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     await expect(t.system.tasks.enqueue('Nobody', { taskType: 'noop', payload: {}, priority: 'low' })).rejects.toMatchObject({ status: 404, code: 'AGENT_NOT_FOUND' });
     await expect(t.system.tasks.enqueue('Probe', { taskType: 'dance', payload: {}, priority: 'low' })).rejects.toMatchObject({
       status: 400,
-      details: { field: 'taskType', validTaskTypes: expect.arrayContaining(['noop', 'sleep']) },
+      details: { issues: [{ field: 'body.taskType', message: expect.stringContaining('noop') }], validTaskTypes: expect.arrayContaining(['noop', 'sleep']) },
     });
     await expect(t.system.tasks.enqueue('Probe', { taskType: 'sleep', payload: { ms: 'x' }, priority: 'low' })).rejects.toMatchObject({
       status: 400,
-      details: { fields: [expect.objectContaining({ field: 'payload.ms' })] },
+      details: { issues: [expect.objectContaining({ field: 'body.payload.ms' })] },
     });
   });
 });

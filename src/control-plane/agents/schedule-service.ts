@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import type { Db } from '../../common/db';
 import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import { fieldError, fieldIssues } from '../../common/validation';
 import type { Logger } from '../../common/logger';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
@@ -67,11 +68,10 @@ function nextSlot(cron: string, timezone: string, after: Date): Date {
     job = new Cron(cron, { timezone, paused: true });
   } catch (err) {
     const message = (err as Error).message;
-    const field = /timezone/i.test(message) ? 'timezone' : 'cron';
-    throw new InvalidError(`Invalid ${field}: ${message}`, { field });
+    throw fieldError(/timezone|time zone/i.test(message) ? 'body.timezone' : 'body.cron', message);
   }
   const next = job.nextRun(after);
-  if (!next) throw new InvalidError('The cron expression never fires again', { field: 'cron' });
+  if (!next) throw fieldError('body.cron', 'never fires again');
   return next;
 }
 
@@ -101,11 +101,14 @@ export class ScheduleService {
 
   async create(input: ScheduleInput, createdBy?: string): Promise<ScheduleRecord> {
     const agent = this.registry.get(input.agent);
-    if (!agent) throw new InvalidError(`Unknown agent "${input.agent}"`, { field: 'agent', agents: this.registry.names() });
+    if (!agent) throw fieldError('body.agent', `unknown agent "${input.agent}"`, { agents: this.registry.names() });
     const cap = agent.capability(input.taskType);
-    if (!cap) throw new InvalidError(`Agent ${input.agent} has no task type "${input.taskType}"`, { field: 'taskType', validTaskTypes: agent.capabilityNames });
+    if (!cap) throw fieldError('body.taskType', `${input.agent} has no task type "${input.taskType}"`, { validTaskTypes: agent.capabilityNames });
     const parsed = cap.payload.safeParse(input.payload);
-    if (!parsed.success) throw new InvalidError('payload does not match the task type', { field: 'payload', issues: parsed.error.issues });
+    if (!parsed.success) {
+      const issues = fieldIssues(parsed.error.issues, 'body.payload');
+      throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
+    }
     const next = nextSlot(input.cron, input.timezone, new Date());
     try {
       const rows = await this.db.query<ScheduleRow>(
@@ -115,7 +118,7 @@ export class ScheduleService {
       );
       return toRecord(rows[0]!);
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new ConflictError(`A schedule named "${input.name}" exists`, { field: 'name' });
+      if ((err as { code?: string }).code === '23505') throw new ConflictError(`A schedule named "${input.name}" exists`, { field: 'body.name' });
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
 import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import { fieldIssues } from '../../common/validation';
 import type { AgentSystemConfig } from '../config';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
@@ -47,13 +48,16 @@ export class TaskService {
     const agent = this.registry.require(agentName);
     const cap = agent.capability(input.taskType);
     if (!cap) {
-      throw new InvalidError(`Unknown taskType "${input.taskType}" for agent ${agentName}`, { field: 'taskType', validTaskTypes: agent.capabilityNames });
+      const valid = agent.capabilityNames;
+      throw new InvalidError(`Invalid body: taskType: ${agentName} has no task type "${input.taskType}"; valid: ${valid.join(', ')}`, {
+        issues: [{ field: 'body.taskType', message: `must be one of ${valid.join(', ')}` }],
+        validTaskTypes: valid,
+      });
     }
     const parsed = cap.payload.safeParse(input.payload ?? {});
     if (!parsed.success) {
-      throw new InvalidError(`payload does not match ${agentName}.${input.taskType}`, {
-        fields: parsed.error.issues.map((i) => ({ field: ['payload', ...i.path.map(String)].join('.'), message: i.message })),
-      });
+      const issues = fieldIssues(parsed.error.issues, 'body.payload');
+      throw new InvalidError(`Invalid body: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues });
     }
     return {
       id: `tsk_${randomUUID()}`,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
-import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import { ConflictError, NotFoundError } from '../../common/errors';
+import { fieldError, fieldIssues } from '../../common/validation';
+import { InvalidError } from '../../common/errors';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
 import { TaskStore, type NewTask } from './task-store';
@@ -47,18 +49,18 @@ function pick(value: unknown, path: string[]): unknown {
 export function checkGraph(steps: readonly WorkflowStepInput[]): void {
   const keys = new Set<string>();
   steps.forEach((step, i) => {
-    if (keys.has(step.key)) throw new InvalidError(`Step key "${step.key}" is used twice`, { field: `steps.${i}.key` });
+    if (keys.has(step.key)) throw fieldError(`body.steps.${i}.key`, `"${step.key}" is used by another step`);
     keys.add(step.key);
   });
   steps.forEach((step, i) => {
     step.dependsOn.forEach((dep, j) => {
-      if (!keys.has(dep)) throw new InvalidError(`Step "${step.key}" depends on unknown step "${dep}"`, { field: `steps.${i}.dependsOn.${j}` });
-      if (dep === step.key) throw new InvalidError(`Step "${step.key}" depends on itself`, { field: `steps.${i}.dependsOn.${j}` });
+      if (!keys.has(dep)) throw fieldError(`body.steps.${i}.dependsOn.${j}`, `names no step ("${dep}")`);
+      if (dep === step.key) throw fieldError(`body.steps.${i}.dependsOn.${j}`, 'a step cannot depend on itself');
     });
     for (const [field, source] of Object.entries(step.inputs)) {
       const from = source.split('.')[0]!;
       if (!step.dependsOn.includes(from)) {
-        throw new InvalidError(`Input "${field}" of step "${step.key}" reads step "${from}", which it does not depend on`, { field: `steps.${i}.inputs.${field}` });
+        throw fieldError(`body.steps.${i}.inputs.${field}`, `reads step "${from}", which this step does not depend on`);
       }
     }
   });
@@ -66,7 +68,7 @@ export function checkGraph(steps: readonly WorkflowStepInput[]): void {
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (key: string, trail: string[]) => {
     if (state.get(key) === 'done') return;
-    if (state.get(key) === 'visiting') throw new InvalidError(`Steps form a cycle: ${[...trail, key].join(' → ')}`, { field: 'steps' });
+    if (state.get(key) === 'visiting') throw fieldError('body.steps', `steps form a cycle: ${[...trail, key].join(' → ')}`);
     state.set(key, 'visiting');
     for (const dep of byKey.get(key)!.dependsOn) visit(dep, [...trail, key]);
     state.set(key, 'done');
@@ -92,14 +94,17 @@ export class WorkflowEngine {
     checkGraph(steps);
     const tasks: NewTask[] = steps.map((step, i) => {
       const agent = this.registry.get(step.agent);
-      if (!agent) throw new InvalidError(`Unknown agent "${step.agent}"`, { field: `steps.${i}.agent`, agents: this.registry.names() });
+      if (!agent) throw fieldError(`body.steps.${i}.agent`, `unknown agent "${step.agent}"`, { agents: this.registry.names() });
       const cap = agent.capability(step.taskType);
-      if (!cap) throw new InvalidError(`Agent ${step.agent} has no task type "${step.taskType}"`, { field: `steps.${i}.taskType`, validTaskTypes: agent.capabilityNames });
+      if (!cap) throw fieldError(`body.steps.${i}.taskType`, `${step.agent} has no task type "${step.taskType}"`, { validTaskTypes: agent.capabilityNames });
       const ready = step.dependsOn.length === 0;
       let payload: unknown = step.payload;
       if (ready || Object.keys(step.inputs).length === 0) {
         const parsed = cap.payload.safeParse(step.payload);
-        if (!parsed.success) throw new InvalidError(`Payload of step "${step.key}" is invalid`, { field: `steps.${i}.payload`, issues: parsed.error.issues });
+        if (!parsed.success) {
+          const issues = fieldIssues(parsed.error.issues, `body.steps.${i}.payload`);
+          throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
+        }
         payload = parsed.data;
       }
       return {

@@ -1,8 +1,10 @@
+import { agentRoutes } from './agents.routes';
 import { apiKeyRoutes } from './api-keys.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
 import type { RouteSpec } from './route-spec';
 import { statusRoutes } from './status.routes';
+import { workflowRoutes } from './workflows.routes';
 
 export const openApiRoute = {
   method: 'get',
@@ -21,4 +23,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(statusRoutes),
   ...Object.values(executeRoutes),
   ...Object.values(apiKeyRoutes),
+  ...Object.values(agentRoutes),
+  ...Object.values(workflowRoutes),
 ];
