@@ -70,7 +70,12 @@ export class TaskRunner {
       const rows = await store.start(db, ids, this.workerId);
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const r of rows) deps.bus.publish({ type: 'task.started', jobId: r.id, agent: r.agent, taskType: r.task_type, ...(r.workflow_id ? { workflowId: r.workflow_id } : {}) });
-      return ids.map((id) => byId.get(id));
+      // Two jobs of one task (a re-delivery after a crash) can land in one batch: only the first gets to run it.
+      return ids.map((id) => {
+        const row = byId.get(id);
+        byId.delete(id);
+        return row;
+      });
     });
     this.finishes = new GroupCommit(async (items) => {
       const { rows, notes } = await db.transaction(async (tx) => {
