@@ -147,6 +147,47 @@ describe('crash recovery (SIGKILL of a running instance)', () => {
   });
 });
 
+describe('workflow resume after a crash', () => {
+  it('never redoes a completed step and passes outputs on after the restart', async () => {
+    const schema = uniqueName('wfcrash');
+    const env = { DB_KIND: 'postgres', DB_SCHEMA: schema };
+    const steps = [
+      { key: 'first', taskType: 'echo', payload: { value: { answer: 42 } } },
+      { key: 'slow', taskType: 'sleep', payload: { ms: 3_000 }, dependsOn: ['first'] },
+      { key: 'last', taskType: 'echo', payload: {}, dependsOn: ['slow', 'first'], inputs: { value: 'first.value.answer' } },
+    ];
+    try {
+      const first = startChild({ ...env, WORKFLOW: JSON.stringify(steps), WAIT_RUNNING: '1' });
+      await first.waitFor('RUNNING');
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      const second = startChild({ ...env, WAIT_DONE: '1' });
+      await second.waitFor('DONE');
+      await stopChild(second);
+      const client = new Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        const { rows: wf } = await client.query<{ status: string; result: unknown }>('SELECT status, result FROM workflows');
+        expect(wf).toEqual([{ status: 'completed', result: { last: { value: 42 } } }]);
+        const { rows } = await client.query<{ step_key: string; status: string; attempts: number; starts: string }>(
+          `SELECT t.step_key, t.status, t.attempts, (SELECT count(*) FROM task_events e WHERE e.job_id = t.id AND e.type = 'task.started') AS starts
+           FROM tasks t ORDER BY t.created_at, t.step_key`,
+        );
+        const byKey = Object.fromEntries(rows.map((r) => [r.step_key, { status: r.status, attempts: r.attempts, starts: Number(r.starts) }]));
+        expect(byKey).toEqual({
+          first: { status: 'completed', attempts: 1, starts: 1 },
+          slow: { status: 'completed', attempts: 2, starts: 2 },
+          last: { status: 'completed', attempts: 1, starts: 1 },
+        });
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+});
+
 describe('two instances on one PostgreSQL', () => {
   it('share the queue and run each of 200 tasks exactly once', async () => {
     const schema = uniqueName('scale');

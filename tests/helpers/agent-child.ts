@@ -5,6 +5,7 @@
  *   ENQUEUE=<json [{taskType, payload}]>  tasks for the Probe agent, created at start
  *   WAIT_RUNNING=<n>  prints "RUNNING" once n tasks run (on any instance)
  *   WAIT_DONE=1       prints "DONE" once no task is waiting, queued or running
+ *   WORKFLOW=<json [{key, taskType, payload, dependsOn?, inputs?}]>  a Probe workflow, created at start
  *   NO_RUN=1          only enqueues and watches; runs no task itself
  * It prints "READY <workerId>" when its queue runs; SIGTERM stops it gracefully.
  */
@@ -36,6 +37,13 @@ async function main(): Promise<void> {
   if (process.env.ENQUEUE) {
     const inputs = JSON.parse(process.env.ENQUEUE) as Array<{ taskType: string; payload: Record<string, unknown> }>;
     await system.tasks.enqueueMany('Probe', inputs.map((i) => ({ ...i, priority: 'medium' as const })));
+  }
+  if (process.env.WORKFLOW) {
+    const steps = JSON.parse(process.env.WORKFLOW) as Array<{ key: string; taskType: string; payload: Record<string, unknown>; dependsOn?: string[]; inputs?: Record<string, string> }>;
+    await system.workflows.create(
+      'child workflow',
+      steps.map((s) => ({ agent: 'Probe', priority: 'medium' as const, dependsOn: [], inputs: {}, ...s })),
+    );
   }
   if (!process.env.NO_RUN) await system.start();
   process.stdout.write(`READY ${system.workerId}\n`);

@@ -63,14 +63,17 @@ const toRecord = (r: ScheduleRow): ScheduleRecord => ({
 
 /** The next slot strictly after `after`, or an InvalidError naming the field that makes it impossible. */
 function nextSlot(cron: string, timezone: string, after: Date): Date {
-  let job: Cron;
   try {
-    job = new Cron(cron, { timezone, paused: true });
-  } catch (err) {
-    const message = (err as Error).message;
-    throw fieldError(/timezone|time zone/i.test(message) ? 'body.timezone' : 'body.cron', message);
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw fieldError('body.timezone', `"${timezone}" is not an IANA time zone (e.g. UTC, Europe/Paris)`);
   }
-  const next = job.nextRun(after);
+  let next: Date | null;
+  try {
+    next = new Cron(cron, { timezone, paused: true }).nextRun(after);
+  } catch (err) {
+    throw fieldError('body.cron', (err as Error).message);
+  }
   if (!next) throw fieldError('body.cron', 'never fires again');
   return next;
 }
