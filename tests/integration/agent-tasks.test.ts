@@ -82,6 +82,25 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     await expect(t.system.tasks.cancel('Probe', running.id)).rejects.toMatchObject({ status: 409 });
   });
 
+  it('passes the cancel through to the DAWG call as an abort', async () => {
+    let sawAbort = false;
+    const router = fakeModuleRouter({
+      'testing.wait': (_params, options) =>
+        new Promise((_resolve, reject) => {
+          options.signal?.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(options.signal!.reason);
+          });
+        }),
+    });
+    t = await openAgentSystem(kind, { router });
+    const task = await t.system.tasks.enqueue('Probe', { taskType: 'dawg', payload: { module: 'testing', action: 'wait' }, priority: 'medium' });
+    await waitFor(async () => router.calls.length === 1);
+    await t.system.tasks.cancel('Probe', task.id);
+    expect(await waitForTask(t.system, task.id)).toMatchObject({ status: 'cancelled' });
+    expect(sawAbort).toBe(true);
+  });
+
   it('fails a capability whose module action the DAWG does not offer, naming it', async () => {
     const router = fakeModuleRouter({ 'testing.health-check': async () => ({ status: 'ok' }) });
     t = await openAgentSystem(kind, { router });
