@@ -12,6 +12,8 @@ import { agentFlag, type FinishedTask, type FinishItem, type StartedTask, type T
 import { TASK_PRIORITIES, type CapabilitySpec } from './types';
 import type { WorkflowEngine } from './workflow-engine';
 
+const CANCELLED = { code: 'CANCELLED', message: 'Cancelled on request' };
+
 /** Why a run was stopped from outside. */
 export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
 class TaskStopped extends Error {
@@ -180,7 +182,7 @@ export class TaskRunner {
   private async onError(task: StartedTask, cap: CapabilitySpec, err: unknown, signal: AbortSignal, timeout: AbortSignal): Promise<void> {
     const reason = signal.aborted ? signal.reason : undefined;
     if (reason instanceof TaskStopped && reason.reason === 'cancel') {
-      await this.record({ id: task.id, status: 'cancelled', error: { code: 'CANCELLED', message: 'Cancelled on request' } });
+      await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
     } else if (signal.aborted && (reason instanceof TaskStopped || !timeout.aborted)) {
       await this.interrupted(task, cap);
     } else if (timeout.aborted) {
@@ -191,6 +193,8 @@ export class TaskRunner {
       const delayMs = Math.round(exp / 2 + Math.random() * (exp / 2));
       const retried = await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, toTaskError(err), delayMs);
       if (retried) this.deps.bus.publish({ type: 'task.retrying', jobId: task.id, agent: task.agent, taskType: task.task_type, data: { attempt: task.attempts, delayMs } });
+      // Not re-queued: a cancel was asked for meanwhile (or the run was superseded, and this is a no-op).
+      else await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
     } else {
       await this.record({ id: task.id, status: 'failed', error: toTaskError(err) });
     }
@@ -203,9 +207,13 @@ export class TaskRunner {
       await this.record({ id: task.id, status: 'failed', error });
       return;
     }
-    await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, error, 0, 'task.requeued').catch((err: unknown) => {
+    try {
+      const requeued = await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, error, 0, 'task.requeued');
+      if (requeued) this.deps.bus.publish({ type: 'task.requeued', jobId: task.id, agent: task.agent, taskType: task.task_type, data: { reason: 'interrupted' } });
+      else await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
+    } catch (err) {
       this.deps.logger.warn('interrupted task not re-queued; crash recovery will', { taskId: task.id, reason: (err as Error).message });
-    });
+    }
   }
 
   /** Records an outcome; a database hiccup is retried so a finished task does not stay "running". */

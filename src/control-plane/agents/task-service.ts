@@ -126,7 +126,7 @@ export class TaskService {
         await tx.query('UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE id = $1', [id]);
         await this.store.event(tx, id, 'task.cancel_requested');
         await this.store.notifyCancel(tx, [id]);
-        return { notes: [] as Array<() => void> };
+        return { notes: [() => this.bus.publish({ type: 'task.cancel_requested', jobId: id, agent: row.agent, taskType: row.task_type })] };
       }
       const error = { code: 'CANCELLED', message: 'Cancelled on request' };
       await tx.query(`UPDATE tasks SET status = 'cancelled', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`, [id, JSON.stringify(error)]);
