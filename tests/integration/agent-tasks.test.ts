@@ -125,3 +125,18 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     });
   });
 });
+
+describe('queues of several schemas in one PostgreSQL database', () => {
+  it('installing the queue of another schema does not stop a running one', async () => {
+    const a = await openAgentSystem('postgres');
+    const b = await openAgentSystem('postgres', { start: false }); // installs a fresh queue schema: breaking migrations included
+    try {
+      const task = await a.system.tasks.enqueue('Probe', { taskType: 'noop', payload: { label: 'after' }, priority: 'medium' });
+      expect(await waitForTask(a.system, task.id, undefined, 5_000)).toMatchObject({ status: 'completed' });
+      expect(process.exitCode ?? 0).toBe(0);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});

@@ -35,6 +35,21 @@ async function enableVector(pool: Pool, logger: Logger): Promise<boolean> {
   }
 }
 
+/**
+ * graphile-worker announces a breaking migration on the database-wide channel
+ * "worker:migrate" without naming its schema, and every worker that hears it shuts down (and
+ * sets the exit code to 57). Installing the queue for one schema would thus stop the queues
+ * of every other schema in the database. Our queue's schema is migrated only by this
+ * version's start-up (graphile-worker is pinned), so the broadcast is dropped.
+ */
+const IGNORED_CHANNELS = new Set(['worker:migrate']);
+
+function dropNotifications(client: PoolClient, channels: ReadonlySet<string>): void {
+  const emit = client.emit.bind(client);
+  client.emit = (event: string | symbol, ...args: unknown[]) =>
+    event === 'notification' && channels.has((args[0] as { channel?: string } | undefined)?.channel ?? '') ? false : emit(event, ...args);
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const schema = assertSchemaName(options.schema);
   const pool = new Pool({
@@ -76,8 +91,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     createPool(max) {
       const queuePool = new Pool({ connectionString: options.url, max, connectionTimeoutMillis: 5_000 });
       queuePool.on('error', (err) => options.logger.warn('idle PostgreSQL client failed', { reason: err.message }));
-      // graphile-worker insists on a connect handler as well: it checks for both.
-      queuePool.on('connect', (client) => client.on('error', (err) => options.logger.warn('PostgreSQL client failed', { reason: err.message })));
+      queuePool.on('connect', (client) => {
+        client.on('error', (err) => options.logger.warn('PostgreSQL client failed', { reason: err.message }));
+        dropNotifications(client, IGNORED_CHANNELS);
+      });
       return queuePool;
     },
     close: () => pool.end(),

@@ -49,7 +49,7 @@ export class TaskService {
     const cap = agent.capability(input.taskType);
     if (!cap) {
       const valid = agent.capabilityNames;
-      throw new InvalidError(`Invalid body: taskType: ${agentName} has no task type "${input.taskType}"; valid: ${valid.join(', ')}`, {
+      throw new InvalidError(`Invalid body: body.taskType: ${agentName} has no task type "${input.taskType}"; valid: ${valid.join(', ')}`, {
         issues: [{ field: 'body.taskType', message: `must be one of ${valid.join(', ')}` }],
         validTaskTypes: valid,
       });
@@ -105,7 +105,7 @@ export class TaskService {
   async list(agentName: string, filter: { status?: TaskStatus; limit: number }): Promise<TaskRecord[]> {
     this.registry.require(agentName);
     const rows = await this.db.query<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM tasks WHERE agent = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id LIMIT $3`,
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE agent = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq DESC LIMIT $3`,
       [agentName, filter.status ?? null, filter.limit],
     );
     return rows.map(toTaskRecord);
@@ -163,15 +163,15 @@ export class TaskService {
   }
 
   /** The blueprint's job tracking: any task or workflow by id. */
-  async job(jobId: string): Promise<JobView> {
+  async job(jobId: string, notFoundCode = 'JOB_NOT_FOUND'): Promise<JobView> {
     if (jobId.startsWith('wf_')) {
       const rows = await this.db.query<{ id: string; name: string; status: WorkflowView['status']; result: unknown; error: unknown; created_at: Date; finished_at: Date | null }>(
         'SELECT id, name, status, result, error, created_at, finished_at FROM workflows WHERE id = $1',
         [jobId],
       );
       const wf = rows[0];
-      if (!wf) throw new NotFoundError(`Job not found: ${jobId}`, undefined, 'JOB_NOT_FOUND');
-      const steps = await this.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE workflow_id = $1 ORDER BY created_at, id`, [jobId]);
+      if (!wf) throw new NotFoundError(`Job not found: ${jobId}`, undefined, notFoundCode);
+      const steps = await this.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE workflow_id = $1 ORDER BY seq`, [jobId]);
       return {
         jobId,
         kind: 'workflow',

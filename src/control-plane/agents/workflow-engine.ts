@@ -98,15 +98,12 @@ export class WorkflowEngine {
       const cap = agent.capability(step.taskType);
       if (!cap) throw fieldError(`body.steps.${i}.taskType`, `${step.agent} has no task type "${step.taskType}"`, { validTaskTypes: agent.capabilityNames });
       const ready = step.dependsOn.length === 0;
-      let payload: unknown = step.payload;
-      if (ready || Object.keys(step.inputs).length === 0) {
-        const parsed = cap.payload.safeParse(step.payload);
-        if (!parsed.success) {
-          const issues = fieldIssues(parsed.error.issues, `body.steps.${i}.payload`);
-          throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
-        }
-        payload = parsed.data;
-      }
+      // Fields filled from inputs are checked when the step becomes ready; everything else now.
+      const bound = new Set(Object.keys(step.inputs));
+      const parsed = cap.payload.safeParse(step.payload);
+      const issues = parsed.success ? [] : fieldIssues(parsed.error.issues.filter((x) => !bound.has(String(x.path[0]))), `body.steps.${i}.payload`);
+      if (issues.length) throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
+      const payload: unknown = parsed.success && !bound.size ? parsed.data : step.payload;
       return {
         id: `tsk_${randomUUID()}`,
         agent: step.agent,
@@ -151,7 +148,7 @@ export class WorkflowEngine {
       );
       const broken = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
       if (broken) {
-        notes.push(...(await this.end(tx, workflowId, broken.status === 'failed' ? 'failed' : 'cancelled', steps, broken)));
+        notes.push(...(await this.end(tx, workflowId, broken.status === 'failed' ? 'failed' : 'cancelled', broken)));
         continue;
       }
       if (steps.every((s) => s.status === 'completed')) {
@@ -188,7 +185,7 @@ export class WorkflowEngine {
         await tx.query(`UPDATE tasks SET status = 'failed', error = $2, payload = $3, finished_at = now(), updated_at = now() WHERE id = $1`, [step.id, JSON.stringify(error), JSON.stringify(payload)]);
         await this.store.event(tx, step.id, 'task.failed', { error });
         step.status = 'failed';
-        return this.end(tx, workflowId, 'failed', steps, step);
+        return this.end(tx, workflowId, 'failed', step);
       }
       const rows = await tx.query<{ priority: TaskPriority }>(
         `UPDATE tasks SET status = 'queued', payload = $2, queued_at = now(), updated_at = now() WHERE id = $1 AND status = 'waiting' RETURNING priority`,
@@ -203,8 +200,11 @@ export class WorkflowEngine {
   }
 
   /** Ends a workflow because `cause` failed or was cancelled: steps not yet started are cancelled, running ones asked to stop. */
-  private async end(tx: Queryable, workflowId: string, status: 'failed' | 'cancelled', steps: StepRow[], cause: StepRow): Promise<Array<() => void>> {
-    const error: TaskError = { code: status === 'failed' ? 'STEP_FAILED' : 'STEP_CANCELLED', message: `Step "${cause.step_key}" ${status === 'failed' ? 'failed' : 'was cancelled'}`, details: { step: cause.step_key, taskId: cause.id } };
+  private async end(tx: Queryable, workflowId: string, status: 'failed' | 'cancelled', cause: StepRow | TaskError): Promise<Array<() => void>> {
+    const error: TaskError =
+      'step_key' in cause
+        ? { code: status === 'failed' ? 'STEP_FAILED' : 'STEP_CANCELLED', message: `Step "${cause.step_key}" ${status === 'failed' ? 'failed' : 'was cancelled'}`, details: { step: cause.step_key, taskId: cause.id } }
+        : cause;
     await tx.query(`UPDATE workflows SET status = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1`, [workflowId, status, JSON.stringify(error)]);
     await this.store.event(tx, workflowId, `workflow.${status}`, { error });
     const stopped = await tx.query<{ id: string }>(
@@ -231,9 +231,7 @@ export class WorkflowEngine {
       const rows = await tx.query<{ status: string }>('SELECT status FROM workflows WHERE id = $1 FOR UPDATE', [workflowId]);
       if (!rows[0]) throw new NotFoundError(`Workflow not found: ${workflowId}`, undefined, 'WORKFLOW_NOT_FOUND');
       if (rows[0].status !== 'running') throw new ConflictError(`Workflow ${workflowId} has already ended (${rows[0].status})`, { status: rows[0].status });
-      const steps = await tx.query<StepRow>('SELECT id, step_key, status, agent, task_type, payload, inputs, depends_on, result FROM tasks WHERE workflow_id = $1', [workflowId]);
-      const cause = { ...steps[0]!, step_key: '(workflow)', id: workflowId };
-      return this.end(tx, workflowId, 'cancelled', steps, cause);
+      return this.end(tx, workflowId, 'cancelled', { code: 'WORKFLOW_CANCELLED', message: 'Cancelled on request' });
     });
     for (const note of notes) note();
   }

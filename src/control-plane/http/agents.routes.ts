@@ -123,21 +123,25 @@ export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): 
     res.status(202).location(`/api/v1/agents/${name}/tasks/${task.id}`).json({ success: true, taskId: task.id, status: task.status, jobUrl, message: `Task queued for ${name}` });
   });
   mount(agentRoutes.listTasks, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const { name } = parseInput(agentNameParams, req.params, 'params');
     const query = parseInput(listTasksQuery, req.query, 'query');
-    res.json({ tasks: await requireAgents(deps.agents).tasks.list(name, query) });
+    res.json({ tasks: await agents.tasks.list(name, query) });
   });
   mount(agentRoutes.getTask, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const { name, id } = parseInput(taskParams, req.params, 'params');
-    res.json(await requireAgents(deps.agents).tasks.get(name, id));
+    res.json(await agents.tasks.get(name, id));
   });
   mount(agentRoutes.cancelTask, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const { name, id } = parseInput(taskParams, req.params, 'params');
-    const task = await requireAgents(deps.agents).tasks.cancel(name, id);
+    const task = await agents.tasks.cancel(name, id);
     res.status(task.status === 'cancelled' ? 200 : 202).json(task);
   });
   mount(agentRoutes.job, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const { jobId } = parseInput(jobParams, req.params, 'params');
-    res.json(await requireAgents(deps.agents).tasks.job(jobId));
+    res.json(await agents.tasks.job(jobId));
   });
 }

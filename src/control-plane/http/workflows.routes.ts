@@ -71,17 +71,19 @@ export const workflowRoutes = {
 
 export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }): void {
   mount(workflowRoutes.create, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const body = parseInput(createWorkflowBody, req.body, 'body');
-    const created = await requireAgents(deps.agents).workflows.create(body.name, body.steps, principalOf(res)?.id);
+    const created = await agents.workflows.create(body.name, body.steps, principalOf(res)?.id);
     res.status(202).json({ success: true, ...created, jobUrl: `/integrations/chatgpt/jobs/${created.workflowId}` });
   });
   mount(workflowRoutes.get, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const { id } = parseInput(workflowParams, req.params, 'params');
-    res.json(await requireAgents(deps.agents).tasks.job(id));
+    res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND'));
   });
   mount(workflowRoutes.cancel, async (req, res) => {
-    const { id } = parseInput(workflowParams, req.params, 'params');
     const agents = requireAgents(deps.agents);
+    const { id } = parseInput(workflowParams, req.params, 'params');
     await agents.workflows.cancel(id);
     res.json(await agents.tasks.job(id));
   });
@@ -89,12 +91,14 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
     res.json({ schedules: await requireAgents(deps.agents).schedules.list() });
   });
   mount(workflowRoutes.createSchedule, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const body = parseInput(createScheduleBody, req.body, 'body');
-    res.status(201).json(await requireAgents(deps.agents).schedules.create(body, principalOf(res)?.id));
+    res.status(201).json(await agents.schedules.create(body, principalOf(res)?.id));
   });
   mount(workflowRoutes.deleteSchedule, async (req, res) => {
+    const agents = requireAgents(deps.agents);
     const { id } = parseInput(scheduleParams, req.params, 'params');
-    await requireAgents(deps.agents).schedules.remove(id);
+    await agents.schedules.remove(id);
     res.status(204).end();
   });
 }

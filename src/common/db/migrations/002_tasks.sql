@@ -15,6 +15,8 @@ CREATE TABLE workflows (
 
 CREATE TABLE tasks (
   id text PRIMARY KEY,
+  -- Insertion order: ties on created_at (one transaction) keep the order tasks were given in.
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   agent text NOT NULL,
   task_type text NOT NULL,
   priority text NOT NULL CHECK (priority IN ('critical', 'high', 'medium', 'low')),
@@ -45,7 +47,7 @@ CREATE TABLE tasks (
   finished_at timestamptz,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX tasks_agent_created_idx ON tasks (agent, created_at DESC);
+CREATE INDEX tasks_agent_seq_idx ON tasks (agent, seq DESC);
 CREATE INDEX tasks_active_idx ON tasks (status, worker_id) WHERE status IN ('waiting', 'queued', 'running');
 CREATE UNIQUE INDEX tasks_workflow_step_idx ON tasks (workflow_id, step_key) WHERE workflow_id IS NOT NULL;
 
