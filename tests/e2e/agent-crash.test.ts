@@ -196,7 +196,7 @@ describe('two instances on one PostgreSQL', () => {
       const a = startChild(env);
       const b = startChild(env);
       await Promise.all([a.waitFor('READY'), b.waitFor('READY')]);
-      const tasks = Array.from({ length: 200 }, (_, n) => ({ taskType: 'record', payload: { n, ms: 10 } }));
+      const tasks = Array.from({ length: 200 }, (_, n) => ({ taskType: 'record', payload: { n, ms: 30 } }));
       const enqueuer = startChild({ ...env, ENQUEUE: JSON.stringify(tasks), WAIT_DONE: '1', NO_RUN: '1' });
       await enqueuer.waitFor('DONE', 90_000);
       await Promise.all([stopChild(a), stopChild(b), stopChild(enqueuer)]);

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     db,
     moduleRouter: fakeModuleRouter(),
     logger,
-    config: { ...FAST_AGENT_CONFIG, maxConcurrentTasks: 8, maxConcurrentPerAgent: 8 },
+    config: { ...FAST_AGENT_CONFIG, maxConcurrentTasks: 8, maxConcurrentPerAgent: 8, localQueueSize: 10 },
     agents: [createProbeAgent(new ProbeLog(), { db })],
   });
   await system.migrate();
