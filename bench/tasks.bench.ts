@@ -16,8 +16,8 @@
  *
  * The clocks differ in one respect, as in docs/QUEUE_EVALUATION.md: ours stops at the N-th
  * *committed* completion, while graphile-worker writes completions after the task function
- * returns, so the bare clock stops before its last completions land. How much later they did
- * is printed as "completions landed +ms".
+ * returns, so the bare clock stops before its last completions land; how much later they
+ * did is printed under the table.
  *
  * Prints a table, the ratio ours/bare per backend and the issue's targets (server PostgreSQL:
  * >= 5,000 tasks/s, p99 enqueue→start < 50 ms, ours >= 50 % of the bare queue) with
@@ -32,7 +32,6 @@
  * (unset = silent; e.g. warn prints the task system's and graphile-worker's warnings).
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger as GraphileLogger, makeWorkerUtils, run } from 'graphile-worker';
@@ -152,32 +151,6 @@ async function dropSchemas(schema: string): Promise<void> {
     await client.end();
   }
 }
-
-/**
- * graphile-worker 0.17 announces each breaking migration on the database-wide channel
- * "worker:migrate", and on it every worker pool in the database shuts down, whatever its
- * schema: any test suite installing a queue schema on this server stops a run's queue. This
- * watch notices such an announcement, so the run is repeated instead of timing out.
- */
-class MigrationWatch extends EventEmitter<{ breaking: [] }> {
-  private client?: Client;
-
-  async start(): Promise<void> {
-    const client = new Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5_000 });
-    await client.connect();
-    client.on('error', () => undefined);
-    client.on('notification', (msg) => {
-      if (msg.channel === 'worker:migrate' && /"breaking"\s*:\s*true/.test(msg.payload ?? '')) this.emit('breaking');
-    });
-    await client.query('LISTEN "worker:migrate"');
-    this.client = client;
-  }
-
-  async stop(): Promise<void> {
-    await this.client?.end();
-  }
-}
-const watch = new MigrationWatch();
 
 /** A database of its own for one run; closing it (and dropping its schemas) is on the teardown. */
 async function openDb(kind: DbKind): Promise<Db> {
@@ -307,7 +280,7 @@ async function verifyOurs(db: Db, total: number): Promise<void> {
   if (!ok) throw new Error(`after ${total} tasks the database holds tasks ${JSON.stringify(byStatus)} and events ${JSON.stringify(byType)}`);
 }
 
-async function runOurs(backend: DbKind, arm: () => void): Promise<RunResult> {
+async function runOurs(backend: DbKind): Promise<RunResult> {
   const db = await openDb(backend);
   await migrate(db);
   const system = new AgentSystem({ db, moduleRouter: fakeRouter, logger, config: agentConfig, agents: [benchAgent()] });
@@ -322,7 +295,6 @@ async function runOurs(backend: DbKind, arm: () => void): Promise<RunResult> {
   });
   teardown.push('stop the agent system', () => system.stop(1_000));
   await system.start();
-  arm();
 
   const enqueue = async (count: number) => {
     for (let sent = 0; sent < count; sent += OUR_CHUNK) {
@@ -364,7 +336,7 @@ async function runOurs(backend: DbKind, arm: () => void): Promise<RunResult> {
   };
 }
 
-async function runBare(backend: DbKind, arm: () => void): Promise<RunResult> {
+async function runBare(backend: DbKind): Promise<RunResult> {
   const db = await openDb(backend);
   const schema = queueSchemaFor(db);
   const pool = db.createPool(CONCURRENCY + 4);
@@ -393,7 +365,6 @@ async function runBare(backend: DbKind, arm: () => void): Promise<RunResult> {
     },
   });
   stopRunner = () => runner.stop();
-  arm();
 
   const addAll = async (count: number) => {
     for (let sent = 0; sent < count; sent += BARE_CHUNK) {
@@ -441,32 +412,12 @@ async function runBare(backend: DbKind, arm: () => void): Promise<RunResult> {
   };
 }
 
-class ForeignMigration extends Error {}
-
-/** One run; repeated (up to 3 times) when another schema's queue migration stopped its queue. */
 async function measure(backend: DbKind, scenario: Scenario): Promise<RunResult> {
-  for (let attempt = 1; ; attempt++) {
-    const mark = teardown.mark;
-    // Armed once the run's own migrations are done: their announcements are not a disturbance.
-    let armed = false;
-    let onBreaking = () => undefined as void;
-    const stopped = new Promise<never>((_, reject) => {
-      onBreaking = () => armed && reject(new ForeignMigration());
-      watch.on('breaking', onBreaking);
-    });
-    const arm = () => void (armed = true);
-    const measured = scenario === 'ours' ? runOurs(backend, arm) : runBare(backend, arm);
-    // Abandoned when the queue was stopped: it fails once its database is closed.
-    measured.catch(() => undefined);
-    try {
-      return await Promise.race([measured, stopped]);
-    } catch (err) {
-      if (!(err instanceof ForeignMigration) || attempt >= 3) throw err;
-      console.log(`  ${LABEL[backend]}, ${SCENARIO_LABEL[scenario]}: a queue migration elsewhere in this database stopped the run's queue; repeating the run`);
-    } finally {
-      watch.off('breaking', onBreaking);
-      await teardown.unwindTo(mark);
-    }
+  const mark = teardown.mark;
+  try {
+    return await (scenario === 'ours' ? runOurs(backend) : runBare(backend));
+  } finally {
+    await teardown.unwindTo(mark);
   }
 }
 
@@ -571,11 +522,7 @@ async function main(): Promise<void> {
       `enqueue in chunks of ${OUR_CHUNK} (ours) / ${BARE_CHUNK} (bare); latency: ${LATENCY_N} single enqueues paced at ${LATENCY_RATE}/s; ` +
       `${ROUNDS} round(s)`,
   );
-  if (backends.includes('postgres')) {
-    console.log(`PostgreSQL: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, schemas bench_tasks_<random> (+ _queue), dropped at the end`);
-    teardown.push('stop watching worker:migrate', () => watch.stop());
-    await watch.start();
-  }
+  if (backends.includes('postgres')) console.log(`PostgreSQL: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, schemas bench_tasks_<random> (+ _queue), dropped at the end`);
 
   const results: RunResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
