@@ -112,6 +112,21 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     expect(router.calls.map((c) => `${c.module}.${c.action}`)).toEqual(['testing.health-check']);
   });
 
+  it('settles a task the database says runs here but nothing runs (an outcome write that was lost)', async () => {
+    t = await openAgentSystem(kind, { start: false });
+    const task = await t.system.tasks.enqueue('Probe', { taskType: 'noop', payload: { label: 'lost' }, priority: 'medium' });
+    await t.system.start();
+    await waitForTask(t.system, task.id, 'completed');
+    // As if the completion had never landed: running, on this live worker, for a while.
+    await t.testDb.db.query(`UPDATE tasks SET status = 'running', started_at = now() - interval '1 minute', worker_id = $2, result = NULL WHERE id = $1`, [task.id, t.system.workerId]);
+    const events = await waitFor(async () => {
+      const list = await t!.system.tasks.events(task.id);
+      return list.some((e) => e.type === 'task.requeued') && list.filter((e) => e.type === 'task.completed').length === 2 ? list : undefined;
+    });
+    expect(events.map((e) => e.type)).toContain('task.requeued');
+    expect(await waitForTask(t.system, task.id)).toMatchObject({ status: 'completed', result: { label: 'lost' } });
+  });
+
   it('rejects unknown agents, task types and bad payloads with the field named', async () => {
     t = await openAgentSystem(kind, { start: false });
     await expect(t.system.tasks.enqueue('Nobody', { taskType: 'noop', payload: {}, priority: 'low' })).rejects.toMatchObject({ status: 404, code: 'AGENT_NOT_FOUND' });

@@ -60,11 +60,26 @@ export class TaskQueue {
     // Embedded PGlite has one owner process: whatever ran before this start is dead.
     if (db.kind === 'pglite') await recovery.sweep(0);
     this.pool = db.createPool(config.maxConcurrentTasks + 4);
+    await this.runGraphile();
+    await this.listen();
+    this.heartbeat = setInterval(() => void this.beat(), config.heartbeatMs);
+    this.heartbeat.unref();
+    logger.info('task queue started', { workerId: runner.workerId, concurrency: config.maxConcurrentTasks, perAgent: config.maxConcurrentPerAgent });
+  }
+
+  /**
+   * Starts graphile-worker and registers its pool. Should the runner stop by itself (a fatal
+   * error in graphile-worker), it is started again with a new pool id: the old pool's row
+   * stops beating and the sweep recovers whatever it held.
+   */
+  private async runGraphile(): Promise<void> {
+    const { db, store, runner, logger, config } = this.deps;
+    if (!this.pool) return;
     const events: WorkerEvents = new EventEmitter();
     events.on('pool:create', ({ workerPool }) => {
       runner.workerId = workerPool.id;
     });
-    this.graphile = await run({
+    const graphile = await run({
       pgPool: this.pool,
       schema: store.queueSchema,
       concurrency: config.maxConcurrentTasks,
@@ -83,14 +98,20 @@ export class TaskQueue {
         },
       },
     });
+    this.graphile = graphile;
     await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()', [
       runner.workerId,
       `${hostname()}:${process.pid}`,
     ]);
-    await this.listen();
-    this.heartbeat = setInterval(() => void this.beat(), config.heartbeatMs);
-    this.heartbeat.unref();
-    logger.info('task queue started', { workerId: runner.workerId, concurrency: config.maxConcurrentTasks, perAgent: config.maxConcurrentPerAgent });
+    const restart = (reason: string) => {
+      if (this.stopping || this.graphile !== graphile) return;
+      logger.error('task queue runner stopped by itself; restarting it', { reason });
+      setTimeout(() => void this.runGraphile().catch((err: unknown) => logger.error('task queue restart failed', { reason: (err as Error).message })), 1_000).unref();
+    };
+    graphile.promise.then(
+      () => restart('stopped'),
+      (err: unknown) => restart((err as Error).message),
+    );
   }
 
   /** Cancels reach the instance running the task through NOTIFY; the heartbeat re-checks in case one is missed. */
@@ -127,8 +148,18 @@ export class TaskQueue {
         await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [runner.workerId, `${hostname()}:${process.pid}`]);
       }
       this.lastHeartbeatOk = Date.now();
-      const asked = await db.query<{ id: string }>('SELECT id FROM tasks WHERE worker_id = $1 AND status = $2 AND cancel_requested', [runner.workerId, 'running']);
-      for (const { id } of asked) runner.stop(id, 'cancel');
+      const mine = await db.query<{ id: string; cancel_requested: boolean; orphan: boolean }>(
+        `SELECT id, cancel_requested, started_at < now() - $2::int * interval '1 millisecond' AS orphan
+         FROM tasks WHERE worker_id = $1 AND status = 'running'`,
+        [runner.workerId, config.heartbeatMs * 2],
+      );
+      const owned = runner.ownedIds();
+      for (const t of mine) if (t.cancel_requested) runner.stop(t.id, 'cancel');
+      const orphans = mine.filter((t) => t.orphan && !owned.has(t.id)).map((t) => t.id);
+      if (orphans.length) {
+        logger.warn('tasks marked running here but not running: settling them', { count: orphans.length });
+        await recovery.settleOwn(runner.workerId, orphans);
+      }
       await recovery.sweep(config.workerStaleMs);
     } catch (err) {
       logger.warn('task heartbeat failed', { reason: (err as Error).message });

@@ -1,4 +1,4 @@
-import type { Db } from '../../common/db';
+import type { Db, Queryable } from '../../common/db';
 import type { TaskEventBus } from './task-event-bus';
 import type { TaskStore } from './task-store';
 import type { TaskPriority } from './types';
@@ -50,37 +50,60 @@ export class TaskRecovery {
       }
       // Orphans: running on a worker that is not alive. started_at guards a worker that has
       // just started and not yet written its first heartbeat.
-      const recovered = await tx.query<Recovered>(
-        `WITH o AS (
-           SELECT id FROM tasks
-           WHERE status = 'running' AND (worker_id IS NULL OR worker_id NOT IN (SELECT id FROM task_workers))
-             AND ($1::int = 0 OR started_at < now() - $1::int * interval '1 millisecond')
-           FOR UPDATE SKIP LOCKED
-         ), r AS (
-           UPDATE tasks t SET
-             status = CASE WHEN t.cancel_requested THEN 'cancelled' WHEN t.resumable AND t.attempts < t.max_attempts THEN 'queued' ELSE 'failed' END,
-             error = CASE WHEN t.cancel_requested THEN '{"code":"CANCELLED","message":"Cancelled on request"}'::jsonb ELSE $2::jsonb END,
-             worker_id = NULL, updated_at = now(),
-             queued_at = CASE WHEN NOT t.cancel_requested AND t.resumable AND t.attempts < t.max_attempts THEN now() ELSE t.queued_at END,
-             finished_at = CASE WHEN t.cancel_requested OR NOT t.resumable OR t.attempts >= t.max_attempts THEN now() END
-           FROM o WHERE t.id = o.id
-           RETURNING t.id, t.status, t.agent, t.task_type, t.priority, t.workflow_id
-         ), e AS (
-           INSERT INTO task_events (job_id, type, data)
-           SELECT id, CASE status WHEN 'queued' THEN 'task.requeued' ELSE 'task.' || status END, jsonb_build_object('reason', 'interrupted') FROM r
-         )
-         SELECT * FROM r`,
-        [staleMs, JSON.stringify(INTERRUPTED)],
+      return this.settle(
+        tx,
+        `status = 'running' AND (worker_id IS NULL OR worker_id NOT IN (SELECT id FROM task_workers))
+         AND ($1::int = 0 OR started_at < now() - $1::int * interval '1 millisecond')`,
+        [staleMs],
       );
-      const requeued = recovered.filter((r) => r.status === 'queued');
-      await this.store.addJobs(tx, requeued.map((r) => ({ taskId: r.id, priority: r.priority, agent: r.agent })));
-      const ended = recovered.flatMap((r) => (r.status !== 'queued' && r.workflow_id ? [r.workflow_id] : []));
-      return { rows: recovered, notes: ended.length ? await this.workflows.advance(tx, ended) : [] };
     });
+    this.publish(rows, notes);
+    return rows;
+  }
+
+  /**
+   * Tasks the database says this live worker runs, but which it neither runs nor is still
+   * recording (an outcome write that failed for good, or lost in a database crash).
+   */
+  async settleOwn(workerId: string, ids: readonly string[]): Promise<Recovered[]> {
+    if (!ids.length) return [];
+    const { rows, notes } = await this.db.transaction((tx) => this.settle(tx, `status = 'running' AND worker_id = $1 AND id = ANY($2::text[])`, [workerId, ids]));
+    this.publish(rows, notes);
+    return rows;
+  }
+
+  /** Re-queues, cancels or fails the running tasks matching `where` ($1.. are `params`; the next placeholder carries the error). */
+  private async settle(tx: Queryable, where: string, params: unknown[]): Promise<{ rows: Recovered[]; notes: Array<() => void> }> {
+    const errorParam = `$${params.length + 1}`;
+    const recovered = await tx.query<Recovered>(
+      `WITH o AS (
+         SELECT id FROM tasks WHERE ${where} FOR UPDATE SKIP LOCKED
+       ), r AS (
+         UPDATE tasks t SET
+           status = CASE WHEN t.cancel_requested THEN 'cancelled' WHEN t.resumable AND t.attempts < t.max_attempts THEN 'queued' ELSE 'failed' END,
+           error = CASE WHEN t.cancel_requested THEN '{"code":"CANCELLED","message":"Cancelled on request"}'::jsonb ELSE ${errorParam}::jsonb END,
+           worker_id = NULL, updated_at = now(),
+           queued_at = CASE WHEN NOT t.cancel_requested AND t.resumable AND t.attempts < t.max_attempts THEN now() ELSE t.queued_at END,
+           finished_at = CASE WHEN t.cancel_requested OR NOT t.resumable OR t.attempts >= t.max_attempts THEN now() END
+         FROM o WHERE t.id = o.id
+         RETURNING t.id, t.status, t.agent, t.task_type, t.priority, t.workflow_id
+       ), e AS (
+         INSERT INTO task_events (job_id, type, data)
+         SELECT id, CASE status WHEN 'queued' THEN 'task.requeued' ELSE 'task.' || status END, jsonb_build_object('reason', 'interrupted') FROM r
+       )
+       SELECT * FROM r`,
+      [...params, JSON.stringify(INTERRUPTED)],
+    );
+    const requeued = recovered.filter((r) => r.status === 'queued');
+    await this.store.addJobs(tx, requeued.map((r) => ({ taskId: r.id, priority: r.priority, agent: r.agent })));
+    const ended = recovered.flatMap((r) => (r.status !== 'queued' && r.workflow_id ? [r.workflow_id] : []));
+    return { rows: recovered, notes: ended.length ? await this.workflows.advance(tx, ended) : [] };
+  }
+
+  private publish(rows: Recovered[], notes: Array<() => void>): void {
     for (const r of rows) {
       this.bus.publish({ type: r.status === 'queued' ? 'task.requeued' : `task.${r.status}`, jobId: r.id, agent: r.agent, taskType: r.task_type, data: { reason: 'interrupted' } });
     }
     for (const note of notes) note();
-    return rows;
   }
 }

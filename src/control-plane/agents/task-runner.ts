@@ -61,6 +61,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 export class TaskRunner {
   private readonly running = new Map<string, { controller: AbortController; agent: string }>();
   private readonly perAgent = new Map<string, number>();
+  private readonly settling = new Map<string, Promise<void>>();
   private readonly starts: GroupCommit<string, StartedTask | undefined>;
   private readonly finishes: GroupCommit<FinishItem, FinishedTask | undefined>;
   private readonly progresses: GroupCommit<{ id: string; percent: number; message?: string }, undefined>;
@@ -122,11 +123,21 @@ export class TaskRunner {
     for (const id of this.running.keys()) this.stop(id, reason);
   }
 
+  /** Tasks this instance is running or still recording: not orphans, whatever the database says. */
+  ownedIds(): Set<string> {
+    return new Set([...this.running.keys(), ...this.settling.keys()]);
+  }
+
   async idle(): Promise<void> {
+    await Promise.all(this.settling.values());
     await Promise.all([this.starts.idle(), this.finishes.idle(), this.progresses.idle()]);
   }
 
-  /** The graphile-worker task function. */
+  /**
+   * The graphile-worker task function. It returns once the capability has run: the outcome is
+   * recorded in the background (group-committed), so the queue slot does not wait for a
+   * commit. If the process dies before that write lands, crash recovery settles the task.
+   */
   readonly handle = async (payload: unknown, helpers: JobHelpers): Promise<void> => {
     const taskId = (payload as { taskId?: unknown } | null)?.taskId;
     if (typeof taskId !== 'string') {
@@ -142,23 +153,32 @@ export class TaskRunner {
       return;
     }
     if (agent) this.perAgent.set(agent, (this.perAgent.get(agent) ?? 0) + 1);
+    let settle: (() => Promise<void>) | undefined;
     try {
       const started = await this.starts.submit(taskId);
-      if (started) await this.execute(started, helpers.abortSignal);
+      if (started) settle = await this.execute(started, helpers.abortSignal);
     } finally {
       if (agent) this.perAgent.set(agent, (this.perAgent.get(agent) ?? 1) - 1);
     }
+    if (settle) {
+      const done = settle()
+        .catch((err: unknown) => {
+          this.deps.logger.error('task outcome not recorded; recovery will settle it', { taskId, reason: (err as Error).message });
+        })
+        .finally(() => this.settling.delete(taskId));
+      this.settling.set(taskId, done);
+    }
   };
 
-  private async execute(task: StartedTask, shutdown: AbortSignal): Promise<void> {
+  /** Runs the capability; returns how to record what happened. */
+  private async execute(task: StartedTask, shutdown: AbortSignal): Promise<() => Promise<void>> {
     const cap = this.deps.registry.get(task.agent)?.capability(task.task_type);
     const parsed = cap?.payload.safeParse(task.payload);
     if (!cap || !parsed?.success) {
       const error = cap
         ? { code: 'VALIDATION_FAILED', message: 'Stored payload no longer matches the task type', details: parsed?.error?.issues }
         : { code: 'CAPABILITY_UNKNOWN', message: `${task.agent} has no task type ${task.task_type} (any more)` };
-      await this.record({ id: task.id, status: 'failed', error });
-      return;
+      return () => this.record({ id: task.id, status: 'failed', error });
     }
     const controller = new AbortController();
     const timeout = AbortSignal.timeout(task.timeout_ms);
@@ -171,21 +191,24 @@ export class TaskRunner {
         });
       });
       const result = await untilAborted(cap.run(parsed.data, ctx), signal);
-      await this.record({ id: task.id, status: 'completed', result: result ?? null });
+      return () => this.record({ id: task.id, status: 'completed', result: result ?? null });
     } catch (err) {
-      await this.onError(task, cap, err, signal, timeout);
+      // Classified now: the timeout may fire later, after a run that failed for another reason.
+      const reason: unknown = signal.aborted ? signal.reason : undefined;
+      const stopped = reason instanceof TaskStopped ? reason.reason : signal.aborted && !timeout.aborted ? 'shutdown' : undefined;
+      const timedOut = !stopped && timeout.aborted;
+      return () => this.onError(task, cap, err, stopped, timedOut);
     } finally {
       this.running.delete(task.id);
     }
   }
 
-  private async onError(task: StartedTask, cap: CapabilitySpec, err: unknown, signal: AbortSignal, timeout: AbortSignal): Promise<void> {
-    const reason = signal.aborted ? signal.reason : undefined;
-    if (reason instanceof TaskStopped && reason.reason === 'cancel') {
+  private async onError(task: StartedTask, cap: CapabilitySpec, err: unknown, stopped: StopReason | undefined, timedOut: boolean): Promise<void> {
+    if (stopped === 'cancel') {
       await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
-    } else if (signal.aborted && (reason instanceof TaskStopped || !timeout.aborted)) {
+    } else if (stopped) {
       await this.interrupted(task, cap);
-    } else if (timeout.aborted) {
+    } else if (timedOut) {
       await this.record({ id: task.id, status: 'failed', error: { code: 'TASK_TIMEOUT', message: `${task.task_type} did not finish within ${task.timeout_ms} ms` } });
     } else if (isTransient(err) && task.attempts < task.max_attempts) {
       const { retryBaseMs, retryMaxMs } = this.deps.config;

@@ -81,9 +81,8 @@ export class TaskService {
   /** Several tasks in one transaction (one commit, one queue wake-up), in order. */
   async enqueueMany(agentName: string, inputs: readonly EnqueueInput[], createdBy?: string): Promise<TaskRecord[]> {
     const tasks = inputs.map((input) => this.prepare(agentName, input, { createdBy }));
-    await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
+    const rows = await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
     for (const t of tasks) this.bus.publish({ type: 'task.created', jobId: t.id, agent: t.agent, taskType: t.taskType });
-    const rows = await this.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ANY($1::text[])`, [tasks.map((t) => t.id)]);
     const byId = new Map(rows.map((r) => [r.id, toTaskRecord(r)]));
     return tasks.map((t) => byId.get(t.id)!);
   }

@@ -65,10 +65,11 @@ export class TaskStore {
     );
   }
 
-  async insertTasks(q: Queryable, tasks: readonly NewTask[]): Promise<void> {
-    if (!tasks.length) return;
+  /** Inserts tasks (with their task.created events and, for queued ones, their jobs); returns the rows. */
+  async insertTasks(q: Queryable, tasks: readonly NewTask[]): Promise<TaskRow[]> {
+    if (!tasks.length) return [];
     const col = <T>(f: (t: NewTask) => T) => tasks.map(f);
-    await q.query(
+    const rows = await q.query<TaskRow>(
       `WITH n AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::int[], $9::bool[],
                               $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::text[], $15::text[])
@@ -81,11 +82,13 @@ export class TaskStore {
                 coalesce(ARRAY(SELECT jsonb_array_elements_text(depends_on)), '{}'), inputs, schedule_id, created_by,
                 CASE WHEN status = 'queued' THEN now() END
          FROM n ORDER BY ord
-         RETURNING id
+         RETURNING ${TASK_COLUMNS}
+       ), e AS (
+         INSERT INTO task_events (job_id, type, data)
+         SELECT n.id, 'task.created', jsonb_build_object('agent', n.agent, 'taskType', n.task_type, 'priority', n.priority, 'status', n.status)
+         FROM n JOIN ins USING (id) ORDER BY n.ord
        )
-       INSERT INTO task_events (job_id, type, data)
-       SELECT n.id, 'task.created', jsonb_build_object('agent', n.agent, 'taskType', n.task_type, 'priority', n.priority, 'status', n.status)
-       FROM n JOIN ins USING (id) ORDER BY n.ord`,
+       SELECT * FROM ins`,
       [
         col((t) => t.id),
         col((t) => t.agent),
@@ -105,6 +108,7 @@ export class TaskStore {
       ],
     );
     await this.addJobs(q, tasks.filter((t) => t.status === 'queued').map((t) => ({ taskId: t.id, priority: t.priority, agent: t.agent })));
+    return rows;
   }
 
   /** queued → running for those ids that are still queued and not cancelled; the others are skipped. */

@@ -48,7 +48,10 @@ CREATE TABLE tasks (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX tasks_agent_seq_idx ON tasks (agent, seq DESC);
-CREATE INDEX tasks_active_idx ON tasks (status, worker_id) WHERE status IN ('waiting', 'queued', 'running');
+-- Running tasks per worker (heartbeat, crash recovery). Claims (id = ANY(...) AND status =
+-- 'queued') go by primary key: an index on status would be picked by a planner that has not
+-- seen the backlog yet, and scanned whole.
+CREATE INDEX tasks_running_idx ON tasks (worker_id) WHERE status = 'running';
 CREATE UNIQUE INDEX tasks_workflow_step_idx ON tasks (workflow_id, step_key) WHERE workflow_id IS NOT NULL;
 
 -- Every state change of a task or workflow (§4.4 audit of agent executions).
