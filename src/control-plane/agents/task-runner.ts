@@ -79,7 +79,9 @@ export class TaskRunner {
         byId.delete(id);
         return row;
       });
-    });
+      // Claims are on every task's critical path: two batches may commit at once (each claim is a
+      // compare-and-set, so overlapping batches cannot both win a task).
+    }, 500, 2);
     this.finishes = new GroupCommit(async (items) => {
       const { rows, notes } = await db.transaction(async (tx) => {
         const done = await store.finish(tx, items, this.workerId);
