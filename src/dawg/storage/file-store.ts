@@ -1,0 +1,93 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { InvalidError, NotFoundError } from '../../common/errors';
+import { writeFileAtomic } from './atomic-file';
+
+export const FILE_ID = /^f_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const fileIdSchema = z.string().regex(FILE_ID, 'must be a file id (f_…)');
+
+export const storedFileSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  contentType: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string(),
+  createdAt: z.string(),
+  /** What the audio engine measured when the file was stored, if it is audio. */
+  audio: z.record(z.string(), z.unknown()).optional(),
+});
+export type StoredFile = z.infer<typeof storedFileSchema>;
+
+export interface FileStoreOptions {
+  dir: string;
+  /** Largest file accepted, in bytes. */
+  maxBytes: number;
+}
+
+/**
+ * Audio files (uploads, renders, masters) by id in the DAWG's data directory. Each file is two
+ * entries written atomically: `<id>.bin` first, then `<id>.json` (its metadata), so a file
+ * whose metadata exists is complete; a crash in between leaves only an orphan .bin, which
+ * `list` ignores.
+ */
+export class FileStore {
+  constructor(private readonly options: FileStoreOptions) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+  }
+
+  private pathOf(id: string, ext: 'bin' | 'json'): string {
+    if (!FILE_ID.test(id)) throw new InvalidError(`Invalid file id "${id}"`, { issues: [{ field: 'fileId', message: 'must be a file id (f_…)' }] });
+    return path.join(this.options.dir, `${id}.${ext}`);
+  }
+
+  async put(data: Uint8Array, meta: { name: string; contentType: string; audio?: Record<string, unknown> }): Promise<StoredFile> {
+    if (data.byteLength === 0) throw new InvalidError('The file is empty', { issues: [{ field: 'file', message: 'must not be empty' }] });
+    if (data.byteLength > this.options.maxBytes) {
+      throw new InvalidError(`The file is larger than ${this.options.maxBytes} bytes`, { issues: [{ field: 'file', message: `must be at most ${this.options.maxBytes} bytes` }] });
+    }
+    const stored: StoredFile = {
+      id: `f_${randomUUID()}`,
+      name: meta.name,
+      contentType: meta.contentType,
+      bytes: data.byteLength,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      createdAt: new Date().toISOString(),
+      ...(meta.audio ? { audio: meta.audio } : {}),
+    };
+    await writeFileAtomic(this.pathOf(stored.id, 'bin'), data);
+    await writeFileAtomic(this.pathOf(stored.id, 'json'), JSON.stringify(stored));
+    return stored;
+  }
+
+  async meta(id: string): Promise<StoredFile> {
+    try {
+      return storedFileSchema.parse(JSON.parse(await readFile(this.pathOf(id, 'json'), 'utf8')));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`File not found: ${id}`, undefined, 'FILE_NOT_FOUND');
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<{ meta: StoredFile; data: Buffer }> {
+    const meta = await this.meta(id);
+    return { meta, data: await readFile(this.pathOf(id, 'bin')) };
+  }
+
+  async list(): Promise<StoredFile[]> {
+    const names = await readdir(this.options.dir);
+    const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).filter((id) => FILE_ID.test(id));
+    const metas = await Promise.all(ids.map((id) => this.meta(id).catch(() => undefined)));
+    return metas.filter((m): m is StoredFile => m !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Metadata goes first: from then on the file no longer exists for readers. */
+  async remove(id: string): Promise<void> {
+    await this.meta(id);
+    await rm(this.pathOf(id, 'json'), { force: true });
+    await rm(this.pathOf(id, 'bin'), { force: true });
+  }
+}

@@ -1,0 +1,14 @@
+export { writeFileAtomic } from './atomic-file';
+export { FILE_ID, fileIdSchema, FileStore, storedFileSchema, type FileStoreOptions, type StoredFile } from './file-store';
+export {
+  noteSchema,
+  pluginSchema,
+  PROJECT_ID,
+  projectIdSchema,
+  projectSchema,
+  ProjectStore,
+  trackSchema,
+  trackSourceSchema,
+  type Project,
+  type Track,
+} from './project-store';
