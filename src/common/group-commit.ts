@@ -2,7 +2,8 @@
  * Group commit: callers submit items one at a time and each gets its own promise, while the
  * writes go to the database in batches. Up to `maxInFlight` flushes run at once; whatever
  * arrives meanwhile forms the next batch, so under load a commit carries many changes and
- * when idle a change waits only one event-loop turn.
+ * when idle a change waits only one event-loop turn. When a batch fails, its items are
+ * tried again one by one, so only the item that caused it fails.
  */
 export class GroupCommit<I, O> {
   private pending: Array<{ item: I; resolve: (value: O) => void; reject: (err: unknown) => void }> = [];
@@ -45,7 +46,9 @@ export class GroupCommit<I, O> {
       const out = await this.flush(batch.map((b) => b.item));
       batch.forEach((b, i) => b.resolve(out[i] as O));
     } catch (err) {
-      for (const b of batch) b.reject(err);
+      if (batch.length === 1) batch[0]!.reject(err);
+      // One bad item must not fail the others: each is tried again on its own.
+      else for (const b of batch) await this.flush([b.item]).then((out) => b.resolve(out[0] as O), b.reject);
     } finally {
       this.inFlight -= 1;
       this.schedule();

@@ -133,6 +133,17 @@ export function createProbeAgent(log: ProbeLog, options: { name?: string; db?: D
       },
     }),
     capability({
+      name: 'bad-result',
+      description: 'returns something JSON cannot carry',
+      requiredModules: [],
+      payload: z.object({}).strict(),
+      timeoutMs: 10_000,
+      resumable: true,
+      async run() {
+        return { big: BigInt(1) };
+      },
+    }),
+    capability({
       name: 'record',
       description: 'inserts one row per run into probe_runs (exactly-once checks)',
       requiredModules: [],

@@ -40,6 +40,22 @@ describe.each(DB_KINDS)('schedules on %s', (kind) => {
     expect(await t.system.schedules.tick(at)).toEqual([]);
   });
 
+  it('disables a schedule that can no longer create its task, and still fires the others', async () => {
+    t = await openAgentSystem(kind, { start: false });
+    const good = await t.system.schedules.create({ name: 'good', cron: '* * * * *', timezone: 'UTC', agent: 'Probe', taskType: 'noop', payload: {}, priority: 'medium' });
+    // As if the task type had been removed from the agent since the schedule was made.
+    await t.testDb.db.query(
+      `INSERT INTO task_schedules (id, name, cron, timezone, agent, task_type, payload, priority, next_run_at)
+       VALUES ('sch_00000000-0000-4000-8000-000000000000', 'stale', '* * * * *', 'UTC', 'Probe', 'gone', '{}', 'medium', $1)`,
+      [new Date(Date.parse(good.nextRunAt) - 60_000)],
+    );
+    const created = await t.system.schedules.tick(new Date(Date.parse(good.nextRunAt) + 1_000));
+    expect(created).toHaveLength(1);
+    const byName = Object.fromEntries((await t.system.schedules.list()).map((x) => [x.name, x]));
+    expect(byName.stale!.enabled).toBe(false);
+    expect(byName.good!.lastTaskId).toBe(created[0]);
+  });
+
   it('fires missed slots once after downtime, not once per missed slot', async () => {
     t = await openAgentSystem(kind, { start: false });
     const s = await t.system.schedules.create({ name: 'minutely', cron: '* * * * *', timezone: 'UTC', agent: 'Probe', taskType: 'noop', payload: {}, priority: 'medium' });

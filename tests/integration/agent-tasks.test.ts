@@ -127,8 +127,25 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     expect(await waitForTask(t.system, task.id)).toMatchObject({ status: 'completed', result: { label: 'lost' } });
   });
 
+  it('fails a task whose result cannot be stored, without failing the others written with it', async () => {
+    t = await openAgentSystem(kind);
+    const tasks = await t.system.tasks.enqueueMany('Probe', [
+      { taskType: 'noop', payload: { label: 'x' }, priority: 'medium' },
+      { taskType: 'bad-result', payload: {}, priority: 'medium' },
+      { taskType: 'noop', payload: { label: 'y' }, priority: 'medium' },
+    ]);
+    const [a, bad, b] = await Promise.all(tasks.map((x) => waitForTask(t!.system, x.id)));
+    expect(a).toMatchObject({ status: 'completed' });
+    expect(b).toMatchObject({ status: 'completed' });
+    expect(bad).toMatchObject({ status: 'failed', error: { code: 'RESULT_NOT_STORABLE' } });
+  });
+
   it('rejects unknown agents, task types and bad payloads with the field named', async () => {
     t = await openAgentSystem(kind, { start: false });
+    await expect(t.system.tasks.enqueue('Probe', { taskType: 'noop', payload: { label: 'a\u0000b' }, priority: 'low' })).rejects.toMatchObject({
+      status: 400,
+      details: { issues: [expect.objectContaining({ field: 'body.payload', message: expect.stringContaining('NUL') })] },
+    });
     await expect(t.system.tasks.enqueue('Nobody', { taskType: 'noop', payload: {}, priority: 'low' })).rejects.toMatchObject({ status: 404, code: 'AGENT_NOT_FOUND' });
     await expect(t.system.tasks.enqueue('Probe', { taskType: 'dance', payload: {}, priority: 'low' })).rejects.toMatchObject({
       status: 400,

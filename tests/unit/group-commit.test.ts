@@ -29,7 +29,18 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3], [4]]);
   });
 
-  it('rejects every caller of a failed batch and keeps working afterwards', async () => {
+  it('when a batch fails, tries its items one by one so only the bad one fails', async () => {
+    const gc = new GroupCommit<number, number>(async (items) => {
+      if (items.includes(13)) throw new Error('unlucky');
+      return items;
+    });
+    const results = await Promise.allSettled([12, 13, 14].map((i) => gc.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('unlucky'));
+    await gc.idle();
+  });
+
+  it('rejects every caller while the database is down, and keeps working afterwards', async () => {
     let fail = true;
     const gc = new GroupCommit<number, number>(async (items) => {
       if (fail) throw new Error('database down');

@@ -35,7 +35,7 @@ export function queueSchemaFor(db: Db): string {
  */
 export class AgentSystem {
   readonly registry: AgentRegistry;
-  readonly bus = new TaskEventBus();
+  readonly bus: TaskEventBus;
   readonly tasks: TaskService;
   readonly workflows: WorkflowEngine;
   readonly schedules: ScheduleService;
@@ -49,6 +49,7 @@ export class AgentSystem {
     const queueSchema = queueSchemaFor(db);
     const channel = `jarvis_cancel_${createHash('sha256').update(queueSchema).digest('hex').slice(0, 16)}`;
     const store = new TaskStore(queueSchema, channel);
+    this.bus = new TaskEventBus((err) => logger.error('task event subscriber failed', { reason: (err as Error).message }));
     this.registry = new AgentRegistry(deps.agents);
     this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts });
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import type { Db } from '../../common/db';
-import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import { AppError, ConflictError, InvalidError, NotFoundError } from '../../common/errors';
 import { fieldError, fieldIssues } from '../../common/validation';
 import type { Logger } from '../../common/logger';
 import type { AgentRegistry } from './agent-registry';
@@ -161,14 +161,27 @@ export class ScheduleService {
           await this.db.query('UPDATE task_schedules SET enabled = false WHERE id = $1', [s.id]);
           continue;
         }
-        const taskId = await this.db.transaction(async (tx) => {
-          const won = await tx.query('UPDATE task_schedules SET next_run_at = $3, last_run_at = $2 WHERE id = $1 AND next_run_at = $2 RETURNING id', [s.id, slot, next]);
-          if (!won.length) return undefined;
-          const id = await this.enqueue(tx, { id: s.id, agent: s.agent, taskType: s.task_type, payload: s.payload, priority: s.priority });
-          await tx.query('UPDATE task_schedules SET last_task_id = $2 WHERE id = $1', [s.id, id]);
-          await this.store.event(tx, id, 'schedule.fired', { scheduleId: s.id, slot: slot.toISOString() });
-          return id;
-        });
+        let taskId: string | undefined;
+        try {
+          taskId = await this.db.transaction(async (tx) => {
+            const won = await tx.query('UPDATE task_schedules SET next_run_at = $3, last_run_at = $2 WHERE id = $1 AND next_run_at = $2 RETURNING id', [s.id, slot, next]);
+            if (!won.length) return undefined;
+            const id = await this.enqueue(tx, { id: s.id, agent: s.agent, taskType: s.task_type, payload: s.payload, priority: s.priority });
+            await tx.query('UPDATE task_schedules SET last_task_id = $2 WHERE id = $1', [s.id, id]);
+            await this.store.event(tx, id, 'schedule.fired', { scheduleId: s.id, slot: slot.toISOString() });
+            return id;
+          });
+        } catch (err) {
+          // A schedule that can no longer create its task (agent or task type gone, payload no
+          // longer valid) is disabled, so it cannot hold up the schedules behind it.
+          if (err instanceof AppError && err.status < 500) {
+            this.logger.warn('schedule disabled: it can no longer create its task', { scheduleId: s.id, reason: err.message });
+            await this.db.query('UPDATE task_schedules SET enabled = false WHERE id = $1', [s.id]);
+          } else {
+            this.logger.warn('schedule did not fire; will try again', { scheduleId: s.id, reason: (err as Error).message });
+          }
+          continue;
+        }
         if (taskId) {
           created.push(taskId);
           this.bus.publish({ type: 'task.created', jobId: taskId, agent: s.agent, taskType: s.task_type, data: { scheduleId: s.id, slot: slot.toISOString() } });

@@ -21,7 +21,16 @@ interface TaskEventMap {
  * change has committed; events of tasks run by other instances appear on their own bus.
  */
 export class TaskEventBus extends EventEmitter<TaskEventMap> {
+  constructor(private readonly onListenerError: (err: unknown) => void = () => undefined) {
+    super();
+  }
+
+  /** A subscriber that throws must not fail the (already committed) change that published. */
   publish(event: Omit<TaskEvent, 'at'>): void {
-    this.emit('event', { ...event, at: new Date().toISOString() });
+    try {
+      this.emit('event', { ...event, at: new Date().toISOString() });
+    } catch (err) {
+      this.onListenerError(err);
+    }
   }
 }

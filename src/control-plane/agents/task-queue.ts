@@ -34,9 +34,10 @@ function graphileLogger(logger: Logger): GraphileLogger {
 export class TaskQueue {
   private pool?: Pool;
   private graphile?: Runner;
-  private listener?: PoolClient;
+  private listener?: { release(): void };
   private heartbeat?: NodeJS.Timeout;
   private lastHeartbeatOk = Date.now();
+  private beating = false;
   private stopping = false;
 
   constructor(private readonly deps: TaskQueueDeps) {}
@@ -60,6 +61,7 @@ export class TaskQueue {
     // Embedded PGlite has one owner process: whatever ran before this start is dead.
     if (db.kind === 'pglite') await recovery.sweep(0);
     this.pool = db.createPool(config.maxConcurrentTasks + 4);
+    this.lastHeartbeatOk = Date.now();
     await this.runGraphile();
     await this.listen();
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatMs);
@@ -91,7 +93,10 @@ export class TaskQueue {
       taskList: { [JOB_IDENTIFIER]: runner.handle },
       preset: {
         worker: {
-          localQueue: config.localQueueSize > 0 ? { size: config.localQueueSize } : undefined,
+          // A short ttl: while an agent is at its limit, graphile-worker fetches one job at a
+          // time and leaves its local queue alone; jobs fetched ahead then go back after 2 s
+          // instead of 5 minutes, so other agents' (and instances') work is not held up.
+          localQueue: config.localQueueSize > 0 ? { size: config.localQueueSize, ttl: 2_000 } : undefined,
           completeJobBatchDelay: 0,
           failJobBatchDelay: 0,
           gracefulShutdownAbortTimeout: 5_000,
@@ -106,7 +111,10 @@ export class TaskQueue {
     const restart = (reason: string) => {
       if (this.stopping || this.graphile !== graphile) return;
       logger.error('task queue runner stopped by itself; restarting it', { reason });
-      setTimeout(() => void this.runGraphile().catch((err: unknown) => logger.error('task queue restart failed', { reason: (err as Error).message })), 1_000).unref();
+      setTimeout(() => {
+        if (this.stopping) return;
+        void this.runGraphile().catch((err: unknown) => logger.error('task queue restart failed', { reason: (err as Error).message }));
+      }, 1_000).unref();
     };
     graphile.promise.then(
       () => restart('stopped'),
@@ -118,20 +126,28 @@ export class TaskQueue {
   private async listen(): Promise<void> {
     if (!this.pool || this.stopping) return;
     const { store, runner, logger } = this.deps;
+    let client: PoolClient | undefined;
+    let released = false;
+    const release = (err?: Error) => {
+      if (released || !client) return;
+      released = true;
+      client.release(err);
+    };
     try {
-      const client = await this.pool.connect();
+      client = await this.pool.connect();
       client.on('notification', (msg) => {
         if (msg.channel === store.cancelChannel && msg.payload) runner.stop(msg.payload, 'cancel');
       });
       client.on('error', (err) => {
         logger.warn('cancel listener lost its connection; reconnecting', { reason: err.message });
-        client.release(err);
+        release(err);
         this.listener = undefined;
         setTimeout(() => void this.listen(), 1_000).unref();
       });
       await client.query(`LISTEN "${store.cancelChannel}"`);
-      this.listener = client;
+      this.listener = { release: () => release() };
     } catch (err) {
+      release(err as Error);
       logger.warn('cancel listener could not start; retrying', { reason: (err as Error).message });
       setTimeout(() => void this.listen(), 1_000).unref();
     }
@@ -139,6 +155,14 @@ export class TaskQueue {
 
   private async beat(): Promise<void> {
     const { db, runner, recovery, logger, config } = this.deps;
+    // Checked on every tick, not only when a heartbeat fails: one that hangs (a half-open
+    // connection) must stop our tasks too, before the others may declare us dead.
+    if (Date.now() - this.lastHeartbeatOk > config.workerStaleMs / 2 && runner.activeCount > 0) {
+      logger.error('no heartbeat written for half the stale time; stopping this instance’s running tasks');
+      runner.stopAll('lease-lost');
+    }
+    if (this.beating) return;
+    this.beating = true;
     try {
       const rows = await db.query<{ id: string }>('UPDATE task_workers SET heartbeat_at = now() WHERE id = $1 RETURNING id', [runner.workerId]);
       if (!rows.length) {
@@ -163,8 +187,8 @@ export class TaskQueue {
       await recovery.sweep(config.workerStaleMs);
     } catch (err) {
       logger.warn('task heartbeat failed', { reason: (err as Error).message });
-      // Stop before the others may declare us dead, so a task never runs in two places.
-      if (Date.now() - this.lastHeartbeatOk > config.workerStaleMs / 2) runner.stopAll('lease-lost');
+    } finally {
+      this.beating = false;
     }
   }
 

@@ -8,7 +8,7 @@ import type { AgentRegistry } from './agent-registry';
 import { CapabilityCalls } from './capability-calls';
 import type { TaskEventBus } from './task-event-bus';
 import type { TaskError } from './task-records';
-import { agentFlag, type FinishedTask, type FinishItem, type StartedTask, type TaskStore } from './task-store';
+import { agentFlag, storableJson, type FinishedTask, type FinishItem, type StartedTask, type TaskStore } from './task-store';
 import { TASK_PRIORITIES, type CapabilitySpec } from './types';
 import type { WorkflowEngine } from './workflow-engine';
 
@@ -19,6 +19,11 @@ export type StopReason = 'cancel' | 'shutdown' | 'lease-lost';
 class TaskStopped extends Error {
   constructor(readonly reason: StopReason) {
     super(`task stopped: ${reason}`);
+  }
+}
+class TaskTimedOut extends Error {
+  constructor() {
+    super('task timed out');
   }
 }
 
@@ -64,7 +69,7 @@ export class TaskRunner {
   private readonly settling = new Map<string, Promise<void>>();
   private readonly starts: GroupCommit<string, StartedTask | undefined>;
   private readonly finishes: GroupCommit<FinishItem, FinishedTask | undefined>;
-  private readonly progresses: GroupCommit<{ id: string; percent: number; message?: string }, undefined>;
+  private readonly progresses: GroupCommit<{ id: string; workerId: string; percent: number; message?: string }, undefined>;
   workerId = '';
 
   constructor(private readonly deps: TaskRunnerDeps) {
@@ -84,7 +89,7 @@ export class TaskRunner {
     }, 500, 2);
     this.finishes = new GroupCommit(async (items) => {
       const { rows, notes } = await db.transaction(async (tx) => {
-        const done = await store.finish(tx, items, this.workerId);
+        const done = await store.finish(tx, items);
         const workflowIds = done.flatMap((r) => (r.workflow_id ? [r.workflow_id] : []));
         return { rows: done, notes: workflowIds.length ? await deps.workflows.advance(tx, workflowIds) : [] };
       });
@@ -180,48 +185,60 @@ export class TaskRunner {
       const error = cap
         ? { code: 'VALIDATION_FAILED', message: 'Stored payload no longer matches the task type', details: parsed?.error?.issues }
         : { code: 'CAPABILITY_UNKNOWN', message: `${task.agent} has no task type ${task.task_type} (any more)` };
-      return () => this.record({ id: task.id, status: 'failed', error });
+      return () => this.record(task, { status: 'failed', error });
     }
+    // One controller per run, fed by cancel, timeout and shutdown. Not AbortSignal.any() with
+    // the pool-wide shutdown signal: on Node 20 that keeps a reference per call for as long as
+    // the pool lives (nodejs/node#55351), i.e. a leak of one entry per task.
     const controller = new AbortController();
-    const timeout = AbortSignal.timeout(task.timeout_ms);
-    const signal = AbortSignal.any([controller.signal, timeout, shutdown]);
+    const onShutdown = () => controller.abort(new TaskStopped('shutdown'));
+    if (shutdown.aborted) onShutdown();
+    else shutdown.addEventListener('abort', onShutdown, { once: true });
+    const timer = setTimeout(() => controller.abort(new TaskTimedOut()), task.timeout_ms);
+    const signal = controller.signal;
     this.running.set(task.id, { controller, agent: task.agent });
     try {
       const ctx = this.deps.calls.context(task, signal, (percent, message) => {
-        this.progresses.submit({ id: task.id, percent: Math.max(0, Math.min(100, percent)), message }).catch((err: unknown) => {
+        this.progresses.submit({ id: task.id, workerId: task.worker_id, percent: Math.max(0, Math.min(100, percent)), message }).catch((err: unknown) => {
           this.deps.logger.warn('task progress not recorded', { taskId: task.id, reason: (err as Error).message });
         });
       });
       const result = await untilAborted(cap.run(parsed.data, ctx), signal);
-      return () => this.record({ id: task.id, status: 'completed', result: result ?? null });
+      const stored = storableJson(result ?? null);
+      if (!stored.ok) {
+        return () => this.record(task, { status: 'failed', error: { code: 'RESULT_NOT_STORABLE', message: `The capability's result cannot be stored: ${stored.reason}` } });
+      }
+      return () => this.record(task, { status: 'completed', resultJson: stored.json });
     } catch (err) {
-      // Classified now: the timeout may fire later, after a run that failed for another reason.
+      // Classified now, from the reason the run was stopped with (if it was).
       const reason: unknown = signal.aborted ? signal.reason : undefined;
-      const stopped = reason instanceof TaskStopped ? reason.reason : signal.aborted && !timeout.aborted ? 'shutdown' : undefined;
-      const timedOut = !stopped && timeout.aborted;
+      const stopped = reason instanceof TaskStopped ? reason.reason : undefined;
+      const timedOut = reason instanceof TaskTimedOut;
       return () => this.onError(task, cap, err, stopped, timedOut);
     } finally {
+      clearTimeout(timer);
+      shutdown.removeEventListener('abort', onShutdown);
       this.running.delete(task.id);
     }
   }
 
   private async onError(task: StartedTask, cap: CapabilitySpec, err: unknown, stopped: StopReason | undefined, timedOut: boolean): Promise<void> {
     if (stopped === 'cancel') {
-      await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
+      await this.record(task, { status: 'cancelled', error: CANCELLED });
     } else if (stopped) {
       await this.interrupted(task, cap);
     } else if (timedOut) {
-      await this.record({ id: task.id, status: 'failed', error: { code: 'TASK_TIMEOUT', message: `${task.task_type} did not finish within ${task.timeout_ms} ms` } });
+      await this.record(task, { status: 'failed', error: { code: 'TASK_TIMEOUT', message: `${task.task_type} did not finish within ${task.timeout_ms} ms` } });
     } else if (isTransient(err) && task.attempts < task.max_attempts) {
       const { retryBaseMs, retryMaxMs } = this.deps.config;
       const exp = Math.min(retryMaxMs, retryBaseMs * 2 ** (task.attempts - 1));
       const delayMs = Math.round(exp / 2 + Math.random() * (exp / 2));
-      const retried = await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, toTaskError(err), delayMs);
+      const retried = await this.requeue(task, toTaskError(err), delayMs, 'task.retrying');
       if (retried) this.deps.bus.publish({ type: 'task.retrying', jobId: task.id, agent: task.agent, taskType: task.task_type, data: { attempt: task.attempts, delayMs } });
       // Not re-queued: a cancel was asked for meanwhile (or the run was superseded, and this is a no-op).
-      else await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
+      else await this.record(task, { status: 'cancelled', error: CANCELLED });
     } else {
-      await this.record({ id: task.id, status: 'failed', error: toTaskError(err) });
+      await this.record(task, { status: 'failed', error: toTaskError(err) });
     }
   }
 
@@ -229,27 +246,33 @@ export class TaskRunner {
   private async interrupted(task: StartedTask, cap: CapabilitySpec): Promise<void> {
     const error = { code: 'INTERRUPTED', message: 'The instance running this task stopped before it finished' };
     if (!cap.resumable || task.attempts >= task.max_attempts) {
-      await this.record({ id: task.id, status: 'failed', error });
+      await this.record(task, { status: 'failed', error });
       return;
     }
     try {
-      const requeued = await this.deps.store.scheduleRetry(this.deps.db, task.id, this.workerId, error, 0, 'task.requeued');
+      const requeued = await this.requeue(task, error, 0, 'task.requeued');
       if (requeued) this.deps.bus.publish({ type: 'task.requeued', jobId: task.id, agent: task.agent, taskType: task.task_type, data: { reason: 'interrupted' } });
-      else await this.record({ id: task.id, status: 'cancelled', error: CANCELLED });
+      else await this.record(task, { status: 'cancelled', error: CANCELLED });
     } catch (err) {
       this.deps.logger.warn('interrupted task not re-queued; crash recovery will', { taskId: task.id, reason: (err as Error).message });
     }
   }
 
+  /** Back to queued with a job after `delayMs`: status, event and job in one transaction, or none of them. */
+  private requeue(task: StartedTask, error: TaskError, delayMs: number, eventType: string): Promise<boolean> {
+    return this.deps.db.transaction((tx) => this.deps.store.scheduleRetry(tx, task.id, task.worker_id, error, delayMs, eventType));
+  }
+
   /** Records an outcome; a database hiccup is retried so a finished task does not stay "running". */
-  private async record(item: FinishItem): Promise<void> {
+  private async record(task: StartedTask, outcome: Omit<FinishItem, 'id' | 'workerId'>): Promise<void> {
+    const item: FinishItem = { id: task.id, workerId: task.worker_id, ...outcome };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.finishes.submit(item);
         return;
       } catch (err) {
         if (attempt >= 5) {
-          this.deps.logger.error('task outcome not recorded; crash recovery will settle it', { taskId: item.id, reason: (err as Error).message });
+          this.deps.logger.error('task outcome not recorded; the heartbeat will settle it', { taskId: item.id, reason: (err as Error).message });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));

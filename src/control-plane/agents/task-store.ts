@@ -117,7 +117,7 @@ export class TaskStore {
       `WITH s AS (
          UPDATE tasks SET status = 'running', started_at = now(), updated_at = now(), attempts = attempts + 1, worker_id = $2
          WHERE id = ANY($1::text[]) AND status = 'queued' AND NOT cancel_requested
-         RETURNING id, agent, task_type, payload, attempts, max_attempts, timeout_ms, workflow_id, queued_at
+         RETURNING id, agent, task_type, payload, attempts, max_attempts, timeout_ms, workflow_id, queued_at, worker_id
        ), e AS (
          INSERT INTO task_events (job_id, type, data)
          SELECT id, 'task.started', jsonb_build_object('attempt', attempts, 'worker', $2::text) FROM s
@@ -127,15 +127,15 @@ export class TaskStore {
     );
   }
 
-  /** running → completed/failed/cancelled, only where this worker still owns the run. */
-  async finish(q: Queryable, items: readonly FinishItem[], workerId: string): Promise<FinishedTask[]> {
+  /** running → completed/failed/cancelled, only where the worker that claimed the run still owns it. */
+  async finish(q: Queryable, items: readonly FinishItem[]): Promise<FinishedTask[]> {
     return q.query<FinishedTask>(
       `WITH u AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) AS u(id, status, result, error)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS u(id, status, result, error, worker)
        ), d AS (
          UPDATE tasks t SET status = u.status, result = u.result, error = u.error, finished_at = now(), updated_at = now(),
                 worker_id = NULL, progress = CASE WHEN u.status = 'completed' THEN 100 ELSE t.progress END
-         FROM u WHERE t.id = u.id AND t.status = 'running' AND t.worker_id = $5
+         FROM u WHERE t.id = u.id AND t.status = 'running' AND t.worker_id = u.worker
          RETURNING t.id, t.status, t.agent, t.task_type, t.workflow_id, t.error
        ), e AS (
          INSERT INTO task_events (job_id, type, data)
@@ -145,9 +145,9 @@ export class TaskStore {
       [
         items.map((i) => i.id),
         items.map((i) => i.status),
-        items.map((i) => (i.result === undefined ? null : JSON.stringify(i.result))),
+        items.map((i) => i.resultJson ?? null),
         items.map((i) => (i.error ? JSON.stringify(i.error) : null)),
-        workerId,
+        items.map((i) => i.workerId),
       ],
     );
   }
@@ -171,13 +171,15 @@ export class TaskStore {
     return true;
   }
 
-  async progress(q: Queryable, items: readonly { id: string; percent: number; message?: string }[]): Promise<void> {
+  /** Progress of running tasks; of several reports for one task in a batch, the last one counts. */
+  async progress(q: Queryable, items: readonly { id: string; workerId: string; percent: number; message?: string }[]): Promise<void> {
     await q.query(
-      `WITH u AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[]) AS u(id, percent, message)),
-       p AS (UPDATE tasks t SET progress = u.percent, updated_at = now() FROM u WHERE t.id = u.id AND t.status = 'running' RETURNING t.id)
+      `WITH a AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) WITH ORDINALITY AS a(id, percent, message, worker, ord)),
+       u AS (SELECT DISTINCT ON (id) * FROM a ORDER BY id, ord DESC),
+       p AS (UPDATE tasks t SET progress = u.percent, updated_at = now() FROM u WHERE t.id = u.id AND t.status = 'running' AND t.worker_id = u.worker RETURNING t.id)
        INSERT INTO task_events (job_id, type, data)
-       SELECT u.id, 'task.progress', jsonb_strip_nulls(jsonb_build_object('percent', u.percent, 'message', u.message)) FROM u JOIN p USING (id)`,
-      [items.map((i) => i.id), items.map((i) => Math.round(i.percent)), items.map((i) => i.message ?? null)],
+       SELECT a.id, 'task.progress', jsonb_strip_nulls(jsonb_build_object('percent', a.percent, 'message', a.message)) FROM a JOIN p USING (id) ORDER BY a.ord`,
+      [items.map((i) => i.id), items.map((i) => Math.round(i.percent)), items.map((i) => i.message ?? null), items.map((i) => i.workerId)],
     );
   }
 
@@ -201,13 +203,35 @@ export interface StartedTask {
   timeout_ms: number;
   workflow_id: string | null;
   queued_at: Date | string | null;
+  /** The worker pool that claimed it: only that pool may record its outcome. */
+  worker_id: string;
 }
 
 export interface FinishItem {
   id: string;
+  /** The pool that claimed the run (StartedTask.worker_id). */
+  workerId: string;
   status: Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
-  result?: unknown;
+  /** The result, already serialised (see storableJson), so one bad result cannot fail a batch. */
+  resultJson?: string;
   error?: TaskError;
+}
+
+/**
+ * JSON that PostgreSQL's jsonb accepts, or a description of why not: JSON.stringify throws on
+ * BigInt and cycles, and jsonb refuses the NUL character (\u0000).
+ */
+export function storableJson(value: unknown): { ok: true; json: string } | { ok: false; reason: string } {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  if (json === undefined) return { ok: true, json: 'null' };
+  // An escaped NUL (\u0000 preceded by an even number of backslashes) in the JSON text.
+  if (/(?<!\\)(?:\\\\)*\\u0000/.test(json)) return { ok: false, reason: 'contains a NUL character (\\u0000), which PostgreSQL cannot store' };
+  return { ok: true, json };
 }
 
 export interface FinishedTask {

@@ -5,7 +5,7 @@ import { fieldError, fieldIssues } from '../../common/validation';
 import { InvalidError } from '../../common/errors';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
-import { TaskStore, type NewTask } from './task-store';
+import { storableJson, TaskStore, type NewTask } from './task-store';
 import type { TaskError } from './task-records';
 import type { TaskPriority } from './types';
 
@@ -104,6 +104,8 @@ export class WorkflowEngine {
       const issues = parsed.success ? [] : fieldIssues(parsed.error.issues.filter((x) => !bound.has(String(x.path[0]))), `body.steps.${i}.payload`);
       if (issues.length) throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
       const payload: unknown = parsed.success && !bound.size ? parsed.data : step.payload;
+      const storable = storableJson(payload);
+      if (!storable.ok) throw fieldError(`body.steps.${i}.payload`, storable.reason);
       return {
         id: `tsk_${randomUUID()}`,
         agent: step.agent,
@@ -216,7 +218,10 @@ export class WorkflowEngine {
       [workflowId, JSON.stringify({ code: 'WORKFLOW_ENDED', message: `Workflow ${status}` })],
     );
     const running = await tx.query<{ id: string }>(
-      `UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE workflow_id = $1 AND status = 'running' RETURNING id`,
+      // SKIP LOCKED: a step whose own outcome is being written right now holds its row and is
+      // waiting for this workflow's lock; waiting for it in turn would deadlock. It is ending anyway.
+      `UPDATE tasks SET cancel_requested = true, updated_at = now()
+       WHERE id IN (SELECT id FROM tasks WHERE workflow_id = $1 AND status = 'running' FOR UPDATE SKIP LOCKED) RETURNING id`,
       [workflowId],
     );
     await this.store.notifyCancel(tx, running.map((r) => r.id));
