@@ -3,7 +3,10 @@ import { ConfigError } from '../common/env';
 import { createLogger } from '../common/logger';
 import { buildDawgApp } from './app';
 import { loadDawgConfig } from './config';
+import path from 'node:path';
+import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
+import { FileStore, ProjectStore } from './storage';
 import { ModuleRegistry } from './sdk';
 
 /** Composition root of the AI DAWG: config → logger → registry with its modules → HTTP server. */
@@ -12,8 +15,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: 'ai-dawg' });
   const startedAt = Date.now();
 
+  const files = new FileStore({ dir: path.join(config.dataDir, 'files'), maxBytes: 512 * 2 ** 20 });
+  const projects = new ProjectStore(path.join(config.dataDir, 'projects'));
+  await Promise.all([files.init(), projects.init()]);
+
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
+  registry.register(createMusicModule({ projects, files }));
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt });
   const server: Server = await new Promise((resolve, reject) => {

@@ -1,0 +1,1 @@
+export { createMusicModule, type MusicModuleDeps } from './music.module';

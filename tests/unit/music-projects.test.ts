@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMusicModule } from '../../src/dawg/modules/music';
+import { ModuleRegistry } from '../../src/dawg/sdk';
+import { FileStore, ProjectStore } from '../../src/dawg/storage';
+import { silentLogger } from '../helpers/logger';
+
+let dir: string;
+let registry: ModuleRegistry;
+const run = (action: string, params: Record<string, unknown>) =>
+  registry.execute({ module: 'music', action, params }, { requestId: 'test', signal: new AbortController().signal, logger: silentLogger() }).then((r) => r.result as Record<string, unknown>);
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'music-'));
+  const files = new FileStore({ dir: path.join(dir, 'files'), maxBytes: 1_000_000 });
+  const projects = new ProjectStore(path.join(dir, 'projects'));
+  await Promise.all([files.init(), projects.init()]);
+  registry = new ModuleRegistry();
+  registry.register(createMusicModule({ projects, files }));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('music module: projects and tracks', () => {
+  it('creates a project, adds, changes and removes a MIDI track', async () => {
+    const project = await run('create-project', { name: 'Neon Dreams', bpm: 110 });
+    expect(project).toMatchObject({ name: 'Neon Dreams', sampleRate: 48_000, bpm: 110, tracks: [] });
+    const added = await run('add-track', {
+      projectId: project.id,
+      name: 'bass',
+      source: { kind: 'midi', instrument: 'bass', notes: [{ pitch: 36, velocity: 100, startBeats: 0, durationBeats: 1 }] },
+      gainDb: -3,
+    });
+    const changed = await run('update-track', { projectId: project.id, trackId: added.trackId, pan: -0.5, plugins: [{ type: 'eq', params: {} }] });
+    expect(changed).toMatchObject({ name: 'bass', gainDb: -3, pan: -0.5, plugins: [{ type: 'eq', bypass: false }] });
+    expect(((await run('list-projects', {})).projects as unknown[])[0]).toMatchObject({ id: project.id, tracks: 1 });
+    await run('remove-track', { projectId: project.id, trackId: added.trackId });
+    expect((await run('get-project', { projectId: project.id })).tracks).toEqual([]);
+  });
+
+  it('answers 404 for an unknown project, track or audio file, and 400 naming bad fields', async () => {
+    const project = await run('create-project', { name: 'p' });
+    await expect(run('get-project', { projectId: 'p_00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ status: 404, code: 'PROJECT_NOT_FOUND' });
+    await expect(run('update-track', { projectId: project.id, trackId: 'nope', gainDb: 0 })).rejects.toMatchObject({ status: 404, code: 'TRACK_NOT_FOUND' });
+    await expect(
+      run('add-track', { projectId: project.id, name: 'x', source: { kind: 'audio', fileId: 'f_00000000-0000-4000-8000-000000000000' } }),
+    ).rejects.toMatchObject({ status: 404, code: 'FILE_NOT_FOUND' });
+    await expect(run('create-project', { name: 'x', sampleRate: 22_050 })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.sampleRate' })] } });
+    await expect(
+      run('add-track', { projectId: project.id, name: 'x', source: { kind: 'midi', instrument: 'keys', notes: [{ pitch: 200, velocity: 1, startBeats: 0, durationBeats: 1 }] } }),
+    ).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.source.notes.0.pitch' })] } });
+    await expect(run('update-track', { projectId: project.id, trackId: 'x', gainDb: 99 })).rejects.toMatchObject({ status: 400 });
+  });
+});
