@@ -7,7 +7,9 @@ import type { Logger } from '../common/logger';
 import { executeRequestSchema, type ManifestResponse } from '../common/protocol';
 import { secretMatcher } from '../common/secrets';
 import { parseInput } from '../common/validation';
+import { mountFileRoutes } from './files.routes';
 import type { ModuleRegistry } from './sdk';
+import type { FileStore } from './storage';
 
 export interface DawgAppDeps {
   registry: ModuleRegistry;
@@ -15,6 +17,10 @@ export interface DawgAppDeps {
   serviceToken: string;
   bodyLimit: string;
   startedAt: number;
+  /** Audio file store; without it the file endpoints are not mounted. */
+  files?: FileStore;
+  /** Largest WAV upload, e.g. 200mb. */
+  uploadLimit?: string;
 }
 
 /** Only the control plane may call the DAWG: it presents the shared service token. */
@@ -62,6 +68,8 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
     });
     res.json(result);
   });
+
+  if (deps.files) mountFileRoutes(app, auth, deps.files, deps.uploadLimit ?? '200mb');
 
   app.use(notFound());
   app.use(errorMapper(deps.logger));

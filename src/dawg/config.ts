@@ -9,6 +9,7 @@ const schema = z.object({
   AI_DAWG_SERVICE_TOKEN: serviceToken,
   AI_DAWG_DATA_DIR: z.string().min(1).default('./data/dawg'),
   AI_DAWG_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('5mb'),
+  AI_DAWG_UPLOAD_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 200mb').default('200mb'),
 });
 
 export interface DawgConfig {
@@ -19,6 +20,7 @@ export interface DawgConfig {
   serviceToken: string;
   dataDir: string;
   bodyLimit: string;
+  uploadLimit: string;
 }
 
 export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> {
@@ -31,5 +33,6 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     serviceToken: e.AI_DAWG_SERVICE_TOKEN,
     dataDir: e.AI_DAWG_DATA_DIR,
     bodyLimit: e.AI_DAWG_BODY_LIMIT,
+    uploadLimit: e.AI_DAWG_UPLOAD_LIMIT,
   });
 }

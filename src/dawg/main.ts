@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
   registry.register(createMusicModule({ projects, files }));
 
-  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt });
+  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -1,0 +1,47 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { InvalidError } from '../common/errors';
+import { parseInput } from '../common/validation';
+import { analyzeWav } from './audio/analysis';
+import { fileIdSchema, type FileStore } from './storage';
+
+const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
+const fileParams = z.object({ id: fileIdSchema }).strict();
+const SAFE_NAME = /^[\w .()-]{1,200}$/;
+
+/**
+ * The DAWG's audio file endpoints: WAV upload (validated and measured before it is stored, so
+ * nothing unusable is kept), download, and metadata. Behind the service token like the rest.
+ */
+export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileStore, uploadLimit: string): void {
+  const raw = express.raw({ type: WAV_TYPES, limit: uploadLimit });
+
+  app.post('/api/v1/files', auth, raw, async (req, res) => {
+    if (!Buffer.isBuffer(req.body)) {
+      throw new InvalidError('Send the WAV file as the request body with Content-Type: audio/wav', {
+        issues: [{ field: 'headers.content-type', message: `must be one of ${WAV_TYPES.join(', ')}` }],
+      });
+    }
+    const name = req.get('x-file-name') ?? 'upload.wav';
+    if (!SAFE_NAME.test(name)) throw new InvalidError('Invalid file name', { issues: [{ field: 'headers.x-file-name', message: 'letters, digits, space, . ( ) - _ only, at most 200' }] });
+    const { analysis } = analyzeWav(req.body);
+    const stored = await files.put(req.body, { name, contentType: 'audio/wav', audio: { ...analysis } });
+    res.status(201).location(`/api/v1/files/${stored.id}`).json(stored);
+  });
+
+  app.get('/api/v1/files/:id/meta', auth, async (req, res) => {
+    const { id } = parseInput(fileParams, req.params, 'params');
+    res.json(await files.meta(id));
+  });
+
+  app.get('/api/v1/files/:id', auth, async (req, res) => {
+    const { id } = parseInput(fileParams, req.params, 'params');
+    const { meta, data } = await files.get(id);
+    res
+      .status(200)
+      .type(meta.contentType)
+      .set('content-disposition', `attachment; filename="${meta.name.replace(/"/g, '')}"`)
+      .set('x-content-sha256', meta.sha256)
+      .send(data);
+  });
+}
