@@ -40,6 +40,8 @@ describe('DAWG audio files', () => {
     expect(up.body).toMatchObject({ name: 'tone.wav', bytes: wav.length, audio: { sampleRate: 48_000, channels: 2, bitDepth: 24, format: 'pcm' } });
     // 1 kHz sine at -23 dBFS on both channels reads -23 LUFS (EBU Tech 3341 case 1).
     expect(up.body.audio.integratedLufs).toBeCloseTo(-23, 1);
+    // Identical channels: no side signal, fully correlated.
+    expect(up.body.audio).toMatchObject({ stereoWidthPercent: 0, correlation: expect.closeTo(1, 5) });
     const down = await request(app).get(`/api/v1/files/${up.body.id}`).set(auth).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

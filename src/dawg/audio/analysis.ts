@@ -1,3 +1,4 @@
+import { stereoStats } from './dsp';
 import { decodeWav } from './io';
 import { measureLoudness, type LoudnessReport } from './loudness';
 import type { AudioData, BitDepth, SampleFormat } from './types';
@@ -7,13 +8,20 @@ export interface AudioAnalysis extends LoudnessReport {
   sampleRate: number;
   channels: number;
   frames: number;
+  /** 0 (mono) to 200 (side only); 200·E_side/(E_mid+E_side), see dsp/stereo-width.ts. */
+  stereoWidthPercent: number;
+  /** Pearson correlation of left and right, −1..1 (1 for mono). */
+  correlation: number;
   bitDepth?: BitDepth;
   format?: SampleFormat;
 }
 
 export function analyzeAudio(audio: AudioData, stored?: { bitDepth: BitDepth; format: SampleFormat }): AudioAnalysis {
+  const stereo = stereoStats(audio);
   return {
     ...measureLoudness(audio),
+    stereoWidthPercent: stereo.widthPercent,
+    correlation: stereo.correlation,
     sampleRate: audio.sampleRate,
     channels: audio.channels.length,
     frames: audio.channels[0]?.length ?? 0,
