@@ -4,6 +4,7 @@ import { createLogger } from '../common/logger';
 import { buildDawgApp } from './app';
 import { loadDawgConfig } from './config';
 import path from 'node:path';
+import { createCreativeModule } from './modules/creative';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
 import { FileStore, ProjectStore } from './storage';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
   registry.register(createMusicModule({ projects, files }));
+  registry.register(createCreativeModule({ files }));
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { InvalidError } from '../../../common/errors';
+import { TruePeakLimiter } from '../dsp';
+import { measureLoudness } from '../loudness';
+import type { AudioData } from '../types';
+
+/** Streaming loudness targets (issue 5): Spotify and YouTube −14 LUFS, Apple Music −16, all ≤ −1 dBTP. */
+export const MASTER_TARGETS = {
+  spotify: { lufs: -14, truePeakDbtp: -1 },
+  youtube: { lufs: -14, truePeakDbtp: -1 },
+  'apple-music': { lufs: -16, truePeakDbtp: -1 },
+} as const;
+
+export const masterTargetSchema = z
+  .object({
+    target: z.enum(['spotify', 'youtube', 'apple-music', 'custom']).default('spotify'),
+    lufs: z.number().min(-40).max(-5).optional(),
+    truePeak: z.number().min(-12).max(0).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.target === 'custom' && (v.lufs === undefined || v.truePeak === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [v.lufs === undefined ? 'lufs' : 'truePeak'], message: 'is required when target is custom' });
+    }
+  });
+export type MasterTargetInput = z.input<typeof masterTargetSchema>;
+
+export function resolveTarget(input: z.output<typeof masterTargetSchema>): { name: string; lufs: number; truePeakDbtp: number } {
+  const preset = input.target === 'custom' ? undefined : MASTER_TARGETS[input.target];
+  return { name: input.target, lufs: input.lufs ?? preset!.lufs, truePeakDbtp: input.truePeak ?? preset!.truePeakDbtp };
+}
+
+/** Frames processed between yields, so a long master never holds the event loop for long. */
+const CHUNK = 65_536;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** gain, then the look-ahead true-peak limiter, chunk by chunk, output aligned with the input. */
+async function gainAndLimit(input: AudioData, gainDb: number, ceilingDbtp: number, signal?: AbortSignal): Promise<{ audio: AudioData; reductionDb: number }> {
+  const gain = 10 ** (gainDb / 20);
+  const frames = input.channels[0]!.length;
+  const limiter = new TruePeakLimiter({ ceilingDbtp, lookaheadMs: 1.5, releaseMs: 80 }, input.sampleRate, input.channels.length);
+  const latency = limiter.latencySamples;
+  const out = input.channels.map(() => new Float32Array(frames + latency));
+  for (let start = 0; start < frames + latency; start += CHUNK) {
+    signal?.throwIfAborted();
+    const end = Math.min(start + CHUNK, frames + latency);
+    const block = out.map((channel, c) => {
+      const part = channel.subarray(start, end);
+      const source = input.channels[c]!;
+      for (let i = start; i < Math.min(end, frames); i++) part[i - start] = source[i]! * gain;
+      return part;
+    });
+    limiter.process(block);
+    await yieldToLoop();
+  }
+  return { audio: { sampleRate: input.sampleRate, channels: out.map((channel) => channel.slice(latency)) }, reductionDb: limiter.maxGainReductionDb };
+}
+
+export interface MasterResult {
+  audio: AudioData;
+  gainDb: number;
+  limiterReductionDb: number;
+  iterations: number;
+  inputLufs: number;
+}
+
+/**
+ * Brings `input` to `lufs` integrated with its true peak at or under `truePeakDbtp`: gain to
+ * the target, then the limiter; the limiter takes some loudness away, so the gain is corrected
+ * from the measured result and the chain re-run from the original (at most 6 passes).
+ */
+export async function masterAudio(input: AudioData, target: { lufs: number; truePeakDbtp: number }, signal?: AbortSignal): Promise<MasterResult> {
+  const before = measureLoudness(input);
+  if (before.integratedLufs === null) {
+    throw new InvalidError('The audio is silent (or shorter than 400 ms): there is no loudness to master', { issues: [{ field: 'file', message: 'has no measurable loudness' }] });
+  }
+  let gainDb = target.lufs - before.integratedLufs;
+  let best: { result: MasterResult; error: number } | undefined;
+  for (let pass = 1; pass <= 6; pass++) {
+    const { audio, reductionDb } = await gainAndLimit(input, gainDb, target.truePeakDbtp, signal);
+    const measured = measureLoudness(audio).integratedLufs ?? -Infinity;
+    const error = target.lufs - measured;
+    if (!best || Math.abs(error) < best.error) best = { result: { audio, gainDb, limiterReductionDb: reductionDb, iterations: pass, inputLufs: before.integratedLufs }, error: Math.abs(error) };
+    if (Math.abs(error) <= 0.1) break;
+    gainDb += error;
+    await yieldToLoop();
+  }
+  return best!.result;
+}

@@ -1,0 +1,1 @@
+export { createCreativeModule, type CreativeModuleDeps } from './creative.module';

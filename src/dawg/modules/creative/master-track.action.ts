@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { analyzeWav } from '../../audio/analysis';
+import { encodeWav } from '../../audio/io';
+import { masterAudio, resolveTarget } from '../../audio/master';
+import { defineAction } from '../../sdk';
+import { fileIdSchema, type FileStore } from '../../storage';
+
+const paramsSchema = z
+  .object({
+    fileId: fileIdSchema,
+    target: z.enum(['spotify', 'youtube', 'apple-music', 'custom']).default('spotify'),
+    lufs: z.number().min(-40).max(-5).optional(),
+    truePeak: z.number().min(-12).max(0).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.target !== 'custom') return;
+    if (v.lufs === undefined) ctx.addIssue({ code: 'custom', path: ['lufs'], message: 'is required when target is custom' });
+    if (v.truePeak === undefined) ctx.addIssue({ code: 'custom', path: ['truePeak'], message: 'is required when target is custom' });
+  });
+
+/** Loudness tolerance the issue sets for a master: ±0.5 LU. */
+const LUFS_TOLERANCE = 0.5;
+
+/**
+ * Masters a stored WAV to a streaming target and stores the result (24-bit PCM). The figures
+ * returned are measured on the stored file itself, and `meetsTarget` says whether it landed
+ * within ±0.5 LU with its true peak at or under the ceiling.
+ */
+export function masterTrackAction(files: FileStore) {
+  return defineAction({
+    description: 'Masters an audio file to Spotify/YouTube (−14 LUFS), Apple Music (−16 LUFS) or a custom loudness, true peak ≤ −1 dBTP by default',
+    params: paramsSchema,
+    async handler(params, ctx) {
+      const target = resolveTarget(params);
+      const source = await files.get(params.fileId);
+      const { audio } = analyzeWav(source.data);
+      const mastered = await masterAudio(audio, target, ctx.signal);
+      const wav = encodeWav(mastered.audio, { bitDepth: 24, format: 'pcm' });
+      const { analysis } = analyzeWav(wav);
+      const name = `${source.meta.name.replace(/\.wav$/i, '')}-master-${target.name}.wav`.slice(0, 200);
+      const stored = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis } });
+      const loudnessOk = analysis.integratedLufs !== null && Math.abs(analysis.integratedLufs - target.lufs) <= LUFS_TOLERANCE;
+      const peakOk = analysis.truePeakDbtp === null || analysis.truePeakDbtp <= target.truePeakDbtp;
+      return {
+        fileId: stored.id,
+        sourceFileId: params.fileId,
+        url: `/api/v1/files/${stored.id}`,
+        target,
+        measured: analysis,
+        meetsTarget: loudnessOk && peakOk,
+        checks: {
+          loudness: { ok: loudnessOk, measuredLufs: analysis.integratedLufs, targetLufs: target.lufs, toleranceLu: LUFS_TOLERANCE },
+          truePeak: { ok: peakOk, measuredDbtp: analysis.truePeakDbtp, ceilingDbtp: target.truePeakDbtp },
+        },
+        processing: { inputLufs: mastered.inputLufs, gainDb: +mastered.gainDb.toFixed(2), limiterReductionDb: +mastered.limiterReductionDb.toFixed(2), passes: mastered.iterations },
+      };
+    },
+  });
+}

@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeWav, decodeWav } from '../../src/dawg/audio/io';
+import { measureLoudness } from '../../src/dawg/audio/loudness';
+import type { AudioData } from '../../src/dawg/audio/types';
+import { createCreativeModule } from '../../src/dawg/modules/creative';
+import { ModuleRegistry } from '../../src/dawg/sdk';
+import { FileStore } from '../../src/dawg/storage';
+import { silentLogger } from '../helpers/logger';
+
+const { sin, PI, exp } = Math;
+const SR = 48_000;
+
+/** A deterministic PRNG (mulberry32), so the "songs" are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Three different little "songs": a quiet pad, punchy drums over a bass, and a dynamic piece with loud hits. */
+function songs(): Record<string, AudioData> {
+  const seconds = 12;
+  const n = seconds * SR;
+  const make = (fill: (i: number, t: number, r: () => number) => [number, number], seed: number): AudioData => {
+    const l = new Float32Array(n);
+    const rr = new Float32Array(n);
+    const r = rng(seed);
+    for (let i = 0; i < n; i++) {
+      const [a, b] = fill(i, i / SR, r);
+      l[i] = a;
+      rr[i] = b;
+    }
+    return { sampleRate: SR, channels: [l, rr] };
+  };
+  return {
+    'quiet pad': make((_i, t) => {
+      const v = 0.02 * (sin(2 * PI * 220 * t) + sin(2 * PI * 277.2 * t) + sin(2 * PI * 329.6 * t));
+      return [v, 0.9 * v];
+    }, 1),
+    'drums and bass': make((_i, t, r) => {
+      const beat = t % 0.5;
+      const kick = 0.9 * exp(-beat * 30) * sin(2 * PI * (50 + 100 * exp(-beat * 40)) * beat);
+      const hat = (t % 0.25) < 0.03 ? 0.2 * (r() * 2 - 1) : 0;
+      const bass = 0.3 * sin(2 * PI * 55 * t);
+      return [kick + hat + bass, kick + 0.8 * hat + bass];
+    }, 2),
+    'dynamic with hits': make((i, t, r) => {
+      const base = 0.05 * (r() * 2 - 1) + 0.1 * sin(2 * PI * 440 * t);
+      const hit = i % (2 * SR) < 2_000 ? 0.98 * (r() > 0.5 ? 1 : -1) : 0;
+      return [base + hit, base - hit * 0.5];
+    }, 3),
+  };
+}
+
+let dir: string;
+let files: FileStore;
+let registry: ModuleRegistry;
+interface MasterOut {
+  fileId: string;
+  meetsTarget: boolean;
+  target: { lufs: number; truePeakDbtp: number };
+  measured: { integratedLufs: number | null; truePeakDbtp: number | null };
+}
+const master = (params: Record<string, unknown>) =>
+  registry.execute({ module: 'creative', action: 'master-track', params }, { requestId: 't', signal: new AbortController().signal, logger: silentLogger() }).then((r) => r.result as MasterOut);
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'master-'));
+  files = new FileStore({ dir, maxBytes: 100_000_000 });
+  await files.init();
+  registry = new ModuleRegistry();
+  registry.register(createCreativeModule({ files }));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('creative.master-track', () => {
+  const targets = [
+    ['spotify', -14, -1],
+    ['apple-music', -16, -1],
+    ['youtube', -14, -1],
+  ] as const;
+
+  for (const [name, song] of Object.entries(songs())) {
+    it(`masters "${name}" to every streaming target, measured on the stored file`, async () => {
+      const source = await files.put(encodeWav(song, { bitDepth: 24, format: 'pcm' }), { name: `${name}.wav`, contentType: 'audio/wav' });
+      for (const [target, lufs, ceiling] of targets) {
+        const result = await master({ fileId: source.id, target });
+        expect(result).toMatchObject({ meetsTarget: true, target: { lufs, truePeakDbtp: ceiling } });
+        // Re-measure the stored master independently of what the action reported.
+        const stored = decodeWav((await files.get(result.fileId)).data);
+        const m = measureLoudness(stored.audio);
+        expect(Math.abs(m.integratedLufs! - lufs)).toBeLessThanOrEqual(0.5);
+        expect(m.truePeakDbtp!).toBeLessThanOrEqual(ceiling);
+        expect(stored.bitDepth).toBe(24);
+        expect(result.measured.integratedLufs).toBeCloseTo(m.integratedLufs!, 6);
+      }
+    }, 60_000);
+  }
+
+  it('takes a custom target, and refuses bad parameters naming the field', async () => {
+    const source = await files.put(encodeWav(songs()['quiet pad']!, { bitDepth: 24, format: 'pcm' }), { name: 'pad.wav', contentType: 'audio/wav' });
+    const custom = await master({ fileId: source.id, target: 'custom', lufs: -20, truePeak: -2 });
+    expect(custom).toMatchObject({ meetsTarget: true, target: { lufs: -20, truePeakDbtp: -2 } });
+    await expect(master({ fileId: source.id, target: 'custom', lufs: -20 })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.truePeak' })] } });
+    await expect(master({ fileId: source.id, target: 'tidal' })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.target' })] } });
+    await expect(master({ fileId: 'f_00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('refuses silent audio instead of pretending to master it', async () => {
+    const silent = await files.put(encodeWav({ sampleRate: SR, channels: [new Float32Array(SR), new Float32Array(SR)] }, { bitDepth: 16, format: 'pcm' }), { name: 's.wav', contentType: 'audio/wav' });
+    await expect(master({ fileId: silent.id })).rejects.toMatchObject({ status: 400 });
+  });
+});
