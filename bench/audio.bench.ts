@@ -1,7 +1,10 @@
 /**
- * Loudness measurement benchmark: integrated loudness, loudness range and true peak (with
- * momentary/short-term maxima and sample peak, i.e. the whole `measureLoudness` report) on a
- * synthesised 3-minute stereo 48 kHz song, as x-realtime on one core.
+ * `npm run bench:audio`: the audio engine on a synthesised 3-minute stereo 48 kHz song, as
+ * x-realtime on one core: loudness measurement (integrated loudness, loudness range and true
+ * peak, with momentary/short-term maxima and sample peak, i.e. the whole `measureLoudness`
+ * report), and the full master chain (gain + true-peak limiter passes to −14 LUFS / −1 dBTP,
+ * then a 24-bit WAV). Where ffmpeg is installed, the same file through its `ebur128=peak=true`
+ * and `loudnorm` filters in the same run.
  *
  * The song is deterministic: 120 bpm, kick, hi-hat, bass and a three-note pad, with quiet
  * verses, loud choruses and a breakdown so the loudness range is not trivially 0. Timing
@@ -12,7 +15,12 @@
  * true + sample peak, with the issue's target (≥ 200x realtime) as PASS/FAIL. The load
  * average is printed too: other work on the machine moves every figure.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { encodeWav } from '../src/dawg/audio/io';
+import { masterAudio } from '../src/dawg/audio/master';
 import {
   integratedLoudness,
   loudnessRange,
@@ -28,6 +36,7 @@ import type { AudioData } from '../src/dawg/audio/types';
 const SAMPLE_RATE = 48_000;
 const SECONDS = 180;
 const TARGET_X_REALTIME = 200;
+const TARGET_MASTER_X_REALTIME = 100;
 
 const runs = (() => {
   const raw = process.env.BENCH_LOUDNESS_RUNS;
@@ -81,7 +90,32 @@ const xRealtime = (ms: number) => (SECONDS * 1000) / ms;
 const row = (label: string, ms: number) =>
   `  ${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms ${xRealtime(ms).toFixed(0).padStart(7)}x realtime`;
 
-function main(): void {
+async function timeAsync(fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** ffmpeg's own loudness meter and normaliser on the same song, when ffmpeg is installed. */
+function ffmpegFigures(song: AudioData): void {
+  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) {
+    console.log('\nffmpeg: not installed here; comparison skipped');
+    return;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-audio-'));
+  try {
+    const file = path.join(dir, 'song.wav');
+    writeFileSync(file, encodeWav(song, { bitDepth: 24, format: 'pcm' }));
+    const run = (filter: string) => time(() => execFileSync('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-af', filter, '-f', 'null', '-'], { stdio: 'ignore' }));
+    console.log('\nffmpeg on the same file (one process each, decode included):');
+    console.log(row('ebur128=peak=true', run('ebur128=peak=true')));
+    console.log(row('loudnorm=I=-14:TP=-1', run('loudnorm=I=-14:TP=-1')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
   process.stdout.write(`Synthesising a ${SECONDS} s stereo ${SAMPLE_RATE} Hz song… `);
   const song = synthesiseSong();
   console.log('done');
@@ -113,7 +147,27 @@ function main(): void {
   console.log(row('  true peak (4x, with sample peak)', median(peaks)));
   console.log(`\nTarget >= ${TARGET_X_REALTIME}x realtime: ${xRealtime(warm) >= TARGET_X_REALTIME ? 'PASS' : 'FAIL'}`);
   console.log(`Report: ${JSON.stringify(report)}`);
+
+  const masterRuns: number[] = [];
+  let passes = 0;
+  for (let run = 0; run < Math.min(runs, 3); run++) {
+    masterRuns.push(
+      await timeAsync(async () => {
+        const mastered = await masterAudio(song, { lufs: -14, truePeakDbtp: -1 });
+        passes = mastered.iterations;
+        encodeWav(mastered.audio, { bitDepth: 24, format: 'pcm' });
+      }),
+    );
+  }
+  const masterMs = median(masterRuns);
+  console.log(`\nMaster chain to -14 LUFS / -1 dBTP, then a 24-bit WAV (median of ${masterRuns.length}; ${passes} gain+limiter pass(es) + a measurement each):`);
+  console.log(row('masterAudio + encodeWav', masterMs));
+  console.log(`Target >= ${TARGET_MASTER_X_REALTIME}x realtime: ${xRealtime(masterMs) >= TARGET_MASTER_X_REALTIME ? 'PASS' : 'FAIL'}`);
+  ffmpegFigures(song);
   console.log(`Load average (1 min) ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores; node ${process.version}`);
 }
 
-main();
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
