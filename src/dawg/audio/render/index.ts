@@ -1,0 +1,13 @@
+/**
+ * Offline rendering of DAWG projects and the mixing computations built on it. Named exports
+ * only: everything here is public API of the audio engine.
+ */
+export { renderProject } from './render-project';
+export type { MidiRenderer, RenderDeps, RenderedProject, RenderedTrack, RenderOptions } from './render-project';
+export { applyPluginChain } from './plugin-chain';
+export type { Plugin, PluginReport, PluginType } from './plugin-chain';
+export { renderMidiWithSynth } from './synth-midi-renderer';
+export { BAND_EDGES_HZ, bandEnergy, type BandEnergy } from './band-energy';
+export { EQ_PROFILES, eqProfileBands, eqProfileSchema, type EqProfileName } from './eq-profiles';
+export { DELAY_PATTERN, delayPatternMs } from './delay-patterns';
+export { balanceLevels, faderLoudness, type BalancedTrack, type BalanceResult, type BalanceTrack } from './level-balance';

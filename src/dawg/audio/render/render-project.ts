@@ -1,0 +1,97 @@
+import { InvalidError, NotFoundError, NotImplementedError } from '../../../common/errors';
+import { fieldError } from '../../../common/validation';
+import type { FileStore, Project, Track } from '../../storage';
+import { sumBus } from '../dsp';
+import { decodeWav, resample } from '../io';
+import type { AudioData } from '../types';
+import { applyPluginChain, type PluginReport } from './plugin-chain';
+
+/** Renders a MIDI track's notes to audio at the given rate (the synth, or a fake in tests). */
+export type MidiRenderer = (track: Track, options: { bpm: number; sampleRate: number }) => AudioData;
+
+export interface RenderDeps {
+  files: FileStore;
+  /** Without it a MIDI track fails with 501: the engine has no other way to make its sound. */
+  renderMidi?: MidiRenderer;
+}
+
+export interface RenderOptions {
+  /** Render only these tracks (the mix is their sum); all tracks when absent. */
+  trackIds?: readonly string[];
+  signal?: AbortSignal;
+}
+
+export interface RenderedTrack {
+  trackId: string;
+  /** Stereo, after the plugin chain and before the fader (gain, pan, mute, solo). */
+  audio: AudioData;
+  plugins: PluginReport[];
+}
+
+export interface RenderedProject {
+  /** The stereo bus: every track through its fader, mute and solo applied. */
+  mix: AudioData;
+  tracks: RenderedTrack[];
+}
+
+/**
+ * Renders a project offline: each track's source to stereo at the project rate, its plugin
+ * chain, then the bus. Yields to the event loop between tracks so a long render never holds
+ * it for more than one track, and stops with the signal's reason when it is aborted.
+ */
+export async function renderProject(project: Project, deps: RenderDeps, options: RenderOptions = {}): Promise<RenderedProject> {
+  const selected = selectTracks(project, options.trackIds);
+  if (selected.length === 0) throw fieldError('tracks', 'the project has no tracks to render');
+  const tracks: RenderedTrack[] = [];
+  for (const { track, index } of selected) {
+    options.signal?.throwIfAborted();
+    const source = await renderSource(project, track, index, deps);
+    const { audio, reports } = applyPluginChain(source, track.plugins, `tracks.${index}.plugins`);
+    tracks.push({ trackId: track.id, audio, plugins: reports });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  options.signal?.throwIfAborted();
+  const mix = sumBus(
+    tracks.map((rendered, i) => {
+      const { gainDb, pan, mute, solo } = selected[i]!.track;
+      return { audio: rendered.audio, gainDb, pan, mute, solo };
+    }),
+  );
+  return { mix, tracks };
+}
+
+function selectTracks(project: Project, trackIds?: readonly string[]): Array<{ track: Track; index: number }> {
+  const all = project.tracks.map((track, index) => ({ track, index }));
+  if (!trackIds) return all;
+  return trackIds.map((id, n) => {
+    const found = all.find((t) => t.track.id === id);
+    if (!found) throw new NotFoundError(`Track not found: ${id}`, { issues: [{ field: `trackIds.${n}`, message: 'is not a track of this project' }] }, 'TRACK_NOT_FOUND');
+    return found;
+  });
+}
+
+async function renderSource(project: Project, track: Track, index: number, deps: RenderDeps): Promise<AudioData> {
+  const field = `tracks.${index}.source`;
+  let audio: AudioData;
+  if (track.source.kind === 'audio') {
+    const stored = await deps.files.get(track.source.fileId);
+    audio = resample(decodeWav(stored.data).audio, project.sampleRate);
+  } else {
+    if (!deps.renderMidi) throw new NotImplementedError(`MIDI rendering is not available: ${field} is a MIDI track and no MIDI renderer is configured`, { field });
+    try {
+      audio = deps.renderMidi(track, { bpm: project.bpm, sampleRate: project.sampleRate });
+    } catch (err) {
+      if (err instanceof InvalidError) throw fieldError(field, err.message, { cause: err.details });
+      throw err;
+    }
+    if (audio.sampleRate !== project.sampleRate) audio = resample(audio, project.sampleRate);
+  }
+  return toStereo(audio, field);
+}
+
+function toStereo(audio: AudioData, field: string): AudioData {
+  const [left, right] = audio.channels;
+  if (!left) throw fieldError(field, 'has no audio channels');
+  if (audio.channels.length > 2) throw fieldError(field, `has ${audio.channels.length} channels; only mono and stereo are mixed`);
+  return { sampleRate: audio.sampleRate, channels: [left, right ?? left.slice()] };
+}

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { NotFoundError } from '../../../common/errors';
+import { fieldError } from '../../../common/validation';
+import { analyzeAudio, analyzeWav } from '../../audio/analysis';
+import { encodeWav, resample } from '../../audio/io';
+import {
+  balanceLevels,
+  bandEnergy,
+  DELAY_PATTERN,
+  delayPatternMs,
+  eqProfileBands,
+  eqProfileSchema,
+  renderMidiWithSynth,
+  renderProject,
+  type MidiRenderer,
+  type Plugin,
+  type PluginType,
+  type RenderDeps,
+} from '../../audio/render';
+import { defineAction, type ActionDefinition } from '../../sdk';
+import { projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
+
+export interface MixActionsDeps {
+  projects: ProjectStore;
+  files: FileStore;
+  /** How MIDI tracks become audio; the built-in synth unless a test injects another. */
+  renderMidi?: MidiRenderer;
+}
+
+const sampleRateSchema = z.union([z.literal(44_100), z.literal(48_000), z.literal(96_000)]);
+
+/** Replaces the first plugin of `plugin.type` in the chain, or appends it. */
+function setPlugin(plugins: readonly Plugin[], plugin: Plugin): Plugin[] {
+  const at = plugins.findIndex((p) => p.type === plugin.type);
+  return at < 0 ? [...plugins, plugin] : plugins.map((p, i) => (i === at ? plugin : p));
+}
+
+const isPlaying = (project: Project) => {
+  const anySolo = project.tracks.some((t) => t.solo);
+  return (t: Track) => !t.mute && (!anySolo || t.solo);
+};
+
+/** The mixing actions of blueprint §2.2.2. Each renders the project and reports what it measured. */
+export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinition> {
+  const { projects, files } = deps;
+  const renderDeps: RenderDeps = { files, renderMidi: deps.renderMidi ?? renderMidiWithSynth };
+  const render = (project: Project, signal: AbortSignal, trackIds?: readonly string[]) => renderProject(project, renderDeps, { signal, trackIds });
+
+  /** Stores `change(track)` for the chosen tracks and renders the changed project. */
+  async function changeTracksAndRender(projectId: string, pick: (t: Track, p: Project) => boolean, change: (t: Track) => Track, signal: AbortSignal) {
+    const project = await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => (pick(t, p) ? change(t) : t)) }));
+    return { project, rendered: await render(project, signal) };
+  }
+
+  return {
+    'balance-levels': defineAction({
+      description: 'Sets every playing track to the same integrated loudness so the mix lands at targetLUFS; stores the gains',
+      params: z.strictObject({ projectId: projectIdSchema, targetLUFS: z.number().min(-40).max(0).default(-14), analyzeFrequencies: z.boolean().default(true) }),
+      async handler({ projectId, targetLUFS, analyzeFrequencies }, ctx) {
+        const before = await projects.get(projectId);
+        const rendered = await render(before, ctx.signal);
+        const balance = balanceLevels(
+          rendered.tracks.map((r, i) => ({ ...before.tracks[i]!, trackId: r.trackId, audio: r.audio })),
+          targetLUFS,
+        );
+        const changed = new Map(balance.tracks.filter((t) => t.status === 'balanced' || t.status === 'clamped').map((t) => [t.trackId, t.gainDb]));
+        const stored = await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => ({ ...t, gainDb: changed.get(t.id) ?? t.gainDb })) }));
+        const mix = analyzeAudio(balance.mix);
+        return {
+          projectId,
+          version: stored.version,
+          targetLUFS,
+          offTargetLu: mix.integratedLufs === null ? null : mix.integratedLufs - targetLUFS,
+          tracks: balance.tracks.map((t, i) => ({
+            ...t,
+            name: before.tracks[i]!.name,
+            ...(analyzeFrequencies ? { bands: bandEnergy(rendered.tracks[i]!.audio) } : {}),
+          })),
+          firstPassLufs: balance.firstPassLufs,
+          correctionDb: balance.correctionDb,
+          mix,
+        };
+      },
+    }),
+
+    'apply-eq': defineAction({
+      description: "Puts a named EQ profile on tracks (replacing their 'eq' plugin) and reports band energy before and after",
+      params: z.strictObject({
+        projectId: projectIdSchema,
+        trackIds: z.array(z.string().min(1)).min(1).max(64).optional(),
+        eqProfile: eqProfileSchema.default('balanced'),
+        autoCorrectResonances: z.boolean().default(true),
+      }),
+      async handler({ projectId, trackIds, eqProfile, autoCorrectResonances }, ctx) {
+        const project = await projects.get(projectId);
+        const ids = trackIds ?? project.tracks.map((t) => t.id);
+        ids.forEach((id, n) => {
+          if (!project.tracks.some((t) => t.id === id)) {
+            throw new NotFoundError(`Track not found: ${id}`, { issues: [{ field: `params.trackIds.${n}`, message: 'is not a track of this project' }] }, 'TRACK_NOT_FOUND');
+          }
+        });
+        const before = await render(project, ctx.signal, ids);
+        const bands = eqProfileBands(eqProfile);
+        const after = await changeTracksAndRender(projectId, (t) => ids.includes(t.id), (t) => ({ ...t, plugins: setPlugin(t.plugins, { type: 'eq', params: { bands }, bypass: false }) }), ctx.signal);
+        return {
+          projectId,
+          version: after.project.version,
+          eqProfile,
+          // Resonance detection and notch correction do not exist yet; the flag is accepted and nothing is done for it.
+          resonanceCorrection: autoCorrectResonances ? 'not-implemented' : 'not-requested',
+          tracks: before.tracks.map((b) => ({
+            trackId: b.trackId,
+            name: project.tracks.find((t) => t.id === b.trackId)!.name,
+            bands,
+            bandEnergyBefore: bandEnergy(b.audio),
+            bandEnergyAfter: bandEnergy(after.rendered.tracks.find((r) => r.trackId === b.trackId)!.audio),
+          })),
+          mix: analyzeAudio(after.rendered.mix),
+        };
+      },
+    }),
+
+    'apply-dynamics': defineAction({
+      description: "Puts a compressor on every playing track (replacing its 'compressor' plugin) and reports the gain reduction measured",
+      params: z.strictObject({
+        projectId: projectIdSchema,
+        compressionRatio: z.number().min(1).max(50).default(4),
+        threshold: z.number().min(-60).max(0).default(-18),
+        attackMs: z.number().min(0.01).max(500).default(10),
+        releaseMs: z.number().min(1).max(5000).default(100),
+      }),
+      async handler({ projectId, compressionRatio, threshold, attackMs, releaseMs }, ctx) {
+        const params = { thresholdDb: threshold, ratio: compressionRatio, attackMs, releaseMs };
+        const { project, rendered } = await changeTracksAndRender(
+          projectId,
+          (t, p) => isPlaying(p)(t),
+          (t) => ({ ...t, plugins: setPlugin(t.plugins, { type: 'compressor', params, bypass: false }) }),
+          ctx.signal,
+        );
+        const playing = isPlaying(project);
+        return {
+          projectId,
+          version: project.version,
+          compressor: params,
+          tracks: project.tracks.filter(playing).map((t) => {
+            const reports = rendered.tracks.find((r) => r.trackId === t.id)!.plugins;
+            const compressor = reports.find((r) => r.type === 'compressor' && !r.bypassed);
+            return { trackId: t.id, name: t.name, maxGainReductionDb: compressor?.maxGainReductionDb ?? 0 };
+          }),
+          mix: analyzeAudio(rendered.mix),
+        };
+      },
+    }),
+
+    'spatial-processing': defineAction({
+      description: 'Sets stereo width, reverb and tempo-synced delays on every track and reports the stereo image measured',
+      params: z.strictObject({
+        projectId: projectIdSchema,
+        stereoWidth: z.number().min(0).max(200).default(70),
+        reverbAmount: z.number().min(0).max(100).default(25),
+        delayPatterns: z.array(z.string().regex(DELAY_PATTERN, "must be a note value like '1/4', '1/8', 'dotted-1/8' or 'triplet-1/8'")).max(4).default([]),
+      }),
+      async handler({ projectId, stereoWidth, reverbAmount, delayPatterns }, ctx) {
+        const project = await projects.get(projectId);
+        const delays = delayPatterns.map((pattern, n) => {
+          const timeMs = delayPatternMs(pattern, project.bpm)!;
+          if (timeMs > 5000) throw fieldError(`params.delayPatterns.${n}`, `is ${timeMs.toFixed(0)} ms at ${project.bpm} bpm; delays reach 5000 ms`);
+          return { pattern, timeMs };
+        });
+        // Width goes last so it governs the track's final image, reverb and echoes included.
+        const spatial: Plugin[] = [
+          ...delays.map((d): Plugin => ({ type: 'delay', params: { timeMs: d.timeMs, feedback: 0.3, wet: 0.3 }, bypass: false })),
+          { type: 'reverb', params: { wet: reverbAmount / 100 }, bypass: reverbAmount === 0 },
+          { type: 'stereo-width', params: { widthPercent: stereoWidth }, bypass: false },
+        ];
+        const replaced: PluginType[] = ['delay', 'reverb', 'stereo-width'];
+        const { project: stored, rendered } = await changeTracksAndRender(
+          projectId,
+          () => true,
+          (t) => ({ ...t, plugins: [...t.plugins.filter((p) => !replaced.includes(p.type)), ...spatial] }),
+          ctx.signal,
+        );
+        return { projectId, version: stored.version, stereoWidth, reverbAmount, delays, mix: analyzeAudio(rendered.mix) };
+      },
+    }),
+
+    'export-mix': defineAction({
+      description: 'Renders the mix to a WAV file (16/24-bit PCM or 32-bit float) in the file store',
+      params: z.strictObject({
+        projectId: projectIdSchema,
+        format: z.literal('wav').default('wav'),
+        bitDepth: z.union([z.literal(16), z.literal(24), z.literal(32)]).default(24),
+        sampleRate: sampleRateSchema.optional(),
+      }),
+      async handler({ projectId, bitDepth, sampleRate }, ctx) {
+        const project = await projects.get(projectId);
+        const { mix } = await render(project, ctx.signal);
+        const rate = sampleRate ?? project.sampleRate;
+        const out = resample(mix, rate);
+        const rendered = analyzeAudio(out);
+        const wav = encodeWav(out, { bitDepth, format: bitDepth === 32 ? 'float' : 'pcm' });
+        const name = `${project.name.replace(/[^\w .-]+/g, '_')}-mix.wav`.slice(0, 200);
+        const put = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analyzeWav(wav).analysis } });
+        const { analysis } = analyzeWav((await files.get(put.id)).data);
+        const clipped = bitDepth !== 32 && rendered.samplePeakDbfs !== null && rendered.samplePeakDbfs > 0;
+        return {
+          projectId,
+          fileId: put.id,
+          url: `/api/v1/files/${put.id}`,
+          bytes: wav.length,
+          analysis,
+          ...(clipped ? { warnings: [`the mix peaks at ${rendered.samplePeakDbfs!.toFixed(2)} dBFS and was clipped by ${bitDepth}-bit PCM; lower the faders or master it`] } : {}),
+        };
+      },
+    }),
+  };
+}

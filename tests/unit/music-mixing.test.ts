@@ -1,0 +1,205 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { applyGainPan } from '../../src/dawg/audio/dsp';
+import { decodeWav, encodeWav } from '../../src/dawg/audio/io';
+import { measureLoudness } from '../../src/dawg/audio/loudness';
+import { renderProject } from '../../src/dawg/audio/render';
+import type { AudioData } from '../../src/dawg/audio/types';
+import { createMusicModule } from '../../src/dawg/modules/music';
+import { ModuleRegistry } from '../../src/dawg/sdk';
+import { FileStore, ProjectStore } from '../../src/dawg/storage';
+import { silentLogger } from '../helpers/logger';
+
+const RATE = 48_000;
+const SECONDS = 2;
+/** The parts of the actions' results these tests read. */
+interface Bands {
+  lowDb: number;
+  midDb: number;
+  lowShare: number;
+}
+interface Mix {
+  integratedLufs: number;
+  correlation: number;
+  stereoWidthPercent: number;
+}
+interface Result {
+  id: string;
+  trackId: string;
+  fileId: string;
+  url: string;
+  resonanceCorrection: string;
+  delays: unknown[];
+  mix: Mix;
+  analysis: Mix & { bitDepth: number };
+  tracks: Array<{ gainDb: number; maxGainReductionDb: number; bands?: Bands & Record<string, unknown>; bandEnergyBefore: Bands; bandEnergyAfter: Bands }>;
+}
+
+let dir: string;
+let files: FileStore;
+let projects: ProjectStore;
+let registry: ModuleRegistry;
+const run = (action: string, params: Record<string, unknown>) =>
+  registry.execute({ module: 'music', action, params }, { requestId: 'test', signal: new AbortController().signal, logger: silentLogger() }).then((r) => r.result as Result);
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'mixing-'));
+  files = new FileStore({ dir: path.join(dir, 'files'), maxBytes: 20_000_000 });
+  projects = new ProjectStore(path.join(dir, 'projects'));
+  await Promise.all([files.init(), projects.init()]);
+  registry = new ModuleRegistry();
+  registry.register(createMusicModule({ projects, files }));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Mono sum of sines ([freq, amplitude] pairs) plus seeded white noise of `noise` amplitude. */
+function signal(partials: Array<[number, number]>, noise = 0, rate = RATE): AudioData {
+  const out = new Float32Array(rate * SECONDS);
+  let seed = 12345;
+  for (let i = 0; i < out.length; i++) {
+    let x = 0;
+    for (const [f, a] of partials) x += a * Math.sin((2 * Math.PI * f * i) / rate);
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    out[i] = x + noise * (seed / 2 ** 31 - 1);
+  }
+  return { sampleRate: rate, channels: [out] };
+}
+
+async function projectWith(tracks: Array<{ name: string; audio: AudioData; gainDb?: number }>): Promise<{ projectId: string; trackIds: string[] }> {
+  const project = await run('create-project', { name: 'Neon Dreams', bpm: 120, sampleRate: RATE });
+  const trackIds: string[] = [];
+  for (const t of tracks) {
+    const stored = await files.put(encodeWav(t.audio, { bitDepth: 24, format: 'pcm' }), { name: `${t.name}.wav`, contentType: 'audio/wav' });
+    const added = await run('add-track', { projectId: project.id, name: t.name, source: { kind: 'audio', fileId: stored.id }, gainDb: t.gainDb ?? 0 });
+    trackIds.push(added.trackId);
+  }
+  return { projectId: project.id, trackIds };
+}
+
+const stereoCopy = (a: AudioData): AudioData => ({ sampleRate: a.sampleRate, channels: [a.channels[0]!.slice(), a.channels[0]!.slice()] });
+
+describe('music module: mixing actions', () => {
+  it('balance-levels sets equal track loudness and lands the mix at the target, storing the gains', async () => {
+    const sources = [
+      { name: 'bass', audio: signal([[110, 0.5]]) },
+      { name: 'hats', audio: signal([], 0.05), gainDb: -6 },
+      { name: 'lead', audio: signal([[880, 0.1], [1320, 0.05]], 0.01, 44_100) },
+    ];
+    const { projectId, trackIds } = await projectWith(sources);
+    const result = await run('balance-levels', { projectId, targetLUFS: -16 });
+    expect(Math.abs(result.mix.integratedLufs - -16)).toBeLessThanOrEqual(1);
+    expect(result.tracks).toHaveLength(3);
+    expect(result.tracks[0]).toMatchObject({ trackId: trackIds[0], name: 'bass', status: 'balanced', bands: expect.objectContaining({ lowShare: expect.any(Number) }) });
+    expect(result.tracks[0]!.bands!.lowShare).toBeGreaterThan(0.9);
+
+    // Measured independently: each stored fader on the source signal (at the project rate).
+    const stored = await projects.get(projectId);
+    const loudness = await Promise.all(
+      stored.tracks.map(async (t) => {
+        // renderProject only to bring the 44.1 kHz source to the project rate; the tracks have no plugins.
+        const rendered = await renderProject({ ...stored, tracks: [t] }, { files });
+        return measureLoudness(applyGainPan(stereoCopy({ sampleRate: RATE, channels: [rendered.tracks[0]!.audio.channels[0]!] }), { gainDb: t.gainDb, pan: t.pan })).integratedLufs!;
+      }),
+    );
+    expect(Math.max(...loudness) - Math.min(...loudness)).toBeLessThan(1);
+    expect(stored.tracks.map((t) => t.gainDb)).toEqual(result.tracks.map((t) => t.gainDb));
+
+    const exported = await run('export-mix', { projectId });
+    expect(Math.abs(exported.analysis.integratedLufs - -16)).toBeLessThanOrEqual(1);
+  });
+
+  it('leaves silent and muted tracks alone and reports them', async () => {
+    const { projectId, trackIds } = await projectWith([
+      { name: 'tone', audio: signal([[440, 0.3]]) },
+      { name: 'silence', audio: signal([]), gainDb: -3 },
+    ]);
+    const result = await run('balance-levels', { projectId, analyzeFrequencies: false });
+    expect(result.tracks[1]).toMatchObject({ trackId: trackIds[1], status: 'silent', gainDb: -3, lufsBefore: null });
+    expect(result.tracks[1]!.bands).toBeUndefined();
+    expect(Math.abs(result.mix.integratedLufs - -14)).toBeLessThanOrEqual(1);
+  });
+
+  it("apply-eq 'low-cut' reduces the low band of a 60 Hz + 1 kHz track and says resonance correction is not implemented", async () => {
+    const { projectId, trackIds } = await projectWith([{ name: 'mixed', audio: signal([[60, 0.4], [1000, 0.4]]) }]);
+    const result = await run('apply-eq', { projectId, trackIds, eqProfile: 'low-cut' });
+    expect(result.resonanceCorrection).toBe('not-implemented');
+    const track = result.tracks[0]!;
+    expect(track.bands as unknown).toEqual([expect.objectContaining({ type: 'high-pass', freq: 120 }), expect.objectContaining({ type: 'high-pass', freq: 120 })]);
+    expect(track.bandEnergyAfter.lowDb).toBeLessThan(track.bandEnergyBefore.lowDb - 15);
+    expect(Math.abs(track.bandEnergyAfter.midDb - track.bandEnergyBefore.midDb)).toBeLessThan(1);
+    const stored = await projects.get(projectId);
+    expect(stored.tracks[0]!.plugins.filter((p) => p.type === 'eq')).toHaveLength(1);
+    // Applying again replaces the EQ rather than stacking a second one.
+    await run('apply-eq', { projectId, eqProfile: 'warm', autoCorrectResonances: false }).then((r) => expect(r.resonanceCorrection).toBe('not-requested'));
+    expect((await projects.get(projectId)).tracks[0]!.plugins.filter((p) => p.type === 'eq')).toHaveLength(1);
+  });
+
+  it('apply-dynamics measures gain reduction on a loud track and none on a quiet one', async () => {
+    const { projectId } = await projectWith([
+      { name: 'loud', audio: signal([[200, 0.9]]) },
+      { name: 'quiet', audio: signal([[300, 0.01]]) },
+    ]);
+    const result = await run('apply-dynamics', { projectId, compressionRatio: 4, threshold: -18 });
+    expect(result.tracks[0]!.maxGainReductionDb).toBeGreaterThan(5);
+    expect(result.tracks[1]!.maxGainReductionDb).toBe(0);
+    expect(result.mix.integratedLufs).toEqual(expect.any(Number));
+  });
+
+  it('spatial-processing with stereoWidth 0 gives a mono image; delays follow the tempo', async () => {
+    const { projectId } = await projectWith([
+      { name: 'a', audio: signal([[330, 0.3]], 0.02) },
+      { name: 'b', audio: signal([[550, 0.2]]) },
+    ]);
+    const mono = await run('spatial-processing', { projectId, stereoWidth: 0, reverbAmount: 40, delayPatterns: ['1/8', 'dotted-1/8'] });
+    expect(mono.mix.correlation).toBeGreaterThan(0.999);
+    expect(mono.mix.stereoWidthPercent).toBeLessThan(0.5);
+    expect(mono.delays).toEqual([{ pattern: '1/8', timeMs: 250 }, { pattern: 'dotted-1/8', timeMs: 375 }]);
+    const wide = await run('spatial-processing', { projectId, stereoWidth: 150, reverbAmount: 40 });
+    expect(wide.mix.correlation).toBeLessThan(mono.mix.correlation - 0.01);
+    const plugins = (await projects.get(projectId)).tracks[0]!.plugins.map((p) => p.type);
+    expect(plugins).toEqual(['reverb', 'stereo-width']);
+  });
+
+  it('export-mix stores a WAV whose decoded loudness is the one reported', async () => {
+    const { projectId } = await projectWith([{ name: 'tone', audio: signal([[440, 0.3]], 0.01) }]);
+    const result = await run('export-mix', { projectId, bitDepth: 16, sampleRate: 44_100 });
+    expect(result.url).toBe(`/api/v1/files/${result.fileId}`);
+    const decoded = decodeWav((await files.get(result.fileId)).data);
+    expect(decoded).toMatchObject({ bitDepth: 16, format: 'pcm' });
+    expect(decoded.audio.sampleRate).toBe(44_100);
+    expect(measureLoudness(decoded.audio).integratedLufs).toBeCloseTo(result.analysis.integratedLufs, 6);
+    const float = await run('export-mix', { projectId, bitDepth: 32 });
+    expect(float.analysis).toMatchObject({ bitDepth: 32, format: 'float', sampleRate: RATE });
+  });
+
+  it('renders MIDI tracks with the built-in synth', async () => {
+    const { projectId } = await projectWith([{ name: 'tone', audio: signal([[440, 0.3]]) }]);
+    const notes = [0, 1, 2, 3].map((beat) => ({ pitch: 36 + beat, velocity: 100, startBeats: beat, durationBeats: 0.9 }));
+    await run('add-track', { projectId, name: 'bass', source: { kind: 'midi', instrument: 'bass', notes } });
+    const result = await run('balance-levels', { projectId, targetLUFS: -18 });
+    expect(result.tracks[1]).toMatchObject({ name: 'bass', status: 'balanced' });
+    expect(Math.abs(result.mix.integratedLufs - -18)).toBeLessThanOrEqual(1);
+    // Without a MIDI renderer the engine says so (501) rather than rendering silence.
+    await expect(renderProject(await projects.get(projectId), { files })).rejects.toMatchObject({ status: 501, message: expect.stringMatching(/MIDI rendering/) });
+  });
+
+  it('answers 400/404 naming the field for bad input', async () => {
+    const { projectId } = await projectWith([{ name: 'tone', audio: signal([[440, 0.3]]) }]);
+    const field = (name: string) => ({ status: 400, details: { issues: [expect.objectContaining({ field: name })] } });
+    await expect(run('apply-eq', { projectId, eqProfile: 'loud' })).rejects.toMatchObject(field('params.eqProfile'));
+    await expect(run('spatial-processing', { projectId, delayPatterns: ['1/4', '1/5'] })).rejects.toMatchObject(field('params.delayPatterns.1'));
+    await expect(run('balance-levels', { projectId, targetLUFS: 3 })).rejects.toMatchObject(field('params.targetLUFS'));
+    await expect(run('export-mix', { projectId, bitDepth: 8 })).rejects.toMatchObject(field('params.bitDepth'));
+    await expect(run('apply-dynamics', { projectId, bogus: 1 })).rejects.toMatchObject(field('params.bogus'));
+    await expect(run('apply-eq', { projectId, trackIds: ['t_nope'] })).rejects.toMatchObject({ status: 404, code: 'TRACK_NOT_FOUND', details: { issues: [expect.objectContaining({ field: 'params.trackIds.0' })] } });
+    await expect(run('export-mix', { projectId: 'p_00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ status: 404, code: 'PROJECT_NOT_FOUND' });
+    await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => ({ ...t, plugins: [{ type: 'compressor', params: { ratio: 4 }, bypass: false }] })) }));
+    await expect(run('export-mix', { projectId })).rejects.toMatchObject(field('tracks.0.plugins.0.params.thresholdDb'));
+    await run('add-track', { projectId, name: 'x', source: { kind: 'midi', instrument: 'theremin', notes: [] } });
+    await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.slice(1) }));
+    await expect(run('export-mix', { projectId })).rejects.toMatchObject(field('tracks.0.source'));
+  });
+});
