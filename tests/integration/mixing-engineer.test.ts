@@ -43,7 +43,11 @@ beforeAll(async () => {
   const config = testConfig({ AI_DAWG_BACKEND_URL: dawg.url });
   router = new ModuleRouter(config.dawg, silentLogger());
   testDb = await openTestDb('pglite');
-  system = new AgentSystem({ db: testDb.db, moduleRouter: router, logger: silentLogger(), config: FAST_AGENT_CONFIG, agents: createDefaultAgents() });
+  // The DAWG renders in this same process and holds its event loop for a while per step, so the
+  // heartbeat gets the production timing here (with FAST_AGENT_CONFIG's 1 s lease the instance
+  // would rightly give up its task while the render blocks the loop).
+  const config2 = { ...FAST_AGENT_CONFIG, heartbeatMs: 5_000, workerStaleMs: 30_000 };
+  system = new AgentSystem({ db: testDb.db, moduleRouter: router, logger: silentLogger(), config: config2, agents: createDefaultAgents() });
   await system.migrate();
   await system.start();
 });

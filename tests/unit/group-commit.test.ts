@@ -20,7 +20,7 @@ describe('GroupCommit', () => {
       batches.push(items);
       if (batches.length === 1) await gate;
       return items;
-    }, 2);
+    }, { maxBatch: 2 });
     const first = gc.submit(1);
     await new Promise((resolve) => setImmediate(resolve));
     const later = [2, 3, 4].map((i) => gc.submit(i));
@@ -29,14 +29,17 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3], [4]]);
   });
 
-  it('when a batch fails, tries its items one by one so only the bad one fails', async () => {
-    const gc = new GroupCommit<number, number>(async (items) => {
-      if (items.includes(13)) throw new Error('unlucky');
-      return items;
-    });
+  it('when a batch fails because of one item, tries its items one by one so only that one fails', async () => {
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        if (items.includes(13)) throw Object.assign(new Error('unlucky'), { code: '22P02' });
+        return items;
+      },
+      { splitOnError: (err) => (err as { code?: string }).code === '22P02' },
+    );
     const results = await Promise.allSettled([12, 13, 14].map((i) => gc.submit(i)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('unlucky'));
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'unlucky' });
     await gc.idle();
   });
 

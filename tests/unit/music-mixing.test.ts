@@ -186,6 +186,17 @@ describe('music module: mixing actions', () => {
     await expect(renderProject(await projects.get(projectId), { files })).rejects.toMatchObject({ status: 501, message: expect.stringMatching(/MIDI rendering/) });
   });
 
+  it('balance-levels clamps a very quiet track at the fader limit instead of failing', async () => {
+    // About −50 LUFS: reaching −14 would need more than the +24 dB a fader allows.
+    const { projectId, trackIds } = await projectWith([
+      { name: 'whisper', audio: signal([[1_000, 0.004]]) },
+      { name: 'tone', audio: signal([[440, 0.3]]) },
+    ]);
+    const result = await run('balance-levels', { projectId, targetLUFS: -14 });
+    const tracks = result.tracks as unknown as Array<{ trackId: string; status: string; gainDb: number }>;
+    expect(tracks.find((t) => t.trackId === trackIds[0])).toMatchObject({ status: 'clamped', gainDb: 24 });
+  });
+
   it('answers 400/404 naming the field for bad input', async () => {
     const { projectId } = await projectWith([{ name: 'tone', audio: signal([[440, 0.3]]) }]);
     const field = (name: string) => ({ status: 400, details: { issues: [expect.objectContaining({ field: name })] } });
@@ -198,8 +209,7 @@ describe('music module: mixing actions', () => {
     await expect(run('export-mix', { projectId: 'p_00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ status: 404, code: 'PROJECT_NOT_FOUND' });
     await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => ({ ...t, plugins: [{ type: 'compressor', params: { ratio: 4 }, bypass: false }] })) }));
     await expect(run('export-mix', { projectId })).rejects.toMatchObject(field('tracks.0.plugins.0.params.thresholdDb'));
-    await run('add-track', { projectId, name: 'x', source: { kind: 'midi', instrument: 'theremin', notes: [] } });
-    await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.slice(1) }));
-    await expect(run('export-mix', { projectId })).rejects.toMatchObject(field('tracks.0.source'));
+    // An instrument the synth does not have is refused when the track is added, not at render time.
+    await expect(run('add-track', { projectId, name: 'x', source: { kind: 'midi', instrument: 'theremin', notes: [] } })).rejects.toMatchObject(field('params.source.instrument'));
   });
 });

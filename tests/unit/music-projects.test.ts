@@ -33,8 +33,15 @@ describe('music module: projects and tracks', () => {
       source: { kind: 'midi', instrument: 'bass', notes: [{ pitch: 36, velocity: 100, startBeats: 0, durationBeats: 1 }] },
       gainDb: -3,
     });
-    const changed = await run('update-track', { projectId: project.id, trackId: added.trackId, pan: -0.5, plugins: [{ type: 'eq', params: {} }] });
-    expect(changed).toMatchObject({ name: 'bass', gainDb: -3, pan: -0.5, plugins: [{ type: 'eq', bypass: false }] });
+    const eq = { bands: [{ type: 'peaking', freq: 1_000, gainDb: 3 }] };
+    const changed = await run('update-track', { projectId: project.id, trackId: added.trackId, pan: -0.5, plugins: [{ type: 'eq', params: eq }] });
+    expect(changed).toMatchObject({ name: 'bass', gainDb: -3, pan: -0.5, plugins: [{ type: 'eq', bypass: false, params: eq }] });
+    // Plugin params are checked against the processor's schema when stored, not first at render time.
+    await expect(run('update-track', { projectId: project.id, trackId: added.trackId, plugins: [{ type: 'eq', params: {} }] })).rejects.toMatchObject({
+      status: 400,
+      details: { issues: [expect.objectContaining({ field: 'params.plugins.0.params.bands' })] },
+    });
+    await expect(run('add-track', { projectId: project.id, name: 'x', source: { kind: 'midi', instrument: 'theremin', notes: [] } })).rejects.toMatchObject({ status: 400 });
     expect(((await run('list-projects', {})).projects as unknown[])[0]).toMatchObject({ id: project.id, tracks: 1 });
     await run('remove-track', { projectId: project.id, trackId: added.trackId });
     expect((await run('get-project', { projectId: project.id })).tracks).toEqual([]);

@@ -7,7 +7,7 @@ import type { Logger } from '../../common/logger';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
 import { iso } from './task-records';
-import type { TaskStore } from './task-store';
+import { storableJson, type TaskStore } from './task-store';
 import type { TaskPriority } from './types';
 
 export interface ScheduleInput {
@@ -112,6 +112,8 @@ export class ScheduleService {
       const issues = fieldIssues(parsed.error.issues, 'body.payload');
       throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
     }
+    const storable = storableJson(parsed.data);
+    if (!storable.ok) throw fieldError('body.payload', storable.reason);
     const next = nextSlot(input.cron, input.timezone, new Date());
     try {
       const rows = await this.db.query<ScheduleRow>(

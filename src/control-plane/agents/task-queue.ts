@@ -163,6 +163,12 @@ export class TaskQueue {
     }
     if (this.beating) return;
     this.beating = true;
+    // No client-side query timeout in pg: a beat on a half-open connection would hang for good
+    // and no later beat would run. Give up on it after two intervals; the next tick tries again.
+    const gaveUp = setTimeout(() => {
+      this.beating = false;
+    }, config.heartbeatMs * 2);
+    gaveUp.unref();
     try {
       const rows = await db.query<{ id: string }>('UPDATE task_workers SET heartbeat_at = now() WHERE id = $1 RETURNING id', [runner.workerId]);
       if (!rows.length) {
@@ -188,6 +194,7 @@ export class TaskQueue {
     } catch (err) {
       logger.warn('task heartbeat failed', { reason: (err as Error).message });
     } finally {
+      clearTimeout(gaveUp);
       this.beating = false;
     }
   }

@@ -43,9 +43,25 @@ export function isTransient(err: unknown): boolean {
   return err instanceof AppError && (err.status === 503 || err.status === 429);
 }
 
+/**
+ * A database error caused by the data of one item (SQLSTATE class 22 data exception, 23
+ * integrity violation): worth retrying a batch's items one by one. An outage is not: every
+ * item would fail again, one slow attempt after another.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23)/.test(code);
+}
+
 export function toTaskError(err: unknown): TaskError {
-  if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
-  return { code: 'TASK_FAILED', message: err instanceof Error ? err.message : String(err) };
+  const error: TaskError =
+    err instanceof AppError
+      ? { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) }
+      : { code: 'TASK_FAILED', message: err instanceof Error ? err.message : String(err) };
+  // An error that jsonb cannot store (BigInt in details, NUL or a broken character in the
+  // message) would make the outcome write fail for good: keep what can be stored.
+  if (storableJson(error).ok) return error;
+  return { code: error.code, message: error.message.replace(/[\u0000\ud800-\udfff]/g, '\ufffd') };
 }
 
 /** Rejects when the signal aborts, so a capability that ignores its signal cannot hold a slot past its timeout. */
@@ -86,7 +102,7 @@ export class TaskRunner {
       });
       // Claims are on every task's critical path: two batches may commit at once (each claim is a
       // compare-and-set, so overlapping batches cannot both win a task).
-    }, 500, 2);
+    }, { maxInFlight: 2, splitOnError: isDataError });
     this.finishes = new GroupCommit(async (items) => {
       const { rows, notes } = await db.transaction(async (tx) => {
         const done = await store.finish(tx, items);
@@ -97,7 +113,7 @@ export class TaskRunner {
       for (const r of rows) deps.bus.publish({ type: `task.${r.status}`, jobId: r.id, agent: r.agent, taskType: r.task_type, ...(r.workflow_id ? { workflowId: r.workflow_id } : {}) });
       for (const note of notes) note();
       return items.map((i) => byId.get(i.id));
-    });
+    }, { splitOnError: isDataError });
     this.progresses = new GroupCommit(async (items) => {
       await store.progress(db, items);
       return items.map(() => undefined);

@@ -221,6 +221,8 @@ export interface FinishItem {
  * JSON that PostgreSQL's jsonb accepts, or a description of why not: JSON.stringify throws on
  * BigInt and cycles, and jsonb refuses the NUL character (\u0000).
  */
+const LONE_SURROGATE = /(?<!\\)(?:\\\\)*(?:\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2})/i;
+
 export function storableJson(value: unknown): { ok: true; json: string } | { ok: false; reason: string } {
   let json: string | undefined;
   try {
@@ -231,6 +233,8 @@ export function storableJson(value: unknown): { ok: true; json: string } | { ok:
   if (json === undefined) return { ok: true, json: 'null' };
   // An escaped NUL (\u0000 preceded by an even number of backslashes) in the JSON text.
   if (/(?<!\\)(?:\\\\)*\\u0000/.test(json)) return { ok: false, reason: 'contains a NUL character (\\u0000), which PostgreSQL cannot store' };
+  // JSON.stringify escapes a lone UTF-16 surrogate (half an emoji cut by slice()); jsonb refuses it.
+  if (LONE_SURROGATE.test(json)) return { ok: false, reason: 'contains a lone UTF-16 surrogate (a broken character), which PostgreSQL cannot store' };
   return { ok: true, json };
 }
 

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { InvalidError, NotFoundError } from '../../common/errors';
+import { parseInput } from '../../common/validation';
 import { writeFileAtomic } from './atomic-file';
 import { fileIdSchema } from './file-store';
 
@@ -82,7 +83,7 @@ export class ProjectStore {
 
   async create(input: { name: string; sampleRate: Project['sampleRate']; bpm: number; tracks?: Track[] }): Promise<Project> {
     const now = new Date().toISOString();
-    const project = projectSchema.parse({ id: `p_${randomUUID()}`, name: input.name, sampleRate: input.sampleRate, bpm: input.bpm, tracks: input.tracks ?? [], version: 1, createdAt: now, updatedAt: now });
+    const project = parseInput(projectSchema, { id: `p_${randomUUID()}`, name: input.name, sampleRate: input.sampleRate, bpm: input.bpm, tracks: input.tracks ?? [], version: 1, createdAt: now, updatedAt: now }, 'project');
     await writeFileAtomic(this.pathOf(project.id), JSON.stringify(project));
     return project;
   }
@@ -108,7 +109,8 @@ export class ProjectStore {
     const next = previous.catch(() => undefined).then(async () => {
       const current = await this.get(id);
       const changed = await change(structuredClone(current));
-      const stored = projectSchema.parse({ ...changed, id, createdAt: current.createdAt, version: current.version + 1, updatedAt: new Date().toISOString() });
+      // A change that breaks the project's limits (64 tracks, 32 plugins, …) is a 400 naming the field.
+      const stored = parseInput(projectSchema, { ...changed, id, createdAt: current.createdAt, version: current.version + 1, updatedAt: new Date().toISOString() }, 'project');
       await writeFileAtomic(this.pathOf(id), JSON.stringify(stored));
       return stored;
     });

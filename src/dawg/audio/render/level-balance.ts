@@ -62,7 +62,8 @@ export function balanceLevels(tracks: readonly BalanceTrack[], targetLufs: numbe
   const audible = unity.filter((l) => l !== null).length;
   const perTrackTarget = targetLufs - 10 * Math.log10(Math.max(1, audible));
   const gains = tracks.map((t, i) => (unity[i] === null ? t.gainDb : perTrackTarget - unity[i]!));
-  const firstPassLufs = audible > 0 ? integratedLoudness(measureLoudnessBlocks(mixOf(tracks, gains))) : null;
+  // The fader range bounds the first pass too (a very quiet track would need more than +24 dB).
+  const firstPassLufs = audible > 0 ? integratedLoudness(measureLoudnessBlocks(mixOf(tracks, gains.map(clampGain)))) : null;
   const correctionDb = firstPassLufs === null ? 0 : targetLufs - firstPassLufs;
   const finalGains = gains.map((g, i) => (unity[i] === null ? g : round(clampGain(g + correctionDb))));
   const result = tracks.map((t, i): BalancedTrack => {

@@ -48,8 +48,15 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
 
   /** Stores `change(track)` for the chosen tracks and renders the changed project. */
   async function changeTracksAndRender(projectId: string, pick: (t: Track, p: Project) => boolean, change: (t: Track) => Track, signal: AbortSignal) {
-    const project = await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => (pick(t, p) ? change(t) : t)) }));
-    return { project, rendered: await render(project, signal) };
+    // Rendered before it is stored: a change that cannot render (bad plugin params, too long)
+    // leaves the project as it was. Stored inside update(), so it applies to the latest version.
+    let rendered: Awaited<ReturnType<typeof render>> | undefined;
+    const project = await projects.update(projectId, async (p) => {
+      const changed = { ...p, tracks: p.tracks.map((t) => (pick(t, p) ? change(t) : t)) };
+      rendered = await render(changed, signal);
+      return changed;
+    });
+    return { project, rendered: rendered! };
   }
 
   return {

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError } from '../../../common/errors';
+import { fieldError } from '../../../common/validation';
+import { applyPluginChain } from '../../audio/render';
+import { VOICE_PRESETS } from '../../audio/synth';
+import { silence } from '../../audio/types';
 import { defineAction, type ActionDefinition } from '../../sdk';
 import { pluginSchema, projectIdSchema, trackSourceSchema, type FileStore, type ProjectStore } from '../../storage';
 
@@ -16,6 +20,17 @@ const trackSettings = {
   solo: z.boolean(),
   plugins: z.array(pluginSchema).max(32),
 };
+
+const INSTRUMENTS = [...Object.keys(VOICE_PRESETS), 'drums'];
+
+/** Checks what a track will need to render, so nothing stored fails later: the instrument and each plugin's params. */
+function checkTrack(track: { source?: { kind: string; instrument?: string }; plugins?: Array<{ type: string; params: Record<string, unknown>; bypass: boolean }> }, sampleRate: number): void {
+  if (track.source?.kind === 'midi' && !INSTRUMENTS.includes(track.source.instrument ?? '')) {
+    throw fieldError('params.source.instrument', `must be one of ${INSTRUMENTS.join(', ')}`);
+  }
+  // Running the chain over a few silent frames validates every plugin with its processor's schema.
+  if (track.plugins?.length) applyPluginChain(silence(sampleRate, 2, 64), track.plugins as Parameters<typeof applyPluginChain>[1], 'params.plugins');
+}
 
 /** Project and track management of the music module: the projects that the mixing actions work on. */
 export function projectActions({ projects, files }: ProjectActionsDeps): Record<string, ActionDefinition> {
@@ -67,6 +82,7 @@ export function projectActions({ projects, files }: ProjectActionsDeps): Record<
         })
         .strict(),
       async handler({ projectId, ...track }) {
+        checkTrack(track, (await projects.get(projectId)).sampleRate);
         if (track.source.kind === 'audio') await files.meta(track.source.fileId);
         const id = `t_${randomUUID()}`;
         const project = await projects.update(projectId, (p) => ({ ...p, tracks: [...p.tracks, { id, ...track }] }));
@@ -85,6 +101,7 @@ export function projectActions({ projects, files }: ProjectActionsDeps): Record<
         .strict(),
       async handler({ projectId, trackId, ...changes }) {
         const project = await projects.update(projectId, (p) => {
+          checkTrack(changes as Parameters<typeof checkTrack>[0], p.sampleRate);
           if (!p.tracks.some((t) => t.id === trackId)) throw new NotFoundError(`Track not found: ${trackId}`, { tracks: p.tracks.map((t) => t.id) }, 'TRACK_NOT_FOUND');
           const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
           return { ...p, tracks: p.tracks.map((t) => (t.id === trackId ? { ...t, ...defined } : t)) };
