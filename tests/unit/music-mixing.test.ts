@@ -197,6 +197,13 @@ describe('music module: mixing actions', () => {
     expect(tracks.find((t) => t.trackId === trackIds[0])).toMatchObject({ status: 'clamped', gainDb: 24 });
   });
 
+  it('refuses up front a render that would be too long, naming the track', async () => {
+    const project = await run('create-project', { name: 'long', bpm: 60, sampleRate: RATE });
+    // One note 2,000 beats in at 60 bpm: over half an hour.
+    await run('add-track', { projectId: project.id, name: 'drone', source: { kind: 'midi', instrument: 'pad', notes: [{ pitch: 60, velocity: 80, startBeats: 2_000, durationBeats: 1 }] } });
+    await expect(run('export-mix', { projectId: project.id })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'tracks.0.source' })] } });
+  });
+
   it('answers 400/404 naming the field for bad input', async () => {
     const { projectId } = await projectWith([{ name: 'tone', audio: signal([[440, 0.3]]) }]);
     const field = (name: string) => ({ status: 400, details: { issues: [expect.objectContaining({ field: name })] } });

@@ -2,7 +2,7 @@
  * Offline rendering of DAWG projects and the mixing computations built on it. Named exports
  * only: everything here is public API of the audio engine.
  */
-export { renderProject } from './render-project';
+export { RENDER_LIMITS, renderProject } from './render-project';
 export type { MidiRenderer, RenderDeps, RenderedProject, RenderedTrack, RenderOptions } from './render-project';
 export { applyPluginChain } from './plugin-chain';
 export type { Plugin, PluginReport, PluginType } from './plugin-chain';

@@ -42,6 +42,7 @@ export interface RenderedProject {
 export async function renderProject(project: Project, deps: RenderDeps, options: RenderOptions = {}): Promise<RenderedProject> {
   const selected = selectTracks(project, options.trackIds);
   if (selected.length === 0) throw fieldError('tracks', 'the project has no tracks to render');
+  await checkRenderBudget(project, selected, deps.files);
   const tracks: RenderedTrack[] = [];
   for (const { track, index } of selected) {
     options.signal?.throwIfAborted();
@@ -58,6 +59,36 @@ export async function renderProject(project: Project, deps: RenderDeps, options:
     }),
   );
   return { mix, tracks };
+}
+
+/** Longest track a render accepts, and the memory all rendered tracks may take together. */
+export const RENDER_LIMITS = { maxTrackSeconds: 20 * 60, maxRenderBytes: 1.5 * 2 ** 30 } as const;
+/** Release and effect tails the synth may add after the last note, at most. */
+const TAIL_SECONDS = 30;
+
+/**
+ * Refuses, before any work, a render that would be too long or need too much memory: every
+ * track is held as stereo float until the bus sums them (8 bytes per frame).
+ */
+async function checkRenderBudget(project: Project, selected: Array<{ track: Track; index: number }>, files: FileStore): Promise<void> {
+  let bytes = 0;
+  for (const { track, index } of selected) {
+    let seconds: number;
+    if (track.source.kind === 'audio') {
+      const audio = (await files.meta(track.source.fileId)).audio as { frames?: number; sampleRate?: number } | undefined;
+      seconds = audio?.frames && audio.sampleRate ? audio.frames / audio.sampleRate : 0;
+    } else {
+      const lastBeat = track.source.notes.reduce((end, n) => Math.max(end, n.startBeats + n.durationBeats), 0);
+      seconds = (lastBeat * 60) / project.bpm + TAIL_SECONDS;
+    }
+    if (seconds > RENDER_LIMITS.maxTrackSeconds) {
+      throw fieldError(`tracks.${index}.source`, `is ${Math.round(seconds)} s long; a track may be at most ${RENDER_LIMITS.maxTrackSeconds} s`);
+    }
+    bytes += seconds * project.sampleRate * 8;
+  }
+  if (bytes > RENDER_LIMITS.maxRenderBytes) {
+    throw fieldError('tracks', `rendering these tracks at ${project.sampleRate} Hz needs about ${Math.round(bytes / 2 ** 20)} MiB; the limit is ${RENDER_LIMITS.maxRenderBytes / 2 ** 20} MiB (fewer or shorter tracks, or a lower sample rate)`);
+  }
 }
 
 function selectTracks(project: Project, trackIds?: readonly string[]): Array<{ track: Track; index: number }> {
