@@ -118,27 +118,31 @@ export class TaskService {
    */
   async cancel(agentName: string, id: string): Promise<TaskRecord> {
     this.registry.require(agentName);
-    const { notes } = await this.db.transaction(async (tx) => {
+    // The answer is the task as this request left it (running with cancelRequested, or
+    // cancelled), not a later read that would race with the run stopping.
+    const { task, notes } = await this.db.transaction(async (tx) => {
       const rows = await tx.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE`, [id]);
       const row = rows[0];
       if (!row || row.agent !== agentName) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
       if (TERMINAL_STATUSES.includes(row.status)) throw new ConflictError(`Task ${id} has already ended (${row.status})`, { status: row.status });
       if (row.status === 'running') {
-        await tx.query('UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE id = $1', [id]);
+        const [updated] = await tx.query<TaskRow>(`UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE id = $1 RETURNING ${TASK_COLUMNS}`, [id]);
         await this.store.event(tx, id, 'task.cancel_requested');
         await this.store.notifyCancel(tx, [id]);
-        return { notes: [() => this.bus.publish({ type: 'task.cancel_requested', jobId: id, agent: row.agent, taskType: row.task_type })] };
+        return { task: updated!, notes: [() => this.bus.publish({ type: 'task.cancel_requested', jobId: id, agent: row.agent, taskType: row.task_type })] };
       }
       const error = { code: 'CANCELLED', message: 'Cancelled on request' };
-      await tx.query(`UPDATE tasks SET status = 'cancelled', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`, [id, JSON.stringify(error)]);
+      const [updated] = await tx.query<TaskRow>(
+        `UPDATE tasks SET status = 'cancelled', error = $2, finished_at = now(), updated_at = now() WHERE id = $1 RETURNING ${TASK_COLUMNS}`,
+        [id, JSON.stringify(error)],
+      );
       await this.store.event(tx, id, 'task.cancelled', { error });
       const after = row.workflow_id ? await this.workflows.advance(tx, [row.workflow_id]) : [];
-      return { notes: [() => this.bus.publish({ type: 'task.cancelled', jobId: id, agent: row.agent, taskType: row.task_type }), ...after] };
+      return { task: updated!, notes: [() => this.bus.publish({ type: 'task.cancelled', jobId: id, agent: row.agent, taskType: row.task_type }), ...after] };
     });
     this.runner.stop(id, 'cancel');
     for (const note of notes) note();
-    const row = await this.store.get(this.db, id);
-    return toTaskRecord(row!);
+    return toTaskRecord(task);
   }
 
   async stats(): Promise<{ agents: AgentStats[]; instance: { workerId: string; running: number; maxConcurrentTasks: number; maxConcurrentPerAgent: number } }> {
