@@ -13,6 +13,7 @@ import type { ModuleRouter } from './dawg-client';
 import type { HealthService } from './health';
 import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
+import { mountAudioRoutes } from './http/audio.routes';
 import { authenticate } from './http/auth.middleware';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
@@ -72,6 +73,7 @@ export function buildApp(deps: AppDeps): Express {
   mountApiKeyRoutes(mount, deps);
   mountAgentRoutes(mount, deps);
   mountWorkflowRoutes(mount, deps);
+  mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
 
   app.use(notFound());
   app.use(errorMapper(deps.logger));

@@ -36,6 +36,7 @@ const schema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.url({ message: 'each origin must be a URL such as https://app.example.com' }))),
   JSON_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('1mb'),
+  AUDIO_UPLOAD_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 200mb').default('200mb'),
   TRUST_PROXY: envInt(0, 0, 10),
 
   RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
@@ -102,6 +103,8 @@ export interface ControlPlaneConfig {
     port: number;
     corsOrigins: string[];
     jsonBodyLimit: string;
+    /** Largest WAV accepted by POST /api/v1/audio/files. */
+    audioUploadLimit: string;
     trustProxy: number;
     /** Where clients reach this control plane; the served OpenAPI document names it as its server. */
     publicUrl: string;
@@ -177,6 +180,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       port: e.JARVIS_PORT,
       corsOrigins: e.CORS_ORIGINS,
       jsonBodyLimit: e.JSON_BODY_LIMIT,
+      audioUploadLimit: e.AUDIO_UPLOAD_LIMIT,
       trustProxy: e.TRUST_PROXY,
       publicUrl: (e.JARVIS_PUBLIC_URL ?? `http://127.0.0.1:${e.JARVIS_PORT}`).replace(/\/+$/, ''),
     },

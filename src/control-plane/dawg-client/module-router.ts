@@ -1,5 +1,5 @@
 import type { Agent } from 'node:http';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import CircuitBreaker from 'opossum';
 import { AppError, GatewayTimeoutError, UnavailableError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
@@ -151,10 +151,30 @@ export class ModuleRouter {
     }
   }
 
-  private async send(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions): Promise<AxiosResponse> {
+  /** Stores a WAV file in the DAWG's file store (validated and measured there); returns its record. */
+  async uploadFile(data: Buffer, name: string, options: CallOptions = {}): Promise<unknown> {
+    const response = await this.send('POST', '/api/v1/files', data, options, {
+      headers: { 'content-type': 'audio/wav', 'x-file-name': name },
+      maxBodyLength: Infinity,
+    });
+    return response.data;
+  }
+
+  async fileMeta(id: string, options: CallOptions = {}): Promise<unknown> {
+    return (await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}/meta`, undefined, options)).data;
+  }
+
+  /** A stored file's bytes and the headers that describe them. */
+  async downloadFile(id: string, options: CallOptions = {}): Promise<{ data: Buffer; contentType: string; disposition?: string; sha256?: string }> {
+    const response = await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}`, undefined, options, { responseType: 'arraybuffer', maxContentLength: Infinity });
+    const header = (name: string) => (typeof response.headers[name] === 'string' ? (response.headers[name] as string) : undefined);
+    return { data: Buffer.from(response.data as ArrayBuffer), contentType: header('content-type') ?? 'application/octet-stream', disposition: header('content-disposition'), sha256: header('x-content-sha256') };
+  }
+
+  private async send(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {
     let response: AxiosResponse;
     try {
-      response = await this.breaker.fire(() => this.withRetries(method, url, data, options));
+      response = await this.breaker.fire(() => this.withRetries(method, url, data, options, extra));
     } catch (err) {
       throw this.toAppError(err);
     }
@@ -162,16 +182,25 @@ export class ModuleRouter {
     throw this.fromErrorResponse(response);
   }
 
-  private async withRetries(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions): Promise<AxiosResponse> {
+  private async withRetries(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await this.http.request({
+          ...extra,
           method,
           url,
           data,
           signal: options.signal,
-          headers: options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : undefined,
+          headers: { ...(extra.headers as Record<string, string> | undefined), ...(options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : {}) },
         });
+        // Binary answers (downloads) carry their errors as JSON bytes: read them as the rest.
+        if (response.status >= 400 && (response.data instanceof ArrayBuffer || Buffer.isBuffer(response.data))) {
+          try {
+            response.data = JSON.parse(Buffer.from(response.data as ArrayBuffer).toString('utf8'));
+          } catch {
+            response.data = undefined;
+          }
+        }
         // A 502/503/504 without our error body comes from something in front of the DAWG (or a
         // DAWG that is going down): the DAWG is not serving. One with a body is a module saying
         // that *it* cannot serve, which is the caller's to see and no reason to open the circuit.

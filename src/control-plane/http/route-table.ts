@@ -1,5 +1,6 @@
 import { agentRoutes } from './agents.routes';
 import { apiKeyRoutes } from './api-keys.routes';
+import { audioRoutes } from './audio.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
 import type { RouteSpec } from './route-spec';
@@ -25,4 +26,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(apiKeyRoutes),
   ...Object.values(agentRoutes),
   ...Object.values(workflowRoutes),
+  ...Object.values(audioRoutes),
 ];
