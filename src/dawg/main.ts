@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
   registry.register(createMusicModule({ projects, files }));
-  registry.register(createCreativeModule({ files }));
+  registry.register(createCreativeModule({ files, projects }));
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {

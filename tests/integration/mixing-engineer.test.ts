@@ -38,7 +38,7 @@ beforeAll(async () => {
   const startedAt = Date.now();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: dir, startedAt }));
   registry.register(createMusicModule({ projects, files }));
-  registry.register(createCreativeModule({ files }));
+  registry.register(createCreativeModule({ files, projects }));
   dawg = await listen(buildDawgApp({ registry, logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '5mb', startedAt, files }));
   const config = testConfig({ AI_DAWG_BACKEND_URL: dawg.url });
   router = new ModuleRouter(config.dawg, silentLogger());

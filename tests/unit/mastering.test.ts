@@ -6,7 +6,7 @@ import { measureLoudness } from '../../src/dawg/audio/loudness';
 import type { AudioData } from '../../src/dawg/audio/types';
 import { createCreativeModule } from '../../src/dawg/modules/creative';
 import { ModuleRegistry } from '../../src/dawg/sdk';
-import { FileStore } from '../../src/dawg/storage';
+import { FileStore, ProjectStore } from '../../src/dawg/storage';
 import { silentLogger } from '../helpers/logger';
 
 const { sin, PI, exp } = Math;
@@ -75,10 +75,48 @@ beforeAll(async () => {
   files = new FileStore({ dir, maxBytes: 100_000_000 });
   await files.init();
   registry = new ModuleRegistry();
-  registry.register(createCreativeModule({ files }));
+  const projects = new ProjectStore(path.join(dir, 'projects'));
+  await projects.init();
+  registry.register(createCreativeModule({ files, projects }));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('creative.generate-audio (local provider)', () => {
+  it('composes and renders a song to the asked length, tempo and key, and stores it measured', async () => {
+    const result = (await registry
+      .execute(
+        { module: 'creative', action: 'generate-audio', params: { prompt: "a synthwave track called 'Neon Dreams'", duration: 20, key: 'A minor' } },
+        { requestId: 't', signal: new AbortController().signal, logger: silentLogger() },
+      )
+      .then((r) => r.result)) as { fileId: string; concept: { genre: string; bpm: number; key: string; parts: Array<{ notes: number }> }; analysis: { durationSeconds: number; integratedLufs: number } };
+    expect(result.concept).toMatchObject({ genre: 'synthwave', bpm: 110, key: 'A minor' });
+    for (const part of result.concept.parts) expect(part.notes).toBeGreaterThan(0);
+    const stored = decodeWav((await files.get(result.fileId)).data);
+    const m = measureLoudness(stored.audio);
+    expect(m.durationSeconds).toBeGreaterThanOrEqual(20);
+    expect(m.integratedLufs!).toBeGreaterThan(-40);
+    expect(result.analysis.integratedLufs).toBeCloseTo(m.integratedLufs!, 6);
+  }, 60_000);
+
+  it('generated songs of different genres master to every streaming target', async () => {
+    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger() };
+    for (const genre of ['house', 'ambient', 'hip-hop']) {
+      const song = (await registry.execute({ module: 'creative', action: 'generate-audio', params: { prompt: `a ${genre} sketch`, genre, duration: 15 } }, ctx)).result as { fileId: string };
+      for (const target of ['spotify', 'apple-music', 'youtube']) {
+        const mastered = await master({ fileId: song.fileId, target });
+        expect({ genre, target, meetsTarget: mastered.meetsTarget }).toEqual({ genre, target, meetsTarget: true });
+      }
+    }
+  }, 120_000);
+
+  it('answers 501 for providers that are not built yet, and 400 naming bad fields', async () => {
+    const run = (params: Record<string, unknown>) => registry.execute({ module: 'creative', action: 'generate-audio', params }, { requestId: 't', signal: new AbortController().signal, logger: silentLogger() });
+    await expect(run({ prompt: 'x', provider: 'suno' })).rejects.toMatchObject({ status: 501 });
+    await expect(run({ prompt: 'x', key: 'H major' })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.key' })] } });
+    await expect(run({ prompt: 'x', duration: 3_600 })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.duration' })] } });
+  });
 });
 
 describe('creative.master-track', () => {

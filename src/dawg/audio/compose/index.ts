@@ -1,0 +1,1 @@
+export { compose, compositionSchema, GENRES, type Composition, type CompositionInput, type Genre } from './procedural-composer';
