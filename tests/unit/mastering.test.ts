@@ -119,6 +119,26 @@ describe('creative.generate-audio (local provider)', () => {
   });
 });
 
+describe('creative.mix-tracks', () => {
+  it('mixes stems into one file with the music module’s steps and masters it when asked', async () => {
+    const all = songs();
+    const stems = await Promise.all(
+      (['quiet pad', 'drums and bass'] as const).map((name) => files.put(encodeWav(all[name]!, { bitDepth: 24, format: 'pcm' }), { name: `${name}.wav`, contentType: 'audio/wav' })),
+    );
+    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger() };
+    const result = (await registry.execute({ module: 'creative', action: 'mix-tracks', params: { fileIds: stems.map((f) => f.id), name: 'stems', master: 'spotify' } }, ctx))
+      .result as { mix: { fileId: string; analysis: { integratedLufs: number } }; master: MasterOut; steps: { balance: Array<{ status: string }> } };
+    expect(result.steps.balance.map((t) => t.status)).toEqual(['balanced', 'balanced']);
+    const mixed = measureLoudness(decodeWav((await files.get(result.mix.fileId)).data).audio);
+    expect(result.mix.analysis.integratedLufs).toBeCloseTo(mixed.integratedLufs!, 6);
+    expect(result.master).toMatchObject({ meetsTarget: true, target: { lufs: -14 } });
+    await expect(registry.execute({ module: 'creative', action: 'mix-tracks', params: { fileIds: [] } }, ctx)).rejects.toMatchObject({
+      status: 400,
+      details: { issues: [expect.objectContaining({ field: 'params.fileIds' })] },
+    });
+  }, 60_000);
+});
+
 describe('creative.master-track', () => {
   const targets = [
     ['spotify', -14, -1],
