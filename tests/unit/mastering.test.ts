@@ -111,6 +111,15 @@ describe('creative.generate-audio (local provider)', () => {
     }
   }, 120_000);
 
+  it('masters a project’s mix directly (projectId instead of fileId)', async () => {
+    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger() };
+    const song = (await registry.execute({ module: 'creative', action: 'generate-audio', params: { prompt: 'pop sketch', duration: 12 } }, ctx)).result as { projectId: string; fileId: string };
+    const mastered = await master({ projectId: song.projectId, target: 'apple-music' });
+    expect(mastered).toMatchObject({ meetsTarget: true, target: { lufs: -16 } });
+    await expect(master({ projectId: song.projectId, fileId: song.fileId })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.projectId' })] } });
+    await expect(master({ target: 'spotify' })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.fileId' })] } });
+  }, 60_000);
+
   it('answers 501 for providers that are not built yet, and 400 naming bad fields', async () => {
     const run = (params: Record<string, unknown>) => registry.execute({ module: 'creative', action: 'generate-audio', params }, { requestId: 't', signal: new AbortController().signal, logger: silentLogger() });
     await expect(run({ prompt: 'x', provider: 'suno' })).rejects.toMatchObject({ status: 501 });

@@ -18,6 +18,6 @@ export function createCreativeModule(deps: CreativeModuleDeps): ModuleDefinition
     name: 'creative',
     description: 'Creative production on the AI DAWG audio engine: song generation, mixing stems and mastering to streaming loudness targets',
     version: '0.2.0',
-    actions: { 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps.files) },
+    actions: { 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps.files, deps.projects) },
   });
 }

@@ -3,17 +3,23 @@ import { analyzeWav } from '../../audio/analysis';
 import { encodeWav } from '../../audio/io';
 import { masterAudio, resolveTarget } from '../../audio/master';
 import { defineAction } from '../../sdk';
-import { fileIdSchema, type FileStore } from '../../storage';
+import { renderMidiWithSynth, renderProject } from '../../audio/render';
+import type { AudioData } from '../../audio/types';
+import { fileIdSchema, projectIdSchema, type FileStore, type ProjectStore } from '../../storage';
 
 const paramsSchema = z
   .object({
-    fileId: fileIdSchema,
+    fileId: fileIdSchema.optional(),
+    projectId: projectIdSchema.optional(),
     target: z.enum(['spotify', 'youtube', 'apple-music', 'custom']).default('spotify'),
     lufs: z.number().min(-40).max(-5).optional(),
     truePeak: z.number().min(-12).max(0).optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
+    if ((v.fileId === undefined) === (v.projectId === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [v.fileId === undefined ? 'fileId' : 'projectId'], message: 'give either fileId or projectId' });
+    }
     if (v.target !== 'custom') return;
     if (v.lufs === undefined) ctx.addIssue({ code: 'custom', path: ['lufs'], message: 'is required when target is custom' });
     if (v.truePeak === undefined) ctx.addIssue({ code: 'custom', path: ['truePeak'], message: 'is required when target is custom' });
@@ -27,24 +33,34 @@ const LUFS_TOLERANCE = 0.5;
  * returned are measured on the stored file itself, and `meetsTarget` says whether it landed
  * within ±0.5 LU with its true peak at or under the ceiling.
  */
-export function masterTrackAction(files: FileStore) {
+export function masterTrackAction(files: FileStore, projects?: ProjectStore) {
   return defineAction({
-    description: 'Masters an audio file to Spotify/YouTube (−14 LUFS), Apple Music (−16 LUFS) or a custom loudness, true peak ≤ −1 dBTP by default',
+    description: 'Masters an audio file or a project’s mix to Spotify/YouTube (−14 LUFS), Apple Music (−16 LUFS) or a custom loudness, true peak ≤ −1 dBTP by default',
     params: paramsSchema,
     async handler(params, ctx) {
       const target = resolveTarget(params);
-      const source = await files.get(params.fileId);
-      const { audio } = analyzeWav(source.data);
+      let audio: AudioData;
+      let sourceName: string;
+      if (params.fileId) {
+        const source = await files.get(params.fileId);
+        audio = analyzeWav(source.data).audio;
+        sourceName = source.meta.name;
+      } else {
+        if (!projects) throw new Error('master-track was built without a project store');
+        const project = await projects.get(params.projectId!);
+        audio = (await renderProject(project, { files, renderMidi: renderMidiWithSynth }, { signal: ctx.signal })).mix;
+        sourceName = project.name.replace(/[^\w .()-]+/g, '_');
+      }
       const mastered = await masterAudio(audio, target, ctx.signal);
       const wav = encodeWav(mastered.audio, { bitDepth: 24, format: 'pcm' });
       const { analysis } = analyzeWav(wav);
-      const name = `${source.meta.name.replace(/\.wav$/i, '')}-master-${target.name}.wav`.slice(0, 200);
+      const name = `${sourceName.replace(/\.wav$/i, '')}-master-${target.name}.wav`.slice(0, 200);
       const stored = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis } });
       const loudnessOk = analysis.integratedLufs !== null && Math.abs(analysis.integratedLufs - target.lufs) <= LUFS_TOLERANCE;
       const peakOk = analysis.truePeakDbtp === null || analysis.truePeakDbtp <= target.truePeakDbtp;
       return {
         fileId: stored.id,
-        sourceFileId: params.fileId,
+        ...(params.fileId ? { sourceFileId: params.fileId } : { projectId: params.projectId }),
         url: `/api/v1/files/${stored.id}`,
         target,
         measured: analysis,
