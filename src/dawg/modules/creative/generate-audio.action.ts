@@ -1,25 +1,17 @@
 import { z } from 'zod';
 import { NotImplementedError } from '../../../common/errors';
 import { analyzeWav } from '../../audio/analysis';
-import { compose, GENRES } from '../../audio/compose';
+import { compose, compositionSchema } from '../../audio/compose';
 import { encodeWav } from '../../audio/io';
 import { renderMidiWithSynth, renderProject } from '../../audio/render';
 import { defineAction } from '../../sdk';
 import type { FileStore, ProjectStore } from '../../storage';
 
-const paramsSchema = z
-  .object({
-    prompt: z.string().trim().min(1).max(2_000),
+/** The composition parameters, plus what only the action needs. */
+const paramsSchema = compositionSchema
+  .extend({
     title: z.string().trim().min(1).max(200).optional(),
     lyrics: z.string().max(10_000).optional(),
-    genre: z.enum(GENRES).optional(),
-    mood: z.string().trim().min(1).max(100).optional(),
-    duration: z.number().min(10).max(300).default(60),
-    bpm: z.number().int().min(60).max(200).optional(),
-    key: z
-      .string()
-      .regex(/^[A-G]#? (major|minor)$/, 'must look like "A minor" or "F# major"')
-      .optional(),
     provider: z.enum(['local', 'suno', 'udio']).default('local'),
   })
   .strict();
