@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+
+const url = envOptional(z.url({ message: 'must be a URL' }));
+const origins = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ message: 'each origin must be a URL such as https://cdn1.suno.ai' })));
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -9,6 +16,14 @@ const schema = z.object({
   AI_DAWG_SERVICE_TOKEN: serviceToken,
   AI_DAWG_DATA_DIR: z.string().min(1).default('./data/dawg'),
   AI_DAWG_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('5mb'),
+  SUNO_API_KEY: envOptional(z.string().min(1)),
+  SUNO_API_URL: z.url({ message: 'must be a URL' }).default('https://api.sunoapi.org'),
+  SUNO_AUDIO_ORIGINS: origins,
+  UDIO_API_KEY: envOptional(z.string().min(1)),
+  UDIO_API_URL: url,
+  UDIO_AUDIO_ORIGINS: origins,
+  MUSIC_PROVIDER_POLL_MS: envInt(5_000, 100, 600_000),
+  MUSIC_PROVIDER_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
   AI_DAWG_UPLOAD_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 200mb').default('200mb'),
 });
 
@@ -21,6 +36,13 @@ export interface DawgConfig {
   dataDir: string;
   bodyLimit: string;
   uploadLimit: string;
+  /** Song-generation providers; each is present only when its key (and, for Udio, URL) is set. */
+  musicProviders: {
+    suno?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
+    udio?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
+    pollIntervalMs: number;
+    timeoutMs: number;
+  };
 }
 
 export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> {
@@ -34,5 +56,11 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     dataDir: e.AI_DAWG_DATA_DIR,
     bodyLimit: e.AI_DAWG_BODY_LIMIT,
     uploadLimit: e.AI_DAWG_UPLOAD_LIMIT,
+    musicProviders: {
+      ...(e.SUNO_API_KEY ? { suno: { baseUrl: e.SUNO_API_URL, apiKey: e.SUNO_API_KEY, audioOrigins: e.SUNO_AUDIO_ORIGINS } } : {}),
+      ...(e.UDIO_API_KEY && e.UDIO_API_URL ? { udio: { baseUrl: e.UDIO_API_URL, apiKey: e.UDIO_API_KEY, audioOrigins: e.UDIO_AUDIO_ORIGINS } } : {}),
+      pollIntervalMs: e.MUSIC_PROVIDER_POLL_MS,
+      timeoutMs: e.MUSIC_PROVIDER_TIMEOUT_MS,
+    },
   });
 }

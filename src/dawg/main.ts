@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createCreativeModule } from './modules/creative';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
+import { SunoProvider, UdioProvider } from './providers';
 import { FileStore, ProjectStore } from './storage';
 import { ModuleRegistry } from './sdk';
 
@@ -23,7 +24,13 @@ async function main(): Promise<void> {
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
   registry.register(createMusicModule({ projects, files }));
-  registry.register(createCreativeModule({ files, projects }));
+  const { musicProviders } = config;
+  const providerConfig = (p: { baseUrl: string; apiKey: string }) => ({ ...p, pollIntervalMs: musicProviders.pollIntervalMs, timeoutMs: musicProviders.timeoutMs, maxBytes: 512 * 2 ** 20 });
+  const providers = {
+    ...(musicProviders.suno ? { suno: new SunoProvider(providerConfig(musicProviders.suno), { allowedAudioOrigins: musicProviders.suno.audioOrigins }) } : {}),
+    ...(musicProviders.udio ? { udio: new UdioProvider(providerConfig(musicProviders.udio), { allowedAudioOrigins: musicProviders.udio.audioOrigins }) } : {}),
+  };
+  registry.register(createCreativeModule({ files, projects, providers }));
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {

@@ -6,6 +6,7 @@ import { measureLoudness } from '../../src/dawg/audio/loudness';
 import type { AudioData } from '../../src/dawg/audio/types';
 import { createCreativeModule } from '../../src/dawg/modules/creative';
 import { ModuleRegistry } from '../../src/dawg/sdk';
+import type { SongProvider } from '../../src/dawg/providers';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
 import { silentLogger } from '../helpers/logger';
 
@@ -120,9 +121,37 @@ describe('creative.generate-audio (local provider)', () => {
     await expect(master({ target: 'spotify' })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.fileId' })] } });
   }, 60_000);
 
-  it('answers 501 for providers that are not built yet, and 400 naming bad fields', async () => {
+  it('stores and measures what a configured provider returns (the HTTP clients are tested against fake servers)', async () => {
+    const wav = encodeWav(songs()['drums and bass']!, { bitDepth: 16, format: 'pcm' });
+    const requests: unknown[] = [];
+    const suno: SongProvider = {
+      name: 'suno',
+      async generate(req) {
+        requests.push(req);
+        return { provider: 'suno', providerTaskId: 'task-1', audio: wav, title: 'Neon Dreams' };
+      },
+    };
+    const withProvider = new ModuleRegistry();
+    withProvider.register(createCreativeModule({ files, projects: new ProjectStore(path.join(dir, 'projects')), providers: { suno } }));
+    const result = (
+      await withProvider.execute(
+        { module: 'creative', action: 'generate-audio', params: { prompt: 'synthwave', title: 'Neon Dreams', duration: 30, provider: 'suno' } },
+        { requestId: 't', signal: new AbortController().signal, logger: silentLogger() },
+      )
+    ).result as { provider: string; providerTaskId: string; fileId: string; analysis: { integratedLufs: number } };
+    expect(requests).toEqual([{ prompt: 'synthwave', title: 'Neon Dreams', durationSeconds: 30, instrumental: true }]);
+    expect(result).toMatchObject({ provider: 'suno', providerTaskId: 'task-1' });
+    expect(Buffer.compare((await files.get(result.fileId)).data, wav)).toBe(0);
+    expect(result.analysis.integratedLufs).toBeCloseTo(measureLoudness(decodeWav(wav).audio).integratedLufs!, 6);
+  });
+
+  it('answers 503 for providers that are not configured, and 400 naming bad fields', async () => {
     const run = (params: Record<string, unknown>) => registry.execute({ module: 'creative', action: 'generate-audio', params }, { requestId: 't', signal: new AbortController().signal, logger: silentLogger() });
-    await expect(run({ prompt: 'x', provider: 'suno' })).rejects.toMatchObject({ status: 501 });
+    await expect(run({ prompt: 'x', provider: 'suno' })).rejects.toMatchObject({
+      status: 503,
+      code: 'PROVIDER_NOT_CONFIGURED',
+      details: { issues: [expect.objectContaining({ field: 'params.provider' })], available: ['local'] },
+    });
     await expect(run({ prompt: 'x', key: 'H major' })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.key' })] } });
     await expect(run({ prompt: 'x', duration: 3_600 })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.duration' })] } });
   });

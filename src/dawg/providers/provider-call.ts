@@ -73,13 +73,7 @@ export class ProviderCall {
     } catch {
       throw new ProviderBadResponseError(this.provider, `${what}: body is not JSON`);
     }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
-      throw new ProviderBadResponseError(this.provider, `${what}: field "${field}": ${issue?.message ?? 'invalid'}`, field);
-    }
-    return parsed.data;
+    return validateAnswer(this.provider, what, schema, value);
   }
 
   /** Calls `fetch` every pollIntervalMs until `settled` says so; bounded by the deadline. */
@@ -168,6 +162,16 @@ export class ProviderCall {
     if (status >= 300 && status < 400) return new ProviderBadResponseError(this.provider, `unexpected redirect (HTTP ${status})`);
     return new ProviderFailedError(this.provider, this.redact(errorMessageOf(res.data) ?? `HTTP ${status}`), { httpStatus: status });
   }
+}
+
+/** Validates a provider answer; a mismatch names the first offending field (`prefix` + zod path). */
+export function validateAnswer<S extends z.ZodType>(provider: string, what: string, schema: S, value: unknown, prefix = ''): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((p) => p !== '').join('.');
+  const field = path === '' ? '(body)' : path;
+  throw new ProviderBadResponseError(provider, `${what}: field "${field}": ${issue?.message ?? 'invalid'}`, field);
 }
 
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */

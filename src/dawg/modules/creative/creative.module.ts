@@ -1,4 +1,5 @@
 import { defineModule, type ModuleDefinition } from '../../sdk';
+import type { SongProvider } from '../../providers';
 import type { FileStore, ProjectStore } from '../../storage';
 import { generateAudioAction } from './generate-audio.action';
 import { masterTrackAction } from './master-track.action';
@@ -7,11 +8,13 @@ import { mixTracksAction } from './mix-tracks.action';
 export interface CreativeModuleDeps {
   files: FileStore;
   projects: ProjectStore;
+  /** Configured song-generation providers (SUNO_API_KEY, UDIO_API_KEY + UDIO_API_URL). */
+  providers?: Partial<Record<'suno' | 'udio', SongProvider>>;
 }
 
 /**
- * Creative production: song generation (the offline `local` composer; Suno and Udio answer
- * 501 until their clients exist), mixing stems, and mastering.
+ * Creative production: song generation (the offline `local` composer, or Suno/Udio when
+ * configured), mixing stems, and mastering.
  */
 export function createCreativeModule(deps: CreativeModuleDeps): ModuleDefinition {
   return defineModule({

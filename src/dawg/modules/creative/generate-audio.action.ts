@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { NotImplementedError } from '../../../common/errors';
+import { UnavailableError } from '../../../common/errors';
+import type { SongProvider } from '../../providers';
 import { analyzeWav } from '../../audio/analysis';
 import { compose, compositionSchema } from '../../audio/compose';
 import { encodeWav } from '../../audio/io';
@@ -19,16 +20,35 @@ const paramsSchema = compositionSchema
 /**
  * Generates a song. Provider `local` (the default, offline): the procedural composer writes a
  * four-part arrangement into a new project, which the synth renders and the mix is stored as
- * a 24-bit WAV. Suno and Udio are not built yet and answer 501.
+ * a 24-bit WAV. Suno and Udio (when configured) generate remotely; their WAV is validated,
+ * measured and stored the same way.
  */
-export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore }) {
+export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore; providers?: Partial<Record<'suno' | 'udio', SongProvider>> }) {
+  /** Suno or Udio: their WAV, validated and measured like an upload, then stored. */
+  async function generateWithProvider(name: 'suno' | 'udio', params: z.output<typeof paramsSchema>, signal: AbortSignal) {
+    const provider = deps.providers?.[name];
+    if (!provider) {
+      const available = ['local', ...Object.keys(deps.providers ?? {})];
+      throw new UnavailableError('PROVIDER_NOT_CONFIGURED', `Provider ${name} is not configured on this AI DAWG (set ${name.toUpperCase()}_API_KEY${name === 'udio' ? ' and UDIO_API_URL' : ''})`, {
+        issues: [{ field: 'params.provider', message: `must be one of ${available.join(', ')}` }],
+        available,
+      });
+    }
+    const song = await provider.generate(
+      { prompt: params.prompt, title: params.title, lyrics: params.lyrics, genre: params.genre, durationSeconds: params.duration, instrumental: !params.lyrics },
+      signal,
+    );
+    const { analysis } = analyzeWav(song.audio);
+    const name2 = `${(params.title ?? song.title ?? params.prompt.slice(0, 80)).replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
+    const stored = await deps.files.put(song.audio, { name: name2, contentType: 'audio/wav', audio: { ...analysis } });
+    return { provider: name, providerTaskId: song.providerTaskId, fileId: stored.id, url: `/api/v1/files/${stored.id}`, analysis };
+  }
+
   return defineAction({
     description: 'Generates a song from a prompt (genre, mood, bpm, key, duration); provider local (offline composer + synth) by default',
     params: paramsSchema,
     async handler(params, ctx) {
-      if (params.provider !== 'local') {
-        throw new NotImplementedError(`Provider ${params.provider} is not available yet; use provider "local"`, { field: 'params.provider', available: ['local'] });
-      }
+      if (params.provider !== 'local') return generateWithProvider(params.provider, params, ctx.signal);
       const { title, lyrics, provider, ...input } = params;
       const song = compose(input);
       const project = await deps.projects.create({
