@@ -34,6 +34,12 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
     res.json(await files.meta(id));
   });
 
+  app.delete('/api/v1/files/:id', auth, async (req, res) => {
+    const { id } = parseInput(fileParams, req.params, 'params');
+    await files.remove(id);
+    res.status(204).end();
+  });
+
   app.get('/api/v1/files/:id', auth, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');
     const { meta, data } = await files.get(id);

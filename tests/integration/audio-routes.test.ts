@@ -56,6 +56,9 @@ it('uploads a WAV through the control plane, reads its analysis and downloads th
   expect(down.headers['content-type']).toMatch(/^audio\/wav/);
   expect(down.headers['x-content-sha256']).toBe(up.body.sha256);
   expect(Buffer.compare(down.body as Buffer, wav)).toBe(0);
+  expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(204);
+  expect((await request(plane.app).get(`/api/v1/audio/files/${up.body.id}/meta`).set(auth())).status).toBe(404);
+  expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(404);
 });
 
 it('passes the DAWG’s 400 through, naming the problem, and refuses other content types and oversized files', async () => {

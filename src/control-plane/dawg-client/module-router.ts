@@ -171,7 +171,11 @@ export class ModuleRouter {
     return { data: Buffer.from(response.data as ArrayBuffer), contentType: header('content-type') ?? 'application/octet-stream', disposition: header('content-disposition'), sha256: header('x-content-sha256') };
   }
 
-  private async send(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {
+  async deleteFile(id: string, options: CallOptions = {}): Promise<void> {
+    await this.send('DELETE', `/api/v1/files/${encodeURIComponent(id)}`, undefined, options);
+  }
+
+  private async send(method: 'GET' | 'POST' | 'DELETE', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {
     let response: AxiosResponse;
     try {
       response = await this.breaker.fire(() => this.withRetries(method, url, data, options, extra));
@@ -182,7 +186,7 @@ export class ModuleRouter {
     throw this.fromErrorResponse(response);
   }
 
-  private async withRetries(method: 'GET' | 'POST', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {
+  private async withRetries(method: 'GET' | 'POST' | 'DELETE', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await this.http.request({

@@ -51,6 +51,16 @@ export const audioRoutes = {
     params: fileParams,
     responses: { 200: { description: 'The bytes, audio/wav' }, 404: { description: 'No such file' } },
   },
+  remove: {
+    method: 'delete',
+    path: '/api/v1/audio/files/:id',
+    operationId: 'deleteAudioFile',
+    summary: 'Delete a stored audio file (projects that use it can no longer render)',
+    tier: 'integration',
+    tag: 'audio',
+    params: fileParams,
+    responses: { 204: { description: 'Deleted' }, 404: { description: 'No such file' } },
+  },
 } satisfies Record<string, RouteSpec>;
 
 /** Audio files live in the AI DAWG's file store; these routes carry them through the gateway. */
@@ -70,6 +80,11 @@ export function mountAudioRoutes(mount: Mount, deps: { moduleRouter: ModuleRoute
   mount(audioRoutes.meta, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');
     res.json(await deps.moduleRouter.fileMeta(id, { requestId: requestIdOf(res) }));
+  });
+  mount(audioRoutes.remove, async (req, res) => {
+    const { id } = parseInput(fileParams, req.params, 'params');
+    await deps.moduleRouter.deleteFile(id, { requestId: requestIdOf(res) });
+    res.status(204).end();
   });
   mount(audioRoutes.download, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');
