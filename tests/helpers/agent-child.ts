@@ -25,7 +25,11 @@ async function main(): Promise<void> {
       ? await openPglite({ dataDir: path.resolve(process.env.PGLITE_DIR!), schema })
       : await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 4, statementTimeoutMs: 10_000, logger });
   await migrate(db);
-  await db.exec('CREATE TABLE IF NOT EXISTS probe_runs (task_id text NOT NULL, n integer NOT NULL, pid integer NOT NULL, at timestamptz NOT NULL DEFAULT now())');
+  // Several children start at once: CREATE TABLE IF NOT EXISTS alone races ("type already exists").
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`probe_runs:${schema}`]);
+    await tx.exec('CREATE TABLE IF NOT EXISTS probe_runs (task_id text NOT NULL, n integer NOT NULL, pid integer NOT NULL, at timestamptz NOT NULL DEFAULT now())');
+  });
   const system = new AgentSystem({
     db,
     moduleRouter: fakeModuleRouter(),

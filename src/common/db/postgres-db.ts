@@ -63,8 +63,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   } catch (err) {
-    await pool.end();
-    throw err;
+    // Two instances creating the schema at the same moment: IF NOT EXISTS still races, and the
+    // loser gets a unique violation (23505) or "already exists" (42P06). The schema is there.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') {
+      await pool.end();
+      throw err;
+    }
   }
   const vector = await enableVector(pool, options.logger);
   const root = wrap(pool);
