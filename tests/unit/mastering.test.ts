@@ -98,6 +98,7 @@ describe('creative.generate-audio (local provider)', () => {
     const m = measureLoudness(stored.audio);
     expect(m.durationSeconds).toBeGreaterThanOrEqual(20);
     expect(m.integratedLufs!).toBeGreaterThan(-40);
+    expect(m.samplePeakDbfs!).toBeLessThanOrEqual(-0.99); // not clipped by the 24-bit export
     expect(result.analysis.integratedLufs).toBeCloseTo(m.integratedLufs!, 6);
   }, 60_000);
 

@@ -67,6 +67,11 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
         })),
       });
       const { mix } = await renderProject(project, { files: deps.files, renderMidi: renderMidiWithSynth }, { signal: ctx.signal });
+      // The parts' summed peaks can pass full scale; PCM would clip them. Leave 1 dB of headroom instead.
+      let peak = 0;
+      for (const channel of mix.channels) for (const x of channel) if (Math.abs(x) > peak) peak = Math.abs(x);
+      const headroom = 10 ** (-1 / 20);
+      if (peak > headroom) for (const channel of mix.channels) for (let i = 0; i < channel.length; i++) channel[i]! *= headroom / peak;
       const wav = encodeWav(mix, { bitDepth: 24, format: 'pcm' });
       const { analysis } = analyzeWav(wav);
       const name = `${project.name.replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
