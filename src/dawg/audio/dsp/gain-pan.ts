@@ -42,6 +42,13 @@ function sourceGains(channelCount: number, params: GainPanParams): StereoGains {
   return { left: left * gain, right: right * gain };
 }
 
+/** Scales every channel in place by `gainDb` (a plain gain: loudness moves by exactly that). */
+export function scaleInPlace(audio: AudioData, gainDb: number): AudioData {
+  const gain = dbToGain(gainDb);
+  for (const channel of audio.channels) for (let i = 0; i < channel.length; i++) channel[i]! *= gain;
+  return audio;
+}
+
 /**
  * Gain and pan to stereo. Stereo audio is changed in place and returned; mono audio's
  * buffer is scaled in place to become the left channel and a new right channel is added.

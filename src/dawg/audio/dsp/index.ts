@@ -28,4 +28,4 @@ export { applyReverb, Reverb, reverbSchema } from './reverb';
 export type { DelayParams, DelayParamsInput } from './delay';
 export { applyDelay, Delay, delaySchema } from './delay';
 export type { BusTrack, BusTrackSettings, GainPanParams, GainPanParamsInput, StereoGains } from './gain-pan';
-export { applyGainPan, balanceGains, busTrackSchema, gainPanSchema, panGains, sumBus } from './gain-pan';
+export { applyGainPan, balanceGains, busTrackSchema, gainPanSchema, panGains, scaleInPlace, sumBus } from './gain-pan';

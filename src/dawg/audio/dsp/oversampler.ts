@@ -3,6 +3,7 @@ import type { AudioData } from '../types';
 import { parseInput } from '../../../common/validation';
 import { assertAudio } from './audio-processor';
 import { gainToDb } from './decibels';
+import { besselI0 } from '../bessel';
 
 /*
  * Math's functions held in module constants: inside a vm context (as under jest) every
@@ -23,18 +24,6 @@ export const interpolatorSchema = z.strictObject({
     .default(12),
 });
 export type InterpolatorOptions = z.input<typeof interpolatorSchema>;
-
-/** Zeroth-order modified Bessel function of the first kind, for the Kaiser window. */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  for (let k = 1; k < 50; k++) {
-    term *= (x / (2 * k)) ** 2;
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
-}
 
 function sinc(x: number): number {
   return x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);

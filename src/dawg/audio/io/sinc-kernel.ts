@@ -1,3 +1,5 @@
+import { besselI0 } from '../bessel';
+
 /**
  * Windowed-sinc interpolation kernels for the resampler, designed by Kaiser's formulas.
  *
@@ -26,18 +28,6 @@ export interface SincKernel {
   /** Whether rows match the ratio's phases exactly or are to be interpolated between. */
   exact: boolean;
   table: Float64Array;
-}
-
-/** Zeroth-order modified Bessel function of the first kind, by its power series. */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; term > sum * 1e-17; k++) {
-    term *= q / (k * k);
-    sum += term;
-  }
-  return sum;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { besselI0 } from '../bessel';
+
 /**
  * Polyphase interpolation filters for true-peak measurement (ITU-R BS.1770-4 Annex 2).
  * Phase p of an L× filter yields the band-limited signal at n − 6 + p/L samples as
@@ -67,13 +69,3 @@ function kaiser(r: number, beta: number): number {
   return Math.abs(r) > 1 ? 0 : besselI0(beta * Math.sqrt(1 - r * r)) / besselI0(beta);
 }
 
-/** Modified Bessel function of the first kind, order 0 (power series; converges fast for x ≤ 20). */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  for (let k = 1; k < 40; k++) {
-    term *= (x / (2 * k)) ** 2;
-    sum += term;
-  }
-  return sum;
-}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidError } from '../../../common/errors';
-import { TruePeakLimiter } from '../dsp';
+import { dbToGain, scaleInPlace, TruePeakLimiter } from '../dsp';
 import { integratedLoudness, measureLoudnessBlocks } from '../loudness';
 import type { AudioData } from '../types';
 
@@ -36,7 +36,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** gain, then the look-ahead true-peak limiter, chunk by chunk, output aligned with the input. */
 async function gainAndLimit(input: AudioData, gainDb: number, ceilingDbtp: number, signal?: AbortSignal): Promise<{ audio: AudioData; reductionDb: number }> {
-  const gain = 10 ** (gainDb / 20);
+  const gain = dbToGain(gainDb);
   const frames = input.channels[0]!.length;
   const limiter = new TruePeakLimiter({ ceilingDbtp, lookaheadMs: 1.5, releaseMs: 80 }, input.sampleRate, input.channels.length);
   const latency = limiter.latencySamples;
@@ -88,8 +88,7 @@ export async function masterAudio(input: AudioData, target: { lufs: number; true
     const error = target.lufs - integrated(audio);
     if (error <= 0 && error > -6) {
       // Too loud by a little: a gain below 1 lowers loudness by exactly that and every peak with it.
-      const trim = 10 ** (error / 20);
-      for (const channel of audio.channels) for (let i = 0; i < channel.length; i++) channel[i]! *= trim;
+      scaleInPlace(audio, error);
       return { audio, gainDb: gainDb + error, limiterReductionDb: reductionDb, iterations: pass, inputLufs };
     }
     if (!best || Math.abs(error) < best.error) best = { result: { audio, gainDb, limiterReductionDb: reductionDb, iterations: pass, inputLufs }, error: Math.abs(error) };

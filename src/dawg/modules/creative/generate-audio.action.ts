@@ -3,6 +3,8 @@ import { UnavailableError } from '../../../common/errors';
 import type { SongProvider } from '../../providers';
 import { analyzeWav } from '../../audio/analysis';
 import { compose, compositionSchema } from '../../audio/compose';
+import { gainToDb, scaleInPlace } from '../../audio/dsp';
+import { samplePeak } from '../../audio/loudness';
 import { encodeWav } from '../../audio/io';
 import { renderMidiWithSynth, renderProject } from '../../audio/render';
 import { defineAction } from '../../sdk';
@@ -68,10 +70,8 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
       });
       const { mix } = await renderProject(project, { files: deps.files, renderMidi: renderMidiWithSynth }, { signal: ctx.signal });
       // The parts' summed peaks can pass full scale; PCM would clip them. Leave 1 dB of headroom instead.
-      let peak = 0;
-      for (const channel of mix.channels) for (const x of channel) if (Math.abs(x) > peak) peak = Math.abs(x);
-      const headroom = 10 ** (-1 / 20);
-      if (peak > headroom) for (const channel of mix.channels) for (let i = 0; i < channel.length; i++) channel[i]! *= headroom / peak;
+      const peakDb = gainToDb(samplePeak(mix));
+      if (peakDb > -1) scaleInPlace(mix, -1 - peakDb);
       const wav = encodeWav(mix, { bitDepth: 24, format: 'pcm' });
       const { analysis } = analyzeWav(wav);
       const name = `${project.name.replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
