@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import type { Db } from '../../common/db';
 import { AppError, ConflictError, InvalidError, NotFoundError } from '../../common/errors';
-import { fieldError, fieldIssues } from '../../common/validation';
+import { fieldError } from '../../common/validation';
 import type { Logger } from '../../common/logger';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
 import { iso } from './task-records';
-import { storableJson, type TaskStore } from './task-store';
+import { checkPayload, resolveCapability } from './payload-check';
+import type { TaskStore } from './task-store';
 import type { TaskPriority } from './types';
 
 export interface ScheduleInput {
@@ -103,23 +104,14 @@ export class ScheduleService {
   ) {}
 
   async create(input: ScheduleInput, createdBy?: string): Promise<ScheduleRecord> {
-    const agent = this.registry.get(input.agent);
-    if (!agent) throw fieldError('body.agent', `unknown agent "${input.agent}"`, { agents: this.registry.names() });
-    const cap = agent.capability(input.taskType);
-    if (!cap) throw fieldError('body.taskType', `${input.agent} has no task type "${input.taskType}"`, { validTaskTypes: agent.capabilityNames });
-    const parsed = cap.payload.safeParse(input.payload);
-    if (!parsed.success) {
-      const issues = fieldIssues(parsed.error.issues, 'body.payload');
-      throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
-    }
-    const storable = storableJson(parsed.data);
-    if (!storable.ok) throw fieldError('body.payload', storable.reason);
+    const cap = resolveCapability(this.registry, input.agent, input.taskType, 'body');
+    const payload = checkPayload(cap, input.payload, 'body.payload');
     const next = nextSlot(input.cron, input.timezone, new Date());
     try {
       const rows = await this.db.query<ScheduleRow>(
         `INSERT INTO task_schedules (id, name, cron, timezone, agent, task_type, payload, priority, next_run_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-        [`sch_${randomUUID()}`, input.name, input.cron, input.timezone, input.agent, input.taskType, JSON.stringify(parsed.data), input.priority, next, createdBy ?? null],
+        [`sch_${randomUUID()}`, input.name, input.cron, input.timezone, input.agent, input.taskType, JSON.stringify(payload), input.priority, next, createdBy ?? null],
       );
       return toRecord(rows[0]!);
     } catch (err) {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
 import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
-import { fieldError, fieldIssues } from '../../common/validation';
 import type { AgentSystemConfig } from '../config';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
 import { iso, TASK_COLUMNS, toTaskRecord, type TaskEventRecord, type TaskRecord, type TaskRow } from './task-records';
 import type { TaskRunner } from './task-runner';
-import { storableJson, type NewTask, type TaskStore } from './task-store';
+import { checkPayload } from './payload-check';
+import type { NewTask, TaskStore } from './task-store';
 import { TASK_STATUSES, TERMINAL_STATUSES, type TaskPriority, type TaskStatus } from './types';
 import type { WorkflowEngine } from './workflow-engine';
 
@@ -54,19 +54,13 @@ export class TaskService {
         validTaskTypes: valid,
       });
     }
-    const parsed = cap.payload.safeParse(input.payload ?? {});
-    if (!parsed.success) {
-      const issues = fieldIssues(parsed.error.issues, 'body.payload');
-      throw new InvalidError(`Invalid body: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues });
-    }
-    const storable = storableJson(parsed.data);
-    if (!storable.ok) throw fieldError('body.payload', storable.reason);
+    const payload = checkPayload(cap, input.payload ?? {}, 'body.payload');
     return {
       id: `tsk_${randomUUID()}`,
       agent: agentName,
       taskType: input.taskType,
       priority: input.priority,
-      payload: parsed.data,
+      payload,
       status: 'queued',
       maxAttempts: this.config.maxAttempts,
       timeoutMs: cap.timeoutMs,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
 import { ConflictError, NotFoundError } from '../../common/errors';
-import { fieldError, fieldIssues } from '../../common/validation';
-import { InvalidError } from '../../common/errors';
+import { fieldError } from '../../common/validation';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
-import { storableJson, TaskStore, type NewTask } from './task-store';
+import { checkPayload, resolveCapability } from './payload-check';
+import { TaskStore, type NewTask } from './task-store';
 import type { TaskError } from './task-records';
 import type { TaskPriority } from './types';
 
@@ -93,19 +93,10 @@ export class WorkflowEngine {
   async create(name: string, steps: readonly WorkflowStepInput[], createdBy?: string): Promise<{ workflowId: string; taskIds: Record<string, string> }> {
     checkGraph(steps);
     const tasks: NewTask[] = steps.map((step, i) => {
-      const agent = this.registry.get(step.agent);
-      if (!agent) throw fieldError(`body.steps.${i}.agent`, `unknown agent "${step.agent}"`, { agents: this.registry.names() });
-      const cap = agent.capability(step.taskType);
-      if (!cap) throw fieldError(`body.steps.${i}.taskType`, `${step.agent} has no task type "${step.taskType}"`, { validTaskTypes: agent.capabilityNames });
+      const cap = resolveCapability(this.registry, step.agent, step.taskType, `body.steps.${i}`);
       const ready = step.dependsOn.length === 0;
       // Fields filled from inputs are checked when the step becomes ready; everything else now.
-      const bound = new Set(Object.keys(step.inputs));
-      const parsed = cap.payload.safeParse(step.payload);
-      const issues = parsed.success ? [] : fieldIssues(parsed.error.issues.filter((x) => !bound.has(String(x.path[0]))), `body.steps.${i}.payload`);
-      if (issues.length) throw new InvalidError(`Invalid body: ${issues.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { issues });
-      const payload: unknown = parsed.success && !bound.size ? parsed.data : step.payload;
-      const storable = storableJson(payload);
-      if (!storable.ok) throw fieldError(`body.steps.${i}.payload`, storable.reason);
+      const payload = checkPayload(cap, step.payload, `body.steps.${i}.payload`, new Set(Object.keys(step.inputs)));
       return {
         id: `tsk_${randomUUID()}`,
         agent: step.agent,
