@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import type { Db } from '../../common/db';
-import { AppError, ConflictError, InvalidError, NotFoundError } from '../../common/errors';
+import { AppError, ConflictError, NotFoundError } from '../../common/errors';
 import { fieldError } from '../../common/validation';
 import type { Logger } from '../../common/logger';
 import type { AgentRegistry } from './agent-registry';
@@ -62,7 +62,7 @@ const toRecord = (r: ScheduleRow): ScheduleRecord => ({
   createdAt: iso(r.created_at),
 });
 
-/** The next slot strictly after `after`, or an InvalidError naming the field that makes it impossible. */
+/** The next slot strictly after `after`, or a 400 naming the field that makes it impossible. */
 function nextSlot(cron: string, timezone: string, after: Date): Date {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
