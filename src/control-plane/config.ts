@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+import { parseShares } from './ai-router/strategies';
 
 const apiKey = envOptional(z.string().min(1));
 const url = envOptional(z.url({ message: 'must be a URL' }));
@@ -73,6 +74,40 @@ const schema = z.object({
   AGENT_QUEUE_POLL_MS: envInt(2_000, 100, 60_000),
   AI_ROUTER_STRATEGY: z.enum(['cost-optimized', 'speed-optimized', 'quality-optimized', 'balanced']).default('balanced'),
   AI_ROUTER_MONTHLY_BUDGET: z.coerce.number({ message: 'must be a number' }).min(0, 'must not be negative').default(100),
+  AI_ROUTER_BALANCED_SHARES: z
+    .string()
+    .default('gemini-pro=70,gpt-4o-mini=20,claude-sonnet-4.5=10,suno-v3=50,udio-v1=50')
+    .transform((v, ctx) => {
+      try {
+        return parseShares(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be model=weight pairs separated by commas (${(err as Error).message})` });
+        return z.NEVER;
+      }
+    }),
+  AI_ROUTER_CATALOG_FILE: envOptional(z.string().min(1)),
+  AI_ROUTER_TIMEOUT_MS: envInt(60_000, 100, 600_000),
+  AI_ROUTER_MAX_RETRIES: envInt(2, 0, 10),
+  AI_ROUTER_RETRY_BASE_MS: envInt(500, 1, 60_000),
+  AI_ROUTER_RETRY_MAX_MS: envInt(8_000, 1, 300_000),
+  AI_ROUTER_MAX_RETRY_AFTER_MS: envInt(20_000, 0, 600_000),
+  AI_ROUTER_MAX_CANDIDATES: envInt(3, 1, 20),
+  AI_ROUTER_BREAKER_COOLDOWN_MS: envInt(30_000, 100, 3_600_000),
+  OPENAI_BASE_URL: url,
+  ANTHROPIC_BASE_URL: url,
+  GEMINI_BASE_URL: url,
+  MISTRAL_BASE_URL: url,
+  LOCAL_LLM_URL: url,
+  LOCAL_LLM_API_KEY: apiKey,
+  LOCAL_LLM_MODEL: z.string().min(1).max(200).default('llama3.1'),
+  LOCAL_LLM_CONTEXT_TOKENS: envInt(8_192, 512, 10_000_000),
+  LLAMAINDEX_API_KEY: apiKey,
+  LLAMAINDEX_BASE_URL: url,
+  LLAMAINDEX_PIPELINE_ID: envOptional(z.string().min(1).max(200)),
+}).superRefine((e, ctx) => {
+  if (Boolean(e.LLAMAINDEX_API_KEY) !== Boolean(e.LLAMAINDEX_PIPELINE_ID)) {
+    ctx.addIssue({ code: 'custom', path: [e.LLAMAINDEX_API_KEY ? 'LLAMAINDEX_PIPELINE_ID' : 'LLAMAINDEX_API_KEY'], message: 'LlamaIndex needs both LLAMAINDEX_API_KEY and LLAMAINDEX_PIPELINE_ID' });
+  }
 });
 
 export type Env = z.output<typeof schema>;
@@ -93,6 +128,20 @@ export interface AgentSystemConfig {
   /** Jobs a worker pool fetches ahead in one query (graphile-worker's local queue); 0 = off. */
   localQueueSize: number;
   pollIntervalMs: number;
+}
+
+export interface AiRouterConfig {
+  strategy: Env['AI_ROUTER_STRATEGY'];
+  monthlyBudgetUsd: number;
+  shares: ReadonlyMap<string, number>;
+  catalogFile?: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxRetryAfterMs: number;
+  maxCandidates: number;
+  breakerCooldownMs: number;
 }
 
 export interface ControlPlaneConfig {
@@ -150,7 +199,7 @@ export interface ControlPlaneConfig {
   agents: AgentSystemConfig;
   memory: { vectorDimension: number };
   firewall: { logLevel: Env['LOG_LEVEL']; requireApprovalForKubectl: boolean; requireApprovalForTerraform: boolean };
-  aiRouter: { strategy: Env['AI_ROUTER_STRATEGY']; monthlyBudgetUsd: number };
+  aiRouter: AiRouterConfig;
   providers: {
     geminiApiKey?: string;
     openaiApiKey?: string;
@@ -158,6 +207,12 @@ export interface ControlPlaneConfig {
     mistralApiKey?: string;
     sunoApiKey?: string;
     udioApiKey?: string;
+    openaiBaseUrl?: string;
+    anthropicBaseUrl?: string;
+    geminiBaseUrl?: string;
+    mistralBaseUrl?: string;
+    local?: { baseUrl: string; apiKey?: string; model: string; contextTokens: number };
+    llamaindex?: { apiKey: string; baseUrl?: string; pipelineId: string };
   };
   backends: { vocalCoachUrl?: string; producerUrl?: string };
 }
@@ -234,7 +289,19 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       requireApprovalForKubectl: e.TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL,
       requireApprovalForTerraform: e.TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM,
     },
-    aiRouter: { strategy: e.AI_ROUTER_STRATEGY, monthlyBudgetUsd: e.AI_ROUTER_MONTHLY_BUDGET },
+    aiRouter: {
+      strategy: e.AI_ROUTER_STRATEGY,
+      monthlyBudgetUsd: e.AI_ROUTER_MONTHLY_BUDGET,
+      shares: e.AI_ROUTER_BALANCED_SHARES,
+      catalogFile: e.AI_ROUTER_CATALOG_FILE,
+      timeoutMs: e.AI_ROUTER_TIMEOUT_MS,
+      maxRetries: e.AI_ROUTER_MAX_RETRIES,
+      retryBaseMs: e.AI_ROUTER_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.AI_ROUTER_RETRY_MAX_MS, e.AI_ROUTER_RETRY_BASE_MS),
+      maxRetryAfterMs: e.AI_ROUTER_MAX_RETRY_AFTER_MS,
+      maxCandidates: e.AI_ROUTER_MAX_CANDIDATES,
+      breakerCooldownMs: e.AI_ROUTER_BREAKER_COOLDOWN_MS,
+    },
     providers: {
       geminiApiKey: e.GEMINI_API_KEY,
       openaiApiKey: e.OPENAI_API_KEY,
@@ -242,6 +309,13 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       mistralApiKey: e.MISTRAL_API_KEY,
       sunoApiKey: e.SUNO_API_KEY,
       udioApiKey: e.UDIO_API_KEY,
+      openaiBaseUrl: e.OPENAI_BASE_URL,
+      anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+      geminiBaseUrl: e.GEMINI_BASE_URL,
+      mistralBaseUrl: e.MISTRAL_BASE_URL,
+      local: e.LOCAL_LLM_URL ? { baseUrl: e.LOCAL_LLM_URL, apiKey: e.LOCAL_LLM_API_KEY, model: e.LOCAL_LLM_MODEL, contextTokens: e.LOCAL_LLM_CONTEXT_TOKENS } : undefined,
+      llamaindex:
+        e.LLAMAINDEX_API_KEY && e.LLAMAINDEX_PIPELINE_ID ? { apiKey: e.LLAMAINDEX_API_KEY, baseUrl: e.LLAMAINDEX_BASE_URL, pipelineId: e.LLAMAINDEX_PIPELINE_ID } : undefined,
     },
     backends: { vocalCoachUrl: e.VOCAL_COACH_URL, producerUrl: e.PRODUCER_URL },
   });
