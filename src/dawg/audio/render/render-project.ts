@@ -10,7 +10,8 @@ import { applyPluginChain, type PluginReport } from './plugin-chain';
 export type MidiRenderer = (track: Track, options: { bpm: number; sampleRate: number }) => AudioData;
 
 export interface RenderDeps {
-  files: FileStore;
+  /** Read only: a render never stores (and may run in a worker thread with its own view of the store). */
+  files: Pick<FileStore, 'get' | 'meta'>;
   /** Without it a MIDI track fails with 501: the engine has no other way to make its sound. */
   renderMidi?: MidiRenderer;
 }
@@ -70,7 +71,7 @@ const TAIL_SECONDS = 30;
  * Refuses, before any work, a render that would be too long or need too much memory: every
  * track is held as stereo float until the bus sums them (8 bytes per frame).
  */
-async function checkRenderBudget(project: Project, selected: Array<{ track: Track; index: number }>, files: FileStore): Promise<void> {
+async function checkRenderBudget(project: Project, selected: Array<{ track: Track; index: number }>, files: RenderDeps['files']): Promise<void> {
   let bytes = 0;
   for (const { track, index } of selected) {
     let seconds: number;
