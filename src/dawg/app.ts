@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger';
 import { executeRequestSchema, type ManifestResponse } from '../common/protocol';
 import { secretMatcher } from '../common/secrets';
 import { parseInput } from '../common/validation';
+import type { AudioWorkerPool } from './audio/worker';
 import { mountFileRoutes } from './files.routes';
 import type { ModuleRegistry } from './sdk';
 import type { FileStore } from './storage';
@@ -19,6 +20,8 @@ export interface DawgAppDeps {
   startedAt: number;
   /** Audio file store; without it the file endpoints are not mounted. */
   files?: FileStore;
+  /** Measures uploads off the event loop; required with `files`. */
+  audio?: AudioWorkerPool;
   /** Largest WAV upload, e.g. 200mb. */
   uploadLimit?: string;
 }
@@ -36,6 +39,7 @@ function requireServiceToken(token: string): RequestHandler {
 
 /** Builds the DAWG's HTTP app without listening, so tests drive it exactly as main does. */
 export function buildDawgApp(deps: DawgAppDeps): Express {
+  if (deps.files && !deps.audio) throw new Error('buildDawgApp: the file routes need the audio worker pool (deps.audio) to measure uploads');
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
@@ -69,7 +73,7 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
     res.json(result);
   });
 
-  if (deps.files) mountFileRoutes(app, auth, deps.files, deps.uploadLimit ?? '200mb');
+  if (deps.files) mountFileRoutes(app, auth, deps.files, deps.audio!, deps.uploadLimit ?? '200mb');
 
   app.use(notFound());
   app.use(errorMapper(deps.logger));

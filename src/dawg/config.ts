@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 
@@ -25,6 +26,8 @@ const schema = z.object({
   MUSIC_PROVIDER_POLL_MS: envInt(5_000, 100, 600_000),
   MUSIC_PROVIDER_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
   AI_DAWG_UPLOAD_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 200mb').default('200mb'),
+  // Empty means unset (the CPU-based default), not 0: 0 is the inline debugging mode.
+  AI_DAWG_AUDIO_WORKERS: envOptional(z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(64, 'must be at most 64')),
 });
 
 export interface DawgConfig {
@@ -36,6 +39,8 @@ export interface DawgConfig {
   dataDir: string;
   bodyLimit: string;
   uploadLimit: string;
+  /** Worker threads for renders, masters and WAV analysis; 0 runs them on the main thread (debugging only). */
+  audioWorkers: number;
   /** Song-generation providers; each is present only when its key (and, for Udio, URL) is set. */
   musicProviders: {
     suno?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
@@ -56,6 +61,8 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     dataDir: e.AI_DAWG_DATA_DIR,
     bodyLimit: e.AI_DAWG_BODY_LIMIT,
     uploadLimit: e.AI_DAWG_UPLOAD_LIMIT,
+    // One core stays with the event loop that answers HTTP.
+    audioWorkers: e.AI_DAWG_AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1),
     musicProviders: {
       ...(e.SUNO_API_KEY ? { suno: { baseUrl: e.SUNO_API_URL, apiKey: e.SUNO_API_KEY, audioOrigins: e.SUNO_AUDIO_ORIGINS } } : {}),
       ...(e.UDIO_API_KEY && e.UDIO_API_URL ? { udio: { baseUrl: e.UDIO_API_URL, apiKey: e.UDIO_API_KEY, audioOrigins: e.UDIO_AUDIO_ORIGINS } } : {}),

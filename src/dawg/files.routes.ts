@@ -2,7 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../common/errors';
 import { parseInput } from '../common/validation';
-import { analyzeWav } from './audio/analysis';
+import type { AudioWorkerPool } from './audio/worker';
 import { fileIdSchema, type FileStore } from './storage';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
@@ -10,10 +10,11 @@ const fileParams = z.object({ id: fileIdSchema }).strict();
 const SAFE_NAME = /^[\w .()-]{1,200}$/;
 
 /**
- * The DAWG's audio file endpoints: WAV upload (validated and measured before it is stored, so
- * nothing unusable is kept), download, and metadata. Behind the service token like the rest.
+ * The DAWG's audio file endpoints: WAV upload (validated and measured by an audio worker
+ * before it is stored, so nothing unusable is kept), download, and metadata. Behind the
+ * service token like the rest.
  */
-export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileStore, uploadLimit: string): void {
+export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileStore, audio: AudioWorkerPool, uploadLimit: string): void {
   const raw = express.raw({ type: WAV_TYPES, limit: uploadLimit });
 
   app.post('/api/v1/files', auth, raw, async (req, res) => {
@@ -24,8 +25,12 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
     }
     const name = req.get('x-file-name') ?? 'upload.wav';
     if (!SAFE_NAME.test(name)) throw new InvalidError('Invalid file name', { issues: [{ field: 'headers.x-file-name', message: 'letters, digits, space, . ( ) - _ only, at most 200' }] });
-    const { analysis } = analyzeWav(req.body);
-    const stored = await files.put(req.body, { name, contentType: 'audio/wav', audio: { ...analysis } });
+    // A client that goes away stops the analysis (and its worker) instead of letting it run on.
+    const gone = new AbortController();
+    res.on('close', () => res.writableFinished || gone.abort());
+    // The body moves to the worker and back with its analysis: req.body is detached afterwards.
+    const { bytes, analysis } = await audio.analyzeWav(req.body, gone.signal);
+    const stored = await files.put(bytes, { name, contentType: 'audio/wav', audio: { ...analysis } });
     res.status(201).location(`/api/v1/files/${stored.id}`).json(stored);
   });
 

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import { ConfigError } from '../common/env';
 import { createLogger } from '../common/logger';
-import { buildDawgApp } from './app';
-import { loadDawgConfig } from './config';
 import path from 'node:path';
+import { buildDawgApp } from './app';
+import { AudioWorkerPool } from './audio/worker';
+import { loadDawgConfig } from './config';
 import { createCreativeModule } from './modules/creative';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
@@ -11,41 +12,44 @@ import { SunoProvider, UdioProvider } from './providers';
 import { FileStore, ProjectStore } from './storage';
 import { ModuleRegistry } from './sdk';
 
-/** Composition root of the AI DAWG: config → logger → registry with its modules → HTTP server. */
+/** Composition root of the AI DAWG: config → logger → stores and audio workers → registry with its modules → HTTP server. */
 async function main(): Promise<void> {
   const config = loadDawgConfig(process.env);
   const logger = createLogger({ level: config.logLevel, service: 'ai-dawg' });
   const startedAt = Date.now();
 
-  const files = new FileStore({ dir: path.join(config.dataDir, 'files'), maxBytes: 512 * 2 ** 20 });
+  const filesDir = path.join(config.dataDir, 'files');
+  const files = new FileStore({ dir: filesDir, maxBytes: 512 * 2 ** 20 });
   const projects = new ProjectStore(path.join(config.dataDir, 'projects'));
   await Promise.all([files.init(), projects.init()]);
+  const audio = new AudioWorkerPool({ workers: config.audioWorkers, filesDir, logger });
 
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
-  registry.register(createMusicModule({ projects, files }));
+  registry.register(createMusicModule({ projects, files, audio }));
   const { musicProviders } = config;
   const providerConfig = (p: { baseUrl: string; apiKey: string }) => ({ ...p, pollIntervalMs: musicProviders.pollIntervalMs, timeoutMs: musicProviders.timeoutMs, maxBytes: 512 * 2 ** 20 });
   const providers = {
     ...(musicProviders.suno ? { suno: new SunoProvider(providerConfig(musicProviders.suno), { allowedAudioOrigins: musicProviders.suno.audioOrigins }) } : {}),
     ...(musicProviders.udio ? { udio: new UdioProvider(providerConfig(musicProviders.udio), { allowedAudioOrigins: musicProviders.udio.audioOrigins }) } : {}),
   };
-  registry.register(createCreativeModule({ files, projects, providers }));
+  registry.register(createCreativeModule({ files, projects, audio, providers }));
 
-  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, uploadLimit: config.uploadLimit });
+  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
-  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names() });
+  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names(), audioWorkers: config.audioWorkers });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('AI DAWG stopping', { signal });
-    server.close(() => process.exit(0));
+    // In-flight requests finish first (their audio tasks with them), then the workers stop.
+    server.close(() => void audio.close().finally(() => process.exit(0)));
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5_000).unref();
   };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { buildDawgApp } from '../../src/dawg/app';
 import { encodeWav } from '../../src/dawg/audio/io';
+import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore } from '../../src/dawg/storage';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
@@ -14,6 +15,7 @@ import { listen, SERVICE_TOKEN, type Listening } from '../helpers/servers';
 let dir: string;
 let dawg: Listening;
 let plane: TestPlane;
+let audio: AudioWorkerPool;
 
 function toneWav(seconds: number): Buffer {
   const n = Math.round(seconds * 48_000);
@@ -32,12 +34,14 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'audio-routes-'));
   const files = new FileStore({ dir, maxBytes: 10_000_000 });
   await files.init();
-  dawg = await listen(buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files }));
+  audio = new AudioWorkerPool({ workers: 1, filesDir: dir });
+  dawg = await listen(buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio }));
   plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, AUDIO_UPLOAD_LIMIT: '2mb' } });
 });
 afterAll(async () => {
   await plane?.stop();
   await dawg?.close();
+  await audio?.close();
   await rm(dir, { recursive: true, force: true });
 });
 

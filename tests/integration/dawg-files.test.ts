@@ -4,6 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { buildDawgApp } from '../../src/dawg/app';
 import { encodeWav } from '../../src/dawg/audio/io';
+import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore } from '../../src/dawg/storage';
 import { silentLogger } from '../helpers/logger';
@@ -12,6 +13,12 @@ import { SERVICE_TOKEN } from '../helpers/servers';
 let dir: string;
 let app: ReturnType<typeof buildDawgApp>;
 const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
+// Uploads are measured by a real worker thread; its pool outlives the per-test stores (it reads none of them).
+let audio: AudioWorkerPool;
+beforeAll(() => {
+  audio = new AudioWorkerPool({ workers: 1, filesDir: tmpdir() });
+});
+afterAll(() => audio.close());
 
 /** A 1 kHz sine, stereo, at `dbfs`, for `seconds`. */
 function sineWav(dbfs: number, seconds: number, sampleRate = 48_000): Buffer {
@@ -26,7 +33,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'dawg-files-'));
   const files = new FileStore({ dir, maxBytes: 10_000_000 });
   await files.init();
-  app = buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, uploadLimit: '5mb' });
+  app = buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio, uploadLimit: '5mb' });
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { encodeWav, decodeWav } from '../../src/dawg/audio/io';
 import { measureLoudness } from '../../src/dawg/audio/loudness';
 import type { AudioData } from '../../src/dawg/audio/types';
+import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createCreativeModule } from '../../src/dawg/modules/creative';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import type { SongProvider } from '../../src/dawg/providers';
@@ -62,6 +63,7 @@ function songs(): Record<string, AudioData> {
 let dir: string;
 let files: FileStore;
 let registry: ModuleRegistry;
+let audio: AudioWorkerPool;
 interface MasterOut {
   fileId: string;
   meetsTarget: boolean;
@@ -78,7 +80,9 @@ beforeAll(async () => {
   registry = new ModuleRegistry();
   const projects = new ProjectStore(path.join(dir, 'projects'));
   await projects.init();
-  registry.register(createCreativeModule({ files, projects }));
+  // Inline (0 workers): these are the actions' unit tests; the worker threads have their own.
+  audio = new AudioWorkerPool({ workers: 0, filesDir: dir });
+  registry.register(createCreativeModule({ files, projects, audio }));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -133,7 +137,7 @@ describe('creative.generate-audio (local provider)', () => {
       },
     };
     const withProvider = new ModuleRegistry();
-    withProvider.register(createCreativeModule({ files, projects: new ProjectStore(path.join(dir, 'projects')), providers: { suno } }));
+    withProvider.register(createCreativeModule({ files, projects: new ProjectStore(path.join(dir, 'projects')), audio, providers: { suno } }));
     const result = (
       await withProvider.execute(
         { module: 'creative', action: 'generate-audio', params: { prompt: 'synthwave', title: 'Neon Dreams', duration: 30, provider: 'suno' } },

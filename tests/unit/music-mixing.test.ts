@@ -6,6 +6,7 @@ import { decodeWav, encodeWav } from '../../src/dawg/audio/io';
 import { measureLoudness } from '../../src/dawg/audio/loudness';
 import { renderProject } from '../../src/dawg/audio/render';
 import type { AudioData } from '../../src/dawg/audio/types';
+import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createMusicModule } from '../../src/dawg/modules/music';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
@@ -49,7 +50,8 @@ beforeEach(async () => {
   projects = new ProjectStore(path.join(dir, 'projects'));
   await Promise.all([files.init(), projects.init()]);
   registry = new ModuleRegistry();
-  registry.register(createMusicModule({ projects, files }));
+  // Inline (0 workers): these are the actions' unit tests; the worker threads have their own.
+  registry.register(createMusicModule({ projects, files, audio: new AudioWorkerPool({ workers: 0, filesDir: path.join(dir, 'files') }) }));
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createMusicModule } from '../../src/dawg/modules/music';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
@@ -17,7 +18,8 @@ beforeEach(async () => {
   const projects = new ProjectStore(path.join(dir, 'projects'));
   await Promise.all([files.init(), projects.init()]);
   registry = new ModuleRegistry();
-  registry.register(createMusicModule({ projects, files }));
+  // Inline (0 workers): these are the actions' unit tests; the worker threads have their own.
+  registry.register(createMusicModule({ projects, files, audio: new AudioWorkerPool({ workers: 0, filesDir: path.join(dir, 'files') }) }));
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { defineModule, type ModuleDefinition } from '../../sdk';
+import type { AudioWorkerPool } from '../../audio/worker';
 import type { SongProvider } from '../../providers';
 import type { FileStore, ProjectStore } from '../../storage';
 import { generateAudioAction } from './generate-audio.action';
@@ -8,6 +9,8 @@ import { mixTracksAction } from './mix-tracks.action';
 export interface CreativeModuleDeps {
   files: FileStore;
   projects: ProjectStore;
+  /** Renders, masters and measures off the event loop (or inline when built with 0 workers). */
+  audio: AudioWorkerPool;
   /** Configured song-generation providers (SUNO_API_KEY, UDIO_API_KEY + UDIO_API_URL). */
   providers?: Partial<Record<'suno' | 'udio', SongProvider>>;
 }
@@ -21,6 +24,6 @@ export function createCreativeModule(deps: CreativeModuleDeps): ModuleDefinition
     name: 'creative',
     description: 'Creative production on the AI DAWG audio engine: song generation, mixing stems and mastering to streaming loudness targets',
     version: '0.2.0',
-    actions: { 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps.files, deps.projects) },
+    actions: { 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps) },
   });
 }

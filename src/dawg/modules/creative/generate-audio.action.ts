@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { UnavailableError } from '../../../common/errors';
 import type { SongProvider } from '../../providers';
-import { analyzeWav } from '../../audio/analysis';
 import { compose, compositionSchema } from '../../audio/compose';
-import { gainToDb, scaleInPlace } from '../../audio/dsp';
-import { samplePeak } from '../../audio/loudness';
-import { encodeWav } from '../../audio/io';
-import { renderMidiWithSynth, renderProject } from '../../audio/render';
+import type { AudioWorkerPool } from '../../audio/worker';
 import { defineAction } from '../../sdk';
 import type { FileStore, ProjectStore } from '../../storage';
 
@@ -25,7 +21,7 @@ const paramsSchema = compositionSchema
  * a 24-bit WAV. Suno and Udio (when configured) generate remotely; their WAV is validated,
  * measured and stored the same way.
  */
-export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore; providers?: Partial<Record<'suno' | 'udio', SongProvider>> }) {
+export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore; audio: AudioWorkerPool; providers?: Partial<Record<'suno' | 'udio', SongProvider>> }) {
   /** Suno or Udio: their WAV, validated and measured like an upload, then stored. */
   async function generateWithProvider(name: 'suno' | 'udio', params: z.output<typeof paramsSchema>, signal: AbortSignal) {
     const provider = deps.providers?.[name];
@@ -40,9 +36,10 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
       { prompt: params.prompt, title: params.title, lyrics: params.lyrics, genre: params.genre, durationSeconds: params.duration, instrumental: !params.lyrics },
       signal,
     );
-    const { analysis } = analyzeWav(song.audio);
+    // The bytes go to a worker and come back with the analysis (moved both ways, not copied).
+    const { bytes, analysis } = await deps.audio.analyzeWav(song.audio, signal);
     const name2 = `${(params.title ?? song.title ?? params.prompt.slice(0, 80)).replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
-    const stored = await deps.files.put(song.audio, { name: name2, contentType: 'audio/wav', audio: { ...analysis } });
+    const stored = await deps.files.put(bytes, { name: name2, contentType: 'audio/wav', audio: { ...analysis } });
     return { provider: name, providerTaskId: song.providerTaskId, fileId: stored.id, url: `/api/v1/files/${stored.id}`, analysis };
   }
 
@@ -68,12 +65,8 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
           plugins: [],
         })),
       });
-      const { mix } = await renderProject(project, { files: deps.files, renderMidi: renderMidiWithSynth }, { signal: ctx.signal });
-      // The parts' summed peaks can pass full scale; PCM would clip them. Leave 1 dB of headroom instead.
-      const peakDb = gainToDb(samplePeak(mix));
-      if (peakDb > -1) scaleInPlace(mix, -1 - peakDb);
-      const wav = encodeWav(mix, { bitDepth: 24, format: 'pcm' });
-      const { analysis } = analyzeWav(wav);
+      // Rendered by the synth in a worker, with 1 dB of headroom, as a 24-bit WAV.
+      const { wav, analysis } = await deps.audio.renderSong(project, ctx.signal);
       const name = `${project.name.replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
       const stored = await deps.files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis } });
       return {

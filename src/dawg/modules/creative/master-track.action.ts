@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { analyzeWav } from '../../audio/analysis';
-import { encodeWav } from '../../audio/io';
-import { masterAudio, resolveTarget } from '../../audio/master';
+import { resolveTarget } from '../../audio/master';
+import type { AudioWorkerPool, MasterSource } from '../../audio/worker';
 import { defineAction } from '../../sdk';
-import { renderMidiWithSynth, renderProject } from '../../audio/render';
-import type { AudioData } from '../../audio/types';
 import { fileIdSchema, projectIdSchema, type FileStore, type ProjectStore } from '../../storage';
 
 const paramsSchema = z
@@ -33,27 +30,25 @@ const LUFS_TOLERANCE = 0.5;
  * returned are measured on the stored file itself, and `meetsTarget` says whether it landed
  * within ±0.5 LU with its true peak at or under the ceiling.
  */
-export function masterTrackAction(files: FileStore, projects?: ProjectStore) {
+export function masterTrackAction({ files, audio, projects }: { files: FileStore; audio: AudioWorkerPool; projects?: ProjectStore }) {
   return defineAction({
     description: 'Masters an audio file or a project’s mix to Spotify/YouTube (−14 LUFS), Apple Music (−16 LUFS) or a custom loudness, true peak ≤ −1 dBTP by default',
     params: paramsSchema,
     async handler(params, ctx) {
       const target = resolveTarget(params);
-      let audio: AudioData;
+      // The worker reads the stored file or renders the project itself: no audio crosses threads on the way in.
+      let source: MasterSource;
       let sourceName: string;
       if (params.fileId) {
-        const source = await files.get(params.fileId);
-        audio = analyzeWav(source.data).audio;
-        sourceName = source.meta.name;
+        sourceName = (await files.meta(params.fileId)).name;
+        source = { fileId: params.fileId };
       } else {
         if (!projects) throw new Error('master-track was built without a project store');
         const project = await projects.get(params.projectId!);
-        audio = (await renderProject(project, { files, renderMidi: renderMidiWithSynth }, { signal: ctx.signal })).mix;
         sourceName = project.name.replace(/[^\w .()-]+/g, '_');
+        source = { project };
       }
-      const mastered = await masterAudio(audio, target, ctx.signal);
-      const wav = encodeWav(mastered.audio, { bitDepth: 24, format: 'pcm' });
-      const { analysis } = analyzeWav(wav);
+      const { wav, analysis, processing: mastered } = await audio.master(source, target, ctx.signal);
       const name = `${sourceName.replace(/\.wav$/i, '')}-master-${target.name}.wav`.slice(0, 200);
       const stored = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis } });
       const loudnessOk = analysis.integratedLufs !== null && Math.abs(analysis.integratedLufs - target.lufs) <= LUFS_TOLERANCE;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AudioWorkerPool } from '../../audio/worker';
 import { defineAction, type ActionContext, type ActionDefinition } from '../../sdk';
 import { fileIdSchema, type FileStore, type ProjectStore } from '../../storage';
 import { mixActions } from '../music/mix-actions';
@@ -30,9 +31,9 @@ async function step(action: ActionDefinition | undefined, params: Record<string,
  * then the music module's balance → EQ → compression → spatial → export, and optionally a
  * master to a streaming target. Every figure comes from the steps' own measurements.
  */
-export function mixTracksAction(deps: { files: FileStore; projects: ProjectStore }) {
+export function mixTracksAction(deps: { files: FileStore; projects: ProjectStore; audio: AudioWorkerPool }) {
   const music = mixActions(deps);
-  const master = masterTrackAction(deps.files);
+  const master = masterTrackAction({ files: deps.files, audio: deps.audio });
   return defineAction({
     description: 'Mixes audio files (stems) into one track: level balance, EQ, compression, width/reverb, export, optional streaming master',
     params: paramsSchema,

@@ -1,30 +1,16 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../../common/errors';
 import { fieldError } from '../../../common/validation';
-import { analyzeAudio, analyzeWav } from '../../audio/analysis';
-import { encodeWav, resample } from '../../audio/io';
-import {
-  balanceLevels,
-  bandEnergy,
-  DELAY_PATTERN,
-  delayPatternMs,
-  eqProfileBands,
-  eqProfileSchema,
-  renderMidiWithSynth,
-  renderProject,
-  type MidiRenderer,
-  type Plugin,
-  type PluginType,
-  type RenderDeps,
-} from '../../audio/render';
+import { DELAY_PATTERN, delayPatternMs, eqProfileBands, eqProfileSchema, type Plugin, type PluginType } from '../../audio/render';
+import type { AudioWorkerPool, MeasureRenderOptions } from '../../audio/worker';
 import { defineAction, type ActionDefinition } from '../../sdk';
 import { projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
 
 export interface MixActionsDeps {
   projects: ProjectStore;
   files: FileStore;
-  /** How MIDI tracks become audio; the built-in synth unless a test injects another. */
-  renderMidi?: MidiRenderer;
+  /** Renders, measures and encodes off the event loop (or inline when built with 0 workers). */
+  audio: AudioWorkerPool;
 }
 
 const sampleRateSchema = z.union([z.literal(44_100), z.literal(48_000), z.literal(96_000)]);
@@ -40,20 +26,22 @@ const isPlaying = (project: Project) => {
   return (t: Track) => !t.mute && (!anySolo || t.solo);
 };
 
-/** The mixing actions of blueprint §2.2.2. Each renders the project and reports what it measured. */
+/**
+ * The mixing actions of blueprint §2.2.2. Each renders the project and reports what it
+ * measured; rendering and measuring run on the audio workers, which send back figures only.
+ */
 export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinition> {
-  const { projects, files } = deps;
-  const renderDeps: RenderDeps = { files, renderMidi: deps.renderMidi ?? renderMidiWithSynth };
-  const render = (project: Project, signal: AbortSignal, trackIds?: readonly string[]) => renderProject(project, renderDeps, { signal, trackIds });
+  const { projects, files, audio } = deps;
+  const render = (project: Project, signal: AbortSignal, options: MeasureRenderOptions = {}) => audio.measureRender(project, options, signal);
 
   /** Stores `change(track)` for the chosen tracks and renders the changed project. */
-  async function changeTracksAndRender(projectId: string, pick: (t: Track, p: Project) => boolean, change: (t: Track) => Track, signal: AbortSignal) {
+  async function changeTracksAndRender(projectId: string, pick: (t: Track, p: Project) => boolean, change: (t: Track) => Track, signal: AbortSignal, options: MeasureRenderOptions = {}) {
     // Rendered before it is stored: a change that cannot render (bad plugin params, too long)
     // leaves the project as it was. Stored inside update(), so it applies to the latest version.
     let rendered: Awaited<ReturnType<typeof render>> | undefined;
     const project = await projects.update(projectId, async (p) => {
       const changed = { ...p, tracks: p.tracks.map((t) => (pick(t, p) ? change(t) : t)) };
-      rendered = await render(changed, signal);
+      rendered = await render(changed, signal, options);
       return changed;
     });
     return { project, rendered: rendered! };
@@ -65,14 +53,11 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
       params: z.strictObject({ projectId: projectIdSchema, targetLUFS: z.number().min(-40).max(0).default(-14), analyzeFrequencies: z.boolean().default(true) }),
       async handler({ projectId, targetLUFS, analyzeFrequencies }, ctx) {
         const before = await projects.get(projectId);
-        const rendered = await render(before, ctx.signal);
-        const balance = balanceLevels(
-          rendered.tracks.map((r, i) => ({ ...before.tracks[i]!, trackId: r.trackId, audio: r.audio })),
-          targetLUFS,
-        );
+        const rendered = await render(before, ctx.signal, { balanceTo: targetLUFS, bands: analyzeFrequencies });
+        const balance = rendered.balance!;
         const changed = new Map(balance.tracks.filter((t) => t.status === 'balanced' || t.status === 'clamped').map((t) => [t.trackId, t.gainDb]));
         const stored = await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => ({ ...t, gainDb: changed.get(t.id) ?? t.gainDb })) }));
-        const mix = analyzeAudio(balance.mix);
+        const { mix } = rendered;
         return {
           projectId,
           version: stored.version,
@@ -81,7 +66,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
           tracks: balance.tracks.map((t, i) => ({
             ...t,
             name: before.tracks[i]!.name,
-            ...(analyzeFrequencies ? { bands: bandEnergy(rendered.tracks[i]!.audio) } : {}),
+            ...(analyzeFrequencies ? { bands: rendered.tracks[i]!.bands } : {}),
           })),
           firstPassLufs: balance.firstPassLufs,
           correctionDb: balance.correctionDb,
@@ -106,9 +91,9 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
             throw new NotFoundError(`Track not found: ${id}`, { issues: [{ field: `params.trackIds.${n}`, message: 'is not a track of this project' }] }, 'TRACK_NOT_FOUND');
           }
         });
-        const before = await render(project, ctx.signal, ids);
+        const before = await render(project, ctx.signal, { trackIds: ids, bands: true });
         const bands = eqProfileBands(eqProfile);
-        const after = await changeTracksAndRender(projectId, (t) => ids.includes(t.id), (t) => ({ ...t, plugins: setPlugin(t.plugins, { type: 'eq', params: { bands }, bypass: false }) }), ctx.signal);
+        const after = await changeTracksAndRender(projectId, (t) => ids.includes(t.id), (t) => ({ ...t, plugins: setPlugin(t.plugins, { type: 'eq', params: { bands }, bypass: false }) }), ctx.signal, { bands: ids });
         return {
           projectId,
           version: after.project.version,
@@ -119,10 +104,10 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
             trackId: b.trackId,
             name: project.tracks.find((t) => t.id === b.trackId)!.name,
             bands,
-            bandEnergyBefore: bandEnergy(b.audio),
-            bandEnergyAfter: bandEnergy(after.rendered.tracks.find((r) => r.trackId === b.trackId)!.audio),
+            bandEnergyBefore: b.bands!,
+            bandEnergyAfter: after.rendered.tracks.find((r) => r.trackId === b.trackId)!.bands!,
           })),
-          mix: analyzeAudio(after.rendered.mix),
+          mix: after.rendered.mix,
         };
       },
     }),
@@ -154,7 +139,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
             const compressor = reports.find((r) => r.type === 'compressor' && !r.bypassed);
             return { trackId: t.id, name: t.name, maxGainReductionDb: compressor?.maxGainReductionDb ?? 0 };
           }),
-          mix: analyzeAudio(rendered.mix),
+          mix: rendered.mix,
         };
       },
     }),
@@ -187,7 +172,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
           (t) => ({ ...t, plugins: [...t.plugins.filter((p) => !replaced.includes(p.type)), ...spatial] }),
           ctx.signal,
         );
-        return { projectId, version: stored.version, stereoWidth, reverbAmount, delays, mix: analyzeAudio(rendered.mix) };
+        return { projectId, version: stored.version, stereoWidth, reverbAmount, delays, mix: rendered.mix };
       },
     }),
 
@@ -201,22 +186,20 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
       }),
       async handler({ projectId, bitDepth, sampleRate }, ctx) {
         const project = await projects.get(projectId);
-        const { mix } = await render(project, ctx.signal);
-        const rate = sampleRate ?? project.sampleRate;
-        const out = resample(mix, rate);
-        const rendered = analyzeAudio(out);
-        const wav = encodeWav(out, { bitDepth, format: bitDepth === 32 ? 'float' : 'pcm' });
+        const exported = await audio.exportMix(project, { sampleRate: sampleRate ?? project.sampleRate, bitDepth }, ctx.signal);
+        const { wav, renderedPeakDbfs } = exported;
         const name = `${project.name.replace(/[^\w .-]+/g, '_')}-mix.wav`.slice(0, 200);
-        const put = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analyzeWav(wav).analysis } });
-        const { analysis } = analyzeWav((await files.get(put.id)).data);
-        const clipped = bitDepth !== 32 && rendered.samplePeakDbfs !== null && rendered.samplePeakDbfs > 0;
+        const put = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...exported.analysis } });
+        // Measured again on the file as stored, read back by a worker.
+        const { analysis } = await audio.analyzeFile(put.id, ctx.signal);
+        const clipped = bitDepth !== 32 && renderedPeakDbfs !== null && renderedPeakDbfs > 0;
         return {
           projectId,
           fileId: put.id,
           url: `/api/v1/files/${put.id}`,
           bytes: wav.length,
           analysis,
-          ...(clipped ? { warnings: [`the mix peaks at ${rendered.samplePeakDbfs!.toFixed(2)} dBFS and was clipped by ${bitDepth}-bit PCM; lower the faders or master it`] } : {}),
+          ...(clipped ? { warnings: [`the mix peaks at ${renderedPeakDbfs!.toFixed(2)} dBFS and was clipped by ${bitDepth}-bit PCM; lower the faders or master it`] } : {}),
         };
       },
     }),
