@@ -11,6 +11,8 @@ import type { ApiKeyService } from './auth';
 import type { ControlPlaneConfig } from './config';
 import type { ModuleRouter } from './dawg-client';
 import type { HealthService } from './health';
+import type { AiRouterParts } from './ai-router';
+import { mountAiRoutes } from './http/ai.routes';
 import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
@@ -37,6 +39,8 @@ export interface AppDeps {
   health: HealthService;
   /** Absent when ENABLE_AGENT_SYSTEM=false: its routes then answer 503 FEATURE_DISABLED. */
   agents?: AgentSystem;
+  /** The AI router: service, budgets and ledger. */
+  ai?: AiRouterParts;
   startedAt: number;
 }
 
@@ -73,6 +77,7 @@ export function buildApp(deps: AppDeps): Express {
   mountApiKeyRoutes(mount, deps);
   mountAgentRoutes(mount, deps);
   mountWorkflowRoutes(mount, deps);
+  mountAiRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
 
   app.use(notFound());

@@ -5,7 +5,9 @@ import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../c
 import type { Logger } from '../common/logger';
 import { buildApp } from './app';
 import { AgentSystem, createDefaultAgents, type BaseAgent } from './agents';
+import { createAiRouter, type AiRouterParts } from './ai-router';
 import { ApiKeyService } from './auth';
+import { createProviderRegistry, type ProviderRegistry } from './providers';
 import type { ControlPlaneConfig } from './config';
 import { ModuleRouter } from './dawg-client';
 import { HealthService } from './health';
@@ -40,12 +42,16 @@ export async function openStorage(config: ControlPlaneConfig, logger: Logger): P
   }
 }
 
+/** A pending AI call older than this belongs to a process that stopped (calls time out long before). */
+const ABANDONED_CALL_MS = 60 * 60_000;
+
 export interface ControlPlane {
   app: Express;
   apiKeys: ApiKeyService;
   moduleRouter: ModuleRouter;
   /** Absent when ENABLE_AGENT_SYSTEM=false. */
   agents?: AgentSystem;
+  ai: AiRouterParts;
   /** Starts background work: this instance begins running queued agent tasks and schedules. */
   start(): Promise<void>;
   /** Stops background work (running tasks get `graceMs`) and releases what compose created; the storage belongs to the caller. */
@@ -57,28 +63,58 @@ export interface ComposeOptions {
   agents?: readonly BaseAgent[];
 }
 
+/** The provider clients configured by the environment (keys, base URLs, local server), plus offline. */
+export function buildProviders(config: ControlPlaneConfig): ProviderRegistry {
+  const p = config.providers;
+  const hosted = (apiKey: string | undefined, baseUrl: string | undefined) => (apiKey ? { apiKey, baseUrl } : undefined);
+  return createProviderRegistry({
+    openai: hosted(p.openaiApiKey, p.openaiBaseUrl),
+    anthropic: hosted(p.anthropicApiKey, p.anthropicBaseUrl),
+    google: hosted(p.geminiApiKey, p.geminiBaseUrl),
+    mistral: hosted(p.mistralApiKey, p.mistralBaseUrl),
+    local: p.local ? { baseUrl: p.local.baseUrl, apiKey: p.local.apiKey } : undefined,
+    llamaindex: p.llamaindex,
+    defaultTimeoutMs: config.aiRouter.timeoutMs,
+  });
+}
+
 /** Builds every control-plane service from config and open storage. main.ts and the tests share it. */
 export async function composeControlPlane(config: ControlPlaneConfig, logger: Logger, storage: Storage, options: ComposeOptions = {}): Promise<ControlPlane> {
   const startedAt = Date.now();
   const apiKeys = new ApiKeyService(storage.db, { integrationToken: config.auth.integrationToken });
   const moduleRouter = new ModuleRouter(config.dawg, logger);
   const health = new HealthService(storage.db, storage.kv, moduleRouter);
+  const providers = buildProviders(config);
+  const ai = createAiRouter({
+    config: config.aiRouter,
+    db: storage.db,
+    logger,
+    chatProviders: providers.chat,
+    musicProviders: new Set([...(config.providers.sunoApiKey ? ['suno' as const] : []), ...(config.providers.udioApiKey ? ['udio' as const] : [])]),
+    localModel: config.providers.local ? { model: config.providers.local.model, contextTokens: config.providers.local.contextTokens } : undefined,
+  });
+  logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
   let agents: AgentSystem | undefined;
   if (config.features.agentSystem) {
-    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents() });
+    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service });
     await agents.migrate();
   }
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, startedAt });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, startedAt });
   return {
     app,
     apiKeys,
     moduleRouter,
     agents,
+    ai,
     start: async () => {
+      // Calls a dead process left mid-flight are booked at their upper bound.
+      const abandoned = await ai.ledger.settleAbandoned(ABANDONED_CALL_MS);
+      if (abandoned) logger.warn('AI calls left pending by a stopped process were booked at their upper-bound cost', { abandoned });
       await agents?.start();
     },
     close: async (graceMs) => {
       await agents?.stop(graceMs);
+      ai.breakers.shutdown();
       moduleRouter.close();
     },
   };

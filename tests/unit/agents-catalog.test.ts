@@ -23,6 +23,7 @@ function fakeContext(results: Record<string, unknown | ((params: Record<string, 
     attempt: 1,
     signal: controller.signal,
     logger: silentLogger(),
+    ai: () => Promise.reject(new Error('these agents do not chat')),
     async call(module, action, params) {
       const target = `${module}.${action}`;
       calls.push({ target, params });

@@ -63,6 +63,16 @@ describe('strategies over a matrix of contexts', () => {
     expect(pinned.chosen).toMatchObject({ model: 'offline', reason: 'requested explicitly (model)' });
   });
 
+  test('a requested model that cannot serve is named with its reason; without fallback nothing is chosen', () => {
+    const exhausted = { remainingUsd: 0, exhausted: true, scope: 'global' };
+    const withFallback = router().decide({ taskType: 'reasoning', promptTokens: 10, model: 'claude-sonnet-4.5' }, state(ALL_TEXT, { budget: exhausted }));
+    expect(withFallback.chosen?.model).toBe('gemini-pro');
+    expect(withFallback.reason).toMatch(/^the requested model claude-sonnet-4.5 cannot serve this request \(the global monthly budget is used up/);
+    const strict = router().decide({ taskType: 'reasoning', promptTokens: 10, model: 'claude-sonnet-4.5', fallback: false }, state(ALL_TEXT, { budget: exhausted }));
+    expect(strict.chosen).toBeNull();
+    expect(strict.alternatives).toEqual([]);
+  });
+
   test('a text request never lands on a music model and vice versa', () => {
     const text = router('quality-optimized').decide({ taskType: 'creative', messages: user('lyrics') }, state([...ALL_TEXT, 'suno', 'udio']));
     expect([text.chosen, ...text.alternatives].every((m) => m && catalog.get(m.model)!.capabilityClass === 'text')).toBe(true);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
+import type { AiService } from '../ai-router';
 import type { AgentSystemConfig } from '../config';
 import type { ModuleRouter } from '../dawg-client';
 import { AgentRegistry } from './agent-registry';
@@ -21,6 +22,8 @@ export interface AgentSystemDeps {
   logger: Logger;
   config: AgentSystemConfig;
   agents: readonly BaseAgent[];
+  /** The AI router agents chat through (ctx.ai); without it ctx.ai fails with 501. */
+  ai?: Pick<AiService, 'chat'>;
 }
 
 /** The queue's schema: next to the app's tables, so per-test schemas isolate it too. */
@@ -53,7 +56,7 @@ export class AgentSystem {
     this.registry = new AgentRegistry(deps.agents);
     this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts });
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
-    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger), bus: this.bus, workflows: this.workflows, logger, config });
+    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger, deps.ai), bus: this.bus, workflows: this.workflows, logger, config });
     this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);
     this.schedules = new ScheduleService(db, store, this.registry, this.bus, this.tasks.enqueueIn, logger);
     this.queue = new TaskQueue({ db, store, runner: this.runner, recovery: this.recovery, logger, config });

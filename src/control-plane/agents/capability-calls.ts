@@ -1,4 +1,5 @@
-import { AppError } from '../../common/errors';
+import { AppError, NotImplementedError } from '../../common/errors';
+import type { AiService } from '../ai-router';
 import type { Logger } from '../../common/logger';
 import type { ModuleRouter } from '../dawg-client';
 import type { StartedTask } from './task-store';
@@ -19,6 +20,7 @@ export class CapabilityCalls {
   constructor(
     private readonly router: Pick<ModuleRouter, 'execute' | 'modules'>,
     private readonly logger: Logger,
+    private readonly aiService?: Pick<AiService, 'chat'>,
   ) {}
 
   context(task: StartedTask, signal: AbortSignal, progress: (percent: number, message?: string) => void): CapabilityContext {
@@ -30,6 +32,10 @@ export class CapabilityCalls {
       signal,
       logger,
       progress,
+      ai: async (input) => {
+        if (!this.aiService) throw new NotImplementedError('The AI router is not available to agents in this process');
+        return this.aiService.chat({ ...input, signal }, { agent: task.agent, taskId: task.id });
+      },
       call: async (module, action, params) => {
         signal.throwIfAborted();
         const { reachable, modules } = await this.router.modules();

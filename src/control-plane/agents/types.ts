@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ChatAnswer, ChatInput } from '../ai-router';
 import type { Logger } from '../../common/logger';
 
 export const TASK_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -35,6 +36,11 @@ export interface CapabilityContext {
   call(module: string, action: string, params: Record<string, unknown>): Promise<unknown>;
   /** Records a task.progress event (0-100). */
   progress(percent: number, message?: string): void;
+  /**
+   * Chat through the AI router (the same service as POST /api/v1/ai/chat): routed, retried,
+   * booked in the cost ledger under this agent and task, cancelled with the task's signal.
+   */
+  ai(input: Omit<ChatInput, 'signal'>): Promise<ChatAnswer>;
 }
 
 /** A capability as the task system runs it: the blueprint's description plus what makes it safe to run. */

@@ -11,8 +11,6 @@ import type { RouteDecision, RouteRequest, RoutingState, SmartRouter } from './s
 export interface ChatInput extends RouteRequest {
   messages: ChatMessage[];
   temperature?: number;
-  /** Fall back to the next candidate when one fails (default true). */
-  fallback?: boolean;
   /** The caller went away: the provider call is aborted. */
   signal?: AbortSignal;
 }

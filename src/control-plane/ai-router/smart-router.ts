@@ -23,6 +23,8 @@ export interface RouteRequest {
   budget?: CallBudget;
   /** A catalog key to use first; the others stay as fallbacks. */
   model?: string;
+  /** Whether other models may serve when the first choice cannot (default true). */
+  fallback?: boolean;
 }
 
 /** The spend a call may still use, from the budget service. */
@@ -138,6 +140,12 @@ export class SmartRouter {
     let first = ranked[0]!;
     let reason = winReason(strategy, first, ranked.length);
     const pinned = request.model ? ranked.find((c) => c.model.key === request.model) : undefined;
+    let unavailable = '';
+    if (request.model && !pinned) {
+      const why = rejected.find((r) => r.model === request.model)?.reason ?? 'it does not serve this capability class';
+      if (request.fallback === false) return { ...base, chosen: null, alternatives: [], reason: `the requested model ${request.model} cannot serve this request: ${why}` };
+      unavailable = `the requested model ${request.model} cannot serve this request (${why}); `;
+    }
     if (pinned) {
       first = pinned;
       reason = 'requested explicitly (model)';
@@ -150,6 +158,7 @@ export class SmartRouter {
         reason = `balanced round-robin: its turn at a ${share.toFixed(0)} % share among the eligible models with shares`;
       }
     }
+    reason = unavailable + reason;
     const rest = ranked.filter((c) => c !== first);
     const toRanked = (c: Candidate, rank: number, why: string): RankedModel => ({
       model: c.model.key,

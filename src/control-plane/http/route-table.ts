@@ -1,4 +1,5 @@
 import { agentRoutes } from './agents.routes';
+import { aiRoutes } from './ai.routes';
 import { apiKeyRoutes } from './api-keys.routes';
 import { audioRoutes } from './audio.routes';
 import { executeRoutes } from './execute.routes';
@@ -26,5 +27,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(apiKeyRoutes),
   ...Object.values(agentRoutes),
   ...Object.values(workflowRoutes),
+  ...Object.values(aiRoutes),
   ...Object.values(audioRoutes),
 ];

@@ -31,12 +31,7 @@ const generateSongConcept = capability({
 /** Maps the mixing pipeline's 0-100 onto [from, 100] of this task's progress. */
 function withProgressRange(ctx: CapabilityContext, from: number): CapabilityContext {
   return {
-    taskId: ctx.taskId,
-    agent: ctx.agent,
-    attempt: ctx.attempt,
-    signal: ctx.signal,
-    logger: ctx.logger,
-    call: (module, action, params) => ctx.call(module, action, params),
+    ...ctx,
     progress: (percent, message) => ctx.progress(Math.round(from + (percent * (100 - from)) / 100), message),
   };
 }
