@@ -22,7 +22,7 @@ export interface FakeNode {
 export type FakeBehaviour =
   /** A valid answer. `usage: false` leaves the usage fields out. */
   | { type: 'ok'; text?: string; model?: string; usage?: boolean; finishReason?: string; nodes?: FakeNode[] }
-  /** The provider's documented error body with this status (401, 429 + Retry-After, 500, 503, 529…); `body` replaces it. */
+  /** The provider's documented error body with this status (401, 429 + Retry-After, 500, 503, 529…); `body` replaces it (a string is sent as plain text). */
   | { type: 'error'; status: number; message?: string; code?: string; headers?: Record<string, string>; body?: unknown }
   /** HTTP 200 whose body does not match the documented schema (streams: a `data:` line that is not JSON). */
   | { type: 'malformed' }
@@ -227,8 +227,9 @@ function retrieveAnswer(req: RecordedRequest, b: Ok): unknown {
 
 function answer(kind: FakeProviderKind, req: RecordedRequest, b: FakeBehaviour, res: ServerResponse): void {
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
+    // A string body is sent as plain text (a proxy's error page, say), anything else as JSON.
+    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
   if (b.type === 'hang') return;
   if (b.type === 'error') return json(b.status, b.body ?? errorBody(kind, b.status, b.message ?? `fake ${kind} error ${b.status}`, b.code), b.headers);

@@ -167,6 +167,20 @@ describe('Mistral client (OpenAI format, Mistral dialect)', () => {
   });
 });
 
+test.each([
+  ['a 422 whose message holds FastAPI detail', { object: 'error', message: { detail: [{ msg: 'Field required' }] }, type: 'invalid_request_error' }, 'Field required'],
+  ['a bare FastAPI detail list', { detail: [{ msg: 'Extra inputs are not permitted' }, { msg: 'Field required' }] }, 'Extra inputs are not permitted; Field required'],
+  ['a body that is not JSON', 'upstream connect error', 'upstream connect error'],
+])('Mistral: the message of %s reaches the error', async (_label, body, expected) => {
+  const fake = await startFakeProvider('mistral', { type: 'error', status: 422, body });
+  try {
+    const err = await createMistralProvider({ apiKey: KEY, baseUrl: fake.url }).chat({ model: 'm', messages: MESSAGES }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'bad_request', status: 422, message: expect.stringContaining(expected) });
+  } finally {
+    await fake.close();
+  }
+});
+
 describe('local OpenAI-compatible server', () => {
   let fake: FakeProvider;
   beforeEach(async () => {

@@ -8,7 +8,13 @@ import { ProviderError, type ProviderName } from '../provider-types';
 
 const MAX_MESSAGE_CHARS = 300;
 
-/** The error bodies the providers document, loosely: we only read what helps a human. */
+/** FastAPI validation detail: a string or `[{ msg }]`. */
+const DetailSchema = z.union([z.string(), z.array(z.object({ msg: z.string().optional() }))]);
+
+/**
+ * The error bodies the providers document, loosely: we only read what helps a human, and a
+ * field of an unexpected shape is dropped (`.catch`) rather than losing the others.
+ */
 const ErrorBodySchema = z.object({
   // OpenAI {error:{message,type,code}}, Anthropic {type:'error',error:{type,message}},
   // Gemini {error:{code:number,message,status,details}}.
@@ -16,20 +22,31 @@ const ErrorBodySchema = z.object({
     .union([
       z.string(),
       z.object({
-        message: z.string().optional(),
-        code: z.union([z.string(), z.number()]).nullish(),
-        status: z.string().optional(),
-        type: z.string().optional(),
-        details: z.array(z.object({ '@type': z.string().optional(), retryDelay: z.string().optional() })).optional(),
+        message: z.string().optional().catch(undefined),
+        code: z.union([z.string(), z.number()]).nullish().catch(undefined),
+        status: z.string().optional().catch(undefined),
+        type: z.string().optional().catch(undefined),
+        details: z.array(z.object({ retryDelay: z.string().optional() })).optional().catch(undefined),
       }),
     ])
-    .optional(),
-  // Mistral {object:'error',message,type,code}; LlamaCloud/FastAPI {detail: string | [{msg}]}.
-  message: z.string().optional(),
-  type: z.string().optional(),
-  code: z.union([z.string(), z.number()]).nullish(),
-  detail: z.union([z.string(), z.array(z.object({ msg: z.string().optional() }))]).optional(),
+    .optional()
+    .catch(undefined),
+  // Mistral {object:'error',message,type,code}, whose 422 message is {detail:[{msg}]};
+  // LlamaCloud/FastAPI {detail}.
+  message: z.union([z.string(), z.object({ detail: DetailSchema })]).optional().catch(undefined),
+  type: z.string().optional().catch(undefined),
+  code: z.union([z.string(), z.number()]).nullish().catch(undefined),
+  detail: DetailSchema.optional().catch(undefined),
 });
+
+function detailText(detail: z.infer<typeof DetailSchema> | undefined): string | undefined {
+  if (!Array.isArray(detail)) return detail;
+  const text = detail
+    .map((d) => d.msg ?? '')
+    .filter(Boolean)
+    .join('; ');
+  return text === '' ? undefined : text;
+}
 
 export interface ErrorBodyInfo {
   message?: string;
@@ -47,12 +64,13 @@ export function describeErrorBody(text: string): ErrorBodyInfo {
     const trimmed = text.trim();
     return trimmed === '' ? {} : { message: trimmed.slice(0, MAX_MESSAGE_CHARS) };
   }
+  if (typeof json === 'string') return { message: json.slice(0, MAX_MESSAGE_CHARS) };
   const parsed = ErrorBodySchema.safeParse(json);
   if (!parsed.success) return {};
   const body = parsed.data;
   const inner = typeof body.error === 'object' ? body.error : undefined;
-  const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg ?? '').filter(Boolean).join('; ') : body.detail;
-  const message = inner?.message ?? (typeof body.error === 'string' ? body.error : undefined) ?? body.message ?? detail;
+  const topMessage = typeof body.message === 'object' ? detailText(body.message.detail) : body.message;
+  const message = inner?.message ?? (typeof body.error === 'string' ? body.error : undefined) ?? topMessage ?? detailText(body.detail);
   const code = [inner?.code, inner?.status, inner?.type, body.code, body.type].find((c) => typeof c === 'string' && c !== '');
   const delay = inner?.details?.find((d) => d.retryDelay !== undefined)?.retryDelay;
   return { message, code: typeof code === 'string' ? code : undefined, retryDelayMs: parseDurationMs(delay) };
