@@ -1,4 +1,7 @@
 import request from 'supertest';
+import { z } from 'zod';
+import { BaseAgent, capability } from '../../src/control-plane/agents';
+import { waitForTask } from '../helpers/agent-system';
 import { FAKE_USAGE, startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 
@@ -145,10 +148,26 @@ describe('AI router over HTTP, providers behind fake servers speaking their wire
   });
 });
 
+/** An agent whose one capability asks the AI router, as the blueprint's agents do. */
+const plannerAgent = new BaseAgent('Planner', 'Plans through the AI router', [
+  capability({
+    name: 'plan',
+    description: 'asks the router for a plan',
+    requiredModules: [],
+    payload: z.strictObject({ goal: z.string() }),
+    timeoutMs: 10_000,
+    resumable: true,
+    async run(p, ctx) {
+      const answer = await ctx.ai({ taskType: 'reasoning', messages: [{ role: 'user', content: p.goal }] });
+      return { plan: answer.content, model: answer.model };
+    },
+  }),
+]);
+
 describe('AI router with nothing configured', () => {
   let plane: TestPlane;
   beforeAll(async () => {
-    plane = await startTestPlane({ kind: 'pglite' });
+    plane = await startTestPlane({ kind: 'pglite', runTasks: true, agents: [plannerAgent] });
   });
   afterAll(() => plane.stop());
 
@@ -156,5 +175,13 @@ describe('AI router with nothing configured', () => {
     const res = await request(plane.app).post('/api/v1/ai/chat').set({ Authorization: `Bearer ${plane.userKey}` }).send({ taskType: 'reasoning', messages }).expect(200);
     expect(res.body).toMatchObject({ model: 'offline', provider: 'offline', offline: true, costUsd: 0 });
     expect(res.body.content.startsWith('[offline]')).toBe(true);
+  });
+
+  test('agents chat through the same service, booked under the agent and its task', async () => {
+    const res = await request(plane.app).post('/api/v1/agents/Planner/tasks').set({ Authorization: `Bearer ${plane.userKey}` }).send({ taskType: 'plan', payload: { goal: 'Release Neon Dreams on Friday. Master it first. Then announce it.' } }).expect(202);
+    const task = await waitForTask(plane.agents!, res.body.taskId, 'completed');
+    expect(task).toMatchObject({ result: { model: 'offline', plan: expect.stringMatching(/^\[offline\]/) } });
+    const rows = await plane.testDb.db.query<{ caller_agent: string; caller_task_id: string; outcome: string }>('SELECT caller_agent, caller_task_id, outcome FROM ai_ledger WHERE caller_agent IS NOT NULL');
+    expect(rows).toEqual([{ caller_agent: 'Planner', caller_task_id: res.body.taskId, outcome: 'ok' }]);
   });
 });
