@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadControlPlaneConfig } from '../../src/control-plane/config';
 import {
   buildCatalog,
   costOf,
@@ -194,6 +198,46 @@ describe('balanced shares', () => {
 });
 
 describe('catalog', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'catalog-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: unknown) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+    return p;
+  };
+
+  test('a catalog file adds, replaces and removes models without code', () => {
+    const custom = buildCatalog({
+      file: file('ok.json', {
+        'gpt-4.1': { provider: 'openai', model: 'gpt-4.1', taskTypes: ['code', 'reasoning'], costPer1MTokens: { input: 2, output: 8 }, contextTokens: 1_000_000, maxOutputTokens: 32_768, latencyMs: 1_500, quality: 88 },
+        'suno-v3': { provider: 'suno', model: 'chirp-v3-5', capabilityClass: 'music', taskTypes: ['music'], costPer1MTokens: { input: 0, output: 0 }, costPerRequest: 0.05, contextTokens: 4_000, maxOutputTokens: 4_000, latencyMs: 45_000, quality: 85 },
+        'mistral-small': null,
+      }),
+    });
+    expect(custom.get('gpt-4.1')).toMatchObject({ key: 'gpt-4.1', capabilityClass: 'text', strengths: [] });
+    expect(custom.get('suno-v3')!.costPerRequest).toBe(0.05);
+    expect(custom.has('mistral-small')).toBe(false);
+    const r = new SmartRouter({ catalog: custom, defaultStrategy: 'quality-optimized', shares: new Map() });
+    expect(r.decide({ taskType: 'code', promptTokens: 10 }, state(['openai'])).chosen?.model).toBe('gpt-4.1');
+  });
+
+  test('a bad catalog file stops start-up naming the field', () => {
+    expect(() => buildCatalog({ file: file('bad.json', { 'x-model': { provider: 'openai', model: 'x', costPer1MTokens: { input: -1, output: 0 }, contextTokens: 10, maxOutputTokens: 10, latencyMs: 1, quality: 1 } }) })).toThrow(
+      /AI_ROUTER_CATALOG_FILE .*bad\.json is invalid:\n {2}- x-model\.costPer1MTokens\.input: /,
+    );
+    expect(() => buildCatalog({ file: file('syntax.json', '{not json') })).toThrow(/cannot read .*syntax\.json as JSON/);
+    expect(() => buildCatalog({ file: path.join(dir, 'missing.json') })).toThrow(/cannot read/);
+  });
+
+  test('config: shares and LlamaIndex settings are validated with the variable named', () => {
+    const env = { AI_DAWG_SERVICE_TOKEN: 'x'.repeat(32) };
+    expect(() => loadControlPlaneConfig({ ...env, AI_ROUTER_BALANCED_SHARES: 'gemini-pro:70' })).toThrow(/AI_ROUTER_BALANCED_SHARES: must be model=weight pairs/);
+    expect(() => loadControlPlaneConfig({ ...env, LLAMAINDEX_API_KEY: 'k' })).toThrow(/LLAMAINDEX_PIPELINE_ID: LlamaIndex needs both/);
+    const config = loadControlPlaneConfig({ ...env, AI_ROUTER_BALANCED_SHARES: 'gpt-4o-mini=3,offline=1', LOCAL_LLM_URL: 'http://127.0.0.1:11434' });
+    expect([...config.aiRouter.shares]).toEqual([['gpt-4o-mini', 3], ['offline', 1]]);
+    expect(config.providers.local).toEqual({ baseUrl: 'http://127.0.0.1:11434', model: 'llama3.1', contextTokens: 8_192 });
+  });
+
   test('cost arithmetic against the price table', () => {
     const claude = catalog.get('claude-sonnet-4.5')!;
     expect(costOf(claude, 1_000_000, 1_000_000)).toBeCloseTo(18, 10);
