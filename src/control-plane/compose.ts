@@ -74,6 +74,8 @@ export function buildProviders(config: ControlPlaneConfig): ProviderRegistry {
     mistral: hosted(p.mistralApiKey, p.mistralBaseUrl),
     local: p.local ? { baseUrl: p.local.baseUrl, apiKey: p.local.apiKey } : undefined,
     llamaindex: p.llamaindex,
+    // Offline vectors fit the memory layer's column.
+    offline: { embeddingDimensions: config.memory.vectorDimension },
     defaultTimeoutMs: config.aiRouter.timeoutMs,
   });
 }

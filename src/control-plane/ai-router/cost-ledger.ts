@@ -69,17 +69,18 @@ export class CostLedger {
     if (estimateUsd <= 0) return { ok: true, entryId: null };
     return this.db.transaction(async (tx) => {
       await ensureSpendRows(tx, scopes, info.month);
-      for (const { scope, limitUsd } of scopes) {
-        const rows = await tx.query<{ spent_usd: string }>(
-          `UPDATE ai_spend SET reserved_usd = reserved_usd + $3
-            WHERE scope = $1 AND month = $2 AND ($4::numeric IS NULL OR spent_usd + reserved_usd + $3 <= $4::numeric)
-            RETURNING spent_usd`,
-          [scope, info.month, estimateUsd, limitUsd],
-        );
-        if (rows.length === 0) {
-          const [row] = await tx.query<{ left: string }>('SELECT $3::numeric - spent_usd - reserved_usd AS left FROM ai_spend WHERE scope = $1 AND month = $2', [scope, info.month, limitUsd]);
-          throw new ReservationRefused(scope, Math.max(0, Number(row?.left ?? 0)));
-        }
+      // One statement for every scope: a scope missing from RETURNING would go over its limit.
+      const reserved = await tx.query<{ scope: string }>(
+        `UPDATE ai_spend s SET reserved_usd = s.reserved_usd + $3
+           FROM unnest($1::text[], $4::numeric[]) AS l(scope, limit_usd)
+          WHERE s.scope = l.scope AND s.month = $2 AND (l.limit_usd IS NULL OR s.spent_usd + s.reserved_usd + $3 <= l.limit_usd)
+          RETURNING s.scope`,
+        [scopes.map((x) => x.scope), info.month, estimateUsd, scopes.map((x) => x.limitUsd)],
+      );
+      if (reserved.length < scopes.length) {
+        const refused = scopes.find((x) => !reserved.some((r) => r.scope === x.scope))!;
+        const [row] = await tx.query<{ left: string }>('SELECT $3::numeric - spent_usd - reserved_usd AS left FROM ai_spend WHERE scope = $1 AND month = $2', [refused.scope, info.month, refused.limitUsd]);
+        throw new ReservationRefused(refused.scope, Math.max(0, Number(row?.left ?? 0)));
       }
       const [entry] = await tx.query<{ id: string }>(
         `INSERT INTO ai_ledger (${INSERT_COLUMNS}, cost_usd, outcome) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'pending') RETURNING id::text`,
@@ -109,8 +110,9 @@ export class CostLedger {
           [...attemptParams(info), ...values],
         );
       }
-      if (out.costUsd <= 0 && reservation.estimateUsd <= 0) return [];
-      await ensureSpendRows(tx, scopes, info.month);
+      if (out.costUsd <= 0 && !reservation.entryId) return [];
+      // A reservation created the scopes' rows already.
+      if (!reservation.entryId) await ensureSpendRows(tx, scopes, info.month);
       return this.moveSpend(tx, scopes, info.month, reservation.entryId ? reservation.estimateUsd : 0, out.costUsd);
     });
   }
