@@ -112,6 +112,24 @@ describe('AI router over HTTP, providers behind fake servers speaking their wire
     expect(openai.requests.at(-1)!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
+  test('stream: a provider error after text was sent ends the stream with an error event, without fallback', async () => {
+    openai.setBehaviour({ type: 'stream-error', message: 'server had an error' });
+    const res = await request(plane.app).post('/api/v1/ai/chat').set(auth()).send({ messages, model: 'gpt-4o-mini', stream: true }).buffer(true).parse((r, done) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString()));
+      r.on('end', () => done(null, text));
+    }).expect(200);
+    const events = (res.body as string).trim().split('\n\n').map((block) => block.split('\n')[0]!.slice(7));
+    expect(events[0]).toBe('route');
+    expect(events).toContain('delta');
+    expect(events.at(-1)).toBe('error');
+    expect(res.body).toContain('AI_STREAM_INTERRUPTED');
+    // Nothing else was tried: the caller already has part of gpt-4o-mini's answer.
+    expect(google.requests.filter((r) => r.path.includes('streamGenerateContent'))).toHaveLength(0);
+    const health = await request(plane.app).get('/health').expect(200);
+    expect(health.body).toBeTruthy();
+  });
+
   test('bad input is a 400 naming the field', async () => {
     const cases: Array<[object, string]> = [
       [{}, 'body.messages'],

@@ -126,6 +126,8 @@ export class AiService {
         finished = true;
         wake?.();
       });
+      // Awaited after the loop; until then a rejection must not count as unhandled.
+      run.catch(() => undefined);
       while (!finished || pending.length) {
         if (pending.length) yield pending.shift()!;
         else await new Promise<void>((resolve) => (wake = resolve));
