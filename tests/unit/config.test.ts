@@ -12,7 +12,19 @@ describe('control-plane config', () => {
     expect(config.storage).toMatchObject({ databaseUrl: undefined, dataDir: './data', schema: 'public', redisUrl: undefined });
     expect(config.rateLimits).toEqual({ windowMs: 60_000, health: 1000, execute: 100, chatgpt: 50, devops: 10, default: 300, authFailures: 100 });
     expect(config.features).toEqual({ agentSystem: true, memoryLayer: true, terminalFirewall: true });
-    expect(config.aiRouter).toEqual({ strategy: 'balanced', monthlyBudgetUsd: 100 });
+    expect(config.aiRouter).toEqual({
+      strategy: 'balanced',
+      monthlyBudgetUsd: 100,
+      shares: new Map([['gemini-pro', 70], ['gpt-4o-mini', 20], ['claude-sonnet-4.5', 10], ['suno-v3', 50], ['udio-v1', 50]]),
+      catalogFile: undefined,
+      timeoutMs: 60_000,
+      maxRetries: 2,
+      retryBaseMs: 500,
+      retryMaxMs: 8_000,
+      maxRetryAfterMs: 20_000,
+      maxCandidates: 3,
+      breakerCooldownMs: 30_000,
+    });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.http)).toBe(true);
   });
