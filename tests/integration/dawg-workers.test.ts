@@ -258,3 +258,17 @@ it('reads AI_DAWG_AUDIO_WORKERS: CPUs − 1 (at least 1) by default, 0 for inlin
   expect(() => loadDawgConfig({ ...env, AI_DAWG_AUDIO_WORKERS: '-1' })).toThrow(/AI_DAWG_AUDIO_WORKERS/);
   expect(() => loadDawgConfig({ ...env, AI_DAWG_AUDIO_WORKERS: 'many' })).toThrow(/AI_DAWG_AUDIO_WORKERS/);
 });
+
+test('a full queue refuses more audio work with 503 AUDIO_BUSY instead of piling it up', async () => {
+  const pool = new AudioWorkerPool({ workers: 1, filesDir: path.join(dir, 'files'), maxQueue: 1 });
+  try {
+    await pool.analyzeFile(fileId);
+    // Same tick: the first takes the one thread, the second waits, the third finds the queue full.
+    const calls = [pool.analyzeFile(fileId), pool.analyzeFile(fileId), pool.analyzeFile(fileId)];
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ status: 503, code: 'AUDIO_BUSY', retryAfterSeconds: 10 });
+  } finally {
+    await pool.close();
+  }
+});

@@ -46,9 +46,9 @@ beforeAll(async () => {
   const config = testConfig({ AI_DAWG_BACKEND_URL: dawg.url });
   router = new ModuleRouter(config.dawg, silentLogger());
   testDb = await openTestDb('pglite');
-  // The DAWG renders in this same process and holds its event loop for a while per step, so the
-  // heartbeat gets the production timing here (with FAST_AGENT_CONFIG's 1 s lease the instance
-  // would rightly give up its task while the render blocks the loop).
+  // The DAWG runs in this same process: its renders are on worker threads, but on a 2-core
+  // machine running other test files they still starve this thread at times, so the heartbeat
+  // gets the production timing (FAST_AGENT_CONFIG's 1 s lease could lapse under that load).
   const config2 = { ...FAST_AGENT_CONFIG, heartbeatMs: 5_000, workerStaleMs: 30_000 };
   system = new AgentSystem({ db: testDb.db, moduleRouter: router, logger: silentLogger(), config: config2, agents: createDefaultAgents() });
   await system.migrate();

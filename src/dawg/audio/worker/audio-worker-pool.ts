@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Piscina from 'piscina';
-import { AppError } from '../../../common/errors';
+import { AppError, UnavailableError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
 import { FileStore, type Project } from '../../storage';
 import type { AudioAnalysis } from '../analysis';
@@ -22,6 +22,8 @@ export interface AudioWorkerPoolOptions {
   filename?: string;
   /** How long a thread beyond the first may sit idle before it is stopped. Default 60 s. */
   idleTimeoutMs?: number;
+  /** Tasks that may wait for a free thread; more are refused with 503 AUDIO_BUSY. Default 32. */
+  maxQueue?: number;
 }
 
 /**
@@ -37,10 +39,12 @@ export class AudioWorkerPool {
   private readonly pool?: Piscina<unknown, unknown>;
   private readonly inlineFiles?: ReadableFiles;
   private readonly logger?: Logger;
+  private readonly maxQueue: number;
 
   constructor(options: AudioWorkerPoolOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 0) throw new Error(`AudioWorkerPool: workers must be a whole number ≥ 0, got ${options.workers}`);
     this.logger = options.logger;
+    this.maxQueue = options.maxQueue ?? 32;
     if (options.workers === 0) {
       this.inlineFiles = new FileStore({ dir: options.filesDir, maxBytes: 0 });
       return;
@@ -109,6 +113,10 @@ export class AudioWorkerPool {
   private async run<K extends AudioTaskKind>(task: TaskOf<K>, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<AudioTaskResults[K]> {
     signal?.throwIfAborted();
     if (!this.pool) return (await runAudioTask(task, { files: this.inlineFiles!, signal })).value;
+    // A backlog of minutes-long renders helps nobody: refuse early and say when to come back.
+    if (this.pool.queueSize >= this.maxQueue) {
+      throw new UnavailableError('AUDIO_BUSY', `The audio engine is busy: ${this.pool.queueSize} audio tasks are waiting for a worker; try again later`, { queued: this.pool.queueSize }, { retryAfterSeconds: 10 });
+    }
     let reply: WorkerReply<K>;
     try {
       reply = (await this.pool.run(movable(task, transfer), signal ? { signal } : {})) as WorkerReply<K>;
