@@ -20,7 +20,8 @@ export { applyCompressor, Compressor, compressorSchema, makeupGainDb, staticCurv
 export type { InterpolatorOptions } from './oversampler';
 export { interpolatorSchema, PolyphaseInterpolator, truePeak, truePeakDbtp } from './oversampler';
 export type { LimiterOptions, LimiterParams, LimiterParamsInput, LimiterResult } from './limiter';
-export { applyLimiter, LIMITER_SAFETY_MARGIN_DB, limiterSchema, TruePeakLimiter } from './limiter';
+export { applyLimiter, LIMITER_SAFETY_MARGIN_DB, LimiterGainStage, limiterSchema, TruePeakLimiter } from './limiter';
+export { TruePeakDetector } from './true-peak-detector';
 export type { StereoStats, StereoWidthParams, StereoWidthParamsInput } from './stereo-width';
 export { applyStereoWidth, stereoStats, stereoWidthSchema } from './stereo-width';
 export type { ReverbParams, ReverbParamsInput } from './reverb';

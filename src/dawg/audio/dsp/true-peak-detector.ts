@@ -13,6 +13,12 @@ const LONG_TAPS = 32;
 const PARABOLA_OVERSHOOT = 1.125;
 /** Block length for the window maximum: two whole blocks plus the current one span ≥ LONG_TAPS. */
 const BLOCK = LONG_TAPS / 2;
+/** Samples of history a window needs before the newest one. */
+const HISTORY = LONG_TAPS - 1;
+/** Frames detected at a time, so the work buffers stay small whatever the block size. */
+const CHUNK = 1024;
+/** Values of per-channel state: two short points, two long points, three block maxima, whether the last step skipped. */
+const STATE = 8;
 
 /**
  * A 4× kernel folded for speed, as [half, quarterSum, quarterDiff] per tap pair. Branches
@@ -57,24 +63,28 @@ function differenceNorm(long: PolyphaseInterpolator, short: PolyphaseInterpolato
  * long one is the expensive part and only matters near the limit, so it is skipped when
  * the short result plus a bound on the difference (Σ|long − short| × the window's largest
  * |sample|) stays below `floor`; the estimate returned then is that bound, still ≤ floor.
+ * So an estimate is never below the exact value unless the exact value is ≤ floor.
+ *
+ * Every operation is homogeneous (scaling the input by g scales every point, bound and
+ * estimate by g, and the floor comparison with it): the estimates of g·x with floor g·f
+ * are g times those of x with floor f.
  */
 export class TruePeakDetector {
-  /** `push` returns the estimate for the sample this many frames before the one pushed. */
-  readonly delay = LONG_TAPS / 2 + 1;
+  /** `detect` gives, for each frame pushed, the estimate of the sample this many frames earlier. */
+  static readonly DELAY = LONG_TAPS / 2 + 1;
   private readonly short: Float64Array;
   private readonly long: Float64Array;
   private readonly differenceBound: number;
-  private readonly size = 2 * LONG_TAPS;
-  private readonly mask = 2 * LONG_TAPS - 1;
-  private readonly history: Float64Array[];
-  private readonly points = new Float64Array(3);
+  // Per channel: the last HISTORY samples, then the chunk being detected, contiguous.
+  private readonly work: Float32Array[];
+  // Per channel, STATE values: the last two short and long points (for the parabola across
+  // intervals), the largest |sample| of the two last whole blocks of BLOCK samples and of
+  // the block in progress (together they cover the long window, and a little more), and
+  // whether the last step took the bound.
+  private readonly state: Float64Array;
+  // Estimates of the chunk: [0] is the sample left open by the previous chunk.
+  private readonly estimates = new Float64Array(CHUNK + 1);
   private readonly longPoints = new Float64Array(3);
-  // Last two |points| per channel, [short, long], for the parabola across intervals.
-  private readonly prev: Float64Array;
-  // Per channel: largest |sample| of the two last whole blocks of BLOCK samples and of the
-  // block in progress; together they cover the long window (and a little more).
-  private readonly blockMax: Float64Array;
-  private pending = 0;
   private step = 0;
 
   constructor(
@@ -87,81 +97,137 @@ export class TruePeakDetector {
     this.short = foldKernel(short);
     this.long = foldKernel(long);
     this.differenceBound = differenceNorm(long, short);
-    // Each sample is stored twice (pos and pos + size) so a kernel's window is contiguous.
-    this.history = Array.from({ length: channelCount }, () => new Float64Array(2 * this.size));
-    this.prev = new Float64Array(4 * channelCount);
-    this.blockMax = new Float64Array(3 * channelCount);
+    this.work = Array.from({ length: channelCount }, () => new Float32Array(HISTORY + CHUNK));
+    this.state = new Float64Array(STATE * channelCount);
   }
 
   reset(): void {
-    for (const h of this.history) h.fill(0);
-    this.blockMax.fill(0);
-    this.prev.fill(0);
-    this.pending = 0;
+    for (const w of this.work) w.fill(0);
+    this.state.fill(0);
+    this.estimates.fill(0);
     this.step = 0;
   }
 
-  /** Takes frame `i` of `channels`; returns the peak estimate of the sample `delay` frames earlier. */
-  push(channels: Float32Array[], i: number): number {
-    const step = this.step++;
-    const pos = step & this.mask;
-    const start = (step - LONG_TAPS + 1) & this.mask;
-    const shortStart = start + (LONG_TAPS - SHORT_TAPS) / 2;
-    let previous = this.pending;
-    let current = 0;
-    for (let c = 0; c < this.channelCount; c++) {
-      const h = this.history[c]!;
-      const x = channels[c]![i]!;
-      h[pos] = h[pos + this.size] = x;
-      const windowMax = this.updateWindowMax(c, step, abs(x));
-      const y0 = abs(h[start + LONG_TAPS / 2 - 1]!);
-      const s = 4 * c;
-      // Points in order: x[j] closes sample j−1's last point; the others belong to j.
-      const p = this.points;
-      fold(h, shortStart, this.short, p);
-      previous = max(previous, refine(this.prev[s]!, this.prev[s + 1]!, y0));
-      current = max(current, refine(this.prev[s + 1]!, y0, p[0]!), refine(y0, p[0]!, p[1]!), refine(p[0]!, p[1]!, p[2]!));
-      this.prev[s] = p[1]!;
-      this.prev[s + 1] = p[2]!;
-      const slack = this.differenceBound * windowMax;
-      const bound = PARABOLA_OVERSHOOT * (max(y0, this.prev[s + 3]!, p[0]!, p[1]!, p[2]!) + slack);
-      const q = this.longPoints;
-      if (bound <= this.floor) {
-        // Every long-kernel value near here, refined or not (including x[j−1]'s last point,
-        // in the bound through prev[s + 3]), is at most `bound`. Upper bounds on its points
-        // keep the parabola conservative next time.
-        q[1] = p[1]! + slack;
-        q[2] = p[2]! + slack;
-        current = max(current, bound);
-      } else {
-        fold(h, start, this.long, q);
-        previous = max(previous, refine(this.prev[s + 2]!, this.prev[s + 3]!, y0));
-        current = max(current, refine(this.prev[s + 3]!, y0, q[0]!), refine(y0, q[0]!, q[1]!), refine(q[0]!, q[1]!, q[2]!));
+  /**
+   * Takes frames [from, to) of `channels`; writes to out[offset + i] the estimate of the
+   * sample DELAY frames before frame from + i (the frames before the first are silence).
+   */
+  detect(channels: Float32Array[], from: number, to: number, out: Float64Array, offset = 0): void {
+    const estimates = this.estimates;
+    for (let start = from; start < to; start += CHUNK) {
+      const n = to - start < CHUNK ? to - start : CHUNK;
+      estimates.fill(0, 1, n + 1);
+      for (let c = 0; c < this.channelCount; c++) {
+        const work = this.work[c]!;
+        work.set(channels[c]!.subarray(start, start + n), HISTORY);
+        this.detectChannel(work, c * STATE, n);
+        work.copyWithin(0, n, n + HISTORY);
       }
-      this.prev[s + 2] = q[1]!;
-      this.prev[s + 3] = q[2]!;
+      out.set(estimates.subarray(0, n), offset + start - from);
+      estimates[0] = estimates[n]!;
+      this.step += n;
     }
-    this.pending = current;
-    return previous;
   }
 
-  /** Adds |sample| to channel c's blocks; returns a bound on the largest |sample| in its long window. */
-  private updateWindowMax(c: number, step: number, magnitude: number): number {
-    const blocks = this.blockMax;
-    const b = 3 * c;
-    if ((step & (BLOCK - 1)) === 0) {
-      blocks[b] = blocks[b + 1]!;
-      blocks[b + 1] = blocks[b + 2]!;
-      blocks[b + 2] = magnitude;
-    } else if (magnitude > blocks[b + 2]!) {
-      blocks[b + 2] = magnitude;
+  /**
+   * Adds one channel's chunk to `estimates` (entry i + 1 is the sample DELAY − 1 before
+   * frame i). One loop with the short kernel written out: it runs for every sample of every
+   * channel, and as calls and array round trips it took twice as long.
+   */
+  private detectChannel(h: Float32Array, s: number, n: number): void {
+    const state = this.state;
+    const estimates = this.estimates;
+    const floor = this.floor;
+    const differenceBound = this.differenceBound;
+    const k = this.short;
+    const h0 = k[0]!, h1 = k[3]!, h2 = k[6]!, h3 = k[9]!, h4 = k[12]!, h5 = k[15]!;
+    const u0 = k[1]!, u1 = k[4]!, u2 = k[7]!, u3 = k[10]!, u4 = k[13]!, u5 = k[16]!;
+    const d0 = k[2]!, d1 = k[5]!, d2 = k[8]!, d3 = k[11]!, d4 = k[14]!, d5 = k[17]!;
+    let shortMid = state[s]!, shortLast = state[s + 1]!, longMid = state[s + 2]!, longLast = state[s + 3]!;
+    let block0 = state[s + 4]!, block1 = state[s + 5]!, block2 = state[s + 6]!;
+    let skipped = state[s + 7] === 1;
+    for (let i = 0, step = this.step; i < n; i++, step++) {
+      // The window is h[i … i + LONG_TAPS − 1]; its centre, sample j, is at i + LONG_TAPS/2 − 1.
+      const magnitude = abs(h[i + HISTORY]!);
+      if ((step & (BLOCK - 1)) === 0) {
+        block0 = block1;
+        block1 = block2;
+        block2 = magnitude;
+      } else if (magnitude > block2) {
+        block2 = magnitude;
+      }
+      const windowMax = block0 > block1 ? (block0 > block2 ? block0 : block2) : block1 > block2 ? block1 : block2;
+      const y0 = abs(h[i + LONG_TAPS / 2 - 1]!);
+      // The short kernel, h[a … a + 11], folded as in `fold`.
+      const a = i + (LONG_TAPS - SHORT_TAPS) / 2;
+      const s0 = h[a]! + h[a + 11]!, s1 = h[a + 1]! + h[a + 10]!, s2 = h[a + 2]! + h[a + 9]!;
+      const s3 = h[a + 3]! + h[a + 8]!, s4 = h[a + 4]! + h[a + 7]!, s5 = h[a + 5]! + h[a + 6]!;
+      const e0 = h[a]! - h[a + 11]!, e1 = h[a + 1]! - h[a + 10]!, e2 = h[a + 2]! - h[a + 9]!;
+      const e3 = h[a + 3]! - h[a + 8]!, e4 = h[a + 4]! - h[a + 7]!, e5 = h[a + 5]! - h[a + 6]!;
+      const half = h0 * s0 + h1 * s1 + h2 * s2 + h3 * s3 + h4 * s4 + h5 * s5;
+      const sum = u0 * s0 + u1 * s1 + u2 * s2 + u3 * s3 + u4 * s4 + u5 * s5;
+      const diff = d0 * e0 + d1 * e1 + d2 * e2 + d3 * e3 + d4 * e4 + d5 * e5;
+      const p0 = abs(sum + diff);
+      const p1 = abs(half);
+      const p2 = abs(sum - diff);
+      const slack = differenceBound * windowMax;
+      const pointMax = larger(larger(larger(y0, longLast), larger(p0, p1)), p2);
+      const bound = PARABOLA_OVERSHOOT * (pointMax + slack);
+      // Points in order: x[j] closes sample j−1's last point; the others belong to j.
+      if (bound <= floor) {
+        // Every value near here, short or long, refined or not (including x[j−1]'s last long
+        // point, in the bound through longLast), is at most `bound`, so that is j's estimate.
+        // Sample j−1's parabola through x[j] is within its own bound if it had one.
+        if (!skipped) {
+          const previous = refine(shortMid, shortLast, y0);
+          if (previous > estimates[i]!) estimates[i] = previous;
+        }
+        if (bound > estimates[i + 1]!) estimates[i + 1] = bound;
+        // Upper bounds on the long points keep the parabola conservative next time.
+        longMid = p1 + slack;
+        longLast = p2 + slack;
+        skipped = true;
+      } else {
+        this.exactStep(h, i, y0, p0, p1, p2, shortMid, shortLast, longMid, longLast);
+        longMid = this.longPoints[1]!;
+        longLast = this.longPoints[2]!;
+        skipped = false;
+      }
+      shortMid = p1;
+      shortLast = p2;
     }
-    return max(blocks[b]!, blocks[b + 1]!, blocks[b + 2]!);
+    state[s] = shortMid;
+    state[s + 1] = shortLast;
+    state[s + 2] = longMid;
+    state[s + 3] = longLast;
+    state[s + 4] = block0;
+    state[s + 5] = block1;
+    state[s + 6] = block2;
+    state[s + 7] = skipped ? 1 : 0;
+  }
+
+  /**
+   * A step near the floor: the long kernel's points too, and the estimates of samples j − 1
+   * (its parabolas through x[j]) and j from both reconstructions. Leaves the long points in
+   * `longPoints`.
+   */
+  private exactStep(h: Float32Array, i: number, y0: number, p0: number, p1: number, p2: number, shortMid: number, shortLast: number, longMid: number, longLast: number): void {
+    const q = this.longPoints;
+    fold(h, i, this.long, q);
+    const q0 = q[0]!, q1 = q[1]!, q2 = q[2]!;
+    const previous = larger(refine(shortMid, shortLast, y0), refine(longMid, longLast, y0));
+    const short = larger(larger(refine(shortLast, y0, p0), refine(y0, p0, p1)), refine(p0, p1, p2));
+    const current = larger(larger(short, refine(longLast, y0, q0)), larger(refine(y0, q0, q1), refine(q0, q1, q2)));
+    const estimates = this.estimates;
+    if (previous > estimates[i]!) estimates[i] = previous;
+    if (current > estimates[i + 1]!) estimates[i + 1] = current;
   }
 }
 
+const larger = (a: number, b: number): number => (a > b ? a : b);
+
 /** Writes |value| at j + 1/4, j + 1/2, j + 3/4 from the window starting at `start`. */
-function fold(h: Float64Array, start: number, kernel: Float64Array, out: Float64Array): void {
+function fold(h: Float32Array, start: number, kernel: Float64Array, out: Float64Array): void {
   const last = start + (2 * kernel.length) / 3 - 1;
   let half = 0;
   let sum = 0;
