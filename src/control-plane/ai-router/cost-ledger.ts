@@ -93,28 +93,31 @@ export class CostLedger {
     });
   }
 
-  /** Books the attempt's real outcome, releasing its reservation; returns the scopes' new totals. */
+  /**
+   * Books the attempt's real outcome, releasing its reservation; returns the scopes' new
+   * totals. One statement either way (atomic without a transaction): the per-call path.
+   */
   async settle(info: AttemptInfo, scopes: readonly BudgetScope[], reservation: { entryId: string | null; estimateUsd: number }, out: AttemptOutcome): Promise<SpendRow[]> {
-    return this.db.transaction(async (tx) => {
-      const values = [out.inputTokens, out.outputTokens, out.tokensEstimated, out.costUsd, out.latencyMs, out.outcome, out.errorMessage?.slice(0, 1_000) ?? null];
-      if (reservation.entryId) {
-        await tx.query(
-          `UPDATE ai_ledger SET input_tokens = $2, output_tokens = $3, tokens_estimated = $4, cost_usd = $5, latency_ms = $6, outcome = $7, error_message = $8
-            WHERE id = $1`,
-          [reservation.entryId, ...values],
-        );
-      } else {
-        await tx.query(
-          `INSERT INTO ai_ledger (${INSERT_COLUMNS}, input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, outcome, error_message)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
-          [...attemptParams(info), ...values],
-        );
-      }
-      if (out.costUsd <= 0 && !reservation.entryId) return [];
-      // A reservation created the scopes' rows already.
-      if (!reservation.entryId) await ensureSpendRows(tx, scopes, info.month);
-      return this.moveSpend(tx, scopes, info.month, reservation.entryId ? reservation.estimateUsd : 0, out.costUsd);
-    });
+    const values = [out.inputTokens, out.outputTokens, out.tokensEstimated, out.costUsd, out.latencyMs, out.outcome, out.errorMessage?.slice(0, 1_000) ?? null];
+    if (reservation.entryId) {
+      const rows = await this.db.query<RawSpend>(
+        `WITH entry AS (
+           UPDATE ai_ledger SET input_tokens = $2, output_tokens = $3, tokens_estimated = $4, cost_usd = $5, latency_ms = $6, outcome = $7, error_message = $8
+            WHERE id = $1 RETURNING id)
+         UPDATE ai_spend SET reserved_usd = greatest(reserved_usd - $9, 0), spent_usd = spent_usd + $5
+          WHERE month = $10 AND scope = ANY($11::text[]) AND EXISTS (SELECT 1 FROM entry)
+          RETURNING *`,
+        [reservation.entryId, ...values, reservation.estimateUsd, info.month, scopes.map((x) => x.scope)],
+      );
+      return rows.map(toSpend);
+    }
+    // Nothing was reserved, so the call was free (its upper bound was 0): only its row.
+    await this.db.query(
+      `INSERT INTO ai_ledger (${INSERT_COLUMNS}, input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, outcome, error_message)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
+      [...attemptParams(info), ...values],
+    );
+    return [];
   }
 
   /** Marks the scopes' soft/hard alert as sent; true only for the one caller that flipped it. */
