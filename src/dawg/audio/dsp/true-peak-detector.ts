@@ -37,6 +37,18 @@ function foldKernel(ip: PolyphaseInterpolator): Float64Array {
   return folded;
 }
 
+/** Largest, over the interpolated branches, of Σ|taps|. */
+function kernelNorm(ip: PolyphaseInterpolator): number {
+  const T = ip.tapsPerPhase;
+  let worst = 0;
+  for (let p = 1; p < 4; p++) {
+    let sum = 0;
+    for (let k = 0; k < T; k++) sum += abs(ip.coefficients[p * T + k]!);
+    worst = max(worst, sum);
+  }
+  return worst;
+}
+
 /** Largest, over branches, of Σ|long − short| (the short kernel centred in the long one). */
 function differenceNorm(long: PolyphaseInterpolator, short: PolyphaseInterpolator): number {
   const offset = (long.tapsPerPhase - short.tapsPerPhase) / 2;
@@ -59,11 +71,12 @@ function differenceNorm(long: PolyphaseInterpolator, short: PolyphaseInterpolato
  * refined to the vertex of the parabola through it and its neighbours.
  *
  * Meters disagree about the top octave, so this takes the larger of two reconstructions:
- * the 12-tap kernel of a BS.1770-4 style meter and a 32-tap kernel flat to 0.42 fs. The
- * long one is the expensive part and only matters near the limit, so it is skipped when
- * the short result plus a bound on the difference (Σ|long − short| × the window's largest
- * |sample|) stays below `floor`; the estimate returned then is that bound, still ≤ floor.
- * So an estimate is never below the exact value unless the exact value is ≤ floor.
+ * the 12-tap kernel of a BS.1770-4 style meter and a 32-tap kernel flat to 0.42 fs. Only
+ * estimates over `floor` matter to the caller, so work stops at the first upper bound under
+ * it, and the estimate returned is that bound: Σ|taps| × the window's largest |sample|
+ * (no kernel at all, for quiet passages); else the short kernel's points plus a bound on the
+ * difference (Σ|long − short| × that largest |sample|); else both kernels' points; the
+ * parabolas last. So an estimate is never below the exact value unless that is ≤ floor.
  *
  * Every operation is homogeneous (scaling the input by g scales every point, bound and
  * estimate by g, and the floor comparison with it): the estimates of g·x with floor g·f
@@ -75,6 +88,11 @@ export class TruePeakDetector {
   private readonly short: Float64Array;
   private readonly long: Float64Array;
   private readonly differenceBound: number;
+  // Largest Σ|taps| over the interpolated branches: |point| ≤ norm × the window's largest
+  // |sample|; pointNorm covers both kernels and the samples themselves.
+  private readonly shortNorm: number;
+  private readonly longNorm: number;
+  private readonly pointNorm: number;
   // Per channel: the last HISTORY samples, then the chunk being detected, contiguous.
   private readonly work: Float32Array[];
   // Per channel, STATE values: the last two short and long points (for the parabola across
@@ -97,6 +115,9 @@ export class TruePeakDetector {
     this.short = foldKernel(short);
     this.long = foldKernel(long);
     this.differenceBound = differenceNorm(long, short);
+    this.shortNorm = kernelNorm(short);
+    this.longNorm = kernelNorm(long);
+    this.pointNorm = max(1, this.shortNorm, this.longNorm);
     this.work = Array.from({ length: channelCount }, () => new Float32Array(HISTORY + CHUNK));
     this.state = new Float64Array(STATE * channelCount);
   }
@@ -138,7 +159,7 @@ export class TruePeakDetector {
     const state = this.state;
     const estimates = this.estimates;
     const floor = this.floor;
-    const differenceBound = this.differenceBound;
+    const { differenceBound, shortNorm, longNorm, pointNorm } = this;
     const k = this.short;
     const h0 = k[0]!, h1 = k[3]!, h2 = k[6]!, h3 = k[9]!, h4 = k[12]!, h5 = k[15]!;
     const u0 = k[1]!, u1 = k[4]!, u2 = k[7]!, u3 = k[10]!, u4 = k[13]!, u5 = k[16]!;
@@ -158,6 +179,21 @@ export class TruePeakDetector {
       }
       const windowMax = block0 > block1 ? (block0 > block2 ? block0 : block2) : block1 > block2 ? block1 : block2;
       const y0 = abs(h[i + LONG_TAPS / 2 - 1]!);
+      // Points in order: x[j] closes sample j−1's last point; the others belong to j.
+      const coarse = PARABOLA_OVERSHOOT * larger(pointNorm * windowMax, longLast);
+      if (coarse <= floor) {
+        // Quiet: every point near here, short or long, is at most pointNorm × windowMax (and
+        // x[j−1]'s last long point at most longLast), so `coarse` covers j without any kernel.
+        if (!skipped) {
+          const previous = refine(shortMid, shortLast, y0);
+          if (previous > estimates[i]!) estimates[i] = previous;
+        }
+        if (coarse > estimates[i + 1]!) estimates[i + 1] = coarse;
+        shortMid = shortLast = shortNorm * windowMax;
+        longMid = longLast = longNorm * windowMax;
+        skipped = true;
+        continue;
+      }
       // The short kernel, h[a … a + 11], folded as in `fold`.
       const a = i + (LONG_TAPS - SHORT_TAPS) / 2;
       const s0 = h[a]! + h[a + 11]!, s1 = h[a + 1]! + h[a + 10]!, s2 = h[a + 2]! + h[a + 9]!;
@@ -173,7 +209,6 @@ export class TruePeakDetector {
       const slack = differenceBound * windowMax;
       const pointMax = larger(larger(larger(y0, longLast), larger(p0, p1)), p2);
       const bound = PARABOLA_OVERSHOOT * (pointMax + slack);
-      // Points in order: x[j] closes sample j−1's last point; the others belong to j.
       if (bound <= floor) {
         // Every value near here, short or long, refined or not (including x[j−1]'s last long
         // point, in the bound through longLast), is at most `bound`, so that is j's estimate.
@@ -215,10 +250,17 @@ export class TruePeakDetector {
     const q = this.longPoints;
     fold(h, i, this.long, q);
     const q0 = q[0]!, q1 = q[1]!, q2 = q[2]!;
+    const estimates = this.estimates;
+    // With the long points known the bound is often under the floor after all: no parabolas
+    // then (those through x[j] for sample j − 1 are within it too).
+    const top = larger(larger(larger(y0, p0), larger(p1, p2)), larger(larger(q0, q1), larger(q2, larger(shortLast, longLast))));
+    if (PARABOLA_OVERSHOOT * top <= this.floor) {
+      if (PARABOLA_OVERSHOOT * top > estimates[i + 1]!) estimates[i + 1] = PARABOLA_OVERSHOOT * top;
+      return;
+    }
     const previous = larger(refine(shortMid, shortLast, y0), refine(longMid, longLast, y0));
     const short = larger(larger(refine(shortLast, y0, p0), refine(y0, p0, p1)), refine(p0, p1, p2));
     const current = larger(larger(short, refine(longLast, y0, q0)), larger(refine(y0, q0, q1), refine(q0, q1, q2)));
-    const estimates = this.estimates;
     if (previous > estimates[i]!) estimates[i] = previous;
     if (current > estimates[i + 1]!) estimates[i + 1] = current;
   }
@@ -226,19 +268,31 @@ export class TruePeakDetector {
 
 const larger = (a: number, b: number): number => (a > b ? a : b);
 
-/** Writes |value| at j + 1/4, j + 1/2, j + 3/4 from the window starting at `start`. */
+/**
+ * Writes |value| at j + 1/4, j + 1/2, j + 3/4 from the window starting at `start`; four tap
+ * pairs a round (the kernel has a multiple of four), summed in order as one at a time would.
+ */
 function fold(h: Float32Array, start: number, kernel: Float64Array, out: Float64Array): void {
   const last = start + (2 * kernel.length) / 3 - 1;
   let half = 0;
   let sum = 0;
   let diff = 0;
-  for (let k = 0, j = 0; j < kernel.length; k++, j += 3) {
-    const a = h[start + k]!;
-    const b = h[last - k]!;
-    const s = a + b;
-    half += kernel[j]! * s;
-    sum += kernel[j + 1]! * s;
-    diff += kernel[j + 2]! * (a - b);
+  for (let k = 0, j = 0; j < kernel.length; k += 4, j += 12) {
+    const a0 = h[start + k]!, b0 = h[last - k]!, a1 = h[start + k + 1]!, b1 = h[last - k - 1]!;
+    const a2 = h[start + k + 2]!, b2 = h[last - k - 2]!, a3 = h[start + k + 3]!, b3 = h[last - k - 3]!;
+    const s0 = a0 + b0, s1 = a1 + b1, s2 = a2 + b2, s3 = a3 + b3;
+    half += kernel[j]! * s0;
+    sum += kernel[j + 1]! * s0;
+    diff += kernel[j + 2]! * (a0 - b0);
+    half += kernel[j + 3]! * s1;
+    sum += kernel[j + 4]! * s1;
+    diff += kernel[j + 5]! * (a1 - b1);
+    half += kernel[j + 6]! * s2;
+    sum += kernel[j + 7]! * s2;
+    diff += kernel[j + 8]! * (a2 - b2);
+    half += kernel[j + 9]! * s3;
+    sum += kernel[j + 10]! * s3;
+    diff += kernel[j + 11]! * (a3 - b3);
   }
   out[0] = abs(sum + diff);
   out[1] = abs(half);
