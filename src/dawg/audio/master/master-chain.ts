@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { InvalidError } from '../../../common/errors';
-import { dbToGain, scaleInPlace, TruePeakLimiter } from '../dsp';
+import { scaleInPlace } from '../dsp';
 import { integratedLoudness, measureLoudnessBlocks } from '../loudness';
 import type { AudioData } from '../types';
+import { MasteringLimiter } from './mastering-limiter';
 
 /** Streaming loudness targets (issue 5): Spotify and YouTube −14 LUFS, Apple Music −16, all ≤ −1 dBTP. */
 export const MASTER_TARGETS = {
@@ -30,31 +31,7 @@ export function resolveTarget(input: z.output<typeof masterTargetSchema>): { nam
   return { name: input.target, lufs: input.lufs ?? preset!.lufs, truePeakDbtp: input.truePeak ?? preset!.truePeakDbtp };
 }
 
-/** Frames processed between yields, so a long master never holds the event loop for long. */
-const CHUNK = 65_536;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** gain, then the look-ahead true-peak limiter, chunk by chunk, output aligned with the input. */
-async function gainAndLimit(input: AudioData, gainDb: number, ceilingDbtp: number, signal?: AbortSignal): Promise<{ audio: AudioData; reductionDb: number }> {
-  const gain = dbToGain(gainDb);
-  const frames = input.channels[0]!.length;
-  const limiter = new TruePeakLimiter({ ceilingDbtp, lookaheadMs: 1.5, releaseMs: 80 }, input.sampleRate, input.channels.length);
-  const latency = limiter.latencySamples;
-  const out = input.channels.map(() => new Float32Array(frames + latency));
-  for (let start = 0; start < frames + latency; start += CHUNK) {
-    signal?.throwIfAborted();
-    const end = Math.min(start + CHUNK, frames + latency);
-    const block = out.map((channel, c) => {
-      const part = channel.subarray(start, end);
-      const source = input.channels[c]!;
-      for (let i = start; i < Math.min(end, frames); i++) part[i - start] = source[i]! * gain;
-      return part;
-    });
-    limiter.process(block);
-    await yieldToLoop();
-  }
-  return { audio: { sampleRate: input.sampleRate, channels: out.map((channel) => channel.slice(latency)) }, reductionDb: limiter.maxGainReductionDb };
-}
 
 export interface MasterResult {
   audio: AudioData;
@@ -75,23 +52,33 @@ const integrated = (audio: AudioData) => integratedLoudness(measureLoudnessBlock
  * then the limiter. The first pass aims slightly above the target, so usually one pass and a
  * plain gain trim (which only lowers peaks) land it exactly; when the limiter took away more
  * than that, the gain is corrected and the chain re-run from the original (at most 4 passes).
+ * The limiter's detection runs once for all passes (MasteringLimiter): a pass after the first
+ * costs its gain stage and a loudness measurement.
  */
 export async function masterAudio(input: AudioData, target: { lufs: number; truePeakDbtp: number }, signal?: AbortSignal): Promise<MasterResult> {
   const inputLufs = integratedLoudness(measureLoudnessBlocks(input));
   if (inputLufs === null) {
     throw new InvalidError('The audio is silent (or shorter than 400 ms): there is no loudness to master', { issues: [{ field: 'file', message: 'has no measurable loudness' }] });
   }
+  const limiter = new MasteringLimiter(input, { ceilingDbtp: target.truePeakDbtp, lookaheadMs: 1.5, releaseMs: 80 });
   let gainDb = target.lufs - inputLufs + OVERSHOOT_DB;
   let best: { result: MasterResult; error: number } | undefined;
+  // Buffers of a pass that is neither returned nor the best so far, for the next pass to reuse.
+  let spare: Float32Array[] | undefined;
   for (let pass = 1; pass <= 4; pass++) {
-    const { audio, reductionDb } = await gainAndLimit(input, gainDb, target.truePeakDbtp, signal);
+    const { audio, reductionDb } = await limiter.render(gainDb, signal, spare);
     const error = target.lufs - integrated(audio);
     if (error <= 0 && error > -6) {
       // Too loud by a little: a gain below 1 lowers loudness by exactly that and every peak with it.
       scaleInPlace(audio, error);
       return { audio, gainDb: gainDb + error, limiterReductionDb: reductionDb, iterations: pass, inputLufs };
     }
-    if (!best || Math.abs(error) < best.error) best = { result: { audio, gainDb, limiterReductionDb: reductionDb, iterations: pass, inputLufs }, error: Math.abs(error) };
+    if (!best || Math.abs(error) < best.error) {
+      spare = best?.result.audio.channels;
+      best = { result: { audio, gainDb, limiterReductionDb: reductionDb, iterations: pass, inputLufs }, error: Math.abs(error) };
+    } else {
+      spare = audio.channels;
+    }
     gainDb += error + OVERSHOOT_DB;
     await yieldToLoop();
   }
