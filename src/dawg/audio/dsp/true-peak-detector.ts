@@ -103,6 +103,8 @@ export class TruePeakDetector {
   // Estimates of the chunk: [0] is the sample left open by the previous chunk.
   private readonly estimates = new Float64Array(CHUNK + 1);
   private readonly longPoints = new Float64Array(3);
+  // exactStep's inputs and outputs: x[j], the short points, the last short and long points; then q1, q2.
+  private readonly points = new Float64Array(10);
   private step = 0;
 
   constructor(
@@ -223,9 +225,18 @@ export class TruePeakDetector {
         longLast = p2 + slack;
         skipped = true;
       } else {
-        this.exactStep(h, i, y0, p0, p1, p2, shortMid, shortLast, longMid, longLast);
-        longMid = this.longPoints[1]!;
-        longLast = this.longPoints[2]!;
+        const points = this.points;
+        points[0] = y0;
+        points[1] = p0;
+        points[2] = p1;
+        points[3] = p2;
+        points[4] = shortMid;
+        points[5] = shortLast;
+        points[6] = longMid;
+        points[7] = longLast;
+        this.exactStep(h, i);
+        longMid = points[8]!;
+        longLast = points[9]!;
         skipped = false;
       }
       shortMid = p1;
@@ -243,13 +254,18 @@ export class TruePeakDetector {
 
   /**
    * A step near the floor: the long kernel's points too, and the estimates of samples j − 1
-   * (its parabolas through x[j]) and j from both reconstructions. Leaves the long points in
-   * `longPoints`.
+   * (its parabolas through x[j]) and j from both reconstructions. Takes x[j], the short
+   * points and the last two of each kind from `points` and leaves the long points there
+   * (as a call with ten numbers, it boxed each one and took longer than the work).
    */
-  private exactStep(h: Float32Array, i: number, y0: number, p0: number, p1: number, p2: number, shortMid: number, shortLast: number, longMid: number, longLast: number): void {
-    const q = this.longPoints;
-    fold(h, i, this.long, q);
-    const q0 = q[0]!, q1 = q[1]!, q2 = q[2]!;
+  private exactStep(h: Float32Array, i: number): void {
+    const points = this.points;
+    const y0 = points[0]!, p0 = points[1]!, p1 = points[2]!, p2 = points[3]!;
+    const shortMid = points[4]!, shortLast = points[5]!, longMid = points[6]!, longLast = points[7]!;
+    fold(h, i, this.long, this.longPoints);
+    const q0 = this.longPoints[0]!, q1 = this.longPoints[1]!, q2 = this.longPoints[2]!;
+    points[8] = q1;
+    points[9] = q2;
     const estimates = this.estimates;
     // With the long points known the bound is often under the floor after all: no parabolas
     // then (those through x[j] for sample j − 1 are within it too).
