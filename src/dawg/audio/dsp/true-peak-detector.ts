@@ -171,6 +171,36 @@ export class TruePeakDetector {
     let skipped = state[s + 7] === 1;
     for (let i = 0, step = this.step; i < n; i++, step++) {
       // The window is h[i … i + LONG_TAPS − 1]; its centre, sample j, is at i + LONG_TAPS/2 − 1.
+      if ((step & (BLOCK - 1)) === 0 && i + BLOCK <= n) {
+        // A quiet block: every step of it would take the coarse path below, so they run here
+        // in a loop of their own, with the same values (so the block sizes callers use change
+        // nothing).
+        let blockMax = 0;
+        for (let x = i + HISTORY; x < i + HISTORY + BLOCK; x++) blockMax = larger(blockMax, abs(h[x]!));
+        if (PARABOLA_OVERSHOOT * larger(pointNorm * larger(larger(block1, block2), blockMax), longLast) <= floor) {
+          if (!skipped) {
+            const previous = refine(shortMid, shortLast, abs(h[i + LONG_TAPS / 2 - 1]!));
+            if (previous > estimates[i]!) estimates[i] = previous;
+          }
+          block0 = block1;
+          block1 = block2;
+          block2 = 0;
+          let windowMax = 0;
+          for (let t = i; t < i + BLOCK; t++) {
+            block2 = larger(block2, abs(h[t + HISTORY]!));
+            windowMax = larger(larger(block0, block1), block2);
+            const coarse = PARABOLA_OVERSHOOT * larger(pointNorm * windowMax, longLast);
+            if (coarse > estimates[t + 1]!) estimates[t + 1] = coarse;
+            longLast = longNorm * windowMax;
+          }
+          shortMid = shortLast = shortNorm * windowMax;
+          longMid = longLast;
+          skipped = true;
+          i += BLOCK - 1;
+          step += BLOCK - 1;
+          continue;
+        }
+      }
       const magnitude = abs(h[i + HISTORY]!);
       if ((step & (BLOCK - 1)) === 0) {
         block0 = block1;
