@@ -87,13 +87,18 @@ export class MasteringLimiter {
       if (start < inputEnd) detector.detect(channels, start, inputEnd, scratch);
       const silenceStart = Math.max(start, this.frames);
       if (silenceStart < end) detector.detect(silence, silenceStart - this.frames, end - this.frames, scratch, silenceStart - start);
-      for (let i = 0; i < end - start; i++) peaks[start + i] = scratch[i]! * ROUND_UP;
+      storeRoundedUp(scratch, end - start, peaks, start);
       await yieldToLoop();
     }
     this.peaks = peaks;
     this.detectedForGainDb = maxGainDb;
     this.detectionCount++;
   }
+}
+
+/** Stores estimates[0 … n) at peaks[start …] as float32, never below their values. */
+function storeRoundedUp(estimates: Float64Array, n: number, peaks: Float32Array, start: number): void {
+  for (let i = 0; i < n; i++) peaks[start + i] = estimates[i]! * ROUND_UP;
 }
 
 /** out[i] = peaks[start + i] × gain for i < n. */
