@@ -19,10 +19,10 @@
  * average is printed too: other work on the machine moves every figure.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeWav } from '../src/dawg/audio/io';
+import { decodeWav, encodeWav } from '../src/dawg/audio/io';
 import { masterAudio } from '../src/dawg/audio/master';
 import {
   integratedLoudness,
@@ -99,8 +99,23 @@ async function timeAsync(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** ffmpeg's own loudness meter and normaliser on the same song, when ffmpeg is installed. */
-function ffmpegFigures(song: AudioData): void {
+/** ffmpeg's ebur128 summary (integrated, LRA, true peak) of a WAV file. */
+function ffmpegMeter(file: string): { integratedLufs: number; lraLu: number; truePeakDbtp: number } {
+  const run = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-af', 'ebur128=peak=true', '-f', 'null', '-'], { encoding: 'utf8' });
+  const summary = run.stderr.slice(run.stderr.lastIndexOf('Summary:'));
+  const figure = (label: string) => {
+    const match = new RegExp(`${label}:\\s+(-?[\\d.]+|-inf)`).exec(summary);
+    if (!match) throw new Error(`ffmpeg's ebur128 summary has no ${label}:\n${summary}`);
+    return match[1] === '-inf' ? -Infinity : Number(match[1]);
+  };
+  return { integratedLufs: figure('I'), lraLu: figure('LRA'), truePeakDbtp: figure('Peak') };
+}
+
+/**
+ * ffmpeg's own loudness meter and normaliser on the same song, when ffmpeg is installed:
+ * their speed, and ffmpeg's meter as an independent check of ours and of our master.
+ */
+async function ffmpegFigures(song: AudioData): Promise<void> {
   if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) {
     console.log('\nffmpeg: not installed here; comparison skipped');
     return;
@@ -113,6 +128,19 @@ function ffmpegFigures(song: AudioData): void {
     console.log('\nffmpeg on the same file (one process each, decode included):');
     console.log(row('ebur128=peak=true', run('ebur128=peak=true')));
     console.log(row('loudnorm=I=-14:TP=-1', run('loudnorm=I=-14:TP=-1')));
+
+    const masteredFile = path.join(dir, 'master.wav');
+    const mastered = await masterAudio(song, { lufs: -14, truePeakDbtp: -1 });
+    writeFileSync(masteredFile, encodeWav(mastered.audio, { bitDepth: 24, format: 'pcm' }));
+    const fmt = (v: number) => v.toFixed(1).padStart(7);
+    console.log('\nffmpeg ebur128 (0.1 resolution) vs measureLoudness on the same 24-bit files:');
+    console.log('                               I (LUFS)   LRA (LU)   TP (dBTP)');
+    for (const [name, wav] of [['song', file], ['our master (-14 / -1)', masteredFile]] as const) {
+      const theirs = ffmpegMeter(wav);
+      const ours = measureLoudness(decodeWav(readFileSync(wav)).audio);
+      console.log(`  ${(name + ', ffmpeg').padEnd(28)} ${fmt(theirs.integratedLufs)}    ${fmt(theirs.lraLu)}    ${fmt(theirs.truePeakDbtp)}`);
+      console.log(`  ${(name + ', ours').padEnd(28)} ${fmt(ours.integratedLufs ?? -Infinity)}    ${fmt(ours.loudnessRangeLu ?? 0)}    ${fmt(ours.truePeakDbtp ?? -Infinity)}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -166,7 +194,7 @@ async function main(): Promise<void> {
   console.log(`\nMaster chain to -14 LUFS / -1 dBTP, then a 24-bit WAV (median of ${masterRuns.length}; one detection, ${passes} gain+limiter pass(es) + a measurement each):`);
   console.log(row('masterAudio + encodeWav', masterMs));
   console.log(`Target >= ${TARGET_MASTER_X_REALTIME}x realtime: ${xRealtime(masterMs) >= TARGET_MASTER_X_REALTIME ? 'PASS' : 'FAIL'}`);
-  ffmpegFigures(song);
+  await ffmpegFigures(song);
   console.log(`Load average (1 min) ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores; node ${process.version}`);
 }
 
