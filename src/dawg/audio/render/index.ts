@@ -11,3 +11,6 @@ export { BAND_EDGES_HZ, bandEnergy, type BandEnergy } from './band-energy';
 export { EQ_PROFILES, eqProfileBands, eqProfileSchema, type EqProfileName } from './eq-profiles';
 export { DELAY_PATTERN, delayPatternMs } from './delay-patterns';
 export { balanceLevels, faderLoudness, type BalancedTrack, type BalanceResult, type BalanceTrack } from './level-balance';
+export { fftSizeFor, WELCH, welchSpectrum, type WelchResult, type WelchSpectrum } from './resonance-spectrum';
+export { detectResonances, RESONANCE_LIMITS, type Resonance, type ResonanceDetection, type ResonanceOptions, type SpectrumProbe } from './resonance-detection';
+export { MAX_RESONANCE_CUT_DB, resonanceCuts, type ResonanceCut } from './resonance-correction';
