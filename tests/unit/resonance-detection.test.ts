@@ -97,6 +97,13 @@ describe('resonance detection', () => {
     expect(found.map((r) => Math.round(r.frequencyHz / 100) * 100)).toEqual([1_500, 5_300, 3_100]);
   });
 
+  it('ignores a peak more than 60 dB under the spectrum (inaudible under a loud tone), not one within it', () => {
+    const track = (noiseAmp: number) => addSine(addSine(noise(3, noiseAmp), 100, 0.5), 2_000, sineAbove(noiseAmp, 15));
+    // 2 kHz at about −112 dB (re a full-scale sine) under a −6 dB 100 Hz tone, then at about −51 dB.
+    expect(detectResonances(stereo(track(3e-5))).resonances).toEqual([]);
+    expect(detectResonances(stereo(track(0.03))).resonances.map((r) => Math.round(r.frequencyHz / 10) * 10)).toEqual([2_000]);
+  });
+
   it('leaves a melody alone (each note is there for a moment) but finds the same tone held', () => {
     const notes = [440, 494, 523, 587, 659, 698, 784, 880];
     const amp = sineAbove(0.3, 20);

@@ -17,6 +17,8 @@ export const RESONANCE_LIMITS = Object.freeze({
   maxPerTrack: 3,
   /** A peak must be the highest bin within this many bins each side (so no window side lobe counts). */
   peakRadiusBins: 4,
+  /** A peak this far below the whole spectrum's power is inaudible under it (e.g. 24-bit quantisation lines). */
+  audibleRangeDb: 60,
   /** Candidates checked for persistence, strongest first: bounds the per-frame work. */
   maxCandidates: 16,
 });
@@ -70,7 +72,7 @@ interface Peak {
 /**
  * Finds resonances in a rendered track: narrow peaks between 150 Hz and 10 kHz that stand at
  * least 6 dB above the smoothed spectrum in the Welch average AND in at least 60 % of the frames
- * carrying signal. Persistence is what tells a ringing mode or a whistle (always there) from a
+ * carrying signal, and are within 60 dB of the spectrum's total power. Persistence is what tells a ringing mode or a whistle (always there) from a
  * melody's notes (each there for a moment).
  */
 export function detectResonances(audio: AudioData, options: ResonanceOptions = {}): ResonanceDetection {
@@ -97,9 +99,12 @@ function averagePeaks(spectrum: WelchSpectrum, scratch: Float64Array): Peak[] {
   const radius = RESONANCE_LIMITS.peakRadiusBins;
   const first = max(radius + 1, ceil(RESONANCE_LIMITS.minHz / binHz));
   const last = min(db.length - 2 - radius, floor(RESONANCE_LIMITS.maxHz / binHz));
+  let total = 0;
+  for (let k = 0; k < db.length; k++) total += 10 ** (db[k]! / 10);
+  const audible = 10 * log10(total) - RESONANCE_LIMITS.audibleRangeDb;
   const peaks: Peak[] = [];
   for (let k = first; k <= last; k++) {
-    if (!isLocalMax(db, k, radius)) continue;
+    if (db[k]! < audible || !isLocalMax(db, k, radius)) continue;
     const { lo, hi } = envelopeWindow(k, db.length);
     const envelope = medianOf(db, lo, hi, scratch);
     if (db[k]! - envelope < RESONANCE_LIMITS.minExcessDb) continue;
