@@ -4,7 +4,17 @@ import { gainToDb, scaleInPlace } from '../dsp';
 import { decodeWav, encodeWav, resample } from '../io';
 import { samplePeak } from '../loudness';
 import { masterAudio } from '../master';
-import { balanceLevels, bandEnergy, renderMidiWithSynth, renderProject, type BalancedTrack, type BandEnergy, type PluginReport } from '../render';
+import {
+  balanceLevels,
+  bandEnergy,
+  detectResonances,
+  renderMidiWithSynth,
+  renderProject,
+  type BalancedTrack,
+  type BandEnergy,
+  type PluginReport,
+  type ResonanceDetection,
+} from '../render';
 import type { AudioData, BitDepth } from '../types';
 import { ownBuffers } from './transfer';
 
@@ -34,10 +44,19 @@ export interface MeasureRenderOptions {
   bands?: boolean | readonly string[];
   /** Balance the faders to this mix loudness (LUFS); the mix reported is then the balanced one. */
   balanceTo?: number;
+  /** Resonances found on rendered tracks and levels at given frequencies, measured where the audio is. */
+  resonances?: ResonanceRequest;
+}
+
+export interface ResonanceRequest {
+  /** Look for resonances on every rendered track (true) or on these tracks. */
+  detect?: boolean | readonly string[];
+  /** Measure level and excess at these frequencies, by track id: a correction's figures after the fact. */
+  probeHz?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface MeasuredRender {
-  tracks: Array<{ trackId: string; plugins: PluginReport[]; bands?: BandEnergy }>;
+  tracks: Array<{ trackId: string; plugins: PluginReport[]; bands?: BandEnergy; resonances?: ResonanceDetection }>;
   mix: AudioAnalysis;
   balance?: { tracks: BalancedTrack[]; firstPassLufs: number | null; correctionDb: number };
 }
@@ -77,10 +96,24 @@ const withWav = (wav: Uint8Array) => ({ wav, analysis: analyzeWav(wav).analysis 
 const render = (project: Project, env: TaskEnv, trackIds?: readonly string[]) =>
   renderProject(project, { files: env.files, renderMidi: renderMidiWithSynth }, { signal: env.signal, trackIds });
 
+const wants = (option: boolean | readonly string[] | undefined, id: string) => option === true || (Array.isArray(option) && option.includes(id));
+
+/** The resonance figures asked for on one track, or none; the track's audio never leaves this thread. */
+function resonancesOf(trackId: string, audio: AudioData, request: ResonanceRequest | undefined): { resonances?: ResonanceDetection } {
+  const detect = wants(request?.detect, trackId);
+  const probeHz = request?.probeHz?.[trackId];
+  if (!detect && !probeHz) return {};
+  return { resonances: detectResonances(audio, { detect, probeHz }) };
+}
+
 async function measureRender(project: Project, options: MeasureRenderOptions, env: TaskEnv): Promise<MeasuredRender> {
   const rendered = await render(project, env, options.trackIds);
-  const wantsBands = (id: string) => options.bands === true || (Array.isArray(options.bands) && options.bands.includes(id));
-  const tracks = rendered.tracks.map((t) => ({ trackId: t.trackId, plugins: t.plugins, ...(wantsBands(t.trackId) ? { bands: bandEnergy(t.audio) } : {}) }));
+  const tracks = rendered.tracks.map((t) => ({
+    trackId: t.trackId,
+    plugins: t.plugins,
+    ...(wants(options.bands, t.trackId) ? { bands: bandEnergy(t.audio) } : {}),
+    ...resonancesOf(t.trackId, t.audio, options.resonances),
+  }));
   if (options.balanceTo === undefined) return { tracks, mix: analyzeAudio(rendered.mix) };
   const settings = new Map(project.tracks.map((t) => [t.id, t]));
   const balance = balanceLevels(

@@ -80,7 +80,7 @@ export class AudioWorkerPool {
     return this.run({ kind: 'analyze-file', fileId }, [], signal);
   }
 
-  /** Renders a project (or some of its tracks) and returns only figures: plugin reports, band energy, the mix's analysis, a level balance. */
+  /** Renders a project (or some of its tracks) and returns only figures: plugin reports, band energy, resonances, the mix's analysis, a level balance. */
   measureRender(project: Project, options: MeasureRenderOptions, signal?: AbortSignal): Promise<AudioTaskResults['measure-render']> {
     return this.run({ kind: 'measure-render', project, options }, [], signal);
   }
