@@ -4,7 +4,7 @@ import path from 'node:path';
 import { applyGainPan } from '../../src/dawg/audio/dsp';
 import { decodeWav, encodeWav } from '../../src/dawg/audio/io';
 import { measureLoudness } from '../../src/dawg/audio/loudness';
-import { renderProject } from '../../src/dawg/audio/render';
+import { eqProfileBands, renderProject } from '../../src/dawg/audio/render';
 import type { AudioData } from '../../src/dawg/audio/types';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createMusicModule } from '../../src/dawg/modules/music';
@@ -25,6 +25,16 @@ interface Mix {
   correlation: number;
   stereoWidthPercent: number;
 }
+interface Resonance {
+  frequencyHz: number;
+  excessDb: number;
+  q: number;
+  cutDb: number;
+  persistence: number;
+  levelDbBefore: number;
+  levelDbAfter: number | null;
+  excessDbAfter: number | null;
+}
 interface Result {
   id: string;
   trackId: string;
@@ -34,7 +44,15 @@ interface Result {
   delays: unknown[];
   mix: Mix;
   analysis: Mix & { bitDepth: number };
-  tracks: Array<{ gainDb: number; maxGainReductionDb: number; bands?: Bands & Record<string, unknown>; bandEnergyBefore: Bands; bandEnergyAfter: Bands }>;
+  tracks: Array<{
+    gainDb: number;
+    maxGainReductionDb: number;
+    bands?: Bands & Record<string, unknown>;
+    bandEnergyBefore: Bands;
+    bandEnergyAfter: Bands;
+    resonanceCorrection: string;
+    resonances: Resonance[];
+  }>;
 }
 
 let dir: string;
@@ -124,19 +142,87 @@ describe('music module: mixing actions', () => {
     expect(Math.abs(result.mix.integratedLufs - -14)).toBeLessThanOrEqual(1);
   });
 
-  it("apply-eq 'low-cut' reduces the low band of a 60 Hz + 1 kHz track and says resonance correction is not implemented", async () => {
+  it("apply-eq 'low-cut' reduces the low band of a 60 Hz + 1 kHz track; the held 1 kHz tone is cut, the 60 Hz one is out of range", async () => {
     const { projectId, trackIds } = await projectWith([{ name: 'mixed', audio: signal([[60, 0.4], [1000, 0.4]]) }]);
-    const result = await run('apply-eq', { projectId, trackIds, eqProfile: 'low-cut' });
-    expect(result.resonanceCorrection).toBe('not-implemented');
+    const result = await run('apply-eq', { projectId, trackIds, eqProfile: 'low-cut', autoCorrectResonances: false });
+    expect(result.resonanceCorrection).toBe('not-requested');
     const track = result.tracks[0]!;
     expect(track.bands as unknown).toEqual([expect.objectContaining({ type: 'high-pass', freq: 120 }), expect.objectContaining({ type: 'high-pass', freq: 120 })]);
     expect(track.bandEnergyAfter.lowDb).toBeLessThan(track.bandEnergyBefore.lowDb - 15);
     expect(Math.abs(track.bandEnergyAfter.midDb - track.bandEnergyBefore.midDb)).toBeLessThan(1);
     const stored = await projects.get(projectId);
     expect(stored.tracks[0]!.plugins.filter((p) => p.type === 'eq')).toHaveLength(1);
-    // Applying again replaces the EQ rather than stacking a second one.
-    await run('apply-eq', { projectId, eqProfile: 'warm', autoCorrectResonances: false }).then((r) => expect(r.resonanceCorrection).toBe('not-requested'));
+    // Applying again replaces the EQ rather than stacking a second one. A steady tone is what a
+    // whistle looks like, so with correction on the 1 kHz one gets a cut (and 60 Hz, below 150 Hz, none).
+    const warm = await run('apply-eq', { projectId, eqProfile: 'warm' });
+    expect(warm.resonanceCorrection).toBe('applied');
+    expect(warm.tracks[0]!.resonances.map((r) => Math.round(r.frequencyHz))).toEqual([1000]);
     expect((await projects.get(projectId)).tracks[0]!.plugins.filter((p) => p.type === 'eq')).toHaveLength(1);
+  });
+
+  describe('apply-eq resonance correction', () => {
+    /** 2 s of seeded white noise (mulberry32) in ±amp, plus sines at [freq, dB above the noise's spectrum]. */
+    function noisy(amp: number, seed: number, tones: Array<[number, number]> = []): AudioData {
+      const out = new Float32Array(RATE * SECONDS);
+      let s = seed;
+      for (let i = 0; i < out.length; i++) {
+        s = (s + 0x6d2b79f5) | 0;
+        let t = Math.imul(s ^ (s >>> 15), 1 | s);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        out[i] = amp * (2 * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) - 1);
+      }
+      // Per Hann-windowed 8192-point bin the noise reads 6σ²/N (σ² = amp²/3), a sine its amplitude squared.
+      for (const [f, db] of tones) {
+        const a = Math.sqrt((10 ** (db / 10) * 2 * amp * amp) / 8192);
+        for (let i = 0; i < out.length; i++) out[i]! += a * Math.sin((2 * Math.PI * f * i) / RATE);
+      }
+      return { sampleRate: RATE, channels: [out] };
+    }
+
+    it.each([0, 1])('cuts a persistent 2 kHz resonance, stores the cut and re-measures it lower (workers: %i)', async (workers) => {
+      const audio = new AudioWorkerPool({ workers, filesDir: path.join(dir, 'files') });
+      registry = new ModuleRegistry();
+      registry.register(createMusicModule({ projects, files, audio }));
+      try {
+        const { projectId, trackIds } = await projectWith([
+          { name: 'ringing', audio: noisy(0.2, 1, [[2_000, 15]]) },
+          { name: 'air', audio: noisy(0.2, 2) },
+        ]);
+        const result = await run('apply-eq', { projectId, eqProfile: 'balanced' });
+        expect(result.resonanceCorrection).toBe('applied');
+        const [ringing, air] = result.tracks;
+        expect(ringing).toMatchObject({ resonanceCorrection: 'applied', resonanceAnalysis: 'analysed' });
+        expect(air).toMatchObject({ resonanceCorrection: 'none-found', resonanceAnalysis: 'analysed', resonances: [] });
+        expect(ringing!.resonances).toHaveLength(1);
+        const [found] = ringing!.resonances;
+        expect(Math.abs(found!.frequencyHz - 2_000)).toBeLessThan(20);
+        expect(found!.excessDb).toBeGreaterThan(12);
+        expect(found).toMatchObject({ q: 16, cutDb: -6, persistence: expect.any(Number) });
+        expect(found!.persistence).toBeGreaterThan(0.9);
+        // Measured on the render with the cut, not taken from its gain.
+        expect(found!.excessDb - found!.excessDbAfter!).toBeGreaterThan(3);
+        expect(found!.levelDbBefore - found!.levelDbAfter!).toBeGreaterThan(3);
+
+        const cut = { type: 'peaking', freq: expect.any(Number), gainDb: -6, q: 16 };
+        const eqBands = async () => ((await projects.get(projectId)).tracks.map((t) => t.plugins.find((p) => p.type === 'eq')!.params.bands) as unknown[]);
+        expect(await eqBands()).toEqual([[...eqProfileBands('balanced'), cut], eqProfileBands('balanced')]);
+        // Applied again, the resonance is looked for under the profile alone: the same cut, not none.
+        const again = await run('apply-eq', { projectId, trackIds: [trackIds[0]!] });
+        expect(again.tracks[0]!.resonances.map((r) => Math.round(r.frequencyHz / 10) * 10)).toEqual([2_000]);
+        expect((await eqBands())[0]).toEqual([...eqProfileBands('balanced'), cut]);
+      } finally {
+        await audio.close();
+      }
+    });
+
+    it('with autoCorrectResonances false stores only the profile', async () => {
+      const { projectId } = await projectWith([{ name: 'ringing', audio: noisy(0.2, 1, [[2_000, 15]]) }]);
+      const result = await run('apply-eq', { projectId, eqProfile: 'vocal-presence', autoCorrectResonances: false });
+      expect(result.resonanceCorrection).toBe('not-requested');
+      expect(result.tracks[0]).toMatchObject({ resonanceCorrection: 'not-requested', resonances: [] });
+      const stored = await projects.get(projectId);
+      expect(stored.tracks[0]!.plugins.find((p) => p.type === 'eq')!.params).toEqual({ bands: eqProfileBands('vocal-presence') });
+    });
   });
 
   it('apply-dynamics measures gain reduction on a loud track and none on a quiet one', async () => {

@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../../common/errors';
 import { fieldError } from '../../../common/validation';
-import { DELAY_PATTERN, delayPatternMs, eqProfileBands, eqProfileSchema, type Plugin, type PluginType } from '../../audio/render';
+import type { BiquadBandInput } from '../../audio/dsp';
+import {
+  DELAY_PATTERN,
+  delayPatternMs,
+  eqProfileBands,
+  eqProfileSchema,
+  resonanceCuts,
+  type Plugin,
+  type PluginType,
+  type ResonanceCut,
+  type ResonanceDetection,
+} from '../../audio/render';
 import type { AudioWorkerPool, MeasureRenderOptions } from '../../audio/worker';
 import { defineAction, type ActionDefinition } from '../../sdk';
 import { projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
@@ -19,6 +30,26 @@ const sampleRateSchema = z.union([z.literal(44_100), z.literal(48_000), z.litera
 function setPlugin(plugins: readonly Plugin[], plugin: Plugin): Plugin[] {
   const at = plugins.findIndex((p) => p.type === plugin.type);
   return at < 0 ? [...plugins, plugin] : plugins.map((p, i) => (i === at ? plugin : p));
+}
+
+/**
+ * apply-eq's resonance figures for one track: what was found (on the track with the profile
+ * alone), the cut made for each, and its level and excess re-measured with the cuts in place.
+ */
+function resonanceReport(found: ResonanceDetection | undefined, cuts: readonly ResonanceCut[], after: ResonanceDetection | undefined) {
+  if (!found) return { resonanceCorrection: 'not-requested' as const, resonances: [] };
+  const resonances = found.resonances.map((r, i) => ({
+    frequencyHz: r.frequencyHz,
+    excessDb: r.excessDb,
+    q: r.q,
+    cutDb: cuts[i]!.gainDb,
+    persistence: r.persistence,
+    levelDbBefore: r.levelDb,
+    levelDbAfter: after?.probes[i]?.levelDb ?? null,
+    excessDbAfter: after?.probes[i]?.excessDb ?? null,
+  }));
+  // 'analysed', or why the track was not: too short, silent, too little signal.
+  return { resonanceCorrection: resonances.length > 0 ? ('applied' as const) : ('none-found' as const), resonanceAnalysis: found.status, resonances };
 }
 
 const isPlaying = (project: Project) => {
@@ -76,7 +107,8 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
     }),
 
     'apply-eq': defineAction({
-      description: "Puts a named EQ profile on tracks (replacing their 'eq' plugin) and reports band energy before and after",
+      description:
+        "Puts a named EQ profile on tracks (replacing their 'eq' plugin), with a cut for each persistent resonance found when autoCorrectResonances, and reports band energy and each resonance's level before and after",
       params: z.strictObject({
         projectId: projectIdSchema,
         trackIds: z.array(z.string().min(1)).min(1).max(64).optional(),
@@ -91,22 +123,39 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
             throw new NotFoundError(`Track not found: ${id}`, { issues: [{ field: `params.trackIds.${n}`, message: 'is not a track of this project' }] }, 'TRACK_NOT_FOUND');
           }
         });
-        const before = await render(project, ctx.signal, { trackIds: ids, bands: true });
-        const bands = eqProfileBands(eqProfile);
-        const after = await changeTracksAndRender(projectId, (t) => ids.includes(t.id), (t) => ({ ...t, plugins: setPlugin(t.plugins, { type: 'eq', params: { bands }, bypass: false }) }), ctx.signal, { bands: ids });
+        const chosen = (t: Track) => ids.includes(t.id);
+        const profile = eqProfileBands(eqProfile);
+        const withEq = (bandsOf: (id: string) => BiquadBandInput[]) => (t: Track): Track => ({ ...t, plugins: setPlugin(t.plugins, { type: 'eq', params: { bands: bandsOf(t.id) }, bypass: false }) });
+        // Resonances are looked for with the profile in place of the track's EQ, i.e. on what the
+        // cuts will be added to: on the chain as it stands, an earlier apply-eq's cuts would hide
+        // the resonances they treat, and applying again would drop them.
+        const profiled = { ...project, tracks: project.tracks.map((t) => (chosen(t) ? withEq(() => profile)(t) : t)) };
+        const [before, detected] = await Promise.all([
+          render(project, ctx.signal, { trackIds: ids, bands: true }),
+          autoCorrectResonances ? render(profiled, ctx.signal, { trackIds: ids, resonances: { detect: true } }) : undefined,
+        ]);
+        const found = new Map((detected?.tracks ?? []).map((t) => [t.trackId, t.resonances!]));
+        const cuts = new Map([...found].map(([id, d]) => [id, resonanceCuts(d.resonances)]));
+        const bandsOf = (id: string): BiquadBandInput[] => [...profile, ...(cuts.get(id) ?? [])];
+        const probeHz = Object.fromEntries([...found].map(([id, d]) => [id, d.resonances.map((r) => r.frequencyHz)]));
+        const after = await changeTracksAndRender(projectId, chosen, withEq(bandsOf), ctx.signal, { bands: ids, resonances: { probeHz } });
+        const tracks = before.tracks.map((b) => {
+          const measured = after.rendered.tracks.find((r) => r.trackId === b.trackId)!;
+          return {
+            trackId: b.trackId,
+            name: project.tracks.find((t) => t.id === b.trackId)!.name,
+            bands: bandsOf(b.trackId),
+            bandEnergyBefore: b.bands!,
+            bandEnergyAfter: measured.bands!,
+            ...resonanceReport(found.get(b.trackId), cuts.get(b.trackId) ?? [], measured.resonances),
+          };
+        });
         return {
           projectId,
           version: after.project.version,
           eqProfile,
-          // Resonance detection and notch correction do not exist yet; the flag is accepted and nothing is done for it.
-          resonanceCorrection: autoCorrectResonances ? 'not-implemented' : 'not-requested',
-          tracks: before.tracks.map((b) => ({
-            trackId: b.trackId,
-            name: project.tracks.find((t) => t.id === b.trackId)!.name,
-            bands,
-            bandEnergyBefore: b.bands!,
-            bandEnergyAfter: after.rendered.tracks.find((r) => r.trackId === b.trackId)!.bands!,
-          })),
+          resonanceCorrection: !autoCorrectResonances ? 'not-requested' : tracks.some((t) => t.resonanceCorrection === 'applied') ? 'applied' : 'none-found',
+          tracks,
           mix: after.rendered.mix,
         };
       },
