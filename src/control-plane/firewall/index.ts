@@ -1,0 +1,4 @@
+export { checkCommand, type CommandRequest, type DenialCode, type Verdict } from './command-validator';
+export { CommandNotInstalledError, executeCommand, resolveExecutable, type ExecutionResult, type ExecutionSpec } from './command-executor';
+export { compilePolicy, type ApprovalOverrides, type CommandLimits, type CompiledPolicy, type CompiledRule } from './compiled-policy';
+export { FORBIDDEN_COMMANDS, FORBIDDEN_ENV, parsePolicy, PolicyError, policySchema, readPolicyFile, type PolicyFile, type PolicyRule } from './firewall-policy';
