@@ -270,6 +270,11 @@ describe('music module: mixing actions', () => {
     const result = await run('balance-levels', { projectId, targetLUFS: -18 });
     expect(result.tracks[1]).toMatchObject({ name: 'bass', status: 'balanced' });
     expect(Math.abs(result.mix.integratedLufs - -18)).toBeLessThanOrEqual(1);
+    // A MIDI track's spectral peaks are its notes: resonance correction leaves it alone and says so.
+    const eq = await run('apply-eq', { projectId, eqProfile: 'balanced' });
+    const bass = (eq.tracks as unknown as Array<{ name: string; resonanceCorrection: string; resonanceAnalysis: string; bands: unknown[] }>).find((t) => t.name === 'bass')!;
+    expect(bass).toMatchObject({ resonanceCorrection: 'not-applicable', resonanceAnalysis: 'midi-track' });
+    expect(bass.bands).toHaveLength(eqProfileBands('balanced').length);
     // Without a MIDI renderer the engine says so (501) rather than rendering silence.
     await expect(renderProject(await projects.get(projectId), { files })).rejects.toMatchObject({ status: 501, message: expect.stringMatching(/MIDI rendering/) });
   });

@@ -130,9 +130,11 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
         // cuts will be added to: on the chain as it stands, an earlier apply-eq's cuts would hide
         // the resonances they treat, and applying again would drop them.
         const profiled = { ...project, tracks: project.tracks.map((t) => (chosen(t) ? withEq(() => profile)(t) : t)) };
+        // Only recorded (audio) tracks: a MIDI track's spectral peaks are the notes the synth plays.
+        const audioIds = ids.filter((id) => project.tracks.find((t) => t.id === id)!.source.kind === 'audio');
         const [before, detected] = await Promise.all([
           render(project, ctx.signal, { trackIds: ids, bands: true }),
-          autoCorrectResonances ? render(profiled, ctx.signal, { trackIds: ids, resonances: { detect: true } }) : undefined,
+          autoCorrectResonances && audioIds.length ? render(profiled, ctx.signal, { trackIds: audioIds, resonances: { detect: true } }) : undefined,
         ]);
         const found = new Map((detected?.tracks ?? []).map((t) => [t.trackId, t.resonances!]));
         const cuts = new Map([...found].map(([id, d]) => [id, resonanceCuts(d.resonances)]));
@@ -147,7 +149,9 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
             bands: bandsOf(b.trackId),
             bandEnergyBefore: b.bands!,
             bandEnergyAfter: measured.bands!,
-            ...resonanceReport(found.get(b.trackId), cuts.get(b.trackId) ?? [], measured.resonances),
+            ...(autoCorrectResonances && !audioIds.includes(b.trackId)
+              ? { resonanceCorrection: 'not-applicable' as const, resonanceAnalysis: 'midi-track', resonances: [] }
+              : resonanceReport(found.get(b.trackId), cuts.get(b.trackId) ?? [], measured.resonances)),
           };
         });
         return {
