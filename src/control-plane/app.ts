@@ -7,6 +7,7 @@ import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Kv, RedisClient } from '../common/kv';
 import type { Logger } from '../common/logger';
 import type { AgentSystem } from './agents';
+import type { AuditLog } from './audit';
 import type { ApiKeyService } from './auth';
 import type { ControlPlaneConfig } from './config';
 import type { ModuleRouter } from './dawg-client';
@@ -16,7 +17,8 @@ import { mountAiRoutes } from './http/ai.routes';
 import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
-import { authenticate } from './http/auth.middleware';
+import { mountAuditRoutes } from './http/audit.routes';
+import { auditAuthFailures, authenticate } from './http/auth.middleware';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { authFailureLimit, rateLimits } from './http/rate-limit.middleware';
@@ -41,6 +43,8 @@ export interface AppDeps {
   agents?: AgentSystem;
   /** The AI router: service, budgets and ledger. */
   ai?: AiRouterParts;
+  /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
+  audit?: AuditLog;
   startedAt: number;
 }
 
@@ -57,13 +61,13 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', config.http.trustProxy);
 
   app.use(requestId());
-  app.use(requestLog(deps.logger));
+  app.use(requestLog(deps.logger, deps.audit));
   app.use(securityHeaders());
   const allowed = new Set(config.http.corsOrigins);
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
   const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
   app.use(authFailureLimit(limiterDeps));
-  app.use(authenticate(deps.apiKeys));
+  app.use(authenticate(deps.apiKeys, deps.audit));
   app.use(rateLimits(limiterDeps));
 
   const mount = routeMounter(app, config.http.jsonBodyLimit);
@@ -79,8 +83,10 @@ export function buildApp(deps: AppDeps): Express {
   mountWorkflowRoutes(mount, deps);
   mountAiRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
+  mountAuditRoutes(mount, deps);
 
   app.use(notFound());
+  app.use(auditAuthFailures(deps.audit));
   app.use(errorMapper(deps.logger));
   return app;
 }

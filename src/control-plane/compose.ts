@@ -4,8 +4,9 @@ import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
 import type { Logger } from '../common/logger';
 import { buildApp } from './app';
-import { AgentSystem, createDefaultAgents, type BaseAgent } from './agents';
+import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskEvent } from './agents';
 import { createAiRouter, type AiRouterParts } from './ai-router';
+import { AuditLog, AuditRetentionJob } from './audit';
 import { ApiKeyService } from './auth';
 import { createProviderRegistry, type ProviderRegistry } from './providers';
 import type { ControlPlaneConfig } from './config';
@@ -52,7 +53,9 @@ export interface ControlPlane {
   /** Absent when ENABLE_AGENT_SYSTEM=false. */
   agents?: AgentSystem;
   ai: AiRouterParts;
-  /** Starts background work: this instance begins running queued agent tasks and schedules. */
+  /** The audit log: API requests, authentication failures and task events are recorded into it here; the firewall appends its own. */
+  audit: AuditLog;
+  /** Starts background work: this instance begins running queued agent tasks and schedules, and audit retention. */
   start(): Promise<void>;
   /** Stops background work (running tasks get `graceMs`) and releases what compose created; the storage belongs to the caller. */
   close(graceMs?: number): Promise<void>;
@@ -80,6 +83,20 @@ export function buildProviders(config: ControlPlaneConfig): ProviderRegistry {
   });
 }
 
+/** An agent task or workflow state change, as an audit entry (progress is no state change and is left out). */
+function recordTaskEvents(agents: AgentSystem, audit: AuditLog): void {
+  agents.bus.on('event', (event: TaskEvent) => {
+    if (event.type === 'task.progress') return;
+    audit.record({
+      type: 'task.event',
+      actor: event.agent ?? 'system',
+      subject: event.jobId,
+      outcome: event.type,
+      details: { event: event.type, taskId: event.jobId, agent: event.agent, taskType: event.taskType, workflowId: event.workflowId, data: event.data },
+    });
+  });
+}
+
 /** Builds every control-plane service from config and open storage. main.ts and the tests share it. */
 export async function composeControlPlane(config: ControlPlaneConfig, logger: Logger, storage: Storage, options: ComposeOptions = {}): Promise<ControlPlane> {
   const startedAt = Date.now();
@@ -96,28 +113,36 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     localModel: config.providers.local ? { model: config.providers.local.model, contextTokens: config.providers.local.contextTokens } : undefined,
   });
   logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
+  const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
+  const retention = config.audit.retentionDays > 0 ? new AuditRetentionJob(audit, logger, { olderThanDays: config.audit.retentionDays }) : undefined;
   let agents: AgentSystem | undefined;
   if (config.features.agentSystem) {
     agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service });
     await agents.migrate();
+    recordTaskEvents(agents, audit);
   }
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, startedAt });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, startedAt });
   return {
     app,
     apiKeys,
     moduleRouter,
     agents,
     ai,
+    audit,
     start: async () => {
       // Calls a dead process left mid-flight are booked at their upper bound.
       const abandoned = await ai.ledger.settleAbandoned(ABANDONED_CALL_MS);
       if (abandoned) logger.warn('AI calls left pending by a stopped process were booked at their upper-bound cost', { abandoned });
       await agents?.start();
+      retention?.start();
     },
     close: async (graceMs) => {
+      await retention?.stop();
       await agents?.stop(graceMs);
       ai.breakers.shutdown();
       moduleRouter.close();
+      // Last: what the steps above recorded (task events of stopping tasks) is written too.
+      await audit.close();
     },
   };
 }

@@ -61,6 +61,7 @@ const schema = z.object({
   TERMINAL_FIREWALL_LOG_LEVEL: logLevel,
   TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL: envBool(true),
   TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM: envBool(true),
+  AUDIT_RETENTION_DAYS: envInt(90, 0, 36_500),
   ENABLE_AGENT_SYSTEM: envBool(true),
   AGENT_MAX_CONCURRENT_TASKS: envInt(10, 1, 1_000),
   AGENT_MAX_CONCURRENT_PER_AGENT: envInt(5, 1, 1_000),
@@ -199,6 +200,8 @@ export interface ControlPlaneConfig {
   agents: AgentSystemConfig;
   memory: { vectorDimension: number };
   firewall: { logLevel: Env['LOG_LEVEL']; requireApprovalForKubectl: boolean; requireApprovalForTerraform: boolean };
+  /** Audit entries older than retentionDays are pruned daily (the chain stays verifiable); 0 keeps them forever. */
+  audit: { retentionDays: number };
   aiRouter: AiRouterConfig;
   providers: {
     geminiApiKey?: string;
@@ -289,6 +292,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       requireApprovalForKubectl: e.TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL,
       requireApprovalForTerraform: e.TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM,
     },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
     aiRouter: {
       strategy: e.AI_ROUTER_STRATEGY,
       monthlyBudgetUsd: e.AI_ROUTER_MONTHLY_BUDGET,

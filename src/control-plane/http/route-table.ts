@@ -2,6 +2,7 @@ import { agentRoutes } from './agents.routes';
 import { aiRoutes } from './ai.routes';
 import { apiKeyRoutes } from './api-keys.routes';
 import { audioRoutes } from './audio.routes';
+import { auditRoutes } from './audit.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
 import type { RouteSpec } from './route-spec';
@@ -29,4 +30,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(workflowRoutes),
   ...Object.values(aiRoutes),
   ...Object.values(audioRoutes),
+  ...Object.values(auditRoutes),
 ];

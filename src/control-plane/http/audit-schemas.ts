@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Request and response schemas of the audit routes (validation and OpenAPI). */
+const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' });
+
+export const auditQuery = z.strictObject({
+  type: z
+    .string()
+    .max(64)
+    .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*(\.\*)?$/, 'must be an entry type such as command.denied, or a prefix such as command.*')
+    .optional()
+    .describe('Exact type, or a prefix ending in .* (command.* matches command.denied, command.finished...)'),
+  actor: z.string().min(1).max(200).optional().describe('Who acted: an API key id, an agent name, system'),
+  subject: z.string().min(1).max(500).optional().describe('What was acted on: a command name, a route, a task id'),
+  from: timestamp.optional().describe('Entries at or after this time'),
+  to: timestamp.optional().describe('Entries before this time'),
+  limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(500).default(100),
+  before: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1)
+    .optional()
+    .describe('Cursor: the nextBefore of the previous page (entries with a lower seq)'),
+});
+
+export const auditEntrySchema = z.object({
+  id: z.string(),
+  seq: z.number().int().describe('Gap-free position in the chain'),
+  createdAt: z.string(),
+  type: z.string(),
+  actor: z.string().nullable(),
+  subject: z.string().nullable(),
+  outcome: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string().describe('sha256(prevHash || canonical JSON of the other fields), hex'),
+});
+
+export const auditPageSchema = z.object({
+  entries: z.array(auditEntrySchema).describe('Newest first'),
+  nextBefore: z.number().int().nullable().describe('Pass as before= for the next (older) page; null on the last page'),
+});
+
+const checkpointSchema = z.object({
+  seq: z.number().int().describe('The last pruned entry'),
+  hash: z.string(),
+  pruned: z.number().int(),
+  createdAt: z.string(),
+});
+
+export const auditVerifySchema = z.object({
+  ok: z.boolean(),
+  checked: z.number().int().describe('Entries that verified intact'),
+  firstBroken: z
+    .object({ seq: z.number().int(), id: z.string().nullable(), reason: z.string() })
+    .optional()
+    .describe('The first entry (or checkpoint) that fails, and why'),
+  checkpoint: checkpointSchema.optional().describe('Where verification started, when older entries were pruned'),
+});
