@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import type { Db } from '../../common/db';
+import { AppError, ConflictError, ForbiddenError, InvalidError, NotFoundError, UnavailableError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { ApprovalStore, type Approval, type ApprovalStatus } from './approval-store';
+import { checkCommand, type CommandRequest, type Verdict } from './command-validator';
+import { CommandNotInstalledError, executeCommand, type ExecutionResult } from './command-executor';
+import { compilePolicy, type ApprovalOverrides, type CompiledPolicy } from './compiled-policy';
+import { PolicyError, readPolicyFile } from './firewall-policy';
+
+/** Where command attempts are recorded before and after they run (the audit log). */
+export interface FirewallAuditSink {
+  append(entry: { type: string; actor?: string; subject?: string; outcome?: string; details?: Record<string, unknown> }): Promise<unknown>;
+}
+
+export interface FirewallEvents {
+  'approval.requested': [Approval];
+  'approval.decided': [Approval];
+}
+
+export interface TerminalFirewallOptions {
+  db: Db;
+  audit: FirewallAuditSink;
+  logger: Logger;
+  policyFile: string;
+  /** Relative allowedDirectories resolve against it (the process's working directory by default). */
+  baseDir: string;
+  overrides: ApprovalOverrides;
+  approvalTtlMs: number;
+}
+
+export type ExecOutcome = { status: 'finished'; rule: string; result: ExecutionResult } | { status: 'pending-approval'; approval: Approval };
+
+export class CommandDeniedError extends AppError {
+  constructor(verdict: Extract<Verdict, { ok: false }>) {
+    super(403, 'COMMAND_DENIED', `Command refused by the terminal firewall: ${verdict.reason}`, { denial: verdict.code, rule: verdict.rule, argIndex: verdict.argIndex });
+  }
+}
+
+/**
+ * The terminal firewall (blueprint §2.4, §4.1): every command is checked against the policy,
+ * held for approval where the policy says so, run by the executor within its rule's limits,
+ * and recorded in the audit log before it starts and when it ends.
+ */
+export class TerminalFirewall extends EventEmitter<FirewallEvents> {
+  readonly approvals: ApprovalStore;
+  private policy: CompiledPolicy;
+  private readonly running = new Map<string, number>();
+  private runningTotal = 0;
+  private readonly counters = { allowed: 0, denied: 0, approvalsRequested: 0, finished: 0, timedOut: 0, denials: new Map<string, number>() };
+
+  constructor(private readonly options: TerminalFirewallOptions) {
+    super();
+    this.approvals = new ApprovalStore(options.db);
+    this.policy = this.load();
+  }
+
+  get rules(): CompiledPolicy {
+    return this.policy;
+  }
+
+  /** Re-reads the policy file; a bad file leaves the current policy in force and says why. */
+  async reload(actor: string): Promise<{ rules: string[] }> {
+    let next: CompiledPolicy;
+    try {
+      next = this.load();
+    } catch (err) {
+      if (err instanceof PolicyError) throw new InvalidError(err.message, { issues: [{ field: 'policy', message: err.message }] }, 'POLICY_INVALID');
+      throw err;
+    }
+    this.policy = next;
+    await this.options.audit.append({ type: 'firewall.policy-reloaded', actor, subject: this.options.policyFile, outcome: 'ok', details: { rules: [...next.rules.keys()] } });
+    return { rules: [...next.rules.keys()] };
+  }
+
+  stats() {
+    return {
+      allowed: this.counters.allowed,
+      denied: this.counters.denied,
+      deniedBy: Object.fromEntries(this.counters.denials),
+      approvalsRequested: this.counters.approvalsRequested,
+      finished: this.counters.finished,
+      timedOut: this.counters.timedOut,
+      running: Object.fromEntries(this.running),
+      runningTotal: this.runningTotal,
+      maxConcurrentTotal: this.policy.maxConcurrentTotal,
+    };
+  }
+
+  /** Checks and runs a command, or holds it for approval. Refusals throw (403 COMMAND_DENIED), after the audit entry is written. */
+  async exec(request: CommandRequest, actor: string, signal?: AbortSignal): Promise<ExecOutcome> {
+    const verdict = await checkCommand(this.policy, request);
+    if (!verdict.ok) {
+      this.counters.denied++;
+      this.counters.denials.set(verdict.code, (this.counters.denials.get(verdict.code) ?? 0) + 1);
+      await this.options.audit.append({ type: 'command.denied', actor, subject: request.command, outcome: verdict.code, details: { args: request.args, cwd: request.cwd, reason: verdict.reason, rule: verdict.rule } });
+      throw new CommandDeniedError(verdict);
+    }
+    if (verdict.limits.requireApproval) {
+      const reason = `${verdict.rule}${verdict.subcommand ? ` ${verdict.subcommand}` : ''} requires approval by the firewall policy`;
+      const approval = await this.approvals.create({ requestedBy: actor, command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, rule: verdict.rule, subcommand: verdict.subcommand, reason }, this.options.approvalTtlMs);
+      this.counters.approvalsRequested++;
+      await this.options.audit.append({ type: 'approval.requested', actor, subject: verdict.command, outcome: 'pending', details: { approvalId: approval.id, args: verdict.args, cwd: verdict.cwd, reason } });
+      this.emit('approval.requested', approval);
+      return { status: 'pending-approval', approval };
+    }
+    return { status: 'finished', rule: verdict.rule, result: await this.run(verdict, actor, signal) };
+  }
+
+  /** An admin's decision. Approving runs the command in the background; the approval records its result. */
+  async decide(id: string, decision: 'approve' | 'deny', actor: string, note?: string): Promise<Approval> {
+    const outcome = await this.approvals.decide(id, decision === 'approve' ? 'approved' : 'denied', actor, note);
+    if (!outcome.ok) {
+      if (outcome.reason === 'not-found') throw new NotFoundError(`No approval ${id}`, undefined, 'APPROVAL_NOT_FOUND');
+      if (outcome.reason === 'self') throw new ForbiddenError('The key that asked for a command cannot approve or deny it', { approvalId: id });
+      throw new ConflictError(`Approval ${id} is ${outcome.reason === 'expired' ? 'expired' : outcome.approval!.status}: it can no longer be decided`, { status: outcome.reason === 'expired' ? 'expired' : outcome.approval!.status });
+    }
+    const approval = outcome.approval;
+    await this.options.audit.append({ type: 'approval.decided', actor, subject: approval.command, outcome: approval.status, details: { approvalId: id, requestedBy: approval.requestedBy, note } });
+    this.emit('approval.decided', approval);
+    if (approval.status === 'approved') void this.runApproved(approval);
+    return approval;
+  }
+
+  /** Expires pending approvals past their time (as denials); called periodically. */
+  async expireDue(): Promise<number> {
+    const expired = await this.approvals.expireDue();
+    for (const approval of expired) {
+      await this.options.audit.append({ type: 'approval.expired', actor: 'system', subject: approval.command, outcome: 'expired', details: { approvalId: approval.id, requestedBy: approval.requestedBy } });
+      this.emit('approval.decided', approval);
+    }
+    return expired.length;
+  }
+
+  async listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<Approval[]> {
+    return this.approvals.list(filter);
+  }
+
+  private async runApproved(approval: Approval): Promise<void> {
+    try {
+      // The policy may have changed since the request: what runs must pass the current one.
+      const verdict = await checkCommand(this.policy, { command: approval.command, args: approval.args, cwd: approval.cwd, env: approval.env });
+      if (!verdict.ok) {
+        await this.options.audit.append({ type: 'command.denied', actor: approval.requestedBy, subject: approval.command, outcome: verdict.code, details: { approvalId: approval.id, reason: verdict.reason } });
+        await this.approvals.setStatus(approval.id, 'failed', { error: { code: 'COMMAND_DENIED', message: verdict.reason } });
+        return;
+      }
+      await this.approvals.setStatus(approval.id, 'running');
+      const result = await this.run(verdict, approval.requestedBy, undefined, approval.id);
+      await this.approvals.setStatus(approval.id, 'finished', result);
+    } catch (err) {
+      this.options.logger.error('approved command failed to run', { approvalId: approval.id, err });
+      const error = err instanceof AppError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'the command could not be run' };
+      await this.approvals.setStatus(approval.id, 'failed', { error }).catch(() => undefined);
+    }
+  }
+
+  private async run(verdict: Extract<Verdict, { ok: true }>, actor: string, signal?: AbortSignal, approvalId?: string): Promise<ExecutionResult> {
+    const rule = this.policy.rules.get(verdict.rule)!;
+    const running = this.running.get(verdict.rule) ?? 0;
+    if (running >= verdict.limits.maxConcurrent || this.runningTotal >= this.policy.maxConcurrentTotal) {
+      throw new AppError(429, 'FIREWALL_BUSY', `Too many commands running (${verdict.rule}: ${running} of ${verdict.limits.maxConcurrent}; all: ${this.runningTotal} of ${this.policy.maxConcurrentTotal}); try again shortly`, undefined, { retryAfterSeconds: 5 });
+    }
+    this.running.set(verdict.rule, running + 1);
+    this.runningTotal++;
+    this.counters.allowed++;
+    const details = { args: verdict.args, cwd: verdict.cwd, envNames: Object.keys(verdict.env), approvalId };
+    try {
+      await this.options.audit.append({ type: 'command.allowed', actor, subject: verdict.command, outcome: 'started', details });
+      let result: ExecutionResult;
+      try {
+        result = await executeCommand({ command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, timeoutMs: verdict.limits.maxExecutionTimeMs, maxOutputBytes: verdict.limits.maxOutputBytes, searchPath: this.policy.path, signal });
+      } catch (err) {
+        if (err instanceof CommandNotInstalledError) throw new UnavailableError('COMMAND_NOT_INSTALLED', err.message, { command: verdict.command });
+        throw err;
+      }
+      this.counters.finished++;
+      if (result.timedOut) this.counters.timedOut++;
+      await this.options.audit.append({
+        type: 'command.finished',
+        actor,
+        subject: verdict.command,
+        outcome: result.timedOut ? 'timed-out' : result.exitCode === 0 ? 'ok' : 'failed',
+        details: { ...details, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs, outputSha256: result.outputSha256, truncated: result.truncated, rule: rule.name },
+      });
+      return result;
+    } finally {
+      this.running.set(verdict.rule, (this.running.get(verdict.rule) ?? 1) - 1);
+      this.runningTotal--;
+    }
+  }
+
+  private load(): CompiledPolicy {
+    return compilePolicy(readPolicyFile(this.options.policyFile), this.options.baseDir, this.options.overrides);
+  }
+}

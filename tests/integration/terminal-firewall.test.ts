@@ -1,0 +1,166 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TerminalFirewall, type FirewallAuditSink } from '../../src/control-plane/firewall';
+import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
+import { silentLogger } from '../helpers/logger';
+
+type Entry = Parameters<FirewallAuditSink['append']>[0];
+
+/** Records audit entries in order, as the real audit log would receive them. */
+class RecordingAudit implements FirewallAuditSink {
+  readonly entries: Entry[] = [];
+  async append(entry: Entry): Promise<void> {
+    this.entries.push(entry);
+  }
+  types(): string[] {
+    return this.entries.map((e) => `${e.type}:${e.outcome}`);
+  }
+}
+
+/** Running (a zombie waiting for a reaper counts as dead: it has exited). */
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
+  let t: TestDb;
+  let dir: string;
+  let bin: string;
+  let policyFile: string;
+  let audit: RecordingAudit;
+  let firewall: TerminalFirewall;
+
+  const writePolicy = (rules: Record<string, unknown>) =>
+    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'], defaults: { allowedDirectories: [dir], maxExecutionTimeMs: 5_000 }, rules }));
+
+  beforeAll(async () => {
+    t = await openTestDb(kind);
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fw-'));
+    bin = path.join(dir, 'bin');
+    require('node:fs').mkdirSync(bin);
+    // A program that starts a grandchild and then hangs: the timeout must kill both.
+    writeFileSync(
+      path.join(bin, 'tree-sleeper'),
+      `#!${process.execPath}\nconst { spawn } = require('node:child_process');\nconst child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });\nrequire('node:fs').writeFileSync(process.argv[2], String(child.pid));\nprocess.stdout.write('started\\n');\nsetInterval(() => {}, 1000);\n`,
+    );
+    // Writes N bytes, to test the output cap.
+    writeFileSync(path.join(bin, 'chatty'), `#!${process.execPath}\nprocess.stdout.write('x'.repeat(Number(process.argv[2])));\nprocess.stderr.write('env:' + Object.keys(process.env).sort().join(','));\n`);
+    chmodSync(path.join(bin, 'tree-sleeper'), 0o755);
+    chmodSync(path.join(bin, 'chatty'), 0o755);
+    policyFile = path.join(dir, 'policy.json');
+    writePolicy({
+      'tree-sleeper': { description: 'test', args: ['/[A-Za-z0-9/._-]+'], maxExecutionTimeMs: 500 },
+      chatty: { description: 'test', args: ['[0-9]{1,7}'], maxOutputBytes: 4_096, allowedEnv: ['TF_LOG'] },
+      df: { description: 'disk', args: ['-h'] },
+      free: { description: 'memory', args: ['-m'], requireApproval: true },
+    });
+  });
+  afterAll(async () => {
+    await t.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    audit = new RecordingAudit();
+    firewall = new TerminalFirewall({ db: t.db, audit, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
+  });
+
+  test('runs an allowed command and audits it before and after', async () => {
+    const outcome = await firewall.exec({ command: 'df', args: ['-h'] }, 'key_a');
+    expect(outcome).toMatchObject({ status: 'finished', result: { exitCode: 0, timedOut: false, truncated: false, executable: expect.stringMatching(/\/df$/) } });
+    expect((outcome as { result: { stdout: string } }).result.stdout).toMatch(/Filesystem/);
+    expect(audit.types()).toEqual(['command.allowed:started', 'command.finished:ok']);
+    expect(audit.entries[1]).toMatchObject({ actor: 'key_a', subject: 'df', details: { exitCode: 0, outputSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+  });
+
+  test('a refused command is audited with the rule and reason, then 403', async () => {
+    await expect(firewall.exec({ command: 'df', args: ['-h;id'] }, 'key_a')).rejects.toMatchObject({ status: 403, code: 'COMMAND_DENIED', details: { denial: 'BAD_ARGUMENT', rule: 'df' } });
+    expect(audit.entries).toEqual([expect.objectContaining({ type: 'command.denied', outcome: 'BAD_ARGUMENT', details: expect.objectContaining({ reason: expect.stringContaining('metacharacter') }) })]);
+    expect(firewall.stats()).toMatchObject({ denied: 1, deniedBy: { BAD_ARGUMENT: 1 } });
+  });
+
+  test('timeout kills the whole process tree', async () => {
+    const pidFile = path.join(dir, 'grandchild.pid');
+    const outcome = await firewall.exec({ command: 'tree-sleeper', args: [pidFile] }, 'key_a');
+    expect(outcome).toMatchObject({ status: 'finished', result: { timedOut: true, signal: 'SIGTERM' } });
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await sleep(200);
+    expect(alive(grandchild)).toBe(false);
+    expect(audit.types()).toEqual(['command.allowed:started', 'command.finished:timed-out']);
+  });
+
+  test('output is capped with a truncated flag; the environment is scrubbed to PATH, LANG, HOME and the allowed variables', async () => {
+    process.env.JARVIS_FIREWALL_TEST_SECRET = 'do-not-leak';
+    try {
+      const outcome = await firewall.exec({ command: 'chatty', args: ['100000'], env: { TF_LOG: 'info' } }, 'key_a');
+      const result = (outcome as { result: { stdout: string; stderr: string; truncated: boolean } }).result;
+      expect(result.truncated).toBe(true);
+      expect(result.stdout.length + result.stderr.length).toBeLessThanOrEqual(4_096);
+      const small = await firewall.exec({ command: 'chatty', args: ['10'], env: { TF_LOG: 'info' } }, 'key_a');
+      expect((small as { result: { stderr: string } }).result.stderr).toBe('env:HOME,LANG,PATH,TF_LOG');
+    } finally {
+      delete process.env.JARVIS_FIREWALL_TEST_SECRET;
+    }
+  });
+
+  test('approval: held, then approved by another key it runs; the asker cannot approve itself', async () => {
+    const events: string[] = [];
+    firewall.on('approval.requested', (a) => events.push(`requested:${a.id}`));
+    const held = await firewall.exec({ command: 'free', args: ['-m'] }, 'key_asker');
+    expect(held).toMatchObject({ status: 'pending-approval', approval: { status: 'pending', requestedBy: 'key_asker', command: 'free', args: ['-m'] } });
+    const id = (held as { approval: { id: string } }).approval.id;
+    expect(events).toEqual([`requested:${id}`]);
+    await expect(firewall.decide(id, 'approve', 'key_asker')).rejects.toMatchObject({ status: 403 });
+    await expect(firewall.decide(id, 'approve', 'key_admin', 'looks fine')).resolves.toMatchObject({ status: 'approved', decidedBy: 'key_admin' });
+    let approval = await firewall.approvals.get(id);
+    for (let i = 0; i < 100 && approval!.status !== 'finished'; i++) {
+      await sleep(50);
+      approval = await firewall.approvals.get(id);
+    }
+    expect(approval).toMatchObject({ status: 'finished', result: { exitCode: 0, stdout: expect.stringMatching(/Mem:/) } });
+    expect(audit.types()).toEqual(['approval.requested:pending', 'approval.decided:approved', 'command.allowed:started', 'command.finished:ok']);
+    await expect(firewall.decide(id, 'deny', 'key_admin')).rejects.toMatchObject({ status: 409 });
+  });
+
+  test('approval: denied or expired, the command never runs', async () => {
+    const denied = (await firewall.exec({ command: 'free', args: ['-m'] }, 'key_asker')) as { approval: { id: string } };
+    await firewall.decide(denied.approval.id, 'deny', 'key_admin');
+    const short = new TerminalFirewall({ db: t.db, audit, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 100 });
+    const expiring = (await short.exec({ command: 'free', args: ['-m'] }, 'key_asker')) as { approval: { id: string } };
+    await sleep(200);
+    await expect(short.decide(expiring.approval.id, 'approve', 'key_admin')).rejects.toMatchObject({ status: 409, details: { status: 'expired' } });
+    expect(await short.expireDue()).toBeGreaterThanOrEqual(1);
+    expect(await short.approvals.get(expiring.approval.id)).toMatchObject({ status: 'expired' });
+    expect(await firewall.approvals.get(denied.approval.id)).toMatchObject({ status: 'denied', result: null });
+    expect(audit.types().filter((x) => x.startsWith('command.'))).toEqual([]);
+    expect(audit.types()).toContain('approval.expired:expired');
+  });
+
+  test('policy reload: a bad file keeps the old policy; a good one takes effect and is audited', async () => {
+    const good = readFileSync(policyFile, 'utf8');
+    try {
+      writeFileSync(policyFile, '{"version": 1, "rules": {"bash": {}}}');
+      await expect(firewall.reload('key_admin')).rejects.toMatchObject({ status: 400, code: 'POLICY_INVALID' });
+      expect(firewall.rules.rules.has('df')).toBe(true);
+      writePolicy({ free: { description: 'memory', args: ['-m'] } });
+      await expect(firewall.reload('key_admin')).resolves.toEqual({ rules: ['free'] });
+      await expect(firewall.exec({ command: 'df', args: ['-h'] }, 'key_a')).rejects.toMatchObject({ details: { denial: 'COMMAND_NOT_ALLOWED' } });
+      expect(audit.types()).toContain('firewall.policy-reloaded:ok');
+    } finally {
+      writeFileSync(policyFile, good);
+    }
+  });
+
+  test('an allowed command that is not installed is a clear 503', async () => {
+    writePolicy({ 'no-such-tool': { description: 'missing', args: [] } });
+    const missing = new TerminalFirewall({ db: t.db, audit, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
+    await expect(missing.exec({ command: 'no-such-tool', args: [] }, 'key_a')).rejects.toMatchObject({ status: 503, code: 'COMMAND_NOT_INSTALLED' });
+    expect(existsSync(policyFile)).toBe(true);
+  });
+});
