@@ -19,9 +19,11 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'keys-create'; connection: Connection; json: boolean; name: string; scopes: ApiKeyScope[] }
   | { kind: 'keys-list'; connection: Connection; json: boolean; all: boolean }
-  | { kind: 'keys-revoke'; connection: Connection; json: boolean; id: string };
+  | { kind: 'keys-revoke'; connection: Connection; json: boolean; id: string }
+  | { kind: 'audit-verify'; connection: Connection; json: boolean };
 
-export type HelpTopic = 'keys' | 'keys create' | 'keys list' | 'keys revoke';
+export const HELP_TOPICS = ['keys', 'keys create', 'keys list', 'keys revoke', 'audit', 'audit verify'] as const;
+export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -37,10 +39,11 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 const GLOBAL_OPTIONS: readonly OptionName[] = ['help', 'url', 'key', 'timeout'];
-const COMMAND_OPTIONS: Record<'create' | 'list' | 'revoke', readonly OptionName[]> = {
+const COMMAND_OPTIONS: Record<'create' | 'list' | 'revoke' | 'verify', readonly OptionName[]> = {
   create: ['name', 'scope', 'json'],
   list: ['all', 'json'],
   revoke: ['json'],
+  verify: ['json'],
 };
 
 // --- input schemas -------------------------------------------------------------------------
@@ -159,8 +162,12 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     if (isTopic(topic)) return { kind: 'help', topic };
     throw new UsageError(`No help for "${topic}"`);
   }
+  if (group === 'audit') return parseAudit(sub, rest, values, env);
   if (group !== 'keys') throw new UsageError(`Unknown command "${group}"`);
+  return parseKeys(sub, rest, values, env);
+}
 
+function parseKeys(sub: string | undefined, rest: string[], values: Values, env: NodeJS.ProcessEnv): Command {
   if (sub === undefined) {
     if (values.help) return { kind: 'help', topic: 'keys' };
     throw new UsageError('Missing subcommand: create, list or revoke', 'keys');
@@ -195,6 +202,19 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   }
 }
 
+function parseAudit(sub: string | undefined, rest: string[], values: Values, env: NodeJS.ProcessEnv): Command {
+  if (sub === undefined) {
+    if (values.help) return { kind: 'help', topic: 'audit' };
+    throw new UsageError('Missing subcommand: verify', 'audit');
+  }
+  if (sub !== 'verify') throw new UsageError(`Unknown subcommand "audit ${sub}": use verify`, 'audit');
+  const topic: HelpTopic = 'audit verify';
+  if (values.help) return { kind: 'help', topic };
+  rejectOptions(values, [...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.verify], topic, topic);
+  if (rest.length) throw new UsageError(`Unexpected argument "${rest[0]}"`, topic);
+  return { kind: 'audit-verify', connection: connection(values, env, topic), json: values.json ?? false };
+}
+
 function isTopic(value: string): value is HelpTopic {
-  return value === 'keys' || value === 'keys create' || value === 'keys list' || value === 'keys revoke';
+  return (HELP_TOPICS as readonly string[]).includes(value);
 }

@@ -20,6 +20,15 @@ export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
 
 const listSchema = z.object({ keys: z.array(apiKeyInfoSchema) });
 
+/** POST /api/v1/audit/verify's answer, as far as the CLI prints it. */
+export const auditVerifySchema = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  firstBroken: z.object({ seq: z.number(), id: z.string().nullable(), reason: z.string() }).optional(),
+  checkpoint: z.object({ seq: z.number(), hash: z.string(), pruned: z.number(), createdAt: z.string() }).optional(),
+});
+export type AuditVerifyResult = z.infer<typeof auditVerifySchema>;
+
 type FetchFn = typeof fetch;
 
 /** Hints for answers whose fix is on the caller's side. */
@@ -48,6 +57,11 @@ export class AdminClient {
 
   async revokeKey(id: string): Promise<ApiKeyInfo> {
     return this.expect(apiKeyInfoSchema, await this.request('DELETE', `/api/v1/admin/api-keys/${encodeURIComponent(id)}`));
+  }
+
+  /** Has the server recompute the audit log's hash chain. */
+  async verifyAudit(): Promise<AuditVerifyResult> {
+    return this.expect(auditVerifySchema, await this.request('POST', '/api/v1/audit/verify'));
   }
 
   private expect<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {

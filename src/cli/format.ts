@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, CreatedApiKey } from './client';
+import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey } from './client';
 
 /** Key names are free text from the server: control characters (escape sequences) must not reach the terminal. */
 export function printable(value: string): string {
@@ -55,5 +55,16 @@ export function formatCreated(key: CreatedApiKey): string {
 export function formatRevoked(key: ApiKeyInfo, ownKey: boolean): string {
   const lines = [`Revoked API key ${key.id} ("${printable(key.name)}") at ${shortTime(key.revokedAt)}.`];
   if (ownKey) lines.push('Note: this was the key in JARVIS_API_KEY; it no longer works.');
+  return lines.join('\n');
+}
+
+export function formatAuditVerify(result: AuditVerifyResult): string {
+  const from = result.checkpoint
+    ? ` from the checkpoint after entry ${result.checkpoint.seq} (${result.checkpoint.pruned} older entries pruned ${shortTime(result.checkpoint.createdAt)})`
+    : '';
+  if (result.ok) return `Audit log intact: ${result.checked} entries verified${from}.`;
+  const broken = result.firstBroken;
+  const lines = [`Audit log BROKEN: ${result.checked} entries verified${from}, then:`];
+  if (broken) lines.push(`  first broken entry: seq ${broken.seq}${broken.id ? ` (id ${printable(broken.id)})` : ''}`, `  reason: ${printable(broken.reason)}`);
   return lines.join('\n');
 }

@@ -21,7 +21,8 @@ Usage:
   jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
   jarvis keys list [--all] [--json]
   jarvis keys revoke ID [--json]
-  jarvis help [keys [create|list|revoke]]
+  jarvis audit verify [--json]
+  jarvis help [keys [create|list|revoke] | audit [verify]]
   jarvis --version
 
 ${CONNECTION}
@@ -31,6 +32,23 @@ Example:
   jarvis keys create --name ci-bot --scope devops
 
 ${EXIT}`;
+
+const AUDIT_VERIFY = `jarvis audit verify: check that the audit log was not altered
+
+Usage:
+  jarvis audit verify [--json]
+
+The control plane recomputes the audit log's hash chain (from the checkpoint the
+retention prune left, if any) and names the first entry that was edited, deleted
+or moved. Exit code 0 when the chain is intact, 1 when it is broken (the first
+broken entry is printed) or the check could not run.
+
+Options:
+  --json              print the server's verdict as JSON
+
+${CONNECTION}
+
+Exit codes: 0 intact, 1 broken or server or network error, 2 usage error.`;
 
 const TOPICS: Record<HelpTopic, string> = {
   keys: `jarvis keys: manage API keys
@@ -89,6 +107,18 @@ Options:
 ${CONNECTION}
 
 ${EXIT}`,
+  audit: `jarvis audit: the audit log
+
+Usage:
+  jarvis audit verify [--json]
+
+Command attempts and approvals (terminal firewall), authentication failures,
+API requests and agent task events are recorded in a hash-chained audit log.
+Browse it with GET /api/v1/audit (docs/API.md); check it with
+\`jarvis audit verify\`.
+
+${CONNECTION}`,
+  'audit verify': AUDIT_VERIFY,
 };
 
 export function helpText(topic?: HelpTopic): string {

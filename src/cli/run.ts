@@ -2,7 +2,7 @@ import { VERSION } from '../common/version';
 import { parseCommand, type Command } from './args';
 import { AdminClient } from './client';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RequestError, UsageError } from './errors';
-import { formatCreated, formatKeyList, formatRevoked } from './format';
+import { formatAuditVerify, formatCreated, formatKeyList, formatRevoked } from './format';
 import { helpText } from './help';
 
 export interface CliIo {
@@ -31,7 +31,8 @@ function keyIdOf(key: string): string | undefined {
   return /^jrv_([a-f0-9]{16})_/.exec(key)?.[1];
 }
 
-async function execute(command: Command, io: CliIo, out: (text: string) => void): Promise<void> {
+/** Runs the command; a command whose answer decides the exit code returns it (failed requests throw). */
+async function execute(command: Command, io: CliIo, out: (text: string) => void): Promise<number | void> {
   const json = (value: unknown) => out(JSON.stringify(value, null, 2));
   switch (command.kind) {
     case 'help':
@@ -51,6 +52,12 @@ async function execute(command: Command, io: CliIo, out: (text: string) => void)
       const revoked = await new AdminClient(command.connection, io.fetch).revokeKey(command.id);
       return command.json ? json(revoked) : out(formatRevoked(revoked, keyIdOf(command.connection.key) === revoked.id));
     }
+    case 'audit-verify': {
+      const result = await new AdminClient(command.connection, io.fetch).verifyAudit();
+      if (command.json) json(result);
+      else out(formatAuditVerify(result));
+      return result.ok ? EXIT_OK : EXIT_FAILURE;
+    }
   }
 }
 
@@ -60,8 +67,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const out = (text: string) => io.stdout(`${redact(text)}\n`);
   const err = (text: string) => io.stderr(`${redact(text)}\n`);
   try {
-    await execute(parseCommand(argv, io.env), io, out);
-    return EXIT_OK;
+    const code = await execute(parseCommand(argv, io.env), io, out);
+    return typeof code === 'number' ? code : EXIT_OK;
   } catch (e) {
     if (e instanceof UsageError) {
       if (e.message === 'Missing command') err(`jarvis: missing command\n\n${helpText()}`);

@@ -101,6 +101,7 @@ describe('jarvis CLI', () => {
     const [direct, shim] = await Promise.all([jarvis(['--help']), jarvis(['keys', 'create', '--help'], {}, [SHIM])]);
     expect(direct.code).toBe(0);
     expect(direct.stdout).toContain('jarvis keys create --name NAME');
+    expect(direct.stdout).toContain('jarvis audit verify');
     expect(direct.stdout).toContain('JARVIS_API_KEY');
     expect(shim.code).toBe(0);
     expect(shim.stdout).toContain('--scope SCOPE');
@@ -175,6 +176,33 @@ describe('jarvis CLI', () => {
     expect(run.stderr).toContain('404 NOT_FOUND: No API key with id "0123456789abcdef"');
   });
 
+  it('audit verify: exit 0 when the chain is intact, 1 naming the first broken entry', async () => {
+    const entry = await plane.audit.append({ type: 'infra.change', actor: 'cli-test', outcome: 'applied' });
+    const [intact, json] = await Promise.all([jarvis(['audit', 'verify']), jarvis(['audit', 'verify', '--json'])]);
+    expect(intact).toMatchObject({ code: 0, stderr: '' });
+    expect(intact.stdout).toMatch(/^Audit log intact: \d+ entries verified\.\n$/);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, checked: expect.any(Number) });
+
+    // Altered behind the trigger's back, as someone with database access could; put back afterwards.
+    const { db } = plane.testDb;
+    const setOutcome = async (outcome: string) => {
+      await db.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+      await db.query('UPDATE audit_log SET outcome = $1 WHERE seq = $2', [outcome, entry.seq]);
+      await db.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
+    };
+    await setOutcome('reverted');
+    try {
+      const broken = await jarvis(['audit', 'verify']);
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toContain(`first broken entry: seq ${entry.seq} (id ${entry.id})`);
+      expect(broken.stdout).toContain('reason: content does not match its hash: the entry was edited');
+    } finally {
+      await setOutcome('applied');
+    }
+    expect((await jarvis(['audit', 'verify'])).code).toBe(0);
+  });
+
   it('exits 2 with a message on bad usage, sending nothing', async () => {
     const cases: Array<[string[], RegExp]> = [
       [[], /^jarvis: missing command/],
@@ -189,6 +217,9 @@ describe('jarvis CLI', () => {
       [['keys', 'revoke', 'jrv_0123456789abcdef_secret'], /ID must be a 16-character key id/],
       [['keys', 'list', '--url', 'ftp://example.com'], /--url must be an http/],
       [['keys', 'list', '--timeout', 'soon'], /--timeout must be a number/],
+      [['audit'], /Missing subcommand: verify/],
+      [['audit', 'check'], /Unknown subcommand "audit check": use verify/],
+      [['audit', 'verify', '--all'], /--all is not an option of `audit verify`/],
     ];
     // Not a single request may reach the server for any of them.
     const requestsBefore = requests;
