@@ -12,6 +12,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 COPY tsconfig.json ./
 COPY src ./src
+COPY config ./config
 
 # Owned by the unprivileged user so named volumes mounted here start writable.
 RUN mkdir -p /app/data/dawg && chown -R node:node /app/data

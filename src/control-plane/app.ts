@@ -14,6 +14,8 @@ import type { ModuleRouter } from './dawg-client';
 import type { HealthService } from './health';
 import type { AiRouterParts } from './ai-router';
 import { mountAiRoutes } from './http/ai.routes';
+import { mountFirewallRoutes } from './http/firewall.routes';
+import type { TerminalFirewall } from './firewall';
 import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
@@ -41,6 +43,8 @@ export interface AppDeps {
   health: HealthService;
   /** Absent when ENABLE_AGENT_SYSTEM=false: its routes then answer 503 FEATURE_DISABLED. */
   agents?: AgentSystem;
+  /** The terminal firewall; absent when TERMINAL_FIREWALL_ENABLED=false (its routes answer 503). */
+  firewall?: TerminalFirewall;
   /** The AI router: service, budgets and ledger. */
   ai?: AiRouterParts;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
@@ -82,6 +86,7 @@ export function buildApp(deps: AppDeps): Express {
   mountAgentRoutes(mount, deps);
   mountWorkflowRoutes(mount, deps);
   mountAiRoutes(mount, deps);
+  mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
   mountAuditRoutes(mount, deps);
 

@@ -11,6 +11,7 @@ import { ApiKeyService } from './auth';
 import { createProviderRegistry, type ProviderRegistry } from './providers';
 import type { ControlPlaneConfig } from './config';
 import { ModuleRouter } from './dawg-client';
+import { TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 
 export interface Storage {
@@ -43,6 +44,9 @@ export async function openStorage(config: ControlPlaneConfig, logger: Logger): P
   }
 }
 
+/** How often pending command approvals past their time are expired (as denials). */
+const APPROVAL_SWEEP_MS = 5_000;
+
 /** A pending AI call older than this belongs to a process that stopped (calls time out long before). */
 const ABANDONED_CALL_MS = 60 * 60_000;
 
@@ -55,6 +59,8 @@ export interface ControlPlane {
   ai: AiRouterParts;
   /** The audit log: API requests, authentication failures and task events are recorded into it here; the firewall appends its own. */
   audit: AuditLog;
+  /** Absent when TERMINAL_FIREWALL_ENABLED=false: no command can run then. */
+  firewall?: TerminalFirewall;
   /** Starts background work: this instance begins running queued agent tasks and schedules, and audit retention. */
   start(): Promise<void>;
   /** Stops background work (running tasks get `graceMs`) and releases what compose created; the storage belongs to the caller. */
@@ -115,13 +121,26 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
   const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
   const retention = config.audit.retentionDays > 0 ? new AuditRetentionJob(audit, logger, { olderThanDays: config.audit.retentionDays }) : undefined;
+  // A bad policy file stops start-up with the offending field named.
+  const firewall = config.features.terminalFirewall
+    ? new TerminalFirewall({
+        db: storage.db,
+        audit,
+        logger,
+        policyFile: path.resolve(config.firewall.policyFile),
+        baseDir: process.cwd(),
+        overrides: { kubectl: config.firewall.requireApprovalForKubectl, terraform: config.firewall.requireApprovalForTerraform },
+        approvalTtlMs: config.firewall.approvalTtlMs,
+      })
+    : undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
   let agents: AgentSystem | undefined;
   if (config.features.agentSystem) {
     agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service });
     await agents.migrate();
     recordTaskEvents(agents, audit);
   }
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, startedAt });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, startedAt });
   return {
     app,
     apiKeys,
@@ -129,7 +148,14 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     agents,
     ai,
     audit,
+    firewall,
     start: async () => {
+      if (firewall) {
+        expiryTimer = setInterval(() => {
+          firewall.expireDue().catch((err: unknown) => logger.error('expiring command approvals failed', { err }));
+        }, APPROVAL_SWEEP_MS);
+        expiryTimer.unref();
+      }
       // Calls a dead process left mid-flight are booked at their upper bound.
       const abandoned = await ai.ledger.settleAbandoned(ABANDONED_CALL_MS);
       if (abandoned) logger.warn('AI calls left pending by a stopped process were booked at their upper-bound cost', { abandoned });
@@ -137,6 +163,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       retention?.start();
     },
     close: async (graceMs) => {
+      clearInterval(expiryTimer);
       await retention?.stop();
       await agents?.stop(graceMs);
       ai.breakers.shutdown();

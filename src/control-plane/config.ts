@@ -61,6 +61,8 @@ const schema = z.object({
   TERMINAL_FIREWALL_LOG_LEVEL: logLevel,
   TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL: envBool(true),
   TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM: envBool(true),
+  TERMINAL_FIREWALL_POLICY_FILE: z.string().min(1).default('config/firewall-policy.json'),
+  TERMINAL_APPROVAL_TTL_MS: envInt(300_000, 1_000, 86_400_000),
   AUDIT_RETENTION_DAYS: envInt(90, 0, 36_500),
   ENABLE_AGENT_SYSTEM: envBool(true),
   AGENT_MAX_CONCURRENT_TASKS: envInt(10, 1, 1_000),
@@ -199,7 +201,15 @@ export interface ControlPlaneConfig {
   /** Settings of subsystems that later capabilities consume; parsed now so bad values fail at start. */
   agents: AgentSystemConfig;
   memory: { vectorDimension: number };
-  firewall: { logLevel: Env['LOG_LEVEL']; requireApprovalForKubectl: boolean; requireApprovalForTerraform: boolean };
+  firewall: {
+    logLevel: Env['LOG_LEVEL'];
+    requireApprovalForKubectl: boolean;
+    requireApprovalForTerraform: boolean;
+    /** The policy file (JSON); relative paths and the policy's relative directories resolve against the working directory. */
+    policyFile: string;
+    /** Pending approvals expire (as denied) after this long. */
+    approvalTtlMs: number;
+  };
   /** Audit entries older than retentionDays are pruned daily (the chain stays verifiable); 0 keeps them forever. */
   audit: { retentionDays: number };
   aiRouter: AiRouterConfig;
@@ -291,6 +301,8 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       logLevel: e.TERMINAL_FIREWALL_LOG_LEVEL,
       requireApprovalForKubectl: e.TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL,
       requireApprovalForTerraform: e.TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM,
+      policyFile: e.TERMINAL_FIREWALL_POLICY_FILE,
+      approvalTtlMs: e.TERMINAL_APPROVAL_TTL_MS,
     },
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
     aiRouter: {

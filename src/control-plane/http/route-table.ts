@@ -1,5 +1,6 @@
 import { agentRoutes } from './agents.routes';
 import { aiRoutes } from './ai.routes';
+import { firewallRoutes } from './firewall.routes';
 import { apiKeyRoutes } from './api-keys.routes';
 import { audioRoutes } from './audio.routes';
 import { auditRoutes } from './audit.routes';
@@ -29,6 +30,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(agentRoutes),
   ...Object.values(workflowRoutes),
   ...Object.values(aiRoutes),
+  ...Object.values(firewallRoutes),
   ...Object.values(audioRoutes),
   ...Object.values(auditRoutes),
 ];
