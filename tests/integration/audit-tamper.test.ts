@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../src/common/db';
-import { AuditLog } from '../../src/control-plane/audit';
+import { AuditLog, AuditRetentionJob } from '../../src/control-plane/audit';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
 
@@ -126,5 +126,16 @@ describe.each(DB_KINDS)('audit tampering on %s', (kind) => {
     // The attacker also writes a checkpoint that makes the rest of the chain link up.
     await testDb.db.query('INSERT INTO audit_checkpoints (seq, hash, pruned, created_at) VALUES ($1, $2, 1, now())', [7, seven!.hash]);
     expect(await audit.verify()).toMatchObject({ ok: false, firstBroken: { seq: 7, id: null, reason: expect.stringMatching(/not named by any audit.pruned entry/) } });
+  });
+
+  it('the retention job prunes on its timer and stops cleanly', async () => {
+    now = new Date('2026-04-15T00:00:00.000Z');
+    const job = new AuditRetentionJob(audit, silentLogger(), { olderThanDays: 90, firstRunMs: 1, intervalMs: 60_000 });
+    job.start();
+    const deadline = Date.now() + 10_000;
+    while ((await audit.query({ type: 'audit.pruned', limit: 1 })).entries.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await job.stop();
+    expect((await audit.query({ limit: 10 })).entries.map((e) => e.type)).toEqual(['audit.pruned']);
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 1, checkpoint: { seq: 6 } });
   });
 });
