@@ -64,6 +64,16 @@ describe('audit routes', () => {
     expect(text).not.toContain(plane.userKey);
   });
 
+  it('records API key creation and revocation as infrastructure changes, never the key', async () => {
+    const created = await request(plane.app).post('/api/v1/admin/api-keys').set('x-api-key', plane.adminKey).send({ name: 'ci-bot', scopes: ['devops'] }).expect(201);
+    await request(plane.app).delete(`/api/v1/admin/api-keys/${created.body.id}`).set('x-api-key', plane.adminKey).expect(200);
+    const changes = await entries({ type: 'infra.change', subject: `api-key:${created.body.id}` });
+    expect(changes.map((e) => e.outcome)).toEqual(['revoked', 'created']);
+    expect(changes[1]).toMatchObject({ actor: keyId(plane.adminKey), details: { name: 'ci-bot', scopes: ['devops'] } });
+    expect(created.body.key).toMatch(/^jrv_/);
+    expect(JSON.stringify(changes)).not.toContain(created.body.key);
+  });
+
   it('records agent task events (not progress)', async () => {
     plane.agents!.bus.publish({ type: 'task.created', jobId: 'tsk_audit-test', agent: 'DataScientist', taskType: 'analyze', data: { scheduleId: 'sch_x' } });
     plane.agents!.bus.publish({ type: 'task.progress', jobId: 'tsk_audit-test', agent: 'DataScientist', data: { percent: 10 } });

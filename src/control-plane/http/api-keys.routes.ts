@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { parseInput } from '../../common/validation';
 import { API_KEY_SCOPES, type ApiKeyService } from '../auth';
 import { apiKeyInfoSchema, apiKeyListSchema, createdApiKeySchema } from './response-schemas';
+import { principalOf } from './locals';
+import type { AuditLog } from '../audit';
 import type { Mount, RouteSpec } from './route-spec';
 
 export const createApiKeySchema = z
@@ -52,7 +54,7 @@ export const apiKeyRoutes = {
 } satisfies Record<string, RouteSpec>;
 
 /** Admin tier: API keys are created (shown once), listed and revoked here and by `jarvis keys`. */
-export function mountApiKeyRoutes(mount: Mount, deps: { apiKeys: ApiKeyService }): void {
+export function mountApiKeyRoutes(mount: Mount, deps: { apiKeys: ApiKeyService; audit?: Pick<AuditLog, 'append'> }): void {
   mount(apiKeyRoutes.list, async (req, res) => {
     const query = parseInput(listQuerySchema, req.query, 'query');
     res.json({ keys: await deps.apiKeys.list(query.includeRevoked === 'true') });
@@ -60,11 +62,16 @@ export function mountApiKeyRoutes(mount: Mount, deps: { apiKeys: ApiKeyService }
 
   mount(apiKeyRoutes.create, async (req, res) => {
     const body = parseInput(createApiKeySchema, req.body, 'body');
-    res.status(201).json(await deps.apiKeys.create(body.name, body.scopes));
+    const created = await deps.apiKeys.create(body.name, body.scopes);
+    // Who may do what changed: an infrastructure change, durable before the answer (never the key itself).
+    await deps.audit?.append({ type: 'infra.change', actor: principalOf(res)?.id, subject: `api-key:${created.id}`, outcome: 'created', details: { name: created.name, scopes: created.scopes } });
+    res.status(201).json(created);
   });
 
   mount(apiKeyRoutes.revoke, async (req, res) => {
     const { id } = parseInput(keyIdSchema, req.params, 'params');
-    res.json(await deps.apiKeys.revoke(id));
+    const revoked = await deps.apiKeys.revoke(id);
+    await deps.audit?.append({ type: 'infra.change', actor: principalOf(res)?.id, subject: `api-key:${id}`, outcome: 'revoked' });
+    res.json(revoked);
   });
 }
