@@ -11,7 +11,7 @@ import { ApiKeyService } from './auth';
 import { createProviderRegistry, type ProviderRegistry } from './providers';
 import type { ControlPlaneConfig } from './config';
 import { ModuleRouter } from './dawg-client';
-import { TerminalFirewall } from './firewall';
+import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 
 export interface Storage {
@@ -127,7 +127,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         db: storage.db,
         audit,
         logger,
-        policyFile: path.resolve(config.firewall.policyFile),
+        policyFile: config.firewall.policyFile ? path.resolve(config.firewall.policyFile) : DEFAULT_POLICY_FILE,
         baseDir: process.cwd(),
         overrides: { kubectl: config.firewall.requireApprovalForKubectl, terraform: config.firewall.requireApprovalForTerraform },
         approvalTtlMs: config.firewall.approvalTtlMs,

@@ -61,7 +61,7 @@ const schema = z.object({
   TERMINAL_FIREWALL_LOG_LEVEL: logLevel,
   TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL: envBool(true),
   TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM: envBool(true),
-  TERMINAL_FIREWALL_POLICY_FILE: z.string().min(1).default('config/firewall-policy.json'),
+  TERMINAL_FIREWALL_POLICY_FILE: envOptional(z.string().min(1)),
   TERMINAL_APPROVAL_TTL_MS: envInt(300_000, 1_000, 86_400_000),
   AUDIT_RETENTION_DAYS: envInt(90, 0, 36_500),
   ENABLE_AGENT_SYSTEM: envBool(true),
@@ -205,8 +205,8 @@ export interface ControlPlaneConfig {
     logLevel: Env['LOG_LEVEL'];
     requireApprovalForKubectl: boolean;
     requireApprovalForTerraform: boolean;
-    /** The policy file (JSON); relative paths and the policy's relative directories resolve against the working directory. */
-    policyFile: string;
+    /** The policy file (JSON), relative to the working directory; unset: the package's config/firewall-policy.json. */
+    policyFile?: string;
     /** Pending approvals expire (as denied) after this long. */
     approvalTtlMs: number;
   };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -93,6 +94,9 @@ export const policySchema = z
 
 export type PolicyFile = z.output<typeof policySchema>;
 export type PolicyRule = z.output<typeof ruleSchema>;
+
+/** The policy shipped with Jarvis (the blueprint's whitelist), wherever the process was started from. */
+export const DEFAULT_POLICY_FILE = path.join(__dirname, '..', '..', '..', 'config', 'firewall-policy.json');
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
