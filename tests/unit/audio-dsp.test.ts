@@ -26,22 +26,14 @@ import {
   truePeakDbtp,
   TruePeakLimiter,
 } from '../../src/dawg/audio/dsp';
+import { mulberry32 } from '../helpers/random';
 
 // ---------- helpers ----------
 
 const FS = 48_000;
 const { abs, cos, log10, max, PI, sin, sqrt } = Math;
 
-/** mulberry32: seeded so every run tests the same signals. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const db = (x: number) => 20 * log10(x);
 

@@ -6,19 +6,11 @@ import {
   SUPPORTED_SAMPLE_RATES,
 } from '../../src/dawg/audio/types';
 import { decodeWav, encodeWav, type MidiSong, readMidi, resample, writeMidi } from '../../src/dawg/audio/io';
+import { mulberry32 } from '../helpers/random';
 
 // ---------- helpers ----------
 
-/** mulberry32: seeded so every run tests the same signals. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function invalid(fn: () => unknown): InvalidError {
   try {
@@ -249,17 +241,15 @@ describe('WAV round trips', () => {
     expect(dithered.reduce((s, v) => s + v, 0) / dithered.length).toBeCloseTo(0.3, 1);
   });
 
-  it('decodes and encodes 3 minutes of 48 kHz 24-bit stereo well under a second', () => {
+  // Its speed is in npm run bench:audio (the 24-bit encode is timed in the master chain), not in a timed unit test.
+  it('decodes and encodes 3 minutes of 48 kHz 24-bit stereo', () => {
     const audio: AudioData = { sampleRate: 48_000, channels: [sine(48_000, 440, 180, 0.5), sine(48_000, 660, 180, 0.5)] };
-    // Best of three: the machine is shared, and one slow run says more about it than about the codec.
-    let best = Infinity;
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      const decoded = decodeWav(encodeWav(audio, { bitDepth: 24, format: 'pcm' }));
-      best = Math.min(best, performance.now() - start);
-      expect(decoded.audio.channels[1]).toHaveLength(48_000 * 180);
-    }
-    expect(best).toBeLessThan(1_000);
+    const decoded = decodeWav(encodeWav(audio, { bitDepth: 24, format: 'pcm' }));
+    expect(decoded.audio.channels[1]).toHaveLength(48_000 * 180);
+    // 24-bit PCM keeps a 0.5 sine within half a step of 2^-23.
+    let worst = 0;
+    for (let i = 0; i < audio.channels[1]!.length; i += 997) worst = Math.max(worst, Math.abs(decoded.audio.channels[1]![i]! - audio.channels[1]![i]!));
+    expect(worst).toBeLessThanOrEqual(2 ** -23);
   });
 });
 
@@ -397,11 +387,10 @@ describe('MIDI', () => {
     });
   });
 
-  it('writes 20,000 notes in well under a second (no quadratic writer)', () => {
+  // Correctness at size only: speed belongs in benchmarks, not in a timed unit test on a noisy machine.
+  it('round-trips 20,000 notes exactly', () => {
     const notes = Array.from({ length: 20_000 }, (_, i) => ({ pitch: 40 + (i % 40), velocity: 1 + (i % 127), startBeats: i * 0.5, durationBeats: 0.25 }));
-    const start = performance.now();
     const read = readMidi(writeMidi({ ppq: 960, tempoBpm: 90, tracks: [{ channel: 3, notes }] }));
-    expect(performance.now() - start).toBeLessThan(1_000);
     expect(read.tracks[0]!.notes).toEqual(notes);
   });
 

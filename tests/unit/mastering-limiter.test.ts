@@ -1,22 +1,14 @@
 import { applyLimiter, dbToGain, PolyphaseInterpolator } from '../../src/dawg/audio/dsp';
 import { MasteringLimiter } from '../../src/dawg/audio/master/mastering-limiter';
 import type { AudioData } from '../../src/dawg/audio/types';
+import { mulberry32 } from '../helpers/random';
 
 const FS = 48_000;
 const CEILING = -1;
 const PARAMS = { ceilingDbtp: CEILING, lookaheadMs: 1.5, releaseMs: 80 };
 const { cos, floor, log10, max, PI, sin, sqrt } = Math;
 
-/** mulberry32: seeded so every run tests the same signals. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const stereo = (frames: number, f: (n: number, c: number) => number): AudioData => ({
   sampleRate: FS,

@@ -11,6 +11,7 @@ import { createMusicModule } from '../../src/dawg/modules/music';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
 import { silentLogger } from '../helpers/logger';
+import { mulberry32 } from '../helpers/random';
 
 const RATE = 48_000;
 const SECONDS = 2;
@@ -164,13 +165,8 @@ describe('music module: mixing actions', () => {
     /** 2 s of seeded white noise (mulberry32) in ±amp, plus sines at [freq, dB above the noise's spectrum]. */
     function noisy(amp: number, seed: number, tones: Array<[number, number]> = []): AudioData {
       const out = new Float32Array(RATE * SECONDS);
-      let s = seed;
-      for (let i = 0; i < out.length; i++) {
-        s = (s + 0x6d2b79f5) | 0;
-        let t = Math.imul(s ^ (s >>> 15), 1 | s);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        out[i] = amp * (2 * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) - 1);
-      }
+      const next = mulberry32(seed);
+      for (let i = 0; i < out.length; i++) out[i] = amp * (2 * next() - 1);
       // Per Hann-windowed 8192-point bin the noise reads 6σ²/N (σ² = amp²/3), a sine its amplitude squared.
       for (const [f, db] of tones) {
         const a = Math.sqrt((10 ** (db / 10) * 2 * amp * amp) / 8192);

@@ -1,19 +1,15 @@
 import { BiquadFilter, biquadCoefficients, magnitudeDb, type BiquadBandInput } from '../../src/dawg/audio/dsp';
 import { detectResonances, fftSizeFor, resonanceCuts, welchSpectrum } from '../../src/dawg/audio/render';
 import type { AudioData } from '../../src/dawg/audio/types';
+import { mulberry32 } from '../helpers/random';
 
 const RATE = 48_000;
 
 /** Seeded uniform white noise in ±amp (mulberry32: an LCG's low bits carry tones the detector rightly finds). */
 function noise(seconds: number, amp: number, seed = 1, rate = RATE): Float32Array {
   const out = new Float32Array(Math.round(rate * seconds));
-  let s = seed;
-  for (let i = 0; i < out.length; i++) {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = amp * (2 * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) - 1);
-  }
+  const next = mulberry32(seed);
+  for (let i = 0; i < out.length; i++) out[i] = amp * (2 * next() - 1);
   return out;
 }
 
