@@ -164,6 +164,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     },
     close: async (graceMs) => {
       clearInterval(expiryTimer);
+      await firewall?.close();
       await retention?.stop();
       await agents?.stop(graceMs);
       ai.breakers.shutdown();

@@ -53,10 +53,13 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
     // Writes N bytes, to test the output cap.
     writeFileSync(path.join(bin, 'chatty'), `#!${process.execPath}\nprocess.stdout.write('x'.repeat(Number(process.argv[2])));\nprocess.stderr.write('env:' + Object.keys(process.env).sort().join(','));\n`);
     chmodSync(path.join(bin, 'tree-sleeper'), 0o755);
+    require('node:fs').copyFileSync(path.join(bin, 'tree-sleeper'), path.join(bin, 'long-sleeper'));
+    chmodSync(path.join(bin, 'long-sleeper'), 0o755);
     chmodSync(path.join(bin, 'chatty'), 0o755);
     policyFile = path.join(dir, 'policy.json');
     writePolicy({
       'tree-sleeper': { description: 'test', args: ['/[A-Za-z0-9/._-]+'], maxExecutionTimeMs: 500 },
+      'long-sleeper': { description: 'test', args: ['/[A-Za-z0-9/._-]+'], maxExecutionTimeMs: 60_000 },
       chatty: { description: 'test', args: ['[0-9]{1,7}'], maxOutputBytes: 4_096, allowedEnv: ['TF_LOG'] },
       df: { description: 'disk', args: ['-h'] },
       free: { description: 'memory', args: ['-m'], requireApproval: true },
@@ -93,6 +96,19 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
     await sleep(200);
     expect(alive(grandchild)).toBe(false);
     expect(audit.types()).toEqual(['command.allowed:started', 'command.finished:timed-out']);
+  });
+
+  test('close() stops commands still running, with everything they started', async () => {
+    const pidFile = path.join(dir, `long-${kind}.pid`);
+    const run = firewall.exec({ command: 'long-sleeper', args: [pidFile] }, 'key_a');
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(50);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const started = Date.now();
+    await firewall.close();
+    await expect(run).resolves.toMatchObject({ status: 'finished', result: { timedOut: false, signal: 'SIGTERM' } });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await sleep(200);
+    expect(alive(grandchild)).toBe(false);
   });
 
   test('output is capped with a truncated flag; the environment is scrubbed to PATH, LANG, HOME and the allowed variables', async () => {

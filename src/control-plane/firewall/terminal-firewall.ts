@@ -47,6 +47,8 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
   private policy: CompiledPolicy;
   private readonly running = new Map<string, number>();
   private runningTotal = 0;
+  /** Runs in flight, so close() can stop them: they sit in process groups of their own and would outlive us. */
+  private readonly inFlight = new Set<{ abort: AbortController; done: Promise<unknown> }>();
   private readonly counters = { allowed: 0, denied: 0, approvalsRequested: 0, finished: 0, timedOut: 0, denials: new Map<string, number>() };
 
   constructor(private readonly options: TerminalFirewallOptions) {
@@ -132,6 +134,13 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     return expired.length;
   }
 
+  /** Stops every command still running (SIGTERM, then SIGKILL, to each group) and waits for them to end. */
+  async close(): Promise<void> {
+    const runs = [...this.inFlight];
+    for (const run of runs) run.abort.abort(new Error('the control plane is shutting down'));
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+
   async listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<Approval[]> {
     return this.approvals.list(filter);
   }
@@ -168,11 +177,20 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     try {
       await this.options.audit.append({ type: 'command.allowed', actor, subject: verdict.command, outcome: 'started', details });
       let result: ExecutionResult;
+      const abort = new AbortController();
+      const onCallerAbort = () => abort.abort(signal?.reason);
+      signal?.addEventListener('abort', onCallerAbort, { once: true });
+      const done = executeCommand({ command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, timeoutMs: verdict.limits.maxExecutionTimeMs, maxOutputBytes: verdict.limits.maxOutputBytes, searchPath: this.policy.path, signal: abort.signal });
+      const entry = { abort, done };
+      this.inFlight.add(entry);
       try {
-        result = await executeCommand({ command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, timeoutMs: verdict.limits.maxExecutionTimeMs, maxOutputBytes: verdict.limits.maxOutputBytes, searchPath: this.policy.path, signal });
+        result = await done;
       } catch (err) {
         if (err instanceof CommandNotInstalledError) throw new UnavailableError('COMMAND_NOT_INSTALLED', err.message, { command: verdict.command });
         throw err;
+      } finally {
+        this.inFlight.delete(entry);
+        signal?.removeEventListener('abort', onCallerAbort);
       }
       this.counters.finished++;
       if (result.timedOut) this.counters.timedOut++;
