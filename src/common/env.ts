@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Env booleans: exactly true/false/1/0, so a typo ("ture") stops start-up instead of silently meaning false. */
@@ -32,8 +33,33 @@ export const logLevel = z.enum(['error', 'warn', 'info', 'http', 'debug']).defau
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return Object.freeze(result.data) as z.output<S>;
-  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  throw new ConfigError(`Invalid configuration:\n${issueLines(result.error.issues, '(environment)')}`);
+}
+
+/** One `  - field: message` line per issue: how start-up reports bad configuration. */
+export function issueLines(issues: readonly z.core.$ZodIssue[], rootName = '(root)'): string {
+  return issues.map((issue) => `  - ${issue.path.join('.') || rootName}: ${issue.message}`).join('\n');
+}
+
+/**
+ * Validates a configuration document against a schema; the message starts with `heading`
+ * and names every offending field. `fail` builds the error (ConfigError by default).
+ */
+export function parseConfigDocument<S extends z.ZodType>(schema: S, raw: unknown, heading: string, fail: (message: string) => Error = (m) => new ConfigError(m)): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw fail(`${heading} is invalid:\n${issueLines(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+/** Reads a JSON configuration file (a catalog, a policy) and validates it like parseConfigDocument. */
+export function readJsonConfigFile<S extends z.ZodType>(file: string, schema: S, label: string, fail: (message: string) => Error = (m) => new ConfigError(m)): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw fail(`${label}: cannot read ${file} as JSON (${(err as Error).message})`);
+  }
+  return parseConfigDocument(schema, raw, `${label} ${file}`, fail);
 }
 
 export class ConfigError extends Error {

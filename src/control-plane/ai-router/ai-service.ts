@@ -172,9 +172,8 @@ export class AiService {
     const ranked = decision.chosen?.model === model.key ? decision.chosen : decision.alternatives.find((a) => a.model === model.key)!;
     return {
       model,
-      provider: this.providerFor(model),
       request: { messages: input.messages, maxOutputTokens: ranked.maxOutputTokens, temperature: input.temperature, signal: input.signal },
-      promptTokens: decision.promptTokens,
+      estimateUsd: ranked.estimatedCostUsd,
       info: { requestId, month: this.deps.budgets.month(), strategy: decision.strategy, taskType: decision.taskType, caller },
       scopes,
       reports,

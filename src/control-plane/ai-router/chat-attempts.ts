@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors';
-import { ProviderError, type ChatProvider, type ChatRequest, type ChatResult } from '../providers/provider-types';
+import { ProviderError, type ChatRequest, type ChatResult } from '../providers/provider-types';
 import type { BudgetService } from './budget-service';
 import type { AttemptInfo, BudgetScope, CostLedger } from './cost-ledger';
 import { costOf, type CatalogModel } from './model-catalog';
@@ -41,9 +41,9 @@ export interface AttemptDeps {
 
 export interface CandidateCall {
   model: CatalogModel;
-  provider: ChatProvider;
   request: Omit<ChatRequest, 'model' | 'timeoutMs'>;
-  promptTokens: number;
+  /** The call's upper-bound cost from the routing decision: what each attempt reserves. */
+  estimateUsd: number;
   info: Omit<AttemptInfo, 'attempt' | 'provider' | 'modelKey' | 'model'>;
   scopes: readonly BudgetScope[];
   /** Attempts so far over all candidates; this call appends its own. */
@@ -76,8 +76,7 @@ export async function runCandidate<T>(
       report({ outcome: 'circuit_open', message: `provider ${model.provider}'s circuit is open` });
       return { ok: false };
     }
-    const maxOutput = call.request.maxOutputTokens ?? model.maxOutputTokens;
-    const estimateUsd = costOf(model, call.promptTokens, maxOutput);
+    const { estimateUsd } = call;
     const reservation = await deps.ledger.reserve(info, call.scopes, estimateUsd);
     if (!reservation.ok) {
       report({ outcome: 'budget', message: `may cost up to $${estimateUsd.toFixed(6)}; $${reservation.remainingUsd.toFixed(6)} left in ${reservation.scope}` });

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../../common/env';
+import { readJsonConfigFile } from '../../common/env';
 import { PROVIDER_NAMES } from '../providers/provider-types';
 
 /** The blueprint's RouterContext task types. `music` is its own capability class; the rest are text. */
@@ -143,18 +142,7 @@ export function buildCatalog(options: CatalogOptions = {}): ReadonlyMap<string, 
 }
 
 function readCatalogFile(file: string): Record<string, ModelSpec | null> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`AI_ROUTER_CATALOG_FILE: cannot read ${file} as JSON (${(err as Error).message})`);
-  }
-  const parsed = catalogFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`AI_ROUTER_CATALOG_FILE ${file} is invalid:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return readJsonConfigFile(file, catalogFileSchema, 'AI_ROUTER_CATALOG_FILE');
 }
 
 /** USD for a call: tokens at the model's prices plus its per-request cost. */

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseConfigDocument, readJsonConfigFile } from '../../common/env';
 
 /**
  * Commands refused whatever a policy file says: shells and interpreters that run arbitrary
@@ -102,21 +102,13 @@ export class PolicyError extends Error {
   override readonly name = 'PolicyError';
 }
 
+const policyError = (message: string) => new PolicyError(message);
+
 /** Reads and validates a policy file (JSON); the message names every offending field. */
 export function readPolicyFile(file: string): PolicyFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PolicyError(`Firewall policy ${file}: cannot read it as JSON (${(err as Error).message})`);
-  }
-  return parsePolicy(raw, file);
+  return readJsonConfigFile(file, policySchema, 'Firewall policy', policyError);
 }
 
 export function parsePolicy(raw: unknown, where = 'policy'): PolicyFile {
-  const parsed = policySchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new PolicyError(`Firewall ${where} is invalid:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
-  }
-  return parsed.data;
+  return parseConfigDocument(policySchema, raw, `Firewall ${where}`, policyError);
 }

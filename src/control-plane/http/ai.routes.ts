@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { AppError, UnavailableError } from '../../common/errors';
 import { fieldError, parseInput } from '../../common/validation';
-import type { AiService, Caller, CostLedger, BudgetService } from '../ai-router';
+import type { AiService, BudgetScope, BudgetService, Caller, CostLedger } from '../ai-router';
 import { SOFT_ALERT_RATIO } from '../ai-router';
 import { budgetSchema, chatAnswerSchema, chatBody, costReportSchema, costsQuery, keyBudgetBody, keyBudgetParams, modelListSchema, routeBody, routeDecisionSchema } from './ai-schemas';
 import { principalOf } from './locals';
@@ -130,16 +130,20 @@ export function mountAiRoutes(mount: Mount, deps: AiRouteDeps): void {
   });
   mount(aiRoutes.budget, async (_req, res) => {
     const { budgets } = requireAi(deps);
-    res.json({ month: budgets.month(), softAlertPercent: SOFT_ALERT_RATIO * 100, scopes: await budgets.status(await budgets.scopesFor(callerOf(res))) });
+    res.json(await budgetAnswer(budgets, await budgets.scopesFor(callerOf(res))));
   });
   mount(aiRoutes.setKeyBudget, async (req, res) => {
     const { budgets } = requireAi(deps);
     const { keyId } = parseInput(keyBudgetParams, req.params, 'params');
     const { monthlyUsd } = parseInput(keyBudgetBody, req.body, 'body');
     await budgets.setKeyLimit(keyId, monthlyUsd);
-    const scopes = [{ scope: `key:${keyId}`, limitUsd: monthlyUsd }];
-    res.json({ month: budgets.month(), softAlertPercent: SOFT_ALERT_RATIO * 100, scopes: await budgets.status(scopes) });
+    res.json(await budgetAnswer(budgets, [{ scope: `key:${keyId}`, limitUsd: monthlyUsd }]));
   });
+}
+
+/** GET /api/v1/ai/budget's shape, for any set of scopes. */
+async function budgetAnswer(budgets: BudgetService, scopes: readonly BudgetScope[]) {
+  return { month: budgets.month(), softAlertPercent: SOFT_ALERT_RATIO * 100, scopes: await budgets.status(scopes) };
 }
 
 /** Server-sent events; an error after the headers went out becomes an `error` event. */
