@@ -10,6 +10,7 @@ import {
 } from './provider-errors';
 import type { SongProviderConfig, SongProviderOptions } from './song-provider';
 import { assertWav } from './wav-magic';
+import { retryAfterMs } from '../../common/http/retry-after';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -174,12 +175,10 @@ export function validateAnswer<S extends z.ZodType>(provider: string, what: stri
   throw new ProviderBadResponseError(provider, `${what}: field "${field}": ${issue?.message ?? 'invalid'}`, field);
 }
 
-/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+/** Retry-After in whole seconds (rounded up), as ProviderRateLimitedError carries it. */
 export function parseRetryAfter(header: unknown, now = Date.now()): number | undefined {
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim());
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+  const ms = retryAfterMs(header, now);
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }
 
 function errorMessageOf(data: unknown): string | undefined {

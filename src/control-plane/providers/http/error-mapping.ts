@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProviderError, type ProviderName } from '../provider-types';
+import { retryAfterMs } from '../../../common/http/retry-after';
 
 /**
  * Turns a provider's non-2xx answer into a ProviderError. One mapping for every provider, so
@@ -92,11 +93,7 @@ export type HeaderReader = (name: string) => string | undefined;
 export function parseRetryAfterMs(header: HeaderReader, now = Date.now()): number | undefined {
   const ms = header('retry-after-ms')?.trim();
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.round(Number(ms));
-  const value = header('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return retryAfterMs(header('retry-after'), now);
 }
 
 export interface HttpFailure {

@@ -1,15 +1,11 @@
+import type { BiquadBand } from '../dsp';
 import type { Resonance } from './resonance-detection';
 
 /** The deepest cut a resonance gets: enough to tame a ring, too little to hollow out the track. */
 export const MAX_RESONANCE_CUT_DB = 6;
 
-/** A corrective cut, in the shape of the EQ plugin's peaking band. */
-export interface ResonanceCut {
-  type: 'peaking';
-  freq: number;
-  gainDb: number;
-  q: number;
-}
+/** A corrective cut: the EQ plugin's own peaking band. */
+export type ResonanceCut = Extract<BiquadBand, { type: 'peaking' }>;
 
 const round = (value: number, decimals: number) => Math.round(value * 10 ** decimals) / 10 ** decimals;
 
