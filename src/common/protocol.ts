@@ -48,3 +48,11 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** Header carrying the request id across both services and back to the client. */
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * Header carrying who an action runs for (an API key id, or `agent:<name>` for system work),
+ * so that what the DAWG asks of the control plane (a command through the firewall) is
+ * recorded and approved as that caller's. Set only by the control plane, never by clients.
+ */
+export const ACTOR_HEADER = 'x-jarvis-actor';
+export const actorId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._@-]{0,199}$/, 'must be an actor id (letters, digits, : . _ @ -; at most 200)');

@@ -23,6 +23,7 @@ import { mountAuditRoutes } from './http/audit.routes';
 import { auditAuthFailures, authenticate } from './http/auth.middleware';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
+import { mountInternalRoutes } from './http/internal.routes';
 import { authFailureLimit, rateLimits } from './http/rate-limit.middleware';
 import { requestLog } from './http/request-log.middleware';
 import { routeMounter } from './http/route-spec';
@@ -71,6 +72,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
   const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
   app.use(authFailureLimit(limiterDeps));
+  // The DAWG's calls back (service token, not an API key): before API-key authentication.
+  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit });
   app.use(authenticate(deps.apiKeys, deps.audit));
   app.use(rateLimits(limiterDeps));
 

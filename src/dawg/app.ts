@@ -4,7 +4,7 @@ import { errorMapper, notFound } from '../common/http/error.middleware';
 import { requestId } from '../common/http/request-id.middleware';
 import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Logger } from '../common/logger';
-import { executeRequestSchema, type ManifestResponse } from '../common/protocol';
+import { ACTOR_HEADER, actorId, executeRequestSchema, type ManifestResponse } from '../common/protocol';
 import { secretMatcher } from '../common/secrets';
 import { parseInput } from '../common/validation';
 import type { AudioWorkerPool } from './audio/worker';
@@ -65,9 +65,12 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
       if (!res.writableFinished) controller.abort();
     });
     const requestIdValue = res.locals.requestId as string;
+    const actorHeader = req.get(ACTOR_HEADER);
+    const actor = actorHeader === undefined ? undefined : parseInput(actorId, actorHeader, `headers.${ACTOR_HEADER}`);
     const result = await deps.registry.execute(request, {
       requestId: requestIdValue,
       signal: controller.signal,
+      ...(actor ? { actor } : {}),
       logger: deps.logger.child({ requestId: requestIdValue, module: request.module, action: request.action }),
     });
     res.json(result);

@@ -27,6 +27,12 @@ const schema = z.object({
   MUSIC_PROVIDER_TIMEOUT_MS: envInt(600_000, 1_000, 3_600_000),
   AI_DAWG_UPLOAD_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 200mb').default('200mb'),
   // Empty means unset (the CPU-based default), not 0: 0 is the inline debugging mode.
+  // Where the DevOps module reaches the control plane's firewall, audit log and metrics (default: this machine's JARVIS_PORT).
+  JARVIS_CONTROL_PLANE_URL: url,
+  JARVIS_PORT: envPort(4000),
+  DEVOPS_TARGETS_FILE: envOptional(z.string().min(1)),
+  DEVOPS_TERRAFORM_DIR: envOptional(z.string().min(1)),
+  JARVIS_LOG_DIR: z.string().default('./data/logs'),
   AI_DAWG_AUDIO_WORKERS: envOptional(z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(64, 'must be at most 64')),
 });
 
@@ -41,6 +47,15 @@ export interface DawgConfig {
   uploadLimit: string;
   /** Worker threads for renders, masters and WAV analysis; 0 runs them on the main thread (debugging only). */
   audioWorkers: number;
+  /** The control plane's base URL, for the DevOps module's commands (through its firewall), audit and metrics. */
+  controlPlaneUrl: string;
+  devops: {
+    /** Deployment targets file; unset: no targets are declared. */
+    targetsFile?: string;
+    terraformDir?: string;
+  };
+  /** JSON log files of both processes (empty: logs go to stdout only). */
+  logDir: string | undefined;
   /** Song-generation providers; each is present only when its key (and, for Udio, URL) is set. */
   musicProviders: {
     suno?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
@@ -63,6 +78,12 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     uploadLimit: e.AI_DAWG_UPLOAD_LIMIT,
     // One core stays with the event loop that answers HTTP.
     audioWorkers: e.AI_DAWG_AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1),
+    controlPlaneUrl: (e.JARVIS_CONTROL_PLANE_URL ?? `http://127.0.0.1:${e.JARVIS_PORT}`).replace(/\/+$/, ''),
+    devops: {
+      ...(e.DEVOPS_TARGETS_FILE ? { targetsFile: e.DEVOPS_TARGETS_FILE } : {}),
+      ...(e.DEVOPS_TERRAFORM_DIR ? { terraformDir: e.DEVOPS_TERRAFORM_DIR } : {}),
+    },
+    logDir: e.JARVIS_LOG_DIR || undefined,
     musicProviders: {
       ...(e.SUNO_API_KEY ? { suno: { baseUrl: e.SUNO_API_URL, apiKey: e.SUNO_API_KEY, audioOrigins: e.SUNO_AUDIO_ORIGINS } } : {}),
       ...(e.UDIO_API_KEY && e.UDIO_API_URL ? { udio: { baseUrl: e.UDIO_API_URL, apiKey: e.UDIO_API_KEY, audioOrigins: e.UDIO_AUDIO_ORIGINS } } : {}),

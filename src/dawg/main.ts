@@ -5,7 +5,9 @@ import path from 'node:path';
 import { buildDawgApp } from './app';
 import { AudioWorkerPool } from './audio/worker';
 import { loadDawgConfig } from './config';
+import { HttpControlPlaneClient } from './control-plane/http-client';
 import { createCreativeModule } from './modules/creative';
+import { createDevopsModule, DeploymentStore, loadTargetsFile } from './modules/devops';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
 import { SunoProvider, UdioProvider } from './providers';
@@ -35,13 +37,25 @@ async function main(): Promise<void> {
   };
   registry.register(createCreativeModule({ files, projects, audio, providers }));
 
+  const controlPlane = new HttpControlPlaneClient({
+    baseUrl: config.controlPlaneUrl,
+    serviceToken: config.serviceToken,
+    timeoutMs: 10_000,
+    // Above the longest command the firewall policy may allow (1 h): the firewall enforces each rule's own limit.
+    commandTimeoutMs: 65 * 60_000,
+  });
+  const targets = config.devops.targetsFile ? loadTargetsFile(config.devops.targetsFile) : [];
+  const deployments = new DeploymentStore(path.join(config.dataDir, 'devops'));
+  await deployments.init();
+  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir }));
+
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
-  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names(), audioWorkers: config.audioWorkers });
+  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names(), audioWorkers: config.audioWorkers, deployTargets: targets.length, controlPlane: config.controlPlaneUrl });
 
   let stopping = false;
   const stop = (signal: string) => {

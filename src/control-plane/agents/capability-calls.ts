@@ -36,7 +36,7 @@ export class CapabilityCalls {
         if (!this.aiService) throw new NotImplementedError('The AI router is not available to agents in this process');
         return this.aiService.chat({ ...input, signal }, { agent: task.agent, taskId: task.id });
       },
-      call: async (module, action, params) => {
+      call: async (module, action, params, options = {}) => {
         signal.throwIfAborted();
         const { reachable, modules } = await this.router.modules();
         // When the DAWG is unreachable the call itself fails with 503 (transient) below.
@@ -44,7 +44,9 @@ export class CapabilityCalls {
           const found = modules.find((m) => m.name === module);
           if (!found?.actions.some((a) => a.name === action)) throw new ModuleActionUnavailableError(module, action, modules.map((m) => m.name));
         }
-        const response = await this.router.execute({ module, action, params }, { requestId: task.id, signal });
+        // Commands the action asks the firewall for are recorded (and approved) as the key that queued the task.
+        const actor = task.created_by ?? `agent:${task.agent}`;
+        const response = await this.router.execute({ module, action, params }, { requestId: task.id, signal, actor, ...options });
         return response.result;
       },
     };

@@ -117,7 +117,7 @@ export class TaskStore {
       `WITH s AS (
          UPDATE tasks SET status = 'running', started_at = now(), updated_at = now(), attempts = attempts + 1, worker_id = $2
          WHERE id = ANY($1::text[]) AND status = 'queued' AND NOT cancel_requested
-         RETURNING id, agent, task_type, payload, attempts, max_attempts, timeout_ms, workflow_id, queued_at, worker_id
+         RETURNING id, agent, task_type, payload, attempts, max_attempts, timeout_ms, workflow_id, queued_at, worker_id, created_by
        ), e AS (
          INSERT INTO task_events (job_id, type, data)
          SELECT id, 'task.started', jsonb_build_object('attempt', attempts, 'worker', $2::text) FROM s
@@ -205,6 +205,8 @@ export interface StartedTask {
   queued_at: Date | string | null;
   /** The worker pool that claimed it: only that pool may record its outcome. */
   worker_id: string;
+  /** The API key that queued it; null for scheduled runs and workflow steps queued by the system. */
+  created_by: string | null;
 }
 
 export interface FinishItem {

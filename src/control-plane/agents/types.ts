@@ -20,6 +20,11 @@ export interface AgentCapability {
   estimatedDuration?: number;
 }
 
+export interface ModuleCallOptions {
+  /** The DAWG call's limit when the action runs longer than AI_DAWG_TIMEOUT_MS (a deploy waiting for health checks). */
+  timeoutMs?: number;
+}
+
 /** What a running capability gets from the task system. */
 export interface CapabilityContext {
   taskId: string;
@@ -33,7 +38,7 @@ export interface CapabilityContext {
    * Runs `module.action` on the AI DAWG and returns its result. Fails with
    * MODULE_ACTION_UNAVAILABLE (naming `module.action`) when the DAWG does not offer it.
    */
-  call(module: string, action: string, params: Record<string, unknown>): Promise<unknown>;
+  call(module: string, action: string, params: Record<string, unknown>, options?: ModuleCallOptions): Promise<unknown>;
   /** Records a task.progress event (0-100). */
   progress(percent: number, message?: string): void;
   /**

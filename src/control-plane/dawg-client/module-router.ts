@@ -7,6 +7,7 @@ import {
   errorBodySchema,
   executeResponseSchema,
   manifestResponseSchema,
+  ACTOR_HEADER,
   REQUEST_ID_HEADER,
   type ExecuteRequest,
   type ExecuteResponse,
@@ -19,6 +20,10 @@ export interface CallOptions {
   requestId?: string;
   /** Cancels the call, e.g. when the client that asked for it has gone. */
   signal?: AbortSignal;
+  /** Who the action runs for (API key id or agent:<name>), sent as x-jarvis-actor. */
+  actor?: string;
+  /** This call's limit instead of AI_DAWG_TIMEOUT_MS, for actions known to run long (a deploy that waits for its health check). */
+  timeoutMs?: number;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -180,7 +185,7 @@ export class ModuleRouter {
     try {
       response = await this.breaker.fire(() => this.withRetries(method, url, data, options, extra));
     } catch (err) {
-      throw this.toAppError(err);
+      throw this.toAppError(err, options.timeoutMs ?? this.config.timeoutMs);
     }
     if (response.status < 400) return response;
     throw this.fromErrorResponse(response);
@@ -195,7 +200,12 @@ export class ModuleRouter {
           url,
           data,
           signal: options.signal,
-          headers: { ...(extra.headers as Record<string, string> | undefined), ...(options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : {}) },
+          ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+          headers: {
+            ...(extra.headers as Record<string, string> | undefined),
+            ...(options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : {}),
+            ...(options.actor ? { [ACTOR_HEADER]: options.actor } : {}),
+          },
         });
         // Binary answers (downloads) carry their errors as JSON bytes: read them as the rest.
         if (response.status >= 400 && (response.data instanceof ArrayBuffer || Buffer.isBuffer(response.data))) {
@@ -232,7 +242,7 @@ export class ModuleRouter {
     return err as Error;
   }
 
-  private toAppError(err: unknown): Error {
+  private toAppError(err: unknown, timeoutMs: number): Error {
     if (err instanceof AppError) return err;
     const code = (err as { code?: string }).code ?? '';
     if (code === 'EOPENBREAKER') {
@@ -244,7 +254,7 @@ export class ModuleRouter {
       );
     }
     if (TIMEOUT.has(code)) {
-      return new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not answer within ${this.config.timeoutMs} ms`);
+      return new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not answer within ${timeoutMs} ms`);
     }
     if (err instanceof TransportError) {
       return new UnavailableError('DAWG_UNAVAILABLE', 'AI DAWG is unreachable', { reason: err.code });
@@ -259,7 +269,9 @@ export class ModuleRouter {
   private fromErrorResponse(response: AxiosResponse): AppError {
     const parsed = errorBodySchema.safeParse(response.data);
     const upstream = parsed.success ? parsed.data.error : { code: 'UNKNOWN', message: `HTTP ${response.status}` };
-    if (response.status === 401 || response.status === 403) {
+    // Only the DAWG's own token check answers 401. A 403 with a body is an action's refusal
+    // (the firewall denying a devops command) and is the caller's to see.
+    if (response.status === 401 || (response.status === 403 && !parsed.success)) {
       this.logger.error('AI DAWG rejected the service token: AI_DAWG_SERVICE_TOKEN differs between the services');
       return new AppError(502, 'DAWG_AUTH_FAILED', 'The control plane is not authorised by the AI DAWG (service token mismatch)');
     }

@@ -105,6 +105,16 @@ export class ApprovalStore {
     return { ok: false, reason: 'expired', approval: current };
   }
 
+  /** pending → denied by the key that asked (it no longer wants the command: its deploy was cancelled or gave up). */
+  async withdraw(id: string, requestedBy: string, note: string): Promise<Approval | undefined> {
+    const [row] = await this.db.query<Row>(
+      `UPDATE command_approvals SET status = 'denied', decided_by = $2, decided_at = now(), decision_note = $3
+        WHERE id = $1 AND status = 'pending' AND requested_by = $2 RETURNING *`,
+      [id, requestedBy, note],
+    );
+    return row ? toApproval(row) : undefined;
+  }
+
   async setStatus(id: string, status: ApprovalStatus, result?: unknown): Promise<Approval> {
     const [row] = await this.db.query<Row>('UPDATE command_approvals SET status = $2, result = coalesce($3::jsonb, result) WHERE id = $1 RETURNING *', [id, status, result === undefined ? null : JSON.stringify(result)]);
     return toApproval(row!);

@@ -85,6 +85,17 @@ export const policySchema = z
     for (const name of Object.keys(policy.rules)) {
       if (FORBIDDEN_COMMANDS.has(name)) ctx.addIssue({ code: 'custom', path: ['rules', name], message: `${name} is never allowed, whatever the policy says` });
     }
+    // Changing or destroying real infrastructure always waits for a person (issue 7: apply/destroy always need approval).
+    const terraform = policy.rules.terraform;
+    if (terraform && !terraform.subcommands && !terraform.requireApproval) {
+      ctx.addIssue({ code: 'custom', path: ['rules', 'terraform', 'requireApproval'], message: 'terraform without subcommands must require approval (it could apply or destroy)' });
+    }
+    for (const sub of ['apply', 'destroy']) {
+      const rule = terraform?.subcommands?.[sub];
+      if (rule && !(rule.requireApproval ?? terraform!.requireApproval)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', 'terraform', 'subcommands', sub, 'requireApproval'], message: `terraform ${sub} must always require approval` });
+      }
+    }
     for (const [name, rule] of Object.entries(policy.rules)) {
       for (const variable of rule.allowedEnv) {
         if (FORBIDDEN_ENV.some((re) => re.test(variable))) ctx.addIssue({ code: 'custom', path: ['rules', name, 'allowedEnv'], message: `${variable} may never be set` });

@@ -89,24 +89,29 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     };
   }
 
-  /** Checks and runs a command, or holds it for approval. Refusals throw (403 COMMAND_DENIED), after the audit entry is written. */
-  async exec(request: CommandRequest, actor: string, signal?: AbortSignal): Promise<ExecOutcome> {
+  /**
+   * Checks and runs a command, or holds it for approval. Refusals throw (403 COMMAND_DENIED),
+   * after the audit entry is written. `via` names the service that asked on the actor's
+   * behalf (ai-dawg for its devops module); it is recorded with the attempt.
+   */
+  async exec(request: CommandRequest, actor: string, signal?: AbortSignal, via?: string): Promise<ExecOutcome> {
+    const origin = via ? { via } : {};
     const verdict = await checkCommand(this.policy, request);
     if (!verdict.ok) {
       this.counters.denied++;
       this.counters.denials.set(verdict.code, (this.counters.denials.get(verdict.code) ?? 0) + 1);
-      await this.options.audit.append({ type: 'command.denied', actor, subject: request.command, outcome: verdict.code, details: { args: request.args, cwd: request.cwd, reason: verdict.reason, rule: verdict.rule } });
+      await this.options.audit.append({ type: 'command.denied', actor, subject: request.command, outcome: verdict.code, details: { args: request.args, cwd: request.cwd, reason: verdict.reason, rule: verdict.rule, ...origin } });
       throw new CommandDeniedError(verdict);
     }
     if (verdict.limits.requireApproval) {
       const reason = `${verdict.rule}${verdict.subcommand ? ` ${verdict.subcommand}` : ''} requires approval by the firewall policy`;
       const approval = await this.approvals.create({ requestedBy: actor, command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, rule: verdict.rule, subcommand: verdict.subcommand, reason }, this.options.approvalTtlMs);
       this.counters.approvalsRequested++;
-      await this.options.audit.append({ type: 'approval.requested', actor, subject: verdict.command, outcome: 'pending', details: { approvalId: approval.id, args: verdict.args, cwd: verdict.cwd, reason } });
+      await this.options.audit.append({ type: 'approval.requested', actor, subject: verdict.command, outcome: 'pending', details: { approvalId: approval.id, args: verdict.args, cwd: verdict.cwd, reason, ...origin } });
       this.emit('approval.requested', approval);
       return { status: 'pending-approval', approval };
     }
-    return { status: 'finished', rule: verdict.rule, result: await this.run(verdict, actor, signal) };
+    return { status: 'finished', rule: verdict.rule, result: await this.run(verdict, actor, signal, undefined, via) };
   }
 
   /** An admin's decision. Approving runs the command in the background; the approval records its result. */
@@ -122,6 +127,23 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     this.emit('approval.decided', approval);
     if (approval.status === 'approved') void this.runApproved(approval);
     return approval;
+  }
+
+  /**
+   * The requester takes back a pending request (its caller gave up waiting); it ends denied
+   * and never runs. Answers the approval as it now stands; only the key that asked may withdraw.
+   */
+  async withdraw(id: string, actor: string, reason: string): Promise<Approval> {
+    const withdrawn = await this.approvals.withdraw(id, actor, `withdrawn by the requester: ${reason}`);
+    if (!withdrawn) {
+      const current = await this.approvals.get(id);
+      if (!current) throw new NotFoundError(`No approval ${id}`, undefined, 'APPROVAL_NOT_FOUND');
+      if (current.requestedBy !== actor) throw new ForbiddenError('Only the key that asked for a command can withdraw it', { approvalId: id });
+      return current;
+    }
+    await this.options.audit.append({ type: 'approval.withdrawn', actor, subject: withdrawn.command, outcome: 'denied', details: { approvalId: id, reason } });
+    this.emit('approval.decided', withdrawn);
+    return withdrawn;
   }
 
   /** Expires pending approvals past their time (as denials); called periodically. */
@@ -164,7 +186,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     }
   }
 
-  private async run(verdict: Extract<Verdict, { ok: true }>, actor: string, signal?: AbortSignal, approvalId?: string): Promise<ExecutionResult> {
+  private async run(verdict: Extract<Verdict, { ok: true }>, actor: string, signal?: AbortSignal, approvalId?: string, via?: string): Promise<ExecutionResult> {
     const rule = this.policy.rules.get(verdict.rule)!;
     const running = this.running.get(verdict.rule) ?? 0;
     if (running >= verdict.limits.maxConcurrent || this.runningTotal >= this.policy.maxConcurrentTotal) {
@@ -173,7 +195,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     this.running.set(verdict.rule, running + 1);
     this.runningTotal++;
     this.counters.allowed++;
-    const details = { args: verdict.args, cwd: verdict.cwd, envNames: Object.keys(verdict.env), approvalId };
+    const details = { args: verdict.args, cwd: verdict.cwd, envNames: Object.keys(verdict.env), approvalId, ...(via ? { via } : {}) };
     try {
       await this.options.audit.append({ type: 'command.allowed', actor, subject: verdict.command, outcome: 'started', details });
       let result: ExecutionResult;

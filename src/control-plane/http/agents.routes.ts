@@ -1,4 +1,5 @@
-import { UnavailableError } from '../../common/errors';
+import { ForbiddenError, UnavailableError } from '../../common/errors';
+import type { Principal } from '../auth';
 import { parseInput } from '../../common/validation';
 import type { AgentSystem } from '../agents';
 import {
@@ -107,6 +108,18 @@ export function requireAgents(agents: AgentSystem | undefined): AgentSystem {
   return agents;
 }
 
+/**
+ * Capabilities that act through the devops module (deploys, infrastructure) change what
+ * serves traffic: queueing them, directly, in a workflow or on a schedule, takes a key with
+ * the devops scope, as POST /api/v1/devops/exec does.
+ */
+export function assertMayQueue(agents: AgentSystem, principal: Principal | undefined, agentName: string, taskType: string, field: string): void {
+  const cap = agents.registry.get(agentName)?.capability(taskType);
+  if (cap?.requiredModules.includes('devops') && !principal?.scopes.includes('devops')) {
+    throw new ForbiddenError(`${agentName} ${taskType} acts through the devops module: it needs an API key with the "devops" scope`, { field, agent: agentName, taskType });
+  }
+}
+
 export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): void {
   mount(agentRoutes.list, (_req, res) => {
     res.json({ success: true, agents: requireAgents(deps.agents).registry.list() });
@@ -118,7 +131,9 @@ export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): 
     const agents = requireAgents(deps.agents);
     const { name } = parseInput(agentNameParams, req.params, 'params');
     const body = parseInput(createTaskBody, req.body, 'body');
-    const task = await agents.tasks.enqueue(name, body, principalOf(res)?.id);
+    const principal = principalOf(res);
+    assertMayQueue(agents, principal, name, body.taskType, 'body.taskType');
+    const task = await agents.tasks.enqueue(name, body, principal?.id);
     const jobUrl = `/integrations/chatgpt/jobs/${task.id}`;
     res.status(202).location(`/api/v1/agents/${name}/tasks/${task.id}`).json({ success: true, taskId: task.id, status: task.status, jobUrl, message: `Task queued for ${name}` });
   });

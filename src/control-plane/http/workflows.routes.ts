@@ -1,7 +1,7 @@
 import { parseInput } from '../../common/validation';
 import type { AgentSystem } from '../agents';
 import { createdWorkflowSchema, createScheduleBody, createWorkflowBody, scheduleParams, scheduleSchema, workflowParams, workflowSchema } from './agent-schemas';
-import { requireAgents } from './agents.routes';
+import { assertMayQueue, requireAgents } from './agents.routes';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 import { z } from 'zod';
@@ -73,7 +73,9 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
   mount(workflowRoutes.create, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const body = parseInput(createWorkflowBody, req.body, 'body');
-    const created = await agents.workflows.create(body.name, body.steps, principalOf(res)?.id);
+    const principal = principalOf(res);
+    body.steps.forEach((step, i) => assertMayQueue(agents, principal, step.agent, step.taskType, `body.steps.${i}.taskType`));
+    const created = await agents.workflows.create(body.name, body.steps, principal?.id);
     res.status(202).json({ success: true, ...created, jobUrl: `/integrations/chatgpt/jobs/${created.workflowId}` });
   });
   mount(workflowRoutes.get, async (req, res) => {
@@ -93,7 +95,9 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
   mount(workflowRoutes.createSchedule, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const body = parseInput(createScheduleBody, req.body, 'body');
-    res.status(201).json(await agents.schedules.create(body, principalOf(res)?.id));
+    const principal = principalOf(res);
+    assertMayQueue(agents, principal, body.agent, body.taskType, 'body.taskType');
+    res.status(201).json(await agents.schedules.create(body, principal?.id));
   });
   mount(workflowRoutes.deleteSchedule, async (req, res) => {
     const agents = requireAgents(deps.agents);

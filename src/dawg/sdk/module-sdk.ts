@@ -10,6 +10,12 @@ export interface ActionContext {
   /** Aborted when the caller goes away; long actions should stop work when it fires. */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Who the control plane runs the action for (an API key id, or agent:<name>); what the
+   * action asks of the control plane (a command through the firewall) is done as them.
+   * Absent when the caller sent none.
+   */
+  actor?: string;
 }
 
 export interface ActionDefinition<S extends z.ZodType = z.ZodType, R = unknown> {

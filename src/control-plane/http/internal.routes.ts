@@ -1,0 +1,106 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { NotFoundError, UnauthorizedError, UnavailableError } from '../../common/errors';
+import { actorId } from '../../common/protocol';
+import { secretMatcher } from '../../common/secrets';
+import { fieldError, parseInput } from '../../common/validation';
+import type { AuditLog } from '../audit';
+import type { TerminalFirewall } from '../firewall';
+import { auditQuery } from './audit-schemas';
+import { approvalParams, execBody } from './firewall-schemas';
+import { requestIdOf } from './locals';
+
+/**
+ * Routes the AI DAWG calls back on (DESIGN: the DAWG never spawns a command itself; its
+ * devops module asks the control plane's firewall, and reads the audit log and metrics here).
+ * They take the shared service token (AI_DAWG_SERVICE_TOKEN), not an API key, and are not
+ * part of the public API or its OpenAPI document.
+ */
+export interface InternalRouteDeps {
+  serviceToken: string;
+  firewall?: TerminalFirewall;
+  audit?: AuditLog;
+  /** Prometheus text of this control plane's metrics. */
+  metrics?: { render(): Promise<string>; contentType: string };
+}
+
+const internalExecBody = execBody.extend({
+  actor: actorId.describe('Who the DAWG acts for: the API key id (or agent:<name>) the control plane sent with the action'),
+});
+
+const withdrawBody = z.strictObject({ actor: actorId, reason: z.string().min(1).max(500) });
+
+/** The service token, compared in constant time; failures land in the audit log as any other. */
+function requireServiceToken(token: string, audit: AuditLog | undefined): RequestHandler {
+  const matches = secretMatcher(token);
+  return (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (given && matches(given)) return next();
+    audit?.record({
+      type: 'auth.failure',
+      subject: req.path,
+      outcome: given ? 'invalid-service-token' : 'missing-service-token',
+      details: { method: req.method, path: req.path, ip: req.ip, requestId: requestIdOf(res) },
+    });
+    next(new UnauthorizedError('Missing or invalid service token'));
+  };
+}
+
+export function mountInternalRoutes(app: Express, deps: InternalRouteDeps): void {
+  const router = express.Router();
+  router.use(requireServiceToken(deps.serviceToken, deps.audit));
+  router.use(express.json({ limit: '256kb' }));
+  const firewall = () => {
+    if (!deps.firewall) throw new UnavailableError('FEATURE_DISABLED', 'The terminal firewall is disabled (TERMINAL_FIREWALL_ENABLED=false): no command can run');
+    return deps.firewall;
+  };
+
+  router.post('/commands', async (req, res) => {
+    const { actor, ...command } = parseInput(internalExecBody, req.body, 'body');
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const outcome = await firewall().exec(command, actor, abort.signal, 'ai-dawg');
+    if (outcome.status === 'pending-approval') {
+      const { env: _env, ...approval } = outcome.approval;
+      res.status(202).json({ status: outcome.status, approval });
+      return;
+    }
+    res.json(outcome);
+  });
+
+  router.get('/approvals/:id', async (req, res) => {
+    const { id } = parseInput(approvalParams, req.params, 'params');
+    const found = await firewall().approvals.get(id);
+    if (!found) throw new NotFoundError(`No approval ${id}`, undefined, 'APPROVAL_NOT_FOUND');
+    const { env: _env, ...approval } = found;
+    res.json(approval);
+  });
+
+  router.post('/approvals/:id/withdraw', async (req, res) => {
+    const { id } = parseInput(approvalParams, req.params, 'params');
+    const body = parseInput(withdrawBody, req.body, 'body');
+    const { env: _env, ...approval } = await firewall().withdraw(id, body.actor, body.reason);
+    res.json(approval);
+  });
+
+  router.get('/audit', async (req, res) => {
+    if (!deps.audit) throw new UnavailableError('FEATURE_DISABLED', 'The audit log is not available in this process');
+    const query = parseInput(auditQuery, req.query, 'query');
+    const from = query.from ? new Date(query.from) : undefined;
+    const to = query.to ? new Date(query.to) : undefined;
+    if (from && to && to <= from) throw fieldError('query.to', 'must be after from');
+    res.json(await deps.audit.query({ ...query, from, to }));
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    if (!deps.metrics) throw new UnavailableError('FEATURE_DISABLED', 'Metrics are not collected in this process');
+    res.type(deps.metrics.contentType).send(await deps.metrics.render());
+  });
+
+  app.use('/internal/v1', router);
+}
+
+export type InternalExecBody = z.input<typeof internalExecBody>;

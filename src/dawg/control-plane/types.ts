@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * What the DAWG may ask of the control plane (DESIGN: the DAWG never spawns commands; every
+ * command goes through the one terminal firewall and lands in the one audit log). The
+ * control plane serves these under /internal/v1, authenticated with AI_DAWG_SERVICE_TOKEN.
+ */
+
+/** Who the DAWG is acting for: the API key id (or agent) that the control plane forwarded with the action. */
+export interface CallerContext {
+  actor: string;
+  requestId: string;
+  signal: AbortSignal;
+}
+
+export const commandResultSchema = z.object({
+  executable: z.string(),
+  exitCode: z.number().nullable(),
+  signal: z.string().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  truncated: z.boolean(),
+  timedOut: z.boolean(),
+  durationMs: z.number(),
+  outputSha256: z.string(),
+});
+export type CommandResult = z.infer<typeof commandResultSchema>;
+
+export const approvalViewSchema = z.object({
+  id: z.string(),
+  requestedBy: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string(),
+  rule: z.string(),
+  subcommand: z.string().nullable(),
+  reason: z.string(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired', 'running', 'finished', 'failed']),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  decisionNote: z.string().nullable(),
+  result: z.unknown(),
+});
+export type ApprovalView = z.infer<typeof approvalViewSchema>;
+
+export const commandOutcomeSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('finished'), rule: z.string(), result: commandResultSchema }),
+  z.object({ status: z.literal('pending-approval'), approval: approvalViewSchema }),
+]);
+export type CommandOutcome = z.infer<typeof commandOutcomeSchema>;
+
+export interface CommandRequest {
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  env?: Readonly<Record<string, string>>;
+}
+
+export const auditEntryViewSchema = z.object({
+  id: z.string(),
+  seq: z.number(),
+  createdAt: z.string(),
+  type: z.string(),
+  actor: z.string().nullable(),
+  subject: z.string().nullable(),
+  outcome: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
+
+export const auditPageViewSchema = z.object({ entries: z.array(auditEntryViewSchema), nextBefore: z.number().nullable() });
+export type AuditPageView = z.infer<typeof auditPageViewSchema>;
+
+export interface AuditFilter {
+  type?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  /** Cursor: entries with a lower seq than this (newest first). */
+  before?: number;
+}
+
+export interface ControlPlaneClient {
+  /** Runs a command through the firewall. A refusal rejects with the firewall's AppError (403 COMMAND_DENIED, 429 FIREWALL_BUSY...). */
+  runCommand(request: CommandRequest, caller: CallerContext): Promise<CommandOutcome>;
+  /** An approval's current state (the firewall stores the command's result on it once it ran). */
+  approval(id: string, caller: CallerContext): Promise<ApprovalView>;
+  /** Takes back a pending request of this actor (it ends denied, never runs); answers the approval as it now stands. */
+  withdrawApproval(id: string, reason: string, caller: CallerContext): Promise<ApprovalView>;
+  /** One page of the audit log, newest first. */
+  audit(filter: AuditFilter, caller: Omit<CallerContext, 'actor'>): Promise<AuditPageView>;
+  /** The control plane's metrics in Prometheus text format. */
+  metrics(caller: Omit<CallerContext, 'actor'>): Promise<string>;
+}

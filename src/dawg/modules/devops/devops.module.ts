@@ -1,0 +1,42 @@
+import type { ControlPlaneClient } from '../../control-plane/types';
+import { defineModule, type ActionDefinition, type ModuleDefinition } from '../../sdk';
+import { DeployRunner } from './deploy/deploy-runner';
+import { createDeployServiceAction, createListDeploymentsAction } from './deploy/deploy-service.action';
+import type { DeploymentStore } from './deploy/deployment-store';
+import type { DeployTarget } from './deploy/targets';
+import { createManageInfrastructureAction } from './infrastructure.action';
+
+export interface DevopsModuleDeps {
+  controlPlane: ControlPlaneClient;
+  /** Declared deployment targets (DEVOPS_TARGETS_FILE); none: every deploy answers 404 naming the file. */
+  targets: readonly DeployTarget[];
+  deployments: DeploymentStore;
+  terraformDir: string | undefined;
+  /** Between reads of a held deploy step's approval (1 s by default). */
+  approvalPollMs?: number;
+  /** Longest wait for a held deploy step (15 min by default; the approval itself expires sooner). */
+  approvalWaitMs?: number;
+  /** Further actions (query-logs, configure-monitoring) built by the composition root. */
+  extraActions?: Record<string, ActionDefinition>;
+}
+
+/**
+ * DevOps (blueprint §2.1.1). Every command goes through the control plane's terminal
+ * firewall (POST /internal/v1/commands) as the caller the control plane named; this process
+ * never spawns one.
+ */
+export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
+  const runner = new DeployRunner({ controlPlane: deps.controlPlane, approvalPollMs: deps.approvalPollMs ?? 1_000, approvalWaitMs: deps.approvalWaitMs ?? 15 * 60_000 });
+  const deployDeps = { targets: deps.targets, store: deps.deployments, runner, controlPlane: deps.controlPlane };
+  return defineModule({
+    name: 'devops',
+    description: 'Deployments with health checks and rollback, Terraform operations, log queries and monitoring rules, all commands through the terminal firewall',
+    version: '1.0.0',
+    actions: {
+      'deploy-service': createDeployServiceAction(deployDeps),
+      deployments: createListDeploymentsAction(deployDeps),
+      'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir }),
+      ...deps.extraActions,
+    },
+  });
+}

@@ -1,0 +1,3 @@
+export { createDevopsModule, type DevopsModuleDeps } from './devops.module';
+export { DeploymentStore } from './deploy/deployment-store';
+export { loadTargetsFile, type DeployTarget } from './deploy/targets';

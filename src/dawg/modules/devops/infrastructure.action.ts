@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { NotImplementedError, UnavailableError } from '../../../common/errors';
+import { fieldError } from '../../../common/validation';
+import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
+import { defineAction } from '../../sdk';
+import { callerOf } from './deploy/deploy-service.action';
+
+export const manageInfrastructureParams = z.strictObject({
+  action: z.enum(['plan', 'apply', 'destroy', 'validate', 'refresh']).describe('Infrastructure operation to perform'),
+  provider: z.enum(['terraform', 'cloudformation', 'pulumi']).describe('IaC provider to use (terraform is supported)'),
+  workspace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a workspace name (letters, digits, _ -)').optional().describe('Workspace/environment name (TF_WORKSPACE)'),
+  targetResources: z
+    .array(z.string().regex(/^[A-Za-z0-9_.[\]-]{1,200}$/, 'must be a resource address such as aws_instance.web'))
+    .max(20)
+    .optional()
+    .describe('Specific resources to target (optional)'),
+  autoApprove: z.boolean().default(false).describe('Not honoured: apply, destroy and refresh always wait for an admin\'s approval'),
+});
+type Params = z.output<typeof manageInfrastructureParams>;
+
+export interface InfrastructureDeps {
+  controlPlane: Pick<ControlPlaneClient, 'runCommand'>;
+  /** The Terraform configuration directory (DEVOPS_TERRAFORM_DIR); the firewall's terraform rule must allow it. */
+  terraformDir: string | undefined;
+}
+
+/** The terraform command line for an action: non-interactive, no colour; state-changing ones carry -auto-approve because the firewall's approval is the prompt. */
+export function terraformArgs(p: Params): string[] {
+  const targets = (p.targetResources ?? []).map((r) => `-target=${r}`);
+  const planFile = `jarvis-${p.workspace ?? 'default'}.tfplan`;
+  switch (p.action) {
+    case 'validate':
+      return ['validate', '-no-color', '-json'];
+    case 'plan':
+      return ['plan', '-input=false', '-no-color', '-detailed-exitcode', `-out=${planFile}`, ...targets];
+    case 'apply':
+      // Untargeted: exactly the plan that `plan` saved (and a person reviewed); targeted: a fresh targeted apply.
+      return targets.length ? ['apply', '-input=false', '-no-color', '-auto-approve', ...targets] : ['apply', '-input=false', '-no-color', '-auto-approve', planFile];
+    case 'destroy':
+      return ['destroy', '-input=false', '-no-color', '-auto-approve', ...targets];
+    case 'refresh':
+      return ['apply', '-refresh-only', '-input=false', '-no-color', '-auto-approve', ...targets];
+  }
+}
+
+function summarise(p: Params, outcome: CommandOutcome) {
+  if (outcome.status === 'pending-approval') {
+    const a = outcome.approval;
+    return {
+      status: 'pending-approval' as const,
+      approvalId: a.id,
+      expiresAt: a.expiresAt,
+      command: { command: a.command, args: a.args, cwd: a.cwd },
+      next: `An admin decides at POST /api/v1/approvals/${a.id}/approve (or /deny); the result is stored on the approval (GET /api/v1/approvals/${a.id})`,
+    };
+  }
+  const r = outcome.result;
+  // plan -detailed-exitcode: 0 no changes, 2 changes present, 1 error.
+  const ok = r.exitCode === 0 || (p.action === 'plan' && r.exitCode === 2);
+  let validation: unknown;
+  if (p.action === 'validate') {
+    try {
+      const v = JSON.parse(r.stdout) as { valid?: boolean; error_count?: number; warning_count?: number; diagnostics?: unknown[] };
+      validation = { valid: v.valid === true, errorCount: v.error_count ?? null, warningCount: v.warning_count ?? null, diagnostics: v.diagnostics ?? [] };
+    } catch {
+      validation = { valid: false, error: 'terraform validate did not print JSON' };
+    }
+  }
+  return {
+    status: 'finished' as const,
+    ok,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    ...(p.action === 'plan' && ok ? { changesPresent: r.exitCode === 2, planFile: `jarvis-${p.workspace ?? 'default'}.tfplan` } : {}),
+    ...(validation === undefined ? {} : { validation }),
+    stdout: r.stdout,
+    stderr: r.stderr,
+    truncated: r.truncated,
+    durationMs: r.durationMs,
+    outputSha256: r.outputSha256,
+  };
+}
+
+/**
+ * `manage-infrastructure` (blueprint manageInfrastructure): Terraform operations through the
+ * control plane's firewall. plan and validate run at once; apply, destroy and refresh change
+ * real infrastructure and are always held for an admin's approval (the firewall policy cannot
+ * be loaded otherwise), so they answer pending-approval with the approval id.
+ */
+export function createManageInfrastructureAction(deps: InfrastructureDeps) {
+  return defineAction({
+    description: 'Terraform plan/validate (run at once) and apply/destroy/refresh (held for approval) through the terminal firewall',
+    params: manageInfrastructureParams,
+    async handler(p, ctx) {
+      if (p.provider !== 'terraform') throw new NotImplementedError(`Provider ${p.provider} is not supported yet; use terraform`, { field: 'params.provider', supported: ['terraform'] });
+      if (p.autoApprove) throw fieldError('params.autoApprove', 'cannot skip approval: apply, destroy and refresh always wait for an admin (omit it or pass false)');
+      if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
+      const caller = callerOf(ctx);
+      const outcome = await deps.controlPlane.runCommand(
+        { command: 'terraform', args: terraformArgs(p), cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) },
+        caller,
+      );
+      return { action: p.action, provider: p.provider, workspace: p.workspace ?? 'default', ...summarise(p, outcome) };
+    },
+  });
+}

@@ -1,0 +1,263 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
+import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
+import { compileTargets, targetsFileSchema } from '../../src/dawg/modules/devops/deploy/targets';
+import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+
+/**
+ * Deploys against a real local target: releases in a directory, a `deployctl` program that
+ * switches the active release (run by the control plane's firewall, asked by the DAWG), and an
+ * HTTP service whose /health serves what the active release says. A broken release fails its
+ * health check and the deploy rolls back to the version that ran before.
+ */
+describe('devops deploy-service through the firewall, with health check and rollback', () => {
+  let dir: string;
+  let plane: TestPlane;
+  let planeHttp: Listening;
+  let dawg: TestDawg;
+  let target: http.Server;
+  let healthUrl: string;
+  let approverKey: string;
+  let adminKeyId: string;
+
+  const active = () => readFileSync(path.join(dir, 'current'), 'utf8').trim();
+  const deploy = (params: Record<string, unknown>, key = plane.adminKey) =>
+    request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${key}`).send({ module: 'devops', action: 'deploy-service', params });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'deploy-'));
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    for (const [version, broken] of [['1.0.0', false], ['1.1.0', false], ['2.0.0', true]] as const) {
+      mkdirSync(path.join(dir, 'releases', version), { recursive: true });
+      writeFileSync(path.join(dir, 'releases', version, 'release.json'), JSON.stringify({ version, broken }));
+    }
+    // Switches the active release; refuses one that does not exist. `latest` prints the newest release.
+    writeFileSync(
+      path.join(bin, 'deployctl'),
+      `#!${process.execPath}
+const fs = require('node:fs');
+const [cmd, version] = process.argv.slice(2);
+if (cmd === 'latest') { process.stdout.write(fs.readdirSync('releases').sort().filter((v) => !JSON.parse(fs.readFileSync('releases/' + v + '/release.json')).broken).pop() + '\\n'); process.exit(0); }
+if (cmd !== 'activate' && cmd !== 'promote') process.exit(64);
+if (!fs.existsSync('releases/' + version)) { process.stderr.write('no such release: ' + version + '\\n'); process.exit(3); }
+fs.writeFileSync('current.tmp', version); fs.renameSync('current.tmp', 'current');
+process.stdout.write('activated ' + version + '\\n');
+`,
+    );
+    chmodSync(path.join(bin, 'deployctl'), 0o755);
+    writeFileSync(path.join(dir, 'current'), 'none');
+
+    target = http.createServer((_req, res) => {
+      const version = readFileSync(path.join(dir, 'current'), 'utf8').trim();
+      let release: { broken?: boolean } = { broken: true };
+      try {
+        release = JSON.parse(readFileSync(path.join(dir, 'releases', version, 'release.json'), 'utf8')) as { broken?: boolean };
+      } catch {
+        // no release active
+      }
+      res.writeHead(release.broken ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ version, status: release.broken ? 'failing' : 'ok' }));
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    healthUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/health`;
+
+    const policyFile = path.join(dir, 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        version: 1,
+        path: [bin, '/usr/bin', '/bin'],
+        defaults: { allowedDirectories: [dir], maxExecutionTimeMs: 10_000 },
+        rules: {
+          deployctl: {
+            description: 'switch the active release of the demo service',
+            subcommands: {
+              activate: { args: ['[0-9]+\\.[0-9]+\\.[0-9]+'] },
+              // The production switch: held for a person by the policy.
+              promote: { args: ['[0-9]+\\.[0-9]+\\.[0-9]+'], requireApproval: true },
+              latest: { args: [] },
+            },
+          },
+        },
+      }),
+    );
+
+    dawg = await startDawg({ dataDir: dir });
+    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
+    planeHttp = await listen(plane.app);
+    const approver = await plane.apiKeys.create('approver', ['admin', 'devops']);
+    approverKey = approver.key;
+    adminKeyId = /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1]!;
+
+    const step = (version: string) => ({ name: 'activate release', run: { command: 'deployctl', args: ['activate', version], cwd: dir } });
+    const targets = compileTargets(
+      targetsFileSchema.parse({
+        version: 1,
+        targets: [
+          {
+            service: 'demo-api',
+            environment: 'staging',
+            latestVersion: { command: 'deployctl', args: ['latest'], cwd: dir },
+            healthCheck: { url: healthUrl, versionField: 'version', attempts: 2, intervalMs: 20, timeoutMs: 2_000 },
+            strategies: { rolling: { steps: [step('{version}')] } },
+          },
+          {
+            service: 'demo-api',
+            environment: 'production',
+            healthCheck: { url: healthUrl, versionField: 'version', attempts: 2, intervalMs: 20, timeoutMs: 2_000 },
+            strategies: { 'blue-green': { steps: [{ name: 'promote release', run: { command: 'deployctl', args: ['promote', '{version}'], cwd: dir } }] } },
+          },
+        ],
+      }),
+    );
+    const deployments = new DeploymentStore(path.join(dir, 'devops'));
+    await deployments.init();
+    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
+    dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, approvalPollMs: 20 }));
+  });
+
+  afterAll(async () => {
+    await planeHttp?.close();
+    await plane?.stop();
+    await dawg?.close();
+    await new Promise((resolve) => target?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a first deploy activates the release and ends healthy; the firewall ran the command for the caller', async () => {
+    const res = await deploy({ service: 'demo-api', environment: 'staging', version: '1.0.0' });
+    expect(res.status).toBe(200);
+    const record = res.body.result;
+    expect(record).toMatchObject({ status: 'succeeded', success: true, version: '1.0.0', previousVersion: null, strategy: 'rolling', rollback: null });
+    expect(record.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([['activate release', true], ['final health check', true]]);
+    expect(record.steps[0]).toMatchObject({ exitCode: 0, command: { command: 'deployctl', args: ['activate', '1.0.0'] } });
+    expect(record.steps[1].health.attempts.at(-1)).toMatchObject({ status: 200, reportedVersion: '1.0.0' });
+    expect(active()).toBe('1.0.0');
+
+    const audit = await plane.audit.query({ type: 'command.*', limit: 10 });
+    const finished = audit.entries.find((e) => e.type === 'command.finished');
+    expect(finished).toMatchObject({ actor: adminKeyId, subject: 'deployctl', outcome: 'ok', details: { args: ['activate', '1.0.0'], via: 'ai-dawg' } });
+  });
+
+  test('a deploy without a version takes the latest healthy release the target reports', async () => {
+    const res = await deploy({ service: 'demo-api', environment: 'staging' });
+    expect(res.body.result).toMatchObject({ status: 'succeeded', version: '1.1.0', previousVersion: '1.0.0' });
+    expect(active()).toBe('1.1.0');
+  });
+
+  test('a release that fails its health check is rolled back to the version that ran before', async () => {
+    const res = await deploy({ service: 'demo-api', environment: 'staging', version: '2.0.0' });
+    expect(res.status).toBe(200);
+    const record = res.body.result;
+    expect(record).toMatchObject({ status: 'rolled-back', success: false, version: '2.0.0', previousVersion: '1.1.0' });
+    expect(record.reason).toMatch(/final health check: .* answered HTTP 500/);
+    expect(record.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([['activate release', true], ['final health check', false]]);
+    expect(record.rollback.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([['activate release', true], ['health check after rollback', true]]);
+    expect(record.rollback.steps[0].command.args).toEqual(['activate', '1.1.0']);
+    expect(record.rollback.steps[1].health.attempts.at(-1)).toMatchObject({ status: 200, reportedVersion: '1.1.0' });
+    expect(active()).toBe('1.1.0');
+  });
+
+  test('a release the target does not have fails its step (exit code and output kept) and rolls back', async () => {
+    const res = await deploy({ service: 'demo-api', environment: 'staging', version: '9.9.9' });
+    const record = res.body.result;
+    expect(record).toMatchObject({ status: 'rolled-back', previousVersion: '1.1.0' });
+    expect(record.steps).toHaveLength(1);
+    expect(record.steps[0]).toMatchObject({ ok: false, exitCode: 3, outputTail: 'no such release: 9.9.9' });
+    expect(active()).toBe('1.1.0');
+  });
+
+  test('history lists each deploy, newest first, and the version the target runs', async () => {
+    const res = await request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'deployments', params: { service: 'demo-api' } });
+    expect(res.body.result.targets).toEqual([
+      { service: 'demo-api', environment: 'staging', strategies: ['rolling'], currentVersion: '1.1.0' },
+      { service: 'demo-api', environment: 'production', strategies: ['blue-green'], currentVersion: null },
+    ]);
+    expect(res.body.result.deployments.map((d: { version: string; status: string }) => `${d.version}:${d.status}`)).toEqual(['9.9.9:rolled-back', '2.0.0:rolled-back', '1.1.0:succeeded', '1.0.0:succeeded']);
+  });
+
+  /** Waits for the deploy's held step to appear, then decides it with another admin key. */
+  async function decideHeldStep(verb: 'approve' | 'deny', key: string): Promise<{ id: string; status: number; body: unknown }> {
+    for (let i = 0; i < 200; i++) {
+      const [pending] = await plane.firewall!.listApprovals({ status: 'pending', limit: 5 });
+      if (pending) {
+        const res = await request(plane.app).post(`/api/v1/approvals/${pending.id}/${verb}`).set('authorization', `Bearer ${key}`).send({ note: `${verb} in test` });
+        return { id: pending.id, status: res.status, body: res.body };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error('no approval appeared');
+  }
+
+  test('a step the policy holds waits for a person: the requesting key cannot approve it, another admin can, and the deploy goes on', async () => {
+    const pending = deploy({ service: 'demo-api', environment: 'production', version: '1.0.0', strategy: 'blue-green' });
+    const done = pending.then((r) => r);
+    const self = await decideHeldStep('approve', plane.adminKey);
+    expect(self.status).toBe(403);
+    const other = await decideHeldStep('approve', approverKey);
+    expect(other.status).toBe(200);
+    const res = await done;
+    expect(res.body.result).toMatchObject({ status: 'succeeded', version: '1.0.0', environment: 'production' });
+    expect(res.body.result.steps[0]).toMatchObject({ name: 'promote release', ok: true, exitCode: 0, approvalId: other.id });
+    expect(active()).toBe('1.0.0');
+  });
+
+  test('a denied step fails the deploy and the rollback restores the previous version (itself approved)', async () => {
+    const done = deploy({ service: 'demo-api', environment: 'production', version: '1.1.0', strategy: 'blue-green' }).then((r) => r);
+    const denied = await decideHeldStep('deny', approverKey);
+    expect(denied.status).toBe(200);
+    // The rollback's own promote of 1.0.0 is held too.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const rollback = await decideHeldStep('approve', approverKey);
+    expect(rollback.status).toBe(200);
+    const res = await done;
+    expect(res.body.result).toMatchObject({ status: 'rolled-back', previousVersion: '1.0.0' });
+    expect(res.body.result.steps[0]).toMatchObject({ ok: false, error: { code: 'APPROVAL_DENIED' } });
+    expect(res.body.result.rollback.steps[0]).toMatchObject({ ok: true, command: { args: ['promote', '1.0.0'] } });
+    expect(active()).toBe('1.0.0');
+    // Leave the staging tests' expectation: staging runs 1.1.0 again.
+    const back = await deploy({ service: 'demo-api', environment: 'staging', version: '1.1.0' });
+    expect(back.body.result.status).toBe('succeeded');
+  });
+
+  test('bad requests are refused before anything runs, naming the field', async () => {
+    const before = (await plane.audit.query({ type: 'command.*', limit: 500 })).entries.length;
+    const unknown = await deploy({ service: 'billing', environment: 'staging', version: '1.0.0' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'DEPLOY_TARGET_NOT_FOUND', details: { declared: ['demo-api/staging', 'demo-api/production'] } });
+    const strategy = await deploy({ service: 'demo-api', environment: 'staging', version: '1.0.0', strategy: 'canary' });
+    expect(strategy.status).toBe(400);
+    expect(JSON.stringify(strategy.body.error.details)).toContain('params.strategy');
+    const ssrf = await deploy({ service: 'demo-api', environment: 'staging', version: '1.0.0', healthCheckUrl: 'http://169.254.169.254/latest/meta-data' });
+    expect(ssrf.status).toBe(400);
+    expect(JSON.stringify(ssrf.body.error.details)).toContain('params.healthCheckUrl');
+    const version = await deploy({ service: 'demo-api', environment: 'staging', version: '1.0.0; rm -rf /' });
+    expect(version.status).toBe(400);
+    expect(JSON.stringify(version.body.error.details)).toContain('params.version');
+    expect((await plane.audit.query({ type: 'command.*', limit: 500 })).entries.length).toBe(before);
+    expect(active()).toBe('1.1.0');
+  });
+
+  test('a key without the devops scope cannot run devops actions', async () => {
+    const res = await deploy({ service: 'demo-api', environment: 'staging', version: '1.0.0' }, plane.userKey);
+    expect(res.status).toBe(403);
+    expect(active()).toBe('1.1.0');
+  });
+
+  test('the internal routes take only the service token', async () => {
+    const none = await request(planeHttp.url).post('/internal/v1/commands').send({ command: 'deployctl', args: ['latest'], actor: 'x' });
+    expect(none.status).toBe(401);
+    const apiKey = await request(planeHttp.url).post('/internal/v1/commands').set('authorization', `Bearer ${approverKey}`).send({ command: 'deployctl', args: ['latest'], actor: 'x' });
+    expect(apiKey.status).toBe(401);
+    await plane.audit.flush();
+    const failures = await plane.audit.query({ type: 'auth.failure', limit: 10 });
+    expect(failures.entries.some((e) => e.outcome === 'invalid-service-token')).toBe(true);
+  });
+});
