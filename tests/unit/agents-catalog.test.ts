@@ -310,19 +310,36 @@ describe('capability runs', () => {
   it('troubleshoot-incident searches the requested window, then checks health', async () => {
     const fake = fakeContext();
     const result = await run('DevOpsEngineer', 'troubleshoot-incident', { service: 'jarvis-api', lookbackMinutes: 30 }, fake.ctx);
-    expect(fake.targets()).toEqual(['devops.logs', 'testing.health-check']);
+    expect(fake.targets()).toEqual(['devops.query-logs', 'devops.deployments', 'testing.health-check']);
+    expect(fake.calls[1]?.params).toEqual({ service: 'jarvis-api', limit: 5 });
     const logParams = fake.calls[0]!.params as { timeRange: { start: string; end: string } };
     expect(Date.parse(logParams.timeRange.end) - Date.parse(logParams.timeRange.start)).toBe(30 * 60_000);
     expect(fake.calls[0]?.params).toMatchObject({ services: ['jarvis-api'], severity: ['error', 'critical'], detectAnomalies: true });
     expect(result).toMatchObject({ service: 'jarvis-api', health: { ok: true, target: 'testing.health-check' } });
   });
 
+  it('deploy-service answers the deployment when it took, and fails the task with the record when it rolled back', async () => {
+    const ok = fakeContext({ 'devops.deploy-service': { success: true, status: 'succeeded', deploymentId: 'dep_1', version: '1.2.0' } });
+    await expect(run('DevOpsEngineer', 'deploy-service', { service: 'jarvis-api', environment: 'staging', version: '1.2.0' }, ok.ctx)).resolves.toMatchObject({ deployment: { deploymentId: 'dep_1' } });
+    expect(ok.calls).toEqual([{ target: 'devops.deploy-service', params: { service: 'jarvis-api', environment: 'staging', version: '1.2.0', strategy: 'rolling' } }]);
+
+    const record = { success: false, status: 'rolled-back', deploymentId: 'dep_2', version: '2.0.0', previousVersion: '1.2.0', reason: 'final health check: answered HTTP 500' };
+    const back = fakeContext({ 'devops.deploy-service': record });
+    await expect(run('DevOpsEngineer', 'deploy-service', { service: 'jarvis-api', environment: 'staging', version: '2.0.0' }, back.ctx)).rejects.toMatchObject({
+      code: 'DEPLOY_ROLLED_BACK',
+      message: expect.stringContaining('answered HTTP 500'),
+      details: { deployment: record },
+    });
+    const failed = fakeContext({ 'devops.deploy-service': { ...record, status: 'failed' } });
+    await expect(run('DevOpsEngineer', 'deploy-service', { service: 'jarvis-api', environment: 'staging' }, failed.ctx)).rejects.toMatchObject({ code: 'DEPLOY_FAILED' });
+  });
+
   it('optimize-costs hands the cost report to analytics', async () => {
     const report = { totalUsd: 812.4 };
-    const fake = fakeContext({ 'devops.infrastructure': report });
+    const fake = fakeContext({ 'devops.cost-report': report });
     await run('DevOpsEngineer', 'optimize-costs', {}, fake.ctx);
     expect(fake.calls).toEqual([
-      { target: 'devops.infrastructure', params: { operation: 'cost-report', lookbackDays: 30, groupBy: 'service' } },
+      { target: 'devops.cost-report', params: { lookbackDays: 30, groupBy: 'service' } },
       { target: 'analytics.describe', params: { data: report } },
     ]);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../../../common/errors';
 import { BaseAgent } from '../base-agent';
 import { capability } from '../types';
 
@@ -9,6 +10,8 @@ const service = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
   .describe('Service name, e.g. jarvis-api');
 const environment = z.enum(['development', 'staging', 'production']);
+
+const DEPLOY_CALL_TIMEOUT_MS = 590_000;
 
 const deployService = capability({
   name: 'deploy-service',
@@ -29,13 +32,23 @@ const deployService = capability({
     })
     .strict(),
   async run(p, ctx) {
-    const deployment = await ctx.call('devops', 'deploy', {
-      service: p.service,
-      environment: p.environment,
-      ...(p.version === undefined ? {} : { version: p.version }),
-      strategy: p.strategy,
-      ...(p.healthCheckUrl === undefined ? {} : { healthCheckUrl: p.healthCheckUrl }),
-    });
+    const deployment = (await ctx.call(
+      'devops',
+      'deploy-service',
+      {
+        service: p.service,
+        environment: p.environment,
+        ...(p.version === undefined ? {} : { version: p.version }),
+        strategy: p.strategy,
+        ...(p.healthCheckUrl === undefined ? {} : { healthCheckUrl: p.healthCheckUrl }),
+      },
+      // Health checks and held steps take longer than an ordinary DAWG call; the task's own timeout still bounds it.
+      { timeoutMs: DEPLOY_CALL_TIMEOUT_MS },
+    )) as { success?: boolean; status?: string; deploymentId?: string; reason?: string; version?: string; previousVersion?: string | null };
+    if (deployment.success !== true) {
+      // The deploy ran and did not take: the task fails (never retried) with the record that says what happened.
+      throw new AppError(422, deployment.status === 'rolled-back' ? 'DEPLOY_ROLLED_BACK' : 'DEPLOY_FAILED', `Deploy of ${p.service} ${deployment.version ?? ''} to ${p.environment} ${deployment.status ?? 'failed'}: ${deployment.reason ?? 'no reason given'}`, { deployment });
+    }
     return { service: p.service, environment: p.environment, deployment };
   },
 });
@@ -62,8 +75,8 @@ const scaleInfrastructure = capability({
       path: ['minReplicas'],
     }),
   async run(p, ctx) {
-    const scaling = await ctx.call('devops', 'infrastructure', {
-      operation: 'scale',
+    // No autoscaler action exists on the DAWG yet: this fails with 501 MODULE_ACTION_UNAVAILABLE naming devops.autoscale.
+    const scaling = await ctx.call('devops', 'autoscale', {
       service: p.service,
       environment: p.environment,
       minReplicas: p.minReplicas,
@@ -100,18 +113,22 @@ const troubleshootIncident = capability({
     const end = new Date();
     const start = new Date(end.getTime() - p.lookbackMinutes * 60_000);
     ctx.signal.throwIfAborted();
-    const logs = await ctx.call('devops', 'logs', {
+    const logs = await ctx.call('devops', 'query-logs', {
       query: p.query,
       services: [p.service],
       timeRange: { start: start.toISOString(), end: end.toISOString() },
       severity: p.severity,
       detectAnomalies: true,
     });
-    ctx.progress(50, 'Logs analysed');
+    ctx.progress(40, 'Logs analysed');
+    ctx.signal.throwIfAborted();
+    // A deploy just before the trouble is the first suspect.
+    const deployments = await ctx.call('devops', 'deployments', { service: p.service, limit: 5 });
+    ctx.progress(70, 'Recent deploys read');
     ctx.signal.throwIfAborted();
     const health = await ctx.call('testing', 'health-check', {});
     ctx.progress(100, 'Health checked');
-    return { service: p.service, timeRange: { start: start.toISOString(), end: end.toISOString() }, logs, health };
+    return { service: p.service, timeRange: { start: start.toISOString(), end: end.toISOString() }, logs, deployments, health };
   },
 });
 
@@ -131,8 +148,8 @@ const optimizeCosts = capability({
     .strict(),
   async run(p, ctx) {
     ctx.signal.throwIfAborted();
-    const costReport = await ctx.call('devops', 'infrastructure', {
-      operation: 'cost-report',
+    // No cloud cost source exists on the DAWG yet: this fails with 501 MODULE_ACTION_UNAVAILABLE naming devops.cost-report.
+    const costReport = await ctx.call('devops', 'cost-report', {
       lookbackDays: p.lookbackDays,
       groupBy: p.groupBy,
     });

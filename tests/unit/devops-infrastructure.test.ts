@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkCommand, compilePolicy, parsePolicy, readPolicyFile } from '../../src/control-plane/firewall';
+import type { CommandOutcome, CommandRequest, ControlPlaneClient } from '../../src/dawg/control-plane/types';
+import { compileTargets, renderTemplate, targetsFileSchema } from '../../src/dawg/modules/devops/deploy/targets';
+import { createManageInfrastructureAction, manageInfrastructureParams, terraformArgs } from '../../src/dawg/modules/devops/infrastructure.action';
+import { ModuleRegistry, defineModule } from '../../src/dawg/sdk';
+import { silentLogger } from '../helpers/logger';
+
+const POLICY_FILE = path.join(__dirname, '../../config/firewall-policy.json');
+
+let base: string;
+beforeAll(() => {
+  base = mkdtempSync(path.join(os.tmpdir(), 'infra-'));
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+const result = (stdout: string, exitCode = 0) => ({ executable: '/usr/bin/terraform', exitCode, signal: null, stdout, stderr: '', truncated: false, timedOut: false, durationMs: 12, outputSha256: 'ab'.repeat(32) });
+
+/** A control plane that records the commands asked of it and answers what the test says. */
+function fakePlane(answer: (req: CommandRequest) => CommandOutcome) {
+  const asked: Array<{ req: CommandRequest; actor: string }> = [];
+  const plane: Pick<ControlPlaneClient, 'runCommand'> = {
+    async runCommand(req, caller) {
+      asked.push({ req, actor: caller.actor });
+      return answer(req);
+    },
+  };
+  return { plane, asked };
+}
+
+function registryWith(plane: Pick<ControlPlaneClient, 'runCommand'>, terraformDir: string | null = base) {
+  const registry = new ModuleRegistry();
+  registry.register(defineModule({ name: 'devops', description: 'test', version: '1', actions: { 'manage-infrastructure': createManageInfrastructureAction({ controlPlane: plane, terraformDir: terraformDir ?? undefined }) } }));
+  const exec = (params: Record<string, unknown>, actor: string | null = 'key_1') =>
+    registry.execute({ module: 'devops', action: 'manage-infrastructure', params }, { requestId: 'r1', signal: new AbortController().signal, logger: silentLogger(), ...(actor ? { actor } : {}) });
+  return exec;
+}
+
+describe('manage-infrastructure (terraform through the firewall)', () => {
+  test.each([
+    [{ action: 'validate' }, ['validate', '-no-color', '-json'], false],
+    [{ action: 'plan', workspace: 'staging' }, ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=jarvis-staging.tfplan'], false],
+    [{ action: 'plan', targetResources: ['aws_instance.web'] }, ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=jarvis-default.tfplan', '-target=aws_instance.web'], false],
+    [{ action: 'apply', workspace: 'staging' }, ['apply', '-input=false', '-no-color', '-auto-approve', 'jarvis-staging.tfplan'], true],
+    [{ action: 'apply', targetResources: ['module.db[0]'] }, ['apply', '-input=false', '-no-color', '-auto-approve', '-target=module.db[0]'], true],
+    [{ action: 'destroy', targetResources: ['aws_instance.web'] }, ['destroy', '-input=false', '-no-color', '-auto-approve', '-target=aws_instance.web'], true],
+    [{ action: 'refresh' }, ['apply', '-refresh-only', '-input=false', '-no-color', '-auto-approve'], true],
+  ])('%j runs terraform %j, which the shipped policy admits (held for approval: %s)', async (input, args, held) => {
+    const p = manageInfrastructureParams.parse({ provider: 'terraform', ...input });
+    expect(terraformArgs(p)).toEqual(args);
+    // The default policy, with TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM off: only the policy's own holds apply.
+    const policy = compilePolicy(readPolicyFile(POLICY_FILE), base, { kubectl: false, terraform: false });
+    const verdict = await checkCommand(policy, { command: 'terraform', args, cwd: base, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) });
+    expect(verdict).toMatchObject({ ok: true, limits: { requireApproval: held } });
+  });
+
+  test('plan reports changes from -detailed-exitcode; validate parses terraform\'s JSON', async () => {
+    const { plane, asked } = fakePlane((req) =>
+      req.args[0] === 'plan'
+        ? { status: 'finished', rule: 'terraform', result: result('Plan: 1 to add', 2) }
+        : { status: 'finished', rule: 'terraform', result: result(JSON.stringify({ valid: false, error_count: 1, warning_count: 0, diagnostics: [{ severity: 'error', summary: 'Missing required argument' }] }), 1) },
+    );
+    const exec = registryWith(plane);
+    const plan = await exec({ action: 'plan', provider: 'terraform', workspace: 'prod' });
+    expect(plan.result).toMatchObject({ status: 'finished', ok: true, exitCode: 2, changesPresent: true, planFile: 'jarvis-prod.tfplan', workspace: 'prod' });
+    expect(asked[0]).toEqual({ req: { command: 'terraform', args: expect.any(Array), cwd: base, env: { TF_WORKSPACE: 'prod' } }, actor: 'key_1' });
+    const validate = await exec({ action: 'validate', provider: 'terraform' });
+    expect(validate.result).toMatchObject({ ok: false, validation: { valid: false, errorCount: 1, warningCount: 0, diagnostics: [{ summary: 'Missing required argument' }] } });
+  });
+
+  test('apply answers the pending approval and where to decide it', async () => {
+    const approval = { id: 'apr_00000000-0000-0000-0000-000000000001', requestedBy: 'key_1', command: 'terraform', args: ['apply'], cwd: base, rule: 'terraform', subcommand: 'apply', reason: 'held', status: 'pending' as const, createdAt: 'now', expiresAt: '2026-12-04T16:00:00.000Z', decidedBy: null, decidedAt: null, decisionNote: null, result: null };
+    const { plane } = fakePlane(() => ({ status: 'pending-approval', approval }));
+    const exec = registryWith(plane);
+    const res = await exec({ action: 'apply', provider: 'terraform' });
+    expect(res.result).toMatchObject({ status: 'pending-approval', approvalId: approval.id, expiresAt: approval.expiresAt, next: expect.stringContaining(`/api/v1/approvals/${approval.id}/approve`) });
+  });
+
+  test('refusals name the field and run nothing', async () => {
+    const { plane, asked } = fakePlane(() => {
+      throw new Error('must not run');
+    });
+    const exec = registryWith(plane);
+    await expect(exec({ action: 'apply', provider: 'terraform', autoApprove: true })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.autoApprove') });
+    await expect(exec({ action: 'plan', provider: 'pulumi' })).rejects.toMatchObject({ status: 501, details: { field: 'params.provider' } });
+    await expect(exec({ action: 'plan', provider: 'terraform', targetResources: ['x; rm -rf /'] })).rejects.toMatchObject({ status: 400 });
+    await expect(exec({ action: 'plan', provider: 'terraform' }, null)).rejects.toMatchObject({ status: 400, message: expect.stringContaining('x-jarvis-actor') });
+    await expect(registryWith(plane, null)({ action: 'plan', provider: 'terraform' })).rejects.toMatchObject({ status: 503, code: 'NOT_CONFIGURED' });
+    expect(asked).toEqual([]);
+  });
+
+  test('a policy that would let terraform apply or destroy run without approval does not load', () => {
+    const rules = (apply: Record<string, unknown>) => ({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { terraform: { description: 't', subcommands: { plan: {}, apply } } } });
+    expect(() => parsePolicy(rules({ requireApproval: false }))).toThrow(/terraform apply must always require approval/);
+    expect(() => parsePolicy(rules({}))).toThrow(/terraform apply must always require approval/);
+    expect(() => parsePolicy(rules({ requireApproval: true }))).not.toThrow();
+    expect(() => parsePolicy({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { terraform: { description: 't', args: ['apply'] } } })).toThrow(/must require approval/);
+  });
+});
+
+describe('deployment targets file', () => {
+  const target = (extra: Record<string, unknown> = {}) => ({
+    service: 'api',
+    environment: 'staging',
+    healthCheck: { url: 'http://127.0.0.1:8080/health' },
+    strategies: { rolling: { steps: [{ name: 'switch', run: { command: 'deployctl', args: ['activate', '{version}'] } }] } },
+    ...extra,
+  });
+
+  test('defaults and placeholders', () => {
+    const [t] = compileTargets(targetsFileSchema.parse({ version: 1, targets: [target()] }));
+    expect(t!.healthCheck).toEqual({ url: 'http://127.0.0.1:8080/health', expectStatus: [200], attempts: 5, intervalMs: 2_000, timeoutMs: 5_000 });
+    expect(t!.versionRegex.test('v1.2.3')).toBe(true);
+    expect(t!.versionRegex.test('1.2.3 --force')).toBe(false);
+    const step = t!.strategies.rolling!.steps[0] as { run: { command: string; args: string[] } };
+    // A value with spaces stays one argument.
+    expect(renderTemplate({ ...step.run, env: undefined }, { version: 'a b', previousVersion: undefined, service: 'api', environment: 'staging' }).args).toEqual(['activate', 'a b']);
+    expect(() => renderTemplate({ command: 'x', args: ['{previousVersion}'] }, { version: '1', previousVersion: undefined, service: 's', environment: 'e' })).toThrow(/previousVersion/);
+  });
+
+  test.each([
+    [{ version: 1, targets: [target(), target()] }, /api\/staging is declared twice/],
+    [{ version: 1, targets: [target({ versionPattern: '(' })] }, /versionPattern/],
+    [{ version: 1, targets: [target({ strategies: { rolling: { steps: [{ name: 's', run: { command: 'x', args: ['{tag}'] } }] } } })] }, /unknown placeholder \{tag\}/],
+  ])('%# refuses a bad file', (doc, message) => {
+    expect(() => compileTargets(targetsFileSchema.parse(doc))).toThrow(message);
+  });
+
+  test('schema refusals name the field', () => {
+    const bad = targetsFileSchema.safeParse({ version: 1, targets: [target({ strategies: {}, healthCheck: { url: 'ftp://x' } })] });
+    expect(bad.success).toBe(false);
+    const paths = bad.error!.issues.map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['targets.0.strategies', 'targets.0.healthCheck.url']));
+  });
+});
