@@ -135,3 +135,11 @@ describe('deployment targets file', () => {
     expect(paths).toEqual(expect.arrayContaining(['targets.0.strategies', 'targets.0.healthCheck.url']));
   });
 });
+
+test('the example targets file shipped in config/ is valid', () => {
+  const doc = JSON.parse(require('node:fs').readFileSync(path.join(__dirname, '../../config/deploy-targets.example.json'), 'utf8'));
+  const targets = compileTargets(targetsFileSchema.parse(doc));
+  expect(targets.map((t) => `${t.service}/${t.environment}`)).toEqual(['jarvis-api/production', 'dawg/staging']);
+  const step = targets[1]!.strategies.rolling!.steps[1] as { run: Parameters<typeof renderTemplate>[0] };
+  expect(renderTemplate(step.run, { version: 'v1.4.2', previousVersion: undefined, service: 'dawg', environment: 'staging' }).env).toEqual({ DAWG_VERSION: 'v1.4.2' });
+});

@@ -18,7 +18,7 @@ const commandTemplate = z.strictObject({
     .default([])
     .describe('Arguments; {version}, {previousVersion}, {service} and {environment} are replaced (each argument stays one argument)'),
   cwd: z.string().min(1).max(4_096).optional(),
-  env: z.record(z.string().max(64), z.string().max(8_192)).optional(),
+  env: z.record(z.string().max(64), z.string().max(8_192)).optional().describe('Environment for the command (the policy rule must allow each name); values take the same placeholders'),
 });
 export type CommandTemplate = z.output<typeof commandTemplate>;
 
@@ -82,7 +82,7 @@ export function compileTargets(doc: z.output<typeof targetsFileSchema>): DeployT
     }
     const templates = [t.latestVersion, ...Object.values(t.strategies).flatMap((p) => [...p.steps, ...(p.rollback ?? [])].flatMap((s) => ('run' in s ? [s.run] : [])))];
     for (const tpl of templates) {
-      for (const arg of tpl?.args ?? []) {
+      for (const arg of [...(tpl?.args ?? []), ...Object.values(tpl?.env ?? {})]) {
         const unknown = arg.match(/\{[A-Za-z]+\}/g)?.find((m) => !m.match(PLACEHOLDER));
         if (unknown) throw new Error(`targets.${i} (${key}): unknown placeholder ${unknown} in "${arg}"`);
       }
@@ -100,7 +100,7 @@ export function loadTargetsFile(file: string): DeployTarget[] {
   }
 }
 
-/** Replaces the placeholders inside each argument; an argument never splits or merges. */
+/** Replaces the placeholders inside each argument and environment value; an argument never splits or merges. */
 export function renderTemplate(tpl: CommandTemplate, values: Record<'version' | 'previousVersion' | 'service' | 'environment', string | undefined>): CommandTemplate {
   const fill = (s: string) =>
     s.replace(PLACEHOLDER, (_m, name: keyof typeof values) => {
@@ -108,5 +108,5 @@ export function renderTemplate(tpl: CommandTemplate, values: Record<'version' | 
       if (value === undefined) throw new Error(`{${name}} has no value for this deploy`);
       return value;
     });
-  return { ...tpl, args: tpl.args.map(fill) };
+  return { ...tpl, args: tpl.args.map(fill), ...(tpl.env ? { env: Object.fromEntries(Object.entries(tpl.env).map(([k, v]) => [k, fill(v)])) } : {}) };
 }
