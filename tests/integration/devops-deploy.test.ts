@@ -25,6 +25,7 @@ describe('devops deploy-service through the firewall, with health check and roll
   let healthUrl: string;
   let approverKey: string;
   let adminKeyId: string;
+  let deployments: DeploymentStore;
 
   const active = () => readFileSync(path.join(dir, 'current'), 'utf8').trim();
   const deploy = (params: Record<string, unknown>, key = plane.adminKey) =>
@@ -34,21 +35,23 @@ describe('devops deploy-service through the firewall, with health check and roll
     dir = mkdtempSync(path.join(os.tmpdir(), 'deploy-'));
     const bin = path.join(dir, 'bin');
     mkdirSync(bin);
-    for (const [version, broken] of [['1.0.0', false], ['1.1.0', false], ['2.0.0', true]] as const) {
+    for (const [version, broken] of [['1.0.0', false], ['1.1.0', false], ['2.0.0', true], ['3.0.0', false]] as const) {
       mkdirSync(path.join(dir, 'releases', version), { recursive: true });
-      writeFileSync(path.join(dir, 'releases', version, 'release.json'), JSON.stringify({ version, broken }));
+      writeFileSync(path.join(dir, 'releases', version, 'release.json'), JSON.stringify({ version, broken, unreleased: version === '3.0.0' }));
     }
+    // 3.0.0 (not yet the latest) takes seconds to switch: long enough to cancel the deploy while its step runs.
+    writeFileSync(path.join(dir, 'releases', '3.0.0', 'slow'), '');
     // Switches the active release; refuses one that does not exist. `latest` prints the newest release.
     writeFileSync(
       path.join(bin, 'deployctl'),
       `#!${process.execPath}
 const fs = require('node:fs');
 const [cmd, version] = process.argv.slice(2);
-if (cmd === 'latest') { process.stdout.write(fs.readdirSync('releases').sort().filter((v) => !JSON.parse(fs.readFileSync('releases/' + v + '/release.json')).broken).pop() + '\\n'); process.exit(0); }
+if (cmd === 'latest') { process.stdout.write(fs.readdirSync('releases').sort().filter((v) => { const r = JSON.parse(fs.readFileSync('releases/' + v + '/release.json')); return !r.broken && !r.unreleased; }).pop() + '\\n'); process.exit(0); }
 if (cmd !== 'activate' && cmd !== 'promote') process.exit(64);
 if (!fs.existsSync('releases/' + version)) { process.stderr.write('no such release: ' + version + '\\n'); process.exit(3); }
-fs.writeFileSync('current.tmp', version); fs.renameSync('current.tmp', 'current');
-process.stdout.write('activated ' + version + '\\n');
+const activate = () => { fs.writeFileSync('current.tmp', version); fs.renameSync('current.tmp', 'current'); process.stdout.write('activated ' + version + '\\n'); };
+if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); else activate();
 `,
     );
     chmodSync(path.join(bin, 'deployctl'), 0o755);
@@ -117,7 +120,7 @@ process.stdout.write('activated ' + version + '\\n');
         ],
       }),
     );
-    const deployments = new DeploymentStore(path.join(dir, 'devops'));
+    deployments = new DeploymentStore(path.join(dir, 'devops'));
     await deployments.init();
     const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
     dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, approvalPollMs: 20 }));
@@ -174,13 +177,37 @@ process.stdout.write('activated ' + version + '\\n');
     expect(active()).toBe('1.1.0');
   });
 
+  test('a deploy cancelled mid-step stops the step and still puts the previous version back', async () => {
+    const abort = new AbortController();
+    const call = plane.moduleRouter.execute({ module: 'devops', action: 'deploy-service', params: { service: 'demo-api', environment: 'staging', version: '3.0.0' } }, { actor: adminKeyId, signal: abort.signal });
+    const outcome = call.catch((err: unknown) => err);
+    // Wait until the firewall is running the slow switch, then walk away.
+    for (let i = 0; i < 200 && !(plane.firewall!.stats().runningTotal > 0); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(plane.firewall!.stats().runningTotal).toBe(1);
+    abort.abort();
+    expect(await outcome).toMatchObject({ code: 'CLIENT_CLOSED_REQUEST' });
+    let record: { version: string; status: string; reason?: string; steps: Array<{ ok: boolean; error?: unknown; command?: unknown }>; rollback: { steps: Array<{ ok: boolean; command?: { args: string[] } }> } } | undefined;
+    for (let i = 0; i < 300; i++) {
+      record = (await deployments.list({ service: 'demo-api', environment: 'staging', limit: 1 }))[0] as typeof record;
+      if (record?.version === '3.0.0' && record.status !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(record).toMatchObject({ version: '3.0.0', status: 'rolled-back', reason: expect.stringContaining('cancelled during the deploy') });
+    expect(record!.steps[0]).toMatchObject({ ok: false, error: { code: 'CANCELLED' }, command: { args: ['activate', '3.0.0'] } });
+    expect(record!.rollback.steps.map((s) => s.ok)).toEqual([true, true]);
+    expect(record!.rollback.steps[0]!.command!.args).toEqual(['activate', '1.1.0']);
+    // The killed switch never landed.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(active()).toBe('1.1.0');
+  });
+
   test('history lists each deploy, newest first, and the version the target runs', async () => {
     const res = await request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'deployments', params: { service: 'demo-api' } });
     expect(res.body.result.targets).toEqual([
       { service: 'demo-api', environment: 'staging', strategies: ['rolling'], currentVersion: '1.1.0' },
       { service: 'demo-api', environment: 'production', strategies: ['blue-green'], currentVersion: null },
     ]);
-    expect(res.body.result.deployments.map((d: { version: string; status: string }) => `${d.version}:${d.status}`)).toEqual(['9.9.9:rolled-back', '2.0.0:rolled-back', '1.1.0:succeeded', '1.0.0:succeeded']);
+    expect(res.body.result.deployments.map((d: { version: string; status: string }) => `${d.version}:${d.status}`)).toEqual(['3.0.0:rolled-back', '9.9.9:rolled-back', '2.0.0:rolled-back', '1.1.0:succeeded', '1.0.0:succeeded']);
   });
 
   /** Waits for the deploy's held step to appear, then decides it with another admin key. */

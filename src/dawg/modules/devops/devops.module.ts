@@ -16,6 +16,8 @@ export interface DevopsModuleDeps {
   approvalPollMs?: number;
   /** Longest wait for a held deploy step (15 min by default; the approval itself expires sooner). */
   approvalWaitMs?: number;
+  /** Time a rollback gets after its deploy was cancelled (10 min by default). */
+  rollbackAfterCancelMs?: number;
   /** Further actions (query-logs, configure-monitoring) built by the composition root. */
   extraActions?: Record<string, ActionDefinition>;
 }
@@ -26,7 +28,12 @@ export interface DevopsModuleDeps {
  * never spawns one.
  */
 export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
-  const runner = new DeployRunner({ controlPlane: deps.controlPlane, approvalPollMs: deps.approvalPollMs ?? 1_000, approvalWaitMs: deps.approvalWaitMs ?? 15 * 60_000 });
+  const runner = new DeployRunner({
+    controlPlane: deps.controlPlane,
+    approvalPollMs: deps.approvalPollMs ?? 1_000,
+    approvalWaitMs: deps.approvalWaitMs ?? 15 * 60_000,
+    rollbackAfterCancelMs: deps.rollbackAfterCancelMs ?? 10 * 60_000,
+  });
   const deployDeps = { targets: deps.targets, store: deps.deployments, runner, controlPlane: deps.controlPlane };
   return defineModule({
     name: 'devops',

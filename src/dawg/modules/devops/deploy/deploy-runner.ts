@@ -47,6 +47,8 @@ export interface DeployRunnerDeps {
   approvalPollMs: number;
   /** Longest wait for a person to decide a held step. */
   approvalWaitMs: number;
+  /** Time a rollback gets after the deploy was cancelled mid-way (its caller's signal is gone). */
+  rollbackAfterCancelMs: number;
 }
 
 type Values = Record<'version' | 'previousVersion' | 'service' | 'environment', string | undefined>;
@@ -98,8 +100,15 @@ export class DeployRunner {
       }
     } catch (err) {
       if (!caller.signal.aborted) throw err;
-      record.status = 'cancelled';
-      record.reason = 'cancelled while running; the target may be between versions (see steps)';
+      // The caller went away (cancelled, or its own timeout) mid-deploy: the target may be
+      // between versions, so it is still put back, on a clock of its own.
+      record.reason = `cancelled during the deploy (${(caller.signal.reason as Error | undefined)?.message ?? 'aborted'})`;
+      const detached = { ...caller, signal: AbortSignal.timeout(this.deps.rollbackAfterCancelMs) };
+      await this.rollBack(record, target, plan.rollback, healthUrl, detached).catch((rollbackErr: unknown) => {
+        record.status = 'rollback-failed';
+        record.rollback = { attempted: true, steps: record.rollback?.steps ?? [], reason: (rollbackErr as Error).message };
+      });
+      if (record.status === 'failed') record.status = 'cancelled';
     }
     record.finishedAt = new Date().toISOString();
     record.durationMs = round(performance.now() - started);
@@ -132,13 +141,19 @@ export class DeployRunner {
     for (const step of steps) {
       caller.signal.throwIfAborted();
       const started = performance.now();
+      const interrupted = (err: unknown, extra: Partial<StepRecord>) => {
+        // The step that was running when the deploy was cancelled is part of the record.
+        if (caller.signal.aborted) out.push({ name: step.name, kind: 'check' in step ? 'health' : 'command', ok: false, durationMs: round(performance.now() - started), error: { code: 'CANCELLED', message: 'cancelled while this step ran (a running command is stopped by the firewall)' }, ...extra });
+        throw err;
+      };
       if ('check' in step) {
-        const health = await checkHealth(target.healthCheck, step.url ?? healthUrl, expectedVersion, caller.signal);
+        const health = await checkHealth(target.healthCheck, step.url ?? healthUrl, expectedVersion, caller.signal).catch((err: unknown) => interrupted(err, {}));
         out.push({ name: step.name, kind: 'health', ok: health.healthy, durationMs: round(performance.now() - started), health });
         if (!health.healthy) return `${step.name}: ${health.reason}`;
         continue;
       }
-      const record = await this.runCommand(step.name, renderTemplate(step.run, values), caller);
+      const command = renderTemplate(step.run, values);
+      const record = await this.runCommand(step.name, command, caller).catch((err: unknown) => interrupted(err, { command: { command: command.command, args: command.args } }));
       record.durationMs = round(performance.now() - started);
       out.push(record);
       if (!record.ok) return `${step.name}: ${record.error?.message ?? (record.timedOut ? 'timed out' : `exited with code ${record.exitCode}`)}`;
