@@ -8,6 +8,7 @@ import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client
 import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
 import { compileTargets, targetsFileSchema } from '../../src/dawg/modules/devops/deploy/targets';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { waitForTask } from '../helpers/agent-system';
 import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
 
 /**
@@ -93,7 +94,7 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     );
 
     dawg = await startDawg({ dataDir: dir });
-    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
+    plane = await startTestPlane({ kind: 'pglite', runTasks: true, env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
     planeHttp = await listen(plane.app);
     const approver = await plane.apiKeys.create('approver', ['admin', 'devops']);
     approverKey = approver.key;
@@ -250,6 +251,25 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     expect(res.body.result.rollback.steps[0]).toMatchObject({ ok: true, command: { args: ['promote', '1.0.0'] } });
     expect(active()).toBe('1.0.0');
     // Leave the staging tests' expectation: staging runs 1.1.0 again.
+    const back = await deploy({ service: 'demo-api', environment: 'staging', version: '1.1.0' });
+    expect(back.body.result.status).toBe('succeeded');
+  });
+
+  test('DevOpsEngineer deploy-service: a devops key queues it, the deploy runs as that key, a rollback fails the task with its record', async () => {
+    const queue = (key: string, version: string) =>
+      request(plane.app).post('/api/v1/agents/DevOpsEngineer/tasks').set('authorization', `Bearer ${key}`).send({ taskType: 'deploy-service', payload: { service: 'demo-api', environment: 'staging', version } });
+    expect((await queue(plane.userKey, '1.0.0')).status).toBe(403);
+
+    const ok = await queue(plane.adminKey, '1.0.0');
+    expect(ok.status).toBe(202);
+    const done = await waitForTask(plane.agents!, ok.body.taskId, undefined, 20_000);
+    expect(done).toMatchObject({ status: 'completed', result: { deployment: { status: 'succeeded', version: '1.0.0', requestedBy: adminKeyId } } });
+    expect(active()).toBe('1.0.0');
+
+    const broken = await queue(plane.adminKey, '2.0.0');
+    const failed = await waitForTask(plane.agents!, broken.body.taskId, undefined, 20_000);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'DEPLOY_ROLLED_BACK', details: { deployment: { status: 'rolled-back', previousVersion: '1.0.0' } } } });
+    expect(active()).toBe('1.0.0');
     const back = await deploy({ service: 'demo-api', environment: 'staging', version: '1.1.0' });
     expect(back.body.result.status).toBe('succeeded');
   });
