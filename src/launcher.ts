@@ -13,6 +13,8 @@ function main(): void {
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.AI_DAWG_SERVICE_TOKEN ||= randomToken(32);
   env.AI_DAWG_DATA_DIR ||= path.join(env.JARVIS_DATA_DIR || './data', 'dawg');
+  // Both processes write their log files side by side (set it empty for stdout only).
+  if (env.JARVIS_LOG_DIR === undefined) env.JARVIS_LOG_DIR = path.join(env.JARVIS_DATA_DIR || './data', 'logs');
   if (!env.AI_DAWG_BACKEND_URL && env.AI_DAWG_PORT) env.AI_DAWG_BACKEND_URL = `http://127.0.0.1:${env.AI_DAWG_PORT}`;
 
   // Re-use this process's loader flags (tsx) so the children run TypeScript the same way.

@@ -9,7 +9,24 @@ export interface LoggerOptions {
   /** Tests pass a stream to read what was logged; production writes JSON lines to stdout. */
   stream?: NodeJS.WritableStream;
   silent?: boolean;
+  /**
+   * Also write the JSON lines to `<dir>/<service>.log`, rotated by size: the newest lines are
+   * always in `<service>.log`, older ones in `<service>1.log`, `<service>2.log`... (winston's
+   * tailable rotation), `maxFiles` files in all. The DAWG's devops `query-logs` action reads
+   * these files back.
+   */
+  file?: LogFileOptions;
 }
+
+export interface LogFileOptions {
+  dir: string;
+  /** Size at which the current file is rotated. Winston checks it per write, so a burst can overshoot it. */
+  maxBytes: number;
+  maxFiles: number;
+}
+
+/** The service name becomes a file name: keep it to characters that cannot leave the directory. */
+const FILE_SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const SECRET_KEY = /(authorization|token|secret|password|api[-_]?key|cookie)/i;
 
@@ -24,10 +41,21 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
+function fileTransport(service: string, file: LogFileOptions): winston.transport {
+  if (!FILE_SERVICE_NAME.test(service)) throw new Error(`Logger service "${service}" cannot name a log file`);
+  for (const key of ['maxBytes', 'maxFiles'] as const) {
+    if (!Number.isSafeInteger(file[key]) || file[key] < 1) throw new Error(`Log file option ${key} must be a positive integer, got ${file[key]}`);
+  }
+  // Winston's tailable rotation stops (without calling back) when maxFiles is unset, hence the check above.
+  return new winston.transports.File({ dirname: file.dir, filename: `${service}.log`, maxsize: file.maxBytes, maxFiles: file.maxFiles, tailable: true });
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const transport = options.stream
     ? new winston.transports.Stream({ stream: options.stream })
     : new winston.transports.Console();
+  const transports: winston.transport[] = [transport];
+  if (options.file) transports.push(fileTransport(options.service, options.file));
   return winston.createLogger({
     level: options.level,
     silent: options.silent ?? false,
@@ -38,6 +66,11 @@ export function createLogger(options: LoggerOptions): Logger {
       winston.format.errors({ stack: true }),
       winston.format.json(),
     ),
-    transports: [transport],
+    transports,
   });
+}
+
+/** The rotation both processes use for their log files: 20 MiB per file, five files per service. */
+export function logFileOptions(dir: string | undefined): LogFileOptions | undefined {
+  return dir ? { dir, maxBytes: 20 * 2 ** 20, maxFiles: 5 } : undefined;
 }

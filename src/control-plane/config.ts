@@ -13,6 +13,8 @@ const schema = z.object({
   JARVIS_AUTH_TOKEN: envOptional(serviceToken),
   JARVIS_PUBLIC_URL: url,
   JARVIS_DATA_DIR: z.string().min(1).default('./data'),
+  // JSON log files (both processes; the DAWG's devops query-logs reads them). Empty: stdout only.
+  JARVIS_LOG_DIR: z.string().default('./data/logs'),
   JARVIS_BOOTSTRAP_KEY_FILE: envOptional(z.string().min(1)),
 
   AI_DAWG_BACKEND_URL: z.url({ message: 'must be a URL' }).default('http://127.0.0.1:3001'),
@@ -150,6 +152,8 @@ export interface AiRouterConfig {
 export interface ControlPlaneConfig {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
+  /** Where JSON log files go besides stdout; undefined: stdout only. */
+  logDir: string | undefined;
   http: {
     host: string;
     port: number;
@@ -243,6 +247,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
   return deepFreeze({
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
+    logDir: e.JARVIS_LOG_DIR || undefined,
     http: {
       host: e.JARVIS_HOST,
       port: e.JARVIS_PORT,

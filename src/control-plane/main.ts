@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { ConfigError } from '../common/env';
-import { createLogger } from '../common/logger';
+import { createLogger, logFileOptions } from '../common/logger';
 import { composeControlPlane, openStorage } from './compose';
 import { loadControlPlaneConfig } from './config';
 
@@ -36,7 +36,7 @@ async function announceAdminKey(key: string, port: number, file: string | undefi
 /** Composition root of the control plane: config → logger → storage → services → HTTP server. */
 async function main(): Promise<void> {
   const config = loadControlPlaneConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, service: 'control-plane' });
+  const logger = createLogger({ level: config.logLevel, service: 'control-plane', file: logFileOptions(config.logDir) });
   const storage = await openStorage(config, logger);
   const plane = await composeControlPlane(config, logger, storage);
 

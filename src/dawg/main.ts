@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { ConfigError } from '../common/env';
-import { createLogger } from '../common/logger';
+import { createLogger, logFileOptions } from '../common/logger';
 import path from 'node:path';
 import { buildDawgApp } from './app';
 import { AudioWorkerPool } from './audio/worker';
@@ -17,7 +17,7 @@ import { ModuleRegistry } from './sdk';
 /** Composition root of the AI DAWG: config → logger → stores and audio workers → registry with its modules → HTTP server. */
 async function main(): Promise<void> {
   const config = loadDawgConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, service: 'ai-dawg' });
+  const logger = createLogger({ level: config.logLevel, service: 'ai-dawg', file: logFileOptions(config.logDir) });
   const startedAt = Date.now();
 
   const filesDir = path.join(config.dataDir, 'files');
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const targets = config.devops.targetsFile ? loadTargetsFile(config.devops.targetsFile) : [];
   const deployments = new DeploymentStore(path.join(config.dataDir, 'devops'));
   await deployments.init();
-  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir }));
+  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, logDir: config.logDir }));
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {

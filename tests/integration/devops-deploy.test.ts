@@ -124,7 +124,7 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     deployments = new DeploymentStore(path.join(dir, 'devops'));
     await deployments.init();
     const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
-    dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, approvalPollMs: 20 }));
+    dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, logDir: undefined, approvalPollMs: 20 }));
   });
 
   afterAll(async () => {
@@ -296,6 +296,19 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     const res = await deploy({ service: 'demo-api', environment: 'staging', version: '1.0.0' }, plane.userKey);
     expect(res.status).toBe(403);
     expect(active()).toBe('1.1.0');
+  });
+
+  test('query-logs finds the deploy commands in the audit log, read back from the control plane', async () => {
+    const res = await request(plane.app)
+      .post('/api/v1/execute')
+      .set('authorization', `Bearer ${plane.adminKey}`)
+      .send({ module: 'devops', action: 'query-logs', params: { query: 'activate.*2\\.0\\.0', services: ['audit'], severity: ['info'] } });
+    expect(res.status).toBe(200);
+    const { matches, sources } = res.body.result;
+    expect(sources.audit).toMatchObject({ status: 'ok' });
+    expect(matches.length).toBeGreaterThanOrEqual(2);
+    for (const m of matches) expect(m).toMatchObject({ service: 'audit', severity: 'info', source: { kind: 'audit' } });
+    expect(matches.map((m: { message: string }) => m.message).join('\n')).toMatch(/command\.finished/);
   });
 
   test('the internal routes take only the service token', async () => {

@@ -5,6 +5,7 @@ import { createDeployServiceAction, createListDeploymentsAction } from './deploy
 import type { DeploymentStore } from './deploy/deployment-store';
 import type { DeployTarget } from './deploy/targets';
 import { createManageInfrastructureAction } from './infrastructure.action';
+import { createQueryLogsAction } from './logs';
 
 export interface DevopsModuleDeps {
   controlPlane: ControlPlaneClient;
@@ -12,6 +13,8 @@ export interface DevopsModuleDeps {
   targets: readonly DeployTarget[];
   deployments: DeploymentStore;
   terraformDir: string | undefined;
+  /** Both processes' JSON log files (JARVIS_LOG_DIR); undefined: query-logs searches the audit log only. */
+  logDir: string | undefined;
   /** Between reads of a held deploy step's approval (1 s by default). */
   approvalPollMs?: number;
   /** Longest wait for a held deploy step (15 min by default; the approval itself expires sooner). */
@@ -43,6 +46,7 @@ export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
       'deploy-service': createDeployServiceAction(deployDeps),
       deployments: createListDeploymentsAction(deployDeps),
       'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir }),
+      'query-logs': createQueryLogsAction({ logDir: deps.logDir, controlPlane: deps.controlPlane }),
       ...deps.extraActions,
     },
   });
