@@ -206,6 +206,7 @@ describe('control plane and DAWG as separate processes', () => {
   const serviceToken = randomBytes(24).toString('hex');
   const authToken = randomBytes(24).toString('hex');
   let dawgPort: number;
+  let logDir: string;
   let planePort: number;
   let planeUrl: string;
   let planeEnv: NodeJS.ProcessEnv;
@@ -215,15 +216,17 @@ describe('control plane and DAWG as separate processes', () => {
 
   beforeAll(async () => {
     const data = await tempDir('jarvis-e2e-');
+    logDir = path.join(data, 'logs');
     dawgPort = await freePort();
     planePort = await freePort();
     planeUrl = `http://127.0.0.1:${planePort}`;
     dawg = start(
       'ai-dawg',
       'src/dawg/main.ts',
-      baseEnv({ AI_DAWG_PORT: String(dawgPort), AI_DAWG_SERVICE_TOKEN: serviceToken, AI_DAWG_DATA_DIR: path.join(data, 'dawg') }),
+      baseEnv({ AI_DAWG_PORT: String(dawgPort), AI_DAWG_SERVICE_TOKEN: serviceToken, AI_DAWG_DATA_DIR: path.join(data, 'dawg'), JARVIS_PORT: String(planePort), JARVIS_LOG_DIR: logDir }),
     );
     planeEnv = baseEnv({
+      JARVIS_LOG_DIR: logDir,
       JARVIS_PORT: String(planePort),
       JARVIS_AUTH_TOKEN: authToken,
       JARVIS_DATA_DIR: path.join(data, 'jarvis'),
@@ -254,12 +257,23 @@ describe('control plane and DAWG as separate processes', () => {
   it('executes a DAWG action through the control plane', async () => {
     const res = await http('POST', `${planeUrl}/api/v1/execute`, { key: adminKey, body: HEALTH_CHECK });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ module: 'testing', action: 'health-check', result: { status: 'ok', modules: ['testing', 'music', 'creative'] } });
+    expect(res.body).toMatchObject({ module: 'testing', action: 'health-check', result: { status: 'ok', modules: ['testing', 'music', 'creative', 'devops'] } });
     expect(typeof res.body.durationMs).toBe('number');
 
     // The integration token works as well.
     const viaToken = await http('POST', `${planeUrl}/api/v1/execute`, { bearer: authToken, body: HEALTH_CHECK });
     expect(viaToken.status).toBe(200);
+  });
+
+  it('devops query-logs: the DAWG reads both processes\' log files and calls back to the control plane for the audit log', async () => {
+    const res = await http('POST', `${planeUrl}/api/v1/execute`, { key: adminKey, body: { module: 'devops', action: 'query-logs', params: { query: 'listening', limit: 10 } } });
+    expect(res.status).toBe(200);
+    expect(res.body.result.sources).toMatchObject({ files: { status: 'ok' }, audit: { status: 'ok' } });
+    const services = new Set(res.body.result.matches.map((m: { service: string }) => m.service));
+    expect(services).toEqual(new Set(['control-plane', 'ai-dawg']));
+    // The execute call above is in the audit log, read back through /internal/v1/audit.
+    const audit = await http('POST', `${planeUrl}/api/v1/execute`, { key: adminKey, body: { module: 'devops', action: 'query-logs', params: { query: 'health-check|/api/v1/execute', services: ['audit'] } } });
+    expect(audit.body.result.totals.matches).toBeGreaterThan(0);
   });
 
   it('answers 503 DAWG_UNAVAILABLE within 1 s and reports degraded health once the DAWG is gone', async () => {
