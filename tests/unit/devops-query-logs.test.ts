@@ -27,7 +27,7 @@ async function writeLog(dir: string, name: string, lines: Array<Record<string, u
 }
 
 function auditEntry(seq: number, createdAt: string, type: string, outcome: string | null, subject: string | null = null): AuditEntryView {
-  return { id: `a-${seq}`, seq, createdAt, type, actor: 'key-1', subject, outcome, details: {} };
+  return { id: `a-${seq}`, seq, createdAt, type, actor: 'key-1', subject, outcome, details: {}, prevHash: '0'.repeat(64), hash: seq.toString(16).padStart(64, '0') };
 }
 
 /** The audit port as the control plane serves it: newest first, from/to/before/limit honoured. */

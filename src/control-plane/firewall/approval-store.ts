@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../common/db';
+import type { ApprovalStatus } from '../../common/firewall-protocol';
 
-export const APPROVAL_STATUSES = ['pending', 'approved', 'running', 'finished', 'failed', 'denied', 'expired'] as const;
-export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+export { APPROVAL_STATUSES, type ApprovalStatus } from '../../common/firewall-protocol';
 
 export interface Approval {
   id: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditEntrySchema, auditPageSchema } from '../../common/firewall-protocol';
 
 /** Request and response schemas of the audit routes (validation and OpenAPI). */
 const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' });
@@ -23,23 +24,7 @@ export const auditQuery = z.strictObject({
     .describe('Cursor: the nextBefore of the previous page (entries with a lower seq)'),
 });
 
-export const auditEntrySchema = z.object({
-  id: z.string(),
-  seq: z.number().int().describe('Gap-free position in the chain'),
-  createdAt: z.string(),
-  type: z.string(),
-  actor: z.string().nullable(),
-  subject: z.string().nullable(),
-  outcome: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  prevHash: z.string(),
-  hash: z.string().describe('sha256(prevHash || canonical JSON of the other fields), hex'),
-});
-
-export const auditPageSchema = z.object({
-  entries: z.array(auditEntrySchema).describe('Newest first'),
-  nextBefore: z.number().int().nullable().describe('Pass as before= for the next (older) page; null on the last page'),
-});
+export { auditEntrySchema, auditPageSchema };
 
 const checkpointSchema = z.object({
   seq: z.number().int().describe('The last pruned entry'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { APPROVAL_STATUSES } from '../firewall';
+import { APPROVAL_STATUSES, approvalSchema, commandResultSchema } from '../../common/firewall-protocol';
 
 /** Request and response schemas of the terminal firewall, DevOps exec and approval routes. */
 export const execBody = z.strictObject({
@@ -16,40 +16,12 @@ export const approvalListQuery = z.strictObject({
 });
 export const decisionBody = z.strictObject({ note: z.string().max(1_000).optional() }).default({});
 
-export const approvalSchema = z.object({
-  id: z.string(),
-  requestedBy: z.string(),
-  command: z.string(),
-  args: z.array(z.string()),
-  cwd: z.string(),
-  rule: z.string(),
-  subcommand: z.string().nullable(),
-  reason: z.string(),
-  status: z.enum(APPROVAL_STATUSES),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  decidedBy: z.string().nullable(),
-  decidedAt: z.string().nullable(),
-  decisionNote: z.string().nullable(),
-  result: z.unknown(),
-});
+export { approvalSchema };
 
 export const execResultSchema = z.object({
   status: z.enum(['finished', 'pending-approval']),
   rule: z.string().optional(),
-  result: z
-    .object({
-      executable: z.string(),
-      exitCode: z.number().nullable(),
-      signal: z.string().nullable(),
-      stdout: z.string(),
-      stderr: z.string(),
-      truncated: z.boolean(),
-      timedOut: z.boolean(),
-      durationMs: z.number(),
-      outputSha256: z.string(),
-    })
-    .optional(),
+  result: commandResultSchema.optional(),
   approval: approvalSchema.optional(),
 });
 

@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import { AppError, GatewayTimeoutError, UnavailableError } from '../../common/errors';
 import { errorBodySchema, REQUEST_ID_HEADER } from '../../common/protocol';
 import {
-  approvalViewSchema,
-  auditPageViewSchema,
+  approvalSchema,
+  auditPageSchema,
   commandOutcomeSchema,
   type ApprovalView,
   type AuditFilter,
@@ -49,16 +49,16 @@ export class HttpControlPlaneClient implements ControlPlaneClient {
   }
 
   async approval(id: string, caller: CallerContext): Promise<ApprovalView> {
-    return this.call('GET', `/approvals/${encodeURIComponent(id)}`, approvalViewSchema, caller);
+    return this.call('GET', `/approvals/${encodeURIComponent(id)}`, approvalSchema, caller);
   }
 
   async withdrawApproval(id: string, reason: string, caller: CallerContext): Promise<ApprovalView> {
-    return this.call('POST', `/approvals/${encodeURIComponent(id)}/withdraw`, approvalViewSchema, caller, { data: { actor: caller.actor, reason } });
+    return this.call('POST', `/approvals/${encodeURIComponent(id)}/withdraw`, approvalSchema, caller, { data: { actor: caller.actor, reason } });
   }
 
   async audit(filter: AuditFilter, caller: Omit<CallerContext, 'actor'>): Promise<AuditPageView> {
     const params = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    return this.call('GET', '/audit', auditPageViewSchema, caller, { params });
+    return this.call('GET', '/audit', auditPageSchema, caller, { params });
   }
 
   async metrics(caller: Omit<CallerContext, 'actor'>): Promise<string> {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { approvalSchema, commandResultSchema, type ApprovalView, type AuditPageView } from '../../common/firewall-protocol';
+
+export { approvalSchema, auditPageSchema, commandResultSchema, type ApprovalView, type AuditEntryView, type AuditPageView, type CommandResult } from '../../common/firewall-protocol';
 
 /**
  * What the DAWG may ask of the control plane (DESIGN: the DAWG never spawns commands; every
@@ -13,41 +16,9 @@ export interface CallerContext {
   signal: AbortSignal;
 }
 
-export const commandResultSchema = z.object({
-  executable: z.string(),
-  exitCode: z.number().nullable(),
-  signal: z.string().nullable(),
-  stdout: z.string(),
-  stderr: z.string(),
-  truncated: z.boolean(),
-  timedOut: z.boolean(),
-  durationMs: z.number(),
-  outputSha256: z.string(),
-});
-export type CommandResult = z.infer<typeof commandResultSchema>;
-
-export const approvalViewSchema = z.object({
-  id: z.string(),
-  requestedBy: z.string(),
-  command: z.string(),
-  args: z.array(z.string()),
-  cwd: z.string(),
-  rule: z.string(),
-  subcommand: z.string().nullable(),
-  reason: z.string(),
-  status: z.enum(['pending', 'approved', 'denied', 'expired', 'running', 'finished', 'failed']),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  decidedBy: z.string().nullable(),
-  decidedAt: z.string().nullable(),
-  decisionNote: z.string().nullable(),
-  result: z.unknown(),
-});
-export type ApprovalView = z.infer<typeof approvalViewSchema>;
-
 export const commandOutcomeSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('finished'), rule: z.string(), result: commandResultSchema }),
-  z.object({ status: z.literal('pending-approval'), approval: approvalViewSchema }),
+  z.object({ status: z.literal('pending-approval'), approval: approvalSchema }),
 ]);
 export type CommandOutcome = z.infer<typeof commandOutcomeSchema>;
 
@@ -57,21 +28,6 @@ export interface CommandRequest {
   cwd?: string;
   env?: Readonly<Record<string, string>>;
 }
-
-export const auditEntryViewSchema = z.object({
-  id: z.string(),
-  seq: z.number(),
-  createdAt: z.string(),
-  type: z.string(),
-  actor: z.string().nullable(),
-  subject: z.string().nullable(),
-  outcome: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-});
-export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
-
-export const auditPageViewSchema = z.object({ entries: z.array(auditEntryViewSchema), nextBefore: z.number().nullable() });
-export type AuditPageView = z.infer<typeof auditPageViewSchema>;
 
 export interface AuditFilter {
   type?: string;
