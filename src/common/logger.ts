@@ -74,3 +74,21 @@ export function createLogger(options: LoggerOptions): Logger {
 export function logFileOptions(dir: string | undefined): LogFileOptions | undefined {
   return dir ? { dir, maxBytes: 20 * 2 ** 20, maxFiles: 5 } : undefined;
 }
+
+/**
+ * A child logger that also drops entries below `level` (npm levels: error < warn < info <
+ * http < debug). The parent's own level still applies, so the stricter of the two wins.
+ */
+export function childWithLevel(logger: Logger, meta: Record<string, unknown>, level: LogLevel): Logger {
+  const child = logger.child(meta);
+  const threshold = winston.config.npm.levels[level]!;
+  const write = child.write.bind(child);
+  return Object.create(child, {
+    write: {
+      value(info: winston.Logform.TransformableInfo) {
+        const rank = winston.config.npm.levels[info.level];
+        return rank !== undefined && rank > threshold ? true : write(info);
+      },
+    },
+  }) as Logger;
+}

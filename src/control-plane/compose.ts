@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
-import type { Logger } from '../common/logger';
+import { childWithLevel, type Logger } from '../common/logger';
 import { buildApp } from './app';
 import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskEvent } from './agents';
 import { createAiRouter, type AiRouterParts } from './ai-router';
@@ -126,7 +126,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     ? new TerminalFirewall({
         db: storage.db,
         audit,
-        logger,
+        logger: childWithLevel(logger, { component: 'terminal-firewall' }, config.firewall.logLevel),
         policyFile: config.firewall.policyFile ? path.resolve(config.firewall.policyFile) : DEFAULT_POLICY_FILE,
         baseDir: process.cwd(),
         overrides: { kubectl: config.firewall.requireApprovalForKubectl, terraform: config.firewall.requireApprovalForTerraform },

@@ -101,6 +101,8 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       this.counters.denied++;
       this.counters.denials.set(verdict.code, (this.counters.denials.get(verdict.code) ?? 0) + 1);
       await this.options.audit.append({ type: 'command.denied', actor, subject: request.command, outcome: verdict.code, details: { args: request.args, cwd: request.cwd, reason: verdict.reason, rule: verdict.rule, ...origin } });
+      // Arguments stay in the audit log: a log line is a weaker place for what a caller typed.
+      this.options.logger.warn('command denied', { actor, command: request.command, denial: verdict.code, rule: verdict.rule, ...origin });
       throw new CommandDeniedError(verdict);
     }
     if (verdict.limits.requireApproval) {
@@ -108,6 +110,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       const approval = await this.approvals.create({ requestedBy: actor, command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, rule: verdict.rule, subcommand: verdict.subcommand, reason }, this.options.approvalTtlMs);
       this.counters.approvalsRequested++;
       await this.options.audit.append({ type: 'approval.requested', actor, subject: verdict.command, outcome: 'pending', details: { approvalId: approval.id, args: verdict.args, cwd: verdict.cwd, reason, ...origin } });
+      this.options.logger.info('command held for approval', { actor, command: verdict.command, rule: verdict.rule, approvalId: approval.id, ...origin });
       this.emit('approval.requested', approval);
       return { status: 'pending-approval', approval };
     }
@@ -216,6 +219,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       }
       this.counters.finished++;
       if (result.timedOut) this.counters.timedOut++;
+      this.options.logger.info('command finished', { actor, command: verdict.command, rule: rule.name, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, approvalId, ...(via ? { via } : {}) });
       await this.options.audit.append({
         type: 'command.finished',
         actor,
