@@ -20,7 +20,9 @@ import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
 import { mountAuditRoutes } from './http/audit.routes';
-import { auditAuthFailures, authenticate } from './http/auth.middleware';
+import { auditAuthFailures, authenticate, requireTier } from './http/auth.middleware';
+import { metricsHandler } from './http/metrics.routes';
+import type { Metrics } from './metrics';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { mountInternalRoutes } from './http/internal.routes';
@@ -48,6 +50,8 @@ export interface AppDeps {
   firewall?: TerminalFirewall;
   /** The AI router: service, budgets and ledger. */
   ai?: AiRouterParts;
+  /** Prometheus metrics of this app (GET /metrics, admin; /internal/v1/metrics for the DAWG). */
+  metrics?: Metrics;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
   audit?: AuditLog;
   startedAt: number;
@@ -66,6 +70,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', config.http.trustProxy);
 
   app.use(requestId());
+  if (deps.metrics) app.use(deps.metrics.middleware());
   app.use(requestLog(deps.logger, deps.audit));
   app.use(securityHeaders());
   const allowed = new Set(config.http.corsOrigins);
@@ -73,7 +78,7 @@ export function buildApp(deps: AppDeps): Express {
   const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
   app.use(authFailureLimit(limiterDeps));
   // The DAWG's calls back (service token, not an API key): before API-key authentication.
-  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit });
+  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics });
   app.use(authenticate(deps.apiKeys, deps.audit));
   app.use(rateLimits(limiterDeps));
 
@@ -92,6 +97,8 @@ export function buildApp(deps: AppDeps): Express {
   mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
   mountAuditRoutes(mount, deps);
+  // Prometheus text, not JSON: outside the route table and the OpenAPI document.
+  if (deps.metrics) app.get('/metrics', requireTier('admin'), metricsHandler(deps.metrics));
 
   app.use(notFound());
   app.use(auditAuthFailures(deps.audit));

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
 import { childWithLevel, type Logger } from '../common/logger';
+import { Metrics } from './metrics';
 import { buildApp } from './app';
 import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskEvent } from './agents';
 import { createAiRouter, type AiRouterParts } from './ai-router';
@@ -140,7 +141,9 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     await agents.migrate();
     recordTaskEvents(agents, audit);
   }
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, startedAt });
+  // Process metrics start observers that live as long as the process: not once per app in tests.
+  const metrics = new Metrics({ processMetrics: config.env !== 'test' });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, startedAt });
   return {
     app,
     apiKeys,

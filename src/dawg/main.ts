@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const targets = config.devops.targetsFile ? loadTargetsFile(config.devops.targetsFile) : [];
   const deployments = new DeploymentStore(path.join(config.dataDir, 'devops'));
   await deployments.init();
-  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, logDir: config.logDir }));
+  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, logDir: config.logDir, monitoringDir: path.join(config.dataDir, 'devops') }));
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit });
   const server: Server = await new Promise((resolve, reject) => {

@@ -124,7 +124,7 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     deployments = new DeploymentStore(path.join(dir, 'devops'));
     await deployments.init();
     const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
-    dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, logDir: undefined, approvalPollMs: 20 }));
+    dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, logDir: undefined, monitoringDir: path.join(dir, 'devops'), approvalPollMs: 20 }));
   });
 
   afterAll(async () => {
@@ -309,6 +309,36 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     expect(matches.length).toBeGreaterThanOrEqual(2);
     for (const m of matches) expect(m).toMatchObject({ service: 'audit', severity: 'info', source: { kind: 'audit' } });
     expect(matches.map((m: { message: string }) => m.message).join('\n')).toMatch(/command\.finished/);
+  });
+
+  test('configure-monitoring evaluates an availability SLO and an alert against the control plane\'s own metrics', async () => {
+    const monitoring = (params: Record<string, unknown>) =>
+      request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'configure-monitoring', params });
+    const requests = { metric: 'jarvis_http_requests_total', matchers: [{ label: 'route', op: '!=', value: '/internal/v1/metrics' }] };
+    const created = await monitoring({ operation: 'create-slo', name: 'api-availability', objective: 99, window: '1h', sli: { good: { ...requests, matchers: [...requests.matchers, { label: 'status', op: '!~', value: '5..' }] }, total: requests } });
+    expect(created.status).toBe(200);
+    expect(created.body.result).toMatchObject({ operation: 'create-slo', slo: { name: 'api-availability', objective: 99 } });
+    expect((await monitoring({ operation: 'create-alert', name: 'many-404s', expr: { aggregate: 'sum', metric: 'jarvis_http_requests_total', labels: { status: '404' } }, op: '>', threshold: 2, severity: 'warning' })).status).toBe(200);
+
+    // The first evaluation sets the SLO's baseline; then some traffic: three 404s and successes.
+    expect((await monitoring({ operation: 'evaluate' })).status).toBe(200);
+    for (let i = 0; i < 3; i++) await request(plane.app).get(`/no-such-page-${i}`);
+    for (let i = 0; i < 3; i++) await request(plane.app).get('/health');
+    const res = await monitoring({ operation: 'evaluate' });
+    expect(res.status).toBe(200);
+    const alert = res.body.result.alerts.find((a: { name: string }) => a.name === 'many-404s');
+    expect(alert).toMatchObject({ state: 'firing' });
+    expect(alert.value).toBeGreaterThanOrEqual(3);
+    const slo = res.body.result.slos.find((x: { name: string }) => x.name === 'api-availability');
+    // No 5xx since the baseline: every request counted is good.
+    expect(slo).toMatchObject({ status: 'ok', sli: 1, errorBudgetRemaining: 1 });
+    expect(slo.total).toBeGreaterThanOrEqual(6);
+
+    // The same text is served to Prometheus at /metrics, to admin keys only.
+    const scrape = await request(plane.app).get('/metrics').set('authorization', `Bearer ${plane.adminKey}`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.text).toMatch(/jarvis_http_requests_total\{method="GET",route="unmatched",status="404"\} [3-9]/);
+    expect((await request(plane.app).get('/metrics').set('authorization', `Bearer ${plane.userKey}`)).status).toBe(403);
   });
 
   test('the internal routes take only the service token', async () => {

@@ -1,11 +1,12 @@
 import type { ControlPlaneClient } from '../../control-plane/types';
-import { defineModule, type ActionDefinition, type ModuleDefinition } from '../../sdk';
+import { defineModule, type ModuleDefinition } from '../../sdk';
 import { DeployRunner } from './deploy/deploy-runner';
 import { createDeployServiceAction, createListDeploymentsAction } from './deploy/deploy-service.action';
 import type { DeploymentStore } from './deploy/deployment-store';
 import type { DeployTarget } from './deploy/targets';
 import { createManageInfrastructureAction } from './infrastructure.action';
 import { createQueryLogsAction } from './logs';
+import { createConfigureMonitoringAction } from './monitoring';
 
 export interface DevopsModuleDeps {
   controlPlane: ControlPlaneClient;
@@ -13,6 +14,8 @@ export interface DevopsModuleDeps {
   targets: readonly DeployTarget[];
   deployments: DeploymentStore;
   terraformDir: string | undefined;
+  /** Where alert rules and SLOs are stored (one JSON document). */
+  monitoringDir: string;
   /** Both processes' JSON log files (JARVIS_LOG_DIR); undefined: query-logs searches the audit log only. */
   logDir: string | undefined;
   /** Between reads of a held deploy step's approval (1 s by default). */
@@ -21,8 +24,6 @@ export interface DevopsModuleDeps {
   approvalWaitMs?: number;
   /** Time a rollback gets after its deploy was cancelled (10 min by default). */
   rollbackAfterCancelMs?: number;
-  /** Further actions (query-logs, configure-monitoring) built by the composition root. */
-  extraActions?: Record<string, ActionDefinition>;
 }
 
 /**
@@ -47,7 +48,7 @@ export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
       deployments: createListDeploymentsAction(deployDeps),
       'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir }),
       'query-logs': createQueryLogsAction({ logDir: deps.logDir, controlPlane: deps.controlPlane }),
-      ...deps.extraActions,
+      'configure-monitoring': createConfigureMonitoringAction({ dir: deps.monitoringDir, controlPlane: deps.controlPlane }),
     },
   });
 }

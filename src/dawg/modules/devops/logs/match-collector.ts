@@ -1,6 +1,6 @@
 import type { AnomalyDetector } from './anomalies';
 import { SEVERITIES, type LogRecord, type LogSource, type Severity } from './log-record';
-import type { SafeRegex } from './safe-regex';
+import type { SafeRegex } from '../safe-regex';
 import type { TimeWindow } from './schema';
 
 const MAX_MESSAGE_CHARS = 2000;

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_AUDIT_PAGES, scanAudit, type AuditScanStats } from './audit
 import { scanLogFiles, type FileScanStats } from './file-source';
 import { SEVERITY_MAPPING } from './log-record';
 import { MatchCollector, type LogMatch, type MatchTotals } from './match-collector';
-import { compileSafeRegex } from './safe-regex';
+import { compileSafeRegex } from '../safe-regex';
 import { queryLogsParamsSchema, resolveWindow, type QueryLogsParams } from './schema';
 
 /** Default byte budget of one query's file scan. */

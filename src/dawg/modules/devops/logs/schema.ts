@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES } from './log-record';
-import { regexProblem } from './safe-regex';
+import { regexProblem } from '../safe-regex';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

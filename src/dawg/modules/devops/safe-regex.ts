@@ -1,5 +1,5 @@
 import { RE2JS, RE2JSException } from 're2js';
-import { fieldError } from '../../../../common/validation';
+import { fieldError } from '../../../common/validation';
 
 /**
  * The query is a caller's regular expression run over every log line, so it runs on RE2

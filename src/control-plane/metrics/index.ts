@@ -1,0 +1,1 @@
+export { HTTP_DURATION_BUCKETS, Metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics';
