@@ -49,6 +49,7 @@ describe('devops deploy-service through the firewall, with health check and roll
 const fs = require('node:fs');
 const [cmd, version] = process.argv.slice(2);
 if (cmd === 'latest') { process.stdout.write(fs.readdirSync('releases').sort().filter((v) => { const r = JSON.parse(fs.readFileSync('releases/' + v + '/release.json')); return !r.broken && !r.unreleased; }).pop() + '\\n'); process.exit(0); }
+if (cmd === 'scale') { fs.writeFileSync('replicas', version); process.stdout.write('replicas ' + version + '\\n'); process.exit(0); }
 if (cmd !== 'activate' && cmd !== 'promote') process.exit(64);
 if (!fs.existsSync('releases/' + version)) { process.stderr.write('no such release: ' + version + '\\n'); process.exit(3); }
 const activate = () => { fs.writeFileSync('current.tmp', version); fs.renameSync('current.tmp', 'current'); process.stdout.write('activated ' + version + '\\n'); };
@@ -87,6 +88,7 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
               // The production switch: held for a person by the policy.
               promote: { args: ['[0-9]+\\.[0-9]+\\.[0-9]+'], requireApproval: true },
               latest: { args: [] },
+              scale: { args: ['[0-9]{1,3}'] },
             },
           },
         },
@@ -109,6 +111,7 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
             service: 'demo-api',
             environment: 'staging',
             latestVersion: { command: 'deployctl', args: ['latest'], cwd: dir },
+            scale: [{ command: 'deployctl', args: ['scale', '{minReplicas}'], cwd: dir }],
             healthCheck: { url: healthUrl, versionField: 'version', attempts: 2, intervalMs: 20, timeoutMs: 2_000 },
             strategies: { rolling: { steps: [step('{version}')] } },
           },
@@ -200,6 +203,18 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     // The killed switch never landed.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(active()).toBe('1.1.0');
+  });
+
+  test('scale-service runs the target\'s scale command and checks health; a target without one answers 501', async () => {
+    const scale = (environment: string) =>
+      request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'scale-service', params: { service: 'demo-api', environment, minReplicas: 3, maxReplicas: 8 } });
+    const res = await scale('staging');
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ status: 'scaled', steps: [{ command: 'deployctl', args: ['scale', '3'], status: 'ok', exitCode: 0 }], health: { healthy: true } });
+    expect(readFileSync(path.join(dir, 'replicas'), 'utf8')).toBe('3');
+    const none = await scale('production');
+    expect(none.status).toBe(501);
+    expect(none.body.error.code).toBe('SCALE_NOT_DECLARED');
   });
 
   test('history lists each deploy, newest first, and the version the target runs', async () => {

@@ -334,14 +334,28 @@ describe('capability runs', () => {
     await expect(run('DevOpsEngineer', 'deploy-service', { service: 'jarvis-api', environment: 'staging' }, failed.ctx)).rejects.toMatchObject({ code: 'DEPLOY_FAILED' });
   });
 
-  it('optimize-costs hands the cost report to analytics', async () => {
-    const report = { totalUsd: 812.4 };
+  it('optimize-costs reads the cost report and names the largest and fastest-growing groups with their figures', async () => {
+    const report = {
+      status: 'finished',
+      total: 1000,
+      currency: 'USD',
+      byGroup: [
+        { key: 'Amazon EC2', amount: 600, share: 0.6, trendPerDay: 1.5, changePercent: 35.2 },
+        { key: 'Amazon RDS', amount: 250, share: 0.25, trendPerDay: -0.2, changePercent: -4 },
+        { key: 'Amazon S3', amount: 150, share: 0.15, trendPerDay: 0.1, changePercent: 5 },
+      ],
+    };
     const fake = fakeContext({ 'devops.cost-report': report });
-    await run('DevOpsEngineer', 'optimize-costs', {}, fake.ctx);
-    expect(fake.calls).toEqual([
-      { target: 'devops.cost-report', params: { lookbackDays: 30, groupBy: 'service' } },
-      { target: 'analytics.describe', params: { data: report } },
-    ]);
+    const result = await run('DevOpsEngineer', 'optimize-costs', {}, fake.ctx);
+    expect(fake.calls).toEqual([{ target: 'devops.cost-report', params: { lookbackDays: 30, groupBy: 'service' } }]);
+    expect(result).toMatchObject({ total: 1000, currency: 'USD' });
+    expect((result as { findings: Array<{ kind: string; key: string }> }).findings.map((f) => `${f.kind}:${f.key}`)).toEqual(['largest:Amazon EC2', 'largest:Amazon RDS', 'growing:Amazon EC2']);
+  });
+
+  it('scale-infrastructure asks the devops module to scale the declared service', async () => {
+    const fake = fakeContext();
+    await run('DevOpsEngineer', 'scale-infrastructure', { service: 'api', environment: 'production', minReplicas: 2, maxReplicas: 6 }, fake.ctx);
+    expect(fake.calls).toEqual([{ target: 'devops.scale-service', params: { service: 'api', environment: 'production', minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 } }]);
   });
 
   it('DataScientist models pass the model kind', async () => {

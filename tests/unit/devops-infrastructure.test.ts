@@ -4,6 +4,7 @@ import path from 'node:path';
 import { checkCommand, compilePolicy, parsePolicy, readPolicyFile } from '../../src/control-plane/firewall';
 import type { CommandOutcome, CommandRequest, ControlPlaneClient } from '../../src/dawg/control-plane/types';
 import { compileTargets, renderTemplate, targetsFileSchema } from '../../src/dawg/modules/devops/deploy/targets';
+import { createCostReportAction } from '../../src/dawg/modules/devops/cost-report.action';
 import { createManageInfrastructureAction, manageInfrastructureParams, terraformArgs } from '../../src/dawg/modules/devops/infrastructure.action';
 import { ModuleRegistry, defineModule } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
@@ -142,4 +143,65 @@ test('the example targets file shipped in config/ is valid', () => {
   expect(targets.map((t) => `${t.service}/${t.environment}`)).toEqual(['jarvis-api/production', 'dawg/staging']);
   const step = targets[1]!.strategies.rolling!.steps[1] as { run: Parameters<typeof renderTemplate>[0] };
   expect(renderTemplate(step.run, { version: 'v1.4.2', previousVersion: undefined, service: 'dawg', environment: 'staging' }).env).toEqual({ DAWG_VERSION: 'v1.4.2' });
+});
+
+describe('cost-report (AWS Cost Explorer through the firewall)', () => {
+  // The documented shape of `aws ce get-cost-and-usage --output json` (GetCostAndUsage response).
+  const day = (date: string, groups: Array<[string, number]>) => ({
+    TimePeriod: { Start: date, End: date },
+    Total: {},
+    Groups: groups.map(([key, amount]) => ({ Keys: [key], Metrics: { UnblendedCost: { Amount: amount.toFixed(10), Unit: 'USD' } } })),
+    Estimated: date === '2026-11-04',
+  });
+  const answer = {
+    GroupDefinitions: [{ Type: 'DIMENSION', Key: 'SERVICE' }],
+    ResultsByTime: [
+      day('2026-11-01', [['Amazon EC2', 10], ['Amazon S3', 2]]),
+      day('2026-11-02', [['Amazon EC2', 12], ['Amazon S3', 2]]),
+      day('2026-11-03', [['Amazon EC2', 14], ['Amazon S3', 2]]),
+      day('2026-11-04', [['Amazon EC2', 16], ['Amazon S3', 2]]),
+    ],
+    DimensionValueAttributes: [],
+  };
+
+  function costRegistry(stdout: string, exitCode = 0) {
+    const asked: CommandRequest[] = [];
+    const registry = new ModuleRegistry();
+    const controlPlane: Pick<ControlPlaneClient, 'runCommand'> = {
+      async runCommand(req) {
+        asked.push(req);
+        return { status: 'finished', rule: 'aws', result: result(stdout, exitCode) };
+      },
+    };
+    registry.register(defineModule({ name: 'devops', description: 't', version: '1', actions: { 'cost-report': createCostReportAction({ controlPlane, now: () => new Date('2026-11-05T08:00:00Z') }) } }));
+    const exec = (params: Record<string, unknown>) => registry.execute({ module: 'devops', action: 'cost-report', params }, { requestId: 'r', signal: new AbortController().signal, logger: silentLogger(), actor: 'key_1' });
+    return { exec, asked };
+  }
+
+  test('totals, shares, trend and change per group from the documented answer; the command is one the shipped policy runs without approval', async () => {
+    const { exec, asked } = costRegistry(JSON.stringify(answer));
+    const res = await exec({ lookbackDays: 4 });
+    expect(asked[0]!.args).toEqual(['ce', 'get-cost-and-usage', '--time-period', 'Start=2026-11-01,End=2026-11-05', '--granularity', 'DAILY', '--metrics', 'UnblendedCost', '--group-by', 'Type=DIMENSION,Key=SERVICE', '--output', 'json']);
+    expect(res.result).toMatchObject({ status: 'finished', currency: 'USD', total: 60, estimated: true, period: { start: '2026-11-01', end: '2026-11-05', days: 4 } });
+    const [ec2, s3] = (res.result as { byGroup: Array<Record<string, unknown>> }).byGroup;
+    // EC2: 10, 12, 14, 16 → 52 in all, +2 a day, second half (30) vs first (22): +36.4 %.
+    expect(ec2).toEqual({ key: 'Amazon EC2', amount: 52, share: 0.867, trendPerDay: 2, firstHalf: 22, secondHalf: 30, changePercent: 36.4 });
+    expect(s3).toMatchObject({ key: 'Amazon S3', amount: 8, trendPerDay: 0, changePercent: 0 });
+    expect((res.result as { daily: unknown[] }).daily).toEqual([
+      { date: '2026-11-01', amount: 12 },
+      { date: '2026-11-02', amount: 14 },
+      { date: '2026-11-03', amount: 16 },
+      { date: '2026-11-04', amount: 18 },
+    ]);
+    const policy = compilePolicy(readPolicyFile(POLICY_FILE), base, { kubectl: true, terraform: true });
+    expect(await checkCommand(policy, { command: 'aws', args: asked[0]!.args })).toMatchObject({ ok: true, limits: { requireApproval: false } });
+  });
+
+  test('a failing or garbled aws answer is a 502 that says which', async () => {
+    await expect(costRegistry('', 255).exec({})).rejects.toMatchObject({ status: 502, code: 'COST_REPORT_FAILED' });
+    await expect(costRegistry('not json').exec({})).rejects.toMatchObject({ status: 502, code: 'COST_REPORT_BAD_OUTPUT' });
+    await expect(costRegistry(JSON.stringify({ nope: 1 })).exec({})).rejects.toMatchObject({ status: 502, code: 'COST_REPORT_BAD_OUTPUT' });
+    const mixed = { ResultsByTime: [day('2026-11-01', [['A', 1]]), { ...day('2026-11-02', []), Groups: [{ Keys: ['B'], Metrics: { UnblendedCost: { Amount: '1', Unit: 'EUR' } } }] }] };
+    await expect(costRegistry(JSON.stringify(mixed)).exec({})).rejects.toMatchObject({ code: 'COST_REPORT_MIXED_CURRENCY' });
+  });
 });

@@ -275,7 +275,8 @@ export class ModuleRouter {
       this.logger.error('AI DAWG rejected the service token: AI_DAWG_SERVICE_TOKEN differs between the services');
       return new AppError(502, 'DAWG_AUTH_FAILED', 'The control plane is not authorised by the AI DAWG (service token mismatch)');
     }
-    if (parsed.success && (response.status === 503 || response.status === 504)) {
+    // A module saying an action is not implemented (501) or cannot serve now (503/504) is the caller's to see.
+    if (parsed.success && (response.status === 501 || response.status === 503 || response.status === 504)) {
       return new AppError(response.status, upstream.code, upstream.message, upstream.details);
     }
     if (response.status >= 500) {

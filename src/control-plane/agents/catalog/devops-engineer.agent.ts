@@ -75,8 +75,7 @@ const scaleInfrastructure = capability({
       path: ['minReplicas'],
     }),
   async run(p, ctx) {
-    // No autoscaler action exists on the DAWG yet: this fails with 501 MODULE_ACTION_UNAVAILABLE naming devops.autoscale.
-    const scaling = await ctx.call('devops', 'autoscale', {
+    const scaling = await ctx.call('devops', 'scale-service', {
       service: p.service,
       environment: p.environment,
       minReplicas: p.minReplicas,
@@ -132,7 +131,10 @@ const troubleshootIncident = capability({
   },
 });
 
-/** Reports and analyses; it changes no resources, so it is safe to resume. */
+/**
+ * Reports and analyses; it changes no resources, so it is safe to resume. The analytics
+ * module (issue 10) will add its statistics; until then the findings are computed here.
+ */
 const optimizeCosts = capability({
   name: 'optimize-costs',
   description: 'Analyze and reduce cloud costs',
@@ -143,23 +145,46 @@ const optimizeCosts = capability({
   payload: z
     .object({
       lookbackDays: z.number().int().min(1).max(365).default(30),
-      groupBy: z.enum(['service', 'resource', 'region']).default('service'),
+      groupBy: z.enum(['service', 'region', 'usage-type', 'account']).default('service'),
     })
     .strict(),
   async run(p, ctx) {
     ctx.signal.throwIfAborted();
-    // No cloud cost source exists on the DAWG yet: this fails with 501 MODULE_ACTION_UNAVAILABLE naming devops.cost-report.
-    const costReport = await ctx.call('devops', 'cost-report', {
-      lookbackDays: p.lookbackDays,
-      groupBy: p.groupBy,
-    });
-    ctx.progress(50, 'Cost report ready');
-    ctx.signal.throwIfAborted();
-    const analysis = await ctx.call('analytics', 'describe', { data: costReport });
+    const costReport = (await ctx.call('devops', 'cost-report', { lookbackDays: p.lookbackDays, groupBy: p.groupBy })) as CostReport;
+    ctx.progress(70, 'Cost report ready');
+    if (costReport.status !== 'finished') return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, costReport, findings: [] };
+    const findings = costFindings(costReport);
     ctx.progress(100, 'Costs analysed');
-    return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, costReport, analysis };
+    return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, total: costReport.total, currency: costReport.currency, findings, costReport };
   },
 });
+
+interface CostReport {
+  status: string;
+  total?: number;
+  currency?: string | null;
+  byGroup?: Array<{ key: string; amount: number; share: number; trendPerDay: number; changePercent: number | null }>;
+}
+
+/**
+ * Where to look first, from the report's own figures: the groups that make most of the bill
+ * (together at least 80 %), and those growing fastest (over 20 % per day between the halves
+ * of the period). Each finding carries the figures that caused it.
+ */
+export function costFindings(report: CostReport): Array<{ kind: 'largest' | 'growing'; key: string; amount: number; share: number; changePercent: number | null; trendPerDay: number }> {
+  const groups = report.byGroup ?? [];
+  const findings: ReturnType<typeof costFindings> = [];
+  let covered = 0;
+  for (const g of groups) {
+    if (covered >= 0.8 || g.amount <= 0) break;
+    findings.push({ kind: 'largest', key: g.key, amount: g.amount, share: g.share, changePercent: g.changePercent, trendPerDay: g.trendPerDay });
+    covered += g.share;
+  }
+  for (const g of groups) {
+    if (g.changePercent !== null && g.changePercent > 20 && g.trendPerDay > 0) findings.push({ kind: 'growing', key: g.key, amount: g.amount, share: g.share, changePercent: g.changePercent, trendPerDay: g.trendPerDay });
+  }
+  return findings;
+}
 
 /** Deployment and operations through the DAWG's devops module. */
 export function createDevOpsEngineerAgent(): BaseAgent {

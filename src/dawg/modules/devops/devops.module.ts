@@ -4,9 +4,11 @@ import { DeployRunner } from './deploy/deploy-runner';
 import { createDeployServiceAction, createListDeploymentsAction } from './deploy/deploy-service.action';
 import type { DeploymentStore } from './deploy/deployment-store';
 import type { DeployTarget } from './deploy/targets';
+import { createCostReportAction } from './cost-report.action';
 import { createManageInfrastructureAction } from './infrastructure.action';
 import { createQueryLogsAction } from './logs';
 import { createConfigureMonitoringAction } from './monitoring';
+import { createScaleServiceAction } from './scale-service.action';
 
 export interface DevopsModuleDeps {
   controlPlane: ControlPlaneClient;
@@ -47,6 +49,8 @@ export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
       'deploy-service': createDeployServiceAction(deployDeps),
       deployments: createListDeploymentsAction(deployDeps),
       'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir }),
+      'scale-service': createScaleServiceAction({ targets: deps.targets, controlPlane: deps.controlPlane }),
+      'cost-report': createCostReportAction({ controlPlane: deps.controlPlane }),
       'query-logs': createQueryLogsAction({ logDir: deps.logDir, controlPlane: deps.controlPlane }),
       'configure-monitoring': createConfigureMonitoringAction({ dir: deps.monitoringDir, controlPlane: deps.controlPlane }),
     },

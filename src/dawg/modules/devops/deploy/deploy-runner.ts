@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../../common/errors';
 import type { ApprovalView, CallerContext, CommandResult, ControlPlaneClient } from '../../../control-plane/types';
 import { abortableSleep, checkHealth, type HealthReport } from './health-check';
-import { renderTemplate, type CommandTemplate, type DeployTarget, type PlanStep, type Strategy } from './targets';
+import { renderTemplate, type CommandTemplate, type DeployTarget, type PlanStep, type Strategy, type TemplateValues } from './targets';
 
 export type DeploymentStatus = 'running' | 'succeeded' | 'rolled-back' | 'rollback-failed' | 'failed' | 'cancelled';
 
@@ -51,7 +51,7 @@ export interface DeployRunnerDeps {
   rollbackAfterCancelMs: number;
 }
 
-type Values = Record<'version' | 'previousVersion' | 'service' | 'environment', string | undefined>;
+type Values = TemplateValues;
 
 const FINAL_APPROVAL = new Set<ApprovalView['status']>(['finished', 'failed', 'denied', 'expired']);
 const { round } = Math;

@@ -8,7 +8,11 @@ import { ConfigError, readJsonConfigFile } from '../../../../common/env';
  * policy must allow them), the health check, and how to find the latest version.
  */
 
-const PLACEHOLDER = /\{(version|previousVersion|service|environment)\}/g;
+const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
+/** Placeholders a deploy step may use, and those a scale command may use. */
+const DEPLOY_VALUES = ['version', 'previousVersion', 'service', 'environment'] as const;
+const SCALE_VALUES = ['service', 'environment', 'minReplicas', 'maxReplicas', 'targetCpuPercent'] as const;
+export type TemplateValues = Partial<Record<(typeof DEPLOY_VALUES)[number] | (typeof SCALE_VALUES)[number], string>>;
 
 const commandTemplate = z.strictObject({
   command: z.string().min(1).max(64).describe('Command name, resolved by the firewall on its fixed PATH'),
@@ -58,6 +62,8 @@ const target = z.strictObject({
   /** A command whose first line of output is the latest version, used when a deploy names none. */
   latestVersion: commandTemplate.optional(),
   healthCheck,
+  /** Commands that set the service's capacity ({minReplicas}, {maxReplicas}, {targetCpuPercent}), run in order by scale-service. */
+  scale: z.array(commandTemplate).min(1).max(10).optional(),
   strategies: z.partialRecord(z.enum(STRATEGIES), plan).refine((s) => Object.keys(s).length > 0, 'must declare at least one strategy'),
 });
 export type DeployTarget = z.output<typeof target> & { versionRegex: RegExp };
@@ -80,15 +86,21 @@ export function compileTargets(doc: z.output<typeof targetsFileSchema>): DeployT
     } catch (err) {
       throw new Error(`targets.${i}.versionPattern: ${(err as Error).message}`);
     }
-    const templates = [t.latestVersion, ...Object.values(t.strategies).flatMap((p) => [...p.steps, ...(p.rollback ?? [])].flatMap((s) => ('run' in s ? [s.run] : [])))];
-    for (const tpl of templates) {
-      for (const arg of [...(tpl?.args ?? []), ...Object.values(tpl?.env ?? {})]) {
-        const unknown = arg.match(/\{[A-Za-z]+\}/g)?.find((m) => !m.match(PLACEHOLDER));
-        if (unknown) throw new Error(`targets.${i} (${key}): unknown placeholder ${unknown} in "${arg}"`);
-      }
-    }
+    const deployTemplates = [t.latestVersion, ...Object.values(t.strategies).flatMap((p) => [...p.steps, ...(p.rollback ?? [])].flatMap((s) => ('run' in s ? [s.run] : [])))];
+    checkPlaceholders(deployTemplates, DEPLOY_VALUES, `targets.${i} (${key})`);
+    checkPlaceholders(t.scale ?? [], SCALE_VALUES, `targets.${i}.scale (${key})`);
     return { ...t, versionRegex };
   });
+}
+
+function checkPlaceholders(templates: ReadonlyArray<CommandTemplate | undefined>, allowed: readonly string[], where: string): void {
+  for (const tpl of templates) {
+    for (const text of [...(tpl?.args ?? []), ...Object.values(tpl?.env ?? {})]) {
+      for (const [whole, name] of text.matchAll(PLACEHOLDER)) {
+        if (!allowed.includes(name!)) throw new Error(`${where}: unknown placeholder ${whole} in "${text}" (here: ${allowed.map((a) => `{${a}}`).join(', ')})`);
+      }
+    }
+  }
 }
 
 export function loadTargetsFile(file: string): DeployTarget[] {
@@ -101,11 +113,11 @@ export function loadTargetsFile(file: string): DeployTarget[] {
 }
 
 /** Replaces the placeholders inside each argument and environment value; an argument never splits or merges. */
-export function renderTemplate(tpl: CommandTemplate, values: Record<'version' | 'previousVersion' | 'service' | 'environment', string | undefined>): CommandTemplate {
+export function renderTemplate(tpl: CommandTemplate, values: TemplateValues): CommandTemplate {
   const fill = (s: string) =>
-    s.replace(PLACEHOLDER, (_m, name: keyof typeof values) => {
+    s.replace(PLACEHOLDER, (_m, name: keyof TemplateValues) => {
       const value = values[name];
-      if (value === undefined) throw new Error(`{${name}} has no value for this deploy`);
+      if (value === undefined) throw new Error(`{${name}} has no value here`);
       return value;
     });
   return { ...tpl, args: tpl.args.map(fill), ...(tpl.env ? { env: Object.fromEntries(Object.entries(tpl.env).map(([k, v]) => [k, fill(v)])) } : {}) };
