@@ -20,8 +20,8 @@ import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
 import { mountAuditRoutes } from './http/audit.routes';
-import { auditAuthFailures, authenticate, requireTier } from './http/auth.middleware';
-import { metricsHandler } from './http/metrics.routes';
+import { auditAuthFailures, authenticate } from './http/auth.middleware';
+import { mountMetricsRoutes } from './http/metrics.routes';
 import type { Metrics } from './metrics';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
@@ -97,8 +97,7 @@ export function buildApp(deps: AppDeps): Express {
   mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
   mountAuditRoutes(mount, deps);
-  // Prometheus text, not JSON: outside the route table and the OpenAPI document.
-  if (deps.metrics) app.get('/metrics', requireTier('admin'), metricsHandler(deps.metrics));
+  mountMetricsRoutes(mount, deps);
 
   app.use(notFound());
   app.use(auditAuthFailures(deps.audit));

@@ -6,6 +6,7 @@ import { audioRoutes } from './audio.routes';
 import { auditRoutes } from './audit.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
+import { metricsRoutes } from './metrics.routes';
 import type { RouteSpec } from './route-spec';
 import { statusRoutes } from './status.routes';
 import { workflowRoutes } from './workflows.routes';
@@ -33,4 +34,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(firewallRoutes),
   ...Object.values(audioRoutes),
   ...Object.values(auditRoutes),
+  ...Object.values(metricsRoutes),
 ];
