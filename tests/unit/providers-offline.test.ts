@@ -93,6 +93,30 @@ describe('offline embeddings (feature hashing)', () => {
     expect(cosine(query, far)).toBeLessThan(0.2);
   });
 
+  test('function words alone do not make texts similar; inflections and shared phrases do', async () => {
+    const { vectors } = await provider.embed({
+      model: 'm',
+      input: ['What is the tempo of the song?', 'It is the end of the day.', 'The songs were mixed', 'mixing a song', 'mix vocals', 'vocals mix'],
+    });
+    const [tempo, day, mixed, mixing, mixVocals, vocalsMix] = vectors as [number[], number[], number[], number[], number[], number[]];
+    expect(cosine(tempo, day)).toBeLessThan(0.1);
+    expect(cosine(mixed, mixing)).toBeGreaterThan(0.4);
+    // Same words, other order: close, but the shared bigram makes "mix vocals" closer to itself.
+    expect(cosine(mixVocals, vocalsMix)).toBeGreaterThan(0.6);
+    expect(cosine(mixVocals, vocalsMix)).toBeLessThan(0.95);
+  });
+
+  test('repeating a word grows its weight sublinearly', async () => {
+    const { vectors } = await provider.embed({ model: 'm', input: ['drums', 'drums drums drums drums', 'drums bass', 'drums drums drums drums bass'] });
+    const [once, four, pair, heavy] = vectors as [number[], number[], number[], number[]];
+    expect(cosine(once, four)).toBeCloseTo(1, 10);
+    // Raw counts would weigh "drums" 4:1 against "bass" (cosine to plain "drums" ≈ 4/√17 ≈ 0.97);
+    // 1 + ln 4 ≈ 2.4 keeps "bass" audible.
+    expect(cosine(pair, heavy)).toBeGreaterThan(0.9);
+    expect(cosine(once, heavy)).toBeLessThan(0.93);
+    expect(cosine(once, heavy)).toBeGreaterThan(cosine(once, pair));
+  });
+
   test('no letters or digits gives a zero vector; dimensions are configurable', async () => {
     const { vectors } = await new OfflineProvider({ embeddingDimensions: 64 }).embed({ model: 'm', input: ['', '!!!', 'ok'] });
     expect(vectors.map((v) => v.length)).toEqual([64, 64, 64]);

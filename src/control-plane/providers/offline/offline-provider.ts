@@ -24,8 +24,9 @@ export interface OfflineProviderOptions {
 /**
  * The provider that always works: no network, no key, deterministic. Its chat answer is a
  * labelled extractive digest of the last user message (see offline-digest.ts), not generated
- * text; its embeddings are hashed n-gram features (see offline-embedding.ts). Token counts
- * are estimates. Whatever model id the request names, results report the offline models.
+ * text; its embeddings are hashed word, stem, bigram and character-trigram features (see
+ * offline-embedding.ts): lexical similarity, not semantic. Token counts are estimates.
+ * Whatever model id the request names, results report the offline models.
  */
 export class OfflineProvider implements ChatProvider, EmbeddingProvider {
   readonly name = 'offline' as const;

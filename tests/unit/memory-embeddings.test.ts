@@ -1,0 +1,207 @@
+import { InvalidError, UnavailableError } from '../../src/common/errors';
+import { buildCatalog, type CatalogModel } from '../../src/control-plane/ai-router';
+import { cosine, EmbeddingDimensionError, EmbeddingService, type EmbeddingServiceOptions } from '../../src/control-plane/memory';
+import {
+  createOpenAiProvider,
+  createProviderRegistry,
+  OfflineProvider,
+  ProviderError,
+  type EmbeddingProvider,
+  type EmbeddingRequest,
+  type EmbeddingResult,
+  type ProviderName,
+} from '../../src/control-plane/providers';
+import { openTestDb, type TestDb } from '../helpers/db';
+import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
+
+const { hypot } = Math;
+const norm = (v: number[]) => hypot(...v);
+
+/** A catalog whose model `key` declares `dimensions` (the fakes answer small vectors). */
+function catalogWith(key: string, dimensions: number): Map<string, CatalogModel> {
+  const catalog = new Map(buildCatalog());
+  catalog.set(key, { ...catalog.get(key)!, dimensions });
+  return catalog;
+}
+
+/** An in-process embedding provider that records each call and can be told to fail. */
+class RecordingProvider implements EmbeddingProvider {
+  readonly name = 'mistral' as const;
+  readonly calls: string[][] = [];
+  readonly failures: ProviderError[] = [];
+  dimensions = 4;
+
+  async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
+    this.calls.push(request.input);
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    // Unnormalised on purpose, and a function of the text only.
+    const vector = (text: string) => [text.length, (text.match(/[aeiou]/g) ?? []).length, 1, 2].slice(0, this.dimensions);
+    return { provider: this.name, model: request.model, vectors: request.input.map(vector), usage: { inputTokens: 1, outputTokens: 0, estimated: false } };
+  }
+}
+
+describe('embedding service', () => {
+  let t: TestDb;
+  let provider: RecordingProvider;
+  const service = (options: EmbeddingServiceOptions = {}) =>
+    new EmbeddingService(
+      { db: t.db, providers: new Map<ProviderName, EmbeddingProvider>([['mistral', provider], ['offline', new OfflineProvider()]]), catalog: catalogWith('mistral-embed', 4), sleep: async () => undefined },
+      options,
+    );
+
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+  });
+  afterAll(() => t.drop());
+  beforeEach(async () => {
+    provider = new RecordingProvider();
+    await t.db.exec('DELETE FROM embedding_cache');
+  });
+
+  test('picks the configured provider’s model over offline, and names it provider/model', () => {
+    const s = service();
+    expect(s.model).toEqual({ key: 'mistral-embed', provider: 'mistral', providerModel: 'mistral-embed', id: 'mistral/mistral-embed', dimensions: 4 });
+    expect(service({ model: 'offline-embed' }).model.id).toBe('offline/offline-embed-v1');
+    expect(() => service({ model: 'gpt-4o-mini' })).toThrow(InvalidError);
+    expect(() => service({ model: 'text-embedding-3-small' })).toThrow(/openai provider, which is not configured/);
+  });
+
+  test('vectors are unit length, in input order, and a text repeated in one call is embedded once', async () => {
+    const texts = ['banana', 'kiwi', 'banana', 'fig', 'kiwi'];
+    const result = await service().embed(texts);
+    expect(provider.calls).toEqual([['banana', 'kiwi', 'fig']]);
+    expect(result).toMatchObject({ model: 'mistral/mistral-embed', dimensions: 4, cached: 0, embedded: 3 });
+    expect(result.vectors).toHaveLength(5);
+    for (const v of result.vectors) expect(norm(v)).toBeCloseTo(1, 6);
+    expect(result.vectors[2]).toEqual(result.vectors[0]);
+    expect(result.vectors[4]).toEqual(result.vectors[1]);
+    const banana = [6, 3, 1, 2];
+    expect(cosine(result.vectors[0]!, banana)).toBeCloseTo(1, 6);
+    expect(await service().embed([])).toMatchObject({ vectors: [], embedded: 0 });
+  });
+
+  test('splits misses into batches by count and by characters', async () => {
+    const texts = Array.from({ length: 10 }, (_, i) => `text number ${i}`);
+    await service({ batch: { maxTexts: 3 } }).embed(texts);
+    expect(provider.calls.map((c) => c.length)).toEqual([3, 3, 3, 1]);
+    expect(provider.calls.flat()).toEqual(texts);
+
+    provider.calls.length = 0;
+    const long = ['a'.repeat(40), 'b'.repeat(40), 'c'.repeat(40), 'd'.repeat(250), 'e'.repeat(10)];
+    await service({ batch: { maxChars: 100 } }).embed(long);
+    expect(provider.calls.map((c) => c.map((x) => x[0]).join(''))).toEqual(['ab', 'c', 'd', 'e']);
+  });
+
+  test('only cache misses reach the provider; the cache is shared through the database', async () => {
+    const first = await service().embed(['alpha', 'beta']);
+    const second = await service().embed(['beta', 'gamma', 'alpha']);
+    expect(provider.calls).toEqual([['alpha', 'beta'], ['gamma']]);
+    expect(second).toMatchObject({ cached: 2, embedded: 1 });
+    // A cached vector is exactly the fresh one (both float32 precision).
+    expect(second.vectors[0]).toEqual(first.vectors[1]);
+    expect(second.vectors[2]).toEqual(first.vectors[0]);
+    const rows = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM embedding_cache WHERE model = 'mistral/mistral-embed'");
+    expect(rows[0]?.n).toBe(3);
+  });
+
+  test('vectors of another size than the model declares are refused and not cached', async () => {
+    provider.dimensions = 3;
+    const err = await service().embed(['one']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmbeddingDimensionError);
+    expect(err).toMatchObject({ status: 502, code: 'EMBEDDING_DIMENSION_MISMATCH', details: { expected: 4, actual: 3 } });
+    expect(await t.db.query('SELECT 1 FROM embedding_cache')).toEqual([]);
+  });
+
+  test('retryable provider errors are retried a bounded number of times; others fail at once', async () => {
+    provider.failures.push(new ProviderError('mistral', 'server', 'boom', { status: 503 }));
+    expect((await service().embed(['x'])).vectors).toHaveLength(1);
+    expect(provider.calls).toHaveLength(2);
+
+    provider.calls.length = 0;
+    provider.failures.push(new ProviderError('mistral', 'bad_request', 'too long', { status: 400 }));
+    await expect(service().embed(['y'])).rejects.toMatchObject({ code: 'EMBEDDING_PROVIDER_FAILED', details: { kind: 'bad_request' } });
+    expect(provider.calls).toHaveLength(1);
+
+    provider.calls.length = 0;
+    for (let i = 0; i < 3; i++) provider.failures.push(new ProviderError('mistral', 'rate_limited', 'slow down', { status: 429, retryAfterMs: 2_000 }));
+    const err = await service({ maxAttempts: 3 }).embed(['z']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ retryAfterSeconds: 2, message: expect.stringContaining('after 3 attempt(s)') });
+    expect(provider.calls).toHaveLength(3);
+  });
+
+  test('input is validated', async () => {
+    await expect(service().embed([1 as unknown as string])).rejects.toThrow(/texts\.0/);
+  });
+});
+
+describe('embedding service with the OpenAI wire format', () => {
+  let t: TestDb;
+  let fake: FakeProvider;
+  const providers = () => createProviderRegistry({ openai: { apiKey: 'sk-test', baseUrl: fake.url } }).embedding;
+
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+    fake = await startFakeProvider('openai');
+  });
+  afterAll(async () => {
+    await fake.close();
+    await t.drop();
+  });
+
+  test('embeds through the provider client, once per distinct text, then from the cache', async () => {
+    // The fake answers 3-dimensional vectors.
+    const service = new EmbeddingService({ db: t.db, providers: providers(), catalog: catalogWith('text-embedding-3-small', 3) });
+    expect(service.model.id).toBe('openai/text-embedding-3-small');
+    const first = await service.embed(['x', 'yy', 'x']);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({ path: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: ['x', 'yy'] } });
+    expect(first.vectors[0]).toEqual(first.vectors[2]);
+    const again = await service.embed(['yy', 'x']);
+    expect(fake.requests).toHaveLength(1);
+    expect(again.vectors).toEqual([first.vectors[1], first.vectors[0]]);
+    await service.embed(['zzz', 'x']);
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests[1]?.body).toMatchObject({ input: ['zzz'] });
+  });
+
+  test('the real catalog declares 1536 dimensions: a 3-dimensional answer is a configuration error', async () => {
+    const service = new EmbeddingService({ db: t.db, providers: providers(), catalog: buildCatalog() });
+    await expect(service.embed(['new text'])).rejects.toBeInstanceOf(EmbeddingDimensionError);
+  });
+});
+
+describe('embedding service offline (no provider configured)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+  });
+  afterAll(() => t.drop());
+
+  const offline = (dimensions?: number) =>
+    new EmbeddingService(
+      { db: t.db, providers: createProviderRegistry({ offline: { embeddingDimensions: dimensions } }).embedding, catalog: buildCatalog() },
+      { offlineDimensions: dimensions },
+    );
+
+  test('is the default, deterministic, and not cached', async () => {
+    const service = offline();
+    expect(service.model).toMatchObject({ id: 'offline/offline-embed-v1', dimensions: 1536 });
+    const a = await service.embed(['Mix the drums louder', 'Write lyrics about rain']);
+    const b = await offline().embed(['Mix the drums louder', 'Write lyrics about rain']);
+    expect(b.vectors).toEqual(a.vectors);
+    expect(a.vectors[0]).toHaveLength(1536);
+    expect(norm(a.vectors[0]!)).toBeCloseTo(1, 6);
+    expect(await t.db.query('SELECT 1 FROM embedding_cache')).toEqual([]);
+    expect((await offline(64).embedOne('ok'))).toHaveLength(64);
+  });
+
+  test('a paraphrase sharing words scores above an unrelated sentence', async () => {
+    const [query, paraphrase, unrelated] = (
+      await offline().embed(['The vocals in the chorus are too loud', 'Turn down the loud chorus vocals', 'Book a flight to Paris next Tuesday'])
+    ).vectors as [number[], number[], number[]];
+    expect(cosine(query, paraphrase)).toBeGreaterThan(0.4);
+    expect(cosine(query, unrelated)).toBeLessThan(0.1);
+  });
+});
