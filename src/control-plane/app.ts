@@ -21,7 +21,9 @@ import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
 import { mountAuditRoutes } from './http/audit.routes';
 import { auditAuthFailures, authenticate } from './http/auth.middleware';
+import { mountMemoryRoutes } from './http/memory.routes';
 import { mountMetricsRoutes } from './http/metrics.routes';
+import type { MemoryLayer } from './memory';
 import type { Metrics } from './metrics';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
@@ -50,6 +52,8 @@ export interface AppDeps {
   firewall?: TerminalFirewall;
   /** The AI router: service, budgets and ledger. */
   ai?: AiRouterParts;
+  /** The memory layer; absent when ENABLE_MEMORY_LAYER=false (its routes answer 503). */
+  memory?: MemoryLayer;
   /** Prometheus metrics of this app (GET /metrics, admin; /internal/v1/metrics for the DAWG). */
   metrics?: Metrics;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
@@ -97,6 +101,7 @@ export function buildApp(deps: AppDeps): Express {
   mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
   mountAuditRoutes(mount, deps);
+  mountMemoryRoutes(mount, deps);
   mountMetricsRoutes(mount, deps);
 
   app.use(notFound());

@@ -4,6 +4,7 @@ import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
 import { childWithLevel, type Logger } from '../common/logger';
 import { Metrics } from './metrics';
+import { createMemoryLayer, type MemoryLayer } from './memory';
 import { buildApp } from './app';
 import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskEvent } from './agents';
 import { createAiRouter, type AiRouterParts } from './ai-router';
@@ -60,6 +61,8 @@ export interface ControlPlane {
   ai: AiRouterParts;
   /** The audit log: API requests, authentication failures and task events are recorded into it here; the firewall appends its own. */
   audit: AuditLog;
+  /** Absent when ENABLE_MEMORY_LAYER=false. */
+  memory?: MemoryLayer;
   /** Absent when TERMINAL_FIREWALL_ENABLED=false: no command can run then. */
   firewall?: TerminalFirewall;
   /** Starts background work: this instance begins running queued agent tasks and schedules, and audit retention. */
@@ -141,14 +144,18 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     await agents.migrate();
     recordTaskEvents(agents, audit);
   }
+  const memory = config.features.memoryLayer
+    ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension })
+    : undefined;
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, startedAt });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, startedAt });
   return {
     app,
     apiKeys,
     moduleRouter,
     agents,
+    memory,
     ai,
     audit,
     firewall,

@@ -5,7 +5,7 @@ import type { AiRouterConfig } from '../config';
 import { AiService } from './ai-service';
 import { BudgetService } from './budget-service';
 import { CostLedger } from './cost-ledger';
-import { buildCatalog, type CatalogProvider } from './model-catalog';
+import { buildCatalog, type CatalogModel, type CatalogProvider } from './model-catalog';
 import { ProviderBreakers } from './provider-breakers';
 import { SmartRouter } from './smart-router';
 
@@ -14,6 +14,8 @@ export interface AiRouterParts {
   budgets: BudgetService;
   ledger: CostLedger;
   breakers: ProviderBreakers;
+  /** The model catalog in force (the memory layer picks its embedding model from it). */
+  catalog: ReadonlyMap<string, CatalogModel>;
 }
 
 export interface CreateAiRouterOptions {
@@ -55,5 +57,5 @@ export function createAiRouter(options: CreateAiRouterOptions): AiRouterParts {
       timeoutMs: config.timeoutMs,
     },
   });
-  return { service, budgets, ledger, breakers };
+  return { service, budgets, ledger, breakers, catalog };
 }

@@ -6,6 +6,7 @@ import { audioRoutes } from './audio.routes';
 import { auditRoutes } from './audit.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
+import { memoryRoutes } from './memory.routes';
 import { metricsRoutes } from './metrics.routes';
 import type { RouteSpec } from './route-spec';
 import { statusRoutes } from './status.routes';
@@ -34,5 +35,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(firewallRoutes),
   ...Object.values(audioRoutes),
   ...Object.values(auditRoutes),
+  ...Object.values(memoryRoutes),
   ...Object.values(metricsRoutes),
 ];

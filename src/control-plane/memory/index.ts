@@ -46,4 +46,6 @@ export {
   type GraphDirection,
   type RecordWorkInput,
 } from './graph';
-export { ConversationStore, MESSAGE_ROLES, type ConversationStoreOptions, type ConversationMessage, type MessagePage, type NewMessage } from './conversations';
+export { ConversationStore, MESSAGE_ROLES, NewMessageSchema, type ConversationStoreOptions, type ConversationMessage, type MessagePage, type NewMessage } from './conversations';
+export { MemoryManager, rememberSchema, recallSchema, type RecallHit, type RememberInput, type RecallInput } from './memory-manager';
+export { createMemoryLayer, type MemoryLayer } from './memory-layer';

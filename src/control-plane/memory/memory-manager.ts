@@ -136,8 +136,12 @@ export class MemoryManager {
     await this.deps.vectors.delete(id);
   }
 
-  async forgetSession(sessionId: string): Promise<{ memories: number; messages: number }> {
-    const memories = await this.deps.vectors.deleteBySession(sessionId);
+  /** A session's memories (only this user's, when given) and its conversation. */
+  async forgetSession(sessionId: string, userId?: string): Promise<{ memories: number; messages: number }> {
+    const memories =
+      userId === undefined
+        ? await this.deps.vectors.deleteBySession(sessionId)
+        : (await this.deps.db.query<{ n: number }>('WITH gone AS (DELETE FROM memories WHERE session_id = $1 AND user_id = $2 RETURNING 1) SELECT count(*)::int AS n FROM gone', [sessionId, userId]))[0]!.n;
     const messages = this.deps.conversations ? await this.deps.conversations.deleteSession(sessionId) : 0;
     return { memories, messages };
   }

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { NewMessageSchema } from '../memory';
+
+/** Request and response schemas of the memory, graph and conversation routes. */
+const scopeId = z.string().min(1).max(200);
+const int = (min: number, max: number, fallback: number) => z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(min).max(max).default(fallback);
+
+export const rememberBody = z.strictObject({
+  text: z.string().trim().min(1, 'must not be empty').max(20_000),
+  type: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lowercase type such as note, fact, preference').default('note'),
+  sessionId: scopeId.optional(),
+  agent: scopeId.optional(),
+  projectId: scopeId.optional(),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+  userId: scopeId.optional().describe('Admin keys only: whose memory this is (default: the calling key)'),
+});
+
+export const recallQuery = z.strictObject({
+  q: z.string().trim().min(1, 'must not be empty').max(2_000).describe('What to recall, in words'),
+  k: int(1, 50, 5),
+  sessionId: scopeId.optional(),
+  agent: scopeId.optional(),
+  projectId: scopeId.optional(),
+  type: z.string().max(64).optional(),
+  userId: scopeId.optional().describe('Admin keys only: whose memories to search (default: the calling key)'),
+});
+
+export const memoryIdParams = z.strictObject({ id: z.string().min(1).max(200) });
+export const forgetQuery = z.strictObject({
+  userId: scopeId.optional().describe('Erase everything about this user (non-admin keys: only themselves)'),
+  sessionId: scopeId.optional().describe('Or: erase one session (its memories and conversation)'),
+});
+
+export const memorySchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  content: z.string(),
+  userId: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  agent: z.string().nullable(),
+  projectId: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  embeddingModel: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const nodeParams = z.strictObject({ id: z.string().min(1).max(256) });
+export const neighboursQuery = z.strictObject({
+  direction: z.enum(['out', 'in', 'both']).default('both'),
+  types: z.string().max(500).optional().describe('Edge types, comma-separated'),
+  limit: int(1, 500, 50),
+});
+export const pathQuery = z.strictObject({
+  from: z.string().min(1).max(256),
+  to: z.string().min(1).max(256),
+  maxDepth: int(1, 6, 4),
+  direction: z.enum(['out', 'in', 'both']).default('both'),
+});
+
+export const sessionParams = z.strictObject({ sessionId: z.string().min(1).max(200) });
+export const appendBody = z.strictObject({
+  messages: z.array(NewMessageSchema).min(1).max(500),
+});
+export const listMessagesQuery = z.strictObject({
+  order: z.enum(['oldest', 'newest']).default('oldest'),
+  limit: int(1, 500, 50),
+  cursor: z.string().regex(/^\d{1,18}$/, 'must be a nextCursor from a previous page').optional(),
+});
+export const windowQuery = z.strictObject({ maxMessages: int(1, 500, 50), maxChars: int(1, 2_000_000, 32_000) });
