@@ -107,6 +107,30 @@ function recordTaskEvents(agents: AgentSystem, audit: AuditLog): void {
   });
 }
 
+/**
+ * The memory graph records who did what as work happens: when a task ends, user (the key
+ * that queued it) → session → task → agent → project/track, from the task's payload.
+ */
+function recordWorkInGraph(agents: AgentSystem, db: Storage['db'], memory: MemoryLayer, logger: Logger): void {
+  agents.bus.on('event', (event: TaskEvent) => {
+    if (event.type !== 'task.completed' && event.type !== 'task.failed') return;
+    void (async () => {
+      const [task] = await db.query<{ created_by: string | null; payload: Record<string, unknown> | null }>('SELECT created_by, payload FROM tasks WHERE id = $1', [event.jobId]);
+      if (!task) return;
+      const p = task.payload ?? {};
+      const key = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9:._@-]{0,199}$/.test(v) ? v : undefined);
+      await memory.graph.recordWork({
+        taskId: event.jobId,
+        agent: event.agent!,
+        ...(task.created_by ? { userId: task.created_by } : {}),
+        ...(key(p.sessionId) ? { sessionId: key(p.sessionId) } : {}),
+        ...(key(p.projectId) ? { projectId: key(p.projectId) } : {}),
+        ...(key(p.trackId) ? { trackId: key(p.trackId) } : {}),
+      });
+    })().catch((err: unknown) => logger.warn('could not record work in the memory graph', { taskId: event.jobId, reason: (err as Error).message }));
+  });
+}
+
 /** Builds every control-plane service from config and open storage. main.ts and the tests share it. */
 export async function composeControlPlane(config: ControlPlaneConfig, logger: Logger, storage: Storage, options: ComposeOptions = {}): Promise<ControlPlane> {
   const startedAt = Date.now();
@@ -137,16 +161,17 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         approvalTtlMs: config.firewall.approvalTtlMs,
       })
     : undefined;
-  let expiryTimer: NodeJS.Timeout | undefined;
-  let agents: AgentSystem | undefined;
-  if (config.features.agentSystem) {
-    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service });
-    await agents.migrate();
-    recordTaskEvents(agents, audit);
-  }
   const memory = config.features.memoryLayer
     ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension })
     : undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
+  let agents: AgentSystem | undefined;
+  if (config.features.agentSystem) {
+    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service, memory: memory?.manager });
+    await agents.migrate();
+    recordTaskEvents(agents, audit);
+    if (memory) recordWorkInGraph(agents, storage.db, memory, logger);
+  }
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
   const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, startedAt });

@@ -24,6 +24,7 @@ function fakeContext(results: Record<string, unknown | ((params: Record<string, 
     signal: controller.signal,
     logger: silentLogger(),
     ai: () => Promise.reject(new Error('these agents do not chat')),
+    recall: async () => [],
     async call(module, action, params) {
       const target = `${module}.${action}`;
       calls.push({ target, params });

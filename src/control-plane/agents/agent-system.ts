@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { MemoryManager } from '../memory/memory-manager';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
 import type { AiService } from '../ai-router';
@@ -24,6 +25,8 @@ export interface AgentSystemDeps {
   agents: readonly BaseAgent[];
   /** The AI router agents chat through (ctx.ai); without it ctx.ai fails with 501. */
   ai?: Pick<AiService, 'chat'>;
+  /** The memory layer: relevant memories of the task's user go into its agents' chats (ctx.ai) and ctx.recall. */
+  memory?: Pick<MemoryManager, 'recall'>;
 }
 
 /** The queue's schema: next to the app's tables, so per-test schemas isolate it too. */
@@ -56,7 +59,7 @@ export class AgentSystem {
     this.registry = new AgentRegistry(deps.agents);
     this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts });
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
-    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger, deps.ai), bus: this.bus, workflows: this.workflows, logger, config });
+    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger, deps.ai, deps.memory), bus: this.bus, workflows: this.workflows, logger, config });
     this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);
     this.schedules = new ScheduleService(db, store, this.registry, this.bus, this.tasks.enqueueIn, logger);
     this.queue = new TaskQueue({ db, store, runner: this.runner, recovery: this.recovery, logger, config });

@@ -1,5 +1,6 @@
 import { AppError, NotImplementedError } from '../../common/errors';
 import type { AiService } from '../ai-router';
+import type { MemoryManager, RecallHit } from '../memory/memory-manager';
 import type { Logger } from '../../common/logger';
 import type { ModuleRouter } from '../dawg-client';
 import type { StartedTask } from './task-store';
@@ -21,7 +22,14 @@ export class CapabilityCalls {
     private readonly router: Pick<ModuleRouter, 'execute' | 'modules'>,
     private readonly logger: Logger,
     private readonly aiService?: Pick<AiService, 'chat'>,
+    private readonly memory?: Pick<MemoryManager, 'recall'>,
   ) {}
+
+  /** The task's user's memories most relevant to `query`; none for system tasks or without the memory layer. */
+  private async recall(task: StartedTask, query: string, k: number): Promise<RecallHit[]> {
+    if (!this.memory || !task.created_by || !query.trim()) return [];
+    return this.memory.recall({ query: query.slice(0, 2_000), userId: task.created_by, k });
+  }
 
   context(task: StartedTask, signal: AbortSignal, progress: (percent: number, message?: string) => void): CapabilityContext {
     const logger = this.logger.child({ taskId: task.id, agent: task.agent, taskType: task.task_type });
@@ -34,8 +42,18 @@ export class CapabilityCalls {
       progress,
       ai: async (input) => {
         if (!this.aiService) throw new NotImplementedError('The AI router is not available to agents in this process');
-        return this.aiService.chat({ ...input, signal }, { agent: task.agent, taskId: task.id });
+        // What the user has told Jarvis before, relevant to this request, goes in as context.
+        const lastUser = [...input.messages].reverse().find((m) => m.role === 'user');
+        const memories = lastUser ? await this.recall(task, lastUser.content, 3).catch((err: unknown) => {
+          logger.warn('memories could not be recalled for the chat', { reason: (err as Error).message });
+          return [];
+        }) : [];
+        const messages = memories.length
+          ? [{ role: 'system' as const, content: `Relevant memories of this user (most relevant first):\n${memories.map((m) => `- ${m.content}`).join('\n')}` }, ...input.messages]
+          : input.messages;
+        return this.aiService.chat({ ...input, messages, signal }, { agent: task.agent, taskId: task.id });
       },
+      recall: (query, k = 5) => this.recall(task, query, k),
       call: async (module, action, params, options = {}) => {
         signal.throwIfAborted();
         const { reachable, modules } = await this.router.modules();

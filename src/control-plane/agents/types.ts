@@ -46,6 +46,8 @@ export interface CapabilityContext {
    * booked in the cost ledger under this agent and task, cancelled with the task's signal.
    */
   ai(input: Omit<ChatInput, 'signal'>): Promise<ChatAnswer>;
+  /** The memories of the task's user most relevant to `query` (empty for system tasks or without the memory layer). */
+  recall(query: string, k?: number): Promise<Array<{ id: string; content: string; type: string; score: number }>>;
 }
 
 /** A capability as the task system runs it: the blueprint's description plus what makes it safe to run. */
