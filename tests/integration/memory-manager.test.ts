@@ -85,6 +85,20 @@ describe.each(DB_KINDS)('memory manager on %s (offline embedder)', (kind) => {
     expect(recallAt5).toBeGreaterThanOrEqual(0.6);
   });
 
+  test('recall can expand through the graph to memories of the projects the hits\' sessions worked on', async () => {
+    await memory.remember({ text: 'We chose a gated reverb on the snare during the mixdown session.', userId: 'graph-u', sessionId: 'graph-s1' });
+    await memory.remember({ text: 'The label wants stems delivered as 24-bit WAV files.', userId: 'graph-u', projectId: 'p_neon' });
+    await memory.remember({ text: 'Another project entirely: podcast intro jingle.', userId: 'graph-u', projectId: 'p_other' });
+    await graph.recordWork({ userId: 'graph-u', sessionId: 'graph-s1', taskId: 'tsk_graph', agent: 'MixingEngineer', projectId: 'p_neon' });
+    const plain = await memory.recall({ query: 'snare reverb', userId: 'graph-u', k: 1 });
+    expect(plain.map((h) => h.content)).toEqual(['We chose a gated reverb on the snare during the mixdown session.']);
+    const expanded = await memory.recall({ query: 'snare reverb', userId: 'graph-u', k: 1, expand: true });
+    expect(expanded.map((h) => [h.content, h.via ?? null])).toEqual([
+      ['We chose a gated reverb on the snare during the mixdown session.', null],
+      ['The label wants stems delivered as 24-bit WAV files.', 'project:p_neon'],
+    ]);
+  });
+
   test('forget: one memory (only its owner), a session, and everything about a user', async () => {
     const a = await memory.remember({ text: 'Session one decided to use a sidechain compressor on the bass.', userId: 'erase-u', sessionId: 'erase-s1' });
     await memory.remember({ text: 'Session two chose a warmer reverb on the vocals.', userId: 'erase-u', sessionId: 'erase-s2' });

@@ -22,6 +22,7 @@ export const recallQuery = z.strictObject({
   agent: scopeId.optional(),
   projectId: scopeId.optional(),
   type: z.string().max(64).optional(),
+  expand: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false').transform((v) => v === 'true').describe('Also return memories of the projects/tracks the best hits\' sessions worked on (through the graph)'),
   userId: scopeId.optional().describe('Admin keys only: whose memories to search (default: the calling key)'),
 });
 

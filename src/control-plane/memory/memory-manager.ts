@@ -31,6 +31,8 @@ export const recallSchema = z.strictObject({
   projectId: scopeId.optional(),
   type: z.string().max(64).optional(),
   k: z.number().int().min(1).max(50).default(5),
+  /** Also bring the user's memories of the projects and tracks the best hits' sessions worked on (through the graph). */
+  expand: z.boolean().default(false),
 });
 export type RecallInput = z.input<typeof recallSchema>;
 
@@ -41,6 +43,8 @@ export interface RecallHit extends MemoryRecord {
   similarity: number | null;
   vectorRank: number | null;
   textRank: number | null;
+  /** Present on memories brought in by graph expansion: the project or track node that linked them. */
+  via?: string;
 }
 
 export interface MemoryManagerDeps {
@@ -126,7 +130,34 @@ export class MemoryManager {
         fused.set(row.id, { ...row, similarity: null, vectorRank: null, textRank: i + 1, score: add });
       }
     });
-    return [...fused.values()].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, p.k);
+    const ranked = [...fused.values()].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, p.k);
+    return p.expand ? [...ranked, ...(await this.expandThroughGraph(ranked, p.userId, p.k))] : ranked;
+  }
+
+  /**
+   * The graph records session → task → project/track as work happens: memories the user kept
+   * about the projects and tracks that the best hits' sessions worked on come back too, after
+   * the ranked hits (score 0, `via` naming the node).
+   */
+  private async expandThroughGraph(hits: readonly RecallHit[], userId: string, limit: number): Promise<RecallHit[]> {
+    if (!this.deps.graph) return [];
+    const sessions = [...new Set(hits.map((h) => h.sessionId).filter((s): s is string => s !== null))].slice(0, 5);
+    const linked = new Map<string, string>();
+    for (const sessionId of sessions) {
+      const start = `session:${sessionId}`;
+      if (!(await this.deps.graph.getNode(start).catch(() => undefined))) continue;
+      const walk = await this.deps.graph.traverse(start, { depth: 2, direction: 'out', visibleTo: userId, limit: 100 });
+      for (const { node } of walk.nodes) {
+        if (node.kind === 'project' || node.kind === 'track') linked.set(node.id.slice(node.kind.length + 1), node.id);
+      }
+    }
+    if (linked.size === 0) return [];
+    const seen = hits.map((h) => h.id);
+    const rows = await this.deps.db.query<MemoryRow>(
+      `SELECT ${RECORD_COLUMNS} FROM memories WHERE user_id = $1 AND project_id = ANY($2::text[]) AND NOT (id = ANY($3::text[])) ORDER BY updated_at DESC, id LIMIT $4`,
+      [userId, [...linked.keys()], seen, limit],
+    );
+    return rows.map((r) => ({ ...toRecord(r), score: 0, similarity: null, vectorRank: null, textRank: null, via: linked.get(r.project_id!)! }));
   }
 
   /** Deletes one memory of this user (404 when it is not theirs or does not exist). */
