@@ -157,7 +157,8 @@ describe('workflow resume after a crash', () => {
       { key: 'last', taskType: 'echo', payload: {}, dependsOn: ['slow', 'first'], inputs: { value: 'first.value.answer' } },
     ];
     try {
-      const first = startChild({ ...env, WORKFLOW: JSON.stringify(steps), WAIT_RUNNING: '1' });
+      // Killed while the slow step runs (not while the first is still finishing on a loaded machine).
+      const first = startChild({ ...env, WORKFLOW: JSON.stringify(steps), WAIT_RUNNING: '1', WAIT_RUNNING_TYPE: 'sleep' });
       await first.waitFor('RUNNING');
       first.proc.kill('SIGKILL');
       await first.exited;

@@ -3,7 +3,8 @@
  * crash-recovery and scale-out tests (so SIGKILL hits a real process). Configured by env:
  *   DB_KIND=postgres DB_SCHEMA=…  or  DB_KIND=pglite PGLITE_DIR=…
  *   ENQUEUE=<json [{taskType, payload}]>  tasks for the Probe agent, created at start
- *   WAIT_RUNNING=<n>  prints "RUNNING" once n tasks run (on any instance)
+ *   WAIT_RUNNING=<n>  prints "RUNNING" once n tasks run (on any instance); with
+ *   WAIT_RUNNING_TYPE=<taskType>, n tasks of that type
  *   WAIT_DONE=1       prints "DONE" once no task is waiting, queued or running
  *   WORKFLOW=<json [{key, taskType, payload, dependsOn?, inputs?}]>  a Probe workflow, created at start
  *   NO_RUN=1          only enqueues and watches; runs no task itself
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
   const waitRunning = Number(process.env.WAIT_RUNNING ?? 0);
   const poll = setInterval(async () => {
     const [row] = await db.query<{ running: string; open: string }>(
-      `SELECT count(*) FILTER (WHERE status = 'running') AS running, count(*) FILTER (WHERE status IN ('waiting', 'queued', 'running')) AS open FROM tasks`,
+      `SELECT count(*) FILTER (WHERE status = 'running' AND ($1::text IS NULL OR task_type = $1)) AS running, count(*) FILTER (WHERE status IN ('waiting', 'queued', 'running')) AS open FROM tasks`,
+      [process.env.WAIT_RUNNING_TYPE ?? null],
     );
     if (waitRunning && Number(row!.running) >= waitRunning) process.stdout.write('RUNNING\n');
     if (process.env.WAIT_DONE && Number(row!.open) === 0) process.stdout.write('DONE\n');
