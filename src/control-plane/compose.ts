@@ -145,6 +145,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     chatProviders: providers.chat,
     musicProviders: new Set([...(config.providers.sunoApiKey ? ['suno' as const] : []), ...(config.providers.udioApiKey ? ['udio' as const] : [])]),
     localModel: config.providers.local ? { model: config.providers.local.model, contextTokens: config.providers.local.contextTokens } : undefined,
+    localEmbedding: config.providers.local?.embedding,
   });
   logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
   const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
@@ -162,7 +163,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       })
     : undefined;
   const memory = config.features.memoryLayer
-    ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension })
+    ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension, embeddingModel: config.memory.embeddingModel })
     : undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
   let agents: AgentSystem | undefined;

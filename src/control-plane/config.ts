@@ -106,6 +106,9 @@ const schema = z.object({
   LOCAL_LLM_API_KEY: apiKey,
   LOCAL_LLM_MODEL: z.string().min(1).max(200).default('llama3.1'),
   LOCAL_LLM_CONTEXT_TOKENS: envInt(8_192, 512, 10_000_000),
+  LOCAL_EMBEDDING_MODEL: envOptional(z.string().min(1).max(200)),
+  LOCAL_EMBEDDING_DIMENSIONS: envInt(768, 1, 16_000),
+  MEMORY_EMBEDDING_MODEL: envOptional(z.string().min(1).max(64)),
   LLAMAINDEX_API_KEY: apiKey,
   LLAMAINDEX_BASE_URL: url,
   LLAMAINDEX_PIPELINE_ID: envOptional(z.string().min(1).max(200)),
@@ -204,7 +207,8 @@ export interface ControlPlaneConfig {
   };
   /** Settings of subsystems that later capabilities consume; parsed now so bad values fail at start. */
   agents: AgentSystemConfig;
-  memory: { vectorDimension: number };
+  /** vectorDimension: the offline embedder's size; embeddingModel: a catalog key (unset: chosen from the configured providers). */
+  memory: { vectorDimension: number; embeddingModel?: string };
   firewall: {
     logLevel: Env['LOG_LEVEL'];
     requireApprovalForKubectl: boolean;
@@ -228,7 +232,7 @@ export interface ControlPlaneConfig {
     anthropicBaseUrl?: string;
     geminiBaseUrl?: string;
     mistralBaseUrl?: string;
-    local?: { baseUrl: string; apiKey?: string; model: string; contextTokens: number };
+    local?: { baseUrl: string; apiKey?: string; model: string; contextTokens: number; embedding?: { model: string; dimensions: number } };
     llamaindex?: { apiKey: string; baseUrl?: string; pipelineId: string };
   };
   backends: { vocalCoachUrl?: string; producerUrl?: string };
@@ -301,7 +305,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       localQueueSize: e.AGENT_QUEUE_LOCAL_SIZE,
       pollIntervalMs: e.AGENT_QUEUE_POLL_MS,
     },
-    memory: { vectorDimension: e.VECTOR_DIMENSION },
+    memory: { vectorDimension: e.VECTOR_DIMENSION, embeddingModel: e.MEMORY_EMBEDDING_MODEL },
     firewall: {
       logLevel: e.TERMINAL_FIREWALL_LOG_LEVEL,
       requireApprovalForKubectl: e.TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL,
@@ -334,7 +338,15 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
       geminiBaseUrl: e.GEMINI_BASE_URL,
       mistralBaseUrl: e.MISTRAL_BASE_URL,
-      local: e.LOCAL_LLM_URL ? { baseUrl: e.LOCAL_LLM_URL, apiKey: e.LOCAL_LLM_API_KEY, model: e.LOCAL_LLM_MODEL, contextTokens: e.LOCAL_LLM_CONTEXT_TOKENS } : undefined,
+      local: e.LOCAL_LLM_URL
+        ? {
+            baseUrl: e.LOCAL_LLM_URL,
+            apiKey: e.LOCAL_LLM_API_KEY,
+            model: e.LOCAL_LLM_MODEL,
+            contextTokens: e.LOCAL_LLM_CONTEXT_TOKENS,
+            embedding: e.LOCAL_EMBEDDING_MODEL ? { model: e.LOCAL_EMBEDDING_MODEL, dimensions: e.LOCAL_EMBEDDING_DIMENSIONS } : undefined,
+          }
+        : undefined,
       llamaindex:
         e.LLAMAINDEX_API_KEY && e.LLAMAINDEX_PIPELINE_ID ? { apiKey: e.LLAMAINDEX_API_KEY, baseUrl: e.LLAMAINDEX_BASE_URL, pipelineId: e.LLAMAINDEX_PIPELINE_ID } : undefined,
     },

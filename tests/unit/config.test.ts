@@ -29,6 +29,17 @@ describe('control-plane config', () => {
     expect(Object.isFrozen(config.http)).toBe(true);
   });
 
+  it('memory embedding settings: a local embedding model only with a local server, an explicit model key', () => {
+    const base = { AI_DAWG_SERVICE_TOKEN: TOKEN };
+    expect(loadControlPlaneConfig(base).memory).toEqual({ vectorDimension: 1536, embeddingModel: undefined });
+    // Without LOCAL_LLM_URL there is no local server to embed with.
+    expect(loadControlPlaneConfig({ ...base, LOCAL_EMBEDDING_MODEL: 'nomic-embed-text' }).providers.local).toBeUndefined();
+    const config = loadControlPlaneConfig({ ...base, LOCAL_LLM_URL: 'http://127.0.0.1:11434', LOCAL_EMBEDDING_MODEL: 'nomic-embed-text', MEMORY_EMBEDDING_MODEL: 'local-embed' });
+    expect(config.providers.local?.embedding).toEqual({ model: 'nomic-embed-text', dimensions: 768 });
+    expect(config.memory.embeddingModel).toBe('local-embed');
+    expect(() => loadControlPlaneConfig({ ...base, LOCAL_LLM_URL: 'http://127.0.0.1:11434', LOCAL_EMBEDDING_DIMENSIONS: '0' })).toThrow(/LOCAL_EMBEDDING_DIMENSIONS/);
+  });
+
   it('names every offending variable at once, and never echoes a value', () => {
     let error: unknown;
     try {

@@ -136,39 +136,77 @@ describe('embedding service', () => {
   });
 });
 
-describe('embedding service with the OpenAI wire format', () => {
+/** Each provider's embedding endpoint as the fake records it, and how it carries the texts. */
+const WIRE = [
+  { kind: 'openai', key: 'text-embedding-3-small', id: 'openai/text-embedding-3-small', path: '/v1/embeddings', texts: (b: any) => b.input, model: (b: any) => b.model },
+  { kind: 'mistral', key: 'mistral-embed', id: 'mistral/mistral-embed', path: '/v1/embeddings', texts: (b: any) => b.input, model: (b: any) => b.model },
+  {
+    kind: 'google', key: 'gemini-embedding', id: 'google/text-embedding-004', path: '/v1beta/models/text-embedding-004:batchEmbedContents',
+    texts: (b: any) => b.requests.map((r: any) => r.content.parts[0].text), model: (b: any) => b.requests[0].model,
+  },
+  { kind: 'local', key: 'local-embed', id: 'local/nomic-embed-text', path: '/v1/embeddings', texts: (b: any) => b.input, model: (b: any) => b.model },
+] as const;
+
+describe.each(WIRE)('embedding service against a fake $kind server (real wire format)', (wire) => {
   let t: TestDb;
   let fake: FakeProvider;
-  const providers = () => createProviderRegistry({ openai: { apiKey: 'sk-test', baseUrl: fake.url } }).embedding;
+  const registry = () => {
+    const hosted = { apiKey: 'sk-test', baseUrl: fake.url };
+    return createProviderRegistry(wire.kind === 'local' ? { local: { baseUrl: fake.url } } : { [wire.kind]: hosted }).embedding;
+  };
+  // LOCAL_EMBEDDING_MODEL adds `local-embed`; the fakes answer 3-dimensional vectors.
+  const catalog = (dimensions: number) => {
+    const base = buildCatalog({ localEmbedding: wire.kind === 'local' ? { model: 'nomic-embed-text', dimensions: 768 } : undefined });
+    const c = new Map(base);
+    c.set(wire.key, { ...c.get(wire.key)!, dimensions });
+    return c;
+  };
 
   beforeAll(async () => {
     t = await openTestDb('pglite');
-    fake = await startFakeProvider('openai');
+    fake = await startFakeProvider(wire.kind);
   });
   afterAll(async () => {
     await fake.close();
     await t.drop();
   });
 
-  test('embeds through the provider client, once per distinct text, then from the cache', async () => {
-    // The fake answers 3-dimensional vectors.
-    const service = new EmbeddingService({ db: t.db, providers: providers(), catalog: catalogWith('text-embedding-3-small', 3) });
-    expect(service.model.id).toBe('openai/text-embedding-3-small');
+  test('is chosen over offline, embeds once per distinct text in input order, then serves from the cache', async () => {
+    const service = new EmbeddingService({ db: t.db, providers: registry(), catalog: catalog(3) });
+    expect(service.model.id).toBe(wire.id);
     const first = await service.embed(['x', 'yy', 'x']);
     expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]).toMatchObject({ path: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: ['x', 'yy'] } });
-    expect(first.vectors[0]).toEqual(first.vectors[2]);
+    const sent = fake.requests[0]!;
+    expect(sent.path).toBe(wire.path);
+    expect(wire.texts(sent.body)).toEqual(['x', 'yy']);
+    expect(String(wire.model(sent.body))).toContain(service.model.providerModel);
+    // The fake answers [index + 1, text length, 0.5]: in input order, unit length after normalising.
+    const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+    expect(first.vectors[0]).toEqual(unit([1, 1, 0.5]).map(Math.fround));
+    expect(first.vectors[1]).toEqual(unit([2, 2, 0.5]).map(Math.fround));
+    expect(first.vectors[2]).toEqual(first.vectors[0]);
     const again = await service.embed(['yy', 'x']);
     expect(fake.requests).toHaveLength(1);
-    expect(again.vectors).toEqual([first.vectors[1], first.vectors[0]]);
+    expect(again).toMatchObject({ cached: 2, embedded: 0, vectors: [first.vectors[1], first.vectors[0]] });
     await service.embed(['zzz', 'x']);
     expect(fake.requests).toHaveLength(2);
-    expect(fake.requests[1]?.body).toMatchObject({ input: ['zzz'] });
+    expect(wire.texts(fake.requests[1]!.body)).toEqual(['zzz']);
   });
 
-  test('the real catalog declares 1536 dimensions: a 3-dimensional answer is a configuration error', async () => {
-    const service = new EmbeddingService({ db: t.db, providers: providers(), catalog: buildCatalog() });
-    await expect(service.embed(['new text'])).rejects.toBeInstanceOf(EmbeddingDimensionError);
+  test('the catalog’s real dimension differs from the fake’s 3: a configuration error, nothing cached', async () => {
+    const service = new EmbeddingService({ db: t.db, providers: registry(), catalog: catalog(wire.kind === 'local' ? 768 : buildCatalog().get(wire.key)!.dimensions!) });
+    const cached = async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM embedding_cache WHERE model = $1', [wire.id]))[0]!.n;
+    const before = await cached();
+    await expect(service.embed(['a text never embedded'])).rejects.toBeInstanceOf(EmbeddingDimensionError);
+    expect(fake.requests.at(-1)?.path).toBe(wire.path);
+    expect(await cached()).toBe(before);
+  });
+
+  test('a provider error status fails the call with the provider’s kind', async () => {
+    fake.setBehaviour({ type: 'error', status: 400 });
+    const service = new EmbeddingService({ db: t.db, providers: registry(), catalog: catalog(3) });
+    await expect(service.embed(['rejected text'])).rejects.toMatchObject({ code: 'EMBEDDING_PROVIDER_FAILED', details: { kind: 'bad_request' } });
+    fake.setBehaviour({ type: 'ok' });
   });
 });
 

@@ -25,6 +25,7 @@ export interface CreateAiRouterOptions {
   chatProviders: ReadonlyMap<CatalogProvider, ChatProvider>;
   musicProviders: ReadonlySet<CatalogProvider>;
   localModel?: { model: string; contextTokens: number };
+  localEmbedding?: { model: string; dimensions: number };
   clock?: () => Date;
   random?: () => number;
 }
@@ -32,7 +33,7 @@ export interface CreateAiRouterOptions {
 /** Builds the router, ledger, budgets and breakers from config; compose.ts and the tests share it. */
 export function createAiRouter(options: CreateAiRouterOptions): AiRouterParts {
   const { config, db, logger } = options;
-  const catalog = buildCatalog({ file: config.catalogFile, localModel: options.localModel });
+  const catalog = buildCatalog({ file: config.catalogFile, localModel: options.localModel, localEmbedding: options.localEmbedding });
   for (const key of config.shares.keys()) {
     if (!catalog.has(key)) logger.warn('AI_ROUTER_BALANCED_SHARES names a model that is not in the catalog; it is ignored', { model: key });
   }

@@ -122,6 +122,8 @@ export interface CatalogOptions {
   file?: string;
   /** The OpenAI-compatible local server's model, added as `local` when LOCAL_LLM_URL is set. */
   localModel?: { model: string; contextTokens: number };
+  /** The local server's embedding model, added as `local-embed` when LOCAL_EMBEDDING_MODEL is set. */
+  localEmbedding?: { model: string; dimensions: number };
 }
 
 export function buildCatalog(options: CatalogOptions = {}): ReadonlyMap<string, CatalogModel> {
@@ -131,6 +133,12 @@ export function buildCatalog(options: CatalogOptions = {}): ReadonlyMap<string, 
       provider: 'local', model: options.localModel.model, taskTypes: TEXT_TASKS, strengths: ['local', 'private'],
       costPer1MTokens: { input: 0, output: 0 }, contextTokens: options.localModel.contextTokens,
       maxOutputTokens: Math.min(8_192, options.localModel.contextTokens), latencyMs: 1_500, quality: 40,
+    };
+  }
+  if (options.localEmbedding) {
+    merged['local-embed'] = {
+      provider: 'local', model: options.localEmbedding.model, capabilityClass: 'embedding', dimensions: options.localEmbedding.dimensions,
+      costPer1MTokens: { input: 0, output: 0 }, contextTokens: 8_192, maxOutputTokens: 1, latencyMs: 100, quality: 40,
     };
   }
   if (options.file) Object.assign(merged, readCatalogFile(options.file));

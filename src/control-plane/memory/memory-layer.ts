@@ -25,11 +25,13 @@ export interface MemoryLayerDeps {
   catalog: ReadonlyMap<string, CatalogModel>;
   /** VECTOR_DIMENSION: the offline embedder's size. */
   vectorDimension: number;
+  /** MEMORY_EMBEDDING_MODEL: a catalog key; unset: the best embedding model of a configured provider, else offline. */
+  embeddingModel?: string;
 }
 
 /** Builds the memory layer (ENABLE_MEMORY_LAYER) and makes sure its vector index exists. */
 export async function createMemoryLayer(deps: MemoryLayerDeps): Promise<MemoryLayer> {
-  const embeddings = new EmbeddingService({ db: deps.db, providers: deps.embeddingProviders, catalog: deps.catalog, logger: deps.logger }, { offlineDimensions: deps.vectorDimension });
+  const embeddings = new EmbeddingService({ db: deps.db, providers: deps.embeddingProviders, catalog: deps.catalog, logger: deps.logger }, { offlineDimensions: deps.vectorDimension, model: deps.embeddingModel });
   const vectors = new VectorStore({ db: deps.db, logger: deps.logger });
   const indexed = await vectors.ensureIndex(embeddings.model.dimensions);
   deps.logger.info('memory layer', { embeddingModel: embeddings.model.id, dimensions: embeddings.model.dimensions, search: deps.db.vector ? (indexed ? 'pgvector hnsw' : 'pgvector exact') : 'exact-scan fallback (no pgvector)' });
