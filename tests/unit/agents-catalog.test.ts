@@ -85,6 +85,16 @@ const BLUEPRINT: Record<string, Array<[string, string, string[], number]>> = {
   ],
 };
 
+/**
+ * Capabilities beyond the blueprint's, after its own: the DAWG actions that ChatGPT Actions run
+ * as jobs (issue 9), each forwarding to one module action with that action's own schema.
+ */
+const EXTRA: Record<string, Array<[string, string[]]>> = {
+  MixingEngineer: [['mix-tracks', ['creative']], ['master-track', ['creative']]],
+  DevOpsEngineer: [['manage-infrastructure', ['devops']]],
+  CreativeDirector: [['generate-audio', ['creative']]],
+};
+
 /** Per capability: a minimal valid payload and one field set to a value of the wrong type. */
 const PAYLOADS: Record<string, { valid: Record<string, unknown>; wrongType: [string, unknown] }> = {
   'balance-mix': { valid: { projectId: 'p1' }, wrongType: ['targetLUFS', '-14'] },
@@ -112,6 +122,10 @@ const PAYLOADS: Record<string, { valid: Record<string, unknown>; wrongType: [str
   'generate-song-concept': { valid: { prompt: 'night drive' }, wrongType: ['genre', 7] },
   'coordinate-production': { valid: { projectId: 'p1', prompt: 'night drive' }, wrongType: ['duration', '180'] },
   'quality-review': { valid: { projectId: 'p1' }, wrongType: ['maxTruePeakDbtp', '-1'] },
+  'mix-tracks': { valid: { fileIds: ['f_01234567-89ab-cdef-0123-456789abcdef'] }, wrongType: ['targetLUFS', '-14'] },
+  'master-track': { valid: { fileId: 'f_01234567-89ab-cdef-0123-456789abcdef' }, wrongType: ['lufs', '-14'] },
+  'manage-infrastructure': { valid: { action: 'plan', provider: 'terraform' }, wrongType: ['targetResources', 'aws_instance.web'] },
+  'generate-audio': { valid: { prompt: 'night drive' }, wrongType: ['duration', '60'] },
   'system-health-check': { valid: {}, wrongType: ['', 'not an object'] },
   'validate-system': { valid: {}, wrongType: ['checks', 'disk'] },
   'audio-quality-check': { valid: { fileId: 'f1' }, wrongType: ['targetLufs', 'loud'] },
@@ -134,11 +148,12 @@ describe('agent catalog', () => {
     expect(createDefaultAgents()[0]).not.toBe(agents[0]);
   });
 
-  it.each(Object.entries(BLUEPRINT))('%s offers exactly the blueprint capabilities', (agentName, expected) => {
-    const listed = agentByName.get(agentName)?.getCapabilities();
-    expect(listed).toEqual(
+  it.each(Object.entries(BLUEPRINT))('%s offers the blueprint capabilities first, then only the listed extras', (agentName, expected) => {
+    const listed = agentByName.get(agentName)?.getCapabilities() ?? [];
+    expect(listed.slice(0, expected.length)).toEqual(
       expected.map(([name, description, requiredModules, estimatedDuration]) => ({ name, description, requiredModules, estimatedDuration })),
     );
+    expect(listed.slice(expected.length).map((c) => [c.name, c.requiredModules])).toEqual(EXTRA[agentName] ?? []);
   });
 
   it('QualityAssurance offers the testing-module checks', () => {
@@ -157,7 +172,7 @@ describe('agent catalog', () => {
 
   it('does not resume capabilities with external side effects after a crash', () => {
     const notResumable = allCapabilities.filter((c) => !c.cap.resumable).map((c) => c.name);
-    expect(notResumable.sort()).toEqual(['campaign-optimization', 'coordinate-production', 'deploy-service', 'scale-infrastructure']);
+    expect(notResumable.sort()).toEqual(['campaign-optimization', 'coordinate-production', 'deploy-service', 'generate-audio', 'manage-infrastructure', 'scale-infrastructure']);
   });
 });
 

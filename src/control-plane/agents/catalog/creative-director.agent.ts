@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../../common/errors';
 import { BaseAgent } from '../base-agent';
 import { capability, type CapabilityContext } from '../types';
+import { generateAudioParams } from '../../../dawg/action-schemas';
 import { runFullMix } from './mixing-engineer.agent';
 
 const projectId = z.string().min(1).max(200);
@@ -131,11 +132,26 @@ const qualityReview = capability({
   },
 });
 
+const generateAudio = capability({
+  name: 'generate-audio',
+  description: 'Generate a track from a prompt (local composer offline; Suno or Udio when configured)',
+  requiredModules: ['creative'],
+  estimatedDuration: 90,
+  timeoutMs: 600_000,
+  // Suno and Udio charge per generation: after a crash a person decides whether to generate again.
+  resumable: false,
+  payload: generateAudioParams,
+  async run(p, ctx) {
+    return ctx.call('creative', 'generate-audio', p, { timeoutMs: 590_000 });
+  },
+});
+
 /** Creative direction over the DAWG's creative and music modules. */
 export function createCreativeDirectorAgent(): BaseAgent {
   return new BaseAgent('CreativeDirector', 'Writes song concepts, runs a production from idea to mix and reviews the result', [
     generateSongConcept,
     coordinateProduction,
     qualityReview,
+    generateAudio,
   ]);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../common/errors';
 import { BaseAgent } from '../base-agent';
+import { manageInfrastructureParams } from '../../../dawg/action-schemas';
 import { capability } from '../types';
 
 const service = z
@@ -186,6 +187,22 @@ export function costFindings(report: CostReport): Array<{ kind: 'largest' | 'gro
   return findings;
 }
 
+const manageInfrastructure = capability({
+  name: 'manage-infrastructure',
+  description: 'Run infrastructure-as-code operations (Terraform plan, validate, apply, destroy, refresh)',
+  requiredModules: ['devops'],
+  estimatedDuration: 120,
+  timeoutMs: 600_000,
+  // apply/destroy change real infrastructure; a person decides whether to repeat one after a crash.
+  resumable: false,
+  // The DAWG action's own schema: what the task accepts is exactly what the action accepts.
+  payload: manageInfrastructureParams,
+  async run(p, ctx) {
+    // plan can take minutes on a large state; apply/destroy/refresh come back at once, held for approval.
+    return ctx.call('devops', 'manage-infrastructure', p, { timeoutMs: DEPLOY_CALL_TIMEOUT_MS });
+  },
+});
+
 /** Deployment and operations through the DAWG's devops module. */
 export function createDevOpsEngineerAgent(): BaseAgent {
   return new BaseAgent('DevOpsEngineer', 'Deploys and scales services, investigates incidents and analyses cloud costs', [
@@ -193,5 +210,6 @@ export function createDevOpsEngineerAgent(): BaseAgent {
     scaleInfrastructure,
     troubleshootIncident,
     optimizeCosts,
+    manageInfrastructure,
   ]);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BaseAgent } from '../base-agent';
+import { masterTrackParams, mixTracksParams } from '../../../dawg/action-schemas';
 import { capability, type CapabilityContext } from '../types';
 
 const projectId = z.string().min(1).max(200);
@@ -147,7 +148,35 @@ const fullMix = capability({
   run: runFullMix,
 });
 
-/** Mixes DAWG projects through the music module. */
+// Mixing stems and mastering write new files and change nothing else: safe to run again.
+
+const mixTracks = capability({
+  name: 'mix-tracks',
+  description: 'Mix uploaded stems into one track (balance, EQ, compression, space, optional master)',
+  requiredModules: ['creative'],
+  estimatedDuration: 120,
+  timeoutMs: 600_000,
+  resumable: true,
+  payload: mixTracksParams,
+  async run(p, ctx) {
+    return ctx.call('creative', 'mix-tracks', p, { timeoutMs: 590_000 });
+  },
+});
+
+const masterTrack = capability({
+  name: 'master-track',
+  description: 'Master a track to a streaming loudness target (Spotify, YouTube, Apple Music or custom)',
+  requiredModules: ['creative'],
+  estimatedDuration: 60,
+  timeoutMs: 300_000,
+  resumable: true,
+  payload: masterTrackParams,
+  async run(p, ctx) {
+    return ctx.call('creative', 'master-track', p, { timeoutMs: 290_000 });
+  },
+});
+
+/** Mixes DAWG projects through the music module, and stems and masters through the creative module. */
 export function createMixingEngineerAgent(): BaseAgent {
   return new BaseAgent('MixingEngineer', 'Balances, equalises, compresses, spatialises and exports mixes of AI DAWG projects', [
     balanceMix,
@@ -155,5 +184,7 @@ export function createMixingEngineerAgent(): BaseAgent {
     applyCompression,
     spatialMixing,
     fullMix,
+    mixTracks,
+    masterTrack,
   ]);
 }

@@ -1,19 +1,12 @@
 import { z } from 'zod';
 import { UnavailableError } from '../../../common/errors';
 import type { SongProvider } from '../../providers';
-import { compose, compositionSchema } from '../../audio/compose';
+import { compose } from '../../audio/compose';
+import { generateAudioParams } from './creative-schemas';
 import type { AudioWorkerPool } from '../../audio/worker';
 import { defineAction } from '../../sdk';
 import type { FileStore, ProjectStore } from '../../storage';
 
-/** The composition parameters, plus what only the action needs. */
-const paramsSchema = compositionSchema
-  .extend({
-    title: z.string().trim().min(1).max(200).optional(),
-    lyrics: z.string().max(10_000).optional(),
-    provider: z.enum(['local', 'suno', 'udio']).default('local'),
-  })
-  .strict();
 
 /**
  * Generates a song. Provider `local` (the default, offline): the procedural composer writes a
@@ -23,7 +16,7 @@ const paramsSchema = compositionSchema
  */
 export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore; audio: AudioWorkerPool; providers?: Partial<Record<'suno' | 'udio', SongProvider>> }) {
   /** Suno or Udio: their WAV, validated and measured like an upload, then stored. */
-  async function generateWithProvider(name: 'suno' | 'udio', params: z.output<typeof paramsSchema>, signal: AbortSignal) {
+  async function generateWithProvider(name: 'suno' | 'udio', params: z.output<typeof generateAudioParams>, signal: AbortSignal) {
     const provider = deps.providers?.[name];
     if (!provider) {
       const available = ['local', ...Object.keys(deps.providers ?? {})];
@@ -45,7 +38,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
 
   return defineAction({
     description: 'Generates a song from a prompt (genre, mood, bpm, key, duration); provider local (offline composer + synth) by default',
-    params: paramsSchema,
+    params: generateAudioParams,
     async handler(params, ctx) {
       if (params.provider !== 'local') return generateWithProvider(params.provider, params, ctx.signal);
       const { title, lyrics, provider, ...input } = params;

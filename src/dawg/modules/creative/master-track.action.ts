@@ -2,25 +2,9 @@ import { z } from 'zod';
 import { resolveTarget } from '../../audio/master';
 import type { AudioWorkerPool, MasterSource } from '../../audio/worker';
 import { defineAction } from '../../sdk';
-import { fileIdSchema, projectIdSchema, type FileStore, type ProjectStore } from '../../storage';
+import type { FileStore, ProjectStore } from '../../storage';
+import { masterTrackParams } from './creative-schemas';
 
-const paramsSchema = z
-  .object({
-    fileId: fileIdSchema.optional(),
-    projectId: projectIdSchema.optional(),
-    target: z.enum(['spotify', 'youtube', 'apple-music', 'custom']).default('spotify'),
-    lufs: z.number().min(-40).max(-5).optional(),
-    truePeak: z.number().min(-12).max(0).optional(),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    if ((v.fileId === undefined) === (v.projectId === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [v.fileId === undefined ? 'fileId' : 'projectId'], message: 'give either fileId or projectId' });
-    }
-    if (v.target !== 'custom') return;
-    if (v.lufs === undefined) ctx.addIssue({ code: 'custom', path: ['lufs'], message: 'is required when target is custom' });
-    if (v.truePeak === undefined) ctx.addIssue({ code: 'custom', path: ['truePeak'], message: 'is required when target is custom' });
-  });
 
 /** Loudness tolerance the issue sets for a master: ±0.5 LU. */
 const LUFS_TOLERANCE = 0.5;
@@ -33,7 +17,7 @@ const LUFS_TOLERANCE = 0.5;
 export function masterTrackAction({ files, audio, projects }: { files: FileStore; audio: AudioWorkerPool; projects?: ProjectStore }) {
   return defineAction({
     description: 'Masters an audio file or a project’s mix to Spotify/YouTube (−14 LUFS), Apple Music (−16 LUFS) or a custom loudness, true peak ≤ −1 dBTP by default',
-    params: paramsSchema,
+    params: masterTrackParams,
     async handler(params, ctx) {
       const target = resolveTarget(params);
       // The worker reads the stored file or renders the project itself: no audio crosses threads on the way in.

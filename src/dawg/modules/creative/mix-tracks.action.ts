@@ -1,23 +1,11 @@
 import { z } from 'zod';
 import type { AudioWorkerPool } from '../../audio/worker';
 import { defineAction, type ActionContext, type ActionDefinition } from '../../sdk';
-import { fileIdSchema, type FileStore, type ProjectStore } from '../../storage';
+import type { FileStore, ProjectStore } from '../../storage';
+import { mixTracksParams } from './creative-schemas';
 import { mixActions } from '../music/mix-actions';
 import { masterTrackAction } from './master-track.action';
 
-const paramsSchema = z
-  .object({
-    fileIds: z.array(fileIdSchema).min(1).max(32),
-    name: z.string().trim().min(1).max(200).default('mix'),
-    targetLUFS: z.number().min(-40).max(0).default(-16),
-    eqProfile: z.enum(['balanced', 'mastering-ready', 'warm', 'bright', 'vocal-presence', 'low-cut']).default('balanced'),
-    compressionRatio: z.number().min(1).max(20).default(3),
-    threshold: z.number().min(-60).max(0).default(-18),
-    stereoWidth: z.number().min(0).max(200).default(100),
-    reverbAmount: z.number().min(0).max(100).default(15),
-    master: z.enum(['none', 'spotify', 'youtube', 'apple-music']).default('none'),
-  })
-  .strict();
 
 /** Runs an action's own schema and handler, so a step is exactly what calling it would do. */
 async function step(action: ActionDefinition | undefined, params: Record<string, unknown>, ctx: ActionContext): Promise<Record<string, unknown>> {
@@ -36,7 +24,7 @@ export function mixTracksAction(deps: { files: FileStore; projects: ProjectStore
   const master = masterTrackAction({ files: deps.files, audio: deps.audio });
   return defineAction({
     description: 'Mixes audio files (stems) into one track: level balance, EQ, compression, width/reverb, export, optional streaming master',
-    params: paramsSchema,
+    params: mixTracksParams,
     async handler(params, ctx) {
       const metas = await Promise.all(params.fileIds.map((id) => deps.files.meta(id)));
       const firstRate = (metas[0]!.audio as { sampleRate?: number } | undefined)?.sampleRate;

@@ -4,18 +4,10 @@ import { fieldError } from '../../../common/validation';
 import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
 import { defineAction } from '../../sdk';
 import { callerOf } from './deploy/deploy-service.action';
+import { manageInfrastructureParams } from './infrastructure.schema';
 
-export const manageInfrastructureParams = z.strictObject({
-  action: z.enum(['plan', 'apply', 'destroy', 'validate', 'refresh']).describe('Infrastructure operation to perform'),
-  provider: z.enum(['terraform', 'cloudformation', 'pulumi']).describe('IaC provider to use (terraform is supported)'),
-  workspace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a workspace name (letters, digits, _ -)').optional().describe('Workspace/environment name (TF_WORKSPACE)'),
-  targetResources: z
-    .array(z.string().regex(/^[A-Za-z0-9_.[\]-]{1,200}$/, 'must be a resource address such as aws_instance.web'))
-    .max(20)
-    .optional()
-    .describe('Specific resources to target (optional)'),
-  autoApprove: z.boolean().default(false).describe('Not honoured: apply, destroy and refresh always wait for an admin\'s approval'),
-});
+export { manageInfrastructureParams };
+
 type Params = z.output<typeof manageInfrastructureParams>;
 
 export interface InfrastructureDeps {
