@@ -14,6 +14,7 @@ import type { ModuleRouter } from './dawg-client';
 import type { HealthService } from './health';
 import type { AiRouterParts } from './ai-router';
 import { mountAiRoutes } from './http/ai.routes';
+import { mountChatGptOpenApiRoutes, mountChatGptRoutes } from './integrations/chatgpt';
 import { mountFirewallRoutes } from './http/firewall.routes';
 import type { TerminalFirewall } from './firewall';
 import { mountAgentRoutes } from './http/agents.routes';
@@ -103,6 +104,8 @@ export function buildApp(deps: AppDeps): Express {
   mountAuditRoutes(mount, deps);
   mountMemoryRoutes(mount, deps);
   mountMetricsRoutes(mount, deps);
+  mountChatGptOpenApiRoutes(mount, config.http.publicUrl);
+  mountChatGptRoutes(mount, deps);
 
   app.use(notFound());
   app.use(auditAuthFailures(deps.audit));

@@ -8,3 +8,4 @@ export { generateAudioParams, masterTrackParams, mixTracksParams } from './modul
 export { manageInfrastructureParams } from './modules/devops/infrastructure.schema';
 export { queryLogsParamsSchema } from './modules/devops/logs/schema';
 export { configureMonitoringParamsSchema } from './modules/devops/monitoring/schema';
+export { analyticsDashboardParams, analyticsQueryParams } from './modules/analytics/analytics-schemas';

@@ -1,7 +1,7 @@
 export { AgentRegistry } from './agent-registry';
 export { AgentSystem, queueSchemaFor, type AgentSystemDeps } from './agent-system';
 export { BaseAgent } from './base-agent';
-export { createDefaultAgents } from './catalog';
+export { catalogCapability, createDefaultAgents, type CatalogAgentName } from './catalog';
 export { ModuleActionUnavailableError } from './capability-calls';
 export type { ScheduleInput, ScheduleRecord } from './schedule-service';
 export type { TaskEvent } from './task-event-bus';

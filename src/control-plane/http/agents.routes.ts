@@ -17,6 +17,7 @@ import {
   taskSchema,
 } from './agent-schemas';
 import { principalOf } from './locals';
+import { fitJobForChatGpt } from '../integrations/chatgpt/response-budget';
 import type { Mount, RouteSpec } from './route-spec';
 
 export const agentRoutes = {
@@ -157,6 +158,6 @@ export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): 
   mount(agentRoutes.job, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { jobId } = parseInput(jobParams, req.params, 'params');
-    res.json(await agents.tasks.job(jobId));
+    res.json(fitJobForChatGpt(await agents.tasks.job(jobId)));
   });
 }

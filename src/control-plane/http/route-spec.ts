@@ -25,6 +25,11 @@ export interface RouteSpec {
   query?: z.ZodObject;
   body?: z.ZodType;
   responses: Record<number, ResponseSpec>;
+  /**
+   * ChatGPT Actions' `x-openai-isConsequential`: true → ChatGPT asks the user before every call
+   * (deploys, infrastructure changes, spending); false → the user may allow it once for all.
+   */
+  consequential?: boolean;
 }
 
 export type Mount = (spec: RouteSpec, handler: RequestHandler) => void;

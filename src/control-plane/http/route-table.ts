@@ -1,3 +1,4 @@
+import { chatGptActionRoutes, chatGptOpenApiRoutes } from '../integrations/chatgpt';
 import { agentRoutes } from './agents.routes';
 import { aiRoutes } from './ai.routes';
 import { firewallRoutes } from './firewall.routes';
@@ -37,4 +38,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(auditRoutes),
   ...Object.values(memoryRoutes),
   ...Object.values(metricsRoutes),
+  ...Object.values(chatGptOpenApiRoutes),
+  ...Object.values(chatGptActionRoutes),
 ];

@@ -5,13 +5,13 @@ import type { RouteSpec } from '../http/route-spec';
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 }
 
 /** /a/:id → /a/{id} */
-function openApiPath(path: string): string {
+export function openApiPath(path: string): string {
   return path.replace(/:(\w+)/g, '{$1}');
 }
 
@@ -40,7 +40,11 @@ function standardErrors(spec: RouteSpec): Record<string, string> {
   return errors;
 }
 
-function operation(spec: RouteSpec): JsonSchema {
+export type Security = Array<Record<string, string[]>>;
+const BOTH_SCHEMES: Security = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+
+/** One route as an OpenAPI operation; `security` is what a non-public route asks for. */
+export function operation(spec: RouteSpec, security: Security = BOTH_SCHEMES): JsonSchema {
   const responses: JsonSchema = {};
   for (const [status, description] of Object.entries(standardErrors(spec))) {
     responses[status] = { description, content: { 'application/json': { schema: errorRef } } };
@@ -58,7 +62,8 @@ function operation(spec: RouteSpec): JsonSchema {
     ...(params.length ? { parameters: params } : {}),
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
     responses,
-    security: spec.tier === 'public' ? [] : [{ bearerAuth: [] }, { apiKeyHeader: [] }],
+    security: spec.tier === 'public' ? [] : security,
+    ...(spec.consequential === undefined ? {} : { 'x-openai-isConsequential': spec.consequential }),
   };
 }
 

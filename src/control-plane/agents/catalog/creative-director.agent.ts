@@ -146,12 +146,10 @@ const generateAudio = capability({
   },
 });
 
+/** CreativeDirector's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+export const CREATIVE_DIRECTOR_CAPABILITIES = [generateSongConcept, coordinateProduction, qualityReview, generateAudio] as const;
+
 /** Creative direction over the DAWG's creative and music modules. */
 export function createCreativeDirectorAgent(): BaseAgent {
-  return new BaseAgent('CreativeDirector', 'Writes song concepts, runs a production from idea to mix and reviews the result', [
-    generateSongConcept,
-    coordinateProduction,
-    qualityReview,
-    generateAudio,
-  ]);
+  return new BaseAgent('CreativeDirector', 'Writes song concepts, runs a production from idea to mix and reviews the result', [...CREATIVE_DIRECTOR_CAPABILITIES]);
 }

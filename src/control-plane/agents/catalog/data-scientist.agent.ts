@@ -110,12 +110,10 @@ const detectAnomalies = capability({
   },
 });
 
+/** DataScientist's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+export const DATA_SCIENTIST_CAPABILITIES = [analyzeDataset, buildForecastModel, segmentUsers, detectAnomalies] as const;
+
 /** Data science over the DAWG's analytics module. */
 export function createDataScientistAgent(): BaseAgent {
-  return new BaseAgent('DataScientist', 'Explores datasets, builds forecasts, segments users and finds anomalies', [
-    analyzeDataset,
-    buildForecastModel,
-    segmentUsers,
-    detectAnomalies,
-  ]);
+  return new BaseAgent('DataScientist', 'Explores datasets, builds forecasts, segments users and finds anomalies', [...DATA_SCIENTIST_CAPABILITIES]);
 }

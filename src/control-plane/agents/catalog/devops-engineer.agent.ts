@@ -203,13 +203,10 @@ const manageInfrastructure = capability({
   },
 });
 
+/** DevOpsEngineer's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+export const DEVOPS_ENGINEER_CAPABILITIES = [deployService, scaleInfrastructure, troubleshootIncident, optimizeCosts, manageInfrastructure] as const;
+
 /** Deployment and operations through the DAWG's devops module. */
 export function createDevOpsEngineerAgent(): BaseAgent {
-  return new BaseAgent('DevOpsEngineer', 'Deploys and scales services, investigates incidents and analyses cloud costs', [
-    deployService,
-    scaleInfrastructure,
-    troubleshootIncident,
-    optimizeCosts,
-    manageInfrastructure,
-  ]);
+  return new BaseAgent('DevOpsEngineer', 'Deploys and scales services, investigates incidents and analyses cloud costs', [...DEVOPS_ENGINEER_CAPABILITIES]);
 }

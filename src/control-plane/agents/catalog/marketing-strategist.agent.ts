@@ -94,11 +94,10 @@ const contentStrategy = capability({
   },
 });
 
+/** MarketingStrategist's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+export const MARKETING_STRATEGIST_CAPABILITIES = [campaignOptimization, audienceTargeting, contentStrategy] as const;
+
 /** Campaigns, audiences and content plans through the DAWG's marketing and engagement modules. */
 export function createMarketingStrategistAgent(): BaseAgent {
-  return new BaseAgent('MarketingStrategist', 'Optimises campaigns, targets audiences and plans content', [
-    campaignOptimization,
-    audienceTargeting,
-    contentStrategy,
-  ]);
+  return new BaseAgent('MarketingStrategist', 'Optimises campaigns, targets audiences and plans content', [...MARKETING_STRATEGIST_CAPABILITIES]);
 }

@@ -176,15 +176,10 @@ const masterTrack = capability({
   },
 });
 
+/** MixingEngineer's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+export const MIXING_ENGINEER_CAPABILITIES = [balanceMix, applyEq, applyCompression, spatialMixing, fullMix, mixTracks, masterTrack] as const;
+
 /** Mixes DAWG projects through the music module, and stems and masters through the creative module. */
 export function createMixingEngineerAgent(): BaseAgent {
-  return new BaseAgent('MixingEngineer', 'Balances, equalises, compresses, spatialises and exports mixes of AI DAWG projects', [
-    balanceMix,
-    applyEq,
-    applyCompression,
-    spatialMixing,
-    fullMix,
-    mixTracks,
-    masterTrack,
-  ]);
+  return new BaseAgent('MixingEngineer', 'Balances, equalises, compresses, spatialises and exports mixes of AI DAWG projects', [...MIXING_ENGINEER_CAPABILITIES]);
 }

@@ -74,11 +74,10 @@ const audioQualityCheck = capability({
   },
 });
 
+/** QualityAssurance's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+export const QUALITY_ASSURANCE_CAPABILITIES = [systemHealthCheck, validateSystem, audioQualityCheck] as const;
+
 /** System and audio validation through the DAWG's testing module. */
 export function createQualityAssuranceAgent(): BaseAgent {
-  return new BaseAgent('QualityAssurance', 'Checks AI DAWG health, runs its self-checks and validates audio against loudness targets', [
-    systemHealthCheck,
-    validateSystem,
-    audioQualityCheck,
-  ]);
+  return new BaseAgent('QualityAssurance', 'Checks AI DAWG health, runs its self-checks and validates audio against loudness targets', [...QUALITY_ASSURANCE_CAPABILITIES]);
 }
