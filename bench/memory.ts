@@ -25,7 +25,8 @@
  * (queries also run through the SQL exact scan, 2), BENCH_MEMORY_MAINTENANCE_WORK_MEM (unset:
  * PGlite's 64MB), BENCH_MEMORY_DATA_DIR (unset: a temp dir, removed at the end; `memory` for
  * memory://; a kept directory that already holds the same data set and index is searched again
- * without re-inserting), BENCH_MEMORY_JSON (also write the figures to this file).
+ * without re-inserting), BENCH_MEMORY_JSON (also write the figures to this file), BENCH_MEMORY_PG_CONF (postgresql.conf
+ * lines for PGlite, ';'-separated, e.g. "shared_buffers = 512MB").
  *
  * Exits 0 whatever the figures; prints PASS/FAIL against the issue's targets.
  */
@@ -377,7 +378,9 @@ async function main(): Promise<void> {
   const tempDir = dataDirSetting ? undefined : await mkdtemp(path.join(os.tmpdir(), 'jarvis-bench-memory-'));
   const dataDir = dataDirSetting === 'memory' ? undefined : (dataDirSetting ?? path.join(tempDir!, 'pglite'));
   const logger = createLogger({ level: 'error', service: 'bench', silent: true });
-  const db = await openPglite({ dataDir, schema: 'public' });
+  // BENCH_MEMORY_PG_CONF: postgresql.conf lines for PGlite, ';'-separated, e.g. "shared_buffers = 512MB".
+  const pgConf = (process.env.BENCH_MEMORY_PG_CONF ?? '').split(';').map((l) => l.trim()).filter(Boolean);
+  const db = await openPglite({ dataDir, schema: 'public', settings: pgConf });
   const cleanup = async () => {
     await db.close().catch(() => undefined);
     if (tempDir) await rm(tempDir, { recursive: true, force: true });

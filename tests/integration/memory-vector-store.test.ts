@@ -3,6 +3,7 @@ import { cosine, VectorStore, type MemoryFilter, type MemoryVectorInput, type Ve
 import { pgvectorSearchQuery } from '../../src/control-plane/memory/vector-search-sql';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { mulberry32 } from '../helpers/random';
+import { waitFor } from '../helpers/agent-system';
 
 const MODEL = 'test/model-a';
 const OTHER_MODEL = 'test/model-b';
@@ -191,14 +192,14 @@ describe.each(SETUPS)('vector store on $kind ($strategy)', ({ kind, strategy }) 
         { embedding: [1, 0, 0, 0], model: MODEL, k: 5, filter: { userId: 'u1' } },
         [1, 0, 0, 0],
       );
-      // At 50 rows the planner rightly prefers a sequential scan; forbid it to see the index chosen.
-      await t.db.exec('SET enable_seqscan = off');
+      // At 50 rows (now with statistics) the planner rightly prefers scanning and sorting; forbid both to see the index chosen.
+      await t.db.exec('SET enable_seqscan = off; SET enable_sort = off');
       try {
         const plan = (await t.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
         expect(plan).toContain('Index Scan using memories_embedding_hnsw_4');
         expect(plan).toMatch(/Order By: \(\(embedding\)::vector\(4\) <=>/);
       } finally {
-        await t.db.exec('RESET enable_seqscan');
+        await t.db.exec('RESET enable_seqscan; RESET enable_sort');
       }
     });
 
@@ -207,12 +208,60 @@ describe.each(SETUPS)('vector store on $kind ($strategy)', ({ kind, strategy }) 
       await store.upsert(
         Array.from({ length: 400 }, (_, i) => row(`f${i}`, [random(), random(), random(), random()], { userId: i % 40 === 0 ? 'rare' : 'common' })),
       );
-      await t.db.exec('SET enable_seqscan = off');
+      await t.db.exec('SET enable_seqscan = off; SET enable_sort = off');
       try {
         expect(await ids([1, 1, 1, 1], 10, { userId: 'rare' })).toHaveLength(10);
       } finally {
-        await t.db.exec('RESET enable_seqscan');
+        await t.db.exec('RESET enable_seqscan; RESET enable_sort');
       }
     });
   }
+});
+
+describe('planner statistics on the embedded database (no autovacuum there)', () => {
+  const stats = async (t: TestDb) => {
+    const [rel] = await t.db.query<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'memories'::regclass`);
+    const cols = await t.db.query<{ attname: string }>(`SELECT attname FROM pg_stats WHERE tablename = 'memories' AND schemaname = current_schema()`);
+    return { rows: rel!.n, columns: cols.map((c) => c.attname).sort() };
+  };
+
+  test('PGlite: 50 + 10 % changed rows start an ANALYZE of the filter columns (deletes count too)', async () => {
+    const t = await openTestDb('pglite');
+    try {
+      const store = new VectorStore({ db: t.db });
+      expect(store.statistics.enabled).toBe(true);
+      // -1: never analyzed; the planner then assumes a tiny table whatever it holds.
+      expect((await stats(t)).rows).toBe(-1);
+      await store.upsert(Array.from({ length: 30 }, (_, i) => row(`s${i}`, [1, i + 1, 0, 0], { userId: `u${i % 3}` })));
+      await store.statistics.refresh();
+      // refresh() runs now whatever the count: a fresh layer analyses once at start.
+      expect(await stats(t)).toEqual({ rows: 30, columns: ['agent', 'created_at', 'dimensions', 'embedding_model', 'project_id', 'session_id', 'type', 'user_id'] });
+
+      // Below the threshold (50 + 3 = 53 changes) nothing runs.
+      await store.upsert(Array.from({ length: 40 }, (_, i) => row(`t${i}`, [0, 1, i + 1, 0])));
+      expect((await stats(t)).rows).toBe(30);
+      // 40 + 20 deleted = 60 ≥ 53: an ANALYZE starts in the background.
+      await store.delete(Array.from({ length: 20 }, (_, i) => `t${i}`));
+      await waitFor(async () => (await stats(t)).rows === 50 || undefined, 10_000, 'the background ANALYZE');
+    } finally {
+      await t.drop();
+    }
+  });
+
+  test('server PostgreSQL has autovacuum: nothing is run', async () => {
+    const t = await openTestDb('postgres');
+    try {
+      const store = new VectorStore({ db: t.db });
+      expect(store.statistics.enabled).toBe(false);
+      await store.upsert(Array.from({ length: 60 }, (_, i) => row(`p${i}`, [1, i + 1, 0, 0])));
+      await store.statistics.refresh();
+      // last_analyze is a manual ANALYZE's time (autovacuum sets last_autoanalyze instead).
+      const [seen] = await t.db.query<{ manual: string | null }>(
+        `SELECT last_analyze::text AS manual FROM pg_stat_user_tables WHERE relname = 'memories' AND schemaname = current_schema()`,
+      );
+      expect(seen).toEqual({ manual: null });
+    } finally {
+      await t.drop();
+    }
+  });
 });

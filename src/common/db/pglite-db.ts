@@ -21,6 +21,8 @@ export interface PgliteOptions {
   /** A directory to persist into, or undefined for an in-memory database. */
   dataDir?: string;
   schema: string;
+  /** postgresql.conf lines (`name = value`) applied at start, e.g. a larger shared_buffers. */
+  settings?: readonly string[];
 }
 
 /**
@@ -30,7 +32,10 @@ export interface PgliteOptions {
 export async function openPglite(options: PgliteOptions): Promise<Db> {
   const schema = assertSchemaName(options.schema);
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const pg = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { vector } });
+  const pg = await PGlite.create(options.dataDir ?? 'memory://', {
+    extensions: { vector },
+    ...(options.settings?.length ? { postgresqlconf: [...options.settings] } : {}),
+  });
   await pg.exec(`CREATE EXTENSION IF NOT EXISTS vector; CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
   const root = wrap(pg);
   return {

@@ -34,6 +34,8 @@ export async function createMemoryLayer(deps: MemoryLayerDeps): Promise<MemoryLa
   const embeddings = new EmbeddingService({ db: deps.db, providers: deps.embeddingProviders, catalog: deps.catalog, logger: deps.logger }, { offlineDimensions: deps.vectorDimension, model: deps.embeddingModel });
   const vectors = new VectorStore({ db: deps.db, logger: deps.logger });
   const indexed = await vectors.ensureIndex(embeddings.model.dimensions);
+  // Statistics left from an earlier run persist; this covers rows written before they existed.
+  await vectors.statistics.refresh();
   deps.logger.info('memory layer', { embeddingModel: embeddings.model.id, dimensions: embeddings.model.dimensions, search: deps.db.vector ? (indexed ? 'pgvector hnsw' : 'pgvector exact') : 'exact-scan fallback (no pgvector)' });
   const graph = new GraphStore(deps.db);
   const conversations = new ConversationStore({ db: deps.db, kv: deps.kv, logger: deps.logger });

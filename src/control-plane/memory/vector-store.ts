@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger';
 import { fieldError, parseInput } from '../../common/validation';
 import { contentHash } from './content-hash';
 import { HnswIndexes } from './hnsw-index';
+import { TableStatistics } from './table-statistics';
 import { exactScanSearchQuery, pgvectorSearchQuery, RECORD_COLUMNS, toHit, toRecord, type MemoryRow } from './vector-search-sql';
 import { fromReal, l2Norm, normalize } from './vector-math';
 import {
@@ -50,6 +51,8 @@ export class VectorStore {
   readonly strategy: VectorSearchStrategy;
   private readonly indexes: HnswIndexes;
   private readonly efSearch: number;
+  /** Planner statistics for the embedded database, which has no autovacuum. */
+  readonly statistics: TableStatistics;
 
   constructor(
     private readonly deps: VectorStoreDeps,
@@ -61,6 +64,7 @@ export class VectorStore {
       throw new RangeError(`efSearch must be an integer in 1..${MAX_EF_SEARCH}, got ${this.efSearch}`);
     }
     this.indexes = new HnswIndexes(deps.db, deps.logger);
+    this.statistics = new TableStatistics(deps.db, deps.logger);
   }
 
   /** Creates the HNSW index for a dimension ahead of the first upsert (no-op for the exact scan). */
@@ -90,6 +94,7 @@ export class VectorStore {
          embedding_model = EXCLUDED.embedding_model, dimensions = EXCLUDED.dimensions, updated_at = now()`,
       [JSON.stringify(rows.map(toJsonRow))],
     );
+    this.statistics.noteChanges(rows.length);
     return rows.length;
   }
 
@@ -140,6 +145,7 @@ export class VectorStore {
 
   private async count(sql: string, params: unknown[]): Promise<number> {
     const [row] = await this.deps.db.query<{ n: number }>(`WITH gone AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM gone`, params);
+    this.statistics.noteChanges(row?.n ?? 0);
     return row?.n ?? 0;
   }
 }
