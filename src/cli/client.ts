@@ -1,81 +1,134 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { errorBodySchema } from '../common/protocol';
-import { API_KEY_SCOPES } from '../control-plane/auth/principal';
+import type { ApprovalStatus } from '../common/firewall-protocol';
+import type { TaskPriority } from '../control-plane/agents/types';
 import type { Connection } from './args';
+import type { CostGrouping } from './args-operations';
 import { RequestError } from './errors';
+import * as s from './schemas';
 
-/** What the server says about a key. Unknown fields are dropped, so nothing else can reach the terminal. */
-export const apiKeyInfoSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  scopes: z.array(z.enum(API_KEY_SCOPES)),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-});
-export type ApiKeyInfo = z.infer<typeof apiKeyInfoSchema>;
-
-export const createdApiKeySchema = apiKeyInfoSchema.extend({ key: z.string().regex(/^jrv_/) });
-export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
-
-const listSchema = z.object({ keys: z.array(apiKeyInfoSchema) });
-
-/** POST /api/v1/audit/verify's answer, as far as the CLI prints it. */
-export const auditVerifySchema = z.object({
-  ok: z.boolean(),
-  checked: z.number(),
-  firstBroken: z.object({ seq: z.number(), id: z.string().nullable(), reason: z.string() }).optional(),
-  checkpoint: z.object({ seq: z.number(), hash: z.string(), pruned: z.number(), createdAt: z.string() }).optional(),
-});
-export type AuditVerifyResult = z.infer<typeof auditVerifySchema>;
+export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, TaskView } from './schemas';
 
 type FetchFn = typeof fetch;
+type Method = 'GET' | 'POST' | 'DELETE';
 
 /** Hints for answers whose fix is on the caller's side. */
-function hintFor(status: number): string {
+function hintFor(status: number, details: unknown): string {
   if (status === 401) return ' (check JARVIS_API_KEY: it must be an active API key of this control plane)';
-  if (status === 403) return ' (JARVIS_API_KEY must be an API key with the admin scope)';
+  if (status === 403) {
+    const scope = (details as { requiredScope?: unknown } | undefined)?.requiredScope;
+    if (typeof scope === 'string') return ` (JARVIS_API_KEY must be an API key with the ${scope} scope)`;
+  }
   if (status === 429) return ' (wait a moment and retry)';
   return '';
 }
 
-/** Client of the control plane's admin API. The key travels in X-API-Key and appears in no message. */
-export class AdminClient {
+const query = (params: Record<string, string | number | undefined>) => {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+};
+const seg = encodeURIComponent;
+
+/** Client of the control plane's HTTP API. The key travels in X-API-Key and appears in no message. */
+export class JarvisClient {
   constructor(
     private readonly connection: Connection,
     private readonly fetchFn: FetchFn = fetch,
   ) {}
 
-  async listKeys(includeRevoked: boolean): Promise<ApiKeyInfo[]> {
-    const body = await this.request('GET', `/api/v1/admin/api-keys${includeRevoked ? '?includeRevoked=true' : ''}`);
-    return this.expect(listSchema, body).keys;
+  /** An absolute URL for a path the server answered with (e.g. a job URL). */
+  absolute(path: string): string {
+    return `${this.connection.url}${path}`;
   }
 
-  async createKey(name: string, scopes: string[]): Promise<CreatedApiKey> {
-    return this.expect(createdApiKeySchema, await this.request('POST', '/api/v1/admin/api-keys', { name, scopes }));
+  async listKeys(includeRevoked: boolean): Promise<s.ApiKeyInfo[]> {
+    return (await this.call(s.keyListSchema, 'GET', `/api/v1/admin/api-keys${includeRevoked ? '?includeRevoked=true' : ''}`)).keys;
   }
 
-  async revokeKey(id: string): Promise<ApiKeyInfo> {
-    return this.expect(apiKeyInfoSchema, await this.request('DELETE', `/api/v1/admin/api-keys/${encodeURIComponent(id)}`));
+  createKey(name: string, scopes: string[]): Promise<s.CreatedApiKey> {
+    return this.call(s.createdApiKeySchema, 'POST', '/api/v1/admin/api-keys', { name, scopes });
+  }
+
+  revokeKey(id: string): Promise<s.ApiKeyInfo> {
+    return this.call(s.apiKeyInfoSchema, 'DELETE', `/api/v1/admin/api-keys/${seg(id)}`);
   }
 
   /** Has the server recompute the audit log's hash chain. */
-  async verifyAudit(): Promise<AuditVerifyResult> {
-    return this.expect(auditVerifySchema, await this.request('POST', '/api/v1/audit/verify'));
+  verifyAudit(): Promise<s.AuditVerifyResult> {
+    return this.call(s.auditVerifySchema, 'POST', '/api/v1/audit/verify');
   }
 
-  private expect<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-    const parsed = schema.safeParse(body);
+  async listAgents(): Promise<s.AgentInfo[]> {
+    return (await this.call(s.agentListSchema, 'GET', '/api/v1/agents')).agents;
+  }
+
+  agentStats(): Promise<s.AgentStats> {
+    return this.call(s.agentStatsSchema, 'GET', '/api/v1/agents/stats');
+  }
+
+  submitTask(agent: string, body: { taskType: string; payload: Record<string, unknown>; priority?: TaskPriority }): Promise<s.CreatedTask> {
+    return this.call(s.createdTaskSchema, 'POST', `/api/v1/agents/${seg(agent)}/tasks`, body);
+  }
+
+  /** The task with its events and full result; `signal` lets Ctrl-C abort a poll in flight. */
+  getTask(agent: string, id: string, signal?: AbortSignal): Promise<s.TaskView> {
+    return this.call(s.taskSchema, 'GET', `/api/v1/agents/${seg(agent)}/tasks/${seg(id)}`, undefined, signal);
+  }
+
+  /** A task by id alone (the job route), with its full result even when the job route cut it. */
+  async getTaskById(id: string): Promise<s.TaskView> {
+    const job = await this.call(s.jobSchema, 'GET', `/integrations/chatgpt/jobs/${seg(id)}`);
+    return s.truncatedResultSchema.safeParse(job.result).success ? this.getTask(job.agent, id) : job;
+  }
+
+  /** 200 cancelled at once (not started), or 202 with cancelRequested (running; it ends cancelled shortly). */
+  cancelTask(agent: string, id: string): Promise<s.TaskView> {
+    return this.call(s.taskSchema, 'POST', `/api/v1/agents/${seg(agent)}/tasks/${seg(id)}/cancel`);
+  }
+
+  async listApprovals(filter: { status?: ApprovalStatus; limit?: number }): Promise<s.ApprovalView[]> {
+    return (await this.call(s.approvalListSchema, 'GET', `/api/v1/approvals${query(filter)}`)).approvals;
+  }
+
+  getApproval(id: string): Promise<s.ApprovalView> {
+    return this.call(s.approvalSchema, 'GET', `/api/v1/approvals/${seg(id)}`);
+  }
+
+  decideApproval(id: string, verb: 'approve' | 'deny', note?: string): Promise<s.ApprovalView> {
+    return this.call(s.approvalSchema, 'POST', `/api/v1/approvals/${seg(id)}/${verb}`, note === undefined ? {} : { note });
+  }
+
+  aiCosts(filter: { groupBy: CostGrouping; from?: string; to?: string }): Promise<s.CostReport> {
+    return this.call(s.costReportSchema, 'GET', `/api/v1/ai/costs${query(filter)}`);
+  }
+
+  aiBudget(): Promise<s.BudgetView> {
+    return this.call(s.budgetSchema, 'GET', '/api/v1/ai/budget');
+  }
+
+  async recall(search: { q: string; k?: number; userId?: string; type?: string }): Promise<s.MemoryHit[]> {
+    return (await this.call(s.recallSchema, 'GET', `/api/v1/memory/search${query(search)}`)).hits;
+  }
+
+  remember(memory: { text: string; type?: string; userId?: string }): Promise<s.Remembered> {
+    return this.call(s.rememberedSchema, 'POST', '/api/v1/memory', memory);
+  }
+
+  private async call<S extends z.ZodType>(schema: S, method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<z.output<S>> {
+    const parsed = schema.safeParse(await this.request(method, path, body, signal));
     if (parsed.success) return parsed.data;
     throw new RequestError(`Unexpected answer from ${this.connection.url}: is this a Jarvis control plane of a matching version?`);
   }
 
-  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  private async request(method: Method, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const { url, key, timeoutMs } = this.connection;
     const target = `${url}${path}`;
     let response: Response;
     let text: string;
     try {
+      const timeout = AbortSignal.timeout(timeoutMs);
       response = await this.fetchFn(target, {
         method,
         headers: {
@@ -85,11 +138,11 @@ export class AdminClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
       });
       text = await response.text();
     } catch (err) {
-      throw this.transportError(err);
+      throw this.transportError(err, signal);
     }
 
     let json: unknown;
@@ -104,8 +157,8 @@ export class AdminClient {
     }
     const error = errorBodySchema.safeParse(json);
     if (error.success) {
-      const { code, message } = error.data.error;
-      throw new RequestError(`${response.status} ${code}: ${message}${hintFor(response.status)}`, response.status, code);
+      const { code, message, details } = error.data.error;
+      throw new RequestError(`${response.status} ${code}: ${message}${hintFor(response.status, details)}`, response.status, code);
     }
     throw new RequestError(
       `HTTP ${response.status} ${response.statusText} from ${target.split('?')[0]} (not a Jarvis error answer: is JARVIS_URL right?)`,
@@ -113,8 +166,9 @@ export class AdminClient {
     );
   }
 
-  private transportError(err: unknown): RequestError {
+  private transportError(err: unknown, signal: AbortSignal | undefined): RequestError {
     const { url, timeoutMs } = this.connection;
+    if (signal?.aborted) return new RequestError('Interrupted', undefined, 'INTERRUPTED');
     const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       return new RequestError(`No answer from the control plane at ${url} within ${timeoutMs} ms`);
@@ -122,7 +176,7 @@ export class AdminClient {
     const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
     const hint =
       e.cause?.code === 'ECONNREFUSED'
-        ? ': is it running? Set JARVIS_URL (or --url) to its address'
+        ? ': is it running? Start it with `npm start`, or set JARVIS_URL (or --url) to its address'
         : e.cause?.code === 'ENOTFOUND' || e.cause?.code === 'EAI_AGAIN'
           ? ': unknown host; check JARVIS_URL'
           : e.cause?.message === 'bad port'

@@ -1,9 +1,11 @@
 /** Exit codes of the `jarvis` CLI. */
 export const EXIT_OK = 0;
-/** The server said no, answered something unexpected, or could not be reached. */
+/** The server said no, answered something unexpected, or could not be reached; or a waited-for task failed or was cancelled. */
 export const EXIT_FAILURE = 1;
 /** The command line (or its environment) is wrong; nothing was sent. */
 export const EXIT_USAGE = 2;
+/** Ctrl-C stopped a wait (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** A mistake in how the CLI was called. Printed with a pointer to --help; exit code 2. */
 export class UsageError extends Error {

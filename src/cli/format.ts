@@ -6,6 +6,14 @@ export function printable(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/**
+ * Pretty JSON that is still valid JSON and safe on a terminal: JSON.stringify escapes C0
+ * control characters but leaves DEL and the C1 range (0x9b starts an escape sequence).
+ */
+export function jsonText(value: unknown): string {
+  return (JSON.stringify(value, null, 2) ?? 'null').replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** 2026-01-31T12:34:56.789Z → 2026-01-31 12:34:56Z; "-" when absent. */
 export function shortTime(iso: string | null): string {
   if (!iso) return '-';

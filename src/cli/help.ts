@@ -1,37 +1,41 @@
-import { DEFAULT_TIMEOUT_MS, DEFAULT_URL, type HelpTopic } from './args';
+import type { HelpTopic } from './args';
+import { CONNECTION, EXIT } from './help-common';
+import { OPERATIONS_TOPICS } from './help-operations';
+import { TASK_TOPICS } from './help-tasks';
 
-const CONNECTION = `Connection (read from the environment):
-  JARVIS_URL          control plane address (default ${DEFAULT_URL})
-  JARVIS_API_KEY      an API key with the admin scope; the control plane prints
-                      one on its first start
-  JARVIS_TIMEOUT_MS   per-request timeout in ms (default ${DEFAULT_TIMEOUT_MS})
-
-Global options:
-  --url URL           overrides JARVIS_URL
-  --timeout MS        overrides JARVIS_TIMEOUT_MS
-  --key KEY           overrides JARVIS_API_KEY; it then shows up in your shell
-                      history and the process list, so prefer the variable
-  -h, --help          show help`;
-
-const EXIT = `Exit codes: 0 success, 1 server or network error, 2 usage error.`;
-
-const MAIN = `jarvis: administer a running Jarvis control plane
+const MAIN = `jarvis: operate a running Jarvis control plane
 
 Usage:
+  jarvis agents [list|stats] [--json]
+  jarvis task submit AGENT TASK_TYPE [--payload JSON | --payload-file FILE]
+                     [--priority P] [--wait [--cancel-on-interrupt]] [--json]
+  jarvis task get TASK_ID [--wait] [--json]
+  jarvis task cancel [AGENT] TASK_ID [--json]
+  jarvis approvals list [--status STATUS] [--limit N] [--json]
+  jarvis approvals get ID [--json]
+  jarvis approvals approve ID [--reason TEXT] [--json]
+  jarvis approvals deny ID --reason TEXT [--json]
+  jarvis costs [--by day|model|caller] [--from DATE] [--to DATE] [--json]
+  jarvis memory recall QUERY... [--k N] [--type TYPE] [--user ID] [--json]
+  jarvis memory remember TEXT... [--type TYPE] [--user ID] [--json]
   jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
   jarvis keys list [--all] [--json]
   jarvis keys revoke ID [--json]
   jarvis audit verify [--json]
-  jarvis help [keys [create|list|revoke] | audit [verify]]
+  jarvis help [COMMAND [SUBCOMMAND]]
   jarvis --version
+
+Keys, audit, costs and deciding approvals need an API key with the admin scope;
+listing approvals the devops scope; agents, tasks and memory any valid key.
 
 ${CONNECTION}
 
 Example:
   export JARVIS_API_KEY=jrv_...        # better: read it from your secret store
-  jarvis keys create --name ci-bot --scope devops
+  jarvis task submit QualityAssurance system-health-check --wait
 
-${EXIT}`;
+Exit codes: 0 success, 1 server or network error (or, with --wait, the task
+failed or was cancelled), 2 usage error, 130 Ctrl-C stopped a wait.`;
 
 const AUDIT_VERIFY = `jarvis audit verify: check that the audit log was not altered
 
@@ -119,6 +123,8 @@ Browse it with GET /api/v1/audit (docs/API.md); check it with
 
 ${CONNECTION}`,
   'audit verify': AUDIT_VERIFY,
+  ...TASK_TOPICS,
+  ...OPERATIONS_TOPICS,
 };
 
 export function helpText(topic?: HelpTopic): string {

@@ -1,73 +1,100 @@
 import { VERSION } from '../common/version';
 import { parseCommand, type Command } from './args';
-import { AdminClient } from './client';
+import { JarvisClient } from './client';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RequestError, UsageError } from './errors';
-import { formatAuditVerify, formatCreated, formatKeyList, formatRevoked } from './format';
+import { formatAuditVerify, formatCreated, formatKeyList, formatRevoked, jsonText } from './format';
+import { formatApproval, formatApprovals, formatCosts, formatDecided, formatRecall, formatRemembered } from './format-operations';
+import { formatAgents, formatAgentStats } from './format-tasks';
 import { helpText } from './help';
+import { runTaskCommand } from './task-commands';
+import type { ProgressStream } from './task-progress';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   fetch?: typeof fetch;
+  /** Where `--wait` draws its progress bar; drawn only if it is a TTY, else status lines go to stderr. */
+  progressStream?: ProgressStream;
+  /** Calls `handler` on Ctrl-C until the returned function is called (main.ts: SIGINT). */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
-/** The admin credential as given on the command line or in the environment, so no output can ever carry it. */
-function adminSecrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
-  const secrets = new Set<string>();
-  if (env.JARVIS_API_KEY?.trim()) secrets.add(env.JARVIS_API_KEY.trim());
+/** The API key as given in the environment (or, refused, on the command line), so no output can ever carry it. */
+function secrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
+  const found = new Set<string>();
+  if (env.JARVIS_API_KEY?.trim()) found.add(env.JARVIS_API_KEY.trim());
   argv.forEach((arg, i) => {
-    if (arg === '--key' && argv[i + 1]) secrets.add(argv[i + 1]!.trim());
-    if (arg.startsWith('--key=')) secrets.add(arg.slice('--key='.length).trim());
+    if (arg === '--key' && argv[i + 1]) found.add(argv[i + 1]!.trim());
+    if (arg.startsWith('--key=')) found.add(arg.slice('--key='.length).trim());
   });
-  return [...secrets].filter((s) => s.length >= 8);
+  return [...found].filter((s) => s.length >= 8);
 }
 
-function redactor(secrets: string[]): (text: string) => string {
-  return (text) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+function redactor(values: string[]): (text: string) => string {
+  return (text) => values.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
 }
 
 function keyIdOf(key: string): string | undefined {
   return /^jrv_([a-f0-9]{16})_/.exec(key)?.[1];
 }
 
+interface Out {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
 /** Runs the command; a command whose answer decides the exit code returns it (failed requests throw). */
-async function execute(command: Command, io: CliIo, out: (text: string) => void): Promise<number | void> {
-  const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+async function execute(command: Command, io: CliIo, { out, err }: Out): Promise<number | void> {
+  if (command.kind === 'help') return out(helpText(command.topic));
+  if (command.kind === 'version') return out(`jarvis ${VERSION}`);
+  const client = new JarvisClient(command.connection, io.fetch);
+  const print = <T>(value: T, human: (v: T) => string) => out(command.json ? jsonText(value) : human(value));
   switch (command.kind) {
-    case 'help':
-      return out(helpText(command.topic));
-    case 'version':
-      return out(`jarvis ${VERSION}`);
-    case 'keys-list': {
-      const keys = await new AdminClient(command.connection, io.fetch).listKeys(command.all);
-      return command.json ? json(keys) : out(formatKeyList(keys, command.all));
-    }
-    case 'keys-create': {
-      const created = await new AdminClient(command.connection, io.fetch).createKey(command.name, command.scopes);
-      return command.json ? json(created) : out(formatCreated(created));
-    }
-    case 'keys-revoke': {
+    case 'keys-list':
+      return print(await client.listKeys(command.all), (keys) => formatKeyList(keys, command.all));
+    case 'keys-create':
+      return print(await client.createKey(command.name, command.scopes), formatCreated);
+    case 'keys-revoke':
       // The server refuses (409) to revoke the last active admin key.
-      const revoked = await new AdminClient(command.connection, io.fetch).revokeKey(command.id);
-      return command.json ? json(revoked) : out(formatRevoked(revoked, keyIdOf(command.connection.key) === revoked.id));
-    }
+      return print(await client.revokeKey(command.id), (key) => formatRevoked(key, keyIdOf(command.connection.key) === key.id));
     case 'audit-verify': {
-      const result = await new AdminClient(command.connection, io.fetch).verifyAudit();
-      if (command.json) json(result);
-      else out(formatAuditVerify(result));
+      const result = await client.verifyAudit();
+      print(result, formatAuditVerify);
       return result.ok ? EXIT_OK : EXIT_FAILURE;
     }
+    case 'agents-list':
+      return print(await client.listAgents(), formatAgents);
+    case 'agents-stats':
+      return print(await client.agentStats(), formatAgentStats);
+    case 'task-submit':
+    case 'task-get':
+    case 'task-cancel':
+      return runTaskCommand(command, client, { out, err, progressStream: io.progressStream, onInterrupt: io.onInterrupt });
+    case 'approvals-list':
+      return print(await client.listApprovals({ status: command.status, limit: command.limit }), (list) => formatApprovals(list, command.status !== undefined));
+    case 'approvals-get':
+      return print(await client.getApproval(command.id), formatApproval);
+    case 'approvals-decide':
+      return print(await client.decideApproval(command.id, command.verb, command.reason), (a) => formatDecided(a, command.verb));
+    case 'costs': {
+      const [costs, budget] = await Promise.all([client.aiCosts({ groupBy: command.groupBy, from: command.from, to: command.to }), client.aiBudget()]);
+      return print({ costs, budget }, (v) => formatCosts(v.costs, v.budget));
+    }
+    case 'memory-recall':
+      return print(await client.recall({ q: command.query, k: command.k, userId: command.userId, type: command.type }), formatRecall);
+    case 'memory-remember':
+      return print(await client.remember({ text: command.text, type: command.type, userId: command.userId }), formatRemembered);
   }
 }
 
 /** Runs one CLI invocation and returns its exit code. Everything it prints passes through the redactor. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const redact = redactor(adminSecrets(argv, io.env));
+  const redact = redactor(secrets(argv, io.env));
   const out = (text: string) => io.stdout(`${redact(text)}\n`);
   const err = (text: string) => io.stderr(`${redact(text)}\n`);
   try {
-    const code = await execute(parseCommand(argv, io.env), io, out);
+    const code = await execute(parseCommand(argv, io.env), io, { out, err });
     return typeof code === 'number' ? code : EXIT_OK;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,14 +1,22 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { createDefaultAgents } from '../../src/control-plane/agents';
+import { waitFor, waitForTask } from '../helpers/agent-system';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
+import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
 import { listen, type Listening } from '../helpers/servers';
 
 /**
  * The `jarvis` CLI as users run it: a child process (tsx src/cli/main.ts, and once through
- * bin/jarvis) talking HTTP to a real control plane running in this test process.
+ * bin/jarvis) talking HTTP to a real control plane running in this test process. The plane
+ * runs tasks (the Probe test agent needs no DAWG), holds `free` for approval, and routes AI
+ * calls to a fake OpenAI server so that costs are real ledger entries.
  */
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -39,18 +47,25 @@ let requests = 0;
 /** Every run's output, to check that no run ever printed the admin key. */
 const outputs: string[] = [];
 
-/** Runs the CLI asynchronously: the control plane answering it lives on this event loop. */
-function jarvis(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, [...command.slice(1), ...args], {
-      cwd: ROOT,
-      env: { ...cleanEnv(), JARVIS_URL: http.url, JARVIS_API_KEY: plane.adminKey, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  /** What it printed so far. */
+  output: { stdout: string; stderr: string };
+  done: Promise<Run>;
+}
+
+/** Starts the CLI without waiting for it, for tests that signal it while it runs. */
+function startJarvis(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Started {
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
+    cwd: ROOT,
+    env: { ...cleanEnv(), JARVIS_URL: http.url, JARVIS_API_KEY: plane.adminKey, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end();
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const done = new Promise<Run>((resolve, reject) => {
     // Bounded, but generous: on a loaded machine a tsx start-up alone can take seconds.
     const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
     child.once('error', (err) => {
@@ -59,14 +74,48 @@ function jarvis(args: string[], env: Record<string, string | undefined> = {}, co
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
+      outputs.push(output.stdout, output.stderr);
+      resolve({ code, ...output });
     });
   });
+  return { child, output, done };
 }
 
+/** Runs the CLI asynchronously: the control plane answering it lives on this event loop. */
+function jarvis(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Promise<Run> {
+  return startJarvis(args, env, command).done;
+}
+
+let policyDir: string;
+let openai: FakeProvider;
+
 beforeAll(async () => {
-  plane = await startTestPlane();
+  policyDir = mkdtempSync(path.join(os.tmpdir(), 'cli-fw-'));
+  const policyFile = path.join(policyDir, 'policy.json');
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      version: 1,
+      path: ['/usr/bin', '/bin'],
+      defaults: { allowedDirectories: [policyDir] },
+      rules: { free: { description: 'memory', args: ['-m'], requireApproval: true } },
+    }),
+  );
+  openai = await startFakeProvider('openai');
+  plane = await startTestPlane({
+    runTasks: true,
+    agents: [createProbeAgent(new ProbeLog()), ...createDefaultAgents()],
+    env: {
+      TERMINAL_FIREWALL_POLICY_FILE: policyFile,
+      OPENAI_API_KEY: 'sk-test-openai-0123456789abcdef',
+      OPENAI_BASE_URL: openai.url,
+      // The fake OpenAI server's embeddings are toys: memories use the offline embedder.
+      MEMORY_EMBEDDING_MODEL: 'offline-embed',
+      AGENT_QUEUE_POLL_MS: '200',
+      AGENT_HEARTBEAT_MS: '200',
+      RATE_LIMIT_DEFAULT_MAX: '100000',
+    },
+  });
   http = await listen(plane.app);
   http.server.on('request', () => requests++);
   // Accepts connections and never answers: for the timeout case.
@@ -82,6 +131,8 @@ afterAll(async () => {
   await new Promise((resolve) => silent?.close(resolve));
   await http?.close();
   await plane?.stop();
+  await openai?.close();
+  if (policyDir) rmSync(policyDir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -95,6 +146,213 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+const TASK_ID = /tsk_[0-9a-f-]{36}/;
+
+/** Queues a task for the Probe agent directly, as another client would. */
+async function queueProbe(taskType: string, payload: Record<string, unknown>): Promise<string> {
+  const res = await request(plane.app).post(`/api/v1/agents/Probe/tasks`).set('X-API-Key', plane.userKey).send({ taskType, payload });
+  expect(res.status).toBe(202);
+  return res.body.taskId as string;
+}
+
+/** Has the firewall hold `free -m` for approval, asked by `key`. */
+async function heldCommand(key: string): Promise<string> {
+  const res = await request(plane.app).post('/api/v1/devops/exec').set('X-API-Key', key).send({ command: 'free', args: ['-m'] });
+  expect(res.status).toBe(202);
+  return res.body.approval.id as string;
+}
+
+describe('jarvis CLI: agents and tasks', () => {
+  it('lists the agents with their capabilities, and their task counts', async () => {
+    const [list, json, stats] = await Promise.all([jarvis(['agents']), jarvis(['agents', 'list', '--json']), jarvis(['agents', 'stats'])]);
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout).toMatch(/^Probe: Test agent$/m);
+    expect(list.stdout).toMatch(/^QualityAssurance: /m);
+    expect(list.stdout).toMatch(/^ {2}system-health-check\s+testing\s/m);
+    expect(json.code).toBe(0);
+    const agents = JSON.parse(json.stdout) as Array<{ name: string; capabilities: Array<{ name: string }> }>;
+    expect(agents.map((a) => a.name)).toEqual(expect.arrayContaining(['Probe', 'MixingEngineer', 'QualityAssurance']));
+    expect(agents.find((a) => a.name === 'Probe')!.capabilities.map((c) => c.name)).toEqual(expect.arrayContaining(['noop', 'sleep', 'fail']));
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/^AGENT\s+TOTAL\s+WAITING\s+QUEUED\s+RUNNING\s+COMPLETED\s+FAILED\s+CANCELLED$/m);
+    expect(stats.stdout).toMatch(/^Probe\s+\d+/m);
+  });
+
+  it('submit without --wait prints the task id and job URL; the task runs', async () => {
+    const run = await jarvis(['task', 'submit', 'Probe', 'noop', '--payload', '{"label":"cli"}', '--priority', 'high']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const id = TASK_ID.exec(run.stdout)?.[0];
+    expect(id).toBeDefined();
+    expect(run.stdout).toContain(`Task ${id} queued for Probe (noop).`);
+    expect(run.stdout).toContain(`Job: ${http.url}/integrations/chatgpt/jobs/${id}`);
+    const task = await waitForTask(plane.agents!, id!);
+    expect(task).toMatchObject({ status: 'completed', priority: 'high', result: { label: 'cli' } });
+
+    const [get, getJson] = await Promise.all([jarvis(['task', 'get', id!]), jarvis(['task', 'get', id!, '--json'])]);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toContain(`Task ${id}: Probe noop, priority high`);
+    expect(get.stdout).toMatch(/status: +completed, attempt 1 of \d/);
+    expect(get.stdout).toContain('"label": "cli"');
+    expect(JSON.parse(getJson.stdout)).toMatchObject({ id, status: 'completed', result: { label: 'cli' }, events: expect.any(Array) });
+  });
+
+  it('submit --wait follows the task to completion: status lines on stderr, the result on stdout, exit 0', async () => {
+    const run = await jarvis(['task', 'submit', 'Probe', 'sleep', '--payload', '{"ms":1500,"label":"w"}', '--wait']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ slept: 1500, label: 'w' });
+    // stderr is a pipe here, so status lines rather than a bar.
+    expect(run.stderr).toMatch(new RegExp(`^Task ${TASK_ID.source} queued for Probe \\(sleep\\); job: http://`, 'm'));
+    expect(run.stderr).toMatch(/^Probe sleep: running 50% \(half way\)$/m);
+    expect(run.stderr).toMatch(/^Probe sleep: completed 100%$/m);
+    expect(run.stderr).not.toContain('\u001b[');
+  });
+
+  it('submit --wait --json prints the finished task', async () => {
+    const run = await jarvis(['task', 'submit', 'Probe', 'echo', '--payload', '{"value":{"n":7}}', '--wait', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ agent: 'Probe', taskType: 'echo', status: 'completed', result: { value: { n: 7 } } });
+  });
+
+  it('submit --wait exits 1 with the task error when it fails', async () => {
+    const run = await jarvis(['task', 'submit', 'Probe', 'fail', '--wait']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(new RegExp(`jarvis: Task ${TASK_ID.source} failed after 1 attempt\\(s\\): VALIDATION_FAILED: the probe refuses`));
+  });
+
+  it('reports what the server refuses: unknown agent, bad payload', async () => {
+    const [agent, payload] = await Promise.all([
+      jarvis(['task', 'submit', 'Nobody', 'noop']),
+      jarvis(['task', 'submit', 'Probe', 'sleep', '--payload', '{"ms":"soon"}']),
+    ]);
+    expect(agent.code).toBe(1);
+    expect(agent.stderr).toContain('404 AGENT_NOT_FOUND');
+    expect(payload.code).toBe(1);
+    expect(payload.stderr).toMatch(/400 VALIDATION_FAILED: .*ms/);
+  });
+
+  it('task cancel: a running task ends cancelled, wait exits 1; cancelling again is a 409', async () => {
+    const id = await queueProbe('sleep', { ms: 20_000 });
+    await waitForTask(plane.agents!, id, 'running');
+    const waiting = startJarvis(['task', 'get', id, '--wait']);
+    await waitFor(async () => /running/.test(waiting.output.stderr), 30_000, 'the wait to start');
+    const cancel = await jarvis(['task', 'cancel', id]);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(new RegExp(`Cancel requested: task ${id} is running|Cancelled task ${id}`));
+    const waited = await waiting.done;
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toContain(`jarvis: Task ${id} was cancelled`);
+    const again = await jarvis(['task', 'cancel', 'Probe', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('409 CONFLICT');
+  });
+
+  it('Ctrl-C stops waiting and leaves the task running (exit 130)', async () => {
+    const started = startJarvis(['task', 'submit', 'Probe', 'sleep', '--payload', '{"ms":4000}', '--wait']);
+    await waitFor(async () => /Probe sleep: running/.test(started.output.stderr), 30_000, 'the task to run');
+    started.child.kill('SIGINT');
+    const run = await started.done;
+    expect(run.code).toBe(130);
+    const id = TASK_ID.exec(run.stderr)![0];
+    expect(run.stderr).toContain(`Interrupted: stopped waiting. Task ${id} was not cancelled and goes on (running).`);
+    expect(run.stderr).toContain(`jarvis task get ${id} --wait`);
+    expect(await waitForTask(plane.agents!, id, undefined, 15_000)).toMatchObject({ status: 'completed' });
+  });
+
+  it('Ctrl-C with --cancel-on-interrupt cancels the task', async () => {
+    const started = startJarvis(['task', 'submit', 'Probe', 'sleep', '--payload', '{"ms":20000}', '--wait', '--cancel-on-interrupt']);
+    await waitFor(async () => /Probe sleep: running/.test(started.output.stderr), 30_000, 'the task to run');
+    started.child.kill('SIGINT');
+    const run = await started.done;
+    expect(run.code).toBe(130);
+    const id = TASK_ID.exec(run.stderr)![0];
+    expect(run.stderr).toMatch(/Interrupted: (Cancel requested|Cancelled task)/);
+    expect(await waitForTask(plane.agents!, id, undefined, 15_000)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('exits 1 with the 401 message and the JARVIS_API_KEY hint on a wrong key', async () => {
+    const wrong = 'jrv_0123456789abcdef_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+    const run = await jarvis(['task', 'submit', 'Probe', 'noop', '--wait'], { JARVIS_API_KEY: wrong });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('401 UNAUTHORIZED: Missing or invalid credentials (check JARVIS_API_KEY');
+    expect(run.stdout + run.stderr).not.toContain(wrong);
+  });
+});
+
+describe('jarvis CLI: approvals, costs and memory', () => {
+  it('approvals: lists a held command, approves it (it runs) and denies another with a reason', async () => {
+    const asker = await plane.apiKeys.create('asker', ['devops']);
+    const toApprove = await heldCommand(asker.key);
+    const toDeny = await heldCommand(asker.key);
+
+    const list = await jarvis(['approvals', 'list', '--status', 'pending']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${toApprove}\\s+pending\\s+free -m\\s+${asker.id}\\s`, 'm'));
+    expect(list.stdout).toContain(toDeny);
+
+    const approved = await jarvis(['approvals', 'approve', toApprove, '--reason', 'memory check for the release']);
+    expect(approved).toMatchObject({ code: 0, stderr: '' });
+    expect(approved.stdout).toContain(`Approved ${toApprove}: free -m (requested by ${asker.id})`);
+    await waitFor(async () => (await plane.firewall!.approvals.get(toApprove))?.status === 'finished', 10_000, 'the approved command to finish');
+    const shown = await jarvis(['approvals', 'get', toApprove, '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'finished', decisionNote: 'memory check for the release', result: { exitCode: 0 } });
+
+    const denied = await jarvis(['approvals', 'deny', toDeny, '--reason', 'not during the freeze']);
+    expect(denied.code).toBe(0);
+    expect(denied.stdout).toContain(`Denied ${toDeny}: free -m`);
+    expect(await plane.firewall!.approvals.get(toDeny)).toMatchObject({ status: 'denied', decisionNote: 'not during the freeze' });
+
+    const again = await jarvis(['approvals', 'approve', toDeny]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/jarvis: 409 /);
+  });
+
+  it('approvals: the key that asked cannot decide (403), a devops-only key cannot either', async () => {
+    const own = await heldCommand(plane.adminKey);
+    const self = await jarvis(['approvals', 'approve', own]);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/jarvis: 403 /);
+    const devops = await plane.apiKeys.create('devops-only', ['devops']);
+    const scoped = await jarvis(['approvals', 'deny', own, '--reason', 'no'], { JARVIS_API_KEY: devops.key });
+    expect(scoped.code).toBe(1);
+    expect(scoped.stderr).toContain('403 FORBIDDEN');
+    expect(scoped.stderr).toContain('(JARVIS_API_KEY must be an API key with the admin scope)');
+    expect(scoped.stderr).not.toContain(devops.key);
+  });
+
+  it('costs: the ledger after an AI call, and the budgets', async () => {
+    const chat = await request(plane.app).post('/api/v1/ai/chat').set('X-API-Key', plane.userKey).send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(chat.status).toBe(200);
+    const [table, json] = await Promise.all([jarvis(['costs', '--by', 'model']), jarvis(['costs', '--by', 'caller', '--json'])]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^MODEL\s+CALLS\s+FAILED\s+IN TOKENS\s+OUT TOKENS\s+COST\s+AVG LATENCY$/m);
+    expect(table.stdout).toMatch(/^gpt-4o-mini\s+1\s+0\s+11\s+7\s+\$0\.\d+\s+\d+ ms$/m);
+    expect(table.stdout).toMatch(/^global\s/m);
+    const body = JSON.parse(json.stdout) as { costs: { groupBy: string; total: { calls: number; costUsd: number } }; budget: { scopes: Array<{ scope: string }> } };
+    expect(body.costs).toMatchObject({ groupBy: 'caller', total: { calls: 1 } });
+    expect(body.costs.total.costUsd).toBeGreaterThan(0);
+    expect(body.budget.scopes.map((b) => b.scope)).toContain('global');
+
+    const user = await jarvis(['costs'], { JARVIS_API_KEY: plane.userKey });
+    expect(user.code).toBe(1);
+    expect(user.stderr).toContain('403 FORBIDDEN');
+  });
+
+  it('memory: remember, then recall finds it', async () => {
+    const remembered = await jarvis(['memory', 'remember', 'Master Neon Dreams to -14 LUFS for Spotify', '--type', 'preference']);
+    expect(remembered).toMatchObject({ code: 0, stderr: '' });
+    expect(remembered.stdout).toMatch(/^Remembered as \S+ \(preference, user [a-f0-9]{16}\)\.$/m);
+    const [human, json] = await Promise.all([jarvis(['memory', 'recall', 'how', 'loud', 'for', 'spotify', '--k', '3']), jarvis(['memory', 'recall', 'spotify loudness', '--json'])]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^1\. \[preference\] Master Neon Dreams to -14 LUFS for Spotify$/m);
+    const hits = JSON.parse(json.stdout) as Array<{ content: string; score: number }>;
+    expect(hits[0]).toMatchObject({ content: 'Master Neon Dreams to -14 LUFS for Spotify', score: expect.any(Number) });
+    // Another user's memories are not the caller's.
+    const other = await jarvis(['memory', 'recall', 'spotify', '--json'], { JARVIS_API_KEY: plane.userKey });
+    expect(JSON.parse(other.stdout)).toEqual([]);
+  });
+});
 
 describe('jarvis CLI', () => {
   it('prints help with exit 0, also through the bin/jarvis shim', async () => {
@@ -220,6 +478,21 @@ describe('jarvis CLI', () => {
       [['audit'], /Missing subcommand: verify/],
       [['audit', 'check'], /Unknown subcommand "audit check": use verify/],
       [['audit', 'verify', '--all'], /--all is not an option of `audit verify`/],
+      [['keys', 'list', '--key', 'jrv_0123456789abcdef_secret'], /--key is not accepted: .* set JARVIS_API_KEY instead/],
+      [['agents', 'stats', '--wait'], /--wait is not an option of `agents stats`/],
+      [['task', 'submit', 'Probe'], /Missing TASK_TYPE/],
+      [['task', 'submit', 'Probe', 'noop', '--payload', '{"label":'], /--payload is not valid JSON/],
+      [['task', 'submit', 'Probe', 'noop', '--payload', '[1]'], /--payload must be a JSON object/],
+      [['task', 'submit', 'Probe', 'noop', '--payload-file', '/nonexistent/payload.json'], /--payload-file cannot be read: no such file/],
+      [['task', 'submit', 'Probe', 'noop', '--priority', 'urgent'], /--priority must be one of: critical, high, medium, low/],
+      [['task', 'submit', 'Probe', 'noop', '--cancel-on-interrupt'], /--cancel-on-interrupt only applies with --wait/],
+      [['task', 'get', 'tsk_nope'], /TASK_ID must be a task id/],
+      [['approvals', 'list', '--status', 'waiting'], /--status must be one of: pending, approved/],
+      [['approvals', 'deny', 'apr_00000000-0000-4000-8000-000000000000'], /Missing --reason TEXT/],
+      [['costs', '--by', 'week'], /--by must be one of: day, model, caller/],
+      [['costs', '--from', '2026-13-01'], /--from must be a date/],
+      [['memory', 'recall', 'loud', '--k', '0'], /--k must be at least 1/],
+      [['memory', 'forget', 'x'], /Unknown subcommand "memory forget": use recall or remember/],
     ];
     // Not a single request may reach the server for any of them.
     const requestsBefore = requests;
@@ -237,7 +510,7 @@ describe('jarvis CLI', () => {
   it('exits 2 when no admin key is configured', async () => {
     const run = await jarvis(['keys', 'list'], { JARVIS_API_KEY: undefined });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('No admin API key: set JARVIS_API_KEY');
+    expect(run.stderr).toContain('No API key: set JARVIS_API_KEY');
   });
 
   it('exits 1 with the 401 message on a wrong admin key, without printing it', async () => {
@@ -260,7 +533,7 @@ describe('jarvis CLI', () => {
     const port = await freePort();
     const run = await jarvis(['keys', 'list'], { JARVIS_URL: `http://127.0.0.1:${port}` });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`Cannot reach the control plane at http://127.0.0.1:${port} (ECONNREFUSED): is it running?`);
+    expect(run.stderr).toContain(`Cannot reach the control plane at http://127.0.0.1:${port} (ECONNREFUSED): is it running? Start it with \`npm start\``);
   });
 
   it('exits 1 when the server does not answer within --timeout', async () => {

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { approvalSchema } from '../common/firewall-protocol';
+import { TASK_PRIORITIES, TASK_STATUSES } from '../control-plane/agents/types';
+import { API_KEY_SCOPES } from '../control-plane/auth/principal';
+
+/**
+ * The control plane's answers as far as the CLI prints them. Unknown fields are dropped, so
+ * nothing else can reach the terminal; a mismatch means a server of another version.
+ */
+
+export const apiKeyInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(API_KEY_SCOPES)),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type ApiKeyInfo = z.infer<typeof apiKeyInfoSchema>;
+
+export const createdApiKeySchema = apiKeyInfoSchema.extend({ key: z.string().regex(/^jrv_/) });
+export type CreatedApiKey = z.infer<typeof createdApiKeySchema>;
+
+export const keyListSchema = z.object({ keys: z.array(apiKeyInfoSchema) });
+
+/** POST /api/v1/audit/verify. */
+export const auditVerifySchema = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  firstBroken: z.object({ seq: z.number(), id: z.string().nullable(), reason: z.string() }).optional(),
+  checkpoint: z.object({ seq: z.number(), hash: z.string(), pruned: z.number(), createdAt: z.string() }).optional(),
+});
+export type AuditVerifyResult = z.infer<typeof auditVerifySchema>;
+
+/** GET /api/v1/agents. */
+export const agentListSchema = z.object({
+  agents: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      capabilities: z.array(z.object({ name: z.string(), description: z.string(), requiredModules: z.array(z.string()), estimatedDuration: z.number().optional() })),
+    }),
+  ),
+});
+export type AgentInfo = z.infer<typeof agentListSchema>['agents'][number];
+
+const count = z.number().default(0);
+/** GET /api/v1/agents/stats. */
+export const agentStatsSchema = z.object({
+  agents: z.array(
+    z.object({ name: z.string(), totalTasks: z.number(), waiting: count, queued: count, running: count, completed: count, failed: count, cancelled: count }),
+  ),
+  instance: z.object({ workerId: z.string(), running: z.number(), maxConcurrentTasks: z.number(), maxConcurrentPerAgent: z.number() }),
+});
+export type AgentStats = z.infer<typeof agentStatsSchema>;
+
+/** POST /api/v1/agents/:name/tasks (202). */
+export const createdTaskSchema = z.object({ taskId: z.string(), status: z.enum(TASK_STATUSES), jobUrl: z.string() });
+export type CreatedTask = z.infer<typeof createdTaskSchema>;
+
+export const taskErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+const taskEventSchema = z.object({ id: z.number(), type: z.string(), data: z.unknown().optional(), at: z.string() });
+
+/** A task as GET /api/v1/agents/:name/tasks/:id answers it (the cancel route leaves out the events). */
+export const taskSchema = z.object({
+  id: z.string(),
+  agent: z.string(),
+  taskType: z.string(),
+  priority: z.enum(TASK_PRIORITIES),
+  status: z.enum(TASK_STATUSES),
+  result: z.unknown().optional(),
+  error: taskErrorSchema.optional(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  progress: z.number().optional(),
+  cancelRequested: z.boolean(),
+  workflowId: z.string().optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  events: z.array(taskEventSchema).default([]),
+});
+export type TaskView = z.infer<typeof taskSchema>;
+
+/** GET /integrations/chatgpt/jobs/:jobId for a task; large results are replaced by a note. */
+export const jobSchema = taskSchema.extend({ kind: z.literal('task') });
+export const truncatedResultSchema = z.object({ truncated: z.literal(true), fullResultUrl: z.string() });
+
+export { approvalSchema };
+export type ApprovalView = z.infer<typeof approvalSchema>;
+export const approvalListSchema = z.object({ approvals: z.array(approvalSchema) });
+
+const costRowSchema = z.object({
+  key: z.string(),
+  calls: z.number(),
+  failedCalls: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  callsWithEstimatedTokens: z.number(),
+  costUsd: z.number(),
+  avgLatencyMs: z.number().nullable(),
+});
+/** GET /api/v1/ai/costs. */
+export const costReportSchema = z.object({
+  groupBy: z.string(),
+  from: z.string(),
+  to: z.string(),
+  rows: z.array(costRowSchema),
+  total: z.object({ calls: z.number(), costUsd: z.number(), inputTokens: z.number(), outputTokens: z.number() }),
+});
+export type CostReport = z.infer<typeof costReportSchema>;
+
+/** GET /api/v1/ai/budget. */
+export const budgetSchema = z.object({
+  month: z.string(),
+  softAlertPercent: z.number(),
+  scopes: z.array(
+    z.object({
+      scope: z.string(),
+      limitUsd: z.number().nullable(),
+      spentUsd: z.number(),
+      reservedUsd: z.number(),
+      remainingUsd: z.number().nullable(),
+      usedPercent: z.number().nullable(),
+      state: z.string(),
+    }),
+  ),
+});
+export type BudgetView = z.infer<typeof budgetSchema>;
+
+const memorySchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  content: z.string(),
+  userId: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  agent: z.string().nullable(),
+  projectId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+/** GET /api/v1/memory/search. */
+export const recallSchema = z.object({
+  hits: z.array(memorySchema.extend({ score: z.number(), similarity: z.number().nullable(), vectorRank: z.number().nullable(), textRank: z.number().nullable() })),
+});
+export type MemoryHit = z.infer<typeof recallSchema>['hits'][number];
+
+/** POST /api/v1/memory (201). */
+export const rememberedSchema = z.object({ action: z.enum(['created', 'updated']), memory: memorySchema, similarity: z.number().optional() });
+export type Remembered = z.infer<typeof rememberedSchema>;
