@@ -1,21 +1,40 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../common/errors';
 import { parseInput } from '../common/validation';
+import { TrackWaveforms } from './audio/track-waveforms';
+import { WAVEFORM_POINTS } from './audio/waveform';
 import type { AudioWorkerPool } from './audio/worker';
-import { fileIdSchema, type FileStore } from './storage';
+import { FILE_PAGE_LIMIT, fileCursorSchema, fileIdSchema, type FileStore } from './storage';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
 const fileParams = z.object({ id: fileIdSchema }).strict();
+const wholeNumber = () => z.coerce.number({ message: 'must be a number' }).int('must be a whole number');
+const listQuery = z.strictObject({
+  limit: wholeNumber().min(1).max(FILE_PAGE_LIMIT.max).default(FILE_PAGE_LIMIT.default),
+  before: fileCursorSchema.optional(),
+});
+const waveformQuery = z.strictObject({
+  points: wholeNumber().min(WAVEFORM_POINTS.min).max(WAVEFORM_POINTS.max).default(WAVEFORM_POINTS.default),
+});
 const SAFE_NAME = /^[\w .()-]{1,200}$/;
+
+/** Aborted when the client goes away before the answer, so its audio task (and worker) stops instead of running on. */
+function untilClientLeaves(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.on('close', () => res.writableFinished || gone.abort());
+  return gone.signal;
+}
 
 /**
  * The DAWG's audio file endpoints: WAV upload (validated and measured by an audio worker
- * before it is stored, so nothing unusable is kept), download, and metadata. Behind the
- * service token like the rest.
+ * before it is stored, so nothing unusable is kept), listing, download, metadata and
+ * waveforms (computed by an audio worker). Behind the service token like the rest.
  */
 export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileStore, audio: AudioWorkerPool, uploadLimit: string): void {
   const raw = express.raw({ type: WAV_TYPES, limit: uploadLimit });
+  // Built here rather than in main: its only state is a cache of what these routes answered.
+  const waveforms = new TrackWaveforms({ files, audio, wavTypes: WAV_TYPES });
 
   app.post('/api/v1/files', auth, raw, async (req, res) => {
     if (!Buffer.isBuffer(req.body)) {
@@ -25,13 +44,20 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
     }
     const name = req.get('x-file-name') ?? 'upload.wav';
     if (!SAFE_NAME.test(name)) throw new InvalidError('Invalid file name', { issues: [{ field: 'headers.x-file-name', message: 'letters, digits, space, . ( ) - _ only, at most 200' }] });
-    // A client that goes away stops the analysis (and its worker) instead of letting it run on.
-    const gone = new AbortController();
-    res.on('close', () => res.writableFinished || gone.abort());
     // The body moves to the worker and back with its analysis: req.body is detached afterwards.
-    const { bytes, analysis } = await audio.analyzeWav(req.body, gone.signal);
+    const { bytes, analysis } = await audio.analyzeWav(req.body, untilClientLeaves(res));
     const stored = await files.put(bytes, { name, contentType: 'audio/wav', audio: { ...analysis } });
     res.status(201).location(`/api/v1/files/${stored.id}`).json(stored);
+  });
+
+  app.get('/api/v1/files', auth, async (req, res) => {
+    res.json(await files.page(parseInput(listQuery, req.query, 'query')));
+  });
+
+  app.get('/api/v1/files/:id/waveform', auth, async (req, res) => {
+    const { id } = parseInput(fileParams, req.params, 'params');
+    const { points } = parseInput(waveformQuery, req.query, 'query');
+    res.json(await waveforms.get(id, points, untilClientLeaves(res)));
   });
 
   app.get('/api/v1/files/:id/meta', auth, async (req, res) => {

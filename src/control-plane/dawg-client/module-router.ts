@@ -1,6 +1,7 @@
 import type { Agent } from 'node:http';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import CircuitBreaker from 'opossum';
+import type { z } from 'zod';
 import { AppError, GatewayTimeoutError, UnavailableError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import {
@@ -15,6 +16,7 @@ import {
 } from '../../common/protocol';
 import type { ControlPlaneConfig } from '../config';
 import { createAgent } from './connect-timeout-agent';
+import { filePageSchema, waveformSchema, type FilePageRecord, type WaveformRecord } from './file-schemas';
 
 export interface CallOptions {
   requestId?: string;
@@ -109,10 +111,7 @@ export class ModuleRouter {
   }
 
   async execute(request: ExecuteRequest, options: CallOptions = {}): Promise<ExecuteResponse> {
-    const response = await this.send('POST', '/api/v1/execute', request, options);
-    const body = executeResponseSchema.safeParse(response.data);
-    if (!body.success) throw new AppError(502, 'DAWG_BAD_RESPONSE', 'AI DAWG answered with an unexpected body');
-    return body.data;
+    return this.parseBody(executeResponseSchema, await this.send('POST', '/api/v1/execute', request, options));
   }
 
   /** The DAWG's module manifest, cached; a stale copy is served while a fresh one is fetched. */
@@ -165,6 +164,18 @@ export class ModuleRouter {
     return response.data;
   }
 
+  /** Stored files, newest first; `before` is the nextBefore of the previous page. */
+  async listFiles(query: { limit?: number; before?: string }, options: CallOptions = {}): Promise<FilePageRecord> {
+    const response = await this.send('GET', '/api/v1/files', undefined, options, { params: query });
+    return this.parseBody(filePageSchema, response);
+  }
+
+  /** A stored WAV's waveform in `points` buckets, with its loudness curve (computed on the DAWG's audio workers). */
+  async waveform(id: string, points: number | undefined, options: CallOptions = {}): Promise<WaveformRecord> {
+    const response = await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}/waveform`, undefined, options, { params: { points } });
+    return this.parseBody(waveformSchema, response);
+  }
+
   async fileMeta(id: string, options: CallOptions = {}): Promise<unknown> {
     return (await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}/meta`, undefined, options)).data;
   }
@@ -178,6 +189,12 @@ export class ModuleRouter {
 
   async deleteFile(id: string, options: CallOptions = {}): Promise<void> {
     await this.send('DELETE', `/api/v1/files/${encodeURIComponent(id)}`, undefined, options);
+  }
+
+  private parseBody<S extends z.ZodType>(schema: S, response: AxiosResponse): z.output<S> {
+    const body = schema.safeParse(response.data);
+    if (!body.success) throw new AppError(502, 'DAWG_BAD_RESPONSE', 'AI DAWG answered with an unexpected body');
+    return body.data;
   }
 
   private async send(method: 'GET' | 'POST' | 'DELETE', url: string, data: unknown, options: CallOptions, extra: AxiosRequestConfig = {}): Promise<AxiosResponse> {

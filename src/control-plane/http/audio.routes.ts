@@ -1,21 +1,24 @@
-import express from 'express';
+import express, { type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
-import type { ModuleRouter } from '../dawg-client';
+import { filePageSchema, storedFileSchema, waveformSchema, type ModuleRouter } from '../dawg-client';
 import { requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
 const fileParams = z.object({ id: z.string().regex(/^f_[0-9a-f-]{36}$/, 'must be a file id (f_…)') }).strict();
-const storedFileSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  contentType: z.string(),
-  bytes: z.number(),
-  sha256: z.string(),
-  createdAt: z.string(),
-  audio: z.record(z.string(), z.unknown()).optional(),
+const wholeNumber = () => z.coerce.number({ message: 'must be a number' }).int('must be a whole number');
+const listFilesQuery = z.strictObject({
+  limit: wholeNumber().min(1).max(200).default(50).describe('Files per page, 1–200'),
+  before: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be the nextBefore of a previous page')
+    .optional()
+    .describe('Cursor: the nextBefore of the previous page (older files)'),
+});
+const waveformQuery = z.strictObject({
+  points: wholeNumber().min(50).max(4_000).default(800).describe('Waveform buckets, 50–4000'),
 });
 
 export const audioRoutes = {
@@ -30,6 +33,34 @@ export const audioRoutes = {
     tier: 'integration',
     tag: 'audio',
     responses: { 201: { description: 'Stored', schema: storedFileSchema }, 400: { description: 'Not a usable WAV file' }, 413: { description: 'Larger than AUDIO_UPLOAD_LIMIT' } },
+  },
+  list: {
+    method: 'get',
+    path: '/api/v1/audio/files',
+    operationId: 'listAudioFiles',
+    summary: 'Stored audio files (uploads, mixes, masters), newest first, with their analysis',
+    description: 'Page with before=nextBefore.',
+    tier: 'integration',
+    tag: 'audio',
+    query: listFilesQuery,
+    responses: { 200: { description: 'One page of files', schema: filePageSchema } },
+  },
+  waveform: {
+    method: 'get',
+    path: '/api/v1/audio/files/:id/waveform',
+    operationId: 'getAudioWaveform',
+    summary: 'A stored WAV’s waveform (min/max per bucket) and short-term loudness curve, for drawing a track',
+    description:
+      'Also its integrated loudness (LUFS) and true peak (dBTP). Computed on the AI DAWG’s audio workers and cached there per (file, points).',
+    tier: 'integration',
+    tag: 'audio',
+    params: fileParams,
+    query: waveformQuery,
+    responses: {
+      200: { description: 'The waveform', schema: waveformSchema },
+      404: { description: 'No such file' },
+      415: { description: 'The stored file is not a WAV' },
+    },
   },
   meta: {
     method: 'get',
@@ -63,6 +94,13 @@ export const audioRoutes = {
   },
 } satisfies Record<string, RouteSpec>;
 
+/** Aborted when the caller goes away before the answer: the DAWG call (and its worker task) is cancelled with it. */
+function untilClientLeaves(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.on('close', () => res.writableFinished || gone.abort());
+  return gone.signal;
+}
+
 /** Audio files live in the AI DAWG's file store; these routes carry them through the gateway. */
 export function mountAudioRoutes(mount: Mount, deps: { moduleRouter: ModuleRouter; uploadLimit: string }): void {
   const raw = express.raw({ type: WAV_TYPES, limit: deps.uploadLimit });
@@ -76,6 +114,15 @@ export function mountAudioRoutes(mount: Mount, deps: { moduleRouter: ModuleRoute
         .uploadFile(req.body, req.get('x-file-name') ?? 'upload.wav', { requestId: requestIdOf(res) })
         .then((stored) => res.status(201).json(stored), next);
     });
+  });
+  mount(audioRoutes.list, async (req, res) => {
+    const query = parseInput(listFilesQuery, req.query, 'query');
+    res.json(await deps.moduleRouter.listFiles(query, { requestId: requestIdOf(res) }));
+  });
+  mount(audioRoutes.waveform, async (req, res) => {
+    const { id } = parseInput(fileParams, req.params, 'params');
+    const { points } = parseInput(waveformQuery, req.query, 'query');
+    res.json(await deps.moduleRouter.waveform(id, points, { requestId: requestIdOf(res), signal: untilClientLeaves(res) }));
   });
   mount(audioRoutes.meta, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');

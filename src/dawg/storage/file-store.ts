@@ -4,9 +4,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { InvalidError, NotFoundError } from '../../common/errors';
 import { writeFileAtomic } from './atomic-file';
+import { FILE_ID } from './file-id';
+import { pageOfFiles, type FileCursor, type FilePage } from './file-page';
 
-export const FILE_ID = /^f_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const fileIdSchema = z.string().regex(FILE_ID, 'must be a file id (f_…)');
+export { FILE_ID, fileIdSchema } from './file-id';
+
+/** Metadata files read at once while listing: enough to keep the disk busy, few enough to stay far from the fd limit. */
+const LIST_READ_CONCURRENCY = 32;
 
 export const storedFileSchema = z.object({
   id: z.string(),
@@ -84,10 +88,32 @@ export class FileStore {
     return metas.filter((m): m is StoredFile => m !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /**
+   * One page of stored files, newest first, with the cursor of the next. Every metadata file
+   * is read (ids are random, so nothing on disk is in creation order): fine for the thousands
+   * of files a DAWG holds. A file deleted while the page is read is left out; any other
+   * unreadable metadata is an error rather than a file that silently disappears from lists.
+   */
+  async page(query: { limit: number; before?: FileCursor }): Promise<FilePage<StoredFile>> {
+    const names = await readdir(this.options.dir);
+    const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).filter((id) => FILE_ID.test(id));
+    const metas: StoredFile[] = [];
+    for (let i = 0; i < ids.length; i += LIST_READ_CONCURRENCY) {
+      const batch = await Promise.all(ids.slice(i, i + LIST_READ_CONCURRENCY).map((id) => this.meta(id).catch(skipIfGone)));
+      for (const meta of batch) if (meta !== undefined) metas.push(meta);
+    }
+    return pageOfFiles(metas, query.limit, query.before);
+  }
+
   /** Metadata goes first: from then on the file no longer exists for readers. */
   async remove(id: string): Promise<void> {
     await this.meta(id);
     await rm(this.pathOf(id, 'json'), { force: true });
     await rm(this.pathOf(id, 'bin'), { force: true });
   }
+}
+
+function skipIfGone(err: unknown): undefined {
+  if (err instanceof NotFoundError) return undefined;
+  throw err;
 }

@@ -1,4 +1,5 @@
 export { writeFileAtomic } from './atomic-file';
+export { FILE_PAGE_LIMIT, fileCursorSchema, type FileCursor, type FilePage } from './file-page';
 export { FILE_ID, fileIdSchema, FileStore, storedFileSchema, type FileStoreOptions, type StoredFile } from './file-store';
 export {
   noteSchema,

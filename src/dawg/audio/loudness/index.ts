@@ -7,7 +7,7 @@
 export { measureLoudness, type LoudnessReport } from './measure-loudness';
 export { measureLoudnessBlocks, type LoudnessBlocks, type LoudnessOptions } from './loudness-blocks';
 export { momentaryLoudness, shortTermLoudness, type LoudnessSeries } from './loudness-series';
-export { integratedLoudness, loudnessRange } from './gating';
+export { ABSOLUTE_GATE_LUFS, integratedLoudness, loudnessRange } from './gating';
 export { samplePeak, truePeak } from './true-peak';
 export { truePeakOversamplingFactor } from './oversampling-filter';
 export { kWeightingCoefficients, type BiquadCoefficients, type KWeightingCoefficients } from './k-weighting';

@@ -16,6 +16,7 @@ import {
   type ResonanceDetection,
 } from '../render';
 import type { AudioData, BitDepth } from '../types';
+import { computeWaveform, type Waveform } from '../waveform';
 import { ownBuffers } from './transfer';
 
 /** What a worker reads from the file store: files by id, never a write (the main thread stores). */
@@ -32,6 +33,7 @@ export type MasterSource = { fileId: string } | { project: Project } | { audio: 
 export type AudioTask =
   | { kind: 'analyze-wav'; bytes: Uint8Array }
   | { kind: 'analyze-file'; fileId: string }
+  | { kind: 'waveform-file'; fileId: string; points: number }
   | { kind: 'measure-render'; project: Project; options: MeasureRenderOptions }
   | { kind: 'export-mix'; project: Project; sampleRate: number; bitDepth: BitDepth }
   | { kind: 'render-song'; project: Project }
@@ -70,6 +72,7 @@ export interface EncodedWav {
 export interface AudioTaskResults {
   'analyze-wav': { bytes: Uint8Array; analysis: AudioAnalysis };
   'analyze-file': { analysis: AudioAnalysis };
+  'waveform-file': Waveform;
   'measure-render': MeasuredRender;
   'export-mix': EncodedWav & { renderedPeakDbfs: number | null };
   'render-song': EncodedWav;
@@ -161,6 +164,9 @@ export async function runAudioTask<K extends AudioTaskKind>(task: TaskOf<K>, env
       break;
     case 'analyze-file':
       outcome = moving<'analyze-file'>({ analysis: analyzeWav((await env.files.get(t.fileId)).data).analysis });
+      break;
+    case 'waveform-file':
+      outcome = moving<'waveform-file'>(computeWaveform(decodeWav((await env.files.get(t.fileId)).data).audio, t.points));
       break;
     case 'measure-render':
       outcome = moving<'measure-render'>(await measureRender(t.project, t.options, env));

@@ -6,6 +6,7 @@ import type { Logger } from '../../../common/logger';
 import { FileStore, type Project } from '../../storage';
 import type { AudioAnalysis } from '../analysis';
 import type { AudioData, BitDepth } from '../types';
+import type { Waveform } from '../waveform';
 import { runAudioTask, type AudioTaskKind, type AudioTaskResults, type MasterSource, type MeasureRenderOptions, type ReadableFiles, type TaskOf } from './audio-tasks';
 import type { AudioWorkerData, WorkerReply } from './audio-worker';
 import { rebuildError } from './task-errors';
@@ -78,6 +79,11 @@ export class AudioWorkerPool {
   /** Measures a stored WAV, read by the worker from the file store. */
   analyzeFile(fileId: string, signal?: AbortSignal): Promise<{ analysis: AudioAnalysis }> {
     return this.run({ kind: 'analyze-file', fileId }, [], signal);
+  }
+
+  /** A stored WAV's waveform in `points` buckets and its loudness curve, read and decoded by the worker. */
+  waveformFile(fileId: string, points: number, signal?: AbortSignal): Promise<Waveform> {
+    return this.run({ kind: 'waveform-file', fileId, points }, [], signal);
   }
 
   /** Renders a project (or some of its tracks) and returns only figures: plugin reports, band energy, resonances, the mix's analysis, a level balance. */

@@ -1,0 +1,5 @@
+import { z } from 'zod';
+
+/** A stored file's id: `f_` and a UUID, so it is never a path and never guessable from another. */
+export const FILE_ID = /^f_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const fileIdSchema = z.string().regex(FILE_ID, 'must be a file id (f_…)');
