@@ -15,6 +15,7 @@ import type { ControlPlaneConfig } from './config';
 import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
+import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {
   db: Db;
@@ -65,6 +66,8 @@ export interface ControlPlane {
   memory?: MemoryLayer;
   /** Absent when TERMINAL_FIREWALL_ENABLED=false: no command can run then. */
   firewall?: TerminalFirewall;
+  /** The WebSocket hub: `realtime.attach(server)` serves /ws on a listening server (main.ts; tests do the same). */
+  realtime: RealtimeHub;
   /** Starts background work: this instance begins running queued agent tasks and schedules, and audit retention. */
   start(): Promise<void>;
   /** Stops background work (running tasks get `graceMs`) and releases what compose created; the storage belongs to the caller. */
@@ -176,6 +179,20 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
   const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, startedAt });
+  // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
+  const realtime = await createRealtimeHub({
+    config: config.realtime,
+    logger: logger.child({ component: 'realtime' }),
+    db: storage.db,
+    redis: storage.redis,
+    redisKeyPrefix: config.storage.redisKeyPrefix,
+    apiKeys,
+    health,
+    agents,
+    budgets: ai.budgets,
+    firewall,
+    audit,
+  });
   return {
     app,
     apiKeys,
@@ -185,6 +202,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     ai,
     audit,
     firewall,
+    realtime,
     start: async () => {
       if (firewall) {
         expiryTimer = setInterval(() => {
@@ -199,6 +217,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       retention?.start();
     },
     close: async (graceMs) => {
+      // First: clients are told (1001) before the services behind their events stop.
+      await realtime.close();
       clearInterval(expiryTimer);
       await firewall?.close();
       await retention?.stop();

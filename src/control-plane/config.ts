@@ -112,6 +112,11 @@ const schema = z.object({
   LLAMAINDEX_API_KEY: apiKey,
   LLAMAINDEX_BASE_URL: url,
   LLAMAINDEX_PIPELINE_ID: envOptional(z.string().min(1).max(200)),
+  WS_HEARTBEAT_MS: envInt(30_000, 50, 600_000),
+  WS_MAX_BUFFERED_BYTES: envInt(1_048_576, 1_024, 268_435_456),
+  WS_AUTH_TIMEOUT_MS: envInt(5_000, 50, 60_000),
+  WS_HEALTH_INTERVAL_MS: envInt(10_000, 100, 3_600_000),
+  WS_MAX_CONNECTIONS: envInt(1_000, 1, 100_000),
 }).superRefine((e, ctx) => {
   if (Boolean(e.LLAMAINDEX_API_KEY) !== Boolean(e.LLAMAINDEX_PIPELINE_ID)) {
     ctx.addIssue({ code: 'custom', path: [e.LLAMAINDEX_API_KEY ? 'LLAMAINDEX_PIPELINE_ID' : 'LLAMAINDEX_API_KEY'], message: 'LlamaIndex needs both LLAMAINDEX_API_KEY and LLAMAINDEX_PIPELINE_ID' });
@@ -150,6 +155,20 @@ export interface AiRouterConfig {
   maxRetryAfterMs: number;
   maxCandidates: number;
   breakerCooldownMs: number;
+}
+
+/** The WebSocket hub (docs/WEBSOCKET.md). */
+export interface RealtimeConfig {
+  /** Ping interval; a socket that has not answered the previous ping is cut. */
+  heartbeatMs: number;
+  /** Bytes waiting to be sent to one socket above which it is closed (4008) instead of queueing more. */
+  maxBufferedBytes: number;
+  /** Time a socket without a credential header has to send its `auth` message (else 4002). */
+  authTimeoutMs: number;
+  /** How often `health` subscribers get a summary. */
+  healthIntervalMs: number;
+  /** Sockets one instance accepts; more are closed with 1013. */
+  maxConnections: number;
 }
 
 export interface ControlPlaneConfig {
@@ -236,6 +255,7 @@ export interface ControlPlaneConfig {
     llamaindex?: { apiKey: string; baseUrl?: string; pipelineId: string };
   };
   backends: { vocalCoachUrl?: string; producerUrl?: string };
+  realtime: RealtimeConfig;
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -351,5 +371,12 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
         e.LLAMAINDEX_API_KEY && e.LLAMAINDEX_PIPELINE_ID ? { apiKey: e.LLAMAINDEX_API_KEY, baseUrl: e.LLAMAINDEX_BASE_URL, pipelineId: e.LLAMAINDEX_PIPELINE_ID } : undefined,
     },
     backends: { vocalCoachUrl: e.VOCAL_COACH_URL, producerUrl: e.PRODUCER_URL },
+    realtime: {
+      heartbeatMs: e.WS_HEARTBEAT_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      authTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
+      healthIntervalMs: e.WS_HEALTH_INTERVAL_MS,
+      maxConnections: e.WS_MAX_CONNECTIONS,
+    },
   });
 }

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     const s = plane.app.listen(config.http.port, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
+  plane.realtime.attach(server);
   logger.info('control plane listening', {
     host: config.http.host,
     port: config.http.port,
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
     logger.info('control plane stopping', { signal });
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    // WebSockets keep the server open until they end: the hub closes them (1001) alongside.
+    void plane.realtime.close().catch((err: unknown) => logger.warn('websocket hub did not close cleanly', { reason: (err as Error).message }));
     server.close(async () => {
       // Running agent tasks get 5 s to finish; the rest resume on the next start (or fail "interrupted").
       await plane.close(5_000).catch((err: unknown) => logger.warn('agent system did not stop cleanly', { reason: (err as Error).message }));

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/common/logger';
 import { composeControlPlane, type ComposeOptions, type ControlPlane } from '../../src/control-plane/compose';
 import { openTestDb, type TestDb } from './db';
 import { silentLogger } from './logger';
-import { testConfig } from './servers';
+import { listen, testConfig, type Listening } from './servers';
 
 export interface TestPlane extends ControlPlane {
   testDb: TestDb;
@@ -43,6 +43,24 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     async stop() {
       await plane.close(100);
       if (!options.testDb) await testDb.drop();
+    },
+  };
+}
+
+/**
+ * Listens on an ephemeral port with the WebSocket hub serving /ws, as main.ts does. `close`
+ * closes the hub first: upgraded sockets would otherwise keep the server from closing.
+ */
+export async function listenWithHub(plane: ControlPlane): Promise<Listening & { wsUrl: string }> {
+  const listening = await listen(plane.app);
+  const detach = plane.realtime.attach(listening.server);
+  return {
+    ...listening,
+    wsUrl: `ws://127.0.0.1:${listening.port}/ws`,
+    async close() {
+      detach();
+      await plane.realtime.close();
+      await listening.close();
     },
   };
 }

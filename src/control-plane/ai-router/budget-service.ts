@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Db } from '../../common/db';
 import { NotFoundError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import type { BudgetScope, Caller, CostLedger, SpendRow } from './cost-ledger';
+import type { AttemptInfo, BudgetScope, Caller, CostLedger, SpendRow } from './cost-ledger';
 import type { BudgetView } from './smart-router';
 
 /** Share of a budget at which the soft alert fires. */
@@ -16,9 +16,22 @@ export interface BudgetAlert {
   limitUsd: number;
 }
 
+/** A priced attempt the ledger has booked, with the totals of the budgets it counted against. */
+export interface AiCallRecorded {
+  month: string;
+  provider: string;
+  model: string;
+  taskType?: string;
+  caller: Caller;
+  costUsd: number;
+  /** The scopes whose totals the call changed, as they stand after it (empty for a zero-cost call). */
+  scopes: ScopeStatus[];
+}
+
 /** Typed events of the AI router (the WebSocket hub forwards them to dashboards). */
 export interface AiRouterEvents {
   'budget.alert': [BudgetAlert];
+  'call.recorded': [AiCallRecorded];
 }
 
 export interface ScopeStatus {
@@ -29,6 +42,15 @@ export interface ScopeStatus {
   remainingUsd: number | null;
   usedPercent: number | null;
   state: 'ok' | 'soft-alert' | 'exhausted' | 'unlimited';
+}
+
+function scopeStatus(scope: string, limitUsd: number | null, row: SpendRow | undefined): ScopeStatus {
+  const spentUsd = row?.spentUsd ?? 0;
+  const reservedUsd = row?.reservedUsd ?? 0;
+  if (limitUsd === null) return { scope, limitUsd, spentUsd, reservedUsd, remainingUsd: null, usedPercent: null, state: 'unlimited' };
+  const usedPercent = limitUsd > 0 ? (100 * spentUsd) / limitUsd : 100;
+  const state = spentUsd >= limitUsd ? 'exhausted' : spentUsd >= SOFT_ALERT_RATIO * limitUsd ? 'soft-alert' : 'ok';
+  return { scope, limitUsd, spentUsd, reservedUsd, remainingUsd: Math.max(0, limitUsd - spentUsd - reservedUsd), usedPercent, state };
 }
 
 /** First day of `now`'s month in UTC, as YYYY-MM-DD: budgets reset when it changes. */
@@ -85,15 +107,27 @@ export class BudgetService extends EventEmitter<AiRouterEvents> {
 
   async status(scopes: readonly BudgetScope[]): Promise<ScopeStatus[]> {
     const spend = new Map((await this.ledger.spend(scopes.map((s) => s.scope), this.month())).map((r) => [r.scope, r]));
-    return scopes.map(({ scope, limitUsd }) => {
-      const row = spend.get(scope);
-      const spentUsd = row?.spentUsd ?? 0;
-      const reservedUsd = row?.reservedUsd ?? 0;
-      if (limitUsd === null) return { scope, limitUsd, spentUsd, reservedUsd, remainingUsd: null, usedPercent: null, state: 'unlimited' as const };
-      const usedPercent = limitUsd > 0 ? (100 * spentUsd) / limitUsd : 100;
-      const state = spentUsd >= limitUsd ? 'exhausted' : spentUsd >= SOFT_ALERT_RATIO * limitUsd ? 'soft-alert' : 'ok';
-      return { scope, limitUsd, spentUsd, reservedUsd, remainingUsd: Math.max(0, limitUsd - spentUsd - reservedUsd), usedPercent, state };
-    });
+    return scopes.map(({ scope, limitUsd }) => scopeStatus(scope, limitUsd, spend.get(scope)));
+  }
+
+  /** After a priced attempt was booked: tells listeners (the WebSocket hub's costs channel) without another query. */
+  announceCall(info: AttemptInfo, scopes: readonly BudgetScope[], rows: readonly SpendRow[], costUsd: number): void {
+    if (this.listenerCount('call.recorded') === 0) return;
+    const limits = new Map(scopes.map((s) => [s.scope, s.limitUsd]));
+    try {
+      this.emit('call.recorded', {
+        month: info.month,
+        provider: info.provider,
+        model: info.modelKey,
+        ...(info.taskType ? { taskType: info.taskType } : {}),
+        caller: info.caller,
+        costUsd,
+        scopes: rows.map((row) => scopeStatus(row.scope, limits.get(row.scope) ?? null, row)),
+      });
+    } catch (err) {
+      // The call is booked and answered either way: a listener's failure is not the caller's.
+      this.logger.warn('AI call listener failed', { reason: (err as Error).message });
+    }
   }
 
   /** What the router may spend on one call now: the tightest limited scope decides. */

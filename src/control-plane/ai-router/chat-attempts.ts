@@ -92,6 +92,7 @@ export async function runCandidate<T>(
         outcome: 'ok', inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, tokensEstimated: result.usage.estimated, costUsd, latencyMs,
       });
       await deps.budgets.checkAlerts(call.scopes, rows);
+      deps.budgets.announceCall(info, call.scopes, rows, costUsd);
       report({ outcome: 'ok', latencyMs });
       return { ok: true, value, costUsd, latencyMs };
     } catch (err) {

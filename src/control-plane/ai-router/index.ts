@@ -1,5 +1,5 @@
 export { AiService, BudgetExhaustedError, type AiServiceDeps, type ChatAnswer, type ChatInput, type ChatStreamItem } from './ai-service';
-export { BudgetService, SOFT_ALERT_RATIO, utcMonth, type AiRouterEvents, type BudgetAlert, type ScopeStatus } from './budget-service';
+export { BudgetService, SOFT_ALERT_RATIO, utcMonth, type AiCallRecorded, type AiRouterEvents, type BudgetAlert, type ScopeStatus } from './budget-service';
 export { backoffMs, type AttemptReport, type RetryPolicy } from './chat-attempts';
 export { COST_GROUPINGS, CostLedger, type BudgetScope, type Caller, type CostGrouping, type CostReportRow } from './cost-ledger';
 export { LatencyTracker } from './latency-tracker';
