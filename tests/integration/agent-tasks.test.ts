@@ -20,7 +20,9 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     const types = (await t.system.tasks.events(task.id)).map((e) => e.type);
     expect(types).toEqual(['task.created', 'task.started', 'task.progress', 'task.completed']);
     await waitFor(async () => seen.some((e) => e.jobId === task.id && e.type === 'task.completed'));
-    expect(seen.filter((e) => e.jobId === task.id).map((e) => e.type)).toEqual(expect.arrayContaining(['task.created', 'task.started', 'task.completed']));
+    expect(seen.filter((e) => e.jobId === task.id).map((e) => e.type)).toEqual(expect.arrayContaining(['task.created', 'task.started', 'task.progress', 'task.completed']));
+    // Progress is published too (the WebSocket hub forwards it), once stored.
+    expect(seen.find((e) => e.jobId === task.id && e.type === 'task.progress')).toMatchObject({ agent: 'Probe', taskType: 'sleep', data: { percent: 50, message: 'half way' } });
   });
 
   it('starts tasks by priority, FIFO within a level', async () => {

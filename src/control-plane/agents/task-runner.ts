@@ -215,9 +215,23 @@ export class TaskRunner {
     this.running.set(task.id, { controller, agent: task.agent });
     try {
       const ctx = this.deps.calls.context(task, signal, (percent, message) => {
-        this.progresses.submit({ id: task.id, workerId: task.worker_id, percent: Math.max(0, Math.min(100, percent)), message }).catch((err: unknown) => {
-          this.deps.logger.warn('task progress not recorded', { taskId: task.id, reason: (err as Error).message });
-        });
+        const clamped = Math.max(0, Math.min(100, percent));
+        this.progresses
+          .submit({ id: task.id, workerId: task.worker_id, percent: clamped, message })
+          // Published once stored, like every other task event (the WebSocket hub's tasks and jobs/<id> channels).
+          .then(() =>
+            this.deps.bus.publish({
+              type: 'task.progress',
+              jobId: task.id,
+              agent: task.agent,
+              taskType: task.task_type,
+              ...(task.workflow_id ? { workflowId: task.workflow_id } : {}),
+              data: { percent: clamped, ...(message ? { message } : {}) },
+            }),
+          )
+          .catch((err: unknown) => {
+            this.deps.logger.warn('task progress not recorded', { taskId: task.id, reason: (err as Error).message });
+          });
       });
       const result = await untilAborted(cap.run(parsed.data, ctx), signal);
       const stored = storableJson(result ?? null);
