@@ -268,6 +268,31 @@ describe('POST /api/v1/agents/:name/tasks and reading a task', () => {
   });
 });
 
+describe('tasks are visible to the key that queued them, and to admins', () => {
+  it('another key gets 404 for the task, its job and its cancel, and does not see it listed; an admin sees it', async () => {
+    const other = (await plane.apiKeys.create(`other-${randomUUID().slice(0, 8)}`, [])).key;
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    const id = await queueTask('Probe', { taskType: 'noop', payload: { label: 'private' } });
+    const wf = (await api().post('/api/v1/workflows', { name: 'private wf', steps: [{ key: 'a', agent: 'Probe', taskType: 'noop', payload: { label: 'wf-private' } }] }).expect(202)).body as { workflowId: string };
+    await waitForTaskStatus('Probe', id, 'completed');
+
+    expectError(await request(plane.app).get(`/api/v1/agents/Probe/tasks/${id}`).set(as(other)), 404, 'TASK_NOT_FOUND');
+    expectError(await request(plane.app).get(`/integrations/chatgpt/jobs/${id}`).set(as(other)), 404, 'JOB_NOT_FOUND');
+    expectError(await request(plane.app).post(`/api/v1/agents/Probe/tasks/${id}/cancel`).set(as(other)), 404, 'TASK_NOT_FOUND');
+    expectError(await request(plane.app).get(`/api/v1/workflows/${wf.workflowId}`).set(as(other)), 404, 'WORKFLOW_NOT_FOUND');
+    expectError(await request(plane.app).post(`/api/v1/workflows/${wf.workflowId}/cancel`).set(as(other)), 404, 'WORKFLOW_NOT_FOUND');
+    const listed = (await request(plane.app).get('/api/v1/agents/Probe/tasks?limit=500').set(as(other)).expect(200)).body as { tasks: TaskRecord[] };
+    expect(listed.tasks).toEqual([]);
+
+    const mine = (await api().get('/api/v1/agents/Probe/tasks?limit=500').expect(200)).body as { tasks: TaskRecord[] };
+    expect(mine.tasks.map((t) => t.id)).toContain(id);
+    await request(plane.app).get(`/api/v1/agents/Probe/tasks/${id}`).set(as(plane.adminKey)).expect(200);
+    await request(plane.app).get(`/integrations/chatgpt/jobs/${wf.workflowId}`).set(as(plane.adminKey)).expect(200);
+    const all = (await request(plane.app).get('/api/v1/agents/Probe/tasks?limit=500').set(as(plane.adminKey)).expect(200)).body as { tasks: TaskRecord[] };
+    expect(all.tasks.map((t) => t.id)).toContain(id);
+  });
+});
+
 describe('GET /api/v1/agents/:name/tasks', () => {
   it('filters by status and keeps to the limit, newest first', async () => {
     const ids: string[] = [];

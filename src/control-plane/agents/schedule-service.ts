@@ -43,6 +43,7 @@ interface ScheduleRow {
   next_run_at: Date | string;
   last_run_at: Date | string | null;
   last_task_id: string | null;
+  created_by: string | null;
   created_at: Date | string;
 }
 
@@ -81,7 +82,7 @@ function nextSlot(cron: string, timezone: string, after: Date): Date {
 
 export type EnqueueFromSchedule = (
   tx: import('../../common/db').Queryable,
-  schedule: { id: string; agent: string; taskType: string; payload: unknown; priority: TaskPriority },
+  schedule: { id: string; agent: string; taskType: string; payload: unknown; priority: TaskPriority; createdBy: string | null },
 ) => Promise<string>;
 
 /**
@@ -160,7 +161,7 @@ export class ScheduleService {
           taskId = await this.db.transaction(async (tx) => {
             const won = await tx.query('UPDATE task_schedules SET next_run_at = $3, last_run_at = $2 WHERE id = $1 AND next_run_at = $2 RETURNING id', [s.id, slot, next]);
             if (!won.length) return undefined;
-            const id = await this.enqueue(tx, { id: s.id, agent: s.agent, taskType: s.task_type, payload: s.payload, priority: s.priority });
+            const id = await this.enqueue(tx, { id: s.id, agent: s.agent, taskType: s.task_type, payload: s.payload, priority: s.priority, createdBy: s.created_by });
             await tx.query('UPDATE task_schedules SET last_task_id = $2 WHERE id = $1', [s.id, id]);
             await this.store.event(tx, id, 'schedule.fired', { scheduleId: s.id, slot: slot.toISOString() });
             return id;

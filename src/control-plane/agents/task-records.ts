@@ -53,6 +53,8 @@ export interface TaskRow {
   step_key: string | null;
   depends_on: string[];
   schedule_id: string | null;
+  /** The principal that queued it (its workflow's or schedule's creator for steps and slots); null for system tasks. */
+  created_by?: string | null;
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
@@ -84,4 +86,4 @@ export function toTaskRecord(row: TaskRow): TaskRecord {
 }
 
 export const TASK_COLUMNS =
-  'id, agent, task_type, priority, status, payload, result, error, attempts, max_attempts, progress, cancel_requested, workflow_id, step_key, depends_on, schedule_id, created_at, started_at, finished_at';
+  'id, agent, task_type, priority, status, payload, result, error, attempts, max_attempts, progress, cancel_requested, workflow_id, step_key, depends_on, schedule_id, created_by, created_at, started_at, finished_at';

@@ -84,24 +84,33 @@ export class TaskService {
   }
 
   /** For the scheduler: creates a task inside its transaction. */
-  readonly enqueueIn = async (tx: Queryable, s: { id: string; agent: string; taskType: string; payload: unknown; priority: TaskPriority }): Promise<string> => {
-    const task = this.prepare(s.agent, { taskType: s.taskType, payload: s.payload, priority: s.priority }, { scheduleId: s.id });
+  readonly enqueueIn = async (
+    tx: Queryable,
+    s: { id: string; agent: string; taskType: string; payload: unknown; priority: TaskPriority; createdBy: string | null },
+  ): Promise<string> => {
+    // A slot's task runs for (and is visible to) whoever created the schedule.
+    const task = this.prepare(s.agent, { taskType: s.taskType, payload: s.payload, priority: s.priority }, { scheduleId: s.id, createdBy: s.createdBy ?? undefined });
     await this.store.insertTasks(tx, [task]);
     return task.id;
   };
 
-  async get(agentName: string, id: string): Promise<TaskRecord & { events: TaskEventRecord[] }> {
+  /**
+   * `owner`, where given, limits every read and cancel to the tasks that principal queued: the
+   * routes pass the key id of a non-admin caller. Another's task is "not found", so ids leak nothing.
+   */
+  async get(agentName: string, id: string, owner?: string): Promise<TaskRecord & { events: TaskEventRecord[] }> {
     this.registry.require(agentName);
     const row = await this.store.get(this.db, id);
-    if (!row || row.agent !== agentName) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
+    if (!row || row.agent !== agentName || !visibleTo(row.created_by, owner)) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
     return { ...toTaskRecord(row), events: await this.events(id) };
   }
 
-  async list(agentName: string, filter: { status?: TaskStatus; limit: number }): Promise<TaskRecord[]> {
+  async list(agentName: string, filter: { status?: TaskStatus; limit: number }, owner?: string): Promise<TaskRecord[]> {
     this.registry.require(agentName);
     const rows = await this.db.query<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM tasks WHERE agent = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq DESC LIMIT $3`,
-      [agentName, filter.status ?? null, filter.limit],
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE agent = $1 AND ($2::text IS NULL OR status = $2) AND ($4::text IS NULL OR created_by = $4)
+       ORDER BY seq DESC LIMIT $3`,
+      [agentName, filter.status ?? null, filter.limit, owner ?? null],
     );
     return rows.map(toTaskRecord);
   }
@@ -110,14 +119,14 @@ export class TaskService {
    * Queued or waiting → cancelled at once. Running → the run is asked to stop (on whichever
    * instance runs it) and ends `cancelled` shortly after; the answer says which happened.
    */
-  async cancel(agentName: string, id: string): Promise<TaskRecord> {
+  async cancel(agentName: string, id: string, owner?: string): Promise<TaskRecord> {
     this.registry.require(agentName);
     // The answer is the task as this request left it (running with cancelRequested, or
     // cancelled), not a later read that would race with the run stopping.
     const { task, notes } = await this.db.transaction(async (tx) => {
       const rows = await tx.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE`, [id]);
       const row = rows[0];
-      if (!row || row.agent !== agentName) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
+      if (!row || row.agent !== agentName || !visibleTo(row.created_by, owner)) throw new NotFoundError(`Task not found: ${id}`, undefined, 'TASK_NOT_FOUND');
       if (TERMINAL_STATUSES.includes(row.status)) throw new ConflictError(`Task ${id} has already ended (${row.status})`, { status: row.status });
       if (row.status === 'running') {
         const [updated] = await tx.query<TaskRow>(`UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE id = $1 RETURNING ${TASK_COLUMNS}`, [id]);
@@ -162,14 +171,14 @@ export class TaskService {
   }
 
   /** The blueprint's job tracking: any task or workflow by id. */
-  async job(jobId: string, notFoundCode = 'JOB_NOT_FOUND'): Promise<JobView> {
+  async job(jobId: string, notFoundCode = 'JOB_NOT_FOUND', owner?: string): Promise<JobView> {
     if (jobId.startsWith('wf_')) {
-      const rows = await this.db.query<{ id: string; name: string; status: WorkflowView['status']; result: unknown; error: unknown; created_at: Date; finished_at: Date | null }>(
-        'SELECT id, name, status, result, error, created_at, finished_at FROM workflows WHERE id = $1',
+      const rows = await this.db.query<{ id: string; name: string; status: WorkflowView['status']; result: unknown; error: unknown; created_at: Date; finished_at: Date | null; created_by: string | null }>(
+        'SELECT id, name, status, result, error, created_at, finished_at, created_by FROM workflows WHERE id = $1',
         [jobId],
       );
       const wf = rows[0];
-      if (!wf) throw new NotFoundError(`Job not found: ${jobId}`, undefined, notFoundCode);
+      if (!wf || !visibleTo(wf.created_by, owner)) throw new NotFoundError(`Job not found: ${jobId}`, undefined, notFoundCode);
       const steps = await this.db.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE workflow_id = $1 ORDER BY seq`, [jobId]);
       return {
         jobId,
@@ -184,7 +193,7 @@ export class TaskService {
       };
     }
     const row = await this.store.get(this.db, jobId);
-    if (!row) throw new NotFoundError(`Job not found: ${jobId}`, undefined, 'JOB_NOT_FOUND');
+    if (!row || !visibleTo(row.created_by, owner)) throw new NotFoundError(`Job not found: ${jobId}`, undefined, 'JOB_NOT_FOUND');
     return { jobId, kind: 'task', ...toTaskRecord(row), events: await this.events(jobId) };
   }
 }
@@ -195,3 +204,6 @@ export interface AgentStats {
   capabilities: string[];
   [status: string]: number | string | string[];
 }
+
+/** No owner given: every task is visible (admin keys, internal callers). */
+const visibleTo = (createdBy: string | null | undefined, owner: string | undefined) => owner === undefined || createdBy === owner;

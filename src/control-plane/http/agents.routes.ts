@@ -121,6 +121,14 @@ export function assertMayQueue(agents: AgentSystem, principal: Principal | undef
   }
 }
 
+/**
+ * Whose tasks a caller may see: its own (the key that queued them), or all with the admin
+ * scope. Passed to the task service as the owner filter (undefined: no filter).
+ */
+export function taskOwnerFilter(principal: Principal | undefined): string | undefined {
+  return principal?.scopes.includes('admin') ? undefined : (principal?.id ?? '');
+}
+
 export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): void {
   mount(agentRoutes.list, (_req, res) => {
     res.json({ success: true, agents: requireAgents(deps.agents).registry.list() });
@@ -142,22 +150,22 @@ export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): 
     const agents = requireAgents(deps.agents);
     const { name } = parseInput(agentNameParams, req.params, 'params');
     const query = parseInput(listTasksQuery, req.query, 'query');
-    res.json({ tasks: await agents.tasks.list(name, query) });
+    res.json({ tasks: await agents.tasks.list(name, query, taskOwnerFilter(principalOf(res))) });
   });
   mount(agentRoutes.getTask, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { name, id } = parseInput(taskParams, req.params, 'params');
-    res.json(await agents.tasks.get(name, id));
+    res.json(await agents.tasks.get(name, id, taskOwnerFilter(principalOf(res))));
   });
   mount(agentRoutes.cancelTask, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { name, id } = parseInput(taskParams, req.params, 'params');
-    const task = await agents.tasks.cancel(name, id);
+    const task = await agents.tasks.cancel(name, id, taskOwnerFilter(principalOf(res)));
     res.status(task.status === 'cancelled' ? 200 : 202).json(task);
   });
   mount(agentRoutes.job, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { jobId } = parseInput(jobParams, req.params, 'params');
-    res.json(fitJobForChatGpt(await agents.tasks.job(jobId)));
+    res.json(fitJobForChatGpt(await agents.tasks.job(jobId, 'JOB_NOT_FOUND', taskOwnerFilter(principalOf(res)))));
   });
 }

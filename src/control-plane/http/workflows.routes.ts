@@ -1,7 +1,7 @@
 import { parseInput } from '../../common/validation';
 import type { AgentSystem } from '../agents';
 import { createdWorkflowSchema, createScheduleBody, createWorkflowBody, scheduleParams, scheduleSchema, workflowParams, workflowSchema } from './agent-schemas';
-import { assertMayQueue, requireAgents } from './agents.routes';
+import { assertMayQueue, requireAgents, taskOwnerFilter } from './agents.routes';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 import { z } from 'zod';
@@ -81,13 +81,16 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
   mount(workflowRoutes.get, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { id } = parseInput(workflowParams, req.params, 'params');
-    res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND'));
+    res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', taskOwnerFilter(principalOf(res))));
   });
   mount(workflowRoutes.cancel, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { id } = parseInput(workflowParams, req.params, 'params');
+    const owner = taskOwnerFilter(principalOf(res));
+    // Another key's workflow is "not found" before anything is cancelled.
+    await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', owner);
     await agents.workflows.cancel(id);
-    res.json(await agents.tasks.job(id));
+    res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', owner));
   });
   mount(workflowRoutes.listSchedules, async (_req, res) => {
     res.json({ schedules: await requireAgents(deps.agents).schedules.list() });
