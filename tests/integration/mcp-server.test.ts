@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { buildDawgApp } from '../../src/dawg/app';
+import { encodeWav } from '../../src/dawg/audio/io';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createMusicModule } from '../../src/dawg/modules/music';
 import { createTestingModule } from '../../src/dawg/modules/testing';
@@ -251,6 +252,19 @@ describe('Jarvis MCP server over stdio', () => {
     const list = await readJson(admin, 'jarvis://music/projects');
     expect(list.projects).toEqual([expect.objectContaining({ id: project.id, tracks: 1 })]);
     await expect(admin.client.readResource({ uri: 'jarvis://audio-files/f_00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: -32002 });
+
+    // Stored audio files are listed (newest first) and readable with their analysis.
+    const tone = new Float32Array(48_000).map((_, i) => 0.1 * Math.sin((2 * Math.PI * 440 * i) / 48_000));
+    const upload = await fetch(`${http.url}/api/v1/audio/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${plane.adminKey}`, 'content-type': 'audio/wav', 'x-file-name': 'tone.wav' },
+      body: encodeWav({ sampleRate: 48_000, channels: [tone] }, { bitDepth: 16, format: 'pcm' }),
+    });
+    expect(upload.status).toBe(201);
+    const stored = (await upload.json()) as { id: string };
+    const fileUri = `jarvis://audio-files/${stored.id}`;
+    expect((await admin.client.listResources()).resources).toEqual(expect.arrayContaining([expect.objectContaining({ uri: fileUri, name: 'tone.wav' })]));
+    expect(await readJson(admin, fileUri)).toMatchObject({ id: stored.id, name: 'tone.wav', contentType: 'audio/wav' });
   });
 
   test('a wrong API key gives error results that name the variable, never the key', async () => {

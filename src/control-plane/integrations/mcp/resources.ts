@@ -23,6 +23,11 @@ const projectAnswer = executeResponseSchema.extend({
 /** GET /api/v1/audio/files/:id/meta: the record and its analysis (LUFS, peaks, format). */
 const audioFileMeta = z.looseObject({ id: z.string(), name: z.string(), contentType: z.string(), bytes: z.number(), sha256: z.string(), createdAt: z.string() });
 
+/** GET /api/v1/audio/files: the newest stored files. */
+const audioFileList = z.looseObject({ files: z.array(z.looseObject({ id: z.string(), name: z.string(), createdAt: z.string() })) });
+/** Files listed by resources/list: the newest; older ones stay readable by id. */
+const LISTED_AUDIO_FILES = 50;
+
 /** A failed read as a JSON-RPC error: resources have no error result, unlike tools. */
 function readError(failure: CallFailure): McpError {
   const code = failure.status === 404 ? RESOURCE_NOT_FOUND : failure.status === 400 ? ErrorCode.InvalidParams : ErrorCode.InternalError;
@@ -46,8 +51,8 @@ const runMusic = <S extends z.ZodType>(client: ControlPlaneClient, action: strin
 
 /**
  * Jobs and tracks as MCP resources. Tracks live in the AI DAWG's music projects (each track an
- * audio file or MIDI part); stored audio files have records of their own. No route lists
- * every stored audio file, so `jarvis://audio-files/{fileId}` is read-only by id.
+ * audio file or MIDI part); stored audio files (uploads, generations, mixes, masters) have
+ * records of their own, the newest listed.
  */
 export function registerJarvisResources(server: McpServer, deps: { client: ControlPlaneClient; logger: Logger }): void {
   const { client, logger } = deps;
@@ -98,8 +103,17 @@ export function registerJarvisResources(server: McpServer, deps: { client: Contr
 
   server.registerResource(
     'audio-file',
-    new ResourceTemplate('jarvis://audio-files/{fileId}', { list: undefined }),
-    { title: 'Stored audio file', description: 'A stored audio file\'s record and analysis (loudness, peaks, format): uploads, mixes, masters. By id only: nothing lists them.', mimeType: JSON_MIME },
+    new ResourceTemplate('jarvis://audio-files/{fileId}', {
+      list: async (extra) => {
+        const outcome = await client.call('GET', '/api/v1/audio/files', audioFileList, { query: { limit: LISTED_AUDIO_FILES }, signal: extra.signal });
+        if (!outcome.ok) {
+          logger.warn('cannot list audio files for resources/list', { code: outcome.failure.code, status: outcome.failure.status });
+          return { resources: [] };
+        }
+        return { resources: outcome.data.files.map((f) => ({ uri: `jarvis://audio-files/${f.id}`, name: f.name, mimeType: JSON_MIME })) };
+      },
+    }),
+    { title: 'Stored audio file', description: `A stored audio file's record and analysis (loudness, peaks, format): uploads, generations, mixes, masters; the newest ${LISTED_AUDIO_FILES} are listed.`, mimeType: JSON_MIME },
     async (uri, variables, extra) => {
       const id = variable(fileId, variables.fileId, 'fileId');
       return jsonContents(uri, await client.call('GET', `/api/v1/audio/files/${segment(id)}/meta`, audioFileMeta, { signal: extra.signal }));
