@@ -34,7 +34,11 @@ export async function openStorage(config: ControlPlaneConfig, logger: Logger): P
         statementTimeoutMs: storage.statementTimeoutMs,
         logger,
       })
-    : await openPglite({ dataDir: path.resolve(storage.dataDir, 'pglite'), schema: storage.schema });
+    : await openPglite({
+        dataDir: path.resolve(storage.dataDir, 'pglite'),
+        schema: storage.schema,
+        settings: storage.pgliteSharedBuffers ? [`shared_buffers = ${storage.pgliteSharedBuffers}`] : [],
+      });
   try {
     const { applied } = await migrate(db);
     if (applied.length) logger.info('database migrated', { applied });

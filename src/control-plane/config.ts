@@ -13,6 +13,7 @@ const schema = z.object({
   JARVIS_AUTH_TOKEN: envOptional(serviceToken),
   JARVIS_PUBLIC_URL: url,
   JARVIS_DATA_DIR: z.string().min(1).default('./data'),
+  PGLITE_SHARED_BUFFERS: envOptional(z.string().regex(/^[1-9][0-9]{0,5}(kB|MB|GB)$/, 'must be a size such as 512MB or 1GB')),
   // JSON log files (both processes; the DAWG's devops query-logs reads them). Empty: stdout only.
   JARVIS_LOG_DIR: z.string().default('./data/logs'),
   JARVIS_BOOTSTRAP_KEY_FILE: envOptional(z.string().min(1)),
@@ -203,6 +204,8 @@ export interface ControlPlaneConfig {
   storage: {
     databaseUrl?: string;
     dataDir: string;
+    /** PGlite's shared_buffers (e.g. 1GB); unset: PGlite's default (128MB). */
+    pgliteSharedBuffers?: string;
     schema: string;
     poolSize: number;
     statementTimeoutMs: number;
@@ -293,6 +296,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
     storage: {
       databaseUrl: e.DATABASE_URL,
       dataDir: e.JARVIS_DATA_DIR,
+      pgliteSharedBuffers: e.PGLITE_SHARED_BUFFERS,
       schema: e.DATABASE_SCHEMA,
       poolSize: e.DATABASE_POOL_SIZE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,

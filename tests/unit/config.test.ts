@@ -38,6 +38,9 @@ describe('control-plane config', () => {
     expect(config.providers.local?.embedding).toEqual({ model: 'nomic-embed-text', dimensions: 768 });
     expect(config.memory.embeddingModel).toBe('local-embed');
     expect(() => loadControlPlaneConfig({ ...base, LOCAL_LLM_URL: 'http://127.0.0.1:11434', LOCAL_EMBEDDING_DIMENSIONS: '0' })).toThrow(/LOCAL_EMBEDDING_DIMENSIONS/);
+    expect(loadControlPlaneConfig(base).storage.pgliteSharedBuffers).toBeUndefined();
+    expect(loadControlPlaneConfig({ ...base, PGLITE_SHARED_BUFFERS: '1GB' }).storage.pgliteSharedBuffers).toBe('1GB');
+    expect(() => loadControlPlaneConfig({ ...base, PGLITE_SHARED_BUFFERS: 'lots' })).toThrow(/PGLITE_SHARED_BUFFERS/);
   });
 
   it('names every offending variable at once, and never echoes a value', () => {
