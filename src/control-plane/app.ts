@@ -36,6 +36,7 @@ import { openApiRoute, ROUTES } from './http/route-table';
 import { mountStatusRoutes } from './http/status.routes';
 import { mountWorkflowRoutes } from './http/workflows.routes';
 import { buildOpenApiDocument } from './openapi';
+import { mountDashboardRoutes } from './web';
 
 export interface AppDeps {
   config: ControlPlaneConfig;
@@ -106,6 +107,7 @@ export function buildApp(deps: AppDeps): Express {
   mountMetricsRoutes(mount, deps);
   mountChatGptOpenApiRoutes(mount, config.http.publicUrl);
   mountChatGptRoutes(mount, deps);
+  mountDashboardRoutes(mount);
 
   app.use(notFound());
   app.use(auditAuthFailures(deps.audit));

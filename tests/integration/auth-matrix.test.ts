@@ -3,7 +3,16 @@ import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { mountedRoutes, type MountedRoute } from '../helpers/routes';
 
 /** The only routes anyone may call without credentials (blueprint §4.2, public tier). */
-const PUBLIC_ROUTES = new Set(['GET /health', 'GET /health/detailed', 'GET /openapi.json']);
+/** Routes that answer without credentials: probes, API documents (they hold no secret) and the dashboard's static page. */
+const PUBLIC_ROUTES = new Set([
+  'GET /health',
+  'GET /health/detailed',
+  'GET /openapi.json',
+  'GET /integrations/chatgpt/openapi.yaml',
+  'GET /integrations/chatgpt/openapi/:group.yaml',
+  'GET /dashboard',
+  'GET /dashboard/:asset',
+]);
 /** Routes of the admin tier; every other non-public route is integration tier or stricter. */
 const ADMIN_PREFIX = '/api/v1/admin/';
 

@@ -12,6 +12,7 @@ import { metricsRoutes } from './metrics.routes';
 import type { RouteSpec } from './route-spec';
 import { statusRoutes } from './status.routes';
 import { workflowRoutes } from './workflows.routes';
+import { dashboardRoutes } from '../web';
 
 export const openApiRoute = {
   method: 'get',
@@ -40,4 +41,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(metricsRoutes),
   ...Object.values(chatGptOpenApiRoutes),
   ...Object.values(chatGptActionRoutes),
+  ...Object.values(dashboardRoutes),
 ];

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { NotFoundError } from '../../common/errors';
+import type { Mount, RouteSpec } from '../http/route-spec';
+
+/**
+ * The files the dashboard page loads, name → content type. Only these are served: the route
+ * never maps a request onto the file system.
+ */
+const ASSETS = {
+  'dashboard.js': 'text/javascript; charset=utf-8',
+  'dashboard.css': 'text/css; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'live.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'tasks-panel.js': 'text/javascript; charset=utf-8',
+  'approvals-panel.js': 'text/javascript; charset=utf-8',
+  'health-panel.js': 'text/javascript; charset=utf-8',
+  'costs-panel.js': 'text/javascript; charset=utf-8',
+  'tracks-panel.js': 'text/javascript; charset=utf-8',
+} as const;
+type AssetName = keyof typeof ASSETS;
+const ASSET_NAMES = Object.keys(ASSETS) as [AssetName, ...AssetName[]];
+
+export const dashboardRoutes = {
+  page: {
+    method: 'get',
+    path: '/dashboard',
+    operationId: 'getDashboard',
+    summary: 'The web dashboard (HTML): tasks, approvals, health, AI cost and tracks',
+    description:
+      'Holds no data: the page asks for an API key once (kept in the tab’s sessionStorage) and reads everything through the authenticated API and the WebSocket hub (docs/DASHBOARD.md).',
+    tier: 'public',
+    tag: 'dashboard',
+    responses: { 200: { description: 'text/html' } },
+  },
+  asset: {
+    method: 'get',
+    path: '/dashboard/:asset',
+    operationId: 'getDashboardAsset',
+    summary: 'A script or stylesheet of the web dashboard',
+    tier: 'public',
+    tag: 'dashboard',
+    params: z.object({ asset: z.enum(ASSET_NAMES).describe('One of the dashboard’s files') }).strict(),
+    responses: { 200: { description: 'text/javascript or text/css' }, 404: { description: 'Not a dashboard file' } },
+  },
+} satisfies Record<string, RouteSpec>;
+
+/**
+ * helmet's policy plus media from blob: URLs — the track player plays audio fetched with the
+ * key (a plain <audio src> could not send it), and 'self' does not cover blob:. Only the page
+ * gets it; everything else keeps helmet's default.
+ */
+function allowBlobMedia(res: Response): void {
+  const csp = res.getHeader('content-security-policy');
+  if (typeof csp === 'string' && !/(^|;)\s*media-src\b/.test(csp)) res.setHeader('content-security-policy', `${csp};media-src 'self' blob:`);
+}
+
+/**
+ * Serves the dashboard's static files from this folder, read once at start-up (a missing file
+ * fails the start, not a visitor's page load). `no-cache`: browsers check again on each load,
+ * so a new version shows at once.
+ */
+export function mountDashboardRoutes(mount: Mount, dir: string = __dirname): void {
+  const page = readFileSync(path.join(dir, 'index.html'));
+  const assets = new Map(ASSET_NAMES.map((name) => [name, readFileSync(path.join(dir, name))] as const));
+  mount(dashboardRoutes.page, (_req, res) => {
+    allowBlobMedia(res);
+    res.status(200).type('text/html; charset=utf-8').set('cache-control', 'no-cache').send(page);
+  });
+  mount(dashboardRoutes.asset, (req, res) => {
+    const name = String(req.params.asset) as AssetName;
+    const body = assets.get(name);
+    if (!body) throw new NotFoundError(`No dashboard file ${JSON.stringify(name).slice(0, 80)}`, { available: ASSET_NAMES });
+    res.status(200).type(ASSETS[name]).set('cache-control', 'no-cache').send(body);
+  });
+}

@@ -1,0 +1,1 @@
+export { dashboardRoutes, mountDashboardRoutes } from './dashboard.routes';

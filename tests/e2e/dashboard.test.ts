@@ -1,0 +1,270 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildDawgApp } from '../../src/dawg/app';
+import { encodeWav } from '../../src/dawg/audio/io';
+import { AudioWorkerPool } from '../../src/dawg/audio/worker';
+import { ModuleRegistry } from '../../src/dawg/sdk';
+import { FileStore } from '../../src/dawg/storage';
+import { listenWithHub, startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
+import { silentLogger } from '../helpers/logger';
+import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
+import { listen, SERVICE_TOKEN, type Listening } from '../helpers/servers';
+
+/**
+ * The web dashboard in a real browser: headless Debian Chromium (driven by playwright-core)
+ * against a real control plane with its WebSocket hub, a real AI DAWG (file store and audio
+ * worker, for the tracks panel) and a fake OpenAI server (so AI calls are real ledger entries).
+ * `.ci/run` installs Chromium when it is missing; without it this file is skipped, loudly.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`tests/e2e/dashboard.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does it)`);
+
+jest.setTimeout(120_000);
+
+const RATE = 48_000;
+const WAIT = { timeout: 20_000 };
+
+/** A 997 Hz stereo tone: 3 s at −20 dBFS, then 3 s at −30 dBFS (a loudness curve with a step). */
+function toneWav(): Buffer {
+  const ch = new Float32Array(6 * RATE);
+  for (let i = 0; i < ch.length; i++) ch[i] = 10 ** ((i < 3 * RATE ? -20 : -30) / 20) * Math.sin((2 * Math.PI * 997 * i) / RATE);
+  return encodeWav({ sampleRate: RATE, channels: [ch, ch.slice()] }, { bitDepth: 16, format: 'pcm' });
+}
+
+/**
+ * Polls a page expression until it is truthy and returns it. A string, evaluated by the
+ * DevTools protocol: page.waitForFunction would eval() it inside the page, which the dashboard's
+ * CSP forbids (and the tests compile without the DOM library).
+ */
+async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value: unknown = await page.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`still false after ${timeoutMs} ms: ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+(HAVE_CHROMIUM ? describe : describe.skip)('web dashboard in headless Chromium', () => {
+  let dir: string;
+  let audio: AudioWorkerPool;
+  let dawg: Listening;
+  let openai: FakeProvider;
+  let plane: TestPlane;
+  let server: Awaited<ReturnType<typeof listenWithHub>>;
+  let browser: Browser;
+  let page: Page;
+  /** A devops key that asks for commands, so the admin key on the page may decide them. */
+  let askerKey: string;
+  let fileId: string;
+  /** Uncaught page errors and CSP violations: a dashboard that works must have none. */
+  const problems: string[] = [];
+  /** Frames the page received over its WebSocket, and the URLs it opened. */
+  const framesIn: string[] = [];
+  const socketUrls: string[] = [];
+  const firstFrames: string[] = [];
+
+  const api = async (method: string, route: string, key: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${route}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const watch = (p: Page) => {
+    p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    p.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
+    });
+  };
+  const aiCall = async () => expect((await api('POST', '/api/v1/ai/chat', plane.userKey, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-e2e-'));
+    const policyFile = path.join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ version: 1, path: ['/usr/bin', '/bin'], defaults: { allowedDirectories: [dir] }, rules: { free: { description: 'memory', args: ['-m'], requireApproval: true } } }));
+    const filesDir = path.join(dir, 'files');
+    const files = new FileStore({ dir: filesDir, maxBytes: 10_000_000 });
+    await files.init();
+    audio = new AudioWorkerPool({ workers: 1, filesDir });
+    dawg = await listen(buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio }));
+    openai = await startFakeProvider('openai');
+    plane = await startTestPlane({
+      runTasks: true,
+      agents: [createProbeAgent(new ProbeLog())],
+      env: {
+        AI_DAWG_BACKEND_URL: dawg.url,
+        TERMINAL_FIREWALL_POLICY_FILE: policyFile,
+        OPENAI_API_KEY: 'sk-test-openai-0123456789abcdef',
+        OPENAI_BASE_URL: openai.url,
+        AGENT_QUEUE_POLL_MS: '100',
+        AGENT_HEARTBEAT_MS: '200',
+        RATE_LIMIT_DEFAULT_MAX: '100000',
+      },
+    });
+    askerKey = (await plane.apiKeys.create('asker', ['devops'])).key;
+    server = await listenWithHub(plane);
+
+    const upload = await fetch(`${server.url}/api/v1/audio/files`, { method: 'POST', headers: { Authorization: `Bearer ${plane.adminKey}`, 'Content-Type': 'audio/wav', 'X-File-Name': 'two-levels.wav' }, body: toneWav() });
+    expect(upload.status).toBe(201);
+    fileId = ((await upload.json()) as { id: string }).id;
+    await aiCall(); // a day with spend, so the cost chart has a bar
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage();
+    watch(page);
+    page.on('websocket', (ws) => {
+      socketUrls.push(ws.url());
+      ws.on('framesent', (f) => firstFrames.length < 1 && firstFrames.push(String(f.payload)));
+      ws.on('framereceived', (f) => framesIn.push(String(f.payload)));
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await plane?.stop();
+    await openai?.close();
+    await dawg?.close();
+    await audio?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the page and its files are served with the right types, 404 for anything else, under the CSP', async () => {
+    const html = await fetch(`${server.url}/dashboard`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = html.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("script-src-attr 'none'");
+    expect(csp).toContain("media-src 'self' blob:");
+    const markup = await html.text();
+    expect(markup).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(markup).not.toMatch(/\son[a-z]+=/); // no inline handler
+    const js = await fetch(`${server.url}/dashboard/dashboard.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('no-cache');
+    expect(js.headers.get('content-security-policy')).not.toContain('blob:');
+    expect((await fetch(`${server.url}/dashboard/dashboard.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    for (const name of ['nope.js', 'index.html', 'dashboard.routes.ts', '..%2Fapp.ts']) {
+      const res = await fetch(`${server.url}/dashboard/${name}`);
+      expect([name, res.status]).toEqual([name, 404]);
+    }
+  });
+
+  test('a wrong key is refused with a clear message; the admin key opens every panel and goes live', async () => {
+    await page.goto(`${server.url}/dashboard`);
+    await page.fill('#api-key', 'jrv_0123456789abcdef_' + 'x'.repeat(43));
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('#key-form .status[data-kind=error]:has-text("refused")', WAIT);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+
+    await page.fill('#api-key', plane.adminKey);
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('#live-state[data-state=live]', WAIT);
+    await page.evaluate('window.dashboardNotReloaded = true');
+    expect(await page.evaluate("sessionStorage.getItem('jarvis.dashboard.apiKey')")).toBe(plane.adminKey);
+    expect(await page.textContent('#whoami')).toContain('admin, devops');
+    // The key went in the first message, never in the URL.
+    expect(socketUrls).toEqual([`${server.url.replace('http', 'ws')}/ws`]);
+    expect(JSON.parse(firstFrames[0]!)).toMatchObject({ type: 'auth', apiKey: plane.adminKey });
+
+    await page.waitForSelector('#health [data-check=database] .badge:has-text("ok")', WAIT);
+    await page.waitForSelector('#health [data-check=dawg] .badge:has-text("ok")', WAIT);
+    await page.waitForSelector('#costs svg.cost-chart rect.bar', WAIT);
+    await page.waitForSelector('#costs svg.cost-chart line.budget', { ...WAIT, state: 'attached' }); // a line has no height: never "visible"
+    expect(await page.textContent('#costs [data-scope=global]')).toContain('of $100.00');
+  });
+
+  test('submits a task and shows its progress and completion live, without reloading', async () => {
+    await page.selectOption('#tasks select[name=agent]', 'Probe');
+    await page.selectOption('#tasks select[name=taskType]', 'sleep');
+    await page.fill('#tasks textarea[name=payload]', '{"ms": 1500, "label": "from the dashboard"}');
+    await page.click('#tasks button[type=submit]');
+    const result = await page.waitForSelector('#tasks .form-result[data-kind=ok]', WAIT);
+    const taskId = await result.getAttribute('data-task-id');
+    expect(taskId).toMatch(/^tsk_/);
+    const row = `#tasks tr[data-task-id="${taskId}"]`;
+    // The probe reports 50 % ("half way") and then sleeps 1.5 s: the page shows it meanwhile.
+    await page.waitForSelector(`${row}[data-status=running] .percent:has-text("50%")`, WAIT);
+    expect(await page.textContent(`${row} .message`)).toBe('half way');
+    await page.waitForSelector(`${row}[data-status=completed] .percent:has-text("100%")`, WAIT);
+    expect(await page.evaluate('window.dashboardNotReloaded')).toBe(true);
+    const progressFrames = framesIn.map((f) => JSON.parse(f) as { event?: string; data?: { jobId?: string } }).filter((m) => m.data?.jobId === taskId);
+    expect(progressFrames.map((m) => m.event)).toEqual(expect.arrayContaining(['task.progress', 'task.completed']));
+  });
+
+  test('shows a pending command live, shows the refusal of a self-approval, and approves another key’s command', async () => {
+    const own = await api('POST', '/api/v1/devops/exec', plane.adminKey, { command: 'free', args: ['-m'] });
+    expect(own.status).toBe(202);
+    const ownId = (own.body.approval as { id: string }).id;
+    const ownItem = `#approvals .pending [data-approval-id="${ownId}"]`;
+    await page.waitForSelector(ownItem, WAIT);
+    await page.click(`${ownItem} button.approve`);
+    await page.waitForSelector(`${ownItem} .status[data-kind=error]:has-text("cannot approve")`, WAIT);
+
+    const held = await api('POST', '/api/v1/devops/exec', askerKey, { command: 'free', args: ['-m'] });
+    expect(held.status).toBe(202);
+    const id = (held.body.approval as { id: string }).id;
+    const item = `#approvals .pending [data-approval-id="${id}"]`;
+    await page.waitForSelector(item, WAIT);
+    expect(await page.textContent(`${item} .command`)).toBe('free -m');
+    await page.fill(`${item} input[name=note]`, 'checked on the dashboard');
+    await page.click(`${item} button.approve`);
+    await page.waitForSelector(item, { ...WAIT, state: 'detached' });
+    await page.waitForSelector(`#approvals .recent [data-approval-id="${id}"]`, WAIT);
+    expect(await page.$(ownItem)).not.toBeNull(); // still pending: nobody else decided it
+
+    const after = await api('GET', `/api/v1/approvals/${id}`, plane.adminKey);
+    expect(after.body).toMatchObject({ id, decisionNote: 'checked on the dashboard', decidedBy: /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1] });
+    expect(['approved', 'running', 'finished']).toContain(after.body.status);
+  });
+
+  test('AI spend arrives live on the costs panel', async () => {
+    const scope = '#costs [data-scope=global] .meta';
+    const before = await page.textContent(scope);
+    await aiCall();
+    await until(page, `document.querySelector(${JSON.stringify(scope)})?.textContent !== ${JSON.stringify(before)}`);
+  });
+
+  test('draws a track’s waveform and loudness curve, and plays it from a blob URL', async () => {
+    await page.click(`#tracks [data-file-id="${fileId}"] button`);
+    await page.waitForSelector('#tracks svg.waveform path.peaks', WAIT);
+    await page.waitForSelector('#tracks svg.loudness path.lufs', WAIT);
+    expect(await page.textContent('#tracks .track-facts')).toMatch(/0:06\.0 · 48000 Hz · 2 ch · integrated -\d+\.\d LUFS · true peak -\d+\.\d dBTP/);
+    await page.click('#tracks button.load-audio');
+    const duration = await until(page, "(() => { const el = document.querySelector('#tracks audio'); return el && !el.hidden && el.readyState >= 1 ? el.duration : null; })()");
+    expect(duration).toBeCloseTo(6, 1);
+    expect(await page.getAttribute('#tracks audio', 'src')).toMatch(/^blob:/);
+  });
+
+  test('a key without devops or admin gets clear notes instead of approvals and daily spend', async () => {
+    const other = await browser.newPage();
+    watch(other);
+    try {
+      await other.goto(`${server.url}/dashboard`);
+      await other.fill('#api-key', plane.userKey);
+      await other.click('#key-form button[type=submit]');
+      await other.waitForSelector('#live-state[data-state=live]', WAIT);
+      await other.waitForSelector('#approvals .status:has-text("devops")', WAIT);
+      await other.waitForSelector('#costs .status:has-text("admin")', WAIT);
+      await other.waitForSelector('#costs [data-scope=global]', WAIT);
+      await other.click('#forget-key');
+      await other.waitForSelector('#key-form', WAIT);
+      expect(await other.evaluate('sessionStorage.length')).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expect(problems).toEqual([]);
+  });
+});
