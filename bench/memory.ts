@@ -45,8 +45,6 @@ const TARGET_P95_MS = 20;
 const TARGET_RECALL = 0.95;
 const K = 10;
 const USERS = 10;
-/** Held-out queries run before timing (never measured): a service that has been answering has its index pages in memory. */
-const WARMUP_QUERIES = intEnv('BENCH_MEMORY_WARMUP', 300);
 
 const intEnv = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -61,6 +59,8 @@ const numEnv = (name: string, fallback: number) => {
 };
 
 const N = intEnv('BENCH_MEMORY_N', 100_000);
+/** Held-out queries run before timing (never measured): a service that has been answering has its index pages in memory. */
+const WARMUP_QUERIES = intEnv('BENCH_MEMORY_WARMUP', 300);
 const DIMS = intEnv('BENCH_MEMORY_DIMS', 1536);
 const QUERIES = intEnv('BENCH_MEMORY_QUERIES', 200);
 const CLUSTERS = intEnv('BENCH_MEMORY_CLUSTERS', 200);
