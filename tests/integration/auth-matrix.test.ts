@@ -22,7 +22,9 @@ let plane: TestPlane;
 let routes: MountedRoute[];
 
 beforeAll(async () => {
-  plane = await startTestPlane();
+  // Every route is called twice, anonymously and with a forged key, from one address: more than
+  // the default per-window limits of some groups (ChatGPT Actions: 50) and of failed authentications (100).
+  plane = await startTestPlane({ env: { RATE_LIMIT_CHATGPT_MAX: '100000', RATE_LIMIT_DEFAULT_MAX: '100000', RATE_LIMIT_DEVOPS_MAX: '100000', RATE_LIMIT_AUTH_FAILURES_MAX: '100000' } });
   routes = mountedRoutes(plane.app);
 });
 
