@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { approvalSchema } from '../common/firewall-protocol';
-import { TASK_PRIORITIES, TASK_STATUSES } from '../control-plane/agents/types';
+import { TASK_STATUSES } from '../control-plane/agents/types';
+import { agentListSchema, taskDetailSchema } from '../control-plane/http/agent-schemas';
+import { budgetSchema, costReportSchema } from '../control-plane/http/ai-schemas';
 import { API_KEY_SCOPES } from '../control-plane/auth/principal';
 
 /**
@@ -32,16 +34,8 @@ export const auditVerifySchema = z.object({
 });
 export type AuditVerifyResult = z.infer<typeof auditVerifySchema>;
 
-/** GET /api/v1/agents. */
-export const agentListSchema = z.object({
-  agents: z.array(
-    z.object({
-      name: z.string(),
-      description: z.string(),
-      capabilities: z.array(z.object({ name: z.string(), description: z.string(), requiredModules: z.array(z.string()), estimatedDuration: z.number().optional() })),
-    }),
-  ),
-});
+/** GET /api/v1/agents: the route's own schema. */
+export { agentListSchema };
 export type AgentInfo = z.infer<typeof agentListSchema>['agents'][number];
 
 const count = z.number().default(0);
@@ -58,28 +52,11 @@ export type AgentStats = z.infer<typeof agentStatsSchema>;
 export const createdTaskSchema = z.object({ taskId: z.string(), status: z.enum(TASK_STATUSES), jobUrl: z.string() });
 export type CreatedTask = z.infer<typeof createdTaskSchema>;
 
-export const taskErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
-const taskEventSchema = z.object({ id: z.number(), type: z.string(), data: z.unknown().optional(), at: z.string() });
-
-/** A task as GET /api/v1/agents/:name/tasks/:id answers it (the cancel route leaves out the events). */
-export const taskSchema = z.object({
-  id: z.string(),
-  agent: z.string(),
-  taskType: z.string(),
-  priority: z.enum(TASK_PRIORITIES),
-  status: z.enum(TASK_STATUSES),
-  result: z.unknown().optional(),
-  error: taskErrorSchema.optional(),
-  attempts: z.number(),
-  maxAttempts: z.number(),
-  progress: z.number().optional(),
-  cancelRequested: z.boolean(),
-  workflowId: z.string().optional(),
-  createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  events: z.array(taskEventSchema).default([]),
-});
+/**
+ * A task as GET /api/v1/agents/:name/tasks/:id answers it: the route's own schema (the cancel
+ * route answers the same task without its events).
+ */
+export const taskSchema = taskDetailSchema.extend({ events: taskDetailSchema.shape.events.default([]) });
 export type TaskView = z.infer<typeof taskSchema>;
 
 /** GET /integrations/chatgpt/jobs/:jobId for a task; large results are replaced by a note. */
@@ -90,42 +67,9 @@ export { approvalSchema };
 export type ApprovalView = z.infer<typeof approvalSchema>;
 export const approvalListSchema = z.object({ approvals: z.array(approvalSchema) });
 
-const costRowSchema = z.object({
-  key: z.string(),
-  calls: z.number(),
-  failedCalls: z.number(),
-  inputTokens: z.number(),
-  outputTokens: z.number(),
-  callsWithEstimatedTokens: z.number(),
-  costUsd: z.number(),
-  avgLatencyMs: z.number().nullable(),
-});
-/** GET /api/v1/ai/costs. */
-export const costReportSchema = z.object({
-  groupBy: z.string(),
-  from: z.string(),
-  to: z.string(),
-  rows: z.array(costRowSchema),
-  total: z.object({ calls: z.number(), costUsd: z.number(), inputTokens: z.number(), outputTokens: z.number() }),
-});
+/** GET /api/v1/ai/costs and GET /api/v1/ai/budget: the routes' own schemas. */
+export { budgetSchema, costReportSchema };
 export type CostReport = z.infer<typeof costReportSchema>;
-
-/** GET /api/v1/ai/budget. */
-export const budgetSchema = z.object({
-  month: z.string(),
-  softAlertPercent: z.number(),
-  scopes: z.array(
-    z.object({
-      scope: z.string(),
-      limitUsd: z.number().nullable(),
-      spentUsd: z.number(),
-      reservedUsd: z.number(),
-      remainingUsd: z.number().nullable(),
-      usedPercent: z.number().nullable(),
-      state: z.string(),
-    }),
-  ),
-});
 export type BudgetView = z.infer<typeof budgetSchema>;
 
 const memorySchema = z.object({
