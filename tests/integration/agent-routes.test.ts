@@ -291,6 +291,19 @@ describe('tasks are visible to the key that queued them, and to admins', () => {
     const all = (await request(plane.app).get('/api/v1/agents/Probe/tasks?limit=500').set(as(plane.adminKey)).expect(200)).body as { tasks: TaskRecord[] };
     expect(all.tasks.map((t) => t.id)).toContain(id);
   });
+
+  it('schedules too: another key neither lists nor deletes one; the creator and admins do', async () => {
+    const other = (await plane.apiKeys.create(`other-${randomUUID().slice(0, 8)}`, [])).key;
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    // Hourly: no slot fires during the test.
+    const created = (await api().post('/api/v1/schedules', { name: `private-${randomUUID()}`, cron: '0 * * * *', agent: 'Probe', taskType: 'noop', payload: { label: 'p' } }).expect(201)).body as ScheduleRecord;
+    const listedBy = async (key: string) => ((await request(plane.app).get('/api/v1/schedules').set(as(key)).expect(200)).body as { schedules: ScheduleRecord[] }).schedules.map((x) => x.id);
+    expect(await listedBy(other)).not.toContain(created.id);
+    expect(await listedBy(plane.userKey)).toContain(created.id);
+    expect(await listedBy(plane.adminKey)).toContain(created.id);
+    expectError(await request(plane.app).delete(`/api/v1/schedules/${created.id}`).set(as(other)), 404, 'SCHEDULE_NOT_FOUND');
+    await api().del(`/api/v1/schedules/${created.id}`).expect(204);
+  });
 });
 
 describe('GET /api/v1/agents/:name/tasks', () => {

@@ -121,12 +121,14 @@ export class ScheduleService {
     }
   }
 
-  async list(): Promise<ScheduleRecord[]> {
-    return (await this.db.query<ScheduleRow>('SELECT * FROM task_schedules ORDER BY created_at')).map(toRecord);
+  /** `owner`, where given, limits the list (and removal) to the schedules that principal created, as for tasks. */
+  async list(owner?: string): Promise<ScheduleRecord[]> {
+    const rows = await this.db.query<ScheduleRow>('SELECT * FROM task_schedules WHERE ($1::text IS NULL OR created_by = $1) ORDER BY created_at', [owner ?? null]);
+    return rows.map(toRecord);
   }
 
-  async remove(id: string): Promise<void> {
-    const rows = await this.db.query('DELETE FROM task_schedules WHERE id = $1 RETURNING id', [id]);
+  async remove(id: string, owner?: string): Promise<void> {
+    const rows = await this.db.query('DELETE FROM task_schedules WHERE id = $1 AND ($2::text IS NULL OR created_by = $2) RETURNING id', [id, owner ?? null]);
     if (!rows.length) throw new NotFoundError(`Schedule not found: ${id}`, undefined, 'SCHEDULE_NOT_FOUND');
   }
 

@@ -93,7 +93,7 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
     res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', owner));
   });
   mount(workflowRoutes.listSchedules, async (_req, res) => {
-    res.json({ schedules: await requireAgents(deps.agents).schedules.list() });
+    res.json({ schedules: await requireAgents(deps.agents).schedules.list(taskOwnerFilter(principalOf(res))) });
   });
   mount(workflowRoutes.createSchedule, async (req, res) => {
     const agents = requireAgents(deps.agents);
@@ -105,7 +105,7 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
   mount(workflowRoutes.deleteSchedule, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { id } = parseInput(scheduleParams, req.params, 'params');
-    await agents.schedules.remove(id);
+    await agents.schedules.remove(id, taskOwnerFilter(principalOf(res)));
     res.status(204).end();
   });
 }
