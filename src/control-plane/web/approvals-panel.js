@@ -3,6 +3,7 @@
 // never by the key that asked — the server refuses that and the page shows its answer).
 
 import { describeError } from './api.js';
+import { SnapshotGate } from './snapshot-gate.js';
 import { asArray, asObject, asString, formatTime, h, replace, setStatus } from './dom.js';
 
 const RECENT = 8;
@@ -20,9 +21,7 @@ export class ApprovalsPanel {
     /** Notes being typed, kept across re-renders (a live event re-draws the list). */
     this.notes = new Map();
     this.scopes = null;
-    this.loading = false;
-    this.again = false;
-    this.queued = [];
+    this.gate = new SnapshotGate(() => this.read(), (...e) => this.apply(...e), () => this.render());
   }
 
   clear() {
@@ -41,11 +40,11 @@ export class ApprovalsPanel {
     this.render();
   }
 
-  async refresh() {
-    // Asked again while reading (the live socket just subscribed): read once more afterwards,
-    // or events between the first read and the subscription would be missed.
-    if (this.loading) return void (this.again = true);
-    this.loading = true;
+  refresh() {
+    return this.gate.refresh();
+  }
+
+  async read() {
     try {
       const body = await this.api.get('/api/v1/approvals', { status: 'pending', limit: 100 });
       this.pending = new Map();
@@ -58,21 +57,11 @@ export class ApprovalsPanel {
       this.pending.clear();
       if (err && err.status === 403) setStatus(this.status, 'Listing pending approvals needs an API key with the “devops” scope (deciding them needs “admin”); this key lacks “devops”.', 'note');
       else setStatus(this.status, describeError(err), 'error');
-    } finally {
-      this.loading = false;
-      for (const [event, data] of this.queued.splice(0)) this.apply(event, data);
-      this.render();
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
     }
   }
 
   onEvent(event, data) {
-    if (this.loading) return void this.queued.push([event, data]);
-    this.apply(event, data);
-    this.render();
+    this.gate.event(event, data);
   }
 
   apply(event, raw) {

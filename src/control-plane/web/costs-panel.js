@@ -3,6 +3,7 @@
 
 import { describeError } from './api.js';
 import { costChart } from './charts.js';
+import { SnapshotGate } from './snapshot-gate.js';
 import { asArray, asNumber, asObject, asString, formatTime, formatUsd, h, replace, setStatus } from './dom.js';
 
 export class CostsPanel {
@@ -12,9 +13,7 @@ export class CostsPanel {
     this.chart = root.querySelector('.chart-box');
     this.scopesEl = root.querySelector('.scopes');
     this.alerts = root.querySelector('.alerts');
-    this.loading = false;
-    this.again = false;
-    this.queued = [];
+    this.gate = new SnapshotGate(() => this.read(), (...e) => this.apply(...e), () => this.render());
     this.clear();
   }
 
@@ -31,20 +30,8 @@ export class CostsPanel {
   }
 
   /** Reads the budgets and the month's ledger; events arriving meanwhile are applied after. */
-  async refresh() {
-    if (this.loading) return void (this.again = true);
-    this.loading = true;
-    try {
-      await this.read();
-    } finally {
-      this.loading = false;
-      for (const [event, data, at] of this.queued.splice(0)) this.apply(event, data, at);
-      this.render();
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    }
+  refresh() {
+    return this.gate.refresh();
   }
 
   async read() {
@@ -77,8 +64,7 @@ export class CostsPanel {
   }
 
   onEvent(event, data, at) {
-    if (this.loading) return void this.queued.push([event, data, at]);
-    if (this.apply(event, data, at)) this.render();
+    this.gate.event(event, data, at);
   }
 
   /** Applies one event; false when it changes nothing shown. */

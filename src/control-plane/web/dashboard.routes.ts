@@ -15,6 +15,7 @@ const ASSETS = {
   'api.js': 'text/javascript; charset=utf-8',
   'live.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
+  'snapshot-gate.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
   'tasks-panel.js': 'text/javascript; charset=utf-8',
   'approvals-panel.js': 'text/javascript; charset=utf-8',

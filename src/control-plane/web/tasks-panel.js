@@ -3,6 +3,7 @@
 
 import { describeError } from './api.js';
 import { asArray, asNumber, asObject, asString, formatTime, h, replace, setStatus } from './dom.js';
+import { SnapshotGate } from './snapshot-gate.js';
 
 const PER_AGENT = 20;
 const SHOWN = 100;
@@ -29,9 +30,7 @@ export class TasksPanel {
     this.result = this.form.querySelector('.form-result');
     this.tasks = new Map();
     this.agents = [];
-    this.loading = false;
-    this.again = false;
-    this.queued = [];
+    this.gate = new SnapshotGate(() => this.read(), (...e) => this.apply(...e), () => this.render());
     this.agentSelect.addEventListener('change', () => this.fillTaskTypes());
     this.typeSelect.addEventListener('change', () => this.describeType());
     this.form.addEventListener('submit', (e) => {
@@ -51,11 +50,11 @@ export class TasksPanel {
   }
 
   /** Re-reads the agents and their recent tasks; events arriving meanwhile are applied after. */
-  async refresh() {
-    // Asked again while reading (the live socket just subscribed): read once more afterwards,
-    // or events between the first read and the subscription would be missed.
-    if (this.loading) return void (this.again = true);
-    this.loading = true;
+  refresh() {
+    return this.gate.refresh();
+  }
+
+  async read() {
     try {
       const body = await this.api.get('/api/v1/agents');
       this.agents = asArray(asObject(body).agents).filter((a) => typeof asObject(a).name === 'string');
@@ -74,21 +73,11 @@ export class TasksPanel {
       setStatus(this.status, failed ? `Some agents' tasks could not be read: ${describeError(failed.reason)}` : '', failed ? 'error' : 'note');
     } catch (err) {
       setStatus(this.status, describeError(err), 'error');
-    } finally {
-      this.loading = false;
-      for (const [event, data, at] of this.queued.splice(0)) this.apply(event, data, at);
-      this.render();
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
     }
   }
 
   onEvent(event, data, at) {
-    if (this.loading) return void this.queued.push([event, data, at]);
-    this.apply(event, data, at);
-    this.render();
+    this.gate.event(event, data, at);
   }
 
   apply(event, raw, at) {
