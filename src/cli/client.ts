@@ -5,6 +5,14 @@ import type { TaskPriority } from '../control-plane/agents/types';
 import type { Connection } from './args';
 import type { CostGrouping } from './args-operations';
 import { RequestError } from './errors';
+import { fetchFailure, type FetchFailureKind } from '../common/http/fetch-failure';
+
+const UNREACHABLE_HINTS: Record<FetchFailureKind, string> = {
+  refused: ': is it running? Start it with `npm start`, or set JARVIS_URL (or --url) to its address',
+  'unknown-host': ': unknown host; check JARVIS_URL',
+  'bad-port': ': fetch refuses to connect to this reserved port',
+  other: '',
+};
 import * as s from './schemas';
 
 export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, TaskView } from './schemas';
@@ -169,19 +177,11 @@ export class JarvisClient {
   private transportError(err: unknown, signal: AbortSignal | undefined): RequestError {
     const { url, timeoutMs } = this.connection;
     if (signal?.aborted) return new RequestError('Interrupted', undefined, 'INTERRUPTED');
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    const name = (err as { name?: string }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
       return new RequestError(`No answer from the control plane at ${url} within ${timeoutMs} ms`);
     }
-    const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-    const hint =
-      e.cause?.code === 'ECONNREFUSED'
-        ? ': is it running? Start it with `npm start`, or set JARVIS_URL (or --url) to its address'
-        : e.cause?.code === 'ENOTFOUND' || e.cause?.code === 'EAI_AGAIN'
-          ? ': unknown host; check JARVIS_URL'
-          : e.cause?.message === 'bad port'
-            ? ': fetch refuses to connect to this reserved port'
-            : '';
-    return new RequestError(`Cannot reach the control plane at ${url} (${reason})${hint}`);
+    const { reason, kind } = fetchFailure(err);
+    return new RequestError(`Cannot reach the control plane at ${url} (${reason})${UNREACHABLE_HINTS[kind]}`);
   }
 }

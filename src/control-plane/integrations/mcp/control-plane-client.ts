@@ -1,5 +1,13 @@
 import type { z } from 'zod';
+import { fetchFailure, type FetchFailureKind } from '../../../common/http/fetch-failure';
 import { errorBodySchema } from '../../../common/protocol';
+
+const UNREACHABLE_HINTS: Record<FetchFailureKind, string | undefined> = {
+  refused: 'is the control plane running (npm start)? Set JARVIS_URL to its address',
+  'unknown-host': 'unknown host: check JARVIS_URL',
+  'bad-port': 'fetch refuses to connect to this reserved port: check JARVIS_URL',
+  other: undefined,
+};
 
 /**
  * Why a call did not give the answer asked for: the control plane's own error (its status,
@@ -138,18 +146,9 @@ export class ControlPlaneClient {
   private transportFailure(err: unknown, timedOut: boolean, timeoutMs: number): CallFailure {
     const url = this.options.url;
     if (timedOut) return { code: 'CONTROL_PLANE_TIMEOUT', message: `No answer from the control plane at ${url} within ${timeoutMs} ms` };
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'AbortError') return { code: 'CANCELLED', message: 'The request was cancelled by the MCP client' };
-    const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-    const hint =
-      e.cause?.code === 'ECONNREFUSED'
-        ? 'is the control plane running (npm start)? Set JARVIS_URL to its address'
-        : e.cause?.code === 'ENOTFOUND' || e.cause?.code === 'EAI_AGAIN'
-          ? 'unknown host: check JARVIS_URL'
-          : e.cause?.message === 'bad port'
-            ? 'fetch refuses to connect to this reserved port: check JARVIS_URL'
-            : undefined;
-    return { code: 'CONTROL_PLANE_UNREACHABLE', message: `Cannot reach the control plane at ${url} (${reason})`, hint };
+    if ((err as { name?: string }).name === 'AbortError') return { code: 'CANCELLED', message: 'The request was cancelled by the MCP client' };
+    const { reason, kind } = fetchFailure(err);
+    return { code: 'CONTROL_PLANE_UNREACHABLE', message: `Cannot reach the control plane at ${url} (${reason})`, hint: UNREACHABLE_HINTS[kind] };
   }
 }
 
