@@ -39,6 +39,7 @@ import { createLogger } from '../src/common/logger';
 import { MAX_UPSERT_ROWS, VectorStore, type MemoryHit, type MemoryVectorInput } from '../src/control-plane/memory';
 import { hnswIndexName } from '../src/control-plane/memory/hnsw-index';
 import { pgvectorSearchQuery } from '../src/control-plane/memory/vector-search-sql';
+import { mulberry32 } from '../tests/helpers/random';
 import { percentile } from './support';
 
 const TARGET_P95_MS = 20;
@@ -85,17 +86,6 @@ if (MWM !== undefined && !/^\d+(kB|MB|GB)$/.test(MWM)) throw new Error('BENCH_ME
 if (EXTRA_EF.some((e) => !Number.isInteger(e) || e < 1 || e > 1000)) throw new Error('BENCH_MEMORY_EF_SEARCH: integers in 1..1000');
 
 // ---- data -------------------------------------------------------------------------------
-
-/** mulberry32 (as in tests/helpers/random.ts): a seeded generator in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples by Box–Muller over a seeded uniform generator. */
 function gaussian(uniform: () => number): () => number {

@@ -3,6 +3,7 @@ import { approvalSchema } from '../common/firewall-protocol';
 import { TASK_STATUSES } from '../control-plane/agents/types';
 import { agentListSchema, taskDetailSchema } from '../control-plane/http/agent-schemas';
 import { budgetSchema, costReportSchema } from '../control-plane/http/ai-schemas';
+import { memorySchema } from '../control-plane/http/memory-schemas';
 import { API_KEY_SCOPES } from '../control-plane/auth/principal';
 
 /**
@@ -72,17 +73,6 @@ export { budgetSchema, costReportSchema };
 export type CostReport = z.infer<typeof costReportSchema>;
 export type BudgetView = z.infer<typeof budgetSchema>;
 
-const memorySchema = z.object({
-  id: z.string(),
-  type: z.string(),
-  content: z.string(),
-  userId: z.string().nullable(),
-  sessionId: z.string().nullable(),
-  agent: z.string().nullable(),
-  projectId: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 /** GET /api/v1/memory/search. */
 export const recallSchema = z.object({
   hits: z.array(memorySchema.extend({ score: z.number(), similarity: z.number().nullable(), vectorRank: z.number().nullable(), textRank: z.number().nullable() })),
