@@ -34,7 +34,7 @@ export type ChatGptAction = ActionBase &
     | { kind: 'schedule'; body: typeof createScheduleBody }
   );
 
-/** Seconds a synchronous action may take before it answers 504: under ChatGPT's limit with room for the network. */
+/** How long a synchronous action may take before it answers 504: under ChatGPT's limit with room for the network. */
 export const CALL_TIMEOUT_MS = 30_000;
 
 function job(base: ActionBase, agent: CatalogAgentName, taskType: string): ChatGptAction {

@@ -75,14 +75,20 @@ export const chatGptOpenApiRoutes = {
 } satisfies Record<string, RouteSpec>;
 
 export function mountChatGptOpenApiRoutes(mount: Mount, publicUrl: string): void {
-  // Rendered once per process: the document depends only on code and JARVIS_PUBLIC_URL.
-  const whole = renderChatGptYaml(publicUrl);
-  const perGroup = new Map(ACTION_GROUPS.map((g) => [g, renderChatGptYaml(publicUrl, g)]));
+  // Each document depends only on code and JARVIS_PUBLIC_URL: rendered when first asked for
+  // (all nine take ~0.1 s, which start-up need not pay), then kept.
+  const rendered = new Map<ActionGroup | 'all', string>();
+  const documentOf = (group?: ActionGroup) => {
+    const key = group ?? 'all';
+    let yaml = rendered.get(key);
+    if (yaml === undefined) rendered.set(key, (yaml = renderChatGptYaml(publicUrl, group)));
+    return yaml;
+  };
   mount(chatGptOpenApiRoutes.document, (_req, res) => {
-    res.type('application/yaml').send(whole);
+    res.type('application/yaml').send(documentOf());
   });
   mount(chatGptOpenApiRoutes.group, (req, res) => {
     const { group } = parseInput(groupParams, req.params, 'params');
-    res.type('application/yaml').send(perGroup.get(group));
+    res.type('application/yaml').send(documentOf(group));
   });
 }
