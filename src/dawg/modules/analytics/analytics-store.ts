@@ -81,7 +81,7 @@ export class AnalyticsStore {
   }
 
   /** Rows of a trusted statement (the modules' own SQL), JSON-safe. */
-  all<T extends Row = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+  all<T = Row>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     return this.writer.exclusive(async (c) => {
       const reader = await c.runAndReadAll(sql, params.length ? params.map(toDuck) : undefined);
       return reader.getRowObjectsJS().map((r) => jsonValue(r) as T);
@@ -99,7 +99,7 @@ export class AnalyticsStore {
   transaction<T>(fn: (tx: Pick<AnalyticsStore, 'all' | 'run'>) => Promise<T>): Promise<T> {
     return this.writer.exclusive(async (c) => {
       const tx = {
-        all: async <R extends Row = Row>(sql: string, params: readonly SqlParam[] = []) =>
+        all: async <R = Row>(sql: string, params: readonly SqlParam[] = []) =>
           (await c.runAndReadAll(sql, params.length ? params.map(toDuck) : undefined)).getRowObjectsJS().map((r) => jsonValue(r) as R),
         run: async (sql: string, params: readonly SqlParam[] = []) => {
           await c.run(sql, params.length ? params.map(toDuck) : undefined);

@@ -1,0 +1,2 @@
+export { createAutomationModule, type AutomationModuleDeps } from './automation.module';
+export { createWorkflowParams, runWorkflowParams } from './automation-schemas';
