@@ -25,6 +25,7 @@ function fakeContext(results: Record<string, unknown | ((params: Record<string, 
     logger: silentLogger(),
     ai: () => Promise.reject(new Error('these agents do not chat')),
     recall: async () => [],
+    schedule: () => Promise.reject(new Error('these agents do not schedule')),
     async call(module, action, params) {
       const target = `${module}.${action}`;
       calls.push({ target, params });

@@ -59,7 +59,7 @@ export class AgentSystem {
     this.registry = new AgentRegistry(deps.agents);
     this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts });
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
-    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger, deps.ai, deps.memory), bus: this.bus, workflows: this.workflows, logger, config });
+    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger, deps.ai, deps.memory, () => this.schedules), bus: this.bus, workflows: this.workflows, logger, config });
     this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);
     this.schedules = new ScheduleService(db, store, this.registry, this.bus, this.tasks.enqueueIn, logger);
     this.queue = new TaskQueue({ db, store, runner: this.runner, recovery: this.recovery, logger, config });

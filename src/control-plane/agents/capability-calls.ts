@@ -3,6 +3,7 @@ import type { AiService } from '../ai-router';
 import type { MemoryManager, RecallHit } from '../memory/memory-manager';
 import type { Logger } from '../../common/logger';
 import type { ModuleRouter } from '../dawg-client';
+import type { ScheduleInput, ScheduleRecord, ScheduleService } from './schedule-service';
 import type { StartedTask } from './task-store';
 import type { CapabilityContext } from './types';
 
@@ -23,7 +24,26 @@ export class CapabilityCalls {
     private readonly logger: Logger,
     private readonly aiService?: Pick<AiService, 'chat'>,
     private readonly memory?: Pick<MemoryManager, 'recall'>,
+    /** Read at call time: the schedule service is built after the runner that holds this. */
+    private readonly schedules?: () => Pick<ScheduleService, 'create' | 'list'>,
   ) {}
+
+  /** Creates the schedule as the task's user; a retry of the task finds its own schedule instead of failing. */
+  private async schedule(task: StartedTask, input: ScheduleInput): Promise<ScheduleRecord> {
+    if (!this.schedules) throw new NotImplementedError('Schedules are not available to agents in this process');
+    const service = this.schedules();
+    const owner = task.created_by ?? undefined;
+    try {
+      return await service.create(input, owner);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 409) throw err;
+      const mine = (await service.list(owner)).find((s) => s.name === input.name);
+      const same = mine && mine.agent === input.agent && mine.taskType === input.taskType && mine.cron === input.cron && mine.timezone === input.timezone
+        && JSON.stringify(mine.payload) === JSON.stringify(input.payload);
+      if (!same) throw err;
+      return mine;
+    }
+  }
 
   /** The task's user's memories most relevant to `query`; none for system tasks or without the memory layer. */
   private async recall(task: StartedTask, query: string, k: number): Promise<RecallHit[]> {
@@ -54,6 +74,7 @@ export class CapabilityCalls {
         return this.aiService.chat({ ...input, messages, signal }, { agent: task.agent, taskId: task.id });
       },
       recall: (query, k = 5) => this.recall(task, query, k),
+      schedule: (input) => this.schedule(task, input),
       call: async (module, action, params, options = {}) => {
         signal.throwIfAborted();
         const { reachable, modules } = await this.router.modules();

@@ -1,3 +1,4 @@
+import type { ScheduleInput, ScheduleRecord } from './schedule-service';
 import type { z } from 'zod';
 import type { ChatAnswer, ChatInput } from '../ai-router';
 import type { Logger } from '../../common/logger';
@@ -46,6 +47,12 @@ export interface CapabilityContext {
    * booked in the cost ledger under this agent and task, cancelled with the task's signal.
    */
   ai(input: Omit<ChatInput, 'signal'>): Promise<ChatAnswer>;
+  /**
+   * Creates a cron schedule (the control plane's scheduler: persisted, once per slot across
+   * instances) owned by the task's user. Idempotent for a retried task: a schedule of the same
+   * name, owner and definition is answered as it is; a different one with that name is a 409.
+   */
+  schedule(input: ScheduleInput): Promise<ScheduleRecord>;
   /** The memories of the task's user most relevant to `query` (empty for system tasks or without the memory layer). */
   recall(query: string, k?: number): Promise<Array<{ id: string; content: string; type: string; score: number }>>;
 }
