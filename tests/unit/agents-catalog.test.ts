@@ -94,6 +94,12 @@ const EXTRA: Record<string, Array<[string, string[]]>> = {
   MixingEngineer: [['mix-tracks', ['creative']], ['master-track', ['creative']]],
   DevOpsEngineer: [['manage-infrastructure', ['devops']]],
   CreativeDirector: [['generate-audio', ['creative']]],
+  DataScientist: [['predict-churn', ['analytics']]],
+  MarketingStrategist: [
+    ['re-engagement-campaign', ['marketing', 'engagement']],
+    ['schedule-churn-prevention', ['automation', 'analytics', 'marketing', 'engagement']],
+    ['run-automation', ['automation']],
+  ],
 };
 
 /** Per capability: a minimal valid payload and one field set to a value of the wrong type. */
@@ -127,6 +133,10 @@ const PAYLOADS: Record<string, { valid: Record<string, unknown>; wrongType: [str
   'master-track': { valid: { fileId: 'f_01234567-89ab-cdef-0123-456789abcdef' }, wrongType: ['lufs', '-14'] },
   'manage-infrastructure': { valid: { action: 'plan', provider: 'terraform' }, wrongType: ['targetResources', 'aws_instance.web'] },
   'generate-audio': { valid: { prompt: 'night drive' }, wrongType: ['duration', '60'] },
+  'predict-churn': { valid: {}, wrongType: ['threshold', '0.5'] },
+  're-engagement-campaign': { valid: {}, wrongType: ['maxSegments', '3'] },
+  'schedule-churn-prevention': { valid: { modelId: 'mdl_01234567-89ab-cdef-0123-456789abcdef' }, wrongType: ['cron', 9] },
+  'run-automation': { valid: { workflow: 'ChurnPrevention_Nov2026' }, wrongType: ['workflow', 7] },
   'system-health-check': { valid: {}, wrongType: ['', 'not an object'] },
   'validate-system': { valid: {}, wrongType: ['checks', 'disk'] },
   'audio-quality-check': { valid: { fileId: 'f1' }, wrongType: ['targetLufs', 'loud'] },
@@ -173,7 +183,7 @@ describe('agent catalog', () => {
 
   it('does not resume capabilities with external side effects after a crash', () => {
     const notResumable = allCapabilities.filter((c) => !c.cap.resumable).map((c) => c.name);
-    expect(notResumable.sort()).toEqual(['campaign-optimization', 'coordinate-production', 'deploy-service', 'generate-audio', 'manage-infrastructure', 'scale-infrastructure']);
+    expect(notResumable.sort()).toEqual(['campaign-optimization', 'coordinate-production', 'deploy-service', 'generate-audio', 'manage-infrastructure', 're-engagement-campaign', 'scale-infrastructure']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BaseAgent } from '../base-agent';
 import { capability } from '../types';
+import { predictChurn } from './churn-prediction';
 
 /** Datasets and columns are referenced by name; the data stays in the DAWG's analytics store. */
 const dataset = z.string().min(1).max(200).describe('Dataset name in the analytics store');
@@ -111,7 +112,7 @@ const detectAnomalies = capability({
 });
 
 /** DataScientist's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
-export const DATA_SCIENTIST_CAPABILITIES = [analyzeDataset, buildForecastModel, segmentUsers, detectAnomalies] as const;
+export const DATA_SCIENTIST_CAPABILITIES = [analyzeDataset, buildForecastModel, segmentUsers, detectAnomalies, predictChurn] as const;
 
 /** Data science over the DAWG's analytics module. */
 export function createDataScientistAgent(): BaseAgent {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { BaseAgent } from '../base-agent';
 import { capability } from '../types';
+import { runAutomation, scheduleChurnPrevention } from './automation-workflows';
+import { reEngagementCampaign } from './re-engagement';
 
 const goal = z.string().min(1).max(1000).describe('What the marketing should achieve, in plain words');
 const channel = z.enum(['instagram', 'tiktok', 'youtube', 'x', 'facebook', 'email', 'spotify']);
@@ -95,7 +97,7 @@ const contentStrategy = capability({
 });
 
 /** MarketingStrategist's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
-export const MARKETING_STRATEGIST_CAPABILITIES = [campaignOptimization, audienceTargeting, contentStrategy] as const;
+export const MARKETING_STRATEGIST_CAPABILITIES = [campaignOptimization, audienceTargeting, contentStrategy, reEngagementCampaign, scheduleChurnPrevention, runAutomation] as const;
 
 /** Campaigns, audiences and content plans through the DAWG's marketing and engagement modules. */
 export function createMarketingStrategistAgent(): BaseAgent {
