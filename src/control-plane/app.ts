@@ -20,6 +20,7 @@ import type { TerminalFirewall } from './firewall';
 import { mountAgentRoutes } from './http/agents.routes';
 import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
+import { mountAnalyticsDashboardRoutes } from './http/analytics-dashboards.routes';
 import { mountAuditRoutes } from './http/audit.routes';
 import { auditAuthFailures, authenticate } from './http/auth.middleware';
 import { mountMemoryRoutes } from './http/memory.routes';
@@ -29,6 +30,7 @@ import type { Metrics } from './metrics';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { mountInternalRoutes } from './http/internal.routes';
+import type { JarvisSourceState } from './analytics/jarvis-source';
 import { authFailureLimit, rateLimits } from './http/rate-limit.middleware';
 import { requestLog } from './http/request-log.middleware';
 import { routeMounter } from './http/route-spec';
@@ -58,6 +60,8 @@ export interface AppDeps {
   memory?: MemoryLayer;
   /** Prometheus metrics of this app (GET /metrics, admin; /internal/v1/metrics for the DAWG). */
   metrics?: Metrics;
+  /** Source "jarvis" of analytics.query (the DAWG asks for it on /internal/v1/analytics/query). */
+  analyticsSource?: JarvisSourceState;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
   audit?: AuditLog;
   startedAt: number;
@@ -84,7 +88,7 @@ export function buildApp(deps: AppDeps): Express {
   const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
   app.use(authFailureLimit(limiterDeps));
   // The DAWG's calls back (service token, not an API key): before API-key authentication.
-  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics });
+  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics, analytics: deps.analyticsSource, apiKeys: deps.apiKeys });
   app.use(authenticate(deps.apiKeys, deps.audit));
   app.use(rateLimits(limiterDeps));
 
@@ -102,6 +106,7 @@ export function buildApp(deps: AppDeps): Express {
   mountAiRoutes(mount, deps);
   mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
+  mountAnalyticsDashboardRoutes(mount, { moduleRouter: deps.moduleRouter });
   mountAuditRoutes(mount, deps);
   mountMemoryRoutes(mount, deps);
   mountMetricsRoutes(mount, deps);

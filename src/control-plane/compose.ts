@@ -1,3 +1,4 @@
+import { JarvisReadOnlySource } from './analytics/jarvis-source';
 import path from 'node:path';
 import type { Express } from 'express';
 import { migrate, openPglite, openPostgres, type Db } from '../common/db';
@@ -182,7 +183,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   }
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, startedAt });
+  const analyticsSource = await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, startedAt });
   // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
   const realtime = await createRealtimeHub({
     config: config.realtime,
@@ -229,6 +231,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       await agents?.stop(graceMs);
       ai.breakers.shutdown();
       moduleRouter.close();
+      if (analyticsSource.available) await analyticsSource.source.close();
       // Last: what the steps above recorded (task events of stopping tasks) is written too.
       await audit.close();
     },

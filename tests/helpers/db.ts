@@ -42,6 +42,8 @@ export async function dropSchema(schema: string): Promise<void> {
   try {
     // The task queue keeps its tables in <schema>_queue.
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_queue CASCADE`);
+    // The read-only role a control plane on this schema made for analytics source "jarvis".
+    await client.query(`DROP ROLE IF EXISTS ${`jarvis_ro_${schema}`.slice(0, 63)}`);
   } finally {
     await client.end();
   }

@@ -98,6 +98,12 @@ export class ApiKeyService {
     return rows.map(toInfo);
   }
 
+  /** An active key's scopes; undefined for an unknown or revoked key (or anything that is not a key id). */
+  async activeScopes(id: string): Promise<ApiKeyScope[] | undefined> {
+    const rows = await this.db.query<{ scopes: ApiKeyScope[] }>('SELECT scopes FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [id]);
+    return rows[0]?.scopes;
+  }
+
   /**
    * Revokes a key. The last active admin key cannot be revoked: without one no key can be
    * created any more, and the bootstrap only runs on an empty database.

@@ -1,10 +1,12 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { NotFoundError, UnauthorizedError, UnavailableError } from '../../common/errors';
+import { AppError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError } from '../../common/errors';
 import { actorId } from '../../common/protocol';
 import { secretMatcher } from '../../common/secrets';
 import { fieldError, parseInput } from '../../common/validation';
+import type { JarvisSourceState } from '../analytics/jarvis-source';
 import type { AuditLog } from '../audit';
+import type { ApiKeyService } from '../auth';
 import type { TerminalFirewall } from '../firewall';
 import { auditQuery } from './audit-schemas';
 import { approvalParams, execBody } from './firewall-schemas';
@@ -22,7 +24,19 @@ export interface InternalRouteDeps {
   audit?: AuditLog;
   /** Prometheus text of this control plane's metrics. */
   metrics?: { render(): Promise<string>; contentType: string };
+  /** Source "jarvis" of analytics.query, or why it is unavailable. */
+  analytics?: JarvisSourceState;
+  /** Who may read it: admin keys only (it reads every key's tasks and costs). */
+  apiKeys?: Pick<ApiKeyService, 'activeScopes'>;
 }
+
+const analyticsQueryBody = z.strictObject({
+  actor: actorId,
+  sql: z.string().trim().min(1).max(20_000),
+  params: z.array(z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()])).max(100).default([]),
+  maxRows: z.number().int().min(1).max(10_000),
+  timeoutMs: z.number().int().min(100).max(120_000),
+});
 
 const internalExecBody = execBody.extend({
   actor: actorId.describe('Who the DAWG acts for: the API key id (or agent:<name>) the control plane sent with the action'),
@@ -93,6 +107,21 @@ export function mountInternalRoutes(app: Express, deps: InternalRouteDeps): void
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && to <= from) throw fieldError('query.to', 'must be after from');
     res.json(await deps.audit.query({ ...query, from, to }));
+  });
+
+  router.post('/analytics/query', async (req, res) => {
+    const body = parseInput(analyticsQueryBody, req.body, 'body');
+    const state = deps.analytics ?? { available: false as const, reason: 'Source "jarvis" is not set up in this process' };
+    if (!state.available) throw new AppError(501, 'SOURCE_UNAVAILABLE', state.reason, { field: 'params.source' });
+    const scopes = deps.apiKeys ? await deps.apiKeys.activeScopes(body.actor) : undefined;
+    if (!scopes?.includes('admin')) {
+      throw new ForbiddenError('Source "jarvis" reads every key’s tasks and costs: it needs an API key with the admin scope', { field: 'params.source', actor: body.actor });
+    }
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    res.json(await state.source.query({ sql: body.sql, params: body.params, maxRows: body.maxRows, timeoutMs: body.timeoutMs, signal: abort.signal }));
   });
 
   router.get('/metrics', async (_req, res) => {

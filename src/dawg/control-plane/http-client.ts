@@ -6,6 +6,7 @@ import {
   approvalSchema,
   auditPageSchema,
   commandOutcomeSchema,
+  jarvisQueryAnswerSchema,
   type ApprovalView,
   type AuditFilter,
   type AuditPageView,
@@ -13,6 +14,7 @@ import {
   type CommandOutcome,
   type CommandRequest,
   type ControlPlaneClient,
+  type JarvisQueryAnswer,
 } from './types';
 
 export interface ControlPlaneClientConfig {
@@ -59,6 +61,11 @@ export class HttpControlPlaneClient implements ControlPlaneClient {
   async audit(filter: AuditFilter, caller: Omit<CallerContext, 'actor'>): Promise<AuditPageView> {
     const params = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     return this.call('GET', '/audit', auditPageSchema, caller, { params });
+  }
+
+  async analyticsQuery(query: { sql: string; params: readonly (string | number | boolean | null)[]; maxRows: number; timeoutMs: number }, caller: CallerContext): Promise<JarvisQueryAnswer> {
+    // The statement's own limit plus room for the round trip.
+    return this.call('POST', '/analytics/query', jarvisQueryAnswerSchema, caller, { data: { ...query, actor: caller.actor }, timeout: query.timeoutMs + 5_000 });
   }
 
   async metrics(caller: Omit<CallerContext, 'actor'>): Promise<string> {

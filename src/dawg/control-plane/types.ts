@@ -16,6 +16,18 @@ export interface CallerContext {
   signal: AbortSignal;
 }
 
+/** What the control plane answers for source "jarvis" (the same shape as analytics.query's answer). */
+export const jarvisQueryAnswerSchema = z.object({
+  source: z.literal('jarvis'),
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  rows: z.array(z.record(z.string(), z.unknown())),
+  rowCount: z.number(),
+  truncated: z.boolean(),
+  durationMs: z.number(),
+  hints: z.array(z.string()),
+});
+export type JarvisQueryAnswer = z.infer<typeof jarvisQueryAnswerSchema>;
+
 export const commandOutcomeSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('finished'), rule: z.string(), result: commandResultSchema }),
   z.object({ status: z.literal('pending-approval'), approval: approvalSchema }),
@@ -47,6 +59,8 @@ export interface ControlPlaneClient {
   withdrawApproval(id: string, reason: string, caller: CallerContext): Promise<ApprovalView>;
   /** One page of the audit log, newest first. */
   audit(filter: AuditFilter, caller: Omit<CallerContext, 'actor'>): Promise<AuditPageView>;
+  /** Source "jarvis" of analytics.query: read-only SQL over the control plane's own tables (admin keys only). */
+  analyticsQuery(query: { sql: string; params: readonly (string | number | boolean | null)[]; maxRows: number; timeoutMs: number }, caller: CallerContext): Promise<JarvisQueryAnswer>;
   /** The control plane's metrics in Prometheus text format. */
   metrics(caller: Omit<CallerContext, 'actor'>): Promise<string>;
 }

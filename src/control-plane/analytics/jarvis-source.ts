@@ -1,0 +1,201 @@
+import { createHmac } from 'node:crypto';
+import { Pool, type PoolClient } from 'pg';
+import { AppError, GatewayTimeoutError } from '../../common/errors';
+import type { Db } from '../../common/db';
+import type { Logger } from '../../common/logger';
+import { fieldError } from '../../common/validation';
+
+/**
+ * Source "jarvis" of analytics.query: read-only SQL over the control plane's own tables.
+ *
+ * The statement runs on a separate connection that logs in as a role made for it
+ * (jarvis_ro_<schema>): SELECT on the tables below and nothing else. Because that role is the
+ * *session* user, nothing in the statement can become anyone else (SET ROLE and
+ * set_config('role', …) check the session user), so grants are the whole boundary: API keys,
+ * the audit log, approvals and memories are out of reach. On top: a READ ONLY transaction,
+ * statement_timeout, the statement wrapped as a subquery (one query, no utility statement) and
+ * sent over the extended protocol (one statement only), and a row cap.
+ *
+ * Server PostgreSQL only. PGlite runs in this process and cannot interrupt a running statement
+ * (statement_timeout never fires there), so one open-ended query would stall the control plane.
+ */
+
+export const JARVIS_SOURCE_TABLES = ['workflows', 'tasks', 'task_events', 'task_schedules', 'ai_ledger', 'ai_spend'] as const;
+
+export interface JarvisQuery {
+  sql: string;
+  params: readonly (string | number | boolean | null)[];
+  maxRows: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface JarvisAnswer {
+  source: 'jarvis';
+  columns: Array<{ name: string; type: string }>;
+  rows: Record<string, unknown>[];
+  rowCount: number;
+  truncated: boolean;
+  durationMs: number;
+  hints: string[];
+}
+
+export type JarvisSourceState = { available: true; source: JarvisReadOnlySource } | { available: false; reason: string };
+
+function jsonSafe(value: unknown): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return value;
+}
+
+/** PostgreSQL errors caused by the caller's SQL, by SQLSTATE class: 400 naming params.sql. */
+function callerError(err: unknown): AppError | undefined {
+  const code = (err as { code?: string }).code ?? '';
+  const message = (err as Error).message;
+  if (code === '57014') return new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled');
+  if (code === '42501') {
+    return new AppError(403, 'SOURCE_PERMISSION_DENIED', `${message}: source jarvis may read only the tables ${JARVIS_SOURCE_TABLES.join(', ')}`, { field: 'params.sql' });
+  }
+  if (code === '25006') return fieldError('params.sql', 'only one read-only SELECT/WITH statement is allowed');
+  if (/^(42|22|21|0A|2F|3F)/.test(code)) return fieldError('params.sql', message);
+  return undefined;
+}
+
+export class JarvisReadOnlySource {
+  private readonly typeNames = new Map<number, string>();
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+  ) {}
+
+  /**
+   * Creates (or updates) the reader role and its grants, and opens its pool. The role's
+   * password is derived from `secret` (the service token), so every instance sharing the
+   * database derives the same one. Unavailable, with the reason, when the database is PGlite
+   * or the connecting user may not create roles.
+   */
+  static async open(options: { db: Db; url: string | undefined; secret: string; logger: Logger }): Promise<JarvisSourceState> {
+    const { db } = options;
+    if (db.kind !== 'postgres' || !options.url) {
+      return { available: false, reason: 'Source "jarvis" needs server PostgreSQL (DATABASE_URL): the embedded PGlite cannot interrupt a running statement, so an open-ended query could stall the control plane. Load data as datasets and query source "analytics".' };
+    }
+    const role = `jarvis_ro_${db.schema}`.slice(0, 63);
+    const password = createHmac('sha256', options.secret).update(`jarvis-analytics-reader:${role}`).digest('hex');
+    try {
+      await db.exec(`DO $$ BEGIN
+          CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION CONNECTION LIMIT 4;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+      await db.exec(`ALTER ROLE ${role} WITH LOGIN PASSWORD '${password}'`);
+      await db.exec(`GRANT USAGE ON SCHEMA ${db.schema} TO ${role}`);
+      await db.exec(`GRANT SELECT ON ${JARVIS_SOURCE_TABLES.map((t) => `${db.schema}.${t}`).join(', ')} TO ${role}`);
+    } catch (err) {
+      options.logger.warn('analytics source "jarvis" is unavailable: its reader role could not be set up', { reason: (err as Error).message });
+      return { available: false, reason: `Source "jarvis" is unavailable: the control plane could not set up its read-only role (${(err as Error).message}); the database user needs CREATEROLE` };
+    }
+    // In the URL itself: pg lets a connection string's user and password win over separate options.
+    const url = new URL(options.url);
+    url.username = role;
+    url.password = password;
+    const pool = new Pool({
+      connectionString: url.toString(),
+      max: 2,
+      connectionTimeoutMillis: 5_000,
+      options: `-c search_path=${db.schema} -c default_transaction_read_only=on`,
+    });
+    pool.on('error', (err) => options.logger.warn('idle analytics reader connection failed', { reason: err.message }));
+    return { available: true, source: new JarvisReadOnlySource(pool, db.schema) };
+  }
+
+  async query(q: JarvisQuery): Promise<JarvisAnswer> {
+    const started = performance.now();
+    const sql = q.sql.replace(/[\s;]+$/u, '');
+    if (!sql) throw fieldError('params.sql', 'is empty');
+    const client = await this.pool.connect();
+    const cancel = () => void this.cancel(client);
+    q.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(q.timeoutMs))}`);
+      // The newline keeps a trailing -- comment from swallowing the closing parenthesis.
+      const text = `SELECT * FROM (${sql}\n) AS jarvis_query LIMIT $${q.params.length + 1}`;
+      // Never without parameters (the row cap is one), so pg always uses the extended protocol: one statement only.
+      const result = await client.query({ text, values: [...q.params, q.maxRows + 1], rowMode: 'array' });
+      const hints: string[] = await this.hints(client, text, [...q.params, q.maxRows + 1]).catch(() => []);
+      await client.query('COMMIT');
+      const fields = result.fields;
+      const raw = result.rows as unknown[][];
+      const truncated = raw.length > q.maxRows;
+      const rows = raw.slice(0, q.maxRows).map((r) => Object.fromEntries(fields.map((f, i) => [f.name, jsonSafe(r[i])])));
+      if (truncated) hints.push(`More than ${q.maxRows} rows matched: aggregate (GROUP BY) or add a LIMIT to get what you need`);
+      return {
+        source: 'jarvis',
+        columns: await this.columns(fields),
+        rows,
+        rowCount: rows.length,
+        truncated,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        hints,
+      };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (q.signal?.aborted) throw q.signal.reason;
+      throw callerError(err) ?? err;
+    } finally {
+      q.signal?.removeEventListener('abort', cancel);
+      client.release();
+    }
+  }
+
+  /** Cancels the statement running on `client` (the reader may cancel its own backends). */
+  private async cancel(client: PoolClient): Promise<void> {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (!pid) return;
+    await this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  }
+
+  private async columns(fields: Array<{ name: string; dataTypeID: number }>): Promise<Array<{ name: string; type: string }>> {
+    const missing = [...new Set(fields.map((f) => f.dataTypeID).filter((oid) => !this.typeNames.has(oid)))];
+    if (missing.length) {
+      const rows = await this.pool.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
+      for (const r of rows.rows) this.typeNames.set(r.oid, r.name);
+    }
+    return fields.map((f) => ({ name: f.name, type: this.typeNames.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` }));
+  }
+
+  /** Sequential scans the planner expects to read many rows: where an index or a narrower filter would help. */
+  private async hints(client: PoolClient, text: string, values: unknown[]): Promise<string[]> {
+    const result = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({ text: `EXPLAIN (FORMAT JSON) ${text}`, values });
+    const hints: string[] = [];
+    const walk = (node: PlanNode) => {
+      if (node['Node Type'] === 'Seq Scan' && (node['Plan Rows'] ?? 0) >= 100_000) {
+        hints.push(`Full scan of ${node['Relation Name']} (about ${node['Plan Rows']!.toLocaleString('en-US')} rows${node.Filter ? `, filter ${node.Filter}` : ''}): filter on an indexed column (ids, status, created_at) to read less`);
+      }
+      if (node['Node Type'] === 'Nested Loop' && !node['Join Filter'] && (node['Plan Rows'] ?? 0) >= 1_000_000) {
+        hints.push('A join without a condition multiplies rows: add a join condition');
+      }
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    const plan = result.rows[0]?.['QUERY PLAN'][0]?.Plan;
+    if (plan) walk(plan);
+    return hints;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  get schemaName(): string {
+    return this.schema;
+  }
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Plan Rows'?: number;
+  Filter?: string;
+  'Join Filter'?: string;
+  Plans?: PlanNode[];
+}

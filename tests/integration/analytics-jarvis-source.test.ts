@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import request from 'supertest';
+import { JarvisReadOnlySource, type JarvisSourceState } from '../../src/control-plane/analytics/jarvis-source';
+import { ApiKeyService } from '../../src/control-plane/auth';
+import { mountInternalRoutes } from '../../src/control-plane/http/internal.routes';
+import { errorMapper } from '../../src/common/http/error.middleware';
+import { requestId } from '../../src/common/http/request-id.middleware';
+import { openTestDb, TEST_DATABASE_URL, type TestDb } from '../helpers/db';
+import { silentLogger } from '../helpers/logger';
+import { SERVICE_TOKEN } from '../helpers/servers';
+
+const SECRET = 'analytics-reader-secret-0123456789abcdef';
+
+describe('analytics source "jarvis" on server PostgreSQL', () => {
+  let t: TestDb;
+  let source: JarvisReadOnlySource;
+
+  beforeAll(async () => {
+    t = await openTestDb('postgres');
+    await t.db.query("INSERT INTO workflows (id, name, status) VALUES ('wf_1', 'w', 'running')");
+    for (let i = 0; i < 5; i++) {
+      await t.db.query(
+        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable)
+         VALUES ($1, $2, 'noop', 'medium', '{}', $3, 3, 1000, true)`,
+        [`tsk_${randomUUID()}`, i < 3 ? 'DataScientist' : 'MixingEngineer', i === 0 ? 'failed' : 'completed'],
+      );
+    }
+    const state = await JarvisReadOnlySource.open({ db: t.db, url: TEST_DATABASE_URL, secret: SECRET, logger: silentLogger() });
+    if (!state.available) throw new Error(state.reason);
+    source = state.source;
+  });
+  afterAll(async () => {
+    await source?.close();
+    await t.drop();
+  });
+
+  const ask = (sql: string, extra: Partial<Parameters<JarvisReadOnlySource['query']>[0]> = {}) => source.query({ sql, params: [], maxRows: 100, timeoutMs: 5_000, ...extra });
+
+  it('answers a read-only query over the control plane’s tables with typed columns', async () => {
+    const answer = await ask('SELECT agent, count(*) AS tasks, min(created_at) AS first FROM tasks WHERE status = $1 GROUP BY agent ORDER BY agent;', { params: ['completed'] });
+    expect(answer.columns).toEqual([{ name: 'agent', type: 'text' }, { name: 'tasks', type: 'bigint' }, { name: 'first', type: 'timestamp with time zone' }]);
+    expect(answer.rows.map((r) => [r.agent, r.tasks])).toEqual([['DataScientist', '2'], ['MixingEngineer', '2']]);
+    expect(typeof answer.rows[0]!.first).toBe('string');
+    expect(answer).toMatchObject({ source: 'jarvis', rowCount: 2, truncated: false });
+  });
+
+  it('caps the rows and says so', async () => {
+    const answer = await ask('SELECT id FROM tasks', { maxRows: 2 });
+    expect(answer).toMatchObject({ rowCount: 2, truncated: true });
+    expect(answer.hints.join(' ')).toContain('More than 2 rows matched');
+  });
+
+  it.each([
+    ['SELECT * FROM api_keys', 403, 'SOURCE_PERMISSION_DENIED'],
+    ['SELECT * FROM audit_log', 403, 'SOURCE_PERMISSION_DENIED'],
+    ['SELECT * FROM memories', 403, 'SOURCE_PERMISSION_DENIED'],
+    ["SELECT set_config('role', 'postgres', true), (SELECT count(*) FROM api_keys)", 403, 'SOURCE_PERMISSION_DENIED'],
+    ["SELECT pg_read_file('/etc/passwd')", 403, 'SOURCE_PERMISSION_DENIED'],
+    ['DELETE FROM tasks', 400, 'VALIDATION_FAILED'],
+    ['SET ROLE postgres', 400, 'VALIDATION_FAILED'],
+    ['SELECT 1) AS q; DROP TABLE tasks; --', 400, 'VALIDATION_FAILED'],
+    ['SELEC 1', 400, 'VALIDATION_FAILED'],
+  ])('refuses %s', async (sql, status, code) => {
+    await expect(ask(sql)).rejects.toMatchObject({ status, code });
+    // Nothing was changed or dropped.
+    expect((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM tasks'))[0]!.n).toBe('5');
+  });
+
+  it('cannot become another role, even through set_config in the same statement', async () => {
+    await expect(ask("SELECT set_config('role', 'postgres', true) AS r")).rejects.toMatchObject({ status: 403 });
+    const who = await ask('SELECT current_user AS u, session_user AS s');
+    expect(who.rows[0]).toEqual({ u: `jarvis_ro_${t.db.schema}`.slice(0, 63), s: `jarvis_ro_${t.db.schema}`.slice(0, 63) });
+  });
+
+  it('cancels a statement past its time limit (504) and when the caller goes away', async () => {
+    await expect(ask('SELECT pg_sleep(5)', { timeoutMs: 200 })).rejects.toMatchObject({ status: 504, code: 'QUERY_TIMEOUT' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('caller left')), 200);
+    const started = Date.now();
+    await expect(ask('SELECT pg_sleep(5)', { signal: controller.signal })).rejects.toThrow('caller left');
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('is served to the DAWG for admin keys only', async () => {
+    const keys = new ApiKeyService(t.db, { integrationToken: 'x'.repeat(40) });
+    const admin = await keys.create('admin', ['admin']);
+    const plain = await keys.create('plain', []);
+    const app = express();
+    app.use(requestId());
+    const state: JarvisSourceState = { available: true, source };
+    mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: state, apiKeys: keys });
+    app.use(errorMapper(silentLogger()));
+    const post = (body: unknown) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+    const query = { sql: 'SELECT count(*)::int AS n FROM tasks', maxRows: 10, timeoutMs: 1_000 };
+    const ok = await post({ ...query, actor: admin.id });
+    expect(ok.status).toBe(200);
+    expect(ok.body.rows).toEqual([{ n: 5 }]);
+    const refused = await post({ ...query, actor: plain.id });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toContain('admin scope');
+    expect((await post({ ...query, actor: 'agent:DataScientist' })).status).toBe(403);
+    const bad = await post({ ...query, maxRows: 0, actor: admin.id });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('maxRows');
+  });
+});
+
+describe('analytics source "jarvis" on the embedded database', () => {
+  it('is unavailable, with the reason, and the internal route answers 501', async () => {
+    const t = await openTestDb('pglite');
+    try {
+      const state = await JarvisReadOnlySource.open({ db: t.db, url: undefined, secret: SECRET, logger: silentLogger() });
+      expect(state).toEqual({ available: false, reason: expect.stringContaining('DATABASE_URL') });
+      const app = express();
+      app.use(requestId());
+      mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: state });
+      app.use(errorMapper(silentLogger()));
+      const res = await request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send({ sql: 'SELECT 1', maxRows: 1, timeoutMs: 1_000, actor: 'key_x' });
+      expect(res.status).toBe(501);
+      expect(res.body.error).toMatchObject({ code: 'SOURCE_UNAVAILABLE', message: expect.stringContaining('PGlite') });
+    } finally {
+      await t.drop();
+    }
+  });
+});
