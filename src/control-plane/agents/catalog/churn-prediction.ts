@@ -37,8 +37,9 @@ export const predictChurnPayload = z.strictObject({
 
 interface ClassifyAnswer {
   modelId: string;
-  metrics: { auc: number; precision: number; recall: number; accuracy?: number; baseRate?: number };
-  importance?: { groups?: Record<string, number>; features?: Record<string, number> };
+  metrics: { auc: number; precision: number; recall: number; accuracy?: number; baseRate?: number; testRows?: number };
+  /** Permutation importance on held-out rows per factor group, largest first; shares sum to 1. */
+  importance?: Array<{ name: string; features: string[]; share: number; aucDrop: number }>;
 }
 interface ForecastAnswer {
   modelId: string;
@@ -106,9 +107,8 @@ export const predictChurn = capability({
       confidence: 0.95,
     })) as ForecastAnswer;
     const next = required(forecast.forecast[0], 'a forecast point');
-    const groups = required(model.importance?.groups, 'factor weights');
-    const topFactors = Object.entries(groups)
-      .map(([factor, weight]) => ({ factor, weight, percent: pct(weight) }))
+    const topFactors = required(model.importance, 'factor weights')
+      .map((f) => ({ factor: f.name, weight: f.share, percent: pct(f.share), aucDrop: f.aucDrop, features: f.features }))
       .sort((a, b) => b.weight - a.weight);
     const halfWidth = (next.upper - next.lower) / 2;
     return {
@@ -118,7 +118,7 @@ export const predictChurn = capability({
       meanChurnProbability: risk.meanProbability,
       scoreDataset: scores,
       topFactors,
-      model: { modelId: model.modelId, ...model.metrics },
+      model: { modelId: model.modelId, auc: model.metrics.auc, precision: model.metrics.precision, recall: model.metrics.recall, accuracy: model.metrics.accuracy, baseRate: model.metrics.baseRate, testRows: model.metrics.testRows },
       nextMonthChurn: { month: next.t, rate: next.yhat, lower: next.lower, upper: next.upper, confidence: 0.95, modelId: forecast.modelId, method: forecast.method },
       summary: [
         `Detected ${risk.atRisk.toLocaleString('en-US')} at-risk users (churn probability ≥ ${p.threshold}) of ${risk.scored.toLocaleString('en-US')}`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BaseAgent } from '../base-agent';
-import { capability } from '../types';
+import { capability, type CapabilityContext } from '../types';
 import { runAutomation, scheduleChurnPrevention } from './automation-workflows';
 import { reEngagementCampaign } from './re-engagement';
 
@@ -66,6 +66,43 @@ const audienceTargeting = capability({
   },
 });
 
+interface CalendarSlot {
+  slotId: string;
+  channel: string;
+  week: number;
+  date: string;
+  at: string;
+  theme: string | null;
+}
+
+/**
+ * One theme per week and channel, written by the AI router. The offline provider cannot write
+ * (its answer is a digest of the prompt), so with it the themes stay open (null) and the
+ * answer says so rather than passing the digest off as a plan.
+ */
+async function writeThemes(ctx: CapabilityContext, goal: string, slots: CalendarSlot[]): Promise<{ slots: CalendarSlot[]; themesBy: string }> {
+  const keys = [...new Set(slots.map((s) => `week ${s.week} · ${s.channel}`))];
+  const answer = await ctx.ai({
+    taskType: 'creative',
+    messages: [
+      { role: 'system', content: 'You plan social media content. Answer with exactly one line per item, in the order given, formatted "<item>: <theme>". No other text.' },
+      { role: 'user', content: `Goal: ${goal}\nWrite a short post theme for each item:\n${keys.join('\n')}` },
+    ],
+    temperature: 0.7,
+    maxOutputTokens: 60 * keys.length,
+  });
+  if (answer.offline) return { slots, themesBy: 'none: the offline model cannot write themes (configure a language model)' };
+  const themes = new Map<string, string>();
+  for (const line of answer.content.split('\n')) {
+    const match = /^\s*(week \d+ · [a-z]+)\s*:\s*(.+)$/i.exec(line);
+    if (match) themes.set(match[1]!.toLowerCase(), match[2]!.trim().slice(0, 300));
+  }
+  return {
+    slots: slots.map((s) => ({ ...s, theme: themes.get(`week ${s.week} · ${s.channel}`) ?? null })),
+    themesBy: `${answer.model} (${themes.size} of ${keys.length} themes)`,
+  };
+}
+
 /** Produces a plan; nothing is published, so it is safe to resume. */
 const contentStrategy = capability({
   name: 'content-strategy',
@@ -78,21 +115,23 @@ const contentStrategy = capability({
     .object({
       goal,
       channels: z.array(channel).min(1).max(7),
-      /** Omitted: the DAWG starts the calendar today. */
+      /** Omitted: the DAWG starts the calendar tomorrow. */
       startDate: z.iso.date().optional(),
       weeks: z.number().int().min(1).max(12).default(4),
       postsPerWeek: z.number().int().min(1).max(21).default(3),
     })
     .strict(),
   async run(p, ctx) {
-    const calendar = await ctx.call('marketing', 'content-calendar', {
+    const calendar = (await ctx.call('marketing', 'content-calendar', {
       goal: p.goal,
       channels: p.channels,
       ...(p.startDate === undefined ? {} : { startDate: p.startDate }),
       weeks: p.weeks,
       postsPerWeek: p.postsPerWeek,
-    });
-    return { goal: p.goal, calendar };
+    })) as { slots: CalendarSlot[] } & Record<string, unknown>;
+    ctx.progress(60, 'Calendar planned at the audience’s active hours');
+    const themed = await writeThemes(ctx, p.goal, calendar.slots);
+    return { goal: p.goal, calendar: { ...calendar, slots: themed.slots }, themesBy: themed.themesBy };
   },
 });
 

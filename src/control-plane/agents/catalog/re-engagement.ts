@@ -71,7 +71,10 @@ async function writeTemplate(ctx: CapabilityContext, goal: string, segment: Segm
   if (answer.offline) return { segment: segment.name, ...draft, writtenBy: 'draft (offline model)', model: answer.model };
   const match = /^\s*Subject:\s*(.+)\n+([\s\S]+)$/i.exec(answer.content);
   if (!match) return { segment: segment.name, ...draft, writtenBy: `draft (${answer.model} answer had no subject line)`, model: answer.model };
-  return { segment: segment.name, subject: cleanPlaceholders(match[1]!.trim()).slice(0, 200), body: cleanPlaceholders(match[2]!.trim()).slice(0, 5_000), writtenBy: answer.model, model: answer.model };
+  const subject = cleanPlaceholders(match[1]!).trim().slice(0, 200);
+  const body = cleanPlaceholders(match[2]!).trim().slice(0, 5_000);
+  if (!subject || !body) return { segment: segment.name, ...draft, writtenBy: `draft (${answer.model} answer was empty once cleaned)`, model: answer.model };
+  return { segment: segment.name, subject, body, writtenBy: answer.model, model: answer.model };
 }
 
 export const reEngagementCampaign = capability({
