@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ConflictError } from '../../../../common/errors';
+import type { AnalyticsStore } from '../analytics-store';
+import { defineAction } from '../../../sdk';
+import { churnActivityColumns, churnMonthlyColumns, churnUsersColumns } from './churn-contract';
+import { generateChurnDataset } from './churn-dataset';
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a real calendar date');
+
+export const generateDatasetParams = z.strictObject({
+  kind: z.literal('churn').describe('Which synthetic dataset: churn (users, their 90-day activity, 36 months of churn)'),
+  seed: z.number().int().min(0).max(2_147_483_647).default(42).describe('Same seed, same rows'),
+  users: z.number().int().min(100).max(50_000).default(5_000),
+  // A fixed default rather than today, so a rerun next week still gives the same tables.
+  asOf: isoDate.default('2026-11-01').describe('Day the snapshot is taken; activity covers the 90 days before it, churned the 30 after'),
+  prefix: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be a lower-case letter, then up to 30 lower-case letters, digits or _').default('churn'),
+  replace: z.boolean().default(true).describe('Replace existing tables of the same names (false: 409 if any exists)'),
+});
+
+/**
+ * `analytics.generate-dataset`: writes the seeded synthetic churn dataset as three tables
+ * (`<prefix>_users`, `<prefix>_activity`, `<prefix>_monthly`), the material of the DataScientist
+ * and marketing scenarios. The rows come from the pure generateChurnDataset.
+ */
+export function createGenerateDatasetAction(store: AnalyticsStore) {
+  return defineAction({
+    description: 'Generate the seeded synthetic churn dataset (users with churn drivers and label, 90 days of activity, 36 months of churn rates) as dataset tables',
+    params: generateDatasetParams,
+    async handler(p, ctx) {
+      const names = { users: `${p.prefix}_users`, activity: `${p.prefix}_activity`, monthly: `${p.prefix}_monthly` };
+      if (!p.replace) {
+        const existing = (await store.datasets()).filter((d) => Object.values(names).includes(d));
+        if (existing.length) throw new ConflictError(`Dataset tables already exist: ${existing.join(', ')}; pass replace: true or another prefix`, { field: 'params.prefix', existing });
+      }
+      const data = generateChurnDataset({ seed: p.seed, users: p.users, asOf: p.asOf });
+      ctx.signal.throwIfAborted();
+      const tables = [
+        { name: names.users, rows: await store.replaceTable(names.users, churnUsersColumns, data.users) },
+        { name: names.activity, rows: await store.replaceTable(names.activity, churnActivityColumns, data.activity) },
+        { name: names.monthly, rows: await store.replaceTable(names.monthly, churnMonthlyColumns, data.monthly) },
+      ];
+      ctx.logger.info('synthetic dataset generated', { kind: p.kind, seed: p.seed, users: p.users, asOf: p.asOf, tables: tables.map((t) => t.name) });
+      return { tables, seed: p.seed, asOf: p.asOf };
+    },
+  });
+}
