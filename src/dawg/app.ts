@@ -8,7 +8,9 @@ import { ACTOR_HEADER, actorId, executeRequestSchema, type ManifestResponse } fr
 import { secretMatcher } from '../common/secrets';
 import { parseInput } from '../common/validation';
 import type { AudioWorkerPool } from './audio/worker';
+import { mountDashboardRoutes } from './dashboards.routes';
 import { mountFileRoutes } from './files.routes';
+import type { DashboardStore } from './modules/analytics/dashboard';
 import type { ModuleRegistry } from './sdk';
 import type { FileStore } from './storage';
 
@@ -24,6 +26,8 @@ export interface DawgAppDeps {
   audio?: AudioWorkerPool;
   /** Largest WAV upload, e.g. 200mb. */
   uploadLimit?: string;
+  /** Rendered analytics dashboards; without it their routes are not mounted. */
+  dashboards?: DashboardStore;
 }
 
 /** Only the control plane may call the DAWG: it presents the shared service token. */
@@ -77,6 +81,7 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
   });
 
   if (deps.files) mountFileRoutes(app, auth, deps.files, deps.audio!, deps.uploadLimit ?? '200mb');
+  if (deps.dashboards) mountDashboardRoutes(app, auth, deps.dashboards);
 
   app.use(notFound());
   app.use(errorMapper(deps.logger));

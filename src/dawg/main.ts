@@ -8,6 +8,7 @@ import { loadDawgConfig } from './config';
 import { HttpControlPlaneClient } from './control-plane/http-client';
 import { createCreativeModule } from './modules/creative';
 import { createDevopsModule, DeploymentStore, loadTargetsFile } from './modules/devops';
+import { jarvisSourceThrough, registerDataModules } from './modules/data-modules';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
 import { SunoProvider, UdioProvider } from './providers';
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
   await deployments.init();
   registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, logDir: config.logDir, monitoringDir: path.join(config.dataDir, 'devops') }));
 
-  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit });
+  const data = await registerDataModules({ dataDir: config.dataDir, registry, logger, jarvisSource: jarvisSourceThrough(controlPlane) });
+
+  const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit, dashboards: data.dashboards });
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (port taken) to this callback rather than emitting it.
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -63,7 +66,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('AI DAWG stopping', { signal });
     // In-flight requests finish first (their audio tasks with them), then the workers stop.
-    server.close(() => void audio.close().finally(() => process.exit(0)));
+    server.close(() => void audio.close().finally(() => {
+      data.close();
+      process.exit(0);
+    }));
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5_000).unref();
   };

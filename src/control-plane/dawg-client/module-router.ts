@@ -182,7 +182,17 @@ export class ModuleRouter {
 
   /** A stored file's bytes and the headers that describe them. */
   async downloadFile(id: string, options: CallOptions = {}): Promise<{ data: Buffer; contentType: string; disposition?: string; sha256?: string }> {
-    const response = await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}`, undefined, options, { responseType: 'arraybuffer', maxContentLength: Infinity });
+    return this.download(`/api/v1/files/${encodeURIComponent(id)}`, options);
+  }
+
+  /** GET of a DAWG resource as JSON (e.g. stored dashboards); `path` is the DAWG's own path, components encoded by the caller. */
+  async getJson(path: string, query: Record<string, string | number | undefined>, options: CallOptions = {}): Promise<unknown> {
+    return (await this.send('GET', path, undefined, options, { params: query })).data;
+  }
+
+  /** GET of a DAWG resource's bytes with the headers that describe them. */
+  async download(path: string, options: CallOptions = {}): Promise<{ data: Buffer; contentType: string; disposition?: string; sha256?: string }> {
+    const response = await this.send('GET', path, undefined, options, { responseType: 'arraybuffer', maxContentLength: Infinity });
     const header = (name: string) => (typeof response.headers[name] === 'string' ? (response.headers[name] as string) : undefined);
     return { data: Buffer.from(response.data as ArrayBuffer), contentType: header('content-type') ?? 'application/octet-stream', disposition: header('content-disposition'), sha256: header('x-content-sha256') };
   }

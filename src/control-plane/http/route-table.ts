@@ -4,6 +4,7 @@ import { aiRoutes } from './ai.routes';
 import { firewallRoutes } from './firewall.routes';
 import { apiKeyRoutes } from './api-keys.routes';
 import { audioRoutes } from './audio.routes';
+import { analyticsDashboardRoutes } from './analytics-dashboards.routes';
 import { auditRoutes } from './audit.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
@@ -36,6 +37,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(aiRoutes),
   ...Object.values(firewallRoutes),
   ...Object.values(audioRoutes),
+  ...Object.values(analyticsDashboardRoutes),
   ...Object.values(auditRoutes),
   ...Object.values(memoryRoutes),
   ...Object.values(metricsRoutes),
