@@ -91,7 +91,7 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
     const state: JarvisSourceState = { available: true, source };
     mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: state, apiKeys: keys });
     app.use(errorMapper(silentLogger()));
-    const post = (body: unknown) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+    const post = (body: object) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
     const query = { sql: 'SELECT count(*)::int AS n FROM tasks', maxRows: 10, timeoutMs: 1_000 };
     const ok = await post({ ...query, actor: admin.id });
     expect(ok.status).toBe(200);

@@ -31,7 +31,7 @@ export const predictChurnPayload = z.strictObject({
     })
     .optional()
     .describe('Generate the seeded synthetic churn dataset first (replacing tables of the same prefix)'),
-  threshold: z.number().gt(0).lt(1).default(0.5).describe('Churn probability from which a user counts as at risk'),
+  threshold: z.number().gt(0).lt(1).default(0.2).describe('Churn probability from which a user counts as at risk (default 0.2: about five times the generated base rate)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed of the train/test split and of the permutation importance'),
 });
 

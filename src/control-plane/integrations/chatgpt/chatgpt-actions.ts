@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { analyticsDashboardParams, analyticsQueryParams, configureMonitoringParamsSchema, queryLogsParamsSchema } from '../../../dawg/action-schemas';
 import { catalogCapability, type CatalogAgentName } from '../../agents';
+import { churnScenarioBody, churnScenarioWorkflow } from '../../agents/scenarios/churn-scenario';
+import type { WorkflowStepInput } from '../../agents/workflow-engine';
 import { createScheduleBody, createWorkflowBody } from '../../http/agent-schemas';
 
 /** The blueprint's action groups: /integrations/chatgpt/actions/<group>/<name>. */
@@ -32,6 +34,7 @@ export type ChatGptAction = ActionBase &
     | { kind: 'call'; module: string; action: string; timeoutMs: number; body: z.ZodType }
     | { kind: 'workflow'; body: typeof createWorkflowBody }
     | { kind: 'schedule'; body: typeof createScheduleBody }
+    | { kind: 'scenario'; body: z.ZodType; build: (body: never) => { name: string; steps: WorkflowStepInput[] } }
   );
 
 /** How long a synchronous action may take before it answers 504: under ChatGPT's limit with room for the network. */
@@ -103,6 +106,11 @@ export const CHATGPT_ACTIONS: readonly ChatGptAction[] = [
       summary: 'Render a dashboard of charts from rows or a read-only query',
       description: 'Stores the rendered dashboard and answers its URL. Answers within 30 s.' },
     'analytics', 'dashboard', analyticsDashboardParams),
+  {
+    group: 'analytics', name: 'churn', operationId: 'analyzeChurn', consequential: true, kind: 'scenario', body: churnScenarioBody, build: churnScenarioWorkflow,
+    summary: 'Analyse churn, predict next month’s churn rate and launch a re-engagement campaign',
+    description: 'DataScientist finds at-risk users, weighs churn factors and forecasts the rate; MarketingStrategist builds cohorts and schedules e-mails (to the outbox) and a daily prevention workflow. Answers 202 with a jobId.',
+  },
   job(
     { group: 'analytics', name: 'dataset-analysis', operationId: 'analyzeDataset', consequential: false,
       summary: 'Exploratory analysis of a dataset: types, missing values, distributions, correlations',

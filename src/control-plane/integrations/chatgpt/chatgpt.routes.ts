@@ -43,6 +43,7 @@ function responsesOf(action: ChatGptAction): RouteSpec['responses'] {
     case 'job':
       return { 202: { description: 'Queued: poll the jobId', schema: queuedJobSchema }, ...COMMON_ERRORS };
     case 'workflow':
+    case 'scenario':
       return { 202: { description: 'Started: poll the jobId', schema: createdWorkflowSchema.extend({ jobId: z.string() }) }, ...COMMON_ERRORS };
     case 'schedule':
       return { 201: { description: 'Created', schema: scheduleSchema }, 409: { description: 'A schedule of that name exists' }, ...COMMON_ERRORS };
@@ -135,6 +136,13 @@ export function mountChatGptRoutes(mount: Mount, deps: ChatGptRouteDeps): void {
           const body = parseInput(action.body, req.body, 'body');
           body.steps.forEach((step, i) => assertMayQueue(agents, principal, step.agent, step.taskType, `body.steps.${i}.taskType`));
           const created = await agents.workflows.create(body.name, body.steps, principal?.id);
+          return void res.status(202).location(jobUrlOf(created.workflowId)).json({ success: true, ...created, jobId: created.workflowId, jobUrl: jobUrlOf(created.workflowId) });
+        }
+        case 'scenario': {
+          const agents = requireAgents(deps.agents);
+          const { name, steps } = action.build(parseInput(action.body, req.body, 'body') as never);
+          steps.forEach((step, i) => assertMayQueue(agents, principal, step.agent, step.taskType, `body.steps.${i}.taskType`));
+          const created = await agents.workflows.create(name, steps, principal?.id);
           return void res.status(202).location(jobUrlOf(created.workflowId)).json({ success: true, ...created, jobId: created.workflowId, jobUrl: jobUrlOf(created.workflowId) });
         }
         case 'schedule': {
