@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildDawgApp } from '../../src/dawg/app';
 import { encodeWav } from '../../src/dawg/audio/io';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
+import { registerDataModules, type DataModules } from '../../src/dawg/modules/data-modules';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore } from '../../src/dawg/storage';
 import { listenWithHub, startTestPlane, type TestPlane } from '../helpers/control-plane';
@@ -16,7 +17,8 @@ import { listen, SERVICE_TOKEN, type Listening } from '../helpers/servers';
 /**
  * The web dashboard in a real browser: headless Debian Chromium (driven by playwright-core)
  * against a real control plane with its WebSocket hub, a real AI DAWG (file store and audio
- * worker, for the tracks panel) and a fake OpenAI server (so AI calls are real ledger entries).
+ * worker, for the tracks panel; the analytics and marketing modules on an in-memory DuckDB, for
+ * the dashboards and outbox panels) and a fake OpenAI server (so AI calls are real ledger entries).
  * `.ci/run` installs Chromium when it is missing; without it this file is skipped, loudly.
  */
 
@@ -55,6 +57,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
   let dir: string;
   let audio: AudioWorkerPool;
   let dawg: Listening;
+  let data: DataModules;
   let openai: FakeProvider;
   let plane: TestPlane;
   let server: Awaited<ReturnType<typeof listenWithHub>>;
@@ -63,6 +66,8 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
   /** A devops key that asks for commands, so the admin key on the page may decide them. */
   let askerKey: string;
   let fileId: string;
+  /** The campaign made in beforeAll: its messages reach the outbox only when a test sends them. */
+  let campaign: { campaignId: string; messages: number; lastSendAt: string };
   /** Uncaught page errors and CSP violations: a dashboard that works must have none. */
   const problems: string[] = [];
   /** Frames the page received over its WebSocket, and the URLs it opened. */
@@ -85,6 +90,31 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     });
   };
   const aiCall = async () => expect((await api('POST', '/api/v1/ai/chat', plane.userKey, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+  /** Runs a DAWG module's action through the control plane, as any API client would. */
+  const execute = async (module: string, action: string, params: Record<string, unknown>) => {
+    const res = await api('POST', '/api/v1/execute', plane.adminKey, { module, action, params });
+    expect([`${module}.${action}`, res.status]).toEqual([`${module}.${action}`, 200]);
+    return res.body.result as Record<string, unknown>;
+  };
+  /** Six listeners with a few sessions each, one segmentation, one campaign at 09:00 (UTC) tomorrow. */
+  const seedCampaign = async () => {
+    const names = ['Ada', 'Ben', 'Cleo', 'Dev', 'Eva', 'Finn'];
+    const users = names.map((first_name, i) => ({ user_id: `u${i + 1}`, email: `listener${i + 1}@example.invalid`, first_name, plan: i % 2 ? 'premium' : 'free', utc_offset: 0 }));
+    const activity = users.flatMap((u, i) =>
+      Array.from({ length: 2 + i }, (_, k) => ({ user_id: u.user_id, ts: `2025-03-${String(1 + 3 * k + i).padStart(2, '0')}T10:00:00Z`, event: 'session', minutes: 5 + k })),
+    );
+    await execute('analytics', 'load-dataset', { name: 'e2e_users', rows: users });
+    await execute('analytics', 'load-dataset', { name: 'e2e_activity', rows: activity });
+    const segmentation = await execute('marketing', 'segment-audience', { goal: 'win back quiet listeners', usersDataset: 'e2e_users', activityDataset: 'e2e_activity' });
+    const created = await execute('marketing', 'create-campaign', {
+      name: 'E2E win-back',
+      segmentationId: segmentation.segmentationId,
+      sendTime: '09:00',
+      templates: [{ segment: 'default', subject: 'We miss you, {{first_name}}', body: 'Hi {{first_name}}, your {{plan}} plan is waiting.' }],
+    });
+    expect(created.messages).toBe(names.length);
+    return created as { campaignId: string; messages: number; lastSendAt: string };
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-e2e-'));
@@ -94,7 +124,11 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const files = new FileStore({ dir: filesDir, maxBytes: 10_000_000 });
     await files.init();
     audio = new AudioWorkerPool({ workers: 1, filesDir });
-    dawg = await listen(buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio }));
+    const registry = new ModuleRegistry();
+    data = await registerDataModules({ dataDir: path.join(dir, 'dawg'), databaseFile: ':memory:', registry, logger: silentLogger() });
+    dawg = await listen(
+      buildDawgApp({ registry, logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio, dashboards: data.dashboards }),
+    );
     openai = await startFakeProvider('openai');
     plane = await startTestPlane({
       runTasks: true,
@@ -116,6 +150,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     expect(upload.status).toBe(201);
     fileId = ((await upload.json()) as { id: string }).id;
     await aiCall(); // a day with spend, so the cost chart has a bar
+    campaign = await seedCampaign();
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -136,6 +171,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await plane?.stop();
     await openai?.close();
     await dawg?.close();
+    data?.close();
     await audio?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -148,6 +184,8 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("script-src-attr 'none'");
     expect(csp).toContain("media-src 'self' blob:");
+    expect(csp).toContain("img-src 'self' data: blob:"); // chart images fetched with the key
+    expect(csp).not.toMatch(/(script|style|default|connect)-src[^;]*blob:/);
     const markup = await html.text();
     expect(markup).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
     expect(markup).not.toMatch(/\son[a-z]+=/); // no inline handler
@@ -156,6 +194,10 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     expect(js.headers.get('cache-control')).toBe('no-cache');
     expect(js.headers.get('content-security-policy')).not.toContain('blob:');
     expect((await fetch(`${server.url}/dashboard/dashboard.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    for (const name of ['analytics-panel.js', 'outbox-panel.js']) {
+      const res = await fetch(`${server.url}/dashboard/${name}`);
+      expect([name, res.status, res.headers.get('content-type')]).toEqual([name, 200, 'text/javascript; charset=utf-8']);
+    }
     for (const name of ['nope.js', 'index.html', 'dashboard.routes.ts', '..%2Fapp.ts']) {
       const res = await fetch(`${server.url}/dashboard/${name}`);
       expect([name, res.status]).toEqual([name, 404]);
@@ -184,6 +226,11 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await page.waitForSelector('#costs svg.cost-chart rect.bar', WAIT);
     await page.waitForSelector('#costs svg.cost-chart line.budget', { ...WAIT, state: 'attached' }); // a line has no height: never "visible"
     expect(await page.textContent('#costs [data-scope=global]')).toContain('of $100.00');
+    // Nothing rendered or sent yet: both panels say so and what makes them fill.
+    await page.waitForSelector('#analytics .dashboards .empty:has-text("No dashboards yet — run analytics.dashboard")', WAIT);
+    await page.waitForSelector('#outbox tbody .empty:has-text("The outbox is empty")', WAIT);
+    expect(await page.isHidden('#analytics .status')).toBe(true);
+    expect(await page.isHidden('#outbox .status')).toBe(true);
   });
 
   test('submits a task and shows its progress and completion live, without reloading', async () => {
@@ -246,6 +293,108 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const duration = await until(page, "(() => { const el = document.querySelector('#tracks audio'); return el && !el.hidden && el.readyState >= 1 ? el.duration : null; })()");
     expect(duration).toBeCloseTo(6, 1);
     expect(await page.getAttribute('#tracks audio', 'src')).toMatch(/^blob:/);
+  });
+
+  test('lists a rendered analytics dashboard, shows its chart images from blob URLs and opens its page', async () => {
+    const title = 'Listeners <b>& minutes</b>'; // markup in a title must show as text
+    const rows = [1, 2, 3, 4, 5, 6].map((day) => ({ day, listeners: 10 * day + (day % 2) * 7, region: day % 2 ? 'north' : 'south' }));
+    const rendered = await execute('analytics', 'dashboard', {
+      title,
+      data: rows,
+      charts: [
+        { type: 'line', x: 'day', y: 'listeners', title: 'Listeners per day' },
+        { type: 'bar', x: 'region', y: 'listeners', title: 'Listeners by region' },
+      ],
+    });
+    const id = rendered.dashboardId as string;
+    expect(id).toMatch(/^dsh_/);
+    await page.click('#analytics button.reload');
+    const item = `#analytics .dashboards [data-dashboard-id="${id}"]`;
+    await page.waitForSelector(item, WAIT);
+    expect(await page.textContent(`${item} .name`)).toBe(title);
+    expect(await page.textContent(`${item} .meta`)).toContain('2 charts');
+    // The newest dashboard is shown at once, its two images fetched with the key and decoded.
+    expect(await page.textContent('#analytics .dashboard-view h3')).toBe(title);
+    expect(await page.$('#analytics .dashboard-view b')).toBeNull();
+    expect(await page.textContent('#analytics .dashboard-facts')).toContain('6 rows');
+    const images = "[...document.querySelectorAll('#analytics .dashboard-view img.chart-image')]";
+    const sizes = (await until(page, `(() => { const all = ${images}; return all.length === 2 && all.every((i) => i.complete && i.naturalWidth > 0) ? all.map((i) => [i.naturalWidth, i.src.slice(0, 5), i.alt]) : null; })()`)) as Array<[number, string, string]>;
+    expect(sizes.map(([, scheme, alt]) => [scheme, alt])).toEqual([['blob:', 'Listeners per day'], ['blob:', 'Listeners by region']]);
+    for (const [width] of sizes) expect(width).toBeGreaterThan(100);
+    expect(await page.evaluate("[...document.querySelectorAll('#analytics figcaption')].map((e) => e.textContent)")).toEqual(['Listeners per day line', 'Listeners by region bar']);
+
+    // "Open page": the stored page, fetched with the key, in a new tab from a blob: URL.
+    const [tab] = await Promise.all([page.context().waitForEvent('page', WAIT), page.click('#analytics button.open-page')]);
+    watch(tab);
+    try {
+      await tab.waitForLoadState('load');
+      expect(tab.url()).toMatch(/^blob:/);
+      expect(await tab.title()).toBe(title);
+      expect(await tab.evaluate('document.querySelectorAll("main section svg").length')).toBe(2);
+      expect(await tab.evaluate('window.opener')).toBeNull();
+    } finally {
+      await tab.close();
+    }
+    await page.waitForSelector('#analytics .page-status a[href^="blob:"]', WAIT);
+  });
+
+  test('lists the outbox, and reads it again when a task completes', async () => {
+    const sent = await execute('marketing', 'send-due', { now: campaign.lastSendAt, campaignId: campaign.campaignId });
+    expect(sent).toMatchObject({ sent: campaign.messages, failed: 0 });
+    const outbox = (await execute('marketing', 'outbox', { limit: 20 })).messages as Array<{ id: string; to: string; subject: string; campaignId: string }>;
+    expect(outbox).toHaveLength(campaign.messages);
+    // The page has not looked since: still empty until a task completes.
+    expect(await page.$('#outbox tbody .empty')).not.toBeNull();
+    const queued = await api('POST', '/api/v1/agents/Probe/tasks', plane.adminKey, { taskType: 'noop', payload: { label: 'outbox refresh' } });
+    expect(queued.status).toBe(202);
+    await page.waitForSelector(`#outbox tbody tr[data-outbox-id="${outbox[0]!.id}"]`, WAIT);
+    const shown = (await page.evaluate(
+      "[...document.querySelectorAll('#outbox tbody tr')].map((tr) => [tr.dataset.outboxId, ...['.to', 'summary', '.campaign', '.time'].map((s) => tr.querySelector(s)?.textContent)])",
+    )) as string[][];
+    expect(shown.map(([id, to, subject, cmp]) => [id, to, subject, cmp])).toEqual(outbox.map((m) => [m.id, m.to, m.subject, m.campaignId]));
+    expect(shown.map((r) => r[2])).toContain('We miss you, Ada');
+    for (const row of shown) expect(row[4]).not.toBe('—');
+    await page.click(`#outbox tr[data-outbox-id="${outbox[0]!.id}"] summary`);
+    expect(await page.textContent(`#outbox tr[data-outbox-id="${outbox[0]!.id}"] .message-body`)).toMatch(/^Hi \w+, your (free|premium) plan is waiting\.$/);
+    // Refresh reads it again (the same rows: nothing new was sent).
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/execute' && r.request().postDataJSON()?.action === 'outbox', WAIT),
+      page.click('#outbox button.reload'),
+    ]);
+    expect(answer.status()).toBe(200);
+    expect(await page.evaluate("document.querySelectorAll('#outbox tbody tr[data-outbox-id]').length")).toBe(campaign.messages);
+  });
+
+  test('says plainly when the AI DAWG or the marketing module is unavailable, and the panels stay usable', async () => {
+    const other = await browser.newPage();
+    watch(other);
+    // What the control plane answers when the DAWG is down, or runs without the marketing module.
+    const dashboardsList = (url: URL) => url.pathname === '/api/v1/dashboards';
+    await other.route(dashboardsList, (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'DAWG_UNAVAILABLE', message: 'AI DAWG is unreachable' } }) }),
+    );
+    await other.route((url) => url.pathname === '/api/v1/execute', (route) =>
+      route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'UNKNOWN_MODULE', message: 'Unknown module "marketing"', details: { available: ['testing'] } } }) }),
+    );
+    try {
+      await other.goto(`${server.url}/dashboard`);
+      await other.fill('#api-key', plane.adminKey);
+      await other.click('#key-form button[type=submit]');
+      await other.waitForSelector('#analytics .status[data-kind=error]', WAIT);
+      expect(await other.textContent('#analytics .status')).toBe('Analytics dashboards are unavailable right now (AI DAWG down or busy): AI DAWG is unreachable (503 DAWG_UNAVAILABLE)');
+      expect(await other.textContent('#analytics .dashboards')).toBe('No dashboards to show.');
+      await other.waitForSelector('#outbox .status[data-kind=error]', WAIT);
+      expect(await other.textContent('#outbox .status')).toBe('Outbox messages are not available on this AI DAWG: Unknown module "marketing" (404 UNKNOWN_MODULE)');
+      expect(await other.textContent('#outbox tbody')).toBe('No messages to show.');
+      // Once the DAWG answers again, Refresh recovers without a reload.
+      await other.unroute(dashboardsList);
+      await other.click('#analytics button.reload');
+      await other.waitForSelector('#analytics .dashboard-view img.chart-image:not([hidden])', WAIT);
+      expect(await other.isHidden('#analytics .status')).toBe(true);
+      await other.click('#forget-key');
+    } finally {
+      await other.close();
+    }
   });
 
   test('a key without devops or admin gets clear notes instead of approvals and daily spend', async () => {

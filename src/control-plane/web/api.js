@@ -116,3 +116,20 @@ export function describeError(err) {
     .join('; ');
   return `${err.message} (${err.status} ${err.code})${issues ? ` — ${issues}` : ''}`;
 }
+
+/** Codes of a 404 that mean "this AI DAWG has no such module, action or route", not "no such record". */
+const ABSENT_CODES = new Set(['UNKNOWN_MODULE', 'UNKNOWN_ACTION', 'MODULE_ACTION_UNAVAILABLE', 'NOT_FOUND']);
+
+/**
+ * Failure text for a panel fed by an AI DAWG module: says first whether the DAWG or the module
+ * is missing or down — something to fix on the server, not in the page — then the server's words.
+ */
+export function describeUnavailable(what, err) {
+  if (err instanceof ApiError && err.kind === 'http') {
+    if (err.status === 404 && ABSENT_CODES.has(err.code)) return `${what} are not available on this AI DAWG: ${describeError(err)}`;
+    if (err.status === 501) return `${what} are not available on this AI DAWG: ${describeError(err)}`;
+    if (err.status === 502 || err.status === 503 || err.status === 504) return `${what} are unavailable right now (AI DAWG down or busy): ${describeError(err)}`;
+  }
+  if (err instanceof ApiError && err.kind !== 'http') return `${what}: ${describeError(err)}`;
+  return `${what} could not be read: ${describeError(err)}`;
+}

@@ -1,12 +1,14 @@
 // The dashboard's entry point: asks for the API key once (kept in this tab's sessionStorage),
 // builds the panels, reads their state over HTTP and keeps it current over the WebSocket hub.
 
+import { AnalyticsPanel } from './analytics-panel.js';
 import { Api, describeError } from './api.js';
 import { ApprovalsPanel } from './approvals-panel.js';
 import { CostsPanel } from './costs-panel.js';
 import { asArray, asObject, asString, setStatus } from './dom.js';
 import { HealthPanel } from './health-panel.js';
 import { LiveSocket } from './live.js';
+import { OutboxPanel } from './outbox-panel.js';
 import { TasksPanel } from './tasks-panel.js';
 import { TracksPanel } from './tracks-panel.js';
 
@@ -58,7 +60,11 @@ const panels = {
   health: new HealthPanel($('#health'), api),
   costs: new CostsPanel($('#costs'), api),
   tracks: new TracksPanel($('#tracks'), api),
+  analytics: new AnalyticsPanel($('#analytics'), api),
+  outbox: new OutboxPanel($('#outbox'), api),
 };
+/** Panels with no channel of their own: what they show is made by tasks, so a finished task re-reads them. */
+const AFTER_TASKS = ['analytics', 'outbox'];
 
 /** One panel's failure (a bug, an answer of an unexpected shape) is shown on that panel only. */
 function guarded(name, action) {
@@ -84,10 +90,11 @@ const live = new LiveSocket({
     whoami.textContent = `Key ${asString(principal.id, '?')} · scopes: ${scopes.length ? scopes.join(', ') : 'none (integration)'}`;
     guarded('approvals', () => panels.approvals.setScopes(scopes));
     // Events are not replayed: after every (re)connection, read the current state again.
-    for (const name of ['tasks', 'approvals', 'health', 'costs']) guarded(name, () => panels[name].refresh());
+    for (const name of ['tasks', 'approvals', 'health', 'costs', ...AFTER_TASKS]) guarded(name, () => panels[name].refresh());
   },
   onEvent(channel, event, data, at) {
     if (channel in panels) guarded(channel, () => panels[channel].onEvent(event, data, at));
+    if (channel === 'tasks' && event === 'task.completed') for (const name of AFTER_TASKS) guarded(name, () => panels[name].onTaskCompleted());
   },
   onState(state, text) {
     liveState.textContent = text;

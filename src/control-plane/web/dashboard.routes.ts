@@ -22,6 +22,8 @@ const ASSETS = {
   'health-panel.js': 'text/javascript; charset=utf-8',
   'costs-panel.js': 'text/javascript; charset=utf-8',
   'tracks-panel.js': 'text/javascript; charset=utf-8',
+  'analytics-panel.js': 'text/javascript; charset=utf-8',
+  'outbox-panel.js': 'text/javascript; charset=utf-8',
 } as const;
 type AssetName = keyof typeof ASSETS;
 const ASSET_NAMES = Object.keys(ASSETS) as [AssetName, ...AssetName[]];
@@ -31,7 +33,7 @@ export const dashboardRoutes = {
     method: 'get',
     path: '/dashboard',
     operationId: 'getDashboard',
-    summary: 'The web dashboard (HTML): tasks, approvals, health, AI cost and tracks',
+    summary: 'The web dashboard (HTML): tasks, approvals, health, AI cost, tracks, analytics dashboards and the marketing outbox',
     description:
       'Holds no data: the page asks for an API key once (kept in the tab’s sessionStorage) and reads everything through the authenticated API and the WebSocket hub (docs/DASHBOARD.md).',
     tier: 'public',
@@ -51,13 +53,21 @@ export const dashboardRoutes = {
 } satisfies Record<string, RouteSpec>;
 
 /**
- * helmet's policy plus media from blob: URLs — the track player plays audio fetched with the
- * key (a plain <audio src> could not send it), and 'self' does not cover blob:. Only the page
- * gets it; everything else keeps helmet's default.
+ * helmet's policy plus blob: URLs for media and images — the track player plays audio, and the
+ * analytics panel shows chart images, fetched with the key (a plain <audio src> or <img src>
+ * could not send it), and 'self' does not cover blob:. Only the page gets it; everything else
+ * keeps helmet's default, and no other directive changes.
  */
-function allowBlobMedia(res: Response): void {
+function allowBlobUrls(res: Response): void {
   const csp = res.getHeader('content-security-policy');
-  if (typeof csp === 'string' && !/(^|;)\s*media-src\b/.test(csp)) res.setHeader('content-security-policy', `${csp};media-src 'self' blob:`);
+  if (typeof csp !== 'string') return;
+  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean);
+  const img = directives.findIndex((d) => /^img-src(\s|$)/.test(d));
+  // Without an img-src, default-src governs images: add blob: to 'self' only, not data:.
+  if (img < 0) directives.push("img-src 'self' blob:");
+  else if (!/\sblob:/.test(directives[img]!)) directives[img] += ' blob:';
+  if (!directives.some((d) => /^media-src(\s|$)/.test(d))) directives.push("media-src 'self' blob:");
+  res.setHeader('content-security-policy', directives.join(';'));
 }
 
 /**
@@ -69,7 +79,7 @@ export function mountDashboardRoutes(mount: Mount, dir: string = __dirname): voi
   const page = readFileSync(path.join(dir, 'index.html'));
   const assets = new Map(ASSET_NAMES.map((name) => [name, readFileSync(path.join(dir, name))] as const));
   mount(dashboardRoutes.page, (_req, res) => {
-    allowBlobMedia(res);
+    allowBlobUrls(res);
     res.status(200).type('text/html; charset=utf-8').set('cache-control', 'no-cache').send(page);
   });
   mount(dashboardRoutes.asset, (req, res) => {
