@@ -9,7 +9,21 @@ import { capability, type CapabilityContext } from '../types';
  * permutation importance per factor group) and a forecast of the monthly churn series.
  */
 
-const prefix = z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be a dataset prefix such as churn').default('churn');
+/** Dataset prefix: tables <prefix>_users, <prefix>_activity, <prefix>_monthly (and <prefix>_scores written). */
+export const churnPrefix = z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be a dataset prefix such as churn').default('churn');
+
+/** Generate the seeded synthetic churn dataset first (analytics.generate-dataset), replacing tables of the same prefix. */
+export const churnGenerate = z
+  .strictObject({
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    users: z.number().int().min(100).max(50_000).default(5_000),
+    asOf: z.iso.date().optional(),
+  })
+  .optional()
+  .describe('Generate the seeded synthetic churn dataset first (replacing tables of the same prefix)');
+
+/** Churn probability from which a user counts as at risk. */
+export const churnThreshold = z.number().gt(0).lt(1).default(0.2).describe('Churn probability from which a user counts as at risk (default 0.2: about five times the generated base rate)');
 
 /** The churn dataset's features (see the generator), grouped into the factors the answer names. */
 export const CHURN_FACTOR_GROUPS = {
@@ -22,16 +36,9 @@ export const CHURN_FACTOR_GROUPS = {
 const FEATURES = Object.values(CHURN_FACTOR_GROUPS).flat();
 
 export const predictChurnPayload = z.strictObject({
-  prefix: prefix.describe('Tables <prefix>_users, <prefix>_activity and <prefix>_monthly'),
-  generate: z
-    .strictObject({
-      seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
-      users: z.number().int().min(100).max(50_000).default(5_000),
-      asOf: z.iso.date().optional(),
-    })
-    .optional()
-    .describe('Generate the seeded synthetic churn dataset first (replacing tables of the same prefix)'),
-  threshold: z.number().gt(0).lt(1).default(0.2).describe('Churn probability from which a user counts as at risk (default 0.2: about five times the generated base rate)'),
+  prefix: churnPrefix,
+  generate: churnGenerate,
+  threshold: churnThreshold,
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed of the train/test split and of the permutation importance'),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { churnGenerate, churnPrefix, churnThreshold } from '../catalog/churn-prediction';
 import type { WorkflowStepInput } from '../workflow-engine';
 
 /**
@@ -14,16 +15,9 @@ import type { WorkflowStepInput } from '../workflow-engine';
  */
 
 export const churnScenarioBody = z.strictObject({
-  prefix: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be a dataset prefix such as churn').default('churn').describe('Tables <prefix>_users, <prefix>_activity, <prefix>_monthly'),
-  generate: z
-    .strictObject({
-      seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
-      users: z.number().int().min(100).max(50_000).default(5_000),
-      asOf: z.iso.date().optional(),
-    })
-    .optional()
-    .describe('Generate the seeded synthetic dataset first (omit to analyse tables already loaded)'),
-  threshold: z.number().gt(0).lt(1).default(0.2).describe('Churn probability from which a user is at risk (default 0.2)'),
+  prefix: churnPrefix,
+  generate: churnGenerate.describe('Generate the seeded synthetic dataset first (omit to analyse tables already loaded)'),
+  threshold: churnThreshold,
   maxCohorts: z.number().int().min(1).max(10).default(3),
   campaignName: z.string().trim().min(1).max(200).optional(),
   workflowName: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, _ and -').optional().describe('Omitted: ChurnPrevention_<Mon><Year>'),
