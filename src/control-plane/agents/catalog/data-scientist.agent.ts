@@ -46,6 +46,7 @@ const buildForecastModel = capability({
       targetColumn: column,
       timeColumn: column,
       horizon: z.number().int().min(1).max(365).default(30).describe('Periods to forecast'),
+      confidence: z.number().min(0.5).max(0.99).default(0.95).describe('Coverage of the prediction intervals'),
     })
     .strict(),
   async run(p, ctx) {
@@ -55,6 +56,7 @@ const buildForecastModel = capability({
       targetColumn: p.targetColumn,
       timeColumn: p.timeColumn,
       horizon: p.horizon,
+      confidence: p.confidence,
     });
     return { dataset: p.dataset, model };
   },
@@ -97,7 +99,9 @@ const detectAnomalies = capability({
     .object({
       dataset,
       metric: column,
-      sensitivity: z.number().gt(0).lt(1).default(0.95).describe('Detection sensitivity, passed to the model'),
+      /** Omitted: the rows' order in the dataset, which a table does not guarantee. */
+      timeColumn: column.optional().describe('Column that orders the rows in time'),
+      sensitivity: z.number().gt(0).lt(1).default(0.95).describe('Confidence that a flagged point is real (higher: fewer, surer anomalies)'),
     })
     .strict(),
   async run(p, ctx) {
@@ -105,6 +109,7 @@ const detectAnomalies = capability({
       kind: 'anomaly',
       dataset: p.dataset,
       metric: p.metric,
+      ...(p.timeColumn === undefined ? {} : { timeColumn: p.timeColumn }),
       sensitivity: p.sensitivity,
     });
     return { dataset: p.dataset, anomalies };
