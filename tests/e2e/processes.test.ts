@@ -257,7 +257,7 @@ describe('control plane and DAWG as separate processes', () => {
   it('executes a DAWG action through the control plane', async () => {
     const res = await http('POST', `${planeUrl}/api/v1/execute`, { key: adminKey, body: HEALTH_CHECK });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ module: 'testing', action: 'health-check', result: { status: 'ok', modules: ['testing', 'music', 'creative', 'devops'] } });
+    expect(res.body).toMatchObject({ module: 'testing', action: 'health-check', result: { status: 'ok', modules: ['testing', 'music', 'creative', 'devops', 'analytics', 'engagement', 'marketing', 'automation'] } });
     expect(typeof res.body.durationMs).toBe('number');
 
     // The integration token works as well.
