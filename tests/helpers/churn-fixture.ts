@@ -3,7 +3,7 @@ import type { AnalyticsStore } from '../../src/dawg/modules/analytics/analytics-
 /*
  * A six-user churn fixture following the generator's column contract. The latest activity is
  * 2025-03-01 12:00 UTC, so with a 30-day window u1–u4 are active, u5 (last seen 45 days
- * before) and u6 (never seen) are dormant. Expected figures below are worked out by hand.
+ * before) and u6 (never seen) are dormant. The tests using it work their expected figures out by hand.
  */
 const USER_COLUMNS = {
   user_id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', country: 'VARCHAR', utc_offset: 'INTEGER', signup_date: 'DATE',
