@@ -194,7 +194,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     expect(js.headers.get('cache-control')).toBe('no-cache');
     expect(js.headers.get('content-security-policy')).not.toContain('blob:');
     expect((await fetch(`${server.url}/dashboard/dashboard.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
-    for (const name of ['analytics-panel.js', 'outbox-panel.js']) {
+    for (const name of ['analytics-panel.js', 'outbox-panel.js', 'paged-list.js']) {
       const res = await fetch(`${server.url}/dashboard/${name}`);
       expect([name, res.status, res.headers.get('content-type')]).toEqual([name, 200, 'text/javascript; charset=utf-8']);
     }

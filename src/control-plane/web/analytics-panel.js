@@ -2,77 +2,59 @@
 // (GET /api/v1/dashboards), and for the chosen one its chart images. Images and the page are
 // fetched with the key and shown from blob: URLs (the page's CSP allows images from blob:).
 
-import { describeError, describeUnavailable } from './api.js';
-import { asArray, asNumber, asObject, asString, formatTime, h, replace, setStatus } from './dom.js';
+import { describeError } from './api.js';
+import { asArray, asNumber, asObject, asString, formatTime, h, replace } from './dom.js';
+import { PagedList } from './paged-list.js';
 
 const PAGE = 20;
-/** Several tasks finishing together cause one read, not one each. */
-const REFRESH_DELAY_MS = 500;
 /** The key goes only to the control plane's dashboard files, whatever path an answer names. */
 const FILE_PATH = /^\/api\/v1\/dashboards\/dsh_[0-9a-f-]{36}\/files\/[A-Za-z0-9.-]+$/;
 
 export class AnalyticsPanel {
   constructor(root, api) {
     this.api = api;
-    this.status = root.querySelector('.status');
     this.list = root.querySelector('.dashboards');
-    this.more = root.querySelector('button.more');
     this.view = root.querySelector('.dashboard-view');
-    root.querySelector('button.reload').addEventListener('click', () => void this.refresh());
-    this.more.addEventListener('click', () => void this.load(this.nextBefore));
-    this.dashboards = [];
-    this.nextBefore = null;
+    this.pages = new PagedList(root, {
+      what: 'Analytics dashboards',
+      fetchPage: async (before) => {
+        const body = asObject(await api.get('/api/v1/dashboards', { limit: PAGE, before: before ?? undefined }));
+        return {
+          items: asArray(body.dashboards).map(normalize).filter((d) => d !== null),
+          nextBefore: typeof body.nextBefore === 'string' ? body.nextBefore : null,
+        };
+      },
+      render: (failed) => this.afterRead(failed),
+    });
     this.selected = null;
     /** True once a person chose a dashboard: a newer one then does not replace it. */
     this.pinned = false;
     this.shown = null;
     this.blobUrls = [];
-    this.readSeq = 0;
-    this.refreshTimer = undefined;
+  }
+
+  get dashboards() {
+    return this.pages.items;
   }
 
   clear() {
-    clearTimeout(this.refreshTimer);
-    this.readSeq += 1;
-    this.dashboards = [];
-    this.nextBefore = null;
+    this.pages.clear();
     this.selected = null;
     this.pinned = false;
     this.showView(null);
     replace(this.list);
-    this.more.hidden = true;
-    setStatus(this.status, '');
   }
 
   refresh() {
-    return this.load(null);
+    return this.pages.refresh();
   }
 
   /** A finished task may have rendered a dashboard (the hub announces no dashboards of its own). */
   onTaskCompleted() {
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => void this.refresh(), REFRESH_DELAY_MS);
+    this.pages.onTaskCompleted();
   }
 
-  async load(before) {
-    const seq = ++this.readSeq;
-    let failed = false;
-    try {
-      const body = asObject(await this.api.get('/api/v1/dashboards', { limit: PAGE, before: before ?? undefined }));
-      if (seq !== this.readSeq) return; // a newer read answers instead
-      const page = asArray(body.dashboards).map(normalize).filter((d) => d !== null);
-      this.dashboards = before ? [...this.dashboards, ...page] : page;
-      this.nextBefore = typeof body.nextBefore === 'string' ? body.nextBefore : null;
-      setStatus(this.status, '');
-    } catch (err) {
-      if (seq !== this.readSeq) return;
-      failed = true;
-      if (!before) {
-        this.dashboards = [];
-        this.nextBefore = null;
-      }
-      setStatus(this.status, describeUnavailable('Analytics dashboards', err), 'error');
-    }
+  afterRead(failed) {
     if (!this.dashboards.some((d) => d.id === this.selected)) this.pinned = false;
     if (!this.pinned) this.selected = this.dashboards[0]?.id ?? null;
     this.renderList(failed);
@@ -80,7 +62,6 @@ export class AnalyticsPanel {
   }
 
   renderList(failed) {
-    this.more.hidden = !this.nextBefore;
     if (!this.dashboards.length) {
       const text = failed ? 'No dashboards to show.' : 'No dashboards yet — run analytics.dashboard.';
       return replace(this.list, h('li', { class: 'empty' }, text));

@@ -24,6 +24,7 @@ const ASSETS = {
   'tracks-panel.js': 'text/javascript; charset=utf-8',
   'analytics-panel.js': 'text/javascript; charset=utf-8',
   'outbox-panel.js': 'text/javascript; charset=utf-8',
+  'paged-list.js': 'text/javascript; charset=utf-8',
 } as const;
 type AssetName = keyof typeof ASSETS;
 const ASSET_NAMES = Object.keys(ASSETS) as [AssetName, ...AssetName[]];
