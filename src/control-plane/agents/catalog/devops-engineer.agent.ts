@@ -133,8 +133,8 @@ const troubleshootIncident = capability({
 });
 
 /**
- * Reports and analyses; it changes no resources, so it is safe to resume. The analytics
- * module (issue 10) will add its statistics; until then the findings are computed here.
+ * Reports and analyses; it changes no resources, so it is safe to resume. The findings are
+ * computed here from the cost report's own figures (the analytics module is not consulted).
  */
 const optimizeCosts = capability({
   name: 'optimize-costs',
