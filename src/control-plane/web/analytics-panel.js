@@ -26,6 +26,8 @@ export class AnalyticsPanel {
       },
       render: (failed) => this.afterRead(failed),
     });
+    /** dashboard.js shows this panel's unexpected failures here, as on every panel. */
+    this.status = this.pages.status;
     this.selected = null;
     /** True once a person chose a dashboard: a newer one then does not replace it. */
     this.pinned = false;

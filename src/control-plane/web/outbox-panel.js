@@ -23,6 +23,8 @@ export class OutboxPanel {
       },
       render: (failed) => this.render(failed),
     });
+    /** dashboard.js shows this panel's unexpected failures here, as on every panel. */
+    this.status = this.pages.status;
   }
 
   clear() {
