@@ -23,6 +23,8 @@ export interface PgliteOptions {
   schema: string;
   /** postgresql.conf lines (`name = value`) applied at start, e.g. a larger shared_buffers. */
   settings?: readonly string[];
+  /** A data directory dumped by PGlite (`dumpDataDir`) to start from instead of running initdb (tests: ~1 s instead of ~3 s). */
+  loadDataDir?: Blob;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const pg = await PGlite.create(options.dataDir ?? 'memory://', {
     extensions: { vector },
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     ...(options.settings?.length ? { postgresqlconf: [...options.settings] } : {}),
   });
   await pg.exec(`CREATE EXTENSION IF NOT EXISTS vector; CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
