@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { AppError, NotImplementedError } from '../../common/errors';
 import type { AiService } from '../ai-router';
 import type { MemoryManager, RecallHit } from '../memory/memory-manager';
@@ -39,7 +40,7 @@ export class CapabilityCalls {
       if (!(err instanceof AppError) || err.status !== 409) throw err;
       const mine = (await service.list(owner)).find((s) => s.name === input.name);
       const same = mine && mine.agent === input.agent && mine.taskType === input.taskType && mine.cron === input.cron && mine.timezone === input.timezone
-        && JSON.stringify(mine.payload) === JSON.stringify(input.payload);
+        && isDeepStrictEqual(mine.payload, input.payload);
       if (!same) throw err;
       return mine;
     }
