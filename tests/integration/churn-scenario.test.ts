@@ -121,8 +121,8 @@ describe('churn scenario', () => {
   it('the scheduled workflow fires on its slot: scores users, sends the due messages to the outbox, tracks engagement', async () => {
     const schedule = (await auth(api().get('/api/v1/schedules')).expect(200)).body.schedules[0];
     const slot = new Date(schedule.nextRunAt);
-    // The DAWG's clock: the end of the slot's day, when every message of the first send day is due.
-    dawgNow = new Date(Date.UTC(slot.getUTCFullYear(), slot.getUTCMonth(), slot.getUTCDate(), 23, 59));
+    // The DAWG's clock: just after the campaign's last send time, when every message is due.
+    dawgNow = new Date(Date.parse(stepOf(first, 'campaign').result.lastSendAt) + 60_000);
     const [taskId] = await plane.agents!.schedules.tick(new Date(slot.getTime() + 1_000));
     expect(taskId).toMatch(/^tsk_/);
     const task = await waitFor(
