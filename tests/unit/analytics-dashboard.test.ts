@@ -26,7 +26,7 @@ afterEach(() => rm(dataDir, { recursive: true, force: true }));
 const noQuery: DashboardQueryRunner = () => Promise.reject(new Error('this test gives data, not a query'));
 
 function ctx(signal = new AbortController().signal) {
-  return { requestId: 'req-1', signal, logger: silentLogger() };
+  return { requestId: 'req-1', signal, logger: silentLogger(), actor: 'key_admin' };
 }
 
 /** Runs the action as the registry would: params parsed by its schema first. */
@@ -207,12 +207,13 @@ describe('the page', () => {
 
   it('says when the query matched more rows than were charted', async () => {
     const calls: unknown[] = [];
-    const runQuery: DashboardQueryRunner = async (q) => {
-      calls.push(q);
+    const runQuery: DashboardQueryRunner = async (q, caller) => {
+      calls.push({ ...q, actor: caller.actor, requestId: caller.requestId });
       return { rows: sales, truncated: true };
     };
     const d = await dashboard({ title: 'Q', query: { sql: 'SELECT * FROM sales', source: 'jarvis' }, charts: [{ type: 'bar', x: 'region', y: 'cost' }] }, runQuery);
-    expect(calls).toEqual([{ sql: 'SELECT * FROM sales', source: 'jarvis', maxRows: 10_000 }]);
+    // The query runs as the action's caller: source "jarvis" checks that it is an admin.
+    expect(calls).toEqual([{ sql: 'SELECT * FROM sales', source: 'jarvis', maxRows: 10_000, actor: 'key_admin', requestId: 'req-1' }]);
     expect(d).toMatchObject({ rowCount: 4, truncated: true, title: 'Q' });
     expect(d.htmlPath).toBe(`/api/v1/dashboards/${d.dashboardId}/files/index.html`);
     expect(d.charts[0]).toEqual({

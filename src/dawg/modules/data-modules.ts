@@ -46,7 +46,7 @@ export async function registerDataModules(options: DataModulesOptions): Promise<
   await dashboards.init();
   const { registry } = options;
   const clock = options.now ? { now: options.now } : {};
-  registry.register(createAnalyticsModule({ store, dashboards, logger: options.logger, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
+  registry.register(createAnalyticsModule({ store, dashboards, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
   registry.register(createEngagementModule({ store, ...clock }));
   registry.register(createMarketingModule({ store, ...clock }));
   registry.register(

@@ -1,4 +1,3 @@
-import type { Logger } from '../../../common/logger';
 import { defineModule, type ModuleDefinition } from '../../sdk';
 import { analyticsQueryParams } from './analytics-schemas';
 import type { AnalyticsStore } from './analytics-store';
@@ -12,7 +11,6 @@ import { createGenerateDatasetAction } from './synthetic';
 export interface AnalyticsModuleDeps {
   store: AnalyticsStore;
   dashboards: DashboardStore;
-  logger: Logger;
   /** Answers source "jarvis" (the control plane's data); absent: that source is a 501. */
   jarvisSource?: JarvisSource;
   /** Longest a query may run (default 10 s). */
@@ -44,13 +42,9 @@ export function createAnalyticsModule(deps: AnalyticsModuleDeps): ModuleDefiniti
       'generate-dataset': createGenerateDatasetAction(deps.store),
       dashboard: createDashboardAction({
         dashboards: deps.dashboards,
-        // The same read-only query path (and limits) as analytics.query.
-        runQuery: (q, signal) =>
-          query.handler(analyticsQueryParams.parse({ sql: q.sql, source: q.source, maxRows: q.maxRows }), {
-            requestId: 'dashboard',
-            signal,
-            logger: deps.logger,
-          }),
+        // The same read-only query path (and limits) as analytics.query, as the same caller
+        // (source "jarvis" needs an admin actor).
+        runQuery: (q, ctx) => query.handler(analyticsQueryParams.parse({ sql: q.sql, source: q.source, maxRows: q.maxRows }), ctx),
       }),
     },
   });

@@ -13,9 +13,10 @@ import { chartSpec } from './vega-spec';
 /** Rows a query may bring back for a dashboard; the answer's `truncated` says when it matched more. */
 export const DASHBOARD_MAX_ROWS = 10_000;
 
+/** Runs the dashboard's query as the action's caller (its signal, request id and actor). */
 export type DashboardQueryRunner = (
   q: { sql: string; source: string; maxRows: number },
-  signal: AbortSignal,
+  ctx: ActionContext,
 ) => Promise<{ rows: Record<string, unknown>[]; truncated: boolean }>;
 
 export interface DashboardActionDeps {
@@ -53,10 +54,10 @@ export function summarizeDashboard(record: DashboardRecord): DashboardSummary {
   };
 }
 
-async function loadRows(params: DashboardParams, runQuery: DashboardQueryRunner, signal: AbortSignal): Promise<{ rows: Rows; truncated: boolean }> {
+async function loadRows(params: DashboardParams, runQuery: DashboardQueryRunner, ctx: ActionContext): Promise<{ rows: Rows; truncated: boolean }> {
   if (params.data) return { rows: params.data, truncated: false };
   const query = params.query!;
-  const result = await runQuery({ sql: query.sql, source: query.source, maxRows: DASHBOARD_MAX_ROWS }, signal);
+  const result = await runQuery({ sql: query.sql, source: query.source, maxRows: DASHBOARD_MAX_ROWS }, ctx);
   if (result.rows.length === 0) throw fieldError('params.query.sql', 'returned no rows: there is nothing to chart');
   return result;
 }
@@ -94,7 +95,7 @@ export function createDashboardAction(deps: DashboardActionDeps) {
       'Render a dashboard (line, bar, area, scatter, pie, histogram charts and tables) from rows or a read-only query; stores an HTML page with SVG and PNG images and answers their paths.',
     params: analyticsDashboardParams,
     async handler(params, ctx: ActionContext): Promise<DashboardSummary> {
-      const { rows, truncated } = await loadRows(params, deps.runQuery, ctx.signal);
+      const { rows, truncated } = await loadRows(params, deps.runQuery, ctx);
       const columns = profileColumns(rows);
       const plans = params.charts.map((chart, i) => planChart(chart, i, rows, columns));
       const font = await loadFonts();
