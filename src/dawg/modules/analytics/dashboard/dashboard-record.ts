@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cursorSchema, type PageCursor } from '../../../storage/file-page';
 
 /** A dashboard's id: `dsh_` and a UUID, so it is never a path and never guessable from another. */
 export const DASHBOARD_ID = /^dsh_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -44,28 +45,7 @@ export type DashboardChart = z.infer<typeof dashboardChartSchema>;
 
 export const DASHBOARD_PAGE_LIMIT = { default: 50, max: 200 } as const;
 
-export interface DashboardCursor {
-  createdAt: string;
-  id: string;
-}
+export type DashboardCursor = PageCursor;
 
-/** Opaque to clients (base64url of `createdAt|id`), so the order key can change without breaking their code. */
-export function encodeDashboardCursor(c: DashboardCursor): string {
-  return Buffer.from(`${c.createdAt}|${c.id}`, 'utf8').toString('base64url');
-}
-
-/** A `before` query parameter: the nextBefore of a previous page; anything else is a 400 naming the field. */
-export const dashboardCursorSchema = z.string().transform((value, ctx): DashboardCursor => {
-  const [createdAt, id, ...rest] = /^[A-Za-z0-9_-]{1,200}$/.test(value) ? Buffer.from(value, 'base64url').toString('utf8').split('|') : [];
-  if (rest.length > 0 || !createdAt || !id || !DASHBOARD_ID.test(id) || !z.iso.datetime().safeParse(createdAt).success) {
-    ctx.issues.push({ code: 'custom', input: value, message: 'must be the nextBefore of a previous page' });
-    return z.NEVER;
-  }
-  return { createdAt, id };
-});
-
-/** Newest first; dashboards created in the same millisecond by id, so the order is total. */
-export function newestFirst(a: DashboardCursor, b: DashboardCursor): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
+/** A `before` query parameter: the nextBefore of a previous page (the stored files' cursor format). */
+export const dashboardCursorSchema = cursorSchema(DASHBOARD_ID);

@@ -8,12 +8,11 @@ import {
   DASHBOARD_ID,
   DASHBOARD_PAGE_FILE,
   dashboardRecordSchema,
-  encodeDashboardCursor,
-  newestFirst,
   type DashboardChart,
   type DashboardCursor,
   type DashboardRecord,
 } from './dashboard-record';
+import { pageOf } from '../../../storage/file-page';
 
 /** Where an unfinished dashboard is written; never a valid id, so readers skip it. */
 const TEMP_PREFIX = '.tmp-';
@@ -122,11 +121,8 @@ export class DashboardStore {
       const batch = await Promise.all(ids.slice(i, i + LIST_READ_CONCURRENCY).map((id) => this.get(id).catch(skipIfGone)));
       for (const r of batch) if (r) records.push(r);
     }
-    const older = query.before ? records.filter((r) => newestFirst(r, query.before!) > 0) : records;
-    older.sort(newestFirst);
-    const page = older.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return { dashboards: page, nextBefore: older.length > query.limit && last ? encodeDashboardCursor(last) : null };
+    const { items, nextBefore } = pageOf(records, query.limit, query.before);
+    return { dashboards: items, nextBefore };
   }
 
   /** A file of the dashboard, only if its dashboard.json names it: no other name ever becomes a path. */
