@@ -8,4 +8,5 @@ export { generateAudioParams, masterTrackParams, mixTracksParams } from './modul
 export { manageInfrastructureParams } from './modules/devops/infrastructure.schema';
 export { queryLogsParamsSchema } from './modules/devops/logs/schema';
 export { configureMonitoringParamsSchema } from './modules/devops/monitoring/schema';
-export { analyticsDashboardParams, analyticsQueryParams } from './modules/analytics/analytics-schemas';
+export { analyticsDashboardParams, analyticsQueryParams, datasetName } from './modules/analytics/analytics-schemas';
+export { workflowName } from './modules/automation/automation-schemas';

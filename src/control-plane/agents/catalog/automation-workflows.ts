@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datasetName, workflowName } from '../../../dawg/action-schemas';
 import { capability } from '../types';
 
 /**
@@ -7,8 +8,7 @@ import { capability } from '../types';
  * task's id keys the run, so a retried task resumes the run instead of repeating its steps.
  */
 
-const workflowName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be a workflow name such as ChurnPrevention_Nov2026');
-const dataset = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a dataset name');
+const dataset = datasetName;
 
 export const runAutomation = capability({
   name: 'run-automation',

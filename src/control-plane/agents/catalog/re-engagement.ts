@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datasetName } from '../../../dawg/action-schemas';
 import { capability, type CapabilityContext } from '../types';
 
 /**
@@ -11,7 +12,7 @@ import { capability, type CapabilityContext } from '../types';
  * a digest of the prompt), so with it the draft is used as it stands; the answer says which.
  */
 
-const dataset = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a dataset name');
+const dataset = datasetName;
 const ALLOWED_PLACEHOLDERS = new Set(['first_name', 'plan', 'days_inactive']);
 
 export const reEngagementPayload = z.strictObject({

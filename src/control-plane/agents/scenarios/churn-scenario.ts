@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workflowName } from '../../../dawg/action-schemas';
 import { churnGenerate, churnPrefix, churnThreshold } from '../catalog/churn-prediction';
 import type { WorkflowStepInput } from '../workflow-engine';
 
@@ -20,7 +21,7 @@ export const churnScenarioBody = z.strictObject({
   threshold: churnThreshold,
   maxCohorts: z.number().int().min(1).max(10).default(3),
   campaignName: z.string().trim().min(1).max(200).optional(),
-  workflowName: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, _ and -').optional().describe('Omitted: ChurnPrevention_<Mon><Year>'),
+  workflowName: workflowName.optional().describe('Omitted: ChurnPrevention_<Mon><Year>'),
   cron: z.string().min(1).max(200).default('0 9 * * *').describe('When the prevention workflow runs (default daily 09:00)'),
   timezone: z.string().min(1).max(100).default('UTC'),
 });

@@ -1,14 +1,13 @@
 import { z } from 'zod';
+import { datasetName } from '../analytics/analytics-schemas';
 
 /*
  * The marketing module's action parameters (blueprint v1: campaigns for the churn scenario).
  * Dataset names are checked against the store when an action runs; here only their shape.
  */
 
-/** A dataset is a table of schema main; the name is quoted in SQL, the pattern keeps it a plain identifier. */
-export const datasetName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a dataset (table) name: a letter or _, then letters, digits or _');
+/** The analytics store's dataset (table) name rule: what marketing reads and writes, analytics can query. */
+export { datasetName } from '../analytics/analytics-schemas';
 
 export const userId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'must be a user id (letters, digits, . _ @ -)');
 export const segmentationId = z.string().regex(/^seg_[0-9a-f-]{36}$/, 'must be a segmentation id (seg_<uuid>)');

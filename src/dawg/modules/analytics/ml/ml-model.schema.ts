@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datasetName } from '../analytics-schemas';
 
 /*
  * analytics.ml-model parameters: one action, one variant per `kind`. Every training kind
@@ -6,7 +7,7 @@ import { z } from 'zod';
  */
 
 /** A dataset table name in schema main. */
-export const tableName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a table name: a lower-case letter, then up to 62 lower-case letters, digits or _');
+export const tableName = datasetName;
 const column = z.string().min(1).max(128).describe('Column name');
 const seed = z.number().int().min(0).max(2_147_483_647).default(1).describe('Seed of every random choice: the same seed gives the same model');
 const features = z.array(column).min(1).max(50).describe('Numeric or boolean columns used as inputs');
