@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
 import { ConflictError, NotFoundError } from '../../common/errors';
 import { fieldError } from '../../common/validation';
+import { valueAt } from '../../common/value-path';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
 import { checkPayload, resolveCapability } from './payload-check';
@@ -34,15 +35,6 @@ interface StepRow {
   inputs: Record<string, string> | null;
   depends_on: string[];
   result: unknown;
-}
-
-function pick(value: unknown, path: string[]): unknown {
-  let current = value;
-  for (const part of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current;
 }
 
 /** Rejects duplicate keys, unknown dependencies, cycles and inputs from steps not depended on. */
@@ -165,7 +157,7 @@ export class WorkflowEngine {
       const payload: Record<string, unknown> = { ...step.payload };
       for (const [field, source] of Object.entries(step.inputs ?? {})) {
         const [from, ...path] = source.split('.');
-        payload[field] = pick(byKey.get(from!)?.result, path);
+        payload[field] = valueAt(byKey.get(from!)?.result, path);
       }
       const cap = this.registry.get(step.agent)?.capability(step.task_type);
       const parsed = cap?.payload.safeParse(payload);

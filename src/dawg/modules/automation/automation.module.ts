@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { AppError, ConflictError, NotFoundError } from '../../../common/errors';
 import type { ExecuteRequest, ModuleManifest } from '../../../common/protocol';
 import { fieldError } from '../../../common/validation';
+import { valueAt } from '../../../common/value-path';
 import { defineAction, defineModule, type ActionContext, type ModuleDefinition } from '../../sdk';
 import type { AnalyticsStore } from '../analytics/analytics-store';
 import { createWorkflowParams, listRunsParams, runWorkflowParams, workflowRef, type AutomationStep } from './automation-schemas';
@@ -12,15 +14,6 @@ export interface AutomationModuleDeps {
   manifest: () => ModuleManifest[];
   /** Runs one action of another module exactly as /api/v1/execute would (params validated there). */
   execute: (request: ExecuteRequest, ctx: ActionContext) => Promise<unknown>;
-}
-
-function pick(value: unknown, path: readonly string[]): unknown {
-  let current = value;
-  for (const part of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current;
 }
 
 /** Every step names a module action that exists here (not automation itself) and reads inputs only from earlier steps. */
@@ -70,7 +63,7 @@ async function execute(run: RunRecord, steps: readonly AutomationStep[], deps: A
     const params: Record<string, unknown> = { ...step.params };
     for (const [param, ref] of Object.entries(step.inputs)) {
       const [from, ...path] = ref.split('.');
-      params[param] = pick(outcomes.find((o) => o.key === from)?.result, path);
+      params[param] = valueAt(outcomes.find((o) => o.key === from)?.result, path);
     }
     const started = performance.now();
     try {
@@ -110,7 +103,7 @@ export function createAutomationModule(deps: AutomationModuleDeps): ModuleDefini
       }),
       'list-workflows': defineAction({
         description: 'The stored workflows with their steps and triggers',
-        params: listRunsParams.pick({}).strict(),
+        params: z.strictObject({}),
         async handler() {
           return { workflows: await workflows.list() };
         },
