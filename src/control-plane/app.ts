@@ -22,6 +22,8 @@ import { mountApiKeyRoutes } from './http/api-keys.routes';
 import { mountAudioRoutes } from './http/audio.routes';
 import { mountAnalyticsDashboardRoutes } from './http/analytics-dashboards.routes';
 import { mountAuditRoutes } from './http/audit.routes';
+import { mountCatalogRoutes } from './http/catalog.routes';
+import type { CatalogService } from './catalog/catalog-service';
 import { auditAuthFailures, authenticate } from './http/auth.middleware';
 import { mountMemoryRoutes } from './http/memory.routes';
 import { mountMetricsRoutes } from './http/metrics.routes';
@@ -64,6 +66,8 @@ export interface AppDeps {
   analyticsSource?: JarvisSourceState;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
   audit?: AuditLog;
+  /** The music catalog (published tracks). */
+  catalog: CatalogService;
   startedAt: number;
 }
 
@@ -107,6 +111,7 @@ export function buildApp(deps: AppDeps): Express {
   mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
   mountAnalyticsDashboardRoutes(mount, { moduleRouter: deps.moduleRouter });
+  mountCatalogRoutes(mount, { catalog: deps.catalog });
   mountAuditRoutes(mount, deps);
   mountMemoryRoutes(mount, deps);
   mountMetricsRoutes(mount, deps);

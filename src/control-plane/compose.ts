@@ -16,6 +16,7 @@ import type { ControlPlaneConfig } from './config';
 import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
+import { CatalogService } from './catalog/catalog-service';
 import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {
@@ -71,6 +72,8 @@ export interface ControlPlane {
   memory?: MemoryLayer;
   /** Absent when TERMINAL_FIREWALL_ENABLED=false: no command can run then. */
   firewall?: TerminalFirewall;
+  /** The music catalog: tracks published by deploy-to-catalog. */
+  catalog: CatalogService;
   /** The WebSocket hub: `realtime.attach(server)` serves /ws on a listening server (main.ts; tests do the same). */
   realtime: RealtimeHub;
   /** Starts background work: this instance begins running queued agent tasks and schedules, and audit retention. */
@@ -173,10 +176,11 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   const memory = config.features.memoryLayer
     ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension, embeddingModel: config.memory.embeddingModel })
     : undefined;
+  const catalog = new CatalogService({ db: storage.db, moduleRouter, config: config.catalog, publicUrl: config.http.publicUrl, firewall, logger: logger.child({ component: 'catalog' }) });
   let expiryTimer: NodeJS.Timeout | undefined;
   let agents: AgentSystem | undefined;
   if (config.features.agentSystem) {
-    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service, memory: memory?.manager });
+    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service, memory: memory?.manager, catalog });
     await agents.migrate();
     recordTaskEvents(agents, audit);
     if (memory) recordWorkInGraph(agents, storage.db, memory, logger);
@@ -184,7 +188,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
   const analyticsSource = await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, startedAt });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, catalog, startedAt });
   // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
   const realtime = await createRealtimeHub({
     config: config.realtime,
@@ -208,6 +212,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     ai,
     audit,
     firewall,
+    catalog,
     realtime,
     start: async () => {
       if (firewall) {

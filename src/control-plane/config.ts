@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 import { parseShares } from './ai-router/strategies';
@@ -27,6 +28,11 @@ const schema = z.object({
   VOCAL_COACH_URL: url,
   PRODUCER_URL: url,
 
+  // Music catalog (published tracks): files under $JARVIS_DATA_DIR/catalog, and in S3 (through the firewall's aws s3 cp) when a bucket is set.
+  CATALOG_S3_BUCKET: envOptional(z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, 'must be an S3 bucket name')),
+  CATALOG_S3_PREFIX: z.string().regex(/^([A-Za-z0-9!_.*()-]+\/)*$/, 'must be empty or path segments ending in /').default('tracks/'),
+  CATALOG_PUBLIC_BASE_URL: url,
+  CATALOG_APPROVAL_WAIT_MS: envInt(300_000, 1_000, 3_600_000),
   DATABASE_URL: envOptional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default('public'),
   DATABASE_POOL_SIZE: envInt(10, 1, 200),
@@ -201,6 +207,15 @@ export interface ControlPlaneConfig {
     retries: number;
     breakerResetMs: number;
   };
+  catalog: {
+    /** Where published tracks' audio lives: $JARVIS_DATA_DIR/catalog. */
+    dir: string;
+    s3?: { bucket: string; prefix: string };
+    /** Base URL of the bucket's public or CDN address; streamUrl points there when set (with S3). */
+    publicBaseUrl?: string;
+    /** How long a publish waits for an admin to approve the S3 upload before it withdraws the request. */
+    approvalWaitMs: number;
+  };
   storage: {
     databaseUrl?: string;
     dataDir: string;
@@ -292,6 +307,12 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       connectTimeoutMs: e.AI_DAWG_CONNECT_TIMEOUT_MS,
       retries: e.AI_DAWG_RETRIES,
       breakerResetMs: e.AI_DAWG_BREAKER_RESET_MS,
+    },
+    catalog: {
+      dir: path.join(e.JARVIS_DATA_DIR, 'catalog'),
+      ...(e.CATALOG_S3_BUCKET ? { s3: { bucket: e.CATALOG_S3_BUCKET, prefix: e.CATALOG_S3_PREFIX } } : {}),
+      ...(e.CATALOG_PUBLIC_BASE_URL ? { publicBaseUrl: e.CATALOG_PUBLIC_BASE_URL.replace(/\/+$/, '') } : {}),
+      approvalWaitMs: e.CATALOG_APPROVAL_WAIT_MS,
     },
     storage: {
       databaseUrl: e.DATABASE_URL,

@@ -5,6 +5,7 @@
  * accepts. Importing this file runs nothing and loads no action handler.
  */
 export { generateAudioParams, masterTrackParams, mixTracksParams } from './modules/creative/creative-schemas';
+export { songConceptParams, songConceptSchema } from './modules/creative/song-concept';
 export { manageInfrastructureParams } from './modules/devops/infrastructure.schema';
 export { queryLogsParamsSchema } from './modules/devops/logs/schema';
 export { configureMonitoringParamsSchema } from './modules/devops/monitoring/schema';

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const audio = new AudioWorkerPool({ workers: config.audioWorkers, filesDir, logger });
 
   const registry = new ModuleRegistry();
-  registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt }));
+  registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt, files, audio }));
   registry.register(createMusicModule({ projects, files, audio }));
   const { musicProviders } = config;
   const providerConfig = (p: { baseUrl: string; apiKey: string }) => ({ ...p, pollIntervalMs: musicProviders.pollIntervalMs, timeoutMs: musicProviders.timeoutMs, maxBytes: 512 * 2 ** 20 });

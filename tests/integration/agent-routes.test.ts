@@ -141,7 +141,8 @@ describe('GET /api/v1/agents and /api/v1/agents/stats', () => {
       expect(agent.capabilities.length).toBeGreaterThan(0);
       for (const cap of agent.capabilities) {
         expect(cap).toEqual({ name: expect.any(String), description: expect.any(String), requiredModules: expect.any(Array), estimatedDuration: expect.any(Number) });
-        expect(cap.requiredModules.length).toBeGreaterThan(0);
+        // deploy-to-catalog works in the control plane only (the catalog), reading the DAWG's file store.
+        if (cap.name !== 'deploy-to-catalog') expect(cap.requiredModules.length).toBeGreaterThan(0);
       }
     }
     const qa = agents.find((a) => a.name === 'QualityAssurance')!;

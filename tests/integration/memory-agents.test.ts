@@ -53,12 +53,12 @@ describe('memory in the agent system', () => {
 
   test('an agent\'s chat carries the user\'s relevant memories as a system message', async () => {
     const seen: ChatInput[] = [];
-    const calls = new CapabilityCalls(
-      { execute: async () => ({ module: 'x', action: 'y', result: null, durationMs: 0 }), modules: async () => ({ reachable: true, modules: [] }) },
-      silentLogger(),
-      { chat: async (input: ChatInput) => (seen.push(input), { content: 'ok' }) as never },
-      { recall: async ({ query, userId }) => (userId === 'key_1' && query.includes('master') ? [{ content: 'Masters go to -14 LUFS.' }] : []) as never },
-    );
+    const calls = new CapabilityCalls({
+      router: { execute: async () => ({ module: 'x', action: 'y', result: null, durationMs: 0 }), modules: async () => ({ reachable: true, modules: [] }) },
+      logger: silentLogger(),
+      ai: { chat: async (input: ChatInput) => (seen.push(input), { content: 'ok' }) as never },
+      memory: { recall: async ({ query, userId }) => (userId === 'key_1' && query.includes('master') ? [{ content: 'Masters go to -14 LUFS.' }] : []) as never },
+    });
     const task = { id: 'tsk_1', agent: 'CreativeDirector', task_type: 't', payload: {}, attempts: 1, max_attempts: 1, timeout_ms: 1000, workflow_id: null, queued_at: null, worker_id: 'w', created_by: 'key_1' } satisfies StartedTask;
     const ctx = calls.context(task, new AbortController().signal, () => undefined);
     await ctx.ai({ taskType: 'creative', messages: [{ role: 'user', content: 'How loud should the master be?' }] });

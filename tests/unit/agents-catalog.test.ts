@@ -13,7 +13,7 @@ interface Call {
  * A CapabilityContext that records every DAWG call and progress report. `results` answers per
  * `module.action`; a function there may throw or abort, to play a failing or cancelled DAWG.
  */
-function fakeContext(results: Record<string, unknown | ((params: Record<string, unknown>) => unknown)> = {}) {
+function fakeContext(results: Record<string, unknown | ((params: Record<string, unknown>) => unknown)> = {}, extra: Partial<CapabilityContext> = {}) {
   const controller = new AbortController();
   const calls: Call[] = [];
   const progress: Array<[number, string | undefined]> = [];
@@ -26,6 +26,8 @@ function fakeContext(results: Record<string, unknown | ((params: Record<string, 
     ai: () => Promise.reject(new Error('these agents do not chat')),
     recall: async () => [],
     schedule: () => Promise.reject(new Error('these agents do not schedule')),
+    startWorkflow: () => Promise.reject(new Error('no workflows here')),
+    publishTrack: () => Promise.reject(new Error('no catalog here')),
     async call(module, action, params) {
       const target = `${module}.${action}`;
       calls.push({ target, params });
@@ -35,6 +37,7 @@ function fakeContext(results: Record<string, unknown | ((params: Record<string, 
     progress(percent, message) {
       progress.push([percent, message]);
     },
+    ...extra,
   };
   return { ctx, calls, progress, controller, targets: () => calls.map((c) => c.target) };
 }
@@ -92,7 +95,7 @@ const BLUEPRINT: Record<string, Array<[string, string, string[], number]>> = {
  */
 const EXTRA: Record<string, Array<[string, string[]]>> = {
   MixingEngineer: [['mix-tracks', ['creative']], ['master-track', ['creative']]],
-  DevOpsEngineer: [['manage-infrastructure', ['devops']]],
+  DevOpsEngineer: [['manage-infrastructure', ['devops']], ['deploy-to-catalog', []]],
   CreativeDirector: [['generate-audio', ['creative']]],
   DataScientist: [['predict-churn', ['analytics']]],
   MarketingStrategist: [
@@ -101,6 +104,9 @@ const EXTRA: Record<string, Array<[string, string[]]>> = {
     ['run-automation', ['automation']],
   ],
 };
+
+const FILE = 'f_01234567-89ab-cdef-0123-456789abcdef';
+const FILE2 = 'f_11111111-89ab-cdef-0123-456789abcdef';
 
 /** Per capability: a minimal valid payload and one field set to a value of the wrong type. */
 const PAYLOADS: Record<string, { valid: Record<string, unknown>; wrongType: [string, unknown] }> = {
@@ -127,8 +133,9 @@ const PAYLOADS: Record<string, { valid: Record<string, unknown>; wrongType: [str
   'audience-targeting': { valid: { goal: 'pre-saves' }, wrongType: ['maxSegments', null] },
   'content-strategy': { valid: { goal: 'launch', channels: ['tiktok'] }, wrongType: ['channels', 'tiktok'] },
   'generate-song-concept': { valid: { prompt: 'night drive' }, wrongType: ['genre', 7] },
-  'coordinate-production': { valid: { projectId: 'p1', prompt: 'night drive' }, wrongType: ['duration', '180'] },
-  'quality-review': { valid: { projectId: 'p1' }, wrongType: ['maxTruePeakDbtp', '-1'] },
+  'coordinate-production': { valid: { prompt: 'night drive' }, wrongType: ['duration', '180'] },
+  'quality-review': { valid: { fileId: FILE }, wrongType: ['maxTruePeakDbtp', '-1'] },
+  'deploy-to-catalog': { valid: { fileId: FILE, title: 'Neon Dreams' }, wrongType: ['bpm', '128'] },
   'mix-tracks': { valid: { fileIds: ['f_01234567-89ab-cdef-0123-456789abcdef'] }, wrongType: ['targetLUFS', '-14'] },
   'master-track': { valid: { fileId: 'f_01234567-89ab-cdef-0123-456789abcdef' }, wrongType: ['lufs', '-14'] },
   'manage-infrastructure': { valid: { action: 'plan', provider: 'terraform' }, wrongType: ['targetResources', 'aws_instance.web'] },
@@ -139,7 +146,7 @@ const PAYLOADS: Record<string, { valid: Record<string, unknown>; wrongType: [str
   'run-automation': { valid: { workflow: 'ChurnPrevention_Nov2026' }, wrongType: ['workflow', 7] },
   'system-health-check': { valid: {}, wrongType: ['', 'not an object'] },
   'validate-system': { valid: {}, wrongType: ['checks', 'disk'] },
-  'audio-quality-check': { valid: { fileId: 'f1' }, wrongType: ['targetLufs', 'loud'] },
+  'audio-quality-check': { valid: { fileId: FILE }, wrongType: ['targetLufs', 'loud'] },
 };
 
 const allCapabilities = agents.flatMap((agent: BaseAgent) =>
@@ -167,15 +174,21 @@ describe('agent catalog', () => {
     expect(listed.slice(expected.length).map((c) => [c.name, c.requiredModules])).toEqual(EXTRA[agentName] ?? []);
   });
 
-  it('QualityAssurance offers the testing-module checks', () => {
+  it('QualityAssurance offers the testing-module checks and the review of masters', () => {
     const listed = agentByName.get('QualityAssurance')?.getCapabilities() ?? [];
-    expect(listed.map((c) => c.name)).toEqual(['system-health-check', 'validate-system', 'audio-quality-check']);
-    for (const c of listed) expect(c.requiredModules).toEqual(['testing']);
+    expect(listed.map((c) => [c.name, c.requiredModules])).toEqual([
+      ['system-health-check', ['testing']],
+      ['validate-system', ['testing']],
+      ['audio-quality-check', ['testing']],
+      ['quality-review', ['testing', 'creative']],
+    ]);
   });
 
-  it('gives every capability name to one agent only, and a timeout of at least 10 s covering its estimate', () => {
+  it('gives every capability name to one agent only (but quality-review, the QualityAssurance\'s under the blueprint\'s CreativeDirector too), and a timeout of at least 10 s covering its estimate', () => {
     const names = allCapabilities.map((c) => c.name);
-    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((n) => n === 'quality-review')).toHaveLength(2);
+    expect(spec('CreativeDirector', 'quality-review').run).toBe(spec('QualityAssurance', 'quality-review').run);
+    expect(new Set(names).size).toBe(names.length - 1);
     for (const { cap } of allCapabilities) {
       expect(cap.timeoutMs).toBeGreaterThanOrEqual(Math.max(10_000, (cap.estimatedDuration ?? 0) * 1000));
     }
@@ -183,13 +196,13 @@ describe('agent catalog', () => {
 
   it('does not resume capabilities with external side effects after a crash', () => {
     const notResumable = allCapabilities.filter((c) => !c.cap.resumable).map((c) => c.name);
-    expect(notResumable.sort()).toEqual(['campaign-optimization', 'coordinate-production', 'deploy-service', 'generate-audio', 'manage-infrastructure', 're-engagement-campaign', 'scale-infrastructure']);
+    expect(notResumable.sort()).toEqual(['campaign-optimization', 'deploy-service', 'generate-audio', 'manage-infrastructure', 're-engagement-campaign', 'scale-infrastructure']);
   });
 });
 
 describe('capability payload schemas', () => {
   it('has a sample payload for every capability', () => {
-    expect(Object.keys(PAYLOADS).sort()).toEqual(allCapabilities.map((c) => c.name).sort());
+    expect(Object.keys(PAYLOADS).sort()).toEqual([...new Set(allCapabilities.map((c) => c.name))].sort());
   });
 
   it.each(allCapabilities.map((c) => [c.name, c.cap] as const))('%s accepts its sample and rejects unknown keys and wrong types', (name, cap) => {
@@ -215,10 +228,13 @@ describe('capability payload schemas', () => {
       attack: 10,
       release: 100,
     });
-    expect(spec('QualityAssurance', 'audio-quality-check').payload.parse({ url: 'https://cdn.example.com/a.wav' })).toEqual({
-      url: 'https://cdn.example.com/a.wav',
+    expect(spec('QualityAssurance', 'audio-quality-check').payload.parse({ fileId: FILE })).toEqual({
+      fileId: FILE,
       targetLufs: -14,
+      lufsTolerance: 1,
       maxTruePeakDbtp: -1,
+      durationToleranceSeconds: 2,
+      maxSilenceSeconds: 2,
     });
   });
 
@@ -231,7 +247,8 @@ describe('capability payload schemas', () => {
       'minReplicas',
     ]);
     expect(issuePath('QualityAssurance', 'audio-quality-check', {})).toEqual(['fileId']);
-    expect(issuePath('QualityAssurance', 'audio-quality-check', { fileId: 'f1', url: 'https://x.example/a.wav' })).toEqual(['fileId']);
+    expect(issuePath('QualityAssurance', 'audio-quality-check', { fileId: 'f1' })).toEqual(['fileId']);
+    expect(issuePath('QualityAssurance', 'quality-review', { fileId: FILE, remasterFrom: 'mix' })).toEqual(['remasterFrom']);
   });
 });
 
@@ -301,37 +318,91 @@ describe('capability runs', () => {
     expect(fake.calls).toEqual([]);
   });
 
-  it('coordinate-production goes concept → generation → mix, mapping the mix progress into 40-100', async () => {
-    const concept = { title: 'Neon Highway' };
-    const fake = fakeContext({ 'creative.song-concept': concept });
-    await run('CreativeDirector', 'coordinate-production', { projectId: 'p1', prompt: 'night drive', genre: 'synthwave' }, fake.ctx);
-    expect(fake.targets()).toEqual([
-      'creative.song-concept',
-      'creative.audio-generation',
-      'music.balance-levels',
-      'music.apply-eq',
-      'music.apply-dynamics',
-      'music.spatial-processing',
-      'music.export-mix',
+  it('coordinate-production starts the production workflow, once per task', async () => {
+    const started: Array<{ name: string; kind?: string; steps: readonly { key: string; agent: string; taskType: string; inputs: Record<string, string> }[] }> = [];
+    const fake = fakeContext({}, { startWorkflow: async (spec) => (started.push(spec), { workflowId: 'wf_1', taskIds: { concept: 't1' } }) });
+    const result = await run('CreativeDirector', 'coordinate-production', { prompt: "a synthwave track called 'Neon Dreams'", duration: 30 }, fake.ctx);
+    expect(started).toHaveLength(1);
+    expect(started[0]!.kind).toBe('production');
+    expect(started[0]!.steps.map((s) => `${s.key}:${s.agent}.${s.taskType}`)).toEqual([
+      'concept:CreativeDirector.generate-song-concept',
+      'generate:CreativeDirector.generate-audio',
+      'mix:MixingEngineer.full-mix',
+      'master:MixingEngineer.master-track',
+      'review:QualityAssurance.quality-review',
+      'publish:DevOpsEngineer.deploy-to-catalog',
     ]);
-    expect(fake.calls[1]?.params).toEqual({ projectId: 'p1', prompt: 'night drive', concept, genre: 'synthwave', duration: 180, provider: 'suno' });
-    expect(fake.progress.map(([pct]) => pct)).toEqual([10, 40, 52, 64, 76, 88, 100]);
+    expect(started[0]!.steps[4]!.inputs).toEqual({ fileId: 'master.fileId', remasterFrom: 'mix.mix.fileId', expectedDurationSeconds: 'concept.concept.durationSeconds' });
+    expect(result).toMatchObject({ workflowId: 'wf_1', jobUrl: '/integrations/chatgpt/jobs/wf_1' });
+    expect(fake.calls).toEqual([]);
   });
 
-  it('quality-review judges the measurement against the payload targets', async () => {
-    const loud = fakeContext({ 'music.analyze': { integratedLufs: -9.5, truePeakDbtp: 0.3, crest: 7 } });
-    await expect(run('CreativeDirector', 'quality-review', { projectId: 'p1' }, loud.ctx)).resolves.toMatchObject({
-      approved: false,
-      measured: { integratedLufs: -9.5, truePeakDbtp: 0.3 },
-      issues: [expect.stringContaining('Loudness'), expect.stringContaining('True peak')],
+  it('generate-song-concept keeps the rules\' concept offline, and lets a language model refine all but what the user said', async () => {
+    const draft = {
+      title: 'Neon Dreams', genre: 'synthwave', bpm: 110, key: 'A minor', mood: 'nostalgic', durationSeconds: 30,
+      structure: [{ section: 'intro', bars: 4, startSeconds: 0 }], theme: 'A drive at night', lyrics: null, source: 'rules', notes: [],
+    };
+    const answer = (content: string, offline: boolean) => async () => ({ content, offline, model: offline ? 'offline-v1' : 'gpt-test' }) as never;
+    const offline = fakeContext({ 'creative.song-concept': draft }, { ai: answer('digest of the prompt', true) });
+    await expect(run('CreativeDirector', 'generate-song-concept', { prompt: 'night drive' }, offline.ctx)).resolves.toMatchObject({ concept: draft, source: 'rules' });
+
+    const refined = fakeContext({ 'creative.song-concept': draft }, { ai: answer('Sure: {"title":"Midnight Run","bpm":118,"mood":"driving"}', false) });
+    await expect(run('CreativeDirector', 'generate-song-concept', { prompt: 'night drive', title: 'Neon Dreams' }, refined.ctx)).resolves.toMatchObject({
+      concept: { ...draft, title: 'Neon Dreams', bpm: 118, mood: 'driving' },
+      source: 'ai',
+      model: 'gpt-test',
     });
-    expect(loud.calls).toEqual([{ target: 'music.analyze', params: { projectId: 'p1' } }]);
 
-    const fine = fakeContext({ 'music.analyze': { integratedLufs: -14.4, truePeakDbtp: -1.2 } });
-    await expect(run('CreativeDirector', 'quality-review', { projectId: 'p1' }, fine.ctx)).resolves.toMatchObject({ approved: true, issues: [] });
+    const unusable = fakeContext({ 'creative.song-concept': draft }, { ai: answer('{"bpm": 500}', false) });
+    await expect(run('CreativeDirector', 'generate-song-concept', { prompt: 'night drive' }, unusable.ctx)).resolves.toMatchObject({ concept: draft, source: 'rules' });
+  });
 
-    const odd = fakeContext({ 'music.analyze': { lufs: 'n/a' } });
-    await expect(run('CreativeDirector', 'quality-review', { projectId: 'p1' }, odd.ctx)).rejects.toMatchObject({ code: 'DAWG_BAD_RESPONSE' });
+  describe('quality-review', () => {
+    const check = (fileId: string, failures: string[]) => ({ fileId, ok: failures.length === 0, checks: [{ name: 'loudness', ok: failures.length === 0 }], failures, measured: { integratedLufs: -14 } });
+
+    it('approves a master whose checks pass, without mastering again', async () => {
+      const fake = fakeContext({ 'testing.audio-check': check(FILE, []) });
+      await expect(run('QualityAssurance', 'quality-review', { fileId: FILE, remasterFrom: FILE2 }, fake.ctx)).resolves.toMatchObject({ fileId: FILE, approved: true, remastered: false });
+      expect(fake.targets()).toEqual(['testing.audio-check']);
+      expect(fake.calls[0]!.params).toMatchObject({ fileId: FILE, targetLufs: -14, maxTruePeakDbtp: -1 });
+    });
+
+    it('sends a failed master back through mastering once and approves the new one', async () => {
+      const fake = fakeContext({
+        'testing.audio-check': (p: Record<string, unknown>) => check(String(p.fileId), p.fileId === FILE ? ['Loudness -11 LUFS is outside -14 ± 1 LUFS'] : []),
+        'creative.master-track': { fileId: 'f_22222222-89ab-cdef-0123-456789abcdef' },
+      });
+      await expect(run('QualityAssurance', 'quality-review', { fileId: FILE, remasterFrom: FILE2 }, fake.ctx)).resolves.toMatchObject({
+        fileId: 'f_22222222-89ab-cdef-0123-456789abcdef',
+        approved: true,
+        remastered: true,
+        attempts: [{ fileId: FILE, ok: false }, { ok: true }],
+      });
+      expect(fake.calls[1]).toEqual({ target: 'creative.master-track', params: { fileId: FILE2, target: 'custom', lufs: -14, truePeak: -1.5 } });
+    });
+
+    it('fails with the reasons when the second master fails too, or when there is nothing to master again', async () => {
+      const failing = () => fakeContext({ 'testing.audio-check': (p: Record<string, unknown>) => check(String(p.fileId), ['Duration 20 s is not 180 ± 4 s']), 'creative.master-track': { fileId: FILE2 } });
+      const twice = failing();
+      await expect(run('QualityAssurance', 'quality-review', { fileId: FILE, remasterFrom: FILE2 }, twice.ctx)).rejects.toMatchObject({
+        status: 422,
+        code: 'QUALITY_REVIEW_FAILED',
+        details: { failures: ['Duration 20 s is not 180 ± 4 s'] },
+      });
+      expect(twice.targets()).toEqual(['testing.audio-check', 'creative.master-track', 'testing.audio-check']);
+      const once = failing();
+      await expect(run('QualityAssurance', 'quality-review', { fileId: FILE }, once.ctx)).rejects.toMatchObject({ code: 'QUALITY_REVIEW_FAILED' });
+      expect(once.targets()).toEqual(['testing.audio-check']);
+      const odd = fakeContext({ 'testing.audio-check': { lufs: 'n/a' } });
+      await expect(run('QualityAssurance', 'quality-review', { fileId: FILE }, odd.ctx)).rejects.toMatchObject({ code: 'DAWG_BAD_RESPONSE' });
+    });
+  });
+
+  it('deploy-to-catalog publishes through the catalog as the task', async () => {
+    const published: unknown[] = [];
+    const fake = fakeContext({}, { publishTrack: async (input) => (published.push(input), { id: 'neon-dreams-20261205-abcdef' }) as never });
+    await expect(run('DevOpsEngineer', 'deploy-to-catalog', { fileId: FILE, title: 'Neon Dreams', bpm: 110 }, fake.ctx)).resolves.toEqual({ id: 'neon-dreams-20261205-abcdef' });
+    expect(published).toEqual([{ fileId: FILE, title: 'Neon Dreams', bpm: 110 }]);
   });
 
   it('troubleshoot-incident searches the requested window, then checks health', async () => {

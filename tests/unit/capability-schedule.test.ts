@@ -24,7 +24,11 @@ describe('CapabilityContext.schedule', () => {
         return existing;
       },
     };
-    const calls = new CapabilityCalls({ execute: async () => ({}) as never, modules: async () => ({ reachable: true, modules: [] }) as never }, silentLogger(), undefined, undefined, () => service);
+    const calls = new CapabilityCalls({
+      router: { execute: async () => ({}) as never, modules: async () => ({ reachable: true, modules: [] }) as never },
+      logger: silentLogger(),
+      schedules: () => service,
+    });
     return { ctx: calls.context(task, new AbortController().signal, () => undefined), created, listedFor };
   }
 

@@ -15,6 +15,8 @@ function context(results: Record<string, unknown>, ai: { content: string; offlin
     logger: silentLogger(),
     progress: () => undefined,
     recall: async () => [],
+    startWorkflow: () => Promise.reject(new Error('no workflows here')),
+    publishTrack: () => Promise.reject(new Error('no catalog here')),
     schedule: async (input) => ({ ...input, id: 'sch_1', enabled: true, nextRunAt: '2026-12-05T09:00:00.000Z', createdAt: '2026-12-04T00:00:00.000Z' }),
     ai: async (input) => {
       prompts.push(input.messages.map((m) => m.content).join('\n'));

@@ -137,15 +137,19 @@ describe('creative.generate-audio (local provider)', () => {
       },
     };
     const withProvider = new ModuleRegistry();
-    withProvider.register(createCreativeModule({ files, projects: new ProjectStore(path.join(dir, 'projects')), audio, providers: { suno } }));
+    const providerProjects = new ProjectStore(path.join(dir, 'projects'));
+    withProvider.register(createCreativeModule({ files, projects: providerProjects, audio, providers: { suno } }));
     const result = (
       await withProvider.execute(
         { module: 'creative', action: 'generate-audio', params: { prompt: 'synthwave', title: 'Neon Dreams', duration: 30, provider: 'suno' } },
         { requestId: 't', signal: new AbortController().signal, logger: silentLogger() },
       )
-    ).result as { provider: string; providerTaskId: string; fileId: string; analysis: { integratedLufs: number } };
+    ).result as { provider: string; providerTaskId: string; projectId: string; fileId: string; analysis: { integratedLufs: number } };
     expect(requests).toEqual([{ prompt: 'synthwave', title: 'Neon Dreams', durationSeconds: 30, instrumental: true }]);
     expect(result).toMatchObject({ provider: 'suno', providerTaskId: 'task-1' });
+    // The song is a project's one audio track, so the MixingEngineer's full-mix can work on it.
+    const project = await providerProjects.get(result.projectId);
+    expect(project).toMatchObject({ name: 'Neon Dreams', sampleRate: 48_000, tracks: [{ source: { kind: 'audio', fileId: result.fileId } }] });
     expect(Buffer.compare((await files.get(result.fileId)).data, wav)).toBe(0);
     expect(result.analysis.integratedLufs).toBeCloseTo(measureLoudness(decodeWav(wav).audio).integratedLufs!, 6);
   });

@@ -15,7 +15,9 @@ import { TaskRecovery } from './task-recovery';
 import { TaskRunner } from './task-runner';
 import { TaskService } from './task-service';
 import { TaskStore } from './task-store';
-import { WorkflowEngine } from './workflow-engine';
+import { WorkflowEngine, type WorkflowSummary } from './workflow-engine';
+import { WORKFLOW_SUMMARIES } from './scenarios';
+import type { CatalogService } from '../catalog/catalog-service';
 
 export interface AgentSystemDeps {
   db: Db;
@@ -27,6 +29,10 @@ export interface AgentSystemDeps {
   ai?: Pick<AiService, 'chat'>;
   /** The memory layer: relevant memories of the task's user go into its agents' chats (ctx.ai) and ctx.recall. */
   memory?: Pick<MemoryManager, 'recall'>;
+  /** The music catalog agents publish to (ctx.publishTrack); without it publishing fails with 501. */
+  catalog?: Pick<CatalogService, 'publish'>;
+  /** Summaries of workflow kinds (the production scenario's answer); the built-in ones by default. */
+  workflowSummaries?: Readonly<Record<string, WorkflowSummary>>;
 }
 
 /** The queue's schema: next to the app's tables, so per-test schemas isolate it too. */
@@ -57,9 +63,9 @@ export class AgentSystem {
     const store = new TaskStore(queueSchema, channel);
     this.bus = new TaskEventBus((err) => logger.error('task event subscriber failed', { reason: (err as Error).message }));
     this.registry = new AgentRegistry(deps.agents);
-    this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts });
+    this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts }, deps.workflowSummaries ?? WORKFLOW_SUMMARIES);
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
-    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls(deps.moduleRouter, logger, deps.ai, deps.memory, () => this.schedules), bus: this.bus, workflows: this.workflows, logger, config });
+    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls({ router: deps.moduleRouter, logger, ai: deps.ai, memory: deps.memory, schedules: () => this.schedules, workflows: this.workflows, catalog: deps.catalog }), bus: this.bus, workflows: this.workflows, logger, config });
     this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);
     this.schedules = new ScheduleService(db, store, this.registry, this.bus, this.tasks.enqueueIn, logger);
     this.queue = new TaskQueue({ db, store, runner: this.runner, recovery: this.recovery, logger, config });

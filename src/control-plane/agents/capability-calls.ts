@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { CatalogService } from '../catalog/catalog-service';
+import type { WorkflowEngine } from './workflow-engine';
 import { AppError, NotImplementedError } from '../../common/errors';
 import type { AiService } from '../ai-router';
 import type { MemoryManager, RecallHit } from '../memory/memory-manager';
@@ -18,16 +21,38 @@ export class ModuleActionUnavailableError extends AppError {
   }
 }
 
+export interface CapabilityCallsDeps {
+  router: Pick<ModuleRouter, 'execute' | 'modules'>;
+  logger: Logger;
+  ai?: Pick<AiService, 'chat'>;
+  memory?: Pick<MemoryManager, 'recall'>;
+  /** Read at call time: the schedule service is built after the runner that holds this. */
+  schedules?: () => Pick<ScheduleService, 'create' | 'list'>;
+  workflows?: Pick<WorkflowEngine, 'create'>;
+  catalog?: Pick<CatalogService, 'publish'>;
+}
+
+/** The workflow a task starts: its id follows from the task's, so a retried task finds the one it started. */
+export function workflowIdOf(taskId: string): string {
+  const h = createHash('sha256').update(`workflow-of:${taskId}`).digest('hex');
+  return `wf_${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Builds the context a capability runs with: DAWG calls that carry the task's signal and request id. */
 export class CapabilityCalls {
-  constructor(
-    private readonly router: Pick<ModuleRouter, 'execute' | 'modules'>,
-    private readonly logger: Logger,
-    private readonly aiService?: Pick<AiService, 'chat'>,
-    private readonly memory?: Pick<MemoryManager, 'recall'>,
-    /** Read at call time: the schedule service is built after the runner that holds this. */
-    private readonly schedules?: () => Pick<ScheduleService, 'create' | 'list'>,
-  ) {}
+  private readonly router: CapabilityCallsDeps['router'];
+  private readonly logger: Logger;
+  private readonly aiService?: CapabilityCallsDeps['ai'];
+  private readonly memory?: CapabilityCallsDeps['memory'];
+  private readonly schedules?: CapabilityCallsDeps['schedules'];
+
+  constructor(private readonly deps: CapabilityCallsDeps) {
+    this.router = deps.router;
+    this.logger = deps.logger;
+    this.aiService = deps.ai;
+    this.memory = deps.memory;
+    this.schedules = deps.schedules;
+  }
 
   /** Creates the schedule as the task's user; a retry of the task finds its own schedule instead of failing. */
   private async schedule(task: StartedTask, input: ScheduleInput): Promise<ScheduleRecord> {
@@ -76,6 +101,14 @@ export class CapabilityCalls {
       },
       recall: (query, k = 5) => this.recall(task, query, k),
       schedule: (input) => this.schedule(task, input),
+      startWorkflow: async (spec) => {
+        if (!this.deps.workflows) throw new NotImplementedError('Workflows are not available to agents in this process');
+        return this.deps.workflows.create(spec.name, spec.steps, task.created_by ?? undefined, { kind: spec.kind, id: workflowIdOf(task.id) });
+      },
+      publishTrack: async (input) => {
+        if (!this.deps.catalog) throw new NotImplementedError('The music catalog is not available to agents in this process');
+        return this.deps.catalog.publish(input, { taskId: task.id, workflowId: task.workflow_id ?? undefined, actor: task.created_by ?? `agent:${task.agent}`, signal });
+      },
       call: async (module, action, params, options = {}) => {
         signal.throwIfAborted();
         const { reachable, modules } = await this.router.modules();

@@ -2,6 +2,8 @@ import type { ScheduleInput, ScheduleRecord } from './schedule-service';
 import type { z } from 'zod';
 import type { ChatAnswer, ChatInput } from '../ai-router';
 import type { Logger } from '../../common/logger';
+import type { CatalogTrack, PublishTrackInput } from '../catalog/catalog-service';
+import type { WorkflowStepInput } from './workflow-engine';
 
 export const TASK_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
@@ -53,6 +55,13 @@ export interface CapabilityContext {
    * name, owner and definition is answered as it is; a different one with that name is a 409.
    */
   schedule(input: ScheduleInput): Promise<ScheduleRecord>;
+  /**
+   * Starts a workflow (graph of agent tasks) owned by the task's user. Its id follows from the
+   * task's, so a retried or resumed task gets the workflow it started rather than a second one.
+   */
+  startWorkflow(spec: { name: string; kind?: string; steps: readonly WorkflowStepInput[] }): Promise<{ workflowId: string; taskIds: Record<string, string>; existing?: true }>;
+  /** Publishes a DAWG file to the music catalog as the task's user (a retried task gets its own entry back). */
+  publishTrack(input: PublishTrackInput): Promise<CatalogTrack>;
   /** The memories of the task's user most relevant to `query` (empty for system tasks or without the memory layer). */
   recall(query: string, k?: number): Promise<Array<{ id: string; content: string; type: string; score: number }>>;
 }

@@ -25,6 +25,35 @@ export interface TaskDefaults {
   maxAttempts: number;
 }
 
+/** A step as a workflow summary sees it when its workflow ends. */
+export interface SummaryStep {
+  key: string;
+  agent: string;
+  taskType: string;
+  status: string;
+  result: unknown;
+  error: TaskError | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/**
+ * Builds the result of a workflow of some kind when it ends (completed, or failed at a step),
+ * from its steps' results and timings. Stored as the workflow's result, so every client (job
+ * endpoint, MCP, CLI, WebSocket) reads the same answer.
+ */
+export type WorkflowSummary = (
+  workflow: { id: string; name: string; status: 'completed' | 'failed'; createdAt: Date; finishedAt: Date },
+  steps: readonly SummaryStep[],
+) => unknown;
+
+export interface WorkflowOptions {
+  /** Names the summary (of the engine's `summaries`) that builds the result when the workflow ends. */
+  kind?: string;
+  /** A fixed id: creating it again answers the existing workflow (a retried task starting "its" workflow). */
+  id?: string;
+}
+
 interface StepRow {
   id: string;
   step_key: string;
@@ -35,7 +64,12 @@ interface StepRow {
   inputs: Record<string, string> | null;
   depends_on: string[];
   result: unknown;
+  error: TaskError | null;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
 }
+
+const asDate = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
 
 /** Rejects duplicate keys, unknown dependencies, cycles and inputs from steps not depended on. */
 export function checkGraph(steps: readonly WorkflowStepInput[]): void {
@@ -80,10 +114,12 @@ export class WorkflowEngine {
     private readonly registry: AgentRegistry,
     private readonly bus: TaskEventBus,
     private readonly defaults: TaskDefaults,
+    private readonly summaries: Readonly<Record<string, WorkflowSummary>> = {},
   ) {}
 
-  async create(name: string, steps: readonly WorkflowStepInput[], createdBy?: string): Promise<{ workflowId: string; taskIds: Record<string, string> }> {
+  async create(name: string, steps: readonly WorkflowStepInput[], createdBy?: string, options: WorkflowOptions = {}): Promise<{ workflowId: string; taskIds: Record<string, string>; existing?: true }> {
     checkGraph(steps);
+    if (options.kind !== undefined && !this.summaries[options.kind]) throw new Error(`no workflow summary named ${options.kind}`);
     const tasks: NewTask[] = steps.map((step, i) => {
       const cap = resolveCapability(this.registry, step.agent, step.taskType, `body.steps.${i}`);
       const ready = step.dependsOn.length === 0;
@@ -105,13 +141,19 @@ export class WorkflowEngine {
         createdBy,
       };
     });
-    const workflowId = `wf_${randomUUID()}`;
+    const workflowId = options.id ?? `wf_${randomUUID()}`;
     for (const t of tasks) t.workflowId = workflowId;
-    await this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO workflows (id, name, status, created_by) VALUES ($1, $2, $3, $4)', [workflowId, name, 'running', createdBy ?? null]);
+    const existing = await this.db.transaction(async (tx) => {
+      const inserted = await tx.query<{ id: string }>(
+        'INSERT INTO workflows (id, name, status, created_by, kind) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id',
+        [workflowId, name, 'running', createdBy ?? null, options.kind ?? null],
+      );
+      if (!inserted[0]) return tx.query<{ id: string; step_key: string }>('SELECT id, step_key FROM tasks WHERE workflow_id = $1', [workflowId]);
       await this.store.event(tx, workflowId, 'workflow.created', { name, steps: steps.map((s) => s.key) });
       await this.store.insertTasks(tx, tasks);
+      return undefined;
     });
+    if (existing) return { workflowId, taskIds: Object.fromEntries(existing.map((t) => [t.step_key, t.id])), existing: true };
     this.bus.publish({ type: 'workflow.created', jobId: workflowId, workflowId });
     for (const t of tasks) this.bus.publish({ type: 'task.created', jobId: t.id, agent: t.agent, taskType: t.taskType, workflowId });
     return { workflowId, taskIds: Object.fromEntries(tasks.map((t) => [t.stepKey!, t.id])) };
@@ -125,20 +167,32 @@ export class WorkflowEngine {
   async advance(tx: Queryable, workflowIds: readonly string[]): Promise<Array<() => void>> {
     const notes: Array<() => void> = [];
     for (const workflowId of [...new Set(workflowIds)].sort()) {
-      const locked = await tx.query<{ status: string }>('SELECT status FROM workflows WHERE id = $1 FOR UPDATE', [workflowId]);
-      if (locked[0]?.status !== 'running') continue;
-      const steps = await tx.query<StepRow>(
-        'SELECT id, step_key, status, agent, task_type, payload, inputs, depends_on, result FROM tasks WHERE workflow_id = $1',
+      const locked = await tx.query<{ status: string; name: string; kind: string | null; created_at: Date | string }>(
+        'SELECT status, name, kind, created_at FROM workflows WHERE id = $1 FOR UPDATE',
         [workflowId],
       );
+      const workflow = locked[0];
+      if (workflow?.status !== 'running') continue;
+      const steps = await tx.query<StepRow>(
+        'SELECT id, step_key, status, agent, task_type, payload, inputs, depends_on, result, error, started_at, finished_at FROM tasks WHERE workflow_id = $1 ORDER BY seq',
+        [workflowId],
+      );
+      const summarize = (status: 'completed' | 'failed') => {
+        const summary = workflow.kind ? this.summaries[workflow.kind] : undefined;
+        return summary?.(
+          { id: workflowId, name: workflow.name, status, createdAt: asDate(workflow.created_at)!, finishedAt: new Date() },
+          steps.map((s) => ({ key: s.step_key, agent: s.agent, taskType: s.task_type, status: s.status, result: s.result, error: s.error, startedAt: asDate(s.started_at), finishedAt: asDate(s.finished_at) })),
+        );
+      };
       const broken = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
       if (broken) {
-        notes.push(...(await this.end(tx, workflowId, broken.status === 'failed' ? 'failed' : 'cancelled', broken)));
+        const status = broken.status === 'failed' ? 'failed' : 'cancelled';
+        notes.push(...(await this.end(tx, workflowId, status, broken, status === 'failed' ? summarize('failed') : undefined)));
         continue;
       }
       if (steps.every((s) => s.status === 'completed')) {
         const needed = new Set(steps.flatMap((s) => s.depends_on));
-        const result = Object.fromEntries(steps.filter((s) => !needed.has(s.step_key)).map((s) => [s.step_key, s.result]));
+        const result = summarize('completed') ?? Object.fromEntries(steps.filter((s) => !needed.has(s.step_key)).map((s) => [s.step_key, s.result]));
         await tx.query(`UPDATE workflows SET status = 'completed', result = $2, finished_at = now(), updated_at = now() WHERE id = $1`, [workflowId, JSON.stringify(result)]);
         await this.store.event(tx, workflowId, 'workflow.completed');
         notes.push(() => this.bus.publish({ type: 'workflow.completed', jobId: workflowId, workflowId }));
@@ -185,12 +239,21 @@ export class WorkflowEngine {
   }
 
   /** Ends a workflow because `cause` failed or was cancelled: steps not yet started are cancelled, running ones asked to stop. */
-  private async end(tx: Queryable, workflowId: string, status: 'failed' | 'cancelled', cause: StepRow | TaskError): Promise<Array<() => void>> {
+  private async end(tx: Queryable, workflowId: string, status: 'failed' | 'cancelled', cause: StepRow | TaskError, result?: unknown): Promise<Array<() => void>> {
     const error: TaskError =
       'step_key' in cause
-        ? { code: status === 'failed' ? 'STEP_FAILED' : 'STEP_CANCELLED', message: `Step "${cause.step_key}" ${status === 'failed' ? 'failed' : 'was cancelled'}`, details: { step: cause.step_key, taskId: cause.id } }
+        ? {
+            code: status === 'failed' ? 'STEP_FAILED' : 'STEP_CANCELLED',
+            message: `Step "${cause.step_key}" ${status === 'failed' ? 'failed' : 'was cancelled'}${cause.error?.message ? `: ${cause.error.message}` : ''}`,
+            details: { step: cause.step_key, taskId: cause.id, ...(cause.error?.code ? { stepError: cause.error.code } : {}) },
+          }
         : cause;
-    await tx.query(`UPDATE workflows SET status = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1`, [workflowId, status, JSON.stringify(error)]);
+    await tx.query(`UPDATE workflows SET status = $2, error = $3, result = $4, finished_at = now(), updated_at = now() WHERE id = $1`, [
+      workflowId,
+      status,
+      JSON.stringify(error),
+      result === undefined ? null : JSON.stringify(result),
+    ]);
     await this.store.event(tx, workflowId, `workflow.${status}`, { error });
     const stopped = await tx.query<{ id: string }>(
       `WITH c AS (

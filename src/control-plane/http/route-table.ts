@@ -6,6 +6,7 @@ import { apiKeyRoutes } from './api-keys.routes';
 import { audioRoutes } from './audio.routes';
 import { analyticsDashboardRoutes } from './analytics-dashboards.routes';
 import { auditRoutes } from './audit.routes';
+import { catalogRoutes } from './catalog.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
 import { memoryRoutes } from './memory.routes';
@@ -38,6 +39,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(firewallRoutes),
   ...Object.values(audioRoutes),
   ...Object.values(analyticsDashboardRoutes),
+  ...Object.values(catalogRoutes),
   ...Object.values(auditRoutes),
   ...Object.values(memoryRoutes),
   ...Object.values(metricsRoutes),

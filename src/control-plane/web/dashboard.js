@@ -10,7 +10,7 @@ import { HealthPanel } from './health-panel.js';
 import { LiveSocket } from './live.js';
 import { OutboxPanel } from './outbox-panel.js';
 import { TasksPanel } from './tasks-panel.js';
-import { TracksPanel } from './tracks-panel.js';
+import { CATALOG_SOURCE, TracksPanel } from './tracks-panel.js';
 
 const STORAGE_KEY = 'jarvis.dashboard.apiKey';
 
@@ -60,11 +60,12 @@ const panels = {
   health: new HealthPanel($('#health'), api),
   costs: new CostsPanel($('#costs'), api),
   tracks: new TracksPanel($('#tracks'), api),
+  catalog: new TracksPanel($('#catalog'), api, CATALOG_SOURCE),
   analytics: new AnalyticsPanel($('#analytics'), api),
   outbox: new OutboxPanel($('#outbox'), api),
 };
 /** Panels with no channel of their own: what they show is made by tasks, so a finished task re-reads them. */
-const AFTER_TASKS = ['analytics', 'outbox'];
+const AFTER_TASKS = ['analytics', 'outbox', 'catalog'];
 
 /** One panel's failure (a bug, an answer of an unexpected shape) is shown on that panel only. */
 function guarded(name, action) {

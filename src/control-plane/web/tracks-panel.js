@@ -1,6 +1,8 @@
 // Tracks: stored audio files (GET /api/v1/audio/files), and for the chosen one its waveform and
 // short-term loudness curve (GET /api/v1/audio/files/:id/waveform) with a player. The audio is
 // fetched with the key and played from a blob: URL (the page's CSP allows media from blob:).
+// The same panel shows the music catalog (CATALOG_SOURCE): published tracks, their waveform as
+// measured when published, and their stream.
 
 import { describeError } from './api.js';
 import { loudnessChart, waveformChart } from './charts.js';
@@ -9,9 +11,44 @@ import { asArray, asNumber, asObject, asString, formatBytes, formatDb, formatDur
 const PAGE = 20;
 const POINTS = 800;
 
+const enc = encodeURIComponent;
+
+/** The DAWG's stored files. */
+export const FILES_SOURCE = {
+  name: 'Tracks',
+  list: '/api/v1/audio/files',
+  items: (body) => body.files,
+  waveform: (id) => `/api/v1/audio/files/${enc(id)}/waveform`,
+  audio: (id) => `/api/v1/audio/files/${enc(id)}`,
+  title: (f) => asString(f.name, f.id),
+  facts: (f) => {
+    const lufs = asNumber(asObject(f.audio).integratedLufs);
+    return `${formatBytes(f.bytes)} · ${formatTime(f.createdAt)}${lufs === null ? '' : ` · ${lufs.toFixed(1)} LUFS`}`;
+  },
+  empty: 'No stored audio files.',
+};
+
+/** The music catalog: tracks published by deploy-to-catalog (the production scenario's last step). */
+export const CATALOG_SOURCE = {
+  name: 'Catalog',
+  list: '/catalog/tracks',
+  items: (body) => body.tracks,
+  waveform: (id) => `/catalog/tracks/${enc(id)}/waveform`,
+  audio: (id) => `/catalog/tracks/${enc(id)}/stream`,
+  title: (t) => asString(t.title, t.id),
+  facts: (t) => {
+    const a = asObject(t.analytics);
+    return `${asString(t.format, '')} · ${formatDuration(asNumber(t.durationSeconds))} · ${formatDb(a.lufs, 'LUFS')} · ${formatTime(t.publishedAt)}`;
+  },
+  empty: 'No published tracks yet.',
+  // Every published track is worth seeing at once: the newest is opened when it appears.
+  openNewest: true,
+};
+
 export class TracksPanel {
-  constructor(root, api) {
+  constructor(root, api, source = FILES_SOURCE) {
     this.api = api;
+    this.source = source;
     this.status = root.querySelector('.status');
     this.list = root.querySelector('.files');
     this.more = root.querySelector('button.more');
@@ -28,6 +65,7 @@ export class TracksPanel {
     this.files = [];
     this.nextBefore = null;
     this.selected = null;
+    this.newestId = undefined;
     this.releaseAudio();
     replace(this.list);
     replace(this.view);
@@ -40,27 +78,37 @@ export class TracksPanel {
     return this.load(null);
   }
 
+  /** A task finished: it may have published a track (catalog) or stored a file. */
+  onTaskCompleted() {
+    return this.refresh();
+  }
+
   async load(before) {
     try {
-      const body = asObject(await this.api.get('/api/v1/audio/files', { limit: PAGE, before: before ?? undefined }));
-      const page = asArray(body.files).map(asObject).filter((f) => typeof f.id === 'string');
+      const body = asObject(await this.api.get(this.source.list, { limit: PAGE, before: before ?? undefined }));
+      const page = asArray(this.source.items(body)).map(asObject).filter((f) => typeof f.id === 'string');
       this.files = before ? [...this.files, ...page] : page;
       this.nextBefore = typeof body.nextBefore === 'string' ? body.nextBefore : null;
       setStatus(this.status, '');
     } catch (err) {
-      setStatus(this.status, `Tracks: ${describeError(err)}`, 'error');
+      setStatus(this.status, `${this.source.name}: ${describeError(err)}`, 'error');
     }
     this.renderList();
+    if (before) return;
+    // undefined until the first page was read: what was there when the page opened is not "new".
+    const seen = this.newestId;
+    const newest = this.files[0];
+    this.newestId = newest?.id ?? null;
+    if (this.source.openNewest && seen !== undefined && newest && newest.id !== seen) await this.select(newest);
   }
 
   renderList() {
     this.more.hidden = !this.nextBefore;
-    if (!this.files.length) return replace(this.list, h('li', { class: 'empty' }, 'No stored audio files.'));
+    if (!this.files.length) return replace(this.list, h('li', { class: 'empty' }, this.source.empty));
     replace(this.list, this.files.map((f) => {
-      const lufs = asNumber(asObject(f.audio).integratedLufs);
       const button = h('button', { type: 'button', class: 'file', 'aria-pressed': String(this.selected === f.id) },
-        h('span', { class: 'name' }, asString(f.name, f.id)),
-        h('span', { class: 'meta' }, ` ${formatBytes(f.bytes)} · ${formatTime(f.createdAt)}${lufs === null ? '' : ` · ${lufs.toFixed(1)} LUFS`}`));
+        h('span', { class: 'name' }, this.source.title(f)),
+        h('span', { class: 'meta' }, ` ${this.source.facts(f)}`));
       button.addEventListener('click', () => void this.select(f));
       return h('li', { dataset: { fileId: f.id } }, button);
     }));
@@ -70,10 +118,11 @@ export class TracksPanel {
     this.selected = file.id;
     this.releaseAudio();
     this.renderList();
-    replace(this.view, h('p', { class: 'meta' }, `Reading the waveform of ${asString(file.name, file.id)}…`));
+    replace(this.view, h('p', { class: 'meta' }, `Reading the waveform of ${this.source.title(file)}…`));
     let wave;
     try {
-      wave = asObject(await this.api.get(`/api/v1/audio/files/${encodeURIComponent(file.id)}/waveform`, { points: POINTS }, { timeoutMs: 60_000 }));
+      const query = this.source === FILES_SOURCE ? { points: POINTS } : {};
+      wave = asObject(await this.api.get(this.source.waveform(file.id), query, { timeoutMs: 60_000 }));
     } catch (err) {
       if (this.selected === file.id) replace(this.view, h('p', { class: 'status', dataset: { kind: 'error' } }, describeError(err)));
       return;
@@ -95,7 +144,7 @@ export class TracksPanel {
     loadButton.addEventListener('click', () => void this.loadAudio(file, audio, loadButton, playerStatus));
     const lufs = asArray(loudness.lufs);
     replace(this.view,
-      h('h3', {}, asString(file.name, file.id)),
+      h('h3', {}, this.source.title(file)),
       h('p', { class: 'meta track-facts' },
         `${formatDuration(duration)} · ${asString(wave.sampleRate, '?')} Hz · ${asString(wave.channels, '?')} ch · integrated ${formatDb(wave.integratedLufs, 'LUFS')} · true peak ${formatDb(wave.truePeakDbtp, 'dBTP')}`),
       h('div', { class: 'chart-label' }, 'Waveform (click to seek once the audio is loaded)'),
@@ -109,7 +158,7 @@ export class TracksPanel {
     button.disabled = true;
     status.textContent = 'Downloading…';
     try {
-      const blob = await this.api.blob(`/api/v1/audio/files/${encodeURIComponent(file.id)}`);
+      const blob = await this.api.blob(this.source.audio(file.id));
       if (this.selected !== file.id) return;
       this.releaseAudio();
       this.blobUrl = URL.createObjectURL(blob);

@@ -1,16 +1,44 @@
 import { z } from 'zod';
-import { AppError } from '../../../common/errors';
 import { BaseAgent } from '../base-agent';
-import { capability, type CapabilityContext } from '../types';
-import { generateAudioParams } from '../../../dawg/action-schemas';
-import { runFullMix } from './mixing-engineer.agent';
+import { capability } from '../types';
+import { generateAudioParams, songConceptSchema } from '../../../dawg/action-schemas';
+import { GENRES } from '../../../dawg/audio/compose/procedural-composer';
+import { productionBody, productionWorkflow } from '../scenarios/production-scenario';
+import { reviewMaster } from './quality-assurance.agent';
 
-const projectId = z.string().min(1).max(200);
-const prompt = z.string().min(1).max(2000).describe('Song description or theme');
-const label = z.string().min(1).max(64);
-const targetLUFS = z.number().min(-40).max(0).default(-14).describe('Integrated loudness target (LUFS)');
+const label = z.string().trim().min(1).max(64);
 
-/** Text only, nothing leaves the DAWG: safe to resume. */
+/** What a language model may change in the rules' concept; the rest (structure, duration) stays as the composer renders it. */
+const aiConceptFields = songConceptSchema.pick({ title: true, genre: true, bpm: true, key: true, mood: true, theme: true }).partial();
+
+const conceptPayload = z.strictObject({
+  prompt: z.string().trim().min(1).max(2_000).describe('Song description or theme'),
+  title: z.string().trim().min(1).max(200).optional(),
+  genre: label.optional(),
+  mood: z.string().trim().min(1).max(100).optional(),
+  duration: z.number().int().min(10).max(300).default(180).describe('Target duration (s)'),
+  bpm: z.number().int().min(60).max(200).optional(),
+  key: z.string().regex(/^[A-G]#? (major|minor)$/, 'must look like "A minor" or "F# major"').optional(),
+});
+
+/** The first {...} of a model's answer, parsed; undefined when there is none or it is not JSON. */
+function firstJsonObject(text: string): unknown {
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  if (start < 0 || end <= start) return undefined;
+  try {
+    return JSON.parse(text.slice(start, end + 1));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The DAWG's rules write a concept the composer can render (creative.song-concept); a language
+ * model, when one is configured, then refines title, genre, tempo, key, mood and theme — what
+ * the user said explicitly always stands. With the offline model the rules' concept is the
+ * answer and says so. Text only, nothing leaves the DAWG: safe to resume.
+ */
 const generateSongConcept = capability({
   name: 'generate-song-concept',
   description: 'Create song concept and production plan',
@@ -18,116 +46,59 @@ const generateSongConcept = capability({
   estimatedDuration: 30,
   timeoutMs: 60_000,
   resumable: true,
-  payload: z.object({ prompt, genre: label.optional(), mood: label.optional() }).strict(),
+  payload: conceptPayload,
   async run(p, ctx) {
-    const concept = await ctx.call('creative', 'song-concept', {
-      prompt: p.prompt,
-      ...(p.genre === undefined ? {} : { genre: p.genre }),
-      ...(p.mood === undefined ? {} : { mood: p.mood }),
-    });
-    return { concept };
+    const draft = songConceptSchema.parse(await ctx.call('creative', 'song-concept', p));
+    const explicit = Object.fromEntries((['title', 'genre', 'mood', 'bpm', 'key'] as const).filter((k) => p[k] !== undefined).map((k) => [k, draft[k]]));
+    let answer;
+    try {
+      answer = await ctx.ai({
+        taskType: 'creative',
+        messages: [
+          {
+            role: 'system',
+            content:
+              'You are a record producer. Improve the song concept you are given for the request. Answer with one JSON object only, with any of the keys ' +
+              `title, genre (one of ${GENRES.join(', ')}), bpm (60-200), key (like "A minor"), mood, theme (one sentence). No other text.`,
+          },
+          { role: 'user', content: `Request: ${p.prompt}\nConcept: ${JSON.stringify({ title: draft.title, genre: draft.genre, bpm: draft.bpm, key: draft.key, mood: draft.mood, theme: draft.theme })}` },
+        ],
+        temperature: 0.6,
+        maxOutputTokens: 300,
+      });
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      const code = (err as { code?: string }).code ?? 'AI_ERROR';
+      ctx.logger.warn('concept kept from the rules: the AI router failed', { code });
+      return { concept: draft, source: 'rules', notes: [`AI router unavailable (${code}): concept from the rules`] };
+    }
+    if (answer.offline) return { concept: draft, source: 'rules', model: answer.model, notes: ['offline model: concept from the rules, not a language model'] };
+    const refined = aiConceptFields.safeParse(firstJsonObject(answer.content));
+    if (!refined.success) return { concept: draft, source: 'rules', model: answer.model, notes: [`${answer.model} did not answer a usable concept: concept from the rules`] };
+    const concept = { ...draft, ...refined.data, ...explicit };
+    return { concept, source: 'ai', model: answer.model, notes: [`refined by ${answer.model}: ${Object.keys(refined.data).filter((k) => !(k in explicit)).join(', ') || 'nothing changed'}`] };
   },
 });
 
-/** Maps the mixing pipeline's 0-100 onto [from, 100] of this task's progress. */
-function withProgressRange(ctx: CapabilityContext, from: number): CapabilityContext {
-  return {
-    ...ctx,
-    progress: (percent, message) => ctx.progress(Math.round(from + (percent * (100 - from)) / 100), message),
-  };
-}
-
-/**
- * Concept, then generation into the project, then the MixingEngineer's full-mix pipeline:
- * a straight sequence until the workflow engine takes this over. Not resumable: generation
- * spends Suno/Udio credits and yields a different song each time.
- */
+/** Its id follows from the production request's task: a retried task answers the workflow it started. */
 const coordinateProduction = capability({
   name: 'coordinate-production',
   description: 'Coordinate multi-agent music production',
   requiredModules: ['creative', 'music'],
+  // The production's typical length (blueprint); this task itself only starts the workflow.
   estimatedDuration: 600,
-  timeoutMs: 1_200_000,
-  resumable: false,
-  payload: z
-    .object({
-      projectId,
-      prompt,
-      genre: label.optional(),
-      mood: label.optional(),
-      lyrics: z.string().min(1).max(10_000).optional(),
-      duration: z.number().int().min(30).max(600).default(180).describe('Target duration (s)'),
-      provider: z.enum(['suno', 'udio']).default('suno'),
-      targetLUFS,
-    })
-    .strict(),
-  async run(p, ctx) {
-    const style = {
-      ...(p.genre === undefined ? {} : { genre: p.genre }),
-      ...(p.mood === undefined ? {} : { mood: p.mood }),
-    };
-    ctx.signal.throwIfAborted();
-    const concept = await ctx.call('creative', 'song-concept', { prompt: p.prompt, ...style });
-    ctx.progress(10, 'Concept ready');
-    ctx.signal.throwIfAborted();
-    const audio = await ctx.call('creative', 'audio-generation', {
-      projectId: p.projectId,
-      prompt: p.prompt,
-      concept,
-      ...style,
-      ...(p.lyrics === undefined ? {} : { lyrics: p.lyrics }),
-      duration: p.duration,
-      provider: p.provider,
-    });
-    ctx.progress(40, 'Audio generated');
-    const mix = await runFullMix({ projectId: p.projectId, targetLUFS: p.targetLUFS }, withProgressRange(ctx, 40));
-    return { projectId: p.projectId, concept, audio, mix };
-  },
-});
-
-/** The two figures the review needs from music.analyze; other fields are kept in `analysis`. */
-const measurementSchema = z.object({ integratedLufs: z.number(), truePeakDbtp: z.number() });
-
-/** Measures only, and judges here against the payload's targets: safe to resume. */
-const qualityReview = capability({
-  name: 'quality-review',
-  description: 'Review and approve creative output',
-  requiredModules: ['creative', 'music'],
-  estimatedDuration: 45,
-  timeoutMs: 90_000,
+  timeoutMs: 600_000,
   resumable: true,
-  payload: z
-    .object({
-      projectId,
-      targetLUFS,
-      lufsTolerance: z.number().min(0).max(6).default(1).describe('Allowed deviation from targetLUFS (LU)'),
-      /** -1 dBTP leaves headroom for lossy encoding on streaming platforms. */
-      maxTruePeakDbtp: z.number().min(-9).max(0).default(-1),
-    })
-    .strict(),
+  payload: productionBody,
   async run(p, ctx) {
-    const analysis = await ctx.call('music', 'analyze', { projectId: p.projectId });
-    const measured = measurementSchema.safeParse(analysis);
-    if (!measured.success) {
-      throw new AppError(502, 'DAWG_BAD_RESPONSE', 'music.analyze did not report integratedLufs and truePeakDbtp', {
-        issues: measured.error.issues,
-      });
-    }
-    const { integratedLufs, truePeakDbtp } = measured.data;
-    const issues: string[] = [];
-    if (Math.abs(integratedLufs - p.targetLUFS) > p.lufsTolerance) {
-      issues.push(`Loudness ${integratedLufs} LUFS is outside ${p.targetLUFS} ± ${p.lufsTolerance} LUFS`);
-    }
-    if (truePeakDbtp > p.maxTruePeakDbtp) {
-      issues.push(`True peak ${truePeakDbtp} dBTP exceeds ${p.maxTruePeakDbtp} dBTP`);
-    }
+    const plan = productionWorkflow(p);
+    const started = await ctx.startWorkflow(plan);
     return {
-      projectId: p.projectId,
-      approved: issues.length === 0,
-      issues,
-      measured: { integratedLufs, truePeakDbtp },
-      targets: { targetLUFS: p.targetLUFS, lufsTolerance: p.lufsTolerance, maxTruePeakDbtp: p.maxTruePeakDbtp },
-      analysis,
+      workflowId: started.workflowId,
+      jobUrl: `/integrations/chatgpt/jobs/${started.workflowId}`,
+      plan: plan.steps.map((s) => ({ step: s.key, agent: s.agent, taskType: s.taskType, after: s.dependsOn })),
+      taskIds: started.taskIds,
+      note: 'The production runs as this workflow; poll its job for progress and the final answer.',
     };
   },
 });
@@ -147,9 +118,12 @@ const generateAudio = capability({
 });
 
 /** CreativeDirector's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
+/** The blueprint names quality-review under the CreativeDirector: the QualityAssurance's review, with the blueprint's description. */
+const qualityReview = capability({ ...reviewMaster, requiredModules: ['creative', 'music'], estimatedDuration: 45 });
+
 export const CREATIVE_DIRECTOR_CAPABILITIES = [generateSongConcept, coordinateProduction, qualityReview, generateAudio] as const;
 
 /** Creative direction over the DAWG's creative and music modules. */
 export function createCreativeDirectorAgent(): BaseAgent {
-  return new BaseAgent('CreativeDirector', 'Writes song concepts, runs a production from idea to mix and reviews the result', [...CREATIVE_DIRECTOR_CAPABILITIES]);
+  return new BaseAgent('CreativeDirector', 'Writes song concepts, runs a production from idea to published track and reviews the result', [...CREATIVE_DIRECTOR_CAPABILITIES]);
 }

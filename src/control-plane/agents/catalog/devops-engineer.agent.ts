@@ -3,6 +3,7 @@ import { AppError } from '../../../common/errors';
 import { BaseAgent } from '../base-agent';
 import { manageInfrastructureParams } from '../../../dawg/action-schemas';
 import { capability } from '../types';
+import { publishTrackInput } from '../../catalog/catalog-service';
 
 const service = z
   .string()
@@ -204,7 +205,27 @@ const manageInfrastructure = capability({
 });
 
 /** DevOpsEngineer's capabilities, in the order GET /api/v1/agents lists them (ChatGPT Actions reuse their payload schemas). */
-export const DEVOPS_ENGINEER_CAPABILITIES = [deployService, scaleInfrastructure, troubleshootIncident, optimizeCosts, manageInfrastructure] as const;
+/**
+ * The blueprint's deploy-to-catalog: the control plane's music catalog stores the file (and, with
+ * CATALOG_S3_BUCKET, uploads it through the firewall's `aws s3 cp`, approval per policy). No
+ * devops module call, so no devops scope needed. A retried task gets its own entry back.
+ */
+const deployToCatalog = capability({
+  name: 'deploy-to-catalog',
+  description: 'Publish a mastered track to the music catalog (and S3 when configured)',
+  requiredModules: [],
+  estimatedDuration: 20,
+  timeoutMs: 900_000,
+  resumable: true,
+  payload: publishTrackInput,
+  async run(p, ctx) {
+    const track = await ctx.publishTrack(p);
+    ctx.progress(100, `Published ${track.id}`);
+    return track;
+  },
+});
+
+export const DEVOPS_ENGINEER_CAPABILITIES = [deployService, scaleInfrastructure, troubleshootIncident, optimizeCosts, manageInfrastructure, deployToCatalog] as const;
 
 /** Deployment and operations through the DAWG's devops module. */
 export function createDevOpsEngineerAgent(): BaseAgent {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { analyticsDashboardParams, analyticsQueryParams, configureMonitoringParamsSchema, queryLogsParamsSchema } from '../../../dawg/action-schemas';
 import { catalogCapability, type CatalogAgentName } from '../../agents';
 import { churnScenarioBody, churnScenarioWorkflow } from '../../agents/scenarios/churn-scenario';
+import { productionBody, productionWorkflow } from '../../agents/scenarios/production-scenario';
 import type { WorkflowStepInput } from '../../agents/workflow-engine';
 import { createScheduleBody, createWorkflowBody } from '../../http/agent-schemas';
 
@@ -34,7 +35,7 @@ export type ChatGptAction = ActionBase &
     | { kind: 'call'; module: string; action: string; timeoutMs: number; body: z.ZodType }
     | { kind: 'workflow'; body: typeof createWorkflowBody }
     | { kind: 'schedule'; body: typeof createScheduleBody }
-    | { kind: 'scenario'; body: z.ZodType; build: (body: never) => { name: string; steps: WorkflowStepInput[] } }
+    | { kind: 'scenario'; body: z.ZodType; build: (body: never) => { name: string; steps: WorkflowStepInput[]; kind?: string } }
   );
 
 /** How long a synchronous action may take before it answers 504: under ChatGPT's limit with room for the network. */
@@ -123,6 +124,11 @@ export const CHATGPT_ACTIONS: readonly ChatGptAction[] = [
     'DataScientist', 'detect-anomalies'),
 
   // creative: §2.1.3
+  {
+    group: 'creative', name: 'produce', operationId: 'produceTrack', consequential: true, kind: 'scenario', body: productionBody, build: productionWorkflow,
+    summary: 'Produce a track end to end: concept, generation, mix, master, quality review, publish to the music catalog',
+    description: 'One workflow of CreativeDirector, MixingEngineer, QualityAssurance and DevOpsEngineer. Answers 202 with a jobId; getJobStatus shows each step live and, at the end, the track (trackId, url, streamUrl), timeline and measured loudness.',
+  },
   job(
     { group: 'creative', name: 'audio-generation', operationId: 'generateAudioWithSuno', consequential: true,
       summary: 'Generate a song from a prompt (Suno or Udio when configured, else the offline composer)',

@@ -140,9 +140,9 @@ export function mountChatGptRoutes(mount: Mount, deps: ChatGptRouteDeps): void {
         }
         case 'scenario': {
           const agents = requireAgents(deps.agents);
-          const { name, steps } = action.build(parseInput(action.body, req.body, 'body') as never);
+          const { name, steps, kind } = action.build(parseInput(action.body, req.body, 'body') as never);
           steps.forEach((step, i) => assertMayQueue(agents, principal, step.agent, step.taskType, `body.steps.${i}.taskType`));
-          const created = await agents.workflows.create(name, steps, principal?.id);
+          const created = await agents.workflows.create(name, steps, principal?.id, { kind });
           return void res.status(202).location(jobUrlOf(created.workflowId)).json({ success: true, ...created, jobId: created.workflowId, jobUrl: jobUrlOf(created.workflowId) });
         }
         case 'schedule': {

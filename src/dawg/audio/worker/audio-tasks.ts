@@ -17,6 +17,7 @@ import {
 } from '../render';
 import type { AudioData, BitDepth } from '../types';
 import { computeWaveform, type Waveform } from '../waveform';
+import { measureQuality, type QualityMeasures } from '../quality/quality-measures';
 import { ownBuffers } from './transfer';
 
 /** What a worker reads from the file store: files by id, never a write (the main thread stores). */
@@ -34,6 +35,7 @@ export type AudioTask =
   | { kind: 'analyze-wav'; bytes: Uint8Array }
   | { kind: 'analyze-file'; fileId: string }
   | { kind: 'waveform-file'; fileId: string; points: number }
+  | { kind: 'quality-file'; fileId: string; silenceThresholdDbfs: number }
   | { kind: 'measure-render'; project: Project; options: MeasureRenderOptions }
   | { kind: 'export-mix'; project: Project; sampleRate: number; bitDepth: BitDepth }
   | { kind: 'render-song'; project: Project }
@@ -73,6 +75,7 @@ export interface AudioTaskResults {
   'analyze-wav': { bytes: Uint8Array; analysis: AudioAnalysis };
   'analyze-file': { analysis: AudioAnalysis };
   'waveform-file': Waveform;
+  'quality-file': { analysis: AudioAnalysis } & QualityMeasures;
   'measure-render': MeasuredRender;
   'export-mix': EncodedWav & { renderedPeakDbfs: number | null };
   'render-song': EncodedWav;
@@ -165,6 +168,12 @@ export async function runAudioTask<K extends AudioTaskKind>(task: TaskOf<K>, env
     case 'analyze-file':
       outcome = moving<'analyze-file'>({ analysis: analyzeWav((await env.files.get(t.fileId)).data).analysis });
       break;
+    case 'quality-file': {
+      const decoded = decodeWav((await env.files.get(t.fileId)).data);
+      const analysis = analyzeAudio(decoded.audio, { bitDepth: decoded.bitDepth, format: decoded.format });
+      outcome = moving<'quality-file'>({ analysis, ...measureQuality(decoded.audio, { silenceThresholdDbfs: t.silenceThresholdDbfs }) });
+      break;
+    }
     case 'waveform-file':
       outcome = moving<'waveform-file'>(computeWaveform(decodeWav((await env.files.get(t.fileId)).data).audio, t.points));
       break;

@@ -86,6 +86,11 @@ export class AudioWorkerPool {
     return this.run({ kind: 'waveform-file', fileId, points }, [], signal);
   }
 
+  /** A stored WAV's analysis plus clipping and silence (testing.audio-check), read and decoded by the worker. */
+  qualityFile(fileId: string, silenceThresholdDbfs: number, signal?: AbortSignal): Promise<AudioTaskResults['quality-file']> {
+    return this.run({ kind: 'quality-file', fileId, silenceThresholdDbfs }, [], signal);
+  }
+
   /** Renders a project (or some of its tracks) and returns only figures: plugin reports, band energy, resonances, the mix's analysis, a level balance. */
   measureRender(project: Project, options: MeasureRenderOptions, signal?: AbortSignal): Promise<AudioTaskResults['measure-render']> {
     return this.run({ kind: 'measure-render', project, options }, [], signal);

@@ -5,6 +5,7 @@ import type { FileStore, ProjectStore } from '../../storage';
 import { generateAudioAction } from './generate-audio.action';
 import { masterTrackAction } from './master-track.action';
 import { mixTracksAction } from './mix-tracks.action';
+import { songConceptAction } from './song-concept.action';
 
 export interface CreativeModuleDeps {
   files: FileStore;
@@ -22,8 +23,8 @@ export interface CreativeModuleDeps {
 export function createCreativeModule(deps: CreativeModuleDeps): ModuleDefinition {
   return defineModule({
     name: 'creative',
-    description: 'Creative production on the AI DAWG audio engine: song generation, mixing stems and mastering to streaming loudness targets',
+    description: 'Creative production on the AI DAWG audio engine: song concepts, song generation, mixing stems and mastering to streaming loudness targets',
     version: '0.2.0',
-    actions: { 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps) },
+    actions: { 'song-concept': songConceptAction(), 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps) },
   });
 }

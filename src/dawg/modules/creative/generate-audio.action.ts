@@ -12,7 +12,8 @@ import type { FileStore, ProjectStore } from '../../storage';
  * Generates a song. Provider `local` (the default, offline): the procedural composer writes a
  * four-part arrangement into a new project, which the synth renders and the mix is stored as
  * a 24-bit WAV. Suno and Udio (when configured) generate remotely; their WAV is validated,
- * measured and stored the same way.
+ * measured and stored the same way, and put in a new project as its one audio track. Either
+ * way the answer names a project the mixing actions can work on.
  */
 export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore; audio: AudioWorkerPool; providers?: Partial<Record<'suno' | 'udio', SongProvider>> }) {
   /** Suno or Udio: their WAV, validated and measured like an upload, then stored. */
@@ -33,7 +34,14 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
     const { bytes, analysis } = await deps.audio.analyzeWav(song.audio, signal);
     const name2 = `${(params.title ?? song.title ?? params.prompt.slice(0, 80)).replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
     const stored = await deps.files.put(bytes, { name: name2, contentType: 'audio/wav', audio: { ...analysis } });
-    return { provider: name, providerTaskId: song.providerTaskId, fileId: stored.id, url: `/api/v1/files/${stored.id}`, analysis };
+    // A project with the song as its one audio track: the mixing actions (full-mix) work on projects.
+    const project = await deps.projects.create({
+      name: (params.title ?? song.title ?? params.prompt.slice(0, 80)).slice(0, 200),
+      sampleRate: analysis.sampleRate === 44_100 || analysis.sampleRate === 96_000 ? analysis.sampleRate : 48_000,
+      bpm: params.bpm ?? 120,
+      tracks: [{ id: 't_song', name: name2.slice(0, 100), source: { kind: 'audio' as const, fileId: stored.id }, gainDb: 0, pan: 0, mute: false, solo: false, plugins: [] }],
+    });
+    return { provider: name, providerTaskId: song.providerTaskId, projectId: project.id, fileId: stored.id, url: `/api/v1/files/${stored.id}`, analysis };
   }
 
   return defineAction({
@@ -47,7 +55,9 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
         name: title ?? params.prompt.slice(0, 80),
         sampleRate: 48_000,
         bpm: song.bpm,
-        tracks: song.parts.map((part, i) => ({
+        // A part with no notes (the lead of a piece shorter than its intro) would be a silent
+        // track, which the mixing steps cannot measure: left out.
+        tracks: song.parts.filter((part) => part.notes.length > 0).map((part, i) => ({
           id: `t_gen_${i}`,
           name: part.name,
           source: { kind: 'midi' as const, instrument: part.instrument, notes: part.notes },

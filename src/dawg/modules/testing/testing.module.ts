@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import { defineAction, defineModule, type ModuleDefinition } from '../../sdk';
 import { CHECK_NAMES, runChecks } from './system-checks';
+import { audioCheckAction } from './audio-check.action';
+import type { AudioWorkerPool } from '../../audio/worker';
+import type { FileStore } from '../../storage/file-store';
 
 export interface TestingModuleDeps {
   /** Names of the modules registered on this DAWG, read at call time. */
   listModules: () => string[];
   dataDir: string;
   startedAt: number;
+  /** With both, audio-check measures stored files (absent: that action is not offered). */
+  files?: Pick<FileStore, 'meta'>;
+  audio?: Pick<AudioWorkerPool, 'qualityFile'>;
 }
 
 const MiB = 2 ** 20;
@@ -15,7 +21,7 @@ const MiB = 2 ** 20;
 export function createTestingModule(deps: TestingModuleDeps): ModuleDefinition {
   return defineModule({
     name: 'testing',
-    description: 'System validation of the AI DAWG: health, resource use and dependency checks',
+    description: 'System validation of the AI DAWG: health, resource use and dependency checks, and measured quality checks of audio files',
     version: '1.0.0',
     actions: {
       'health-check': defineAction({
@@ -37,6 +43,7 @@ export function createTestingModule(deps: TestingModuleDeps): ModuleDefinition {
           };
         },
       }),
+      ...(deps.files && deps.audio ? { 'audio-check': audioCheckAction({ files: deps.files, audio: deps.audio }) } : {}),
       'validate-system': defineAction({
         description: `Runs the DAWG's self-checks (${CHECK_NAMES.join(', ')}); all of them unless some are named`,
         params: z
