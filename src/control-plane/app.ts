@@ -23,6 +23,8 @@ import { mountAudioRoutes } from './http/audio.routes';
 import { mountAnalyticsDashboardRoutes } from './http/analytics-dashboards.routes';
 import { mountAuditRoutes } from './http/audit.routes';
 import { mountCatalogRoutes } from './http/catalog.routes';
+import { mountSuggestionRoutes } from './http/suggestions.routes';
+import type { ProactiveEngine } from './proactive/proactive-engine';
 import type { CatalogService } from './catalog/catalog-service';
 import { auditAuthFailures, authenticate } from './http/auth.middleware';
 import { mountMemoryRoutes } from './http/memory.routes';
@@ -68,6 +70,8 @@ export interface AppDeps {
   audit?: AuditLog;
   /** The music catalog (published tracks). */
   catalog: CatalogService;
+  /** The proactive system; absent when PROACTIVE_ENABLED=false (its routes answer 503). */
+  proactive?: ProactiveEngine;
   startedAt: number;
 }
 
@@ -112,6 +116,7 @@ export function buildApp(deps: AppDeps): Express {
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
   mountAnalyticsDashboardRoutes(mount, { moduleRouter: deps.moduleRouter });
   mountCatalogRoutes(mount, { catalog: deps.catalog });
+  mountSuggestionRoutes(mount, deps);
   mountAuditRoutes(mount, deps);
   mountMemoryRoutes(mount, deps);
   mountMetricsRoutes(mount, deps);

@@ -17,6 +17,7 @@ import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 import { CatalogService } from './catalog/catalog-service';
+import { ProactiveEngine } from './proactive/proactive-engine';
 import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {
@@ -74,6 +75,8 @@ export interface ControlPlane {
   firewall?: TerminalFirewall;
   /** The music catalog: tracks published by deploy-to-catalog. */
   catalog: CatalogService;
+  /** The proactive system; absent when PROACTIVE_ENABLED=false. */
+  proactive?: ProactiveEngine;
   /** The WebSocket hub: `realtime.attach(server)` serves /ws on a listening server (main.ts; tests do the same). */
   realtime: RealtimeHub;
   /** Starts background work: this instance begins running queued agent tasks and schedules, and audit retention. */
@@ -188,7 +191,15 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
   const analyticsSource = await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, catalog, startedAt });
+  const proactive = config.proactive.enabled
+    ? new ProactiveEngine({
+        sources: { db: storage.db, budgets: ai.budgets, dawg: moduleRouter, providerBreakers: ai.breakers, agents: Boolean(agents), firewall: Boolean(firewall) },
+        thresholds: config.proactive.thresholds,
+        quietHours: config.proactive.quietHours,
+        logger: logger.child({ component: 'proactive' }),
+      })
+    : undefined;
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, catalog, proactive, startedAt });
   // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
   const realtime = await createRealtimeHub({
     config: config.realtime,
@@ -202,7 +213,9 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     budgets: ai.budgets,
     firewall,
     audit,
+    proactive: Boolean(proactive),
   });
+  proactive?.onPush((event, suggestion, visibleTo) => realtime.pushSuggestion(event, suggestion, visibleTo));
   return {
     app,
     apiKeys,
@@ -213,6 +226,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     audit,
     firewall,
     catalog,
+    proactive,
     realtime,
     start: async () => {
       if (firewall) {
@@ -226,11 +240,13 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       if (abandoned) logger.warn('AI calls left pending by a stopped process were booked at their upper-bound cost', { abandoned });
       await agents?.start();
       retention?.start();
+      proactive?.start(config.proactive.intervalMs);
     },
     close: async (graceMs) => {
       // First: clients are told (1001) before the services behind their events stop.
       await realtime.close();
       clearInterval(expiryTimer);
+      await proactive?.stop();
       await firewall?.close();
       await retention?.stop();
       await agents?.stop(graceMs);

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 import { parseShares } from './ai-router/strategies';
+import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
+import type { SignalThresholds } from './proactive/signals';
 
 const apiKey = envOptional(z.string().min(1));
 const url = envOptional(z.url({ message: 'must be a URL' }));
@@ -124,6 +126,16 @@ const schema = z.object({
   WS_AUTH_TIMEOUT_MS: envInt(5_000, 50, 60_000),
   WS_HEALTH_INTERVAL_MS: envInt(10_000, 100, 3_600_000),
   WS_MAX_CONNECTIONS: envInt(1_000, 1, 100_000),
+
+  // Proactive system (docs/PROACTIVE.md): suggestions from budget burn, task failures, approvals, breakers, schedules.
+  PROACTIVE_ENABLED: envBool(true),
+  PROACTIVE_INTERVAL_MS: envInt(60_000, 100, 3_600_000),
+  PROACTIVE_QUIET_HOURS: envOptional(quietHoursSchema),
+  PROACTIVE_TIMEZONE: timeZoneSchema.default('UTC'),
+  PROACTIVE_FAILURE_THRESHOLD: envInt(3, 1, 1_000),
+  PROACTIVE_FAILURE_WINDOW_MS: envInt(3_600_000, 60_000, 604_800_000),
+  PROACTIVE_APPROVAL_WARN_MS: envInt(120_000, 1_000, 86_400_000),
+  PROACTIVE_SCHEDULE_GRACE_MS: envInt(900_000, 60_000, 604_800_000),
 }).superRefine((e, ctx) => {
   if (Boolean(e.LLAMAINDEX_API_KEY) !== Boolean(e.LLAMAINDEX_PIPELINE_ID)) {
     ctx.addIssue({ code: 'custom', path: [e.LLAMAINDEX_API_KEY ? 'LLAMAINDEX_PIPELINE_ID' : 'LLAMAINDEX_API_KEY'], message: 'LlamaIndex needs both LLAMAINDEX_API_KEY and LLAMAINDEX_PIPELINE_ID' });
@@ -274,6 +286,12 @@ export interface ControlPlaneConfig {
   };
   backends: { vocalCoachUrl?: string; producerUrl?: string };
   realtime: RealtimeConfig;
+  proactive: {
+    enabled: boolean;
+    intervalMs: number;
+    quietHours?: QuietHours;
+    thresholds: SignalThresholds;
+  };
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -402,6 +420,18 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       authTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
       healthIntervalMs: e.WS_HEALTH_INTERVAL_MS,
       maxConnections: e.WS_MAX_CONNECTIONS,
+    },
+    proactive: {
+      enabled: e.PROACTIVE_ENABLED,
+      intervalMs: e.PROACTIVE_INTERVAL_MS,
+      ...(e.PROACTIVE_QUIET_HOURS ? { quietHours: { ...e.PROACTIVE_QUIET_HOURS, timeZone: e.PROACTIVE_TIMEZONE } } : {}),
+      thresholds: {
+        failureThreshold: e.PROACTIVE_FAILURE_THRESHOLD,
+        failureWindowMs: e.PROACTIVE_FAILURE_WINDOW_MS,
+        approvalWarnMs: e.PROACTIVE_APPROVAL_WARN_MS,
+        scheduleGraceMs: e.PROACTIVE_SCHEDULE_GRACE_MS,
+        burnWindowDays: 7,
+      },
     },
   });
 }

@@ -74,10 +74,10 @@ describe('WebSocket hub on one instance (in-process bus)', () => {
   test('authenticates with Authorization: Bearer or X-API-Key on the upgrade', async () => {
     const byBearer = await connectAs(plane.adminKey);
     const ready = byBearer.received.find((m) => m.type === 'ready');
-    expect(ready).toMatchObject({ principal: { kind: 'api-key', scopes: ['admin', 'devops'] }, channels: ['tasks', 'approvals', 'costs', 'health'], limits: { heartbeatMs: HEARTBEAT_MS, maxBufferedBytes: MAX_BUFFERED } });
+    expect(ready).toMatchObject({ principal: { kind: 'api-key', scopes: ['admin', 'devops'] }, channels: ['tasks', 'approvals', 'costs', 'health', 'suggestions'], limits: { heartbeatMs: HEARTBEAT_MS, maxBufferedBytes: MAX_BUFFERED } });
     const byHeader = await TestSocket.open(server.wsUrl, { headers: { 'X-API-Key': plane.userKey } });
     sockets.push(byHeader);
-    expect(await byHeader.waitFor((m) => m.type === 'ready')).toMatchObject({ principal: { scopes: [] }, channels: ['tasks', 'costs', 'health'] });
+    expect(await byHeader.waitFor((m) => m.type === 'ready')).toMatchObject({ principal: { scopes: [] }, channels: ['tasks', 'costs', 'health', 'suggestions'] });
   });
 
   test('authenticates with a first auth message; requests sent before the answer wait for it', async () => {

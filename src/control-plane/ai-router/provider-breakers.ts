@@ -36,6 +36,16 @@ export class ProviderBreakers {
     return { state: 'open', retryAt: (this.openedAt.get(provider) ?? Date.now()) + this.options.cooldownMs };
   }
 
+  /** Providers whose circuit is open now, and when it lets a probe through (the proactive system's signal). */
+  openProviders(): Array<{ provider: string; retryAt: number }> {
+    const open: Array<{ provider: string; retryAt: number }> = [];
+    for (const provider of this.breakers.keys()) {
+      const s = this.state(provider);
+      if (s.state === 'open') open.push({ provider, retryAt: s.retryAt });
+    }
+    return open;
+  }
+
   /** Runs `call` through the provider's circuit; rejects with `CircuitOpenError` when it is open. */
   async fire<T>(provider: string, call: () => Promise<T>): Promise<T> {
     try {

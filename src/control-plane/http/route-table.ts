@@ -7,6 +7,7 @@ import { audioRoutes } from './audio.routes';
 import { analyticsDashboardRoutes } from './analytics-dashboards.routes';
 import { auditRoutes } from './audit.routes';
 import { catalogRoutes } from './catalog.routes';
+import { suggestionsRoutes } from './suggestions.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
 import { memoryRoutes } from './memory.routes';
@@ -40,6 +41,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(audioRoutes),
   ...Object.values(analyticsDashboardRoutes),
   ...Object.values(catalogRoutes),
+  ...Object.values(suggestionsRoutes),
   ...Object.values(auditRoutes),
   ...Object.values(memoryRoutes),
   ...Object.values(metricsRoutes),

@@ -10,6 +10,8 @@ export interface ChannelAccessOptions {
   agents: boolean;
   /** TERMINAL_FIREWALL_ENABLED: without it `approvals` carries nothing and is refused. */
   firewall: boolean;
+  /** PROACTIVE_ENABLED: without it `suggestions` carries nothing and is refused. */
+  proactive?: boolean;
 }
 
 export const isAdmin = (principal: Principal) => principal.scopes.includes('admin');
@@ -21,6 +23,7 @@ export const isAdmin = (principal: Principal) => principal.scopes.includes('admi
  * - `approvals`: keys with `admin` or `devops` (the HTTP approval list is devops, deciding is admin).
  * - `costs`: every key; a key without `admin` sees only its own calls and the global and own budget alerts.
  * - `health`: every key (the same summary as the public GET /health/detailed).
+ * - `suggestions`: every key; a key without `admin` sees only suggestions about its own work and budget.
  */
 export class ChannelAccess {
   constructor(private readonly options: ChannelAccessOptions) {}
@@ -31,6 +34,7 @@ export class ChannelAccess {
       ...(this.options.firewall && this.mayWatchApprovals(principal) ? (['approvals'] as const) : []),
       'costs',
       'health',
+      ...(this.options.proactive ? (['suggestions'] as const) : []),
     ];
   }
 
@@ -42,6 +46,9 @@ export class ChannelAccess {
       const owner = await this.options.owners.owner(jobId);
       if (owner.exists && (isAdmin(principal) || owner.createdBy === principal.id)) return { ok: true };
       return { ok: false, code: 'NOT_FOUND', message: `No job ${jobId} that this key may watch` };
+    }
+    if (channel === 'suggestions' && !this.options.proactive) {
+      return { ok: false, code: 'FEATURE_DISABLED', message: 'The proactive system is disabled (PROACTIVE_ENABLED=false): there are no suggestions' };
     }
     if (channel === 'approvals') {
       if (!this.options.firewall) return { ok: false, code: 'FEATURE_DISABLED', message: 'The terminal firewall is disabled (TERMINAL_FIREWALL_ENABLED=false): there are no approvals' };

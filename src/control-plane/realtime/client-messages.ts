@@ -4,10 +4,10 @@ import type { Channel } from './hub-events';
 
 const requestId = z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional();
 
-const CHANNEL_PATTERN = /^(tasks|approvals|costs|health|jobs\/(tsk|wf)_[0-9a-f-]{36})$/;
+const CHANNEL_PATTERN = /^(tasks|approvals|costs|health|suggestions|jobs\/(tsk|wf)_[0-9a-f-]{36})$/;
 export const channelSchema = z
   .string({ message: 'must be a string' })
-  .regex(CHANNEL_PATTERN, 'must be tasks, approvals, costs, health or jobs/<task (tsk_…) or workflow (wf_…) id>')
+  .regex(CHANNEL_PATTERN, 'must be tasks, approvals, costs, health, suggestions or jobs/<task (tsk_…) or workflow (wf_…) id>')
   .transform((v) => v as Channel);
 
 export const authMessage = z.strictObject({ type: z.literal('auth'), apiKey: z.string({ message: 'must be a string' }).min(1, 'must not be empty').max(512), requestId });

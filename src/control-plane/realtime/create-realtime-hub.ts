@@ -29,6 +29,8 @@ export interface CreateRealtimeHubOptions {
   /** Approvals to forward and decide; absent when TERMINAL_FIREWALL_ENABLED=false (then `approvals` is refused). */
   firewall?: Pick<TerminalFirewall, 'decide' | 'on' | 'off'>;
   audit?: Pick<AuditLog, 'record'>;
+  /** PROACTIVE_ENABLED: the `suggestions` channel is offered. */
+  proactive?: boolean;
 }
 
 /** Builds the hub and its bus (Redis pub/sub when a client is given, else in-process); compose.ts calls it. */
@@ -36,7 +38,7 @@ export async function createRealtimeHub(options: CreateRealtimeHubOptions): Prom
   const bus: RealtimeBus = options.redis
     ? await RedisRealtimeBus.open({ redis: options.redis, keyPrefix: options.redisKeyPrefix, logger: options.logger })
     : new MemoryRealtimeBus();
-  const access = new ChannelAccess({ owners: new JobOwners(options.db), agents: Boolean(options.agents), firewall: Boolean(options.firewall) });
+  const access = new ChannelAccess({ owners: new JobOwners(options.db), agents: Boolean(options.agents), firewall: Boolean(options.firewall), proactive: options.proactive });
   return new RealtimeHub({
     config: options.config,
     logger: options.logger,

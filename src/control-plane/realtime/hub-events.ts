@@ -2,9 +2,10 @@ import type { AiCallRecorded, BudgetAlert } from '../ai-router';
 import type { ApiKeyScope, Principal } from '../auth';
 import type { Approval } from '../firewall';
 import type { DetailedHealth } from '../health';
+import type { Suggestion } from '../proactive/proactive-engine';
 
 /** Channels with a fixed name; `jobs/<id>` (one task or workflow) is the only parameterised one. */
-export const FIXED_CHANNELS = ['tasks', 'approvals', 'costs', 'health'] as const;
+export const FIXED_CHANNELS = ['tasks', 'approvals', 'costs', 'health', 'suggestions'] as const;
 export type FixedChannel = (typeof FIXED_CHANNELS)[number];
 export type JobChannel = `jobs/${string}`;
 export type Channel = FixedChannel | JobChannel;
@@ -31,6 +32,8 @@ export interface ChannelEvents {
   approvals: { 'approval.requested': PublicApproval; 'approval.decided': PublicApproval; 'approval.expired': PublicApproval };
   costs: { 'ai.call': AiCallRecorded; 'budget.alert': BudgetAlert };
   health: { 'health.summary': DetailedHealth };
+  /** The proactive system's suggestions (per instance, like health): raised, updated as the figures move, resolved when the signal clears. */
+  suggestions: { 'suggestion.raised': Suggestion; 'suggestion.updated': Suggestion; 'suggestion.resolved': Suggestion };
 }
 export type ChannelKind = keyof ChannelEvents;
 

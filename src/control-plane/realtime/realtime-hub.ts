@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import type { Logger } from '../../common/logger';
 import type { AuditLog } from '../audit';
-import type { ApiKeyService } from '../auth';
+import type { ApiKeyService, Principal } from '../auth';
+import type { Suggestion, SuggestionEvent } from '../proactive/proactive-engine';
 import type { RealtimeConfig } from '../config';
 import type { TerminalFirewall } from '../firewall';
 import type { HealthService } from '../health';
@@ -259,6 +260,17 @@ export class RealtimeHub {
     } finally {
       if (!only) this.healthRunning = false;
     }
+  }
+
+  /**
+   * A proactive suggestion to this instance's `suggestions` subscribers who may see it (each
+   * instance reads the signals itself, so suggestions never cross the bus).
+   */
+  pushSuggestion(event: SuggestionEvent, suggestion: Suggestion, visibleTo: (principal: Principal) => boolean): void {
+    const subscribers = this.channels.get('suggestions');
+    if (!subscribers?.size) return;
+    const text = JSON.stringify({ type: 'event', channel: 'suggestions', event, data: suggestion, at: suggestion.updatedAt });
+    for (const connection of subscribers) if (visibleTo(connection.principal!)) connection.sendSerialized(text);
   }
 
   /** One event from the bus to the subscribers allowed to see it. Never throws (the publisher's change has happened). */

@@ -11,6 +11,7 @@ import { LiveSocket } from './live.js';
 import { OutboxPanel } from './outbox-panel.js';
 import { TasksPanel } from './tasks-panel.js';
 import { CATALOG_SOURCE, TracksPanel } from './tracks-panel.js';
+import { SuggestionsPanel } from './suggestions-panel.js';
 
 const STORAGE_KEY = 'jarvis.dashboard.apiKey';
 
@@ -57,6 +58,7 @@ const api = new Api(() => keyStore.get(), (err) => setStatus(banner, describeErr
 const panels = {
   tasks: new TasksPanel($('#tasks'), api),
   approvals: new ApprovalsPanel($('#approvals'), api),
+  suggestions: new SuggestionsPanel($('#suggestions'), api),
   health: new HealthPanel($('#health'), api),
   costs: new CostsPanel($('#costs'), api),
   tracks: new TracksPanel($('#tracks'), api),
@@ -84,14 +86,14 @@ function panelFailure(name, err) {
 
 const live = new LiveSocket({
   getKey: () => keyStore.get(),
-  channels: ['tasks', 'approvals', 'costs', 'health'],
+  channels: ['tasks', 'approvals', 'costs', 'health', 'suggestions'],
   onReady(ready) {
     const principal = asObject(asObject(ready).principal);
     const scopes = asArray(principal.scopes).map((s) => asString(s));
     whoami.textContent = `Key ${asString(principal.id, '?')} · scopes: ${scopes.length ? scopes.join(', ') : 'none (integration)'}`;
     guarded('approvals', () => panels.approvals.setScopes(scopes));
     // Events are not replayed: after every (re)connection, read the current state again.
-    for (const name of ['tasks', 'approvals', 'health', 'costs', ...AFTER_TASKS]) guarded(name, () => panels[name].refresh());
+    for (const name of ['tasks', 'approvals', 'health', 'costs', 'suggestions', ...AFTER_TASKS]) guarded(name, () => panels[name].refresh());
   },
   onEvent(channel, event, data, at) {
     if (channel in panels) guarded(channel, () => panels[channel].onEvent(event, data, at));

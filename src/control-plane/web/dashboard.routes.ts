@@ -22,6 +22,7 @@ const ASSETS = {
   'health-panel.js': 'text/javascript; charset=utf-8',
   'costs-panel.js': 'text/javascript; charset=utf-8',
   'tracks-panel.js': 'text/javascript; charset=utf-8',
+  'suggestions-panel.js': 'text/javascript; charset=utf-8',
   'analytics-panel.js': 'text/javascript; charset=utf-8',
   'outbox-panel.js': 'text/javascript; charset=utf-8',
   'paged-list.js': 'text/javascript; charset=utf-8',
@@ -34,7 +35,7 @@ export const dashboardRoutes = {
     method: 'get',
     path: '/dashboard',
     operationId: 'getDashboard',
-    summary: 'The web dashboard (HTML): tasks, approvals, health, AI cost, tracks, analytics dashboards and the marketing outbox',
+    summary: 'The web dashboard (HTML): tasks, approvals, suggestions, health, AI cost, music catalog, tracks, analytics dashboards and the marketing outbox',
     description:
       'Holds no data: the page asks for an API key once (kept in the tab’s sessionStorage) and reads everything through the authenticated API and the WebSocket hub (docs/DASHBOARD.md).',
     tier: 'public',

@@ -1,0 +1,164 @@
+import { isDeepStrictEqual } from 'node:util';
+import { NotFoundError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { Principal } from '../auth';
+import { isQuiet, type QuietHours } from './quiet-hours';
+import { collectFindings, type Finding, type SignalSources, type SignalThresholds } from './signals';
+
+export interface Suggestion extends Omit<Finding, 'audience' | 'key'> {
+  /** Stable while its signal lasts (the finding's key). */
+  id: string;
+  raisedAt: string;
+  updatedAt: string;
+}
+
+export type SuggestionEvent = 'suggestion.raised' | 'suggestion.updated' | 'suggestion.resolved';
+
+/** Where pushes go (the WebSocket hub): each event with who may see it. */
+export type SuggestionSink = (event: SuggestionEvent, suggestion: Suggestion, visibleTo: (principal: Principal) => boolean) => void;
+
+export interface ProactiveOptions {
+  sources: SignalSources;
+  thresholds: SignalThresholds;
+  quietHours?: QuietHours;
+  logger: Logger;
+  now?: () => Date;
+}
+
+interface Active {
+  finding: Finding;
+  suggestion: Suggestion;
+  /** Keys (principal ids) that dismissed it; cleared when the signal goes away. */
+  dismissedBy: Set<string>;
+}
+
+const isAdmin = (p: Principal) => p.scopes.includes('admin');
+
+/**
+ * The proactive system (blueprint §1.1): reads the signals every interval (context monitor),
+ * raises a suggestion once per subject while its signal lasts, updates it as the figures move,
+ * resolves it when the signal clears (anticipation), and holds pushes back during quiet hours
+ * (timing), delivering what is still active when they end. Per instance: the signals come from
+ * the shared database (breakers from this instance), and pushes reach this instance's clients.
+ */
+export class ProactiveEngine {
+  private readonly active = new Map<string, Active>();
+  private readonly sinks = new Set<SuggestionSink>();
+  /** Pushes held back during quiet hours, latest per suggestion. */
+  private readonly held = new Map<string, { event: SuggestionEvent; suggestion: Suggestion; visibleTo: (p: Principal) => boolean }>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(private readonly options: ProactiveOptions) {}
+
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))();
+  }
+
+  onPush(sink: SuggestionSink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+
+  /** Reads every signal once and pushes what changed (or holds it during quiet hours). */
+  async evaluate(): Promise<{ raised: number; updated: number; resolved: number; quiet: boolean }> {
+    const now = this.now();
+    const findings = await collectFindings(this.options.sources, this.options.thresholds, now);
+    const at = now.toISOString();
+    const seen = new Set<string>();
+    const counts = { raised: 0, updated: 0, resolved: 0 };
+    for (const finding of findings) {
+      seen.add(finding.key);
+      const current = this.active.get(finding.key);
+      const { key, audience: _audience, ...rest } = finding;
+      if (!current) {
+        const suggestion: Suggestion = { id: key, ...rest, raisedAt: at, updatedAt: at };
+        this.active.set(key, { finding, suggestion, dismissedBy: new Set() });
+        this.push('suggestion.raised', suggestion, finding);
+        counts.raised++;
+      } else if (!isDeepStrictEqual(current.finding, finding)) {
+        current.finding = finding;
+        current.suggestion = { ...current.suggestion, ...rest, updatedAt: at };
+        this.push('suggestion.updated', current.suggestion, finding);
+        counts.updated++;
+      }
+    }
+    for (const [key, gone] of this.active) {
+      if (seen.has(key)) continue;
+      this.active.delete(key);
+      this.push('suggestion.resolved', { ...gone.suggestion, updatedAt: at }, gone.finding);
+      counts.resolved++;
+    }
+    const quiet = isQuiet(this.options.quietHours, now);
+    if (!quiet) this.flush();
+    return { ...counts, quiet };
+  }
+
+  /** Active suggestions `principal` may see and has not dismissed, most severe first. */
+  list(principal: Principal): Suggestion[] {
+    const rank = { critical: 0, warning: 1, info: 2 };
+    return [...this.active.values()]
+      .filter((a) => this.visible(a.finding, principal) && !a.dismissedBy.has(principal.id))
+      .map((a) => a.suggestion)
+      .sort((x, y) => rank[x.severity] - rank[y.severity] || x.raisedAt.localeCompare(y.raisedAt));
+  }
+
+  /** Hides a suggestion from this key until its signal clears and comes back. */
+  dismiss(id: string, principal: Principal): Suggestion {
+    const found = this.active.get(id);
+    if (!found || !this.visible(found.finding, principal)) throw new NotFoundError(`No active suggestion ${id}`, undefined, 'SUGGESTION_NOT_FOUND');
+    found.dismissedBy.add(principal.id);
+    return found.suggestion;
+  }
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    const tick = () => {
+      if (this.running) return;
+      this.running = this.evaluate()
+        .catch((err: unknown) => this.options.logger.warn('proactive signals could not be read', { reason: (err as Error).message }))
+        .finally(() => (this.running = undefined));
+    };
+    this.timer = setInterval(tick, intervalMs);
+    this.timer.unref();
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private visible(finding: Finding, principal: Principal): boolean {
+    return isAdmin(principal) || (finding.audience.keyId !== undefined && finding.audience.keyId === principal.id);
+  }
+
+  private push(event: SuggestionEvent, suggestion: Suggestion, finding: Finding): void {
+    const visibleTo = (p: Principal) => this.visible(finding, p) && !(event !== 'suggestion.resolved' && this.active.get(finding.key)?.dismissedBy.has(p.id));
+    this.held.set(suggestion.id, { event, suggestion, visibleTo });
+  }
+
+  /** Delivers the held pushes: a suggestion raised and resolved within quiet hours is never pushed. */
+  private flush(): void {
+    for (const [id, { event, suggestion, visibleTo }] of this.held) {
+      this.held.delete(id);
+      const stillActive = this.active.has(id);
+      if (event === 'suggestion.resolved' && !this.wasPushed.has(id)) continue;
+      if (event !== 'suggestion.resolved' && !stillActive) continue;
+      const effective: SuggestionEvent = event === 'suggestion.updated' && !this.wasPushed.has(id) ? 'suggestion.raised' : event;
+      if (effective === 'suggestion.resolved') this.wasPushed.delete(id);
+      else this.wasPushed.add(id);
+      for (const sink of this.sinks) {
+        try {
+          sink(effective, suggestion, visibleTo);
+        } catch (err) {
+          this.options.logger.warn('suggestion push failed', { reason: (err as Error).message });
+        }
+      }
+    }
+  }
+
+  /** Suggestions whose raise was pushed (so their resolve must be too). */
+  private readonly wasPushed = new Set<string>();
+}

@@ -1,0 +1,73 @@
+// Suggestions: the proactive system's active suggestions (GET /api/v1/suggestions), kept current
+// by the `suggestions` channel (raised, updated, resolved). Each shows the signal that caused it;
+// Dismiss hides it for this key until the signal clears and comes back.
+
+import { describeError } from './api.js';
+import { asArray, asObject, asString, formatTime, h, isObject, replace, setStatus } from './dom.js';
+
+export class SuggestionsPanel {
+  constructor(root, api) {
+    this.api = api;
+    this.status = root.querySelector('.status');
+    this.list = root.querySelector('ul.suggestions');
+    root.querySelector('button.reload').addEventListener('click', () => void this.refresh());
+    /** id → suggestion */
+    this.items = new Map();
+  }
+
+  clear() {
+    this.items.clear();
+    replace(this.list);
+    setStatus(this.status, '');
+  }
+
+  async refresh() {
+    try {
+      const body = asObject(await this.api.get('/api/v1/suggestions'));
+      this.items = new Map(asArray(body.suggestions).map(asObject).filter((s) => typeof s.id === 'string').map((s) => [s.id, s]));
+      setStatus(this.status, '');
+    } catch (err) {
+      setStatus(this.status, describeError(err), 'error');
+    }
+    this.render();
+  }
+
+  onEvent(event, data) {
+    const s = asObject(data);
+    if (typeof s.id !== 'string') return;
+    if (event === 'suggestion.resolved') this.items.delete(s.id);
+    else this.items.set(s.id, s);
+    this.render();
+  }
+
+  async dismiss(id, button) {
+    button.disabled = true;
+    try {
+      await this.api.post(`/api/v1/suggestions/${encodeURIComponent(id)}/dismiss`, {});
+      this.items.delete(id);
+      this.render();
+    } catch (err) {
+      setStatus(this.status, describeError(err), 'error');
+      button.disabled = false;
+    }
+  }
+
+  render() {
+    const rank = { critical: 0, warning: 1, info: 2 };
+    const items = [...this.items.values()].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3));
+    if (!items.length) return replace(this.list, h('li', { class: 'empty' }, 'Nothing needs attention.'));
+    replace(this.list, items.map((s) => {
+      const button = h('button', { type: 'button', class: 'dismiss' }, 'Dismiss');
+      button.addEventListener('click', () => void this.dismiss(s.id, button));
+      const signal = Object.entries(asObject(s.signal))
+        .filter(([, v]) => !isObject(v))
+        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : asString(v, JSON.stringify(v))}`)
+        .join(' · ');
+      return h('li', { dataset: { suggestion: s.id, severity: asString(s.severity, 'info') } },
+        h('div', {}, h('span', { class: `badge severity-${asString(s.severity, 'info')}`, text: asString(s.severity, 'info') }), ' ', h('strong', {}, asString(s.title, s.id)), ' ', button),
+        h('p', {}, asString(s.message, '')),
+        h('p', { class: 'meta' }, `${asString(s.action, '')} — since ${formatTime(s.raisedAt)}`),
+        h('p', { class: 'meta signal' }, `Signal: ${signal}`));
+    }));
+  }
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { utcMonth } from '../../src/control-plane/ai-router/budget-service';
+import { ProactiveEngine } from '../../src/control-plane/proactive/proactive-engine';
+import { isQuiet } from '../../src/control-plane/proactive/quiet-hours';
+import type { Principal } from '../../src/control-plane/auth';
+import { startTestPlane, listenWithHub, type TestPlane } from '../helpers/control-plane';
+import { silentLogger } from '../helpers/logger';
+import { TestSocket } from '../helpers/ws-client';
+
+/*
+ * The proactive system from real signals: rows in the tables the services write (failed tasks,
+ * the AI ledger and spend, pending approvals, schedules) and a real open breaker (the DAWG URL
+ * points at a closed port). Every suggestion carries the signal's figures, is pushed over the
+ * WebSocket hub to who may see it, and resolves when the signal clears; quiet hours hold pushes.
+ */
+
+jest.setTimeout(60_000);
+
+let plane: TestPlane;
+let server: Awaited<ReturnType<typeof listenWithHub>>;
+const sockets: TestSocket[] = [];
+const keyIdOf = (key: string) => key.split('_')[1]!;
+const admin = (): Principal => ({ kind: 'api-key', id: keyIdOf(plane.adminKey), scopes: ['admin', 'devops'] });
+
+beforeAll(async () => {
+  plane = await startTestPlane({ kind: 'pglite', env: { AI_ROUTER_MONTHLY_BUDGET: '10', AI_DAWG_BREAKER_RESET_MS: '60000' } });
+  server = await listenWithHub(plane);
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await server?.close();
+  await plane?.stop();
+});
+
+async function connect(key: string): Promise<TestSocket> {
+  const socket = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${key}` } });
+  sockets.push(socket);
+  await socket.waitFor((m) => m.type === 'ready');
+  await socket.request({ type: 'subscribe', channel: 'suggestions' });
+  return socket;
+}
+
+async function failTasks(n: number, createdBy: string, agent = 'DevOpsEngineer', taskType = 'deploy-service'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `tsk_${randomUUID()}`;
+    ids.push(id);
+    await plane.testDb.db.query(
+      `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, started_at, finished_at)
+       VALUES ($1, $2, $3, 'medium', '{}', 'failed', $4, 1, 3, 1000, false, $5, now() - interval '1 minute', now() - make_interval(secs => $6))`,
+      [id, agent, taskType, JSON.stringify({ code: 'DEPLOY_FAILED', message: `health check failed (${i})` }), createdBy, 30 - i],
+    );
+  }
+  return ids;
+}
+
+describe('suggestions from injected signals', () => {
+  it('raises nothing without a signal', async () => {
+    await plane.proactive!.evaluate();
+    const { body } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    expect(body).toEqual({ suggestions: [] });
+  });
+
+  it('repeated failures of a capability: raised with the figures, pushed to the owner and admins only, resolved when they age out', async () => {
+    const userSocket = await connect(plane.userKey);
+    const adminSocket = await connect(plane.adminKey);
+    const other = await plane.apiKeys.create('other', []);
+    const otherSocket = await connect(other.key);
+    const user = keyIdOf(plane.userKey);
+    const ids = await failTasks(3, user);
+    await failTasks(2, keyIdOf(other.key)); // under the threshold of 3
+
+    expect(await plane.proactive!.evaluate()).toMatchObject({ raised: 1, quiet: false });
+    const pushed = await userSocket.waitFor((m) => m.type === 'event' && m.event === 'suggestion.raised');
+    expect(pushed).toMatchObject({
+      channel: 'suggestions',
+      data: {
+        id: `task-failures:DevOpsEngineer.deploy-service:${user}`,
+        kind: 'task-failures',
+        severity: 'warning',
+        signal: { agent: 'DevOpsEngineer', taskType: 'deploy-service', failures: 3, errorCodes: ['DEPLOY_FAILED'], keyId: user },
+      },
+    });
+    expect(new Set((pushed as unknown as { data: { signal: { taskIds: string[] } } }).data.signal.taskIds)).toEqual(new Set(ids));
+    await adminSocket.waitFor((m) => m.type === 'event' && m.event === 'suggestion.raised');
+    await expect(otherSocket.waitFor((m) => m.type === 'event' && m.channel === 'suggestions', 300)).rejects.toThrow('no matching message');
+
+    const { body: mine } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    expect(mine.suggestions.map((s: { id: string }) => s.id)).toEqual([`task-failures:DevOpsEngineer.deploy-service:${user}`]);
+    const { body: theirs } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${other.key}`).expect(200);
+    expect(theirs.suggestions).toEqual([]);
+
+    // A fourth failure updates the figures; the failures ageing out of the window resolve it.
+    await failTasks(1, user);
+    expect(await plane.proactive!.evaluate()).toMatchObject({ updated: 1 });
+    expect(await userSocket.waitFor((m) => m.type === 'event' && m.event === 'suggestion.updated')).toMatchObject({ data: { signal: { failures: 4 } } });
+    await plane.testDb.db.query(`UPDATE tasks SET finished_at = now() - interval '2 hours' WHERE status = 'failed'`);
+    expect(await plane.proactive!.evaluate()).toMatchObject({ resolved: 1 });
+    await userSocket.waitFor((m) => m.type === 'event' && m.event === 'suggestion.resolved');
+  });
+
+  it('budget burn: the projection passes the budget, with the day it runs out; a user can dismiss what is theirs', async () => {
+    const now = new Date();
+    const month = utcMonth(now);
+    // $6 of the $10 global budget, spent in the last minutes: at this rate the month ends far over.
+    await plane.testDb.db.query(
+      `INSERT INTO ai_ledger (request_id, attempt, created_at, month, provider, model_key, model, cost_usd, caller_key_id, outcome) VALUES ($1, 1, now() - interval '5 minutes', $2, 'openai', 'gpt-4o', 'gpt-4o', 6, $3, 'ok')`,
+      [randomUUID(), month, keyIdOf(plane.userKey)],
+    );
+    await plane.testDb.db.query(`INSERT INTO ai_spend (scope, month, spent_usd) VALUES ('global', $1, 6), ($2, $1, 6)`, [month, `key:${keyIdOf(plane.userKey)}`]);
+    await plane.proactive!.evaluate();
+    const { body } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    const burn = body.suggestions.find((s: { kind: string }) => s.kind === 'budget-burn');
+    expect(burn).toMatchObject({ id: 'budget-burn:global', severity: 'warning', signal: { scope: 'global', spentUsd: 6, limitUsd: 10 } });
+    expect(burn.signal.projectedUsd).toBeGreaterThan(10);
+    expect(burn.signal.ratePerDayUsd).toBeGreaterThan(0);
+    expect(Date.parse(burn.signal.runsOutAt)).toBeLessThan(Date.parse(burn.signal.monthEnd));
+    expect(burn.message).toContain('$6.00 of $10.00');
+    // The global budget is the admins' concern; a key budget would be the key's.
+    const { body: userView } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    expect(userView.suggestions.map((s: { id: string }) => s.id)).not.toContain('budget-burn:global');
+    await request(plane.app).post('/api/v1/suggestions/budget-burn:global/dismiss').set('authorization', `Bearer ${plane.userKey}`).expect(404);
+
+    await plane.ai.budgets.setKeyLimit(keyIdOf(plane.userKey), 8);
+    await plane.proactive!.evaluate();
+    const { body: withKey } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    const mine = `budget-burn:key:${keyIdOf(plane.userKey)}`;
+    expect(withKey.suggestions.map((s: { id: string }) => s.id)).toContain(mine);
+    await request(plane.app).post(`/api/v1/suggestions/${mine}/dismiss`).set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    const { body: after } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    expect(after.suggestions.map((s: { id: string }) => s.id)).not.toContain(mine);
+    await request(plane.app).post('/api/v1/suggestions/x/dismiss').set('authorization', `Bearer ${plane.userKey}`).expect(400);
+    await plane.testDb.db.query('DELETE FROM ai_spend');
+    await plane.testDb.db.query('DELETE FROM ai_ledger');
+    await plane.proactive!.evaluate();
+  });
+
+  it('a pending approval near expiry, the AI DAWG breaker open and an idle schedule', async () => {
+    const approvalId = `apr_${randomUUID()}`;
+    await plane.testDb.db.query(
+      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
+      [approvalId],
+    );
+    // The DAWG is at a closed port: calls fail until the breaker opens.
+    for (let i = 0; i < 6; i++) await plane.moduleRouter.execute({ module: 'testing', action: 'health-check', params: {} }).catch(() => undefined);
+    expect(plane.moduleRouter.breakerState).toBe('open');
+    const schedule = await plane.agents!.schedules.create({ name: 'nightly-check', cron: '0 3 * * *', timezone: 'UTC', agent: 'QualityAssurance', taskType: 'system-health-check', payload: {}, priority: 'low' }, keyIdOf(plane.userKey));
+    await plane.testDb.db.query(`UPDATE task_schedules SET next_run_at = now() - interval '2 hours' WHERE id = $1`, [schedule.id]);
+
+    await plane.proactive!.evaluate();
+    const { body } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    const byKind = Object.fromEntries(body.suggestions.map((s: { kind: string }) => [s.kind, s]));
+    expect(byKind['approval-expiring']).toMatchObject({ signal: { approvalId, command: 'kubectl', requestedBy: 'key_x' } });
+    expect(byKind['approval-expiring'].signal.secondsLeft).toBeGreaterThan(0);
+    expect(byKind['breaker-open']).toMatchObject({ severity: 'critical', signal: { breaker: 'ai-dawg', state: 'open' } });
+    expect(byKind['schedule-idle']).toMatchObject({ signal: { scheduleId: schedule.id, name: 'nightly-check' } });
+    expect(byKind['schedule-idle'].signal.overdueMinutes).toBeGreaterThanOrEqual(119);
+    expect(body.suggestions[0].severity).toBe('critical');
+    // The owner sees their schedule, not the approval or the breaker.
+    const { body: userView } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    expect(userView.suggestions.map((s: { kind: string }) => s.kind)).toEqual(['schedule-idle']);
+
+    await plane.testDb.db.query(`UPDATE command_approvals SET status = 'denied' WHERE id = $1`, [approvalId]);
+    await plane.testDb.db.query(`UPDATE task_schedules SET enabled = false WHERE id = $1`, [schedule.id]);
+    await plane.proactive!.evaluate();
+    const { body: cleared } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    expect(cleared.suggestions.map((s: { kind: string }) => s.kind)).toEqual(['breaker-open']);
+  });
+});
+
+describe('quiet hours', () => {
+  it('knows a window that wraps midnight, in a time zone', () => {
+    const q = { startMinute: 22 * 60, endMinute: 7 * 60, timeZone: 'Europe/Berlin' };
+    expect(isQuiet(q, new Date('2026-12-05T22:30:00Z'))).toBe(true); // 23:30 in Berlin
+    expect(isQuiet(q, new Date('2026-12-05T05:59:00Z'))).toBe(true); // 06:59
+    expect(isQuiet(q, new Date('2026-12-05T06:00:00Z'))).toBe(false); // 07:00
+    expect(isQuiet({ startMinute: 60, endMinute: 120, timeZone: 'UTC' }, new Date('2026-12-05T01:30:00Z'))).toBe(true);
+    expect(isQuiet(undefined, new Date())).toBe(false);
+  });
+
+  it('holds pushes during quiet hours and delivers what is still active when they end', async () => {
+    let now = new Date('2026-12-05T23:00:00Z');
+    const engine = new ProactiveEngine({
+      sources: { db: plane.testDb.db, agents: true, firewall: true },
+      thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 },
+      quietHours: { startMinute: 22 * 60, endMinute: 7 * 60, timeZone: 'UTC' },
+      logger: silentLogger(),
+      now: () => now,
+    });
+    const pushed: string[] = [];
+    engine.onPush((event, s, visibleTo) => pushed.push(`${event} ${s.kind} ${visibleTo(admin())}`));
+    await plane.testDb.db.query(`DELETE FROM tasks`);
+    const user = keyIdOf(plane.userKey);
+    const inserted = async (n: number, at: string) => {
+      for (let i = 0; i < n; i++) {
+        await plane.testDb.db.query(
+          `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, finished_at)
+           VALUES ($1, 'DataScientist', 'predict-churn', 'medium', '{}', 'failed', '{"code":"X","message":"boom"}', 1, 1, 1000, true, $2, $3)`,
+          [`tsk_${randomUUID()}`, user, at],
+        );
+      }
+    };
+    await inserted(3, '2026-12-05T22:50:00Z');
+    expect(await engine.evaluate()).toMatchObject({ raised: 1, quiet: true });
+    expect(pushed).toEqual([]);
+    expect(engine.list(admin()).map((s) => s.kind)).toEqual(['task-failures']);
+    // Raised and resolved within the quiet hours: never pushed.
+    await inserted(3, '2026-12-06T01:00:00Z');
+    now = new Date('2026-12-06T01:30:00Z');
+    await engine.evaluate();
+    expect(pushed).toEqual([]);
+    // 07:00: what is still active is delivered once.
+    now = new Date('2026-12-06T07:00:00Z');
+    await inserted(3, '2026-12-06T06:59:00Z');
+    await engine.evaluate();
+    expect(pushed).toEqual(['suggestion.raised task-failures true']);
+    await plane.testDb.db.query(`DELETE FROM tasks`);
+  });
+});
