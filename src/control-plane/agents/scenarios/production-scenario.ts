@@ -129,6 +129,9 @@ export function spoken(ms: number): string {
   return parts.join(' ');
 }
 
+/** Loudness figures as a meter shows them (−14.2 LUFS); the catalog entry keeps them whole. */
+const tenth = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+
 const trackSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -188,7 +191,7 @@ export const productionSummary: WorkflowSummary = (workflow, steps) => {
       downloadUrl: track.downloadUrl,
       duration: Math.round(track.durationSeconds * 10) / 10,
       format: track.format,
-      analytics: { lufs: track.analytics.lufs, peakDb: track.analytics.peakDb, stereoWidth: Math.round(track.analytics.stereoWidth) },
+      analytics: { lufs: tenth(track.analytics.lufs), peakDb: tenth(track.analytics.peakDb), stereoWidth: Math.round(track.analytics.stereoWidth) },
       ...(track.s3 ? { s3: track.s3.uri } : {}),
       ...(review.success ? { qualityReview: { approved: review.data.approved, remastered: review.data.remastered, checks: review.data.checks } } : {}),
     },
