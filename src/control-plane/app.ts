@@ -24,7 +24,7 @@ import { mountAnalyticsDashboardRoutes } from './http/analytics-dashboards.route
 import { mountAuditRoutes } from './http/audit.routes';
 import { mountCatalogRoutes } from './http/catalog.routes';
 import { mountSuggestionRoutes } from './http/suggestions.routes';
-import type { ProactiveEngine } from './proactive/proactive-engine';
+import type { ProactiveEngine } from './proactive';
 import type { CatalogService } from './catalog/catalog-service';
 import { auditAuthFailures, authenticate } from './http/auth.middleware';
 import { mountMemoryRoutes } from './http/memory.routes';

@@ -17,7 +17,7 @@ import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 import { CatalogService } from './catalog/catalog-service';
-import { ProactiveEngine } from './proactive/proactive-engine';
+import { ProactiveEngine } from './proactive';
 import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {

@@ -284,6 +284,27 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await until(page, `document.querySelector(${JSON.stringify(scope)})?.textContent !== ${JSON.stringify(before)}`);
   });
 
+  test('a suggestion from a real signal shows live with its figures, and Dismiss hides it for this key', async () => {
+    const keyId = /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1]!;
+    for (let i = 0; i < 3; i++) {
+      await plane.testDb.db.query(
+        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, finished_at)
+         VALUES ($1, 'Probe', 'flaky-e2e', 'medium', '{}', 'failed', '{"code":"E2E_FAILED","message":"failed on purpose"}', 1, 1, 1000, false, $2, now() - interval '1 second')`,
+        [`tsk_${crypto.randomUUID()}`, keyId],
+      );
+    }
+    await plane.proactive!.evaluate();
+    const item = `#suggestions [data-suggestion="task-failures:Probe.flaky-e2e:${keyId}"]`;
+    await page.waitForSelector(item, WAIT);
+    expect(await page.textContent(`${item} .signal`)).toMatch(/failures: 3 .*errorCodes: E2E_FAILED/);
+    await page.click(`${item} button.dismiss`);
+    await page.waitForSelector(item, { ...WAIT, state: 'detached' });
+    const listed = await api('GET', '/api/v1/suggestions', plane.adminKey);
+    expect((listed.body.suggestions as Array<{ id: string }>).map((x) => x.id)).not.toContain(`task-failures:Probe.flaky-e2e:${keyId}`);
+    await plane.testDb.db.query(`DELETE FROM tasks WHERE task_type = 'flaky-e2e'`);
+    await plane.proactive!.evaluate();
+  });
+
   test('draws a track’s waveform and loudness curve, and plays it from a blob URL', async () => {
     await page.click(`#tracks [data-file-id="${fileId}"] button`);
     await page.waitForSelector('#tracks svg.waveform path.peaks', WAIT);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { utcMonth } from '../../src/control-plane/ai-router/budget-service';
-import { ProactiveEngine } from '../../src/control-plane/proactive/proactive-engine';
-import { isQuiet } from '../../src/control-plane/proactive/quiet-hours';
+import { isQuiet, ProactiveEngine } from '../../src/control-plane/proactive';
 import type { Principal } from '../../src/control-plane/auth';
 import { startTestPlane, listenWithHub, type TestPlane } from '../helpers/control-plane';
 import { silentLogger } from '../helpers/logger';
@@ -103,20 +102,24 @@ describe('suggestions from injected signals', () => {
   it('budget burn: the projection passes the budget, with the day it runs out; a user can dismiss what is theirs', async () => {
     const now = new Date();
     const month = utcMonth(now);
-    // $6 of the $10 global budget, spent in the last minutes: at this rate the month ends far over.
+    // $9 of the $10 global budget, settled in the last minutes (the ledger's first row, so the
+    // window is its floor of one day): $9/day ends the month over budget unless < 2.7 h are left.
+    // A pending reservation of $50 is not spend and must not count in the rate.
     await plane.testDb.db.query(
-      `INSERT INTO ai_ledger (request_id, attempt, created_at, month, provider, model_key, model, cost_usd, caller_key_id, outcome) VALUES ($1, 1, now() - interval '5 minutes', $2, 'openai', 'gpt-4o', 'gpt-4o', 6, $3, 'ok')`,
-      [randomUUID(), month, keyIdOf(plane.userKey)],
+      `INSERT INTO ai_ledger (request_id, attempt, created_at, month, provider, model_key, model, cost_usd, caller_key_id, outcome)
+       VALUES ($1, 1, now() - interval '5 minutes', $2, 'openai', 'gpt-4o', 'gpt-4o', 9, $3, 'ok'), ($4, 1, now() - interval '1 minute', $2, 'openai', 'gpt-4o', 'gpt-4o', 50, $3, 'pending')`,
+      [randomUUID(), month, keyIdOf(plane.userKey), randomUUID()],
     );
-    await plane.testDb.db.query(`INSERT INTO ai_spend (scope, month, spent_usd) VALUES ('global', $1, 6), ($2, $1, 6)`, [month, `key:${keyIdOf(plane.userKey)}`]);
+    await plane.testDb.db.query(`INSERT INTO ai_spend (scope, month, spent_usd) VALUES ('global', $1, 9), ($2, $1, 9)`, [month, `key:${keyIdOf(plane.userKey)}`]);
     await plane.proactive!.evaluate();
     const { body } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
     const burn = body.suggestions.find((s: { kind: string }) => s.kind === 'budget-burn');
-    expect(burn).toMatchObject({ id: 'budget-burn:global', severity: 'warning', signal: { scope: 'global', spentUsd: 6, limitUsd: 10 } });
-    expect(burn.signal.projectedUsd).toBeGreaterThan(10);
-    expect(burn.signal.ratePerDayUsd).toBeGreaterThan(0);
-    expect(Date.parse(burn.signal.runsOutAt)).toBeLessThan(Date.parse(burn.signal.monthEnd));
-    expect(burn.message).toContain('$6.00 of $10.00');
+    expect(burn).toMatchObject({ id: 'budget-burn:global', severity: 'warning', signal: { scope: 'global', spentUsd: 9, limitUsd: 10, ratePerDayUsd: 9, windowDays: 1 } });
+    const daysLeft = (Date.parse(burn.signal.monthEnd) - Date.parse(burn.raisedAt)) / 86_400_000;
+    expect(burn.signal.projectedUsd).toBeCloseTo(9 + 9 * daysLeft, 1);
+    // The remaining $1 at $9/day: 2 h 40 min after the evaluation.
+    expect(Date.parse(burn.signal.runsOutAt) - Date.parse(burn.raisedAt)).toBeCloseTo(86_400_000 / 9, -3);
+    expect(burn.message).toContain('$9.00 of $10.00');
     // The global budget is the admins' concern; a key budget would be the key's.
     const { body: userView } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
     expect(userView.suggestions.map((s: { id: string }) => s.id)).not.toContain('budget-burn:global');
@@ -138,6 +141,7 @@ describe('suggestions from injected signals', () => {
 
   it('a pending approval near expiry, the AI DAWG breaker open and an idle schedule', async () => {
     const approvalId = `apr_${randomUUID()}`;
+    const beforeBreaker = Date.now();
     await plane.testDb.db.query(
       `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
       [approvalId],
@@ -145,6 +149,8 @@ describe('suggestions from injected signals', () => {
     // The DAWG is at a closed port: calls fail until the breaker opens.
     for (let i = 0; i < 6; i++) await plane.moduleRouter.execute({ module: 'testing', action: 'health-check', params: {} }).catch(() => undefined);
     expect(plane.moduleRouter.breakerState).toBe('open');
+    // An AI provider failing every call: its breaker opens after three.
+    for (let i = 0; i < 3; i++) await plane.ai.breakers.fire('mistral', () => Promise.reject(new Error('connect ECONNREFUSED'))).catch(() => undefined);
     const schedule = await plane.agents!.schedules.create({ name: 'nightly-check', cron: '0 3 * * *', timezone: 'UTC', agent: 'QualityAssurance', taskType: 'system-health-check', payload: {}, priority: 'low' }, keyIdOf(plane.userKey));
     await plane.testDb.db.query(`UPDATE task_schedules SET next_run_at = now() - interval '2 hours' WHERE id = $1`, [schedule.id]);
 
@@ -153,7 +159,12 @@ describe('suggestions from injected signals', () => {
     const byKind = Object.fromEntries(body.suggestions.map((s: { kind: string }) => [s.kind, s]));
     expect(byKind['approval-expiring']).toMatchObject({ signal: { approvalId, command: 'kubectl', requestedBy: 'key_x' } });
     expect(byKind['approval-expiring'].signal.secondsLeft).toBeGreaterThan(0);
-    expect(byKind['breaker-open']).toMatchObject({ severity: 'critical', signal: { breaker: 'ai-dawg', state: 'open' } });
+    const byId = Object.fromEntries(body.suggestions.map((s: { id: string }) => [s.id, s]));
+    expect(byId['breaker-open:ai-dawg']).toMatchObject({ severity: 'critical', signal: { breaker: 'ai-dawg', state: 'open' } });
+    expect(Date.parse(byId['breaker-open:ai-dawg'].signal.openedAt)).toBeGreaterThanOrEqual(beforeBreaker);
+    const provider = byId['breaker-open:provider:mistral'];
+    expect(provider).toMatchObject({ severity: 'warning', signal: { breaker: 'provider:mistral', state: 'open' } });
+    expect(Date.parse(provider.signal.retryAt) - Date.parse(provider.signal.openedAt)).toBe(30_000); // AI_ROUTER_BREAKER_COOLDOWN_MS
     expect(byKind['schedule-idle']).toMatchObject({ signal: { scheduleId: schedule.id, name: 'nightly-check' } });
     expect(byKind['schedule-idle'].signal.overdueMinutes).toBeGreaterThanOrEqual(119);
     expect(body.suggestions[0].severity).toBe('critical');
@@ -161,11 +172,22 @@ describe('suggestions from injected signals', () => {
     const { body: userView } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
     expect(userView.suggestions.map((s: { kind: string }) => s.kind)).toEqual(['schedule-idle']);
 
+    // A second later only clock-driven figures have moved (seconds left): listed fresh, not pushed.
+    const adminSocket = await connect(plane.adminKey);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await plane.proactive!.evaluate()).toMatchObject({ raised: 0, updated: 0, resolved: 0 });
+    const { body: later } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    const approvalLater = later.suggestions.find((s: { kind: string }) => s.kind === 'approval-expiring');
+    expect(approvalLater.signal.secondsLeft).toBeLessThan(byKind['approval-expiring'].signal.secondsLeft);
+    expect(approvalLater.updatedAt).toBe(byKind['approval-expiring'].updatedAt);
+
     await plane.testDb.db.query(`UPDATE command_approvals SET status = 'denied' WHERE id = $1`, [approvalId]);
     await plane.testDb.db.query(`UPDATE task_schedules SET enabled = false WHERE id = $1`, [schedule.id]);
-    await plane.proactive!.evaluate();
+    expect(await plane.proactive!.evaluate()).toMatchObject({ resolved: 2 });
+    const resolved = await adminSocket.waitFor((m) => m.type === 'event' && m.event === 'suggestion.resolved');
+    expect(['approval-expiring', 'schedule-idle']).toContain((resolved as unknown as { data: { kind: string } }).data.kind);
     const { body: cleared } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
-    expect(cleared.suggestions.map((s: { kind: string }) => s.kind)).toEqual(['breaker-open']);
+    expect(cleared.suggestions.map((s: { id: string }) => s.id).sort()).toEqual(['breaker-open:ai-dawg', 'breaker-open:provider:mistral']);
   });
 });
 
@@ -183,38 +205,45 @@ describe('quiet hours', () => {
     let now = new Date('2026-12-05T23:00:00Z');
     const engine = new ProactiveEngine({
       sources: { db: plane.testDb.db, agents: true, firewall: true },
-      thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 },
+      thresholds: { failureThreshold: 3, failureWindowMs: 12 * 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 },
       quietHours: { startMinute: 22 * 60, endMinute: 7 * 60, timeZone: 'UTC' },
       logger: silentLogger(),
       now: () => now,
     });
     const pushed: string[] = [];
-    engine.onPush((event, s, visibleTo) => pushed.push(`${event} ${s.kind} ${visibleTo(admin())}`));
+    engine.onPush((event, s, visibleTo) => pushed.push(`${event} ${s.id} ${s.signal.failures} ${visibleTo(admin())}`));
     await plane.testDb.db.query(`DELETE FROM tasks`);
     const user = keyIdOf(plane.userKey);
-    const inserted = async (n: number, at: string) => {
+    const fail = async (n: number, taskType: string, at: string) => {
       for (let i = 0; i < n; i++) {
         await plane.testDb.db.query(
           `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, finished_at)
-           VALUES ($1, 'DataScientist', 'predict-churn', 'medium', '{}', 'failed', '{"code":"X","message":"boom"}', 1, 1, 1000, true, $2, $3)`,
-          [`tsk_${randomUUID()}`, user, at],
+           VALUES ($1, 'DataScientist', $2, 'medium', '{}', 'failed', '{"code":"X","message":"boom"}', 1, 1, 1000, true, $3, $4)`,
+          [`tsk_${randomUUID()}`, taskType, user, at],
         );
       }
     };
-    await inserted(3, '2026-12-05T22:50:00Z');
+    const churn = `task-failures:DataScientist.predict-churn:${user}`;
+    const segment = `task-failures:DataScientist.segment-users:${user}`;
+    await fail(3, 'predict-churn', '2026-12-05T22:50:00Z');
     expect(await engine.evaluate()).toMatchObject({ raised: 1, quiet: true });
-    expect(pushed).toEqual([]);
-    expect(engine.list(admin()).map((s) => s.kind)).toEqual(['task-failures']);
-    // Raised and resolved within the quiet hours: never pushed.
-    await inserted(3, '2026-12-06T01:00:00Z');
+    expect(engine.list(admin()).map((s) => s.id)).toEqual([churn]); // listed at once
+    // 01:30: churn's failures are gone (raised and resolved within the quiet hours: never pushed);
+    // segment-users fails 3 times, then a 4th time before the end.
     now = new Date('2026-12-06T01:30:00Z');
-    await engine.evaluate();
+    await plane.testDb.db.query(`DELETE FROM tasks WHERE task_type = 'predict-churn'`);
+    await fail(3, 'segment-users', '2026-12-06T01:20:00Z');
+    expect(await engine.evaluate()).toMatchObject({ raised: 1, resolved: 1, quiet: true });
+    now = new Date('2026-12-06T06:59:00Z');
+    await fail(1, 'segment-users', '2026-12-06T06:00:00Z');
+    expect(await engine.evaluate()).toMatchObject({ updated: 1, quiet: true });
     expect(pushed).toEqual([]);
-    // 07:00: what is still active is delivered once.
+    // 07:00: what is still active is delivered once, with its latest figures.
     now = new Date('2026-12-06T07:00:00Z');
-    await inserted(3, '2026-12-06T06:59:00Z');
+    expect(await engine.evaluate()).toMatchObject({ raised: 0, updated: 0, resolved: 0, quiet: false });
+    expect(pushed).toEqual([`suggestion.raised ${segment} 4 true`]);
     await engine.evaluate();
-    expect(pushed).toEqual(['suggestion.raised task-failures true']);
+    expect(pushed).toHaveLength(1);
     await plane.testDb.db.query(`DELETE FROM tasks`);
   });
 });

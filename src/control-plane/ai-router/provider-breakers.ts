@@ -36,12 +36,12 @@ export class ProviderBreakers {
     return { state: 'open', retryAt: (this.openedAt.get(provider) ?? Date.now()) + this.options.cooldownMs };
   }
 
-  /** Providers whose circuit is open now, and when it lets a probe through (the proactive system's signal). */
-  openProviders(): Array<{ provider: string; retryAt: number }> {
-    const open: Array<{ provider: string; retryAt: number }> = [];
+  /** Providers whose circuit is open now, since when and when it lets a probe through (the proactive system's signal). */
+  openProviders(): Array<{ provider: string; openedAt: number; retryAt: number }> {
+    const open: Array<{ provider: string; openedAt: number; retryAt: number }> = [];
     for (const provider of this.breakers.keys()) {
       const s = this.state(provider);
-      if (s.state === 'open') open.push({ provider, retryAt: s.retryAt });
+      if (s.state === 'open') open.push({ provider, openedAt: this.openedAt.get(provider) ?? s.retryAt - this.options.cooldownMs, retryAt: s.retryAt });
     }
     return open;
   }

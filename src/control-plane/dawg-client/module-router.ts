@@ -72,6 +72,7 @@ export class ModuleRouter {
   private readonly breaker: CircuitBreaker<[() => Promise<AxiosResponse>], AxiosResponse>;
   private manifest: { modules: ModuleManifest[]; fetchedAt: number } | undefined;
   private manifestRefresh: Promise<void> | undefined;
+  private openedAt: number | undefined;
 
   constructor(
     private readonly config: ControlPlaneConfig['dawg'],
@@ -100,14 +101,26 @@ export class ModuleRouter {
       enableSnapshots: false,
       errorFilter: (err: unknown) => !(err instanceof TransportError),
     });
-    this.breaker.on('open', () => logger.warn('AI DAWG circuit opened', { resetMs: config.breakerResetMs }));
+    this.breaker.on('open', () => {
+      // A failed half-open probe re-opens it: the outage still dates from the first opening.
+      this.openedAt ??= Date.now();
+      logger.warn('AI DAWG circuit opened', { resetMs: config.breakerResetMs });
+    });
     this.breaker.on('halfOpen', () => logger.info('AI DAWG circuit half-open: probing'));
-    this.breaker.on('close', () => logger.info('AI DAWG circuit closed'));
+    this.breaker.on('close', () => {
+      this.openedAt = undefined;
+      logger.info('AI DAWG circuit closed');
+    });
   }
 
   get breakerState(): BreakerState {
     if (this.breaker.opened) return 'open';
     return this.breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  /** When the breaker last went from closed to open (epoch ms); undefined while it is closed. */
+  get breakerOpenedAt(): number | undefined {
+    return this.openedAt;
   }
 
   async execute(request: ExecuteRequest, options: CallOptions = {}): Promise<ExecuteResponse> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UnavailableError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
-import type { ProactiveEngine } from '../proactive/proactive-engine';
+import type { ProactiveEngine } from '../proactive';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 

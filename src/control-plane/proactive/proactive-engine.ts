@@ -5,7 +5,7 @@ import type { Principal } from '../auth';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type SignalSources, type SignalThresholds } from './signals';
 
-export interface Suggestion extends Omit<Finding, 'audience' | 'key'> {
+export interface Suggestion extends Omit<Finding, 'audience' | 'key' | 'material'> {
   /** Stable while its signal lasts (the finding's key). */
   id: string;
   raisedAt: string;
@@ -33,6 +33,8 @@ interface Active {
 }
 
 const isAdmin = (p: Principal) => p.scopes.includes('admin');
+/** What makes a change worth a push: severity, who may see it and the material figures. */
+const news = (f: Finding) => [f.severity, f.audience.keyId, f.material];
 
 /**
  * The proactive system (blueprint §1.1): reads the signals every interval (context monitor),
@@ -48,6 +50,8 @@ export class ProactiveEngine {
   private readonly held = new Map<string, { event: SuggestionEvent; suggestion: Suggestion; visibleTo: (p: Principal) => boolean }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Evaluations run one after another (the timer's and a caller's), never interleaved. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ProactiveOptions) {}
 
@@ -61,7 +65,13 @@ export class ProactiveEngine {
   }
 
   /** Reads every signal once and pushes what changed (or holds it during quiet hours). */
-  async evaluate(): Promise<{ raised: number; updated: number; resolved: number; quiet: boolean }> {
+  evaluate(): Promise<{ raised: number; updated: number; resolved: number; quiet: boolean }> {
+    const run = this.queue.then(() => this.evaluateNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async evaluateNow(): Promise<{ raised: number; updated: number; resolved: number; quiet: boolean }> {
     const now = this.now();
     const findings = await collectFindings(this.options.sources, this.options.thresholds, now);
     const at = now.toISOString();
@@ -70,13 +80,17 @@ export class ProactiveEngine {
     for (const finding of findings) {
       seen.add(finding.key);
       const current = this.active.get(finding.key);
-      const { key, audience: _audience, ...rest } = finding;
+      const { key, audience: _audience, material: _material, ...rest } = finding;
       if (!current) {
         const suggestion: Suggestion = { id: key, ...rest, raisedAt: at, updatedAt: at };
         this.active.set(key, { finding, suggestion, dismissedBy: new Set() });
         this.push('suggestion.raised', suggestion, finding);
         counts.raised++;
-      } else if (!isDeepStrictEqual(current.finding, finding)) {
+      } else if (isDeepStrictEqual(news(current.finding), news(finding))) {
+        // Only clock-driven figures moved: the list shows them fresh, nobody is pushed.
+        current.finding = finding;
+        current.suggestion = { ...current.suggestion, ...rest };
+      } else {
         current.finding = finding;
         current.suggestion = { ...current.suggestion, ...rest, updatedAt: at };
         this.push('suggestion.updated', current.suggestion, finding);
@@ -149,9 +163,11 @@ export class ProactiveEngine {
       const effective: SuggestionEvent = event === 'suggestion.updated' && !this.wasPushed.has(id) ? 'suggestion.raised' : event;
       if (effective === 'suggestion.resolved') this.wasPushed.delete(id);
       else this.wasPushed.add(id);
+      // Held through quiet hours, the figures may have moved since: deliver them as they are now.
+      const latest = effective === 'suggestion.resolved' ? suggestion : (this.active.get(id)?.suggestion ?? suggestion);
       for (const sink of this.sinks) {
         try {
-          sink(effective, suggestion, visibleTo);
+          sink(effective, latest, visibleTo);
         } catch (err) {
           this.options.logger.warn('suggestion push failed', { reason: (err as Error).message });
         }

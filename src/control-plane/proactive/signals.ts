@@ -1,7 +1,5 @@
 import type { Db } from '../../common/db';
-import type { BudgetService } from '../ai-router';
-import { utcMonth } from '../ai-router/budget-service';
-import type { ProviderBreakers } from '../ai-router/provider-breakers';
+import { utcMonth, type BudgetService, type ProviderBreakers } from '../ai-router';
 import type { ModuleRouter } from '../dawg-client';
 
 export type SuggestionKind = 'budget-burn' | 'task-failures' | 'approval-expiring' | 'breaker-open' | 'schedule-idle';
@@ -23,6 +21,11 @@ export interface Finding {
   action: string;
   /** The measured signal that caused it. */
   signal: Record<string, unknown>;
+  /**
+   * The figures whose change is news (pushed as `suggestion.updated`). Figures that move only
+   * with the clock (seconds left, minutes overdue) are refreshed in the list without a push.
+   */
+  material: unknown[];
   audience: Audience;
 }
 
@@ -41,7 +44,7 @@ export interface SignalThresholds {
 export interface SignalSources {
   db: Db;
   budgets?: Pick<BudgetService, 'scopesFor' | 'status'>;
-  dawg?: Pick<ModuleRouter, 'breakerState'>;
+  dawg?: Pick<ModuleRouter, 'breakerState' | 'breakerOpenedAt'>;
   providerBreakers?: Pick<ProviderBreakers, 'openProviders'>;
   agents: boolean;
   firewall: boolean;
@@ -52,24 +55,38 @@ const usd = (v: number) => `$${v.toFixed(2)}`;
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
- * Budget burn: month-to-date spend plus the recent daily rate × the days left. Rate = spend in
- * the last `burnWindowDays` (never before the month's start) ÷ the days that window covers.
- * Raised when the projection passes a scope's limit; says the day the limit would be reached.
+ * Where the burn-rate window starts: `burnWindowDays` ago, or at the ledger's first entry when
+ * the ledger is younger. The window crosses the start of the month on purpose: last week's
+ * spend is the best guess of this week's, and a window clipped to the month would turn the
+ * first hour's calls × 720 into a false alarm on every 1st.
+ */
+async function burnWindowStart(src: SignalSources, t: SignalThresholds, now: Date): Promise<Date> {
+  const weekAgo = now.getTime() - t.burnWindowDays * DAY_MS;
+  // (month, created_at) is indexed, and month follows created_at: the first row is the oldest.
+  const [first] = await src.db.query<{ created_at: Date | string }>('SELECT created_at FROM ai_ledger ORDER BY month, created_at LIMIT 1');
+  return new Date(first ? Math.max(weekAgo, new Date(first.created_at).getTime()) : weekAgo);
+}
+
+/**
+ * Budget burn: projected = spent this month + rate × days left in the month, where rate =
+ * settled spend in the window (see burnWindowStart) ÷ the window's length in days, at least
+ * one day. Raised when the projection passes a scope's limit; says the day the limit would be
+ * reached at that rate.
  */
 async function budgetBurn(src: SignalSources, t: SignalThresholds, now: Date): Promise<Finding[]> {
   if (!src.budgets) return [];
-  const month = utcMonth(now);
-  const monthStart = new Date(`${month}T00:00:00.000Z`);
+  const monthStart = new Date(`${utcMonth(now)}T00:00:00.000Z`);
   const monthEnd = new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() + 1, 1));
-  const windowStart = new Date(Math.max(monthStart.getTime(), now.getTime() - t.burnWindowDays * DAY_MS));
-  const windowDays = Math.max(1 / 24, (now.getTime() - windowStart.getTime()) / DAY_MS);
+  const windowStart = await burnWindowStart(src, t, now);
+  const windowDays = Math.max(1, (now.getTime() - windowStart.getTime()) / DAY_MS);
   const keyBudgets = await src.db.query<{ key_id: string; monthly_usd: string }>('SELECT key_id, monthly_usd FROM ai_key_budgets');
   const scopes = [...(await src.budgets.scopesFor({})), ...keyBudgets.map((k) => ({ scope: `key:${k.key_id}`, limitUsd: Number(k.monthly_usd) }))];
   const statuses = await src.budgets.status(scopes);
+  // Pending rows hold a reservation (an upper bound), not spend: only settled calls count.
   const recent = await src.db.query<{ key_id: string | null; usd: string }>(
     `SELECT caller_key_id AS key_id, coalesce(sum(cost_usd), 0) AS usd FROM ai_ledger
-     WHERE month = $1 AND created_at >= $2 AND created_at <= $3 GROUP BY caller_key_id`,
-    [month, windowStart, now],
+     WHERE month >= $1 AND created_at >= $2 AND created_at <= $3 AND outcome <> 'pending' GROUP BY caller_key_id`,
+    [utcMonth(windowStart), windowStart, now],
   );
   const findings: Finding[] = [];
   for (const s of statuses) {
@@ -90,6 +107,7 @@ async function budgetBurn(src: SignalSources, t: SignalThresholds, now: Date): P
       message: `${usd(s.spentUsd)} of ${usd(s.limitUsd)} spent this month; at ${usd(ratePerDay)}/day (last ${windowDays.toFixed(1)} days) the month ends at ${usd(projected)}, and the budget runs out on ${isoDay(runsOutAt)}.`,
       action: 'Route more work to cheaper models (strategy cost), lower the traffic, or raise the budget.',
       signal: { scope: s.scope, spentUsd: +s.spentUsd.toFixed(4), limitUsd: s.limitUsd, ratePerDayUsd: +ratePerDay.toFixed(4), windowDays: +windowDays.toFixed(2), projectedUsd: +projected.toFixed(2), runsOutAt: runsOutAt.toISOString(), monthEnd: monthEnd.toISOString() },
+      material: [s.spentUsd.toFixed(2), s.limitUsd, isoDay(runsOutAt)],
       audience: keyId ? { keyId } : {},
     });
   }
@@ -109,14 +127,8 @@ async function taskFailures(src: SignalSources, t: SignalThresholds, now: Date):
      GROUP BY agent, task_type, created_by HAVING count(*) >= $3`,
     [new Date(now.getTime() - t.failureWindowMs), now, t.failureThreshold],
   );
-  return rows.map((r) => ({
-    key: `task-failures:${r.agent}.${r.task_type}:${r.created_by ?? 'system'}`,
-    kind: 'task-failures' as const,
-    severity: 'warning' as const,
-    title: `${r.agent}.${r.task_type} failed ${r.n} times in ${Math.round(t.failureWindowMs / 60_000)} minutes`,
-    message: `Last error: ${(r.last_message ?? 'unknown').slice(0, 300)}`,
-    action: 'Look at the failed tasks (GET /integrations/chatgpt/jobs/<id>) before queueing more of them.',
-    signal: {
+  return rows.map((r) => {
+    const signal = {
       agent: r.agent,
       taskType: r.task_type,
       failures: Number(r.n),
@@ -125,9 +137,24 @@ async function taskFailures(src: SignalSources, t: SignalThresholds, now: Date):
       taskIds: r.ids,
       lastFailedAt: new Date(r.last_at).toISOString(),
       ...(r.created_by ? { keyId: r.created_by } : {}),
-    },
-    audience: r.created_by ? { keyId: r.created_by } : {},
-  }));
+    };
+    return {
+      key: `task-failures:${r.agent}.${r.task_type}:${r.created_by ?? 'system'}`,
+      kind: 'task-failures' as const,
+      severity: 'warning' as const,
+      title: `${r.agent}.${r.task_type} failed ${r.n} times in ${Math.round(t.failureWindowMs / 60_000)} minutes`,
+      message: `Last error: ${(r.last_message ?? 'unknown').slice(0, 300)}`,
+      action: 'Look at the failed tasks (GET /integrations/chatgpt/jobs/<id>) before queueing more of them.',
+      signal,
+      material: [signal],
+      audience: r.created_by ? { keyId: r.created_by } : {},
+    };
+  });
+}
+
+function commandLine(command: string, args: readonly string[]): string {
+  const line = [command, ...args].join(' ');
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 
 /** Pending command approvals that expire (as denied) within the warning time. */
@@ -144,28 +171,32 @@ async function approvalsExpiring(src: SignalSources, t: SignalThresholds, now: D
       key: `approval-expiring:${r.id}`,
       kind: 'approval-expiring' as const,
       severity: 'warning' as const,
-      title: `Approval ${r.id} expires in ${seconds} s`,
-      message: `${r.requested_by} asked to run \`${r.command} ${(r.args[0] ?? '').slice(0, 60)}…\`; unless an admin decides, it is denied at ${expiresAt.toISOString()}.`,
+      title: `The approval to run ${r.command} is about to expire`,
+      message: `${r.requested_by} asked to run \`${commandLine(r.command, r.args)}\`; unless an admin decides, it is denied at ${expiresAt.toISOString()}.`,
       action: `Approve or deny it: POST /api/v1/approvals/${r.id}/approve or /deny (admin key).`,
       signal: { approvalId: r.id, command: r.command, requestedBy: r.requested_by, expiresAt: expiresAt.toISOString(), secondsLeft: seconds },
+      material: [expiresAt.toISOString()],
       audience: {},
     };
   });
 }
 
 /** The AI DAWG's circuit breaker and the AI providers' breakers, when open on this instance. */
-function breakersOpen(src: SignalSources, now: Date): Finding[] {
+function breakersOpen(src: SignalSources): Finding[] {
   const findings: Finding[] = [];
   const dawg = src.dawg?.breakerState;
   if (dawg && dawg !== 'closed') {
+    const openedAt = src.dawg?.breakerOpenedAt;
+    const since = openedAt === undefined ? undefined : new Date(openedAt).toISOString();
     findings.push({
       key: 'breaker-open:ai-dawg',
       kind: 'breaker-open',
       severity: 'critical',
       title: `The AI DAWG circuit breaker is ${dawg}`,
-      message: 'Calls to the AI DAWG fail fast (503 DAWG_UNAVAILABLE) until a probe gets through.',
+      message: `${since ? `Since ${since}, c` : 'C'}alls to the AI DAWG fail fast (503 DAWG_UNAVAILABLE) until a probe gets through.`,
       action: 'Check the AI DAWG process and GET /health/detailed; tasks that need it are retried with backoff.',
-      signal: { breaker: 'ai-dawg', state: dawg, observedAt: now.toISOString() },
+      signal: { breaker: 'ai-dawg', state: dawg, ...(since ? { openedAt: since } : {}) },
+      material: [dawg, since],
       audience: {},
     });
   }
@@ -175,9 +206,10 @@ function breakersOpen(src: SignalSources, now: Date): Finding[] {
       kind: 'breaker-open',
       severity: 'warning',
       title: `The ${p.provider} breaker is open`,
-      message: `Calls to ${p.provider} are skipped (the router falls back to other models) until ${new Date(p.retryAt).toISOString()}.`,
+      message: `Since ${new Date(p.openedAt).toISOString()}, calls to ${p.provider} are skipped (the router falls back to other models); the next probe is at ${new Date(p.retryAt).toISOString()}.`,
       action: `Check ${p.provider}'s status and the key's quota; GET /api/v1/ai/costs shows where the calls went instead.`,
-      signal: { breaker: `provider:${p.provider}`, state: 'open', retryAt: new Date(p.retryAt).toISOString() },
+      signal: { breaker: `provider:${p.provider}`, state: 'open', openedAt: new Date(p.openedAt).toISOString(), retryAt: new Date(p.retryAt).toISOString() },
+      material: [p.openedAt, p.retryAt],
       audience: {},
     });
   }
@@ -197,6 +229,7 @@ async function idleSchedules(src: SignalSources, t: SignalThresholds, now: Date)
     const next = new Date(r.next_run_at);
     const overdue = next.getTime() < now.getTime() - t.scheduleGraceMs;
     const base = { scheduleId: r.id, name: r.name, cron: r.cron, timezone: r.timezone, nextRunAt: next.toISOString(), lastRunAt: r.last_run_at ? new Date(r.last_run_at).toISOString() : null, lastTaskId: r.last_task_id, lastTaskStatus: r.last_status };
+    const material = [overdue, base.nextRunAt, r.last_task_id, r.last_status];
     return overdue
       ? {
           key: `schedule-idle:${r.id}`,
@@ -206,6 +239,7 @@ async function idleSchedules(src: SignalSources, t: SignalThresholds, now: Date)
           message: `Its slot of ${next.toISOString()} passed ${Math.round((now.getTime() - next.getTime()) / 60_000)} minutes ago without a run: no control plane with the agent system is taking its slots.`,
           action: 'Start a control plane with ENABLE_AGENT_SYSTEM=true, or disable the schedule.',
           signal: { ...base, overdueMinutes: Math.round((now.getTime() - next.getTime()) / 60_000) },
+          material,
           audience: r.created_by ? { keyId: r.created_by } : {},
         }
       : {
@@ -216,6 +250,7 @@ async function idleSchedules(src: SignalSources, t: SignalThresholds, now: Date)
           message: `Its last task (${r.last_task_id}) ${r.last_status}; the next one runs at ${next.toISOString()} and may do the same.`,
           action: `Look at the task (GET /integrations/chatgpt/jobs/${r.last_task_id}) or disable the schedule.`,
           signal: base,
+          material,
           audience: r.created_by ? { keyId: r.created_by } : {},
         };
   });
@@ -224,5 +259,5 @@ async function idleSchedules(src: SignalSources, t: SignalThresholds, now: Date)
 /** Every signal's findings at `now`. */
 export async function collectFindings(src: SignalSources, t: SignalThresholds, now: Date): Promise<Finding[]> {
   const found = await Promise.all([budgetBurn(src, t, now), taskFailures(src, t, now), approvalsExpiring(src, t, now), idleSchedules(src, t, now)]);
-  return [...found.flat(), ...breakersOpen(src, now)];
+  return [...found.flat(), ...breakersOpen(src)];
 }

@@ -2,7 +2,7 @@ import type { AiCallRecorded, BudgetAlert } from '../ai-router';
 import type { ApiKeyScope, Principal } from '../auth';
 import type { Approval } from '../firewall';
 import type { DetailedHealth } from '../health';
-import type { Suggestion } from '../proactive/proactive-engine';
+import type { Suggestion } from '../proactive';
 
 /** Channels with a fixed name; `jobs/<id>` (one task or workflow) is the only parameterised one. */
 export const FIXED_CHANNELS = ['tasks', 'approvals', 'costs', 'health', 'suggestions'] as const;

@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } fro
 import type { Logger } from '../../common/logger';
 import type { AuditLog } from '../audit';
 import type { ApiKeyService, Principal } from '../auth';
-import type { Suggestion, SuggestionEvent } from '../proactive/proactive-engine';
+import type { Suggestion, SuggestionEvent } from '../proactive';
 import type { RealtimeConfig } from '../config';
 import type { TerminalFirewall } from '../firewall';
 import type { HealthService } from '../health';
