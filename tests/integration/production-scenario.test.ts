@@ -144,6 +144,28 @@ describe('the Neon Dreams production', () => {
     await request(plane.app).get('/catalog/tracks/..%2Fetc').set('authorization', `Bearer ${plane.userKey}`).expect(400);
   });
 
+  it('CreativeDirector coordinate-production starts the same workflow, once per task', async () => {
+    const queued = await request(plane.app)
+      .post('/api/v1/agents/CreativeDirector/tasks')
+      .set('authorization', `Bearer ${plane.userKey}`)
+      .send({ taskType: 'coordinate-production', payload: { prompt: PROMPT, duration: 10 } })
+      .expect(202);
+    const task = await waitFor(async () => {
+      const t = await plane.agents!.tasks.get('CreativeDirector', queued.body.taskId);
+      return t.status === 'completed' ? t : undefined;
+    }, 30_000, 'coordinate-production to finish');
+    const { workflowId } = task.result as { workflowId: string };
+    // It is the user's workflow: their key reads it.
+    const { body: wf } = await request(plane.app).get(`/integrations/chatgpt/jobs/${workflowId}`).set('authorization', `Bearer ${plane.userKey}`).expect(200);
+    expect(wf.steps.map((s: { stepKey: string }) => s.stepKey)).toEqual(['concept', 'generate', 'mix', 'master', 'review', 'publish']);
+    // The same id again (a retried task) answers the workflow it started, with the same steps.
+    const plan = productionWorkflow(productionBody.parse({ prompt: PROMPT, duration: 10 }));
+    const again = await plane.agents!.workflows.create(plan.name, plan.steps, undefined, { kind: plan.kind, id: workflowId });
+    expect(again).toMatchObject({ workflowId, existing: true });
+    expect(Object.values(again.taskIds).sort()).toEqual(wf.steps.map((s: { id: string }) => s.id).sort());
+    await ended(plane, workflowId);
+  });
+
   it('fails with the review\'s reasons when the master fails twice, and publishes nothing', async () => {
     const before = (await readdir(path.join(dataDir, 'catalog'))).length;
     const plan = productionWorkflow(productionBody.parse({ prompt: PROMPT, duration: 10 }));
