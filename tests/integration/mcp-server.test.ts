@@ -26,7 +26,7 @@ jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = 'src/control-plane/integrations/mcp/main.ts';
-const TOOLS = ['list_agents', 'queue_agent_task', 'get_job', 'execute_module_action', 'chat', 'remember', 'recall', 'list_approvals', 'decide_approval', 'run_command', 'get_costs', 'get_budget'];
+const TOOLS = ['list_agents', 'queue_agent_task', 'get_job', 'execute_module_action', 'chat', 'remember', 'recall', 'list_approvals', 'decide_approval', 'run_command', 'get_costs', 'get_budget', 'produce_track', 'get_catalog_track'];
 const BAD_KEY = `jrv_00000000deadbeef_${'Q'.repeat(43)}`;
 
 let dir: string;
@@ -173,6 +173,23 @@ describe('Jarvis MCP server over stdio', () => {
     expect(text(remote)).toMatch(/^- taskType: /m);
     const unknownAgent = await call(admin, 'queue_agent_task', { agent: 'Nobody', taskType: 'x' });
     expect(text(unknownAgent)).toMatch(/^AGENT_NOT_FOUND \(HTTP 404\)/);
+  });
+
+  test('produce_track starts the production workflow; get_catalog_track reads the catalog', async () => {
+    const started = data<{ jobId: string; taskIds: Record<string, string> }>(await call(user, 'produce_track', { prompt: "Create a synthwave track called 'Neon Dreams'", duration: 10 }));
+    expect(started.jobId).toMatch(/^wf_/);
+    expect(Object.keys(started.taskIds)).toEqual(['concept', 'generate', 'mix', 'master', 'review', 'publish']);
+    const { job } = data<{ job: { kind: string; steps: { stepKey: string }[] } }>(await call(user, 'get_job', { jobId: started.jobId }));
+    expect(job.kind).toBe('workflow');
+    expect(job.steps.map((s) => s.stepKey)).toEqual(['concept', 'generate', 'mix', 'master', 'review', 'publish']);
+    await plane.agents!.workflows.cancel(started.jobId);
+
+    const bad = await call(user, 'produce_track', { prompt: 'x', duration: 5 });
+    expect(bad.isError).toBe(true);
+    expect(text(bad)).toMatch(/duration/);
+    const unknown = await call(user, 'get_catalog_track', { id: 'nope-20260101-abcdef' });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toMatch(/^TRACK_NOT_FOUND \(HTTP 404\)/);
   });
 
   test('remembers a memory and recalls it', async () => {

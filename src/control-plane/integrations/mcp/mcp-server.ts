@@ -5,6 +5,7 @@ import { executeModuleActionTool, getJobTool, listAgentsTool, queueAgentTaskTool
 import { chatTool, getBudgetTool, getCostsTool, recallTool, rememberTool } from './ai-memory-tools';
 import type { ControlPlaneClient } from './control-plane-client';
 import { decideApprovalTool, listApprovalsTool, runCommandTool } from './firewall-tools';
+import { getCatalogTrackTool, produceTrackTool } from './production-tools';
 import { registerJarvisResources } from './resources';
 import { registerJarvisTool, type JarvisTool } from './tool-definition';
 
@@ -22,6 +23,8 @@ export const JARVIS_TOOLS: readonly JarvisTool[] = [
   runCommandTool,
   getCostsTool,
   getBudgetTool,
+  produceTrackTool,
+  getCatalogTrackTool,
 ] as readonly JarvisTool[];
 
 export interface JarvisMcpServerDeps {
@@ -31,7 +34,7 @@ export interface JarvisMcpServerDeps {
 
 const INSTRUCTIONS =
   'Jarvis is an AI control plane. Agents do long work as jobs: queue_agent_task answers with a job id at once; follow it with get_job ' +
-  '(or the jarvis://jobs/{jobId} resource). Commands run only through the terminal firewall (run_command); held ones wait for decide_approval by another admin key.';
+  '(or the jarvis://jobs/{jobId} resource); produce_track runs a whole music production as one job. Commands run only through the terminal firewall (run_command); held ones wait for decide_approval by another admin key.';
 
 /**
  * The Jarvis MCP server, transport-free: tools and resources over the control plane's HTTP API.
