@@ -39,6 +39,12 @@ export const OPTIONS = {
   k: { type: 'string' },
   user: { type: 'string' },
   type: { type: 'string' },
+  title: { type: 'string' },
+  genre: { type: 'string' },
+  mood: { type: 'string' },
+  duration: { type: 'string' },
+  provider: { type: 'string' },
+  platform: { type: 'string' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -3,6 +3,7 @@ import { API_KEY_SCOPES, type ApiKeyScope } from '../control-plane/auth/principa
 import { check, connection, GLOBAL_OPTIONS, noMoreArguments, parse, rejectOptions, type Connection, type OptionName, type Values } from './args-common';
 import { parseApprovals, parseCosts, parseMemory, type OperationsCommand } from './args-operations';
 import { parseTask, type TaskCommand } from './args-task';
+import { parseCatalog, parseProduce, type ProductionCommand } from './production-commands';
 import { UsageError } from './errors';
 
 export { DEFAULT_TIMEOUT_MS, DEFAULT_URL, type Connection } from './args-common';
@@ -17,7 +18,8 @@ export type Command =
   | { kind: 'agents-list'; connection: Connection; json: boolean }
   | { kind: 'agents-stats'; connection: Connection; json: boolean }
   | TaskCommand
-  | OperationsCommand;
+  | OperationsCommand
+  | ProductionCommand;
 
 /** Each group with its subcommands; `jarvis help <group> [<sub>]` names one of these topics. */
 export const GROUPS = {
@@ -28,6 +30,8 @@ export const GROUPS = {
   approvals: ['list', 'get', 'approve', 'deny'],
   costs: [],
   memory: ['recall', 'remember'],
+  produce: [],
+  catalog: ['get', 'list'],
 } as const satisfies Record<string, readonly string[]>;
 
 type Group = keyof typeof GROUPS;
@@ -110,6 +114,11 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     rejectOptions(values, [...GLOBAL_OPTIONS, 'by', 'from', 'to', 'json'], 'costs', 'costs');
     return parseCosts(afterGroup, values, env);
   }
+  if (group === 'produce') {
+    if (values.help) return { kind: 'help', topic: 'produce' };
+    rejectOptions(values, [...GLOBAL_OPTIONS, 'title', 'genre', 'mood', 'duration', 'provider', 'platform', 'wait', 'cancel-on-interrupt', 'json'], 'produce', 'produce');
+    return parseProduce(afterGroup, values, () => connection(values, env, 'produce'));
+  }
   const parsed = parseGroup(group, afterGroup, values, env);
   return typeof parsed === 'string' ? { kind: 'help', topic: parsed } : parsed;
 }
@@ -148,6 +157,10 @@ function parseGroup(group: string, positionals: string[], values: Values, env: N
     case 'memory': {
       const inv = invocation('memory', positionals, values, env, { recall: ['k', 'user', 'type', 'json'], remember: ['type', 'user', 'json'] });
       return typeof inv === 'string' ? inv : parseMemory(inv);
+    }
+    case 'catalog': {
+      const inv = invocation('catalog', positionals, values, env, { get: ['json'], list: ['limit', 'json'] }, 'list');
+      return typeof inv === 'string' ? inv : parseCatalog(inv.sub, inv.rest, inv.values, inv.connection);
     }
     default:
       throw new UsageError(`Unknown command "${group}"`);

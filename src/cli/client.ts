@@ -124,6 +124,11 @@ export class JarvisClient {
     return this.call(s.rememberedSchema, 'POST', '/api/v1/memory', memory);
   }
 
+  /** A call the production commands make: parsed with their own schema. */
+  send<S extends z.ZodType>(schema: S, method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<z.output<S>> {
+    return this.call(schema, method, path, body, signal);
+  }
+
   private async call<S extends z.ZodType>(schema: S, method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<z.output<S>> {
     const parsed = schema.safeParse(await this.request(method, path, body, signal));
     if (parsed.success) return parsed.data;

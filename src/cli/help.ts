@@ -2,6 +2,7 @@ import type { HelpTopic } from './args';
 import { CONNECTION, EXIT } from './help-common';
 import { OPERATIONS_TOPICS } from './help-operations';
 import { TASK_TOPICS } from './help-tasks';
+import { PRODUCTION_TOPICS } from './help-production';
 
 const MAIN = `jarvis: operate a running Jarvis control plane
 
@@ -16,6 +17,9 @@ Usage:
   jarvis approvals approve ID [--reason TEXT] [--json]
   jarvis approvals deny ID --reason TEXT [--json]
   jarvis costs [--by day|model|caller] [--from DATE] [--to DATE] [--json]
+  jarvis produce PROMPT [--title T] [--duration S] [--platform P] [--wait] [--json]
+  jarvis catalog list [--limit N] [--json]
+  jarvis catalog get TRACK_ID [--json]
   jarvis memory recall QUERY... [--k N] [--type TYPE] [--user ID] [--json]
   jarvis memory remember TEXT... [--type TYPE] [--user ID] [--json]
   jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
@@ -26,7 +30,8 @@ Usage:
   jarvis --version
 
 Keys, audit, costs and deciding approvals need an API key with the admin scope;
-listing approvals the devops scope; agents, tasks and memory any valid key.
+listing approvals the devops scope; agents, tasks, productions, the catalog and
+memory any valid key.
 
 ${CONNECTION}
 
@@ -125,6 +130,7 @@ ${CONNECTION}`,
   'audit verify': AUDIT_VERIFY,
   ...TASK_TOPICS,
   ...OPERATIONS_TOPICS,
+  ...PRODUCTION_TOPICS,
 };
 
 export function helpText(topic?: HelpTopic): string {

@@ -6,6 +6,7 @@ import { formatAuditVerify, formatCreated, formatKeyList, formatRevoked, jsonTex
 import { formatApproval, formatApprovals, formatCosts, formatDecided, formatRecall, formatRemembered } from './format-operations';
 import { formatAgents, formatAgentStats } from './format-tasks';
 import { helpText } from './help';
+import { runProductionCommand } from './production-commands';
 import { runTaskCommand } from './task-commands';
 import type { ProgressStream } from './task-progress';
 
@@ -83,6 +84,10 @@ async function execute(command: Command, io: CliIo, { out, err }: Out): Promise<
     }
     case 'memory-recall':
       return print(await client.recall({ q: command.query, k: command.k, userId: command.userId, type: command.type }), formatRecall);
+    case 'produce':
+    case 'catalog-get':
+    case 'catalog-list':
+      return runProductionCommand(command, client, { out, err, onInterrupt: io.onInterrupt });
     case 'memory-remember':
       return print(await client.remember({ text: command.text, type: command.type, userId: command.userId }), formatRemembered);
   }

@@ -1,0 +1,66 @@
+import { CONNECTION, EXIT } from './help-common';
+
+/** Help of `jarvis produce` and `jarvis catalog`. */
+export const PRODUCTION_TOPICS = {
+  produce: `jarvis produce: one request from a prompt to a published track
+
+Usage:
+  jarvis produce PROMPT [--title T] [--genre G] [--mood M] [--duration SECONDS]
+                 [--provider local|suno|udio] [--platform spotify|youtube|apple-music]
+                 [--wait [--cancel-on-interrupt]] [--json]
+
+Starts the production workflow (the same as ChatGPT's produceTrack): song concept,
+audio generation (the offline composer; Suno or Udio when configured, which cost
+money), the MixingEngineer's full mix, a master to the platform's loudness, the
+QualityAssurance review (one re-master if a check fails) and the publish to the
+music catalog. Prints the job id; with --wait follows each step on stderr and
+prints the track (id, URLs, format, measured loudness) and the timeline.
+
+Options:
+  --duration S        length in seconds, 10-300 (default 180)
+  --platform P        loudness target: spotify/youtube -14 LUFS, apple-music -16
+  --wait              follow the production until it ends
+  --cancel-on-interrupt  with --wait: Ctrl-C also cancels the production
+  --json              print the answer (with --wait: the production's result) as JSON
+
+Example:
+  jarvis produce "Create a synthwave track called 'Neon Dreams'" --duration 60 --wait
+
+${CONNECTION}
+
+Exit codes: 0 success (with --wait: the track was published), 1 the production
+failed or was cancelled, or a server or network error, 2 usage error, 130 Ctrl-C
+stopped the wait.`,
+  catalog: `jarvis catalog: the published tracks
+
+Usage:
+  jarvis catalog list [--limit N] [--json]
+  jarvis catalog get TRACK_ID [--json]
+
+${CONNECTION}
+
+${EXIT}`,
+  'catalog list': `jarvis catalog list: published tracks, newest first
+
+Usage:
+  jarvis catalog list [--limit N] [--json]
+
+Options:
+  --limit N           at most N tracks, 1-200 (default 20)
+  --json              print the page as the server answered it
+
+${CONNECTION}
+
+${EXIT}`,
+  'catalog get': `jarvis catalog get: one published track
+
+Usage:
+  jarvis catalog get TRACK_ID [--json]
+
+Prints title, genre, tempo, key, format, duration, measured loudness and true
+peak, and the track's page, stream and download URLs.
+
+${CONNECTION}
+
+${EXIT}`,
+} as const;
