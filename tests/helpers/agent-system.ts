@@ -2,6 +2,7 @@ import type { DbKind } from '../../src/common/db';
 import type { ExecuteRequest, ExecuteResponse, ModuleManifest } from '../../src/common/protocol';
 import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskStatus } from '../../src/control-plane/agents';
 import type { AgentSystemConfig } from '../../src/control-plane/config';
+import type { AgentSystemDeps } from '../../src/control-plane/agents/agent-system';
 import type { CallOptions, ModulesView } from '../../src/control-plane/dawg-client';
 import { openTestDb, type TestDb } from './db';
 import { silentLogger } from './logger';
@@ -53,7 +54,7 @@ export interface TestAgentSystem {
 
 export async function openAgentSystem(
   kind: DbKind,
-  options: { config?: Partial<AgentSystemConfig>; router?: ReturnType<typeof fakeModuleRouter>; agents?: BaseAgent[]; start?: boolean; testDb?: TestDb } = {},
+  options: { config?: Partial<AgentSystemConfig>; router?: ReturnType<typeof fakeModuleRouter>; agents?: BaseAgent[]; start?: boolean; testDb?: TestDb; workflowSummaries?: AgentSystemDeps['workflowSummaries'] } = {},
 ): Promise<TestAgentSystem> {
   const testDb = options.testDb ?? (await openTestDb(kind));
   const log = new ProbeLog();
@@ -63,6 +64,7 @@ export async function openAgentSystem(
     logger: silentLogger(),
     config: { ...FAST_AGENT_CONFIG, ...options.config },
     agents: options.agents ?? [createProbeAgent(log, { db: testDb.db }), ...createDefaultAgents()],
+    ...(options.workflowSummaries ? { workflowSummaries: options.workflowSummaries } : {}),
   });
   await system.migrate();
   if (options.start ?? true) await system.start();

@@ -63,7 +63,9 @@ export class AgentSystem {
     const store = new TaskStore(queueSchema, channel);
     this.bus = new TaskEventBus((err) => logger.error('task event subscriber failed', { reason: (err as Error).message }));
     this.registry = new AgentRegistry(deps.agents);
-    this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts }, deps.workflowSummaries ?? WORKFLOW_SUMMARIES);
+    this.workflows = new WorkflowEngine(db, store, this.registry, this.bus, { maxAttempts: config.maxAttempts }, deps.workflowSummaries ?? WORKFLOW_SUMMARIES, (workflowId, err) =>
+      logger.error('workflow summary failed: the plain result is kept', { workflowId, reason: (err as Error).message }),
+    );
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
     this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls({ router: deps.moduleRouter, logger, ai: deps.ai, memory: deps.memory, schedules: () => this.schedules, workflows: this.workflows, catalog: deps.catalog }), bus: this.bus, workflows: this.workflows, logger, config });
     this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);

@@ -115,6 +115,8 @@ export class WorkflowEngine {
     private readonly bus: TaskEventBus,
     private readonly defaults: TaskDefaults,
     private readonly summaries: Readonly<Record<string, WorkflowSummary>> = {},
+    /** Told when a summary throws (the workflow then keeps the plain result). */
+    private readonly onSummaryError?: (workflowId: string, err: unknown) => void,
   ) {}
 
   async create(name: string, steps: readonly WorkflowStepInput[], createdBy?: string, options: WorkflowOptions = {}): Promise<{ workflowId: string; taskIds: Record<string, string>; existing?: true }> {
@@ -177,12 +179,18 @@ export class WorkflowEngine {
         'SELECT id, step_key, status, agent, task_type, payload, inputs, depends_on, result, error, started_at, finished_at FROM tasks WHERE workflow_id = $1 ORDER BY seq',
         [workflowId],
       );
-      const summarize = (status: 'completed' | 'failed') => {
+      const summarize = (status: 'completed' | 'failed'): unknown => {
         const summary = workflow.kind ? this.summaries[workflow.kind] : undefined;
-        return summary?.(
+        // A summary that cannot read its steps must not undo the step's own outcome: the plain result stands.
+        try {
+          return summary?.(
           { id: workflowId, name: workflow.name, status, createdAt: asDate(workflow.created_at)!, finishedAt: new Date() },
-          steps.map((s) => ({ key: s.step_key, agent: s.agent, taskType: s.task_type, status: s.status, result: s.result, error: s.error, startedAt: asDate(s.started_at), finishedAt: asDate(s.finished_at) })),
-        );
+            steps.map((s) => ({ key: s.step_key, agent: s.agent, taskType: s.task_type, status: s.status, result: s.result, error: s.error, startedAt: asDate(s.started_at), finishedAt: asDate(s.finished_at) })),
+          );
+        } catch (err) {
+          this.onSummaryError?.(workflowId, err);
+          return undefined;
+        }
       };
       const broken = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
       if (broken) {

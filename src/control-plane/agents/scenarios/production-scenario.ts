@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MASTER_TARGETS } from '../../../dawg/audio/master/master-chain';
+import { MASTER_TARGETS } from '../../../dawg/audio/master/targets';
 import type { SummaryStep, WorkflowStepInput, WorkflowSummary } from '../workflow-engine';
 
 /**

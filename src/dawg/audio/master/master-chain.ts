@@ -5,12 +5,9 @@ import { integratedLoudness, measureLoudnessBlocks } from '../loudness';
 import type { AudioData } from '../types';
 import { MasteringLimiter } from './mastering-limiter';
 
-/** Streaming loudness targets (issue 5): Spotify and YouTube −14 LUFS, Apple Music −16, all ≤ −1 dBTP. */
-export const MASTER_TARGETS = {
-  spotify: { lufs: -14, truePeakDbtp: -1 },
-  youtube: { lufs: -14, truePeakDbtp: -1 },
-  'apple-music': { lufs: -16, truePeakDbtp: -1 },
-} as const;
+import { MASTER_TARGETS } from './targets';
+
+export { MASTER_TARGETS };
 
 export const masterTargetSchema = z
   .object({
