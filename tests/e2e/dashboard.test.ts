@@ -7,7 +7,11 @@ import { encodeWav } from '../../src/dawg/audio/io';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { registerDataModules, type DataModules } from '../../src/dawg/modules/data-modules';
 import { ModuleRegistry } from '../../src/dawg/sdk';
-import { FileStore } from '../../src/dawg/storage';
+import { createCreativeModule } from '../../src/dawg/modules/creative';
+import { createMusicModule } from '../../src/dawg/modules/music';
+import { createTestingModule } from '../../src/dawg/modules/testing';
+import { createDefaultAgents } from '../../src/control-plane/agents';
+import { FileStore, ProjectStore } from '../../src/dawg/storage';
 import { listenWithHub, startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 import { silentLogger } from '../helpers/logger';
@@ -125,6 +129,12 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await files.init();
     audio = new AudioWorkerPool({ workers: 1, filesDir });
     const registry = new ModuleRegistry();
+    // The production scenario's modules (the composer, mixing, mastering, audio checks).
+    const projects = new ProjectStore(path.join(dir, 'projects'));
+    await projects.init();
+    registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: dir, startedAt: Date.now(), files, audio }));
+    registry.register(createMusicModule({ projects, files, audio }));
+    registry.register(createCreativeModule({ files, projects, audio }));
     data = await registerDataModules({ dataDir: path.join(dir, 'dawg'), databaseFile: ':memory:', registry, logger: silentLogger() });
     dawg = await listen(
       buildDawgApp({ registry, logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio, dashboards: data.dashboards }),
@@ -132,9 +142,10 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     openai = await startFakeProvider('openai');
     plane = await startTestPlane({
       runTasks: true,
-      agents: [createProbeAgent(new ProbeLog())],
+      agents: [createProbeAgent(new ProbeLog()), ...createDefaultAgents()],
       env: {
         AI_DAWG_BACKEND_URL: dawg.url,
+        JARVIS_DATA_DIR: path.join(dir, 'data'),
         TERMINAL_FIREWALL_POLICY_FILE: policyFile,
         OPENAI_API_KEY: 'sk-test-openai-0123456789abcdef',
         OPENAI_BASE_URL: openai.url,
@@ -314,6 +325,27 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const duration = await until(page, "(() => { const el = document.querySelector('#tracks audio'); return el && !el.hidden && el.readyState >= 1 ? el.duration : null; })()");
     expect(duration).toBeCloseTo(6, 1);
     expect(await page.getAttribute('#tracks audio', 'src')).toMatch(/^blob:/);
+  });
+
+  test('follows a production live, then opens the published track with its waveform and loudness curve', async () => {
+    const started = await api('POST', '/integrations/chatgpt/actions/creative/produce', plane.adminKey, { prompt: "Create a synthwave track called 'Neon Dreams'", duration: 10 });
+    expect(started.status).toBe(202);
+    const taskIds = started.body.taskIds as Record<string, string>;
+    // Every step shows in the tasks panel as it runs and completes, without a reload.
+    for (const key of ['concept', 'generate', 'mix', 'master', 'review', 'publish']) {
+      await page.waitForSelector(`#tasks tr[data-task-id="${taskIds[key]}"][data-status=completed]`, { timeout: 60_000 });
+    }
+    const mixFrames = framesIn.map((f) => JSON.parse(f) as { event?: string; data?: { jobId?: string } }).filter((m) => m.data?.jobId === taskIds.mix);
+    expect(mixFrames.map((m) => m.event)).toEqual(expect.arrayContaining(['task.started', 'task.progress', 'task.completed']));
+    // The catalog panel re-reads when a task completes and opens the new track by itself.
+    await page.waitForSelector('#catalog .track-view svg.waveform path.peaks', { timeout: 30_000 });
+    await page.waitForSelector('#catalog .track-view svg.loudness path.lufs', WAIT);
+    expect(await page.textContent('#catalog .track-view h3')).toBe('Neon Dreams');
+    expect(await page.textContent('#catalog ul.files')).toMatch(/Neon Dreams.*WAV 24-bit 48kHz/);
+    await page.click('#catalog button.load-audio');
+    const duration = await until(page, "(() => { const el = document.querySelector('#catalog audio'); return el && !el.hidden && el.readyState >= 1 ? el.duration : null; })()");
+    expect(Number(duration)).toBeGreaterThan(9);
+    expect(await page.evaluate('window.dashboardNotReloaded')).toBe(true);
   });
 
   test('lists a rendered analytics dashboard, shows its chart images from blob URLs and opens its page', async () => {
