@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { examplesOf, extractExamples, scriptFor, type DocExample } from '../helpers/doc-examples';
+import { freePort } from '../helpers/servers';
 
 /*
  * Every curl example of the README and docs/*.md, run against the live product as `npm start`
@@ -22,13 +22,6 @@ let work: string;
 let env: NodeJS.ProcessEnv;
 const docs: Array<{ label: string; examples: DocExample[] }> = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   for (const file of ['README.md', ...(await readdir(path.join(ROOT, 'docs'))).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)]) {

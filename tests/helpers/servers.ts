@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { loadControlPlaneConfig, type ControlPlaneConfig } from '../../src/control-plane/config';
@@ -15,6 +15,18 @@ export interface Listening {
   port: number;
   server: Server;
   close(): Promise<void>;
+}
+
+/** A port nothing listens on right now (taken and released: a test still has to bind it soon). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export async function listen(app: Express, port = 0): Promise<Listening> {

@@ -11,7 +11,7 @@ import { waitFor, waitForTask } from '../helpers/agent-system';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
-import { listen, type Listening } from '../helpers/servers';
+import { freePort, listen, type Listening } from '../helpers/servers';
 
 /**
  * The `jarvis` CLI as users run it: a child process (tsx src/cli/main.ts, and once through
@@ -152,13 +152,6 @@ afterEach(() => {
   for (const text of outputs) expect(text).not.toContain(plane.adminKey);
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const TASK_ID = /tsk_[0-9a-f-]{36}/;
 

@@ -1,23 +1,15 @@
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import { AppError } from '../../src/common/errors';
 import { ModuleRouter } from '../../src/control-plane/dawg-client';
 import { createProbeModule, type ProbeState } from '../helpers/probe-module';
 import { silentLogger } from '../helpers/logger';
-import { SERVICE_TOKEN, startDawg, testConfig, type TestDawg } from '../helpers/servers';
+import { freePort, SERVICE_TOKEN, startDawg, testConfig, type TestDawg } from '../helpers/servers';
 
 function routerFor(url: string, env: Record<string, string> = {}): ModuleRouter {
   return new ModuleRouter(testConfig({ AI_DAWG_BACKEND_URL: url, ...env }).dawg, silentLogger());
 }
 
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** python3's listen(0) never accepts; two connections fill its queue, so later connects hang. */
 async function startBlackhole(): Promise<{ port: number; close(): void }> {
