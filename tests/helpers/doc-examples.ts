@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
 /** One shell example of a document: a fenced bash/sh block that calls curl. */
 export interface DocExample {
   file: string;
@@ -14,12 +12,16 @@ export interface DocExample {
 
 const MARKER = /^<!--\s*example:\s*(not-run|expect-error)\s*(?:[—–-]\s*(.*?))?\s*-->$/;
 
-/** Every fenced bash/sh block containing curl, with the marker of the line before it. */
+/**
+ * Every fenced bash/sh/console block containing curl, with the marker of the line before it
+ * (or the one before that, when a blank line separates them). In a console block only the
+ * `$ ` lines and their `\` continuations are commands; the rest is output.
+ */
 export function extractExamples(markdown: string, file: string): DocExample[] {
   const lines = markdown.split('\n');
   const examples: DocExample[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(bash|sh|shell)\s*$/.exec(lines[i]!);
+    const open = /^```(bash|sh|shell|console)\s*$/.exec(lines[i]!);
     if (!open) {
       if (/^```/.test(lines[i]!)) {
         // Skip any other fenced block whole, so a ``` inside it is not taken for an opening.
@@ -30,7 +32,7 @@ export function extractExamples(markdown: string, file: string): DocExample[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
-    const code = body.join('\n');
+    const code = open[1] === 'console' ? consoleCommands(body) : body.join('\n');
     if (!/\bcurl\b/.test(code)) continue;
     const marker = MARKER.exec((lines[start - 1] ?? '').trim()) ?? MARKER.exec((lines[start - 2] ?? '').trim());
     examples.push({
@@ -44,8 +46,24 @@ export function extractExamples(markdown: string, file: string): DocExample[] {
   return examples;
 }
 
-export async function examplesOf(file: string, label: string): Promise<DocExample[]> {
-  return extractExamples(await readFile(file, 'utf8'), label);
+function consoleCommands(body: readonly string[]): string {
+  const commands: string[] = [];
+  let continued = false;
+  for (const line of body) {
+    if (continued) commands.push(line);
+    else if (line.startsWith('$ ')) commands.push(line.slice(2));
+    else continue;
+    continued = line.endsWith('\\');
+  }
+  return commands.join('\n');
+}
+
+/**
+ * Whether a block checks the answer itself: an example that shows an error on purpose runs
+ * curl without --fail, so without a `jq -e` test it would pass whatever came back.
+ */
+export function assertsAnswer(code: string): boolean {
+  return /\bjq\b[^|\n]*?\s-[a-zA-Z]*e[a-zA-Z]*\b/.test(code);
 }
 
 /**
