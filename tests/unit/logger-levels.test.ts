@@ -1,4 +1,8 @@
-import { childWithLevel } from '../../src/common/logger';
+import { PassThrough } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { childWithLevel, createLogger, lineWriter } from '../../src/common/logger';
 import { capturingLogger } from '../helpers/logger';
 
 describe('childWithLevel', () => {
@@ -22,5 +26,42 @@ describe('childWithLevel', () => {
     logger.level = 'warn';
     childWithLevel(logger, {}, 'debug').info('dropped by the parent');
     expect(lines()).toEqual([]);
+  });
+});
+
+describe('lineWriter', () => {
+  test('writes the line logger.log would write: level, message, fields, service, timestamp', () => {
+    const { logger, lines } = capturingLogger();
+    logger.info('request', { method: 'GET', path: '/status', status: 200 });
+    lineWriter(logger)('info', 'request', { method: 'GET', path: '/status', status: 200, keyId: undefined });
+    const [viaWinston, direct] = lines();
+    expect(Object.keys(direct!).sort()).toEqual(Object.keys(viaWinston!).sort());
+    expect({ ...direct, timestamp: 'T' }).toEqual({ ...viaWinston, timestamp: 'T' });
+    expect(Date.parse(direct!.timestamp as string)).toBeGreaterThan(Date.now() - 5_000);
+  });
+
+  test("keeps to the logger's level and silence", () => {
+    const { logger, lines } = capturingLogger();
+    logger.level = 'warn';
+    const write = lineWriter(logger);
+    write('info', 'dropped', {});
+    write('warn', 'kept', { status: 503 });
+    logger.silent = true;
+    write('error', 'silenced', {});
+    expect(lines().map((l) => [l.level, l.message])).toEqual([['warn', 'kept']]);
+  });
+
+  test('also writes to the log file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jarvis-log-'));
+    try {
+      const logger = createLogger({ level: 'info', service: 'svc', silent: false, stream: new PassThrough(), file: { dir, maxBytes: 1_000_000, maxFiles: 2 } });
+      lineWriter(logger)('info', 'request', { path: '/health', status: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const line = JSON.parse(readFileSync(path.join(dir, 'svc.log'), 'utf8').trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: 'info', message: 'request', path: '/health', status: 200, service: 'svc' });
+      logger.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { Logger } from '../../common/logger';
+import { lineWriter, type Logger } from '../../common/logger';
 import type { AuditLog } from '../audit';
 import { principalOf, requestIdOf } from './locals';
 
@@ -19,6 +19,7 @@ function routeOf(req: Request, path: string): string {
  * sent is logged and recorded as aborted.
  */
 export function requestLog(logger: Logger, audit?: RequestAuditSink): RequestHandler {
+  const writeLine = lineWriter(logger);
   return (req, res, next) => {
     const started = performance.now();
     let ended = false;
@@ -31,7 +32,7 @@ export function requestLog(logger: Logger, audit?: RequestAuditSink): RequestHan
       const ms = Math.round((performance.now() - started) * 100) / 100;
       const requestId = requestIdOf(res);
       const keyId = principalOf(res)?.id;
-      logger.log(status >= 500 ? 'warn' : 'info', 'request', { method: req.method, path, status, ms, requestId, keyId, ...(aborted ? { aborted } : {}) });
+      writeLine(status >= 500 ? 'warn' : 'info', 'request', { method: req.method, path, status, ms, requestId, keyId, ...(aborted ? { aborted } : {}) });
       audit?.record({
         type: 'api.request',
         actor: keyId,
