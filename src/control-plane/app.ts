@@ -26,7 +26,7 @@ import { mountCatalogRoutes } from './http/catalog.routes';
 import { mountSuggestionRoutes } from './http/suggestions.routes';
 import type { ProactiveEngine } from './proactive';
 import type { CatalogService } from './catalog/catalog-service';
-import { auditAuthFailures, authenticate } from './http/auth.middleware';
+import { auditAuthFailures, authenticate, authenticateFromMemory } from './http/auth.middleware';
 import { mountMemoryRoutes } from './http/memory.routes';
 import { mountMetricsRoutes } from './http/metrics.routes';
 import type { MemoryLayer } from './memory';
@@ -94,6 +94,7 @@ export function buildApp(deps: AppDeps): Express {
   const allowed = new Set(config.http.corsOrigins);
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
   const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
+  app.use(authenticateFromMemory(deps.apiKeys));
   app.use(authFailureLimit(limiterDeps));
   // The DAWG's calls back (service token, not an API key): before API-key authentication.
   mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics, analytics: deps.analyticsSource, apiKeys: deps.apiKeys });

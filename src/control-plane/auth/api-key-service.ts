@@ -147,30 +147,37 @@ export class ApiKeyService {
 
   /** Resolves a presented credential (integration token or API key) to a principal, or null. */
   async authenticate(credential: string): Promise<Principal | null> {
-    if (this.isIntegrationToken?.(credential)) {
-      return { kind: 'integration-token', id: 'integration-token', scopes: [] };
-    }
-    const match = KEY_FORMAT.exec(credential);
-    if (!match) return null;
-    const [, id, secret] = match as unknown as [string, string, string];
-    const digest = sha256(secret);
-
-    const cached = this.cache.get(id);
-    if (cached && cached.expiresAt > this.now()) {
-      if (!cached.principal || !digestsEqual(digest, cached.secretHash)) return null;
-      this.touch(id);
-      return cached.principal;
-    }
-
+    const known = this.authenticateFromMemory(credential);
+    if (known !== undefined) return known;
+    const [, id, secret] = KEY_FORMAT.exec(credential) as unknown as [string, string, string];
     const rows = await this.db.query<Row>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
     const row = rows[0];
     const storedHash = row ? Buffer.from(row.secret_hash) : Buffer.alloc(32);
     const principal: Principal | null =
       row && !row.revoked_at ? { kind: 'api-key', id: row.id, scopes: row.scopes } : null;
     this.remember(id, { principal, secretHash: storedHash, expiresAt: this.now() + this.cacheTtlMs });
-    if (!principal || !digestsEqual(digest, storedHash)) return null;
+    if (!principal || !digestsEqual(sha256(secret), storedHash)) return null;
     this.touch(id);
     return principal;
+  }
+
+  /**
+   * What can be told without the database: the integration token, a malformed credential
+   * (null), or a key whose row was read in the last `cacheTtlMs` (its principal, or null for a
+   * wrong secret or a revoked or unknown key). Undefined: the key's row must be read.
+   */
+  authenticateFromMemory(credential: string): Principal | null | undefined {
+    if (this.isIntegrationToken?.(credential)) {
+      return { kind: 'integration-token', id: 'integration-token', scopes: [] };
+    }
+    const match = KEY_FORMAT.exec(credential);
+    if (!match) return null;
+    const [, id, secret] = match as unknown as [string, string, string];
+    const cached = this.cache.get(id);
+    if (!cached || cached.expiresAt <= this.now()) return undefined;
+    if (!cached.principal || !digestsEqual(sha256(secret), cached.secretHash)) return null;
+    this.touch(id);
+    return cached.principal;
   }
 
   /** Bounded: past MAX_CACHE the oldest entry goes (Map keeps insertion order), not every valid key at once. */

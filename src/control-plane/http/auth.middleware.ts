@@ -47,6 +47,22 @@ function claimedKeyId(credential: string): string | undefined {
 }
 
 /**
+ * Resolves the credentials that can be checked without the database (the integration token,
+ * a recently read key) to `res.locals.principal`, so the authentication-failure limit, mounted
+ * next, need not count them: it then only costs the requests that could be guessing.
+ */
+export function authenticateFromMemory(apiKeys: ApiKeyService): RequestHandler {
+  return (req, res, next) => {
+    const credential = presentedCredential(req);
+    if (credential) {
+      const principal = apiKeys.authenticateFromMemory(credential);
+      if (principal) res.locals.principal = principal;
+    }
+    next();
+  };
+}
+
+/**
  * Resolves credentials, when any are presented, to `res.locals.principal`. It rejects
  * nothing itself: each route states its tier with `requireTier`, and rate limits run in
  * between so they can count per key. A credential that resolves to no key is recorded as
@@ -55,7 +71,7 @@ function claimedKeyId(credential: string): string | undefined {
 export function authenticate(apiKeys: ApiKeyService, failures?: AuthFailureSink): RequestHandler {
   return async (req, res, next) => {
     const credential = presentedCredential(req);
-    if (credential === undefined) return next();
+    if (credential === undefined || res.locals.principal) return next();
     if (credential) {
       let principal;
       try {

@@ -85,7 +85,9 @@ export function rateLimits(deps: RateLimitDeps): RequestHandler {
  * Counts, per client IP, requests that presented a credential and ended in 401. Past the
  * limit, a credentialed request from that IP is refused before its key is looked up, so a
  * flood of made-up keys cannot become a flood of database reads (nor a guessing run).
- * Mounted before `authenticate`.
+ * Mounted after `authenticateFromMemory` and before `authenticate`: a valid key already
+ * known is let through, so someone else's failures from the same address (a shared NAT)
+ * do not lock out a working client.
  */
 export function authFailureLimit(deps: RateLimitDeps): RequestHandler {
   const limit = deps.limits.authFailures;
@@ -97,7 +99,8 @@ export function authFailureLimit(deps: RateLimitDeps): RequestHandler {
     legacyHeaders: false,
     store: storeFor('auth-failures', deps),
     passOnStoreError: true,
-    skip: (req) => req.get('authorization') === undefined && req.get('x-api-key') === undefined,
+    // No credential, or one already resolved from memory (authenticateFromMemory): nothing to guess.
+    skip: (req, res) => (req.get('authorization') === undefined && req.get('x-api-key') === undefined) || principalOf(res) !== undefined,
     skipSuccessfulRequests: true,
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
