@@ -100,23 +100,40 @@ const noop = () => undefined;
 
 /**
  * Writes one JSON line per call to the logger's own transports (console or stream, and the
- * rotated file), the same line `logger.log` would write, without winston's format pipeline:
- * ~7 µs a line here against ~25 µs, and the access log writes one per request. The logger's
- * level and `silent` and each transport's level still apply. For fixed-shape lines only:
- * the fields are the caller's fixed names and never a credential, so the redaction pass
- * (which matches field names) has nothing to do and is skipped.
+ * rotated file): the same line `logger.log` would write, without winston's format pipeline.
+ * Lines of one event-loop turn are written together, one write per transport and level, so a
+ * busy server makes one write call (and, to a file, one drain wait) per turn rather than per
+ * line: at 2,500 requests/s that is most of the access log's cost. The logger's level and
+ * `silent` and each transport's level still apply when the line is written.
+ *
+ * For fixed-shape lines only: the fields are the caller's fixed names and never a credential,
+ * so the redaction pass (which matches field names) has nothing to do and is skipped.
  */
 export function lineWriter(logger: Logger): LineWriter {
   const levels = winston.config.npm.levels;
   const service = (logger.defaultMeta as { service?: unknown } | undefined)?.service;
+  const pending = new Map<LogLevel, string[]>();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    for (const [level, lines] of pending) {
+      const info = { level, [LEVEL]: level, [MESSAGE]: lines.join('\n') };
+      for (const transport of logger.transports) {
+        if (transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
+        transport.log?.(info, noop);
+      }
+    }
+    pending.clear();
+  };
   return (level, message, fields) => {
     if (logger.silent || !logger.isLevelEnabled(level)) return;
-    const info: Record<string | symbol, unknown> = { level, message, ...fields, service, timestamp: new Date().toISOString() };
-    info[MESSAGE] = JSON.stringify(info);
-    info[LEVEL] = level;
-    for (const transport of logger.transports) {
-      if (transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
-      transport.log?.(info, noop);
+    const line = JSON.stringify({ level, message, ...fields, service, timestamp: new Date().toISOString() });
+    const lines = pending.get(level);
+    if (lines) lines.push(line);
+    else pending.set(level, [line]);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
     }
   };
 }

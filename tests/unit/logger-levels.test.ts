@@ -30,25 +30,42 @@ describe('childWithLevel', () => {
 });
 
 describe('lineWriter', () => {
-  test('writes the line logger.log would write: level, message, fields, service, timestamp', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  test('writes the line logger.log would write: level, message, fields, service, timestamp', async () => {
     const { logger, lines } = capturingLogger();
     logger.info('request', { method: 'GET', path: '/status', status: 200 });
     lineWriter(logger)('info', 'request', { method: 'GET', path: '/status', status: 200, keyId: undefined });
+    await nextTurn();
     const [viaWinston, direct] = lines();
     expect(Object.keys(direct!).sort()).toEqual(Object.keys(viaWinston!).sort());
     expect({ ...direct, timestamp: 'T' }).toEqual({ ...viaWinston, timestamp: 'T' });
     expect(Date.parse(direct!.timestamp as string)).toBeGreaterThan(Date.now() - 5_000);
   });
 
-  test("keeps to the logger's level and silence", () => {
+  test("keeps to the logger's level and silence", async () => {
     const { logger, lines } = capturingLogger();
     logger.level = 'warn';
     const write = lineWriter(logger);
     write('info', 'dropped', {});
     write('warn', 'kept', { status: 503 });
+    await nextTurn();
     logger.silent = true;
     write('error', 'silenced', {});
+    await nextTurn();
     expect(lines().map((l) => [l.level, l.message])).toEqual([['warn', 'kept']]);
+  });
+
+  test('writes the lines of one turn together, each still a line of its own, in order', async () => {
+    const { logger, lines, text } = capturingLogger();
+    const write = lineWriter(logger);
+    for (let i = 0; i < 50; i++) write(i % 10 === 9 ? 'warn' : 'info', 'request', { n: i });
+    expect(text()).toBe('');
+    await nextTurn();
+    const written = lines();
+    expect(written).toHaveLength(50);
+    expect(written.filter((l) => l.level === 'info').map((l) => l.n)).toEqual([...Array(50).keys()].filter((i) => i % 10 !== 9));
+    expect(written.filter((l) => l.level === 'warn').map((l) => l.n)).toEqual([9, 19, 29, 39, 49]);
   });
 
   test('also writes to the log file', async () => {
