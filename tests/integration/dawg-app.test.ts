@@ -52,6 +52,12 @@ it('health-check reports uptime, memory and modules', async () => {
   expect(res.body.result.uptimeSeconds).toBeGreaterThanOrEqual(5);
   expect(res.body.result.modules).toEqual(['testing']);
   expect(res.body.result.memory.heapUsedMiB).toBeGreaterThan(0);
+  // One reading serves the calls of the next second, and says when it was taken.
+  const sampledAt = Date.parse(res.body.result.memory.sampledAt);
+  expect(Date.now() - sampledAt).toBeLessThan(5_000);
+  const again = await request(app).post('/api/v1/execute').set(auth).send({ module: 'testing', action: 'health-check', params: {} }).expect(200);
+  const secondSample = Date.parse(again.body.result.memory.sampledAt);
+  expect(secondSample === sampledAt || secondSample - sampledAt >= 1_000).toBe(true);
 });
 
 it('validate-system fails the data-dir check when the directory cannot be written', async () => {
