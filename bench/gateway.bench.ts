@@ -67,6 +67,8 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
 /** For investigation only (e.g. `warn` shows what the per-request log line costs); production runs at info. */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+/** For investigation: extra node flags for the control plane only (e.g. `--max-semi-space-size=32`). */
+const CP_NODE_ARGS = (process.env.BENCH_CP_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 
 const TARGETS = { addedP50Ms: 1, addedP99Ms: 5, statusVsBare: 0.6 };
@@ -244,7 +246,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_DEFAULT_MAX: '1000000',
       },
       path.join(tmp, 'control-plane.log'),
-      profArgs('control-plane'),
+      [...CP_NODE_ARGS, ...profArgs('control-plane')],
     );
     services.push(cp);
     const bare = spawnService('bare-express', 'bench/bare-express.ts', { ...common, PORT: String(barePort) }, path.join(tmp, 'bare-express.log'), profArgs('bare-express'));
