@@ -96,15 +96,27 @@ export function childWithLevel(logger: Logger, meta: Record<string, unknown>, le
 
 export type LineWriter = (level: LogLevel, message: string, fields: Record<string, string | number | boolean | undefined>) => void;
 
-const noop = () => undefined;
+/** Lines a transport that cannot keep up may hold before the oldest are dropped (and counted). */
+const MAX_PENDING_LINES = 20_000;
+
+interface TransportQueue {
+  transport: winston.transport;
+  lines: Array<{ level: LogLevel; line: string }>;
+  /** A write was handed to the transport and it has not called back yet (a file waiting for drain). */
+  busy: boolean;
+  dropped: number;
+}
 
 /**
  * Writes one JSON line per call to the logger's own transports (console or stream, and the
  * rotated file): the same line `logger.log` would write, without winston's format pipeline.
- * Lines of one event-loop turn are written together, one write per transport and level, so a
- * busy server makes one write call (and, to a file, one drain wait) per turn rather than per
- * line: at 2,500 requests/s that is most of the access log's cost. The logger's level and
- * `silent` and each transport's level still apply when the line is written.
+ * Lines are written together, one write per transport and level per event-loop turn, and a
+ * transport gets its next write only once it has called back for the last one: a file that
+ * waits for drain receives one batch when it is ready, instead of a drain listener per line
+ * (winston's file transport queues one per call while it waits: a MaxListenersExceededWarning
+ * and ~100 µs per request at 2,500 requests/s). A transport that falls `MAX_PENDING_LINES`
+ * behind drops new lines meanwhile, and a line says how many. The logger's level and `silent`
+ * and each transport's level apply when the line is written.
  *
  * For fixed-shape lines only: the fields are the caller's fixed names and never a credential,
  * so the redaction pass (which matches field names) has nothing to do and is skipped.
@@ -112,28 +124,62 @@ const noop = () => undefined;
 export function lineWriter(logger: Logger): LineWriter {
   const levels = winston.config.npm.levels;
   const service = (logger.defaultMeta as { service?: unknown } | undefined)?.service;
-  const pending = new Map<LogLevel, string[]>();
+  const queues = new Map<winston.transport, TransportQueue>();
   let scheduled = false;
+
+  const queueOf = (transport: winston.transport): TransportQueue => {
+    let queue = queues.get(transport);
+    if (!queue) {
+      queue = { transport, lines: [], busy: false, dropped: 0 };
+      queues.set(transport, queue);
+    }
+    return queue;
+  };
+
+  const write = (queue: TransportQueue) => {
+    if (queue.busy || queue.lines.length === 0) return;
+    if (queue.dropped > 0) {
+      const line = JSON.stringify({ level: 'warn', message: 'log lines dropped: the destination could not keep up', dropped: queue.dropped, service, timestamp: new Date().toISOString() });
+      queue.lines.unshift({ level: 'warn', line });
+      queue.dropped = 0;
+    }
+    const byLevel = new Map<LogLevel, string[]>();
+    for (const { level, line } of queue.lines) {
+      const lines = byLevel.get(level);
+      if (lines) lines.push(line);
+      else byLevel.set(level, [line]);
+    }
+    queue.lines = [];
+    let outstanding = byLevel.size;
+    queue.busy = true;
+    const done = () => {
+      if (--outstanding > 0) return;
+      queue.busy = false;
+      if (queue.lines.length > 0) schedule();
+    };
+    for (const [level, lines] of byLevel) queue.transport.log?.({ level, [LEVEL]: level, [MESSAGE]: lines.join('\n') }, done);
+  };
+
   const flush = () => {
     scheduled = false;
-    for (const [level, lines] of pending) {
-      const info = { level, [LEVEL]: level, [MESSAGE]: lines.join('\n') };
-      for (const transport of logger.transports) {
-        if (transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
-        transport.log?.(info, noop);
-      }
-    }
-    pending.clear();
+    for (const queue of queues.values()) write(queue);
   };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+
   return (level, message, fields) => {
     if (logger.silent || !logger.isLevelEnabled(level)) return;
     const line = JSON.stringify({ level, message, ...fields, service, timestamp: new Date().toISOString() });
-    const lines = pending.get(level);
-    if (lines) lines.push(line);
-    else pending.set(level, [line]);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+    for (const transport of logger.transports) {
+      if (transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
+      const queue = queueOf(transport);
+      // Dropping the newest keeps what is queued in order, at O(1) while the backlog lasts.
+      if (queue.lines.length >= MAX_PENDING_LINES) queue.dropped += 1;
+      else queue.lines.push({ level, line });
     }
+    schedule();
   };
 }

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import Transport from 'winston-transport';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +67,35 @@ describe('lineWriter', () => {
     expect(written).toHaveLength(50);
     expect(written.filter((l) => l.level === 'info').map((l) => l.n)).toEqual([...Array(50).keys()].filter((i) => i % 10 !== 9));
     expect(written.filter((l) => l.level === 'warn').map((l) => l.n)).toEqual([9, 19, 29, 39, 49]);
+  });
+
+  test('hands a transport its next batch only once it has called back for the last (a file waiting for drain)', async () => {
+    const logger = createLogger({ level: 'info', service: 'svc', silent: false, stream: new PassThrough() });
+    logger.clear();
+    const received: string[] = [];
+    let pending: (() => void) | undefined;
+    let overlapping = 0;
+    // Like winston's file transport while its stream is full: it calls back only when ready again.
+    logger.add(
+      new (class extends Transport {
+        override log(info: Record<symbol, string>, callback: () => void): void {
+          if (pending) overlapping++;
+          received.push(...info[Symbol.for('message')]!.split('\n'));
+          pending = callback;
+        }
+      })(),
+    );
+    const write = lineWriter(logger);
+    for (let turn = 0; turn < 5; turn++) {
+      write('info', 'request', { n: turn });
+      await nextTurn();
+    }
+    expect(received).toHaveLength(1);
+    pending!();
+    pending = undefined;
+    await nextTurn();
+    expect(overlapping).toBe(0);
+    expect(received.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
   });
 
   test('also writes to the log file', async () => {
