@@ -14,8 +14,11 @@ import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
 import { freePort, listen, type Listening } from '../helpers/servers';
 
 /**
- * The `jarvis` CLI as users run it: a child process (tsx src/cli/main.ts, and once through
- * bin/jarvis) talking HTTP to a real control plane running in this test process. The plane
+ * The `jarvis` CLI talking HTTP to a real control plane running in this test process. Most
+ * runs go through `runCli`, the function src/cli/main.ts calls, in this process (a tsx
+ * start-up per run cost over a minute of this suite); the runs where the process itself
+ * matters are real child processes (`jarvisProcess`, `startJarvis`: tsx src/cli/main.ts, and
+ * once bin/jarvis): exit statuses, stdout/stderr of `--wait`, Ctrl-C, a usage error, the shim. The plane
  * runs tasks (the Probe test agent needs no DAWG), holds `free` for approval, and routes AI
  * calls to a fake OpenAI server so that costs are real ledger entries.
  */
@@ -82,16 +85,16 @@ function startJarvis(args: string[], env: Record<string, string | undefined> = {
   return { child, output, done };
 }
 
-/** Runs the CLI asynchronously: the control plane answering it lives on this event loop. */
-function jarvis(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Promise<Run> {
+/** Runs the CLI as a child process, asynchronously: the control plane answering it lives on this event loop. */
+function jarvisProcess(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Promise<Run> {
   return startJarvis(args, env, command).done;
 }
 
-/** The CLI's own entry (what main.ts runs) in this process, with the same environment as `jarvis`. */
-async function jarvisInProcess(args: string[]): Promise<Run> {
+/** The CLI's own entry (what main.ts runs) in this process, with the same environment as `jarvisProcess`. */
+async function jarvis(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   const output = { stdout: '', stderr: '' };
   const code = await runCli(args, {
-    env: { ...cleanEnv(), JARVIS_URL: http.url, JARVIS_API_KEY: plane.adminKey },
+    env: { ...cleanEnv(), JARVIS_URL: http.url, JARVIS_API_KEY: plane.adminKey, ...env },
     stdout: (text) => (output.stdout += text),
     stderr: (text) => (output.stderr += text),
   });
@@ -204,7 +207,7 @@ describe('jarvis CLI: agents and tasks', () => {
   });
 
   it('submit --wait follows the task to completion: status lines on stderr, the result on stdout, exit 0', async () => {
-    const run = await jarvis(['task', 'submit', 'Probe', 'sleep', '--payload', '{"ms":1500,"label":"w"}', '--wait']);
+    const run = await jarvisProcess(['task', 'submit', 'Probe', 'sleep', '--payload', '{"ms":1500,"label":"w"}', '--wait']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ slept: 1500, label: 'w' });
     // stderr is a pipe here, so status lines rather than a bar.
@@ -362,7 +365,7 @@ describe('jarvis CLI: approvals, costs and memory', () => {
 
 describe('jarvis CLI', () => {
   it('prints help with exit 0, also through the bin/jarvis shim', async () => {
-    const [direct, shim] = await Promise.all([jarvis(['--help']), jarvis(['keys', 'create', '--help'], {}, [SHIM])]);
+    const [direct, shim] = await Promise.all([jarvis(['--help']), jarvisProcess(['keys', 'create', '--help'], {}, [SHIM])]);
     expect(direct.code).toBe(0);
     expect(direct.stdout).toContain('jarvis keys create --name NAME');
     expect(direct.stdout).toContain('jarvis audit verify');
@@ -372,7 +375,7 @@ describe('jarvis CLI', () => {
   });
 
   it('creates a key, shows it once, and the key works', async () => {
-    const run = await jarvis(['keys', 'create', '--name', 'ci-bot', '--scope', 'devops']);
+    const run = await jarvisProcess(['keys', 'create', '--name', 'ci-bot', '--scope', 'devops']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const keys = run.stdout.match(KEY_PATTERN) ?? [];
@@ -502,13 +505,13 @@ describe('jarvis CLI', () => {
     ];
     // Not a single request may reach the server for any of them.
     const requestsBefore = requests;
-    // In this process, through the runCli that main.ts calls (thirty tsx start-ups cost ~30 s);
-    // the first case also runs as a real process, for its exit status.
-    const runs = await Promise.all(cases.map(([args]) => jarvisInProcess(args)));
+    // In this process, through the runCli that main.ts calls; the first case also runs as a
+    // real process, for its exit status.
+    const runs = await Promise.all(cases.map(([args]) => jarvis(args)));
     const got = runs.map((run, i) => ({ args: cases[i]![0], code: run.code, stdout: run.stdout, stderr: run.stderr.split('\n')[0] }));
     const want = cases.map(([args, message]) => ({ args, code: 2, stdout: '', stderr: expect.stringMatching(message) }));
     expect(got).toEqual(want);
-    const spawned = await jarvis(cases[0]![0]);
+    const spawned = await jarvisProcess(cases[0]![0]);
     expect({ args: cases[0]![0], code: spawned.code, stdout: spawned.stdout, stderr: spawned.stderr.split('\n')[0] }).toEqual(want[0]);
     expect(requests).toBe(requestsBefore);
   });
