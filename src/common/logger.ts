@@ -157,7 +157,14 @@ export function lineWriter(logger: Logger): LineWriter {
       queue.busy = false;
       if (queue.lines.length > 0) schedule();
     };
-    for (const [level, lines] of byLevel) queue.transport.log?.({ level, [LEVEL]: level, [MESSAGE]: lines.join('\n') }, done);
+    for (const [level, lines] of byLevel) {
+      try {
+        queue.transport.log!({ level, [LEVEL]: level, [MESSAGE]: lines.join('\n') }, done);
+      } catch {
+        // A transport that throws loses this batch, never the process (this runs from setImmediate).
+        done();
+      }
+    }
   };
 
   const flush = () => {
@@ -174,7 +181,7 @@ export function lineWriter(logger: Logger): LineWriter {
     if (logger.silent || !logger.isLevelEnabled(level)) return;
     const line = JSON.stringify({ level, message, ...fields, service, timestamp: new Date().toISOString() });
     for (const transport of logger.transports) {
-      if (transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
+      if (!transport.log || transport.silent || (transport.level !== undefined && levels[transport.level]! < levels[level]!)) continue;
       const queue = queueOf(transport);
       // Dropping the newest keeps what is queued in order, at O(1) while the backlog lasts.
       if (queue.lines.length >= MAX_PENDING_LINES) queue.dropped += 1;

@@ -98,6 +98,28 @@ describe('lineWriter', () => {
     expect(received.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  test('a transport that throws loses that batch, not the process nor later lines', async () => {
+    const logger = createLogger({ level: 'info', service: 'svc', stream: new PassThrough() });
+    logger.clear();
+    const received: string[] = [];
+    let calls = 0;
+    logger.add(
+      new (class extends Transport {
+        override log(info: Record<symbol, string>, callback: () => void): void {
+          if (calls++ === 0) throw new Error('disk gone');
+          received.push(info[Symbol.for('message')]!);
+          callback();
+        }
+      })(),
+    );
+    const write = lineWriter(logger);
+    write('info', 'request', { n: 1 });
+    await nextTurn();
+    write('info', 'request', { n: 2 });
+    await nextTurn();
+    expect(received.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([2]);
+  });
+
   test('also writes to the log file', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'jarvis-log-'));
     try {
