@@ -96,7 +96,7 @@ export function childWithLevel(logger: Logger, meta: Record<string, unknown>, le
 
 export type LineWriter = (level: LogLevel, message: string, fields: Record<string, string | number | boolean | undefined>) => void;
 
-/** Lines a transport that cannot keep up may hold before the oldest are dropped (and counted). */
+/** Lines a transport that cannot keep up may hold; past them new lines are dropped (and counted). */
 const MAX_PENDING_LINES = 20_000;
 
 interface TransportQueue {
