@@ -44,13 +44,12 @@ export interface ModulesView {
 /** Errors that mean the request never reached the DAWG, so a retry cannot run an action twice. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ECONNTIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT = new Set(['ETIMEDOUT']);
-/** undici's names for transport failures, mapped to the codes above. */
-const UNDICI_CODES: Record<string, string> = {
-  UND_ERR_CONNECT_TIMEOUT: 'ECONNTIMEOUT',
-  UND_ERR_HEADERS_TIMEOUT: 'ETIMEDOUT',
-  UND_ERR_BODY_TIMEOUT: 'ETIMEDOUT',
-  UND_ERR_SOCKET: 'ECONNRESET',
-};
+/**
+ * undici's names for transport failures, mapped to the codes above. Only the socket one can
+ * occur: the connect timeout is our connector's (ECONNTIMEOUT) and the call's deadline our
+ * timer's (ETIMEDOUT), undici's own header and body timeouts being off.
+ */
+const UNDICI_CODES: Record<string, string> = { UND_ERR_SOCKET: 'ECONNRESET' };
 
 type Method = 'GET' | 'POST' | 'DELETE';
 

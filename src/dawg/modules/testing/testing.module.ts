@@ -24,10 +24,10 @@ const MEMORY_SAMPLE_MS = 1_000;
  * health-check's cost when monitors poll it hundreds of times a second. One reading serves
  * the calls of the next second (the answer says when it was taken).
  */
-function memorySampler(now: () => number = Date.now): () => { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; sampledAt: string } {
+function memorySampler(): () => { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; sampledAt: string } {
   let sample: { at: number; value: ReturnType<ReturnType<typeof memorySampler>> } | undefined;
   return () => {
-    const at = now();
+    const at = Date.now();
     if (!sample || at - sample.at >= MEMORY_SAMPLE_MS || at < sample.at) {
       const memory = process.memoryUsage();
       sample = {
