@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type { z } from 'zod';
 import { createDefaultAgents, type ScheduleRecord, type TaskEventRecord, type TaskRecord, type TaskStatus, type WorkflowView } from '../../src/control-plane/agents';
@@ -525,6 +526,50 @@ describe('workflows', () => {
     const again = await api().post(`/api/v1/workflows/${workflowId}/cancel`);
     expectError(again, 409, 'CONFLICT');
     expect(again.body.error.details).toEqual({ status: 'cancelled' });
+  });
+
+  it('cancels a running step even when another transaction holds its row at that moment', async () => {
+    const res = await api()
+      .post('/api/v1/workflows', { name: 'held', steps: [{ key: 'a', agent: 'Probe', taskType: 'sleep', payload: { ms: 5_000, label: 'wf-held' } }] })
+      .expect(202);
+    const { workflowId, taskIds } = res.body as z.infer<typeof createdWorkflowSchema>;
+    await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status === 'running', 'step a to run');
+
+    // What a progress report does for a moment: hold the step's row.
+    let release!: () => void;
+    let held!: () => void;
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const holder = testDb.db.transaction(async (tx) => {
+      await tx.query('SELECT id FROM tasks WHERE id = $1 FOR UPDATE', [taskIds.a]);
+      held();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await isHeld;
+    // then() sends it now; supertest would otherwise wait until awaited.
+    const cancelling = api().post(`/api/v1/workflows/${workflowId}/cancel`).then((r) => r);
+    await sleep(300);
+    release();
+    await holder;
+
+    const cancelled = await cancelling;
+    expect(cancelled.status).toBe(200);
+    expect(stepOf(cancelled.body as WorkflowView, 'a').cancelRequested).toBe(true);
+    const settled = await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status !== 'running', 'step a to stop');
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+  });
+
+  it('stops a running step of a workflow that ended without asking it (its worker’s heartbeat does)', async () => {
+    const res = await api()
+      .post('/api/v1/workflows', { name: 'unasked', steps: [{ key: 'a', agent: 'Probe', taskType: 'sleep', payload: { ms: 5_000, label: 'wf-unasked' } }] })
+      .expect(202);
+    const { workflowId } = res.body as z.infer<typeof createdWorkflowSchema>;
+    await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status === 'running', 'step a to run');
+    // The state a workflow's end leaves when it had to skip a step's row: ended, step not asked.
+    await testDb.db.query(`UPDATE workflows SET status = 'failed', finished_at = now() WHERE id = $1`, [workflowId]);
+
+    // Left alone it would complete after 5 s.
+    const settled = await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status !== 'running', 'step a to stop');
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
   });
 
   it('answers 404 for an unknown workflow and 400 for a malformed id', async () => {

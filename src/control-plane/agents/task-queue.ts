@@ -179,8 +179,12 @@ export class TaskQueue {
       }
       this.lastHeartbeatOk = Date.now();
       const mine = await db.query<{ id: string; cancel_requested: boolean; orphan: boolean }>(
-        `SELECT id, cancel_requested, started_at < now() - $2::int * interval '1 millisecond' AS orphan
-         FROM tasks WHERE worker_id = $1 AND status = 'running'`,
+        // A step of a workflow that has ended counts as cancel-requested: the workflow's end may
+        // have skipped its row while a progress report held it.
+        `SELECT t.id, t.cancel_requested OR coalesce(w.status <> 'running', false) AS cancel_requested,
+                t.started_at < now() - $2::int * interval '1 millisecond' AS orphan
+         FROM tasks t LEFT JOIN workflows w ON w.id = t.workflow_id
+         WHERE t.worker_id = $1 AND t.status = 'running'`,
         [runner.workerId, config.heartbeatMs * 2],
       );
       const owned = runner.ownedIds();

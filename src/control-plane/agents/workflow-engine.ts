@@ -274,6 +274,9 @@ export class WorkflowEngine {
     const running = await tx.query<{ id: string }>(
       // SKIP LOCKED: a step whose own outcome is being written right now holds its row and is
       // waiting for this workflow's lock; waiting for it in turn would deadlock. It is ending anyway.
+      // A step skipped here because something else holds its row briefly (a progress report) is
+      // asked after commit by cancel(), and in any case by its worker's next heartbeat, which
+      // treats a running step of an ended workflow as cancelled.
       `UPDATE tasks SET cancel_requested = true, updated_at = now()
        WHERE id IN (SELECT id FROM tasks WHERE workflow_id = $1 AND status = 'running' FOR UPDATE SKIP LOCKED) RETURNING id`,
       [workflowId],
@@ -293,5 +296,14 @@ export class WorkflowEngine {
       return this.end(tx, workflowId, 'cancelled', { code: 'WORKFLOW_CANCELLED', message: 'Cancelled on request' });
     });
     for (const note of notes) note();
+    // Steps end() skipped because their row was held at that moment: ask them now, outside the
+    // workflow lock, waiting for the row (no deadlock: nothing here holds the workflow row).
+    await this.db.transaction(async (tx) => {
+      const missed = await tx.query<{ id: string }>(
+        `UPDATE tasks SET cancel_requested = true, updated_at = now() WHERE workflow_id = $1 AND status = 'running' AND NOT cancel_requested RETURNING id`,
+        [workflowId],
+      );
+      await this.store.notifyCancel(tx, missed.map((r) => r.id));
+    });
   }
 }
