@@ -12,7 +12,7 @@ import { createLogger } from '../src/common/logger';
 import { ApiKeyService } from '../src/control-plane/auth/api-key-service';
 import type { ControlPlaneConfig } from '../src/control-plane/config';
 import { authenticate, authenticateFromMemory, requireTier } from '../src/control-plane/http/auth.middleware';
-import { authFailureLimit, rateLimits } from '../src/control-plane/http/rate-limit.middleware';
+import { authFailureGate, rateLimits } from '../src/control-plane/http/rate-limit.middleware';
 import { requestLog } from '../src/control-plane/http/request-log.middleware';
 
 const level = Number(process.argv[2]);
@@ -44,7 +44,7 @@ if (level >= 2) {
 if (level >= 3) app.use(requestLog(logger));
 if (level >= 4) {
   app.use(authenticateFromMemory(apiKeys));
-  app.use(authFailureLimit({ limits, keyPrefix: 'bench:' }));
+  app.use(authFailureGate({ limits, keyPrefix: 'bench:' }).middleware);
   for (let i = 0; i < 8; i++) app.post(`/internal/v1/route-${i}`, (_req, res) => res.end());
   app.use(authenticate(apiKeys));
 }

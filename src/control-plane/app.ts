@@ -35,7 +35,7 @@ import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { mountInternalRoutes } from './http/internal.routes';
 import type { JarvisSourceState } from './analytics/jarvis-source';
-import { authFailureLimit, rateLimits } from './http/rate-limit.middleware';
+import { authFailureGate, rateLimits, type AuthFailureGate } from './http/rate-limit.middleware';
 import { requestLog } from './http/request-log.middleware';
 import { routeMounter } from './http/route-spec';
 import { openApiRoute, ROUTES } from './http/route-table';
@@ -72,6 +72,8 @@ export interface AppDeps {
   catalog: CatalogService;
   /** The proactive system; absent when PROACTIVE_ENABLED=false (its routes answer 503). */
   proactive?: ProactiveEngine;
+  /** Failed authentications per address, shared with the WebSocket hub; built from config.rateLimits when absent. */
+  authFailures?: AuthFailureGate;
   startedAt: number;
 }
 
@@ -95,7 +97,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(cors({ origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)), maxAge: 600 }));
   const limiterDeps = { limits: config.rateLimits, redis: deps.redis, keyPrefix: config.storage.redisKeyPrefix };
   app.use(authenticateFromMemory(deps.apiKeys));
-  app.use(authFailureLimit(limiterDeps));
+  app.use((deps.authFailures ?? authFailureGate(limiterDeps)).middleware);
   // The DAWG's calls back (service token, not an API key): before API-key authentication.
   mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics, analytics: deps.analyticsSource, apiKeys: deps.apiKeys });
   app.use(authenticate(deps.apiKeys, deps.audit));

@@ -1,12 +1,14 @@
 import { JarvisReadOnlySource } from './analytics/jarvis-source';
 import path from 'node:path';
 import type { Express } from 'express';
+import proxyaddr from 'proxy-addr';
 import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
 import { childWithLevel, type Logger } from '../common/logger';
 import { Metrics } from './metrics';
 import { createMemoryLayer, type MemoryLayer } from './memory';
 import { buildApp } from './app';
+import { authFailureGate } from './http/rate-limit.middleware';
 import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskEvent } from './agents';
 import { createAiRouter, type AiRouterParts } from './ai-router';
 import { AuditLog, AuditRetentionJob } from './audit';
@@ -199,7 +201,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         logger: logger.child({ component: 'proactive' }),
       })
     : undefined;
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, catalog, proactive, startedAt });
+  const authFailures = authFailureGate({ limits: config.rateLimits, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, catalog, proactive, authFailures, startedAt });
   // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
   const realtime = await createRealtimeHub({
     config: config.realtime,
@@ -208,6 +211,9 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     redis: storage.redis,
     redisKeyPrefix: config.storage.redisKeyPrefix,
     apiKeys,
+    authFailures,
+    // req.ip's derivation (express uses proxy-addr with the app's compiled TRUST_PROXY).
+    clientIp: (req) => proxyaddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean),
     health,
     agents,
     budgets: ai.budgets,

@@ -2,7 +2,8 @@ import request from 'supertest';
 import { connectRedis, type RedisClient } from '../../src/common/kv';
 import { openTestDb, TEST_REDIS_URL, uniqueName, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
-import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { listenWithHub, startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { TestSocket } from '../helpers/ws-client';
 import { INTEGRATION_TOKEN } from '../helpers/servers';
 
 const limits = {
@@ -71,6 +72,20 @@ describe('failed authentications', () => {
     await request(plane.app).get('/health/detailed').expect(200);
     await request(plane.app).get('/status').set('x-api-key', plane.adminKey).expect(200);
     await request(plane.app).get('/status').set('authorization', `Bearer ${INTEGRATION_TOKEN}`).expect(200);
+
+    // The WebSocket hub shares the count (in-process store): the address is refused there too,
+    // before any lookup, while the known key still connects.
+    const server = await listenWithHub(plane);
+    try {
+      const forgedSocket = await TestSocket.open(server.wsUrl, { headers: { 'x-api-key': `jrv_${'cd'.repeat(8)}_${'A'.repeat(43)}` } });
+      expect(await forgedSocket.closed).toMatchObject({ code: 1013, reason: expect.stringContaining('too many failed authentications') });
+      expect(lookups).toBe(3);
+      const known = await TestSocket.open(server.wsUrl, { headers: { 'x-api-key': plane.adminKey } });
+      expect(await known.waitFor((m) => m.type === 'ready')).toMatchObject({ principal: { kind: 'api-key' } });
+      known.close();
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -295,3 +295,65 @@ describe('WebSocket hub on two instances sharing one database and one Redis', ()
     }
   });
 });
+
+describe('failed authentications: one count per client address for HTTP and WebSocket, across instances', () => {
+  let testDb: TestDb;
+  let redis: RedisClient;
+  let a: TestPlane;
+  let b: TestPlane;
+  let serverA: Awaited<ReturnType<typeof listenWithHub>>;
+  let serverB: Awaited<ReturnType<typeof listenWithHub>>;
+  const madeUp = () => `jrv_${Math.random().toString(16).slice(2, 10).padEnd(16, '0')}_${'y'.repeat(43)}`;
+  /** Headers from one client behind the (trusted) proxy. */
+  const from = (ip: string, credential?: string) => ({ 'X-Forwarded-For': ip, ...(credential ? bearer(credential) : {}) });
+
+  beforeAll(async () => {
+    testDb = await openTestDb('postgres');
+    redis = await connectRedis({ url: TEST_REDIS_URL, connectTimeoutMs: 2_000, logger: silentLogger() });
+    const env = { REDIS_KEY_PREFIX: `${uniqueName('wsauth')}:`, RATE_LIMIT_AUTH_FAILURES_MAX: '3', TRUST_PROXY: '1' };
+    a = await startTestPlane({ kind: 'postgres', testDb, redis, env });
+    b = await startTestPlane({ kind: 'postgres', testDb, redis, env });
+    serverA = await listenWithHub(a);
+    serverB = await listenWithHub(b);
+  });
+  afterAll(async () => {
+    await serverA?.close();
+    await serverB?.close();
+    await a?.stop();
+    await b?.stop();
+    await testDb?.drop();
+    if (redis?.isOpen) await redis.quit();
+  });
+
+  test('WebSocket failures count toward the HTTP limit and HTTP failures toward the WebSocket one; known keys still pass', async () => {
+    const guesser = '203.0.113.7';
+    // The admin key is read once before the guessing starts, so B knows it from memory.
+    const warm = await TestSocket.open(serverB.wsUrl, { headers: from(guesser, b.adminKey) });
+    await warm.waitFor((m) => m.type === 'ready');
+    warm.close();
+
+    const byHeader = await TestSocket.open(serverB.wsUrl, { headers: from(guesser, madeUp()) });
+    expect((await byHeader.closed).code).toBe(4001);
+    const byMessage = await TestSocket.open(serverB.wsUrl, { headers: from(guesser) });
+    byMessage.send({ type: 'auth', apiKey: madeUp() });
+    expect((await byMessage.closed).code).toBe(4001);
+    await request(a.app).get('/status').set(from(guesser, madeUp())).expect(401);
+
+    // Three failures: the limit. HTTP on A and WebSocket on B now refuse a credential that needs the database.
+    const refused = await request(a.app).get('/status').set(from(guesser, madeUp())).expect(429);
+    expect(refused.body.error.code).toBe('TOO_MANY_AUTH_FAILURES');
+    const blocked = await TestSocket.open(serverB.wsUrl, { headers: from(guesser, madeUp()) });
+    expect(await blocked.closed).toMatchObject({ code: 1013, reason: expect.stringMatching(/^too many failed authentications from this address: retry in \d+ s$/) });
+    const blockedByMessage = await TestSocket.open(serverA.wsUrl, { headers: from(guesser) });
+    blockedByMessage.send({ type: 'auth', apiKey: b.userKey });
+    expect((await blockedByMessage.closed).code).toBe(1013);
+
+    // A key already known passes, and so does another address.
+    const known = await TestSocket.open(serverB.wsUrl, { headers: from(guesser, b.adminKey) });
+    expect(await known.waitFor((m) => m.type === 'ready')).toMatchObject({ principal: { kind: 'api-key' } });
+    known.close();
+    const other = await TestSocket.open(serverA.wsUrl, { headers: from('203.0.113.8', a.userKey) });
+    expect(await other.waitFor((m) => m.type === 'ready')).toMatchObject({ principal: { kind: 'api-key' } });
+    other.close();
+  });
+});

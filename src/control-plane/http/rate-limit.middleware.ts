@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { ErrorBody } from '../../common/protocol';
 import type { RedisClient } from '../../common/kv';
@@ -82,6 +82,21 @@ export function rateLimits(deps: RateLimitDeps): RequestHandler {
 }
 
 /**
+ * Failed authentications per client IP, shared by the HTTP API and the WebSocket hub (one
+ * count per address across both, and across instances with Redis).
+ */
+export interface AuthFailureGate {
+  /** HTTP: counts credentialed requests that end in 401; past the limit refuses them with 429. */
+  middleware: RequestHandler;
+  /** Seconds until `ip` may try a credential again; 0 when it may now. A counter store that fails lets it try. */
+  retryAfterSeconds(ip: string | undefined): Promise<number>;
+  /** Counts one failed authentication from `ip` (the WebSocket hub's; the middleware counts its own). */
+  failed(ip: string | undefined): Promise<void>;
+}
+
+const failureKey = (ip: string | undefined): string => `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
+
+/**
  * Counts, per client IP, requests that presented a credential and ended in 401. Past the
  * limit, a credentialed request from that IP is refused before its key is looked up, so a
  * flood of made-up keys cannot become a flood of database reads (nor a guessing run).
@@ -89,20 +104,22 @@ export function rateLimits(deps: RateLimitDeps): RequestHandler {
  * known is let through, so someone else's failures from the same address (a shared NAT)
  * do not lock out a working client.
  */
-export function authFailureLimit(deps: RateLimitDeps): RequestHandler {
+export function authFailureGate(deps: RateLimitDeps): AuthFailureGate {
   const limit = deps.limits.authFailures;
-  return rateLimit({
+  const store = storeFor('auth-failures', deps) ?? new MemoryStore();
+  const middleware = rateLimit({
     windowMs: deps.limits.windowMs,
     limit,
     identifier: 'auth-failures',
     standardHeaders: false,
     legacyHeaders: false,
-    store: storeFor('auth-failures', deps),
+    store,
     passOnStoreError: true,
     // No credential, or one already resolved from memory (authenticateFromMemory): nothing to guess.
     skip: (req, res) => (req.get('authorization') === undefined && req.get('x-api-key') === undefined) || principalOf(res) !== undefined,
     skipSuccessfulRequests: true,
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    // Written out (not failureKey): express-rate-limit checks the source for ipKeyGenerator.
     keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
     handler: (req, res, _next, options) => {
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
@@ -118,4 +135,21 @@ export function authFailureLimit(deps: RateLimitDeps): RequestHandler {
       res.status(options.statusCode).json(body);
     },
   });
+  return {
+    middleware,
+    async retryAfterSeconds(ip) {
+      let info;
+      try {
+        info = await middleware.getKey(failureKey(ip));
+      } catch {
+        return 0; // As the middleware's passOnStoreError: a counter outage must not lock everyone out.
+      }
+      // rate-limit-redis reads a missing key as NaN hits (node-redis answers null, it expects false).
+      if (!info || !(info.totalHits >= limit)) return 0;
+      return Math.max(1, Math.ceil(((info.resetTime?.getTime() ?? Date.now() + deps.limits.windowMs) - Date.now()) / 1000));
+    },
+    async failed(ip) {
+      await store.increment(failureKey(ip));
+    },
+  };
 }

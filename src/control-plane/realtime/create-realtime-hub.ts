@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { Db } from '../../common/db';
 import type { RedisClient } from '../../common/kv';
 import type { Logger } from '../../common/logger';
 import type { AuditLog } from '../audit';
 import type { ApiKeyService } from '../auth';
+import type { AuthFailureGate } from '../http/rate-limit.middleware';
 import type { RealtimeConfig } from '../config';
 import type { TerminalFirewall } from '../firewall';
 import type { HealthService } from '../health';
@@ -20,7 +22,11 @@ export interface CreateRealtimeHubOptions {
   /** Present when REDIS_URL is set: events then fan out between instances through pub/sub. */
   redis?: RedisClient;
   redisKeyPrefix: string;
-  apiKeys: Pick<ApiKeyService, 'authenticate'>;
+  apiKeys: Pick<ApiKeyService, 'authenticate' | 'authenticateFromMemory'>;
+  /** Failed authentications per address, shared with the HTTP API (compose.ts builds one for both). */
+  authFailures?: Pick<AuthFailureGate, 'retryAfterSeconds' | 'failed'>;
+  /** The client's address as the HTTP API derives it (compose.ts: the app's trust proxy setting). */
+  clientIp?: (req: IncomingMessage) => string | undefined;
   health: Pick<HealthService, 'detailed'>;
   /** Task events; absent when ENABLE_AGENT_SYSTEM=false (then `tasks` and `jobs/<id>` are refused). */
   agents?: EventSources['agents'];
@@ -43,6 +49,8 @@ export async function createRealtimeHub(options: CreateRealtimeHubOptions): Prom
     config: options.config,
     logger: options.logger,
     apiKeys: options.apiKeys,
+    authFailures: options.authFailures,
+    clientIp: options.clientIp,
     bus,
     access,
     sources: { agents: options.agents, budgets: options.budgets, firewall: options.firewall },

@@ -5,6 +5,7 @@ import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } fro
 import type { Logger } from '../../common/logger';
 import type { AuditLog } from '../audit';
 import type { ApiKeyService, Principal } from '../auth';
+import type { AuthFailureGate } from '../http/rate-limit.middleware';
 import type { Suggestion, SuggestionEvent } from '../proactive';
 import type { RealtimeConfig } from '../config';
 import type { TerminalFirewall } from '../firewall';
@@ -29,7 +30,17 @@ const SERVER_OPTIONS: ServerOptions & { closeTimeout: number } = { noServer: tru
 export interface RealtimeHubDeps {
   config: RealtimeConfig;
   logger: Logger;
-  apiKeys: Pick<ApiKeyService, 'authenticate'>;
+  apiKeys: Pick<ApiKeyService, 'authenticate' | 'authenticateFromMemory'>;
+  /**
+   * Failed authentications per address, shared with the HTTP API: past the limit an address's
+   * credentials are refused (close 1013) before any key is looked up, unless already known.
+   */
+  authFailures?: Pick<AuthFailureGate, 'retryAfterSeconds' | 'failed'>;
+  /**
+   * The client's address as the HTTP API sees it (req.ip: X-Forwarded-For honoured as far as
+   * TRUST_PROXY allows), for the failure limit, logs and audit. Default: the socket's peer.
+   */
+  clientIp?: (req: IncomingMessage) => string | undefined;
   /** The hub owns the bus: close() closes it. */
   bus: RealtimeBus;
   access: ChannelAccess;
@@ -125,7 +136,7 @@ export class RealtimeHub {
   private connected(ws: WebSocket, req: IncomingMessage, credential: string | undefined, credentialInUrl: boolean): void {
     const connection = new HubConnection(ws, {
       id: `ws_${randomBytes(6).toString('hex')}`,
-      ip: req.socket.remoteAddress,
+      ip: this.deps.clientIp ? this.deps.clientIp(req) : req.socket.remoteAddress,
       maxBufferedBytes: this.deps.config.maxBufferedBytes,
       onSlowConsumer: (c, bufferedBytes) => this.deps.logger.warn('websocket slow consumer dropped', { connectionId: c.id, keyId: c.principal?.id, bufferedBytes, limit: this.deps.config.maxBufferedBytes }),
     });
@@ -159,7 +170,17 @@ export class RealtimeHub {
   private async authenticate(connection: HubConnection, credential: string, requestId: string | undefined, via: 'header' | 'message'): Promise<void> {
     let principal;
     try {
-      principal = credential ? await this.deps.apiKeys.authenticate(credential) : null;
+      principal = credential ? this.deps.apiKeys.authenticateFromMemory(credential) : null;
+      if (principal === undefined) {
+        const retryAfterSeconds = (await this.deps.authFailures?.retryAfterSeconds(connection.ip)) ?? 0;
+        if (retryAfterSeconds > 0) {
+          clearTimeout(this.authTimers.get(connection));
+          this.authTimers.delete(connection);
+          this.deps.logger.info('websocket refused', { connectionId: connection.id, ip: connection.ip, via, reason: 'too many failed authentications' });
+          return connection.close(CLOSE_CODES.tryAgainLater, `too many failed authentications from this address: retry in ${retryAfterSeconds} s`);
+        }
+        principal = await this.deps.apiKeys.authenticate(credential);
+      }
     } catch (err) {
       this.deps.logger.warn('websocket credentials cannot be checked', { connectionId: connection.id, reason: (err as Error).message });
       return connection.close(CLOSE_CODES.internalError, 'credentials cannot be checked right now; reconnect later');
@@ -175,6 +196,9 @@ export class RealtimeHub {
         details: { reason: credential ? 'invalid-credential' : 'malformed-credential', method: 'GET', path: HUB_PATH, ip: connection.ip, via, ...(claimedKeyId ? { claimedKeyId } : {}) },
       });
       this.deps.logger.info('websocket refused', { connectionId: connection.id, ip: connection.ip, via, reason: 'invalid credentials' });
+      if (credential) {
+        await this.deps.authFailures?.failed(connection.ip).catch((err: Error) => this.deps.logger.warn('websocket authentication failure not counted', { connectionId: connection.id, reason: err.message }));
+      }
       return connection.close(CLOSE_CODES.unauthorized, 'invalid credentials');
     }
     if (!connection.isOpen) return;

@@ -1,0 +1,2 @@
+import base from '../jest.config';
+export default { ...base, rootDir: '..', testEnvironment: '<rootDir>/.xp/handles-env.js' };
