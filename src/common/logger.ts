@@ -139,8 +139,11 @@ export function lineWriter(logger: Logger): LineWriter {
   const write = (queue: TransportQueue) => {
     if (queue.busy || queue.lines.length === 0) return;
     if (queue.dropped > 0) {
-      const line = JSON.stringify({ level: 'warn', message: 'log lines dropped: the destination could not keep up', dropped: queue.dropped, service, timestamp: new Date().toISOString() });
-      queue.lines.unshift({ level: 'warn', line });
+      // At warn, or at the transport's own level when it takes only more severe lines (error).
+      const own = queue.transport.level as LogLevel | undefined;
+      const level: LogLevel = own !== undefined && levels[own]! < levels.warn! ? own : 'warn';
+      const line = JSON.stringify({ level, message: 'log lines dropped: the destination could not keep up', dropped: queue.dropped, service, timestamp: new Date().toISOString() });
+      queue.lines.unshift({ level, line });
       queue.dropped = 0;
     }
     const byLevel = new Map<LogLevel, string[]>();

@@ -98,6 +98,36 @@ describe('lineWriter', () => {
     expect(received.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  test.each([
+    ['a transport taking every level', undefined, 'warn'],
+    ['an error-only transport', 'error', 'error'],
+  ])('past 20,000 lines waiting for %s, drops the newest and says how many, at a level it takes', async (_what, transportLevel, noticeLevel) => {
+    const logger = createLogger({ level: 'info', service: 'svc', silent: false, stream: new PassThrough() });
+    logger.clear();
+    const received: Array<{ level: string; message: string; n?: number; dropped?: number }> = [];
+    let pending: (() => void) | undefined;
+    logger.add(
+      new (class extends Transport {
+        override log(info: Record<symbol, string>, callback: () => void): void {
+          received.push(...info[Symbol.for('message')]!.split('\n').map((l) => JSON.parse(l) as { level: string; message: string }));
+          pending = callback;
+        }
+      })({ level: transportLevel }),
+    );
+    const write = lineWriter(logger);
+    write('error', 'first', { n: -1 });
+    await nextTurn();
+    // The transport has not called back: everything now waits, up to 20,000 lines.
+    for (let n = 0; n < 20_005; n++) write('error', 'request', { n });
+    await nextTurn();
+    expect(received).toHaveLength(1);
+    pending!();
+    await nextTurn();
+    const [notice, ...rest] = received.slice(1);
+    expect(notice).toMatchObject({ level: noticeLevel, message: 'log lines dropped: the destination could not keep up', dropped: 5 });
+    expect(rest.map((l) => l.n)).toEqual([...Array(20_000).keys()]);
+  });
+
   test('a transport that throws loses that batch, not the process nor later lines', async () => {
     const logger = createLogger({ level: 'info', service: 'svc', stream: new PassThrough() });
     logger.clear();
