@@ -102,24 +102,25 @@ describe('suggestions from injected signals', () => {
   it('budget burn: the projection passes the budget, with the day it runs out; a user can dismiss what is theirs', async () => {
     const now = new Date();
     const month = utcMonth(now);
-    // $9 of the $10 global budget, settled in the last minutes (the ledger's first row, so the
-    // window is its floor of one day): $9/day ends the month over budget unless < 2.7 h are left.
+    // $9.99 of the $10 global budget, settled in the last minutes (the ledger's first row, so the
+    // window is its floor of one day): $9.99/day ends the month over budget unless less than
+    // 87 s of it are left (with $9 it was 2.7 h, and the test failed at every month's end).
     // A pending reservation of $50 is not spend and must not count in the rate.
     await plane.testDb.db.query(
       `INSERT INTO ai_ledger (request_id, attempt, created_at, month, provider, model_key, model, cost_usd, caller_key_id, outcome)
-       VALUES ($1, 1, now() - interval '5 minutes', $2, 'openai', 'gpt-4o', 'gpt-4o', 9, $3, 'ok'), ($4, 1, now() - interval '1 minute', $2, 'openai', 'gpt-4o', 'gpt-4o', 50, $3, 'pending')`,
+       VALUES ($1, 1, now() - interval '5 minutes', $2, 'openai', 'gpt-4o', 'gpt-4o', 9.99, $3, 'ok'), ($4, 1, now() - interval '1 minute', $2, 'openai', 'gpt-4o', 'gpt-4o', 50, $3, 'pending')`,
       [randomUUID(), month, keyIdOf(plane.userKey), randomUUID()],
     );
-    await plane.testDb.db.query(`INSERT INTO ai_spend (scope, month, spent_usd) VALUES ('global', $1, 9), ($2, $1, 9)`, [month, `key:${keyIdOf(plane.userKey)}`]);
+    await plane.testDb.db.query(`INSERT INTO ai_spend (scope, month, spent_usd) VALUES ('global', $1, 9.99), ($2, $1, 9.99)`, [month, `key:${keyIdOf(plane.userKey)}`]);
     await plane.proactive!.evaluate();
     const { body } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
     const burn = body.suggestions.find((s: { kind: string }) => s.kind === 'budget-burn');
-    expect(burn).toMatchObject({ id: 'budget-burn:global', severity: 'warning', signal: { scope: 'global', spentUsd: 9, limitUsd: 10, ratePerDayUsd: 9, windowDays: 1 } });
+    expect(burn).toMatchObject({ id: 'budget-burn:global', severity: 'warning', signal: { scope: 'global', spentUsd: 9.99, limitUsd: 10, ratePerDayUsd: 9.99, windowDays: 1 } });
     const daysLeft = (Date.parse(burn.signal.monthEnd) - Date.parse(burn.raisedAt)) / 86_400_000;
-    expect(burn.signal.projectedUsd).toBeCloseTo(9 + 9 * daysLeft, 1);
-    // The remaining $1 at $9/day: 2 h 40 min after the evaluation.
-    expect(Date.parse(burn.signal.runsOutAt) - Date.parse(burn.raisedAt)).toBeCloseTo(86_400_000 / 9, -3);
-    expect(burn.message).toContain('$9.00 of $10.00');
+    expect(burn.signal.projectedUsd).toBeCloseTo(9.99 + 9.99 * daysLeft, 1);
+    // The remaining $0.01 at $9.99/day: 86.5 s after the evaluation.
+    expect(Date.parse(burn.signal.runsOutAt) - Date.parse(burn.raisedAt)).toBeCloseTo((0.01 / 9.99) * 86_400_000, -3);
+    expect(burn.message).toContain('$9.99 of $10.00');
     // The global budget is the admins' concern; a key budget would be the key's.
     const { body: userView } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
     expect(userView.suggestions.map((s: { id: string }) => s.id)).not.toContain('budget-burn:global');
