@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { connectRedis, type RedisClient } from '../../src/common/kv';
-import { listenWithHub, startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { listenWithHub, startTestPlane, type TestPlane, type TestPlaneOptions } from '../helpers/control-plane';
 import { openTestDb, TEST_REDIS_URL, uniqueName, type TestDb } from '../helpers/db';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 import { silentLogger } from '../helpers/logger';
@@ -19,6 +19,36 @@ const MAX_BUFFERED = 64 * 1024;
 async function queueTask(plane: TestPlane, key: string, label: string): Promise<string> {
   const res = await request(plane.app).post('/api/v1/agents/Probe/tasks').set(bearer(key)).send({ taskType: 'noop', payload: { label } }).expect(202);
   return res.body.taskId as string;
+}
+
+type Listening = Awaited<ReturnType<typeof listenWithHub>>;
+
+/**
+ * Two control planes on one database and one Redis (own schema and key prefix), each serving
+ * its hub: started before the enclosing describe's tests, stopped after them.
+ */
+function twoInstances(env: Record<string, string>, optionsA: TestPlaneOptions = {}, optionsB: TestPlaneOptions = {}): { a: TestPlane; b: TestPlane; serverA: Listening; serverB: Listening } {
+  const two = {} as { a: TestPlane; b: TestPlane; serverA: Listening; serverB: Listening };
+  let testDb: TestDb | undefined;
+  let redis: RedisClient | undefined;
+  beforeAll(async () => {
+    testDb = await openTestDb('postgres');
+    redis = await connectRedis({ url: TEST_REDIS_URL, connectTimeoutMs: 2_000, logger: silentLogger() });
+    const shared = { REDIS_KEY_PREFIX: `${uniqueName('ws')}:`, ...env };
+    two.a = await startTestPlane({ ...optionsA, kind: 'postgres', testDb, redis, env: shared });
+    two.b = await startTestPlane({ ...optionsB, kind: 'postgres', testDb, redis, env: shared });
+    two.serverA = await listenWithHub(two.a);
+    two.serverB = await listenWithHub(two.b);
+  });
+  afterAll(async () => {
+    await two.serverA?.close();
+    await two.serverB?.close();
+    await two.a?.stop();
+    await two.b?.stop();
+    await testDb?.drop();
+    if (redis?.isOpen) await redis.quit();
+  });
+  return two;
 }
 
 describe('WebSocket hub on one instance (in-process bus)', () => {
@@ -247,33 +277,11 @@ describe('WebSocket hub on one instance (in-process bus)', () => {
 });
 
 describe('WebSocket hub on two instances sharing one database and one Redis', () => {
-  let testDb: TestDb;
-  let redis: RedisClient;
-  let a: TestPlane;
-  let b: TestPlane;
-  let serverA: Awaited<ReturnType<typeof listenWithHub>>;
-  let serverB: Awaited<ReturnType<typeof listenWithHub>>;
-
-  beforeAll(async () => {
-    testDb = await openTestDb('postgres');
-    redis = await connectRedis({ url: TEST_REDIS_URL, connectTimeoutMs: 2_000, logger: silentLogger() });
-    const env = { REDIS_KEY_PREFIX: `${uniqueName('ws')}:` };
-    // A runs tasks; B only takes requests, so B's task.created reaches A's clients through Redis alone.
-    a = await startTestPlane({ kind: 'postgres', testDb, redis, env, runTasks: true, agents: [createProbeAgent(new ProbeLog())] });
-    b = await startTestPlane({ kind: 'postgres', testDb, redis, env, agents: [createProbeAgent(new ProbeLog())] });
-    serverA = await listenWithHub(a);
-    serverB = await listenWithHub(b);
-  });
-  afterAll(async () => {
-    await serverA?.close();
-    await serverB?.close();
-    await a?.stop();
-    await b?.stop();
-    await testDb?.drop();
-    if (redis?.isOpen) await redis.quit();
-  });
+  // A runs tasks; B only takes requests, so B's task.created reaches A's clients through Redis alone.
+  const two = twoInstances({}, { runTasks: true, agents: [createProbeAgent(new ProbeLog())] }, { agents: [createProbeAgent(new ProbeLog())] });
 
   test('a client on A sees a task queued on B, each event exactly once', async () => {
+    const { a, b, serverA, serverB } = two;
     expect(a.realtime.busKind).toBe('redis');
     const onA = await TestSocket.open(serverA.wsUrl, { headers: bearer(a.adminKey) });
     const onB = await TestSocket.open(serverB.wsUrl, { headers: bearer(b.adminKey) });
@@ -297,35 +305,13 @@ describe('WebSocket hub on two instances sharing one database and one Redis', ()
 });
 
 describe('failed authentications: one count per client address for HTTP and WebSocket, across instances', () => {
-  let testDb: TestDb;
-  let redis: RedisClient;
-  let a: TestPlane;
-  let b: TestPlane;
-  let serverA: Awaited<ReturnType<typeof listenWithHub>>;
-  let serverB: Awaited<ReturnType<typeof listenWithHub>>;
+  const two = twoInstances({ RATE_LIMIT_AUTH_FAILURES_MAX: '3', TRUST_PROXY: '1' });
   const madeUp = () => `jrv_${Math.random().toString(16).slice(2, 10).padEnd(16, '0')}_${'y'.repeat(43)}`;
   /** Headers from one client behind the (trusted) proxy. */
   const from = (ip: string, credential?: string) => ({ 'X-Forwarded-For': ip, ...(credential ? bearer(credential) : {}) });
 
-  beforeAll(async () => {
-    testDb = await openTestDb('postgres');
-    redis = await connectRedis({ url: TEST_REDIS_URL, connectTimeoutMs: 2_000, logger: silentLogger() });
-    const env = { REDIS_KEY_PREFIX: `${uniqueName('wsauth')}:`, RATE_LIMIT_AUTH_FAILURES_MAX: '3', TRUST_PROXY: '1' };
-    a = await startTestPlane({ kind: 'postgres', testDb, redis, env });
-    b = await startTestPlane({ kind: 'postgres', testDb, redis, env });
-    serverA = await listenWithHub(a);
-    serverB = await listenWithHub(b);
-  });
-  afterAll(async () => {
-    await serverA?.close();
-    await serverB?.close();
-    await a?.stop();
-    await b?.stop();
-    await testDb?.drop();
-    if (redis?.isOpen) await redis.quit();
-  });
-
   test('WebSocket failures count toward the HTTP limit and HTTP failures toward the WebSocket one; known keys still pass', async () => {
+    const { a, b, serverA, serverB } = two;
     const guesser = '203.0.113.7';
     // The admin key is read once before the guessing starts, so B knows it from memory.
     const warm = await TestSocket.open(serverB.wsUrl, { headers: from(guesser, b.adminKey) });
