@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { JobHelpers } from 'graphile-worker';
 import type { Db } from '../../common/db';
 import { AppError } from '../../common/errors';
@@ -83,6 +84,8 @@ export class TaskRunner {
   private readonly running = new Map<string, { controller: AbortController; agent: string }>();
   private readonly perAgent = new Map<string, number>();
   private readonly settling = new Map<string, Promise<void>>();
+  /** graphile-worker's shutdown signals whose listener limit fits our concurrency (see execute). */
+  private readonly widened = new WeakSet<AbortSignal>();
   private readonly starts: GroupCommit<string, StartedTask | undefined>;
   private readonly finishes: GroupCommit<FinishItem, FinishedTask | undefined>;
   private readonly progresses: GroupCommit<{ id: string; workerId: string; percent: number; message?: string }, undefined>;
@@ -208,6 +211,12 @@ export class TaskRunner {
     // the pool lives (nodejs/node#55351), i.e. a leak of one entry per task.
     const controller = new AbortController();
     const onShutdown = () => controller.abort(new TaskStopped('shutdown'));
+    // Every running task listens on the pool's one signal: past 10 of them Node would warn of a
+    // leak that is none (each listener goes when its task ends).
+    if (!this.widened.has(shutdown)) {
+      setMaxListeners(this.deps.config.maxConcurrentTasks + 10, shutdown);
+      this.widened.add(shutdown);
+    }
     if (shutdown.aborted) onShutdown();
     else shutdown.addEventListener('abort', onShutdown, { once: true });
     const timer = setTimeout(() => controller.abort(new TaskTimedOut()), task.timeout_ms);
