@@ -1,3 +1,4 @@
+import { getEventListeners, getMaxListeners } from 'node:events';
 import { DB_KINDS } from '../helpers/db';
 import { fakeModuleRouter, openAgentSystem, waitFor, waitForTask, type TestAgentSystem } from '../helpers/agent-system';
 import type { TaskEvent } from '../../src/control-plane/agents';
@@ -34,6 +35,47 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     await t.system.start();
     await waitFor(async () => t.log.started.length === order.length);
     expect(t.log.started).toEqual(['critical-1', 'critical-2', 'high-1', 'high-2', 'medium-1', 'medium-2', 'low-1', 'low-2']);
+  });
+
+  it('writes single enqueues that arrive together in one transaction, in order; a refused one does not hold up the others', async () => {
+    t = await openAgentSystem(kind, { start: false, config: { maxConcurrentTasks: 1, maxConcurrentPerAgent: 1 } });
+    const labels = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    const tasks = await Promise.all(labels.map((label) => t.system.tasks.enqueue('Probe', { taskType: 'noop', payload: { label }, priority: 'medium' })));
+    const ids = tasks.map((x) => x.id);
+    const [distinct] = await t.testDb.db.query<{ n: number | string }>('SELECT count(DISTINCT queued_at) AS n FROM tasks WHERE id = ANY($1::text[])', [ids]);
+    expect(Number(distinct?.n)).toBe(1);
+    // jsonb refuses NUL: that payload is refused with its field named, the others arriving with it are written.
+    const settled = await Promise.allSettled(['before', 'a\u0000b', 'after'].map((label) => t.system.tasks.enqueue('Probe', { taskType: 'noop', payload: { label }, priority: 'medium' })));
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ status: 400, message: expect.stringContaining('body.payload') });
+    await t.system.start();
+    await waitFor(async () => t.log.started.length === 22);
+    expect(t.log.started).toEqual([...labels, 'before', 'after']);
+    const [created] = await t.testDb.db.query<{ total: number | string }>("SELECT count(*) AS total FROM task_events WHERE type = 'task.created'");
+    expect(Number(created?.total)).toBe(22);
+  });
+
+  it('runs more than ten tasks at once without a listener-leak warning', async () => {
+    t = await openAgentSystem(kind, { config: { maxConcurrentTasks: 14, maxConcurrentPerAgent: 14 } });
+    // Node warns (MaxListenersExceededWarning) when a signal holds more abort listeners than its
+    // limit; jest's sandbox does not see process warnings, so the condition is checked directly.
+    const over: number[] = [];
+    const original = EventTarget.prototype.addEventListener;
+    const spy = jest.spyOn(EventTarget.prototype, 'addEventListener').mockImplementation(function (this: EventTarget, type, listener, options) {
+      original.call(this, type, listener, options);
+      if (type === 'abort' && this instanceof AbortSignal) {
+        const count = getEventListeners(this, 'abort').length;
+        if (count > getMaxListeners(this)) over.push(count);
+      }
+    });
+    try {
+      const ids = (await t.system.tasks.enqueueMany('Probe', Array.from({ length: 14 }, (_, i) => ({ taskType: 'sleep', payload: { ms: 300, label: `w${i}` }, priority: 'medium' as const })))).map((x) => x.id);
+      await Promise.all(ids.map((id) => waitForTask(t.system, id, 'completed', 20_000)));
+      expect(t.log.peakByTag.get('Probe')).toBeGreaterThan(10);
+      expect(over).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('keeps to the global and the per-agent concurrency limits', async () => {

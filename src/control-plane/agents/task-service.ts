@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../common/db';
+import { GroupCommit } from '../../common/group-commit';
 import { ConflictError, InvalidError, NotFoundError } from '../../common/errors';
 import type { AgentSystemConfig } from '../config';
 import type { AgentRegistry } from './agent-registry';
@@ -31,8 +32,22 @@ export interface WorkflowView {
 
 export type JobView = ({ jobId: string; kind: 'task'; events: TaskEventRecord[] } & TaskRecord) | WorkflowView;
 
+/** A value the database refused (class 22, data exception): only that task should fail, not the others of its batch. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 /** What the routes use: create, read, list and cancel tasks; read any job (task or workflow). */
 export class TaskService {
+  /**
+   * Single enqueues that arrive together share one transaction. Each transaction that adds
+   * jobs ends with graphile-worker's NOTIFY, and PostgreSQL serialises the commits of
+   * notifying transactions (one WAL flush each): under a burst of API calls, one commit per
+   * call made them queue behind each other.
+   */
+  private readonly creates: GroupCommit<NewTask, TaskRow>;
+
   constructor(
     private readonly db: Db,
     private readonly store: TaskStore,
@@ -41,7 +56,16 @@ export class TaskService {
     private readonly runner: TaskRunner,
     private readonly workflows: WorkflowEngine,
     private readonly config: AgentSystemConfig,
-  ) {}
+  ) {
+    this.creates = new GroupCommit(
+      async (tasks) => {
+        const rows = await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return tasks.map((t) => byId.get(t.id)!);
+      },
+      { maxBatch: 500, maxInFlight: 2, splitOnError: isDataError },
+    );
+  }
 
   /** Validates against the agent's capability and returns the task row to insert. */
   prepare(agentName: string, input: EnqueueInput, extra: Partial<NewTask> = {}): NewTask {
@@ -70,8 +94,10 @@ export class TaskService {
   }
 
   async enqueue(agentName: string, input: EnqueueInput, createdBy?: string): Promise<TaskRecord> {
-    const [task] = await this.enqueueMany(agentName, [input], createdBy);
-    return task!;
+    const task = this.prepare(agentName, input, { createdBy });
+    const row = await this.creates.submit(task);
+    this.bus.publish({ type: 'task.created', jobId: task.id, agent: task.agent, taskType: task.taskType });
+    return toTaskRecord(row);
   }
 
   /** Several tasks in one transaction (one commit, one queue wake-up), in order. */
