@@ -238,6 +238,24 @@ async function paced(call: (i: number) => Promise<void>): Promise<number> {
   return percentile(lags.sort(), 99);
 }
 
+/**
+ * Waits until the queue's job table is empty: graphile-worker deletes a job after its task
+ * function returned, so the last completions land after the clock stopped. Both runs wait for
+ * them before the latency phase, which would otherwise time enqueues against that backlog.
+ * Returns when they had landed.
+ */
+async function queueDrained(db: Db, queueSchema: string, total: number): Promise<number> {
+  const jobsLeft = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${queueSchema}._private_jobs`))[0]?.n);
+  const deadline = Date.now() + 30_000;
+  let left = await jobsLeft();
+  while (left > 0 && Date.now() < deadline) {
+    await sleep(5);
+    left = await jobsLeft();
+  }
+  if (left > 0) throw new Error(`${left} jobs still in ${queueSchema}._private_jobs 30 s after all ${total} ran`);
+  return performance.now();
+}
+
 type Scenario = 'ours' | 'bare';
 
 interface RunResult {
@@ -248,8 +266,8 @@ interface RunResult {
   p50: number;
   p99: number;
   usage: Usage;
-  /** Bare queue: how long after the clock stopped its last completion writes had landed. */
-  landedAfterMs?: number;
+  /** How long after the clock stopped the queue's last completion writes had landed. */
+  landedAfterMs: number;
   sendLagP99: number;
 }
 
@@ -312,6 +330,7 @@ async function runOurs(backend: DbKind): Promise<RunResult> {
   const done = await completed.reach(WARMUP + N, 'task.completed events');
   const usage = stop();
   if (unexpected.length) throw new Error(`no-op tasks should only start and complete; got ${unexpected.length} other events, e.g. ${unexpected[0]}`);
+  const landedAfterMs = (await queueDrained(db, queueSchemaFor(db), WARMUP + N)) - done;
   await verifyOurs(db, WARMUP + N);
 
   startedAt.clear();
@@ -332,6 +351,7 @@ async function runOurs(backend: DbKind): Promise<RunResult> {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     usage,
+    landedAfterMs,
     sendLagP99,
   };
 }
@@ -371,7 +391,6 @@ async function runBare(backend: DbKind): Promise<RunResult> {
       await utils.addJobs(Array.from({ length: Math.min(BARE_CHUNK, count - sent) }, () => ({ identifier: 'noop', payload: {} })));
     }
   };
-  const jobsLeft = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}._private_jobs`))[0]?.n);
   if (WARMUP) {
     await addAll(WARMUP);
     await handled.reach(WARMUP, 'warm-up jobs to run');
@@ -382,15 +401,7 @@ async function runBare(backend: DbKind): Promise<RunResult> {
   const enqueued = performance.now();
   const done = await handled.reach(WARMUP + N, 'bare jobs to run');
   const usage = stop();
-  // Completions are written after the task function returns: the queue is only empty once they land.
-  const deadline = Date.now() + 30_000;
-  let left = await jobsLeft();
-  while (left > 0 && Date.now() < deadline) {
-    await sleep(5);
-    left = await jobsLeft();
-  }
-  if (left > 0) throw new Error(`${left} bare jobs still in ${schema}._private_jobs 30 s after all ${WARMUP + N} ran`);
-  const landedAfterMs = performance.now() - done;
+  const landedAfterMs = (await queueDrained(db, schema, WARMUP + N)) - done;
 
   const before = new Float64Array(LATENCY_N);
   const sendLagP99 = await paced(async (i) => {
@@ -478,7 +489,7 @@ function report(backends: DbKind[], results: RunResult[]): void {
   console.log('(tasks/s, CPU, machine busy and load: the throughput phase; p50/p99: the paced latency phase. CPU is this process only:');
   console.log(' on PostgreSQL the server works too, and "machine busy" is the share of all CPUs used by anything, other sessions included)');
   for (const r of results) {
-    if (r.landedAfterMs !== undefined) console.log(`  ${LABEL[r.backend]}, bare: its last completions landed ${fmt(r.landedAfterMs, 0)} ms after its clock stopped`);
+    console.log(`  ${LABEL[r.backend]}, ${r.scenario}: its last completions landed ${fmt(r.landedAfterMs, 0)} ms after its clock stopped`);
     if (r.sendLagP99 > 5) console.log(`  warning: ${LABEL[r.backend]}, ${r.scenario}: paced enqueues left late (p99 ${fmt(r.sendLagP99)} ms): this process was short of CPU`);
   }
 
