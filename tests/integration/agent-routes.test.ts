@@ -520,7 +520,7 @@ describe('workflows', () => {
     expect(stepOf(view, 'b')).toMatchObject({ status: 'cancelled', error: { code: 'WORKFLOW_ENDED' } });
 
     const settled = await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status !== 'running', 'step a to stop');
-    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'WORKFLOW_ENDED', message: 'Workflow cancelled' } });
     expect(settled.status).toBe('cancelled');
 
     const again = await api().post(`/api/v1/workflows/${workflowId}/cancel`);
@@ -555,7 +555,7 @@ describe('workflows', () => {
     expect(cancelled.status).toBe(200);
     expect(stepOf(cancelled.body as WorkflowView, 'a').cancelRequested).toBe(true);
     const settled = await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status !== 'running', 'step a to stop');
-    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'WORKFLOW_ENDED', message: 'Workflow cancelled' } });
   });
 
   it('stops a running step of a workflow that ended without asking it (its worker’s heartbeat does)', async () => {
@@ -569,7 +569,40 @@ describe('workflows', () => {
 
     // Left alone it would complete after 5 s.
     const settled = await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status !== 'running', 'step a to stop');
-    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'WORKFLOW_ENDED', message: 'Workflow failed' } });
+  });
+
+  it('stops a running step when another step fails, saying the workflow failed (not "cancelled on request")', async () => {
+    const res = await api()
+      .post('/api/v1/workflows', {
+        name: 'sibling-fails',
+        steps: [
+          { key: 'a', agent: 'Probe', taskType: 'sleep', payload: { ms: 5_000, label: 'wf-sibling' } },
+          { key: 'f', agent: 'Probe', taskType: 'fail', payload: { key: 'wf-sibling' } },
+        ],
+      })
+      .expect(202);
+    const { workflowId } = res.body as z.infer<typeof createdWorkflowSchema>;
+    const settled = await waitForWorkflow(workflowId, (w) => w.status === 'failed' && stepOf(w, 'a').status !== 'running', 'the workflow to fail and step a to stop');
+    expect(settled.error).toMatchObject({ code: 'STEP_FAILED', details: { step: 'f' } });
+    expect(stepOf(settled, 'f')).toMatchObject({ status: 'failed', error: { code: 'VALIDATION_FAILED' } });
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'WORKFLOW_ENDED', message: 'Workflow failed' } });
+  });
+
+  it('does not resume an interrupted step of a workflow that has ended', async () => {
+    const res = await api().post('/api/v1/workflows', { name: 'ended-then-lost', steps: [echo('a')] }).expect(202);
+    const { workflowId, taskIds } = res.body as z.infer<typeof createdWorkflowSchema>;
+    await waitForWorkflow(workflowId, (w) => w.status === 'completed', 'the workflow to complete');
+    // As if this instance had lost the step's run after its workflow ended: running here, for a while, not running.
+    await testDb.db.query(`UPDATE workflows SET status = 'failed', finished_at = now() WHERE id = $1`, [workflowId]);
+    await testDb.db.query(`UPDATE tasks SET status = 'running', started_at = now() - interval '1 minute', worker_id = $2, result = NULL WHERE id = $1`, [
+      taskIds.a,
+      plane.agents!.workerId,
+    ]);
+    const settled = await waitForWorkflow(workflowId, (w) => stepOf(w, 'a').status !== 'running', 'the heartbeat to settle step a');
+    expect(stepOf(settled, 'a')).toMatchObject({ status: 'cancelled', error: { code: 'WORKFLOW_ENDED', message: 'Workflow failed' } });
+    const events = await testDb.db.query<{ type: string }>('SELECT type FROM task_events WHERE job_id = $1 ORDER BY id', [taskIds.a]);
+    expect(events.map((e) => e.type)).not.toContain('task.requeued');
   });
 
   it('answers 404 for an unknown workflow and 400 for a malformed id', async () => {

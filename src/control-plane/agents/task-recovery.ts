@@ -1,8 +1,14 @@
 import type { Db, Queryable } from '../../common/db';
 import type { TaskEventBus } from './task-event-bus';
-import type { TaskStore } from './task-store';
+import { workflowEndedError, type TaskStore } from './task-store';
 import type { TaskPriority } from './types';
 import type { WorkflowEngine } from './workflow-engine';
+
+/**
+ * SQL: the interrupted run must not resume: it was asked to stop, or it is a step of a workflow
+ * that has ended (whose end may have skipped the step's row while something held it).
+ */
+const STOP = `(t.cancel_requested OR EXISTS (SELECT 1 FROM workflows w WHERE w.id = t.workflow_id AND w.status IN ('failed', 'cancelled')))`;
 
 interface Recovered {
   id: string;
@@ -80,11 +86,12 @@ export class TaskRecovery {
          SELECT id FROM tasks WHERE ${where} FOR UPDATE SKIP LOCKED
        ), r AS (
          UPDATE tasks t SET
-           status = CASE WHEN t.cancel_requested THEN 'cancelled' WHEN t.resumable AND t.attempts < t.max_attempts THEN 'queued' ELSE 'failed' END,
-           error = CASE WHEN t.cancel_requested THEN '{"code":"CANCELLED","message":"Cancelled on request"}'::jsonb ELSE ${errorParam}::jsonb END,
+           status = CASE WHEN ${STOP} THEN 'cancelled' WHEN t.resumable AND t.attempts < t.max_attempts THEN 'queued' ELSE 'failed' END,
+           error = CASE WHEN ${STOP} THEN coalesce(${workflowEndedError('t')}, '{"code":"CANCELLED","message":"Cancelled on request"}'::jsonb)
+                   ELSE ${errorParam}::jsonb END,
            worker_id = NULL, updated_at = now(),
-           queued_at = CASE WHEN NOT t.cancel_requested AND t.resumable AND t.attempts < t.max_attempts THEN now() ELSE t.queued_at END,
-           finished_at = CASE WHEN t.cancel_requested OR NOT t.resumable OR t.attempts >= t.max_attempts THEN now() END
+           queued_at = CASE WHEN NOT (${STOP}) AND t.resumable AND t.attempts < t.max_attempts THEN now() ELSE t.queued_at END,
+           finished_at = CASE WHEN ${STOP} OR NOT t.resumable OR t.attempts >= t.max_attempts THEN now() END
          FROM o WHERE t.id = o.id
          RETURNING t.id, t.status, t.agent, t.task_type, t.priority, t.workflow_id
        ), e AS (

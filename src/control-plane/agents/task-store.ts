@@ -133,7 +133,8 @@ export class TaskStore {
       `WITH u AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS u(id, status, result, error, worker)
        ), d AS (
-         UPDATE tasks t SET status = u.status, result = u.result, error = u.error, finished_at = now(), updated_at = now(),
+         UPDATE tasks t SET status = u.status, result = u.result, finished_at = now(), updated_at = now(),
+                error = CASE WHEN u.status = 'cancelled' THEN coalesce(${workflowEndedError('t')}, u.error) ELSE u.error END,
                 worker_id = NULL, progress = CASE WHEN u.status = 'completed' THEN 100 ELSE t.progress END
          FROM u WHERE t.id = u.id AND t.status = 'running' AND t.worker_id = u.worker
          RETURNING t.id, t.status, t.agent, t.task_type, t.workflow_id, t.error
@@ -217,6 +218,16 @@ export interface FinishItem {
   /** The result, already serialised (see storableJson), so one bad result cannot fail a batch. */
   resultJson?: string;
   error?: TaskError;
+}
+
+/**
+ * SQL: the error of a step stopped because its workflow ended (failed or was cancelled), the
+ * same its waiting and queued steps get; NULL when `task` is no step of an ended workflow (a
+ * task cancelled on its own). `task` is the alias of the tasks row.
+ */
+export function workflowEndedError(task: string): string {
+  return `(SELECT jsonb_build_object('code', 'WORKFLOW_ENDED', 'message', 'Workflow ' || w.status) FROM workflows w
+           WHERE w.id = ${task}.workflow_id AND w.status IN ('failed', 'cancelled'))`;
 }
 
 /**
