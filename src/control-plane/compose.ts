@@ -179,7 +179,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       })
     : undefined;
   const memory = config.features.memoryLayer
-    ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension, embeddingModel: config.memory.embeddingModel })
+    ? await createMemoryLayer({ db: storage.db, kv: storage.kv, logger, embeddingProviders: providers.embedding, catalog: ai.catalog, vectorDimension: config.memory.vectorDimension, embeddingModel: config.memory.embeddingModel, embeddingCacheDays: config.memory.embeddingCacheDays })
     : undefined;
   const catalog = new CatalogService({ db: storage.db, moduleRouter, config: config.catalog, publicUrl: config.http.publicUrl, firewall, logger: logger.child({ component: 'catalog' }) });
   let expiryTimer: NodeJS.Timeout | undefined;

@@ -118,6 +118,7 @@ const schema = z.object({
   LOCAL_EMBEDDING_MODEL: envOptional(z.string().min(1).max(200)),
   LOCAL_EMBEDDING_DIMENSIONS: envInt(768, 1, 16_000),
   MEMORY_EMBEDDING_MODEL: envOptional(z.string().min(1).max(64)),
+  MEMORY_EMBEDDING_CACHE_DAYS: envInt(90, 0, 36_500),
   LLAMAINDEX_API_KEY: apiKey,
   LLAMAINDEX_BASE_URL: url,
   LLAMAINDEX_PIPELINE_ID: envOptional(z.string().min(1).max(200)),
@@ -256,8 +257,12 @@ export interface ControlPlaneConfig {
   };
   /** Settings of subsystems that later capabilities consume; parsed now so bad values fail at start. */
   agents: AgentSystemConfig;
-  /** vectorDimension: the offline embedder's size; embeddingModel: a catalog key (unset: chosen from the configured providers). */
-  memory: { vectorDimension: number; embeddingModel?: string };
+  /**
+   * vectorDimension: the offline embedder's size; embeddingModel: a catalog key (unset: chosen
+   * from the configured providers); embeddingCacheDays: cached provider embeddings unused this
+   * long are deleted (0: never).
+   */
+  memory: { vectorDimension: number; embeddingModel?: string; embeddingCacheDays: number };
   firewall: {
     logLevel: Env['LOG_LEVEL'];
     requireApprovalForKubectl: boolean;
@@ -368,7 +373,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       localQueueSize: e.AGENT_QUEUE_LOCAL_SIZE,
       pollIntervalMs: e.AGENT_QUEUE_POLL_MS,
     },
-    memory: { vectorDimension: e.VECTOR_DIMENSION, embeddingModel: e.MEMORY_EMBEDDING_MODEL },
+    memory: { vectorDimension: e.VECTOR_DIMENSION, embeddingModel: e.MEMORY_EMBEDDING_MODEL, embeddingCacheDays: e.MEMORY_EMBEDDING_CACHE_DAYS },
     firewall: {
       logLevel: e.TERMINAL_FIREWALL_LOG_LEVEL,
       requireApprovalForKubectl: e.TERMINAL_REQUIRE_APPROVAL_FOR_KUBECTL,

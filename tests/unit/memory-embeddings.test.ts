@@ -11,6 +11,7 @@ import {
   type EmbeddingResult,
   type ProviderName,
 } from '../../src/control-plane/providers';
+import { contentHash } from '../../src/control-plane/memory/content-hash';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 
@@ -103,6 +104,34 @@ describe('embedding service', () => {
     expect(second.vectors[2]).toEqual(first.vectors[0]);
     const rows = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM embedding_cache WHERE model = 'mistral/mistral-embed'");
     expect(rows[0]?.n).toBe(3);
+  });
+
+  test('a hit refreshes the entry at most once a day; entries unused for MEMORY_EMBEDDING_CACHE_DAYS are deleted', async () => {
+    const usedAt = async (text: string) =>
+      (await t.db.query<{ age: number }>("SELECT extract(epoch FROM now() - used_at)::float8 AS age FROM embedding_cache WHERE content_hash = $1", [contentHash(text)]))[0]?.age;
+    const age = (text: string, interval: string) => t.db.query(`UPDATE embedding_cache SET used_at = now() - $2::interval WHERE content_hash = $1`, [contentHash(text), interval]);
+    await service({ cacheDays: 30 }).embed(['recent', 'stale', 'revived', 'dozing']);
+    await age('recent', '2 hours');
+    await age('stale', '31 days');
+    await age('revived', '31 days');
+    await age('dozing', '29 days');
+    provider.calls.length = 0;
+
+    // Hits: 'revived' is refreshed; 'recent' (used two hours ago) is not written again.
+    expect(await service({ cacheDays: 30 }).embed(['revived', 'recent'])).toMatchObject({ cached: 2, embedded: 0 });
+    expect(await usedAt('revived')).toBeLessThan(60);
+    expect(await usedAt('recent')).toBeGreaterThan(7_000);
+
+    // The next write of a fresh instance prunes what nobody used for 30 days.
+    await service({ cacheDays: 30 }).embed(['new']);
+    const left = await t.db.query<{ content_hash: string }>('SELECT content_hash FROM embedding_cache');
+    expect(new Set(left.map((r) => r.content_hash))).toEqual(new Set(['recent', 'revived', 'dozing', 'new'].map(contentHash)));
+    expect(provider.calls).toEqual([['new']]);
+
+    // 0 keeps everything.
+    await age('dozing', '10 years');
+    await service({ cacheDays: 0 }).embed(['newer']);
+    expect(await usedAt('dozing')).toBeGreaterThan(300_000_000);
   });
 
   test('vectors of another size than the model declares are refused and not cached', async () => {

@@ -51,6 +51,8 @@ export interface EmbeddingServiceOptions {
   timeoutMs?: number;
   /** Tries per batch for retryable provider errors (429, 5xx, timeouts, network). */
   maxAttempts?: number;
+  /** Cached embeddings unused for this many days are deleted (MEMORY_EMBEDDING_CACHE_DAYS; 0: never). Default 90. */
+  cacheDays?: number;
 }
 
 export interface Embeddings {
@@ -84,7 +86,7 @@ export class EmbeddingService {
     const chosen = chooseEmbeddingModel(deps.catalog, deps.providers, options.model);
     this.model = toEmbeddingModel(chosen, chosen.provider === 'offline' ? (options.offlineDimensions ?? chosen.dimensions) : chosen.dimensions);
     this.provider = deps.providers.get(this.model.provider)!;
-    this.cache = this.model.provider === 'offline' ? undefined : new EmbeddingCache(deps.db);
+    this.cache = this.model.provider === 'offline' ? undefined : new EmbeddingCache(deps.db, { ttlDays: options.cacheDays ?? 90 });
     this.limits = { ...DEFAULT_LIMITS, ...options.batch };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;

@@ -27,11 +27,13 @@ export interface MemoryLayerDeps {
   vectorDimension: number;
   /** MEMORY_EMBEDDING_MODEL: a catalog key; unset: the best embedding model of a configured provider, else offline. */
   embeddingModel?: string;
+  /** MEMORY_EMBEDDING_CACHE_DAYS. */
+  embeddingCacheDays?: number;
 }
 
 /** Builds the memory layer (ENABLE_MEMORY_LAYER) and makes sure its vector index exists. */
 export async function createMemoryLayer(deps: MemoryLayerDeps): Promise<MemoryLayer> {
-  const embeddings = new EmbeddingService({ db: deps.db, providers: deps.embeddingProviders, catalog: deps.catalog, logger: deps.logger }, { offlineDimensions: deps.vectorDimension, model: deps.embeddingModel });
+  const embeddings = new EmbeddingService({ db: deps.db, providers: deps.embeddingProviders, catalog: deps.catalog, logger: deps.logger }, { offlineDimensions: deps.vectorDimension, model: deps.embeddingModel, cacheDays: deps.embeddingCacheDays });
   const vectors = new VectorStore({ db: deps.db, logger: deps.logger });
   const indexed = await vectors.ensureIndex(embeddings.model.dimensions);
   // Statistics left from an earlier run persist; this covers rows written before they existed.
