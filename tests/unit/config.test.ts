@@ -31,7 +31,9 @@ describe('control-plane config', () => {
 
   it('memory embedding settings: a local embedding model only with a local server, an explicit model key', () => {
     const base = { AI_DAWG_SERVICE_TOKEN: TOKEN };
-    expect(loadControlPlaneConfig(base).memory).toEqual({ vectorDimension: 1536, embeddingModel: undefined });
+    expect(loadControlPlaneConfig(base).memory).toEqual({ vectorDimension: 1536, embeddingModel: undefined, embeddingCacheDays: 90 });
+    expect(loadControlPlaneConfig({ ...base, MEMORY_EMBEDDING_CACHE_DAYS: '0' }).memory.embeddingCacheDays).toBe(0);
+    expect(() => loadControlPlaneConfig({ ...base, MEMORY_EMBEDDING_CACHE_DAYS: '-1' })).toThrow(/MEMORY_EMBEDDING_CACHE_DAYS/);
     // Without LOCAL_LLM_URL there is no local server to embed with.
     expect(loadControlPlaneConfig({ ...base, LOCAL_EMBEDDING_MODEL: 'nomic-embed-text' }).providers.local).toBeUndefined();
     const config = loadControlPlaneConfig({ ...base, LOCAL_LLM_URL: 'http://127.0.0.1:11434', LOCAL_EMBEDDING_MODEL: 'nomic-embed-text', MEMORY_EMBEDDING_MODEL: 'local-embed' });
