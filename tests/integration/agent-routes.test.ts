@@ -306,6 +306,19 @@ describe('tasks are visible to the key that queued them, and to admins', () => {
     expectError(await request(plane.app).delete(`/api/v1/schedules/${created.id}`).set(as(other)), 404, 'SCHEDULE_NOT_FOUND');
     await api().del(`/api/v1/schedules/${created.id}`).expect(204);
   });
+
+  it('schedule names are unique per key: another key may use a name taken by someone else', async () => {
+    const other = (await plane.apiKeys.create(`other-${randomUUID().slice(0, 8)}`, [])).key;
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    const body = { name: `daily-report-${randomUUID()}`, cron: '0 9 * * *', agent: 'Probe', taskType: 'noop', payload: { label: 'mine' } };
+    const mine = (await api().post('/api/v1/schedules', body).expect(201)).body as ScheduleRecord;
+    const theirs = (await request(plane.app).post('/api/v1/schedules').set(as(other)).send({ ...body, payload: { label: 'theirs' } }).expect(201)).body as ScheduleRecord;
+    expect(theirs.id).not.toBe(mine.id);
+    // Their own second one with that name is still a conflict.
+    expectError(await request(plane.app).post('/api/v1/schedules').set(as(other)).send(body), 409, 'CONFLICT');
+    await api().del(`/api/v1/schedules/${mine.id}`).expect(204);
+    await request(plane.app).delete(`/api/v1/schedules/${theirs.id}`).set(as(other)).expect(204);
+  });
 });
 
 describe('GET /api/v1/agents/:name/tasks', () => {

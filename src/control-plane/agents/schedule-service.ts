@@ -116,7 +116,8 @@ export class ScheduleService {
       );
       return toRecord(rows[0]!);
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new ConflictError(`A schedule named "${input.name}" exists`, { field: 'body.name' });
+      // Names are unique per owner (migration 011): the conflict is with one of the caller's own.
+      if ((err as { code?: string }).code === '23505') throw new ConflictError(`You already have a schedule named "${input.name}"`, { field: 'body.name' });
       throw err;
     }
   }
