@@ -30,7 +30,7 @@ const FILE_HEADERS = {
   'cache-control': 'private, max-age=86400, immutable',
 };
 
-/** The DAWG's stored dashboards (written by analytics.dashboard): listing, metadata and their files. Behind the service token. */
+/** The DAWG's stored dashboards (written by analytics.dashboard): listing, metadata, their files and deletion. Behind the service token. */
 export function mountDashboardRoutes(app: Express, auth: RequestHandler, dashboards: DashboardStore): void {
   app.get('/api/v1/dashboards', auth, async (req, res) => {
     const page = await dashboards.list(parseInput(listQuery, req.query, 'query'));
@@ -40,6 +40,12 @@ export function mountDashboardRoutes(app: Express, auth: RequestHandler, dashboa
   app.get('/api/v1/dashboards/:id', auth, async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
     res.json(summarizeDashboard(await dashboards.get(id)));
+  });
+
+  app.delete('/api/v1/dashboards/:id', auth, async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    await dashboards.remove(id);
+    res.status(204).end();
   });
 
   app.get('/api/v1/dashboards/:id/files/:name', auth, async (req, res, next) => {

@@ -247,7 +247,12 @@ export class ModuleRouter {
   }
 
   async deleteFile(id: string, options: CallOptions = {}): Promise<void> {
-    await this.send('DELETE', `/api/v1/files/${encodeURIComponent(id)}`, undefined, options);
+    await this.deleteResource(`/api/v1/files/${encodeURIComponent(id)}`, options);
+  }
+
+  /** DELETE of a DAWG resource (e.g. a stored dashboard); `path` is the DAWG's own path, components encoded by the caller. */
+  async deleteResource(path: string, options: CallOptions = {}): Promise<void> {
+    await this.send('DELETE', path, undefined, options);
   }
 
   private parseBody<S extends z.ZodType>(schema: S, response: DawgResponse): z.output<S> {

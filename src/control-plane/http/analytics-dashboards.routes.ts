@@ -44,6 +44,17 @@ export const analyticsDashboardRoutes = {
     params: idParams,
     responses: { 200: { description: 'The record', schema: dashboardSchema }, 404: { description: 'No such dashboard' } },
   },
+  remove: {
+    method: 'delete',
+    path: '/api/v1/dashboards/:id',
+    operationId: 'deleteAnalyticsDashboard',
+    summary: 'Delete a rendered dashboard with its page and images',
+    tier: 'integration',
+    tag: 'analytics',
+    consequential: true,
+    params: idParams,
+    responses: { 204: { description: 'Deleted' }, 404: { description: 'No such dashboard' } },
+  },
   file: {
     method: 'get',
     path: '/api/v1/dashboards/:id/files/:name',
@@ -73,6 +84,11 @@ export function mountAnalyticsDashboardRoutes(mount: Mount, deps: { moduleRouter
   mount(analyticsDashboardRoutes.get, async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
     res.json(await deps.moduleRouter.getJson(`/api/v1/dashboards/${id}`, {}, { requestId: requestIdOf(res) }));
+  });
+  mount(analyticsDashboardRoutes.remove, async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    await deps.moduleRouter.deleteResource(`/api/v1/dashboards/${id}`, { requestId: requestIdOf(res) });
+    res.status(204).end();
   });
   mount(analyticsDashboardRoutes.file, async (req, res) => {
     const { id, name } = parseInput(fileParams, req.params, 'params');

@@ -125,6 +125,22 @@ export class DashboardStore {
     return { dashboards: items, nextBefore };
   }
 
+  /**
+   * Deletes a dashboard. Its folder is first renamed to a `.tmp-` name, so readers stop
+   * seeing it at once (a listing never shows half a dashboard); what a crash leaves behind
+   * then is cleared by `init`.
+   */
+  async remove(id: string): Promise<void> {
+    const doomed = path.join(this.dir, `${TEMP_PREFIX}deleted-${randomUUID()}`);
+    try {
+      await rename(this.folderOf(id), doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(id);
+      throw err;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+
   /** A file of the dashboard, only if its dashboard.json names it: no other name ever becomes a path. */
   async file(id: string, name: string): Promise<{ path: string; contentType: string }> {
     const record = await this.get(id);
