@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NewMessageSchema } from '../memory';
+import { MESSAGE_ROLES, NewMessageSchema } from '../memory';
 
 /** Request and response schemas of the memory, graph and conversation routes. */
 const scopeId = z.string().min(1).max(200);
@@ -69,3 +69,46 @@ export const listMessagesQuery = z.strictObject({
   cursor: z.string().regex(/^\d{1,18}$/, 'must be a nextCursor from a previous page').optional(),
 });
 export const windowQuery = z.strictObject({ maxMessages: int(1, 500, 50), maxChars: int(1, 2_000_000, 32_000) });
+
+// Response bodies (OpenAPI: what ChatGPT Actions and other clients read back).
+export const rememberResponseSchema = z.object({
+  action: z.enum(['created', 'updated']),
+  memory: memorySchema,
+  similarity: z.number().optional().describe('With action updated: how close the new text was to the memory it repeats'),
+});
+export const recallResponseSchema = z.object({
+  hits: z.array(
+    memorySchema.extend({
+      score: z.number().describe('Reciprocal-rank fusion of the vector and text rankings (higher is better)'),
+      similarity: z.number().nullable(),
+      vectorRank: z.number().int().nullable(),
+      textRank: z.number().int().nullable(),
+      via: z.string().optional().describe('A memory brought in by graph expansion: the project or track node that linked it'),
+    }),
+  ),
+});
+export const forgetResponseSchema = z.union([
+  z.object({ userId: z.string(), erased: z.object({ memories: z.number().int(), messages: z.number().int(), graphNodes: z.number().int(), graphEdges: z.number().int() }) }),
+  z.object({ sessionId: z.string(), erased: z.object({ memories: z.number().int(), messages: z.number().int() }) }),
+]);
+const graphNodeSchema = z.object({ id: z.string(), kind: z.string(), label: z.string(), properties: z.record(z.string(), z.unknown()), createdAt: z.string(), updatedAt: z.string() });
+const graphEdgeSchema = z.object({ from: z.string(), to: z.string(), type: z.string(), properties: z.record(z.string(), z.unknown()), createdAt: z.string() });
+export const neighboursResponseSchema = z.object({
+  neighbours: z.array(z.object({ node: graphNodeSchema, edge: graphEdgeSchema, direction: z.enum(['out', 'in']) })),
+});
+export const pathResponseSchema = z.object({
+  path: z.object({ nodes: z.array(graphNodeSchema), edges: z.array(graphEdgeSchema), length: z.number().int() }).nullable().describe('null: no path within maxDepth'),
+});
+const messageSchema = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  sessionId: z.string(),
+  userId: z.string(),
+  role: z.enum(MESSAGE_ROLES),
+  content: z.string(),
+  tokens: z.number().int().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+export const messagesResponseSchema = z.object({ messages: z.array(messageSchema) });
+export const messagePageResponseSchema = z.object({ messages: z.array(messageSchema), nextCursor: z.string().nullable() });

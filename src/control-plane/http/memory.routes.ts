@@ -6,14 +6,21 @@ import { principalOf } from './locals';
 import {
   appendBody,
   forgetQuery,
+  forgetResponseSchema,
   listMessagesQuery,
   memoryIdParams,
   memorySchema,
+  messagePageResponseSchema,
+  messagesResponseSchema,
   neighboursQuery,
+  neighboursResponseSchema,
   nodeParams,
   pathQuery,
+  pathResponseSchema,
   recallQuery,
+  recallResponseSchema,
   rememberBody,
+  rememberResponseSchema,
   sessionParams,
   windowQuery,
 } from './memory-schemas';
@@ -30,7 +37,7 @@ export const memoryRoutes = {
     tier: 'integration',
     tag: 'memory',
     body: rememberBody,
-    responses: { 201: { description: 'Created (action: created) or updated (action: updated)' }, 403: { description: 'userId of another user without the admin scope' } },
+    responses: { 201: { description: 'Created (action: created) or updated (action: updated)', schema: rememberResponseSchema }, 403: { description: 'userId of another user without the admin scope' } },
   }),
   search: route({
     method: 'get',
@@ -40,7 +47,7 @@ export const memoryRoutes = {
     tier: 'integration',
     tag: 'memory',
     query: recallQuery,
-    responses: { 200: { description: '{ hits: [memory + score, similarity, vectorRank, textRank] }' } },
+    responses: { 200: { description: 'The best matches, best first', schema: recallResponseSchema } },
   }),
   forgetOne: route({
     method: 'delete',
@@ -60,7 +67,7 @@ export const memoryRoutes = {
     tier: 'integration',
     tag: 'memory',
     query: forgetQuery,
-    responses: { 200: { description: 'What was erased, counted' }, 403: { description: 'Another user without the admin scope' } },
+    responses: { 200: { description: 'What was erased, counted', schema: forgetResponseSchema }, 403: { description: 'Another user without the admin scope' } },
   }),
   neighbours: route({
     method: 'get',
@@ -71,7 +78,7 @@ export const memoryRoutes = {
     tag: 'memory',
     params: nodeParams,
     query: neighboursQuery,
-    responses: { 200: { description: '{ neighbours }' } },
+    responses: { 200: { description: 'The neighbours and the edges that link them', schema: neighboursResponseSchema } },
   }),
   path: route({
     method: 'get',
@@ -81,7 +88,7 @@ export const memoryRoutes = {
     tier: 'integration',
     tag: 'memory',
     query: pathQuery,
-    responses: { 200: { description: '{ path }' } },
+    responses: { 200: { description: 'The shortest path, or null', schema: pathResponseSchema } },
   }),
   append: route({
     method: 'post',
@@ -92,7 +99,7 @@ export const memoryRoutes = {
     tag: 'memory',
     params: sessionParams,
     body: appendBody,
-    responses: { 201: { description: '{ messages }' }, 403: { description: 'The session belongs to another user' } },
+    responses: { 201: { description: 'The stored messages', schema: messagesResponseSchema }, 403: { description: 'The session belongs to another user' } },
   }),
   list: route({
     method: 'get',
@@ -103,7 +110,7 @@ export const memoryRoutes = {
     tag: 'memory',
     params: sessionParams,
     query: listMessagesQuery,
-    responses: { 200: { description: '{ messages, nextCursor }' }, 404: { description: 'No such session of this user' } },
+    responses: { 200: { description: 'One page of messages', schema: messagePageResponseSchema }, 404: { description: 'No such session of this user' } },
   }),
   window: route({
     method: 'get',
@@ -114,7 +121,7 @@ export const memoryRoutes = {
     tag: 'memory',
     params: sessionParams,
     query: windowQuery,
-    responses: { 200: { description: '{ messages }' }, 404: { description: 'No such session of this user' } },
+    responses: { 200: { description: 'The most recent messages within the budget, oldest first', schema: messagesResponseSchema }, 404: { description: 'No such session of this user' } },
   }),
 } satisfies Record<string, RouteSpec>;
 
