@@ -11,7 +11,10 @@ import {
   type EmbeddingResult,
   type ProviderName,
 } from '../../src/control-plane/providers';
+import type { Db } from '../../src/common/db';
+import type { Logger } from '../../src/common/logger';
 import { contentHash } from '../../src/control-plane/memory/content-hash';
+import { EmbeddingCache } from '../../src/control-plane/memory/embedding-cache';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 
@@ -132,6 +135,18 @@ describe('embedding service', () => {
     await age('dozing', '10 years');
     await service({ cacheDays: 0 }).embed(['newer']);
     expect(await usedAt('dozing')).toBeGreaterThan(300_000_000);
+  });
+
+  test('a prune that fails is logged and does not fail the write that triggered it', async () => {
+    const failing = Object.assign(Object.create(t.db) as Db, {
+      query: (sql: string, params?: unknown[]) => (sql.includes('DELETE FROM embedding_cache') ? Promise.reject(new Error('disk full')) : t.db.query(sql, params)),
+    });
+    const warnings: unknown[][] = [];
+    const logger = { warn: (...args: unknown[]) => warnings.push(args) } as unknown as Logger;
+    const cache = new EmbeddingCache(failing, { ttlDays: 1, logger });
+    await expect(cache.put('m', 2, [{ hash: 'h1', vector: [0.6, 0.8] }])).resolves.toBeUndefined();
+    expect(warnings).toEqual([['embedding cache prune failed', { reason: 'disk full' }]]);
+    expect((await cache.get('m', 2, ['h1'])).get('h1')).toEqual([0.6, 0.8].map(Math.fround));
   });
 
   test('vectors of another size than the model declares are refused and not cached', async () => {

@@ -1,4 +1,5 @@
 import type { Db } from '../../common/db';
+import type { Logger } from '../../common/logger';
 import { fromReal } from './vector-math';
 
 /** Rows per INSERT: keeps one statement's JSON to a few MB at 1,536 dimensions. */
@@ -16,6 +17,8 @@ export interface EmbeddingCacheOptions {
   /** The most often this process deletes expired entries, in ms (default one hour). */
   pruneEveryMs?: number;
   now?: () => number;
+  /** Where a failed prune is reported: it never fails the write that triggered it. */
+  logger?: Logger;
 }
 
 /**
@@ -28,6 +31,7 @@ export class EmbeddingCache {
   private readonly ttlDays: number;
   private readonly pruneEveryMs: number;
   private readonly now: () => number;
+  private readonly logger?: Logger;
   private lastPrune = -Infinity;
 
   constructor(
@@ -38,6 +42,7 @@ export class EmbeddingCache {
     this.ttlDays = options.ttlDays;
     this.pruneEveryMs = options.pruneEveryMs ?? HOUR_MS;
     this.now = options.now ?? Date.now;
+    this.logger = options.logger;
   }
 
   async get(model: string, dimensions: number, hashes: readonly string[]): Promise<Map<string, number[]>> {
@@ -67,7 +72,10 @@ export class EmbeddingCache {
         [model, dimensions, JSON.stringify(chunk)],
       );
     }
-    if (this.ttlDays > 0 && this.now() - this.lastPrune >= this.pruneEveryMs) await this.prune();
+    if (this.ttlDays > 0 && this.now() - this.lastPrune >= this.pruneEveryMs) {
+      // The vectors are stored: a prune that fails (tried again after the interval) must not fail the embedding.
+      await this.prune().catch((err: unknown) => this.logger?.warn('embedding cache prune failed', { reason: (err as Error).message }));
+    }
   }
 
   /** Deletes the entries (of every model) unused for `ttlDays`; returns how many. Nothing when ttlDays is 0. */

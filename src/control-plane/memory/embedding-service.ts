@@ -86,7 +86,7 @@ export class EmbeddingService {
     const chosen = chooseEmbeddingModel(deps.catalog, deps.providers, options.model);
     this.model = toEmbeddingModel(chosen, chosen.provider === 'offline' ? (options.offlineDimensions ?? chosen.dimensions) : chosen.dimensions);
     this.provider = deps.providers.get(this.model.provider)!;
-    this.cache = this.model.provider === 'offline' ? undefined : new EmbeddingCache(deps.db, { ttlDays: options.cacheDays ?? 90 });
+    this.cache = this.model.provider === 'offline' ? undefined : new EmbeddingCache(deps.db, { ttlDays: options.cacheDays ?? 90, logger: deps.logger });
     this.limits = { ...DEFAULT_LIMITS, ...options.batch };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
