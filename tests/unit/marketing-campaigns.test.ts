@@ -168,6 +168,31 @@ describe('marketing.send-due and outbox', () => {
     expect(await call('send-due', { now: '2025-05-02T00:00:00Z', campaignId: c.campaignId })).toMatchObject({ sent: 0, failed: 0 });
   });
 
+  it('after a crash mid-run, resends the messages never handed over and fails (never resends) the one that was', async () => {
+    const c = await call('create-campaign', { name: 'Crashed', segmentationId: seg, templates, channel: 'recorder', startDate: '2025-06-01' });
+    const ids = (await messagesOf(c.campaignId)).map((m) => m.id);
+    // What a process killed while handing the second message over leaves behind.
+    await store.run("UPDATE jarvis.campaigns SET status = 'sending' WHERE id = $1", [c.campaignId]);
+    await store.run("UPDATE jarvis.campaign_messages SET status = 'sending', claim_id = 'dead-run' WHERE campaign_id = $1", [c.campaignId]);
+    await store.run('UPDATE jarvis.campaign_messages SET handed_at = now() WHERE id = $1', [ids[1]]);
+    const before = recorder.sent.length;
+
+    // The restarted DAWG: a new marketing module on the same store settles that before its first action.
+    const restarted = new ModuleRegistry();
+    restarted.register(createMarketingModule({ store, now: () => new Date('2025-06-02T00:00:00Z'), channels: { recorder } }));
+    const run = await restarted.execute(
+      { module: 'marketing', action: 'send-due', params: { campaignId: c.campaignId } },
+      { requestId: 'r2', signal: new AbortController().signal, logger: silentLogger() },
+    );
+    expect(run.result).toMatchObject({ sent: ids.length - 1, failed: 0, remaining: 0 });
+    const handedAgain = recorder.sent.slice(before).map((m) => m.messageId);
+    expect(handedAgain.sort()).toEqual(ids.filter((id) => id !== ids[1]).sort());
+    const [interrupted] = await store.all<{ status: string; error: string }>('SELECT status, error FROM jarvis.campaign_messages WHERE id = $1', [ids[1]]);
+    expect(interrupted).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted: .* not sent again$/) });
+    const [campaign] = await store.all('SELECT status FROM jarvis.campaigns WHERE id = $1', [c.campaignId]);
+    expect(campaign).toEqual({ status: 'completed' });
+  });
+
   it('refuses bad input naming the field', async () => {
     await expect(call('send-due', { limit: 0 })).rejects.toMatchObject({ status: 400, ...fieldOf('params.limit') });
     await expect(call('send-due', { now: 'soon' })).rejects.toMatchObject({ status: 400, ...fieldOf('params.now') });

@@ -55,9 +55,9 @@ function compile(p: CreateCampaignParams, i: number): { subject: CompiledTemplat
 async function insertMessages(tx: Tx, campaignId: string, rows: readonly Rendered[]): Promise<void> {
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
     const chunk = rows.slice(start, start + INSERT_CHUNK);
-    const values = chunk.map((_, k) => `(${Array.from({ length: 8 }, (_, c) => `$${k * 8 + c + 1}`).join(', ')}, 'scheduled', NULL, NULL, NULL, NULL)`);
+    const values = chunk.map((_, k) => `(${Array.from({ length: 8 }, (_, c) => `$${k * 8 + c + 1}`).join(', ')}, 'scheduled')`);
     const params: SqlParam[] = chunk.flatMap((r) => [r.id, campaignId, r.userId, r.segment, r.to, r.subject, r.body, r.sendAt]);
-    await tx.run(`INSERT INTO jarvis.campaign_messages VALUES ${values.join(', ')}`, params);
+    await tx.run(`INSERT INTO jarvis.campaign_messages (id, campaign_id, user_id, segment, "to", subject, body, send_at, status) VALUES ${values.join(', ')}`, params);
   }
 }
 

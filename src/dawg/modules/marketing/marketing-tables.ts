@@ -27,6 +27,9 @@ const DDL = [
     id VARCHAR PRIMARY KEY, campaign_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, segment VARCHAR NOT NULL,
     "to" VARCHAR NOT NULL, subject VARCHAR NOT NULL, body VARCHAR NOT NULL, send_at TIMESTAMP NOT NULL,
     status VARCHAR NOT NULL, claim_id VARCHAR, sent_at TIMESTAMP, provider_id VARCHAR, error VARCHAR)`,
+  // When send-due handed the message to its channel: after a crash, a 'sending' message with
+  // it may have gone out (it is failed, not resent); one without it never left (it is resent).
+  `ALTER TABLE jarvis.campaign_messages ADD COLUMN IF NOT EXISTS handed_at TIMESTAMP`,
   `CREATE TABLE IF NOT EXISTS jarvis.outbox (
     id VARCHAR PRIMARY KEY, campaign_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL, "to" VARCHAR NOT NULL,
     subject VARCHAR NOT NULL, body VARCHAR NOT NULL, queued_at TIMESTAMP NOT NULL)`,
@@ -41,15 +44,38 @@ export async function createMarketingTables(store: Pick<AnalyticsStore, 'run'>):
   for (const statement of DDL) await store.run(statement);
 }
 
+/** The error of a message that was being handed to its channel when the process stopped. */
+export const INTERRUPTED_SEND = 'interrupted: the AI DAWG stopped while handing this message to its channel; it may or may not have been sent, so it is not sent again';
+
+/**
+ * Settles what a send-due run that died with its process left 'sending': a message handed to
+ * its channel may have gone out and is failed (never sent twice); the others never left and
+ * are scheduled again. Only safe while no send-due runs on this store: the marketing module
+ * runs it once, before its first action (one DAWG process owns the store).
+ */
+export async function recoverInterruptedSends(store: Pick<AnalyticsStore, 'run'>): Promise<void> {
+  await store.run(`UPDATE jarvis.campaign_messages SET status = 'failed', error = $1, claim_id = NULL WHERE status = 'sending' AND handed_at IS NOT NULL`, [INTERRUPTED_SEND]);
+  await store.run(`UPDATE jarvis.campaign_messages SET status = 'scheduled', claim_id = NULL WHERE status = 'sending'`);
+  await store.run(
+    `UPDATE jarvis.campaigns c SET status = 'completed' WHERE c.status = 'sending'
+       AND NOT EXISTS (SELECT 1 FROM jarvis.campaign_messages m WHERE m.campaign_id = c.id AND m.status IN ('scheduled', 'sending'))`,
+  );
+}
+
 /**
  * `createMarketingTables` run once per module instance, on the first action that needs the
  * tables: module factories are synchronous, and the statements are idempotent anyway, so
- * marketing and engagement may each hold one of these.
+ * marketing and engagement may each hold one of these. Only the marketing module's (the one
+ * that runs send-due) passes `recoverSends`: its actions all wait for this first.
  */
-export function lazyMarketingTables(store: Pick<AnalyticsStore, 'run'>): () => Promise<void> {
+export function lazyMarketingTables(store: Pick<AnalyticsStore, 'run'>, options: { recoverSends?: boolean } = {}): () => Promise<void> {
   let created: Promise<void> | undefined;
+  const init = async () => {
+    await createMarketingTables(store);
+    if (options.recoverSends) await recoverInterruptedSends(store);
+  };
   return () => {
-    created ??= createMarketingTables(store).catch((err: unknown) => {
+    created ??= init().catch((err: unknown) => {
       created = undefined;
       throw err;
     });

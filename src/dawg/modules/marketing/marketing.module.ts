@@ -27,7 +27,7 @@ export interface MarketingModuleDeps {
  */
 export function createMarketingModule(deps: MarketingModuleDeps): ModuleDefinition {
   const now = deps.now ?? (() => new Date());
-  const base = { store: deps.store, now, tables: lazyMarketingTables(deps.store) };
+  const base = { store: deps.store, now, tables: lazyMarketingTables(deps.store, { recoverSends: true }) };
   const outbox = createOutboxChannel(deps.store, now);
   const extra = Object.fromEntries(Object.entries(deps.channels ?? {}).filter(([name]) => name !== 'outbox'));
   const channel = (name: string) => (name === 'outbox' ? outbox : extra[name]);

@@ -5,6 +5,7 @@ import { defineAction } from '../../sdk';
 import { sendDueParams } from './marketing-schemas';
 import type { MessageChannel, OutgoingMessage } from './message-channel';
 import type { MarketingActionDeps } from './action-deps';
+import { INTERRUPTED_SEND } from './marketing-tables';
 
 export interface SendDueDeps extends MarketingActionDeps {
   /** The channel a campaign names, or undefined when this process has none of that name. */
@@ -52,6 +53,8 @@ async function deliver(deps: SendDueDeps, m: Claimed, claimId: string, now: Date
   try {
     const channel = deps.channel(m.channel);
     if (!channel) throw new Error(`channel "${m.channel}" is not configured in this process`);
+    // Recorded before the hand-over: should the process die now, recovery knows it may have gone out.
+    await deps.store.run('UPDATE jarvis.campaign_messages SET handed_at = $3 WHERE id = $1 AND claim_id = $2', [m.id, claimId, now]);
     const { providerId } = await channel.send(msg);
     await deps.store.run(`UPDATE jarvis.campaign_messages SET status = 'sent', sent_at = $3, provider_id = $4 WHERE id = $1 AND claim_id = $2`, [m.id, claimId, now, providerId]);
     return true;
@@ -94,6 +97,8 @@ export function createSendDueAction(deps: SendDueDeps) {
         if (await deliver(deps, m, claimId, now)) sent += 1;
         else failed += 1;
       }
+      // Left 'sending' by a stop (or by a status write that failed): never handed → scheduled again; handed → failed, never sent twice.
+      await deps.store.run(`UPDATE jarvis.campaign_messages SET status = 'failed', error = $2 WHERE claim_id = $1 AND status = 'sending' AND handed_at IS NOT NULL`, [claimId, INTERRUPTED_SEND]);
       await deps.store.run(`UPDATE jarvis.campaign_messages SET status = 'scheduled', claim_id = NULL WHERE claim_id = $1 AND status = 'sending'`, [claimId]);
       await updateCampaignStatus(deps.store, [...new Set(claimed.map((m) => m.campaign_id))]);
       const scope = p.campaignId ? 'AND campaign_id = $2' : '';
