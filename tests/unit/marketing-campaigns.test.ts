@@ -174,7 +174,7 @@ describe('marketing.send-due and outbox', () => {
     // What a process killed while handing the second message over leaves behind.
     await store.run("UPDATE jarvis.campaigns SET status = 'sending' WHERE id = $1", [c.campaignId]);
     await store.run("UPDATE jarvis.campaign_messages SET status = 'sending', claim_id = 'dead-run' WHERE campaign_id = $1", [c.campaignId]);
-    await store.run('UPDATE jarvis.campaign_messages SET handed_at = now() WHERE id = $1', [ids[1]]);
+    await store.run('UPDATE jarvis.campaign_messages SET handed_at = now() WHERE id = $1', [ids[1]!]);
     const before = recorder.sent.length;
 
     // The restarted DAWG: a new marketing module on the same store settles that before its first action.
@@ -187,7 +187,7 @@ describe('marketing.send-due and outbox', () => {
     expect(run.result).toMatchObject({ sent: ids.length - 1, failed: 0, remaining: 0 });
     const handedAgain = recorder.sent.slice(before).map((m) => m.messageId);
     expect(handedAgain.sort()).toEqual(ids.filter((id) => id !== ids[1]).sort());
-    const [interrupted] = await store.all<{ status: string; error: string }>('SELECT status, error FROM jarvis.campaign_messages WHERE id = $1', [ids[1]]);
+    const [interrupted] = await store.all<{ status: string; error: string }>('SELECT status, error FROM jarvis.campaign_messages WHERE id = $1', [ids[1]!]);
     expect(interrupted).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted: .* not sent again$/) });
     const [campaign] = await store.all('SELECT status FROM jarvis.campaigns WHERE id = $1', [c.campaignId]);
     expect(campaign).toEqual({ status: 'completed' });
