@@ -6,7 +6,7 @@ import type { AgentSystemConfig } from '../config';
 import type { AgentRegistry } from './agent-registry';
 import type { TaskEventBus } from './task-event-bus';
 import { iso, TASK_COLUMNS, toTaskRecord, type TaskEventRecord, type TaskRecord, type TaskRow } from './task-records';
-import type { TaskRunner } from './task-runner';
+import { isDataError, type TaskRunner } from './task-runner';
 import { checkPayload } from './payload-check';
 import type { NewTask, TaskStore } from './task-store';
 import { TASK_STATUSES, TERMINAL_STATUSES, type TaskPriority, type TaskStatus } from './types';
@@ -31,12 +31,6 @@ export interface WorkflowView {
 }
 
 export type JobView = ({ jobId: string; kind: 'task'; events: TaskEventRecord[] } & TaskRecord) | WorkflowView;
-
-/** A value the database refused (class 22, data exception): only that task should fail, not the others of its batch. */
-function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('22');
-}
 
 /** What the routes use: create, read, list and cancel tasks; read any job (task or workflow). */
 export class TaskService {

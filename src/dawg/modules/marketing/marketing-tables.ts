@@ -48,14 +48,25 @@ export async function createMarketingTables(store: Pick<AnalyticsStore, 'run'>):
 export const INTERRUPTED_SEND = 'interrupted: the AI DAWG stopped while handing this message to its channel; it may or may not have been sent, so it is not sent again';
 
 /**
- * Settles what a send-due run that died with its process left 'sending': a message handed to
- * its channel may have gone out and is failed (never sent twice); the others never left and
- * are scheduled again. Only safe while no send-due runs on this store: the marketing module
- * runs it once, before its first action (one DAWG process owns the store).
+ * Settles messages left 'sending' (by one run's claim, or by every run when `claimId` is
+ * absent): a message handed to its channel may have gone out and is failed (never sent
+ * twice); the others never left and are scheduled again.
+ */
+export async function settleSending(store: Pick<AnalyticsStore, 'run'>, claimId?: string): Promise<void> {
+  const scope = claimId === undefined ? '' : 'AND claim_id = $2';
+  const claim = claimId === undefined ? [] : [claimId];
+  await store.run(`UPDATE jarvis.campaign_messages SET status = 'failed', error = $1 WHERE status = 'sending' AND handed_at IS NOT NULL ${scope}`, [INTERRUPTED_SEND, ...claim]);
+  await store.run(`UPDATE jarvis.campaign_messages SET status = 'scheduled', claim_id = NULL WHERE status = 'sending' ${claimId === undefined ? '' : 'AND claim_id = $1'}`, claim);
+}
+
+/**
+ * Settles what send-due runs that died with their process left 'sending' (settleSending), and
+ * completes campaigns with nothing left to send. Only safe while no send-due runs on this
+ * store: the marketing module runs it once, before its first action (one DAWG process owns
+ * the store).
  */
 export async function recoverInterruptedSends(store: Pick<AnalyticsStore, 'run'>): Promise<void> {
-  await store.run(`UPDATE jarvis.campaign_messages SET status = 'failed', error = $1, claim_id = NULL WHERE status = 'sending' AND handed_at IS NOT NULL`, [INTERRUPTED_SEND]);
-  await store.run(`UPDATE jarvis.campaign_messages SET status = 'scheduled', claim_id = NULL WHERE status = 'sending'`);
+  await settleSending(store);
   await store.run(
     `UPDATE jarvis.campaigns c SET status = 'completed' WHERE c.status = 'sending'
        AND NOT EXISTS (SELECT 1 FROM jarvis.campaign_messages m WHERE m.campaign_id = c.id AND m.status IN ('scheduled', 'sending'))`,

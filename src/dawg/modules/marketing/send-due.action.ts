@@ -5,7 +5,7 @@ import { defineAction } from '../../sdk';
 import { sendDueParams } from './marketing-schemas';
 import type { MessageChannel, OutgoingMessage } from './message-channel';
 import type { MarketingActionDeps } from './action-deps';
-import { INTERRUPTED_SEND } from './marketing-tables';
+import { settleSending } from './marketing-tables';
 
 export interface SendDueDeps extends MarketingActionDeps {
   /** The channel a campaign names, or undefined when this process has none of that name. */
@@ -97,9 +97,8 @@ export function createSendDueAction(deps: SendDueDeps) {
         if (await deliver(deps, m, claimId, now)) sent += 1;
         else failed += 1;
       }
-      // Left 'sending' by a stop (or by a status write that failed): never handed → scheduled again; handed → failed, never sent twice.
-      await deps.store.run(`UPDATE jarvis.campaign_messages SET status = 'failed', error = $2 WHERE claim_id = $1 AND status = 'sending' AND handed_at IS NOT NULL`, [claimId, INTERRUPTED_SEND]);
-      await deps.store.run(`UPDATE jarvis.campaign_messages SET status = 'scheduled', claim_id = NULL WHERE claim_id = $1 AND status = 'sending'`, [claimId]);
+      // What this run left 'sending' (a stop, or a status write that failed).
+      await settleSending(deps.store, claimId);
       await updateCampaignStatus(deps.store, [...new Set(claimed.map((m) => m.campaign_id))]);
       const scope = p.campaignId ? 'AND campaign_id = $2' : '';
       const [left] = await deps.store.all<{ remaining: number; upcoming: number }>(
