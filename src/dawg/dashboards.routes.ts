@@ -1,6 +1,7 @@
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../common/errors';
+import { actorId } from '../common/protocol';
 import { parseInput } from '../common/validation';
 import {
   DASHBOARD_PAGE_LIMIT,
@@ -13,6 +14,8 @@ import {
 
 const idParams = z.strictObject({ id: dashboardIdSchema });
 const fileParams = z.strictObject({ id: dashboardIdSchema, name: dashboardFileNameSchema });
+/** `ownedBy`: delete only if the dashboard was rendered for this caller (the control plane sends it for non-admin keys). */
+const deleteQuery = z.strictObject({ ownedBy: actorId.optional() });
 const listQuery = z.strictObject({
   limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(DASHBOARD_PAGE_LIMIT.max).default(DASHBOARD_PAGE_LIMIT.default),
   before: dashboardCursorSchema.optional(),
@@ -44,7 +47,8 @@ export function mountDashboardRoutes(app: Express, auth: RequestHandler, dashboa
 
   app.delete('/api/v1/dashboards/:id', auth, async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
-    await dashboards.remove(id);
+    const { ownedBy } = parseInput(deleteQuery, req.query, 'query');
+    await dashboards.remove(id, ownedBy);
     res.status(204).end();
   });
 

@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler, type Response } from 'expre
 import { z } from 'zod';
 import { InvalidError } from '../common/errors';
 import { parseInput } from '../common/validation';
+import { ACTOR_HEADER, actorId } from '../common/protocol';
 import { TrackWaveforms } from './audio/track-waveforms';
 import { WAVEFORM_POINTS } from './audio/waveform';
 import type { AudioWorkerPool } from './audio/worker';
@@ -17,6 +18,8 @@ const listQuery = z.strictObject({
 const waveformQuery = z.strictObject({
   points: wholeNumber().min(WAVEFORM_POINTS.min).max(WAVEFORM_POINTS.max).default(WAVEFORM_POINTS.default),
 });
+/** `ownedBy`: delete only if the file was stored by this caller (the control plane sends it for non-admin keys). */
+const deleteQuery = z.strictObject({ ownedBy: actorId.optional() });
 const SAFE_NAME = /^[\w .()-]{1,200}$/;
 
 /** Aborted when the client goes away before the answer, so its audio task (and worker) stops instead of running on. */
@@ -45,8 +48,10 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
     const name = req.get('x-file-name') ?? 'upload.wav';
     if (!SAFE_NAME.test(name)) throw new InvalidError('Invalid file name', { issues: [{ field: 'headers.x-file-name', message: 'letters, digits, space, . ( ) - _ only, at most 200' }] });
     // The body moves to the worker and back with its analysis: req.body is detached afterwards.
+    const actorHeader = req.get(ACTOR_HEADER);
+    const actor = actorHeader === undefined ? undefined : parseInput(actorId, actorHeader, `headers.${ACTOR_HEADER}`);
     const { bytes, analysis } = await audio.analyzeWav(req.body, untilClientLeaves(res));
-    const stored = await files.put(bytes, { name, contentType: 'audio/wav', audio: { ...analysis } });
+    const stored = await files.put(bytes, { name, contentType: 'audio/wav', audio: { ...analysis }, createdBy: actor });
     res.status(201).location(`/api/v1/files/${stored.id}`).json(stored);
   });
 
@@ -67,7 +72,8 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
 
   app.delete('/api/v1/files/:id', auth, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');
-    await files.remove(id);
+    const { ownedBy } = parseInput(deleteQuery, req.query, 'query');
+    await files.remove(id, ownedBy);
     res.status(204).end();
   });
 

@@ -12,6 +12,8 @@ export interface TestPlane extends ControlPlane {
   adminKey: string;
   /** An API key with no extra scope (integration tier only). */
   userKey: string;
+  /** The user key's id (what the control plane records as its owner and sends to the DAWG as the actor). */
+  userKeyId: string;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     testDb,
     adminKey: admin.key,
     userKey: user.key,
+    userKeyId: user.id,
     async stop() {
       await plane.close(100);
       if (!options.testDb) await testDb.drop();

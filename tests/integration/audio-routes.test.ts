@@ -45,13 +45,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const auth = () => ({ authorization: `Bearer ${plane.userKey}` });
+const auth = (key = plane.userKey) => ({ authorization: `Bearer ${key}` });
 
 it('uploads a WAV through the control plane, reads its analysis and downloads the same bytes', async () => {
   const wav = toneWav(2);
   const up = await request(plane.app).post('/api/v1/audio/files').set(auth()).set('content-type', 'audio/wav').set('x-file-name', 'tone.wav').send(wav);
   expect(up.status).toBe(201);
-  expect(up.body).toMatchObject({ id: expect.stringMatching(/^f_/), name: 'tone.wav', bytes: wav.length, audio: { sampleRate: 48_000, channels: 1, bitDepth: 16 } });
+  expect(up.body).toMatchObject({ id: expect.stringMatching(/^f_/), name: 'tone.wav', bytes: wav.length, audio: { sampleRate: 48_000, channels: 1, bitDepth: 16 }, createdBy: plane.userKeyId });
   expect(typeof up.body.audio.integratedLufs).toBe('number');
   const meta = await request(plane.app).get(`/api/v1/audio/files/${up.body.id}/meta`).set(auth());
   expect(meta.body).toEqual(up.body);
@@ -63,6 +63,37 @@ it('uploads a WAV through the control plane, reads its analysis and downloads th
   expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(204);
   expect((await request(plane.app).get(`/api/v1/audio/files/${up.body.id}/meta`).set(auth())).status).toBe(404);
   expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(404);
+});
+
+it('lets every key read every file, but only the key that stored it or an admin key delete it', async () => {
+  const other = await plane.apiKeys.create('other-user', []);
+  const upload = async (key: string) =>
+    (await request(plane.app).post('/api/v1/audio/files').set(auth(key)).set('content-type', 'audio/wav').send(toneWav(1)).expect(201)).body as { id: string; createdBy: string };
+  const theirs = await upload(other.key);
+  expect(theirs.createdBy).toBe(other.id);
+  const listed = await request(plane.app).get('/api/v1/audio/files').set(auth()).expect(200);
+  expect(listed.body.files.map((f: { id: string }) => f.id)).toContain(theirs.id);
+
+  const refused = await request(plane.app).delete(`/api/v1/audio/files/${theirs.id}`).set(auth()).expect(403);
+  expect(refused.body.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('only its creator or an admin API key') });
+  await request(plane.app).get(`/api/v1/audio/files/${theirs.id}/meta`).set(auth()).expect(200);
+  await request(plane.app).delete(`/api/v1/audio/files/${theirs.id}`).set(auth(plane.adminKey)).expect(204);
+
+  // Stored by another key (here the admin's), or before creators were recorded: not this key's to delete.
+  const admins = await upload(plane.adminKey);
+  const legacy = await request(dawg.url).post('/api/v1/files').set('authorization', `Bearer ${SERVICE_TOKEN}`).set('content-type', 'audio/wav').send(toneWav(1)).expect(201);
+  expect(legacy.body.createdBy).toBeUndefined();
+  for (const id of [admins.id, legacy.body.id as string]) {
+    await request(plane.app).delete(`/api/v1/audio/files/${id}`).set(auth(other.key)).expect(403);
+    await request(plane.app).delete(`/api/v1/audio/files/${id}`).set(auth(plane.adminKey)).expect(204);
+  }
+});
+
+it('the DAWG refuses a malformed caller or owner filter, naming the field', async () => {
+  const badActor = await request(dawg.url).post('/api/v1/files').set('authorization', `Bearer ${SERVICE_TOKEN}`).set('x-jarvis-actor', 'no spaces!').set('content-type', 'audio/wav').send(toneWav(1)).expect(400);
+  expect(JSON.stringify(badActor.body.error)).toContain('headers.x-jarvis-actor');
+  const badOwner = await request(dawg.url).delete('/api/v1/files/f_00000000-0000-4000-8000-000000000000?ownedBy=%20').set('authorization', `Bearer ${SERVICE_TOKEN}`).expect(400);
+  expect(JSON.stringify(badOwner.body.error)).toContain('query.ownedBy');
 });
 
 it('passes the DAWG’s 400 through, naming the problem, and refuses other content types and oversized files', async () => {

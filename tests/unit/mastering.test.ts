@@ -104,6 +104,8 @@ describe('creative.generate-audio (local provider)', () => {
     expect(m.integratedLufs!).toBeGreaterThan(-40);
     expect(m.samplePeakDbfs!).toBeLessThanOrEqual(-0.99); // not clipped by the 24-bit export
     expect(result.analysis.integratedLufs).toBeCloseTo(m.integratedLufs!, 6);
+    // Run without a caller (a direct DAWG call): the file records no creator.
+    expect((await files.meta(result.fileId)).createdBy).toBeUndefined();
   }, 60_000);
 
   it('generated songs of different genres master to every streaming target', async () => {
@@ -117,11 +119,13 @@ describe('creative.generate-audio (local provider)', () => {
     }
   }, 120_000);
 
-  it('masters a project’s mix directly (projectId instead of fileId)', async () => {
-    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger() };
+  it('masters a project’s mix directly (projectId instead of fileId); both files record the caller they were made for', async () => {
+    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger(), actor: 'key-owner-1' };
     const song = (await registry.execute({ module: 'creative', action: 'generate-audio', params: { prompt: 'pop sketch', duration: 12 } }, ctx)).result as { projectId: string; fileId: string };
-    const mastered = await master({ projectId: song.projectId, target: 'apple-music' });
+    const mastered = (await registry.execute({ module: 'creative', action: 'master-track', params: { projectId: song.projectId, target: 'apple-music' } }, ctx)).result as MasterOut;
     expect(mastered).toMatchObject({ meetsTarget: true, target: { lufs: -16 } });
+    expect((await files.meta(song.fileId)).createdBy).toBe('key-owner-1');
+    expect((await files.meta(mastered.fileId)).createdBy).toBe('key-owner-1');
     await expect(master({ projectId: song.projectId, fileId: song.fileId })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.projectId' })] } });
     await expect(master({ target: 'spotify' })).rejects.toMatchObject({ status: 400, details: { issues: [expect.objectContaining({ field: 'params.fileId' })] } });
   }, 60_000);
@@ -142,7 +146,7 @@ describe('creative.generate-audio (local provider)', () => {
     const result = (
       await withProvider.execute(
         { module: 'creative', action: 'generate-audio', params: { prompt: 'synthwave', title: 'Neon Dreams', duration: 30, provider: 'suno' } },
-        { requestId: 't', signal: new AbortController().signal, logger: silentLogger() },
+        { requestId: 't', signal: new AbortController().signal, logger: silentLogger(), actor: 'agent:CreativeDirector' },
       )
     ).result as { provider: string; providerTaskId: string; projectId: string; fileId: string; analysis: { integratedLufs: number } };
     expect(requests).toEqual([{ prompt: 'synthwave', title: 'Neon Dreams', durationSeconds: 30, instrumental: true }]);
@@ -151,6 +155,7 @@ describe('creative.generate-audio (local provider)', () => {
     const project = await providerProjects.get(result.projectId);
     expect(project).toMatchObject({ name: 'Neon Dreams', sampleRate: 48_000, tracks: [{ source: { kind: 'audio', fileId: result.fileId } }] });
     expect(Buffer.compare((await files.get(result.fileId)).data, wav)).toBe(0);
+    expect((await files.meta(result.fileId)).createdBy).toBe('agent:CreativeDirector');
     expect(result.analysis.integratedLufs).toBeCloseTo(measureLoudness(decodeWav(wav).audio).integratedLufs!, 6);
   });
 
@@ -172,13 +177,14 @@ describe('creative.mix-tracks', () => {
     const stems = await Promise.all(
       (['quiet pad', 'drums and bass'] as const).map((name) => files.put(encodeWav(all[name]!, { bitDepth: 24, format: 'pcm' }), { name: `${name}.wav`, contentType: 'audio/wav' })),
     );
-    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger() };
+    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger(), actor: 'key-owner-2' };
     const result = (await registry.execute({ module: 'creative', action: 'mix-tracks', params: { fileIds: stems.map((f) => f.id), name: 'stems', master: 'spotify' } }, ctx))
       .result as { mix: { fileId: string; analysis: { integratedLufs: number } }; master: MasterOut; steps: { balance: Array<{ status: string }> } };
     expect(result.steps.balance.map((t) => t.status)).toEqual(['balanced', 'balanced']);
     const mixed = measureLoudness(decodeWav((await files.get(result.mix.fileId)).data).audio);
     expect(result.mix.analysis.integratedLufs).toBeCloseTo(mixed.integratedLufs!, 6);
     expect(result.master).toMatchObject({ meetsTarget: true, target: { lufs: -14 } });
+    expect([(await files.meta(result.mix.fileId)).createdBy, (await files.meta(result.master.fileId)).createdBy]).toEqual(['key-owner-2', 'key-owner-2']);
     await expect(registry.execute({ module: 'creative', action: 'mix-tracks', params: { fileIds: [] } }, ctx)).rejects.toMatchObject({
       status: 400,
       details: { issues: [expect.objectContaining({ field: 'params.fileIds' })] },

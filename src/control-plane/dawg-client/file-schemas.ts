@@ -14,6 +14,7 @@ export const storedFileSchema = z.object({
   sha256: z.string(),
   createdAt: z.string(),
   audio: z.record(z.string(), z.unknown()).optional().describe('The analysis measured when the file was stored (LUFS, LRA, peaks, width, correlation, format)'),
+  createdBy: z.string().optional().describe('Who stored it: the API key id (or agent:<name>) the upload or action ran for; absent on older files'),
 });
 export type StoredFileRecord = z.infer<typeof storedFileSchema>;
 

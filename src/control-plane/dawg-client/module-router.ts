@@ -246,13 +246,18 @@ export class ModuleRouter {
     return { data: response.data as Buffer, contentType: header('content-type') ?? 'application/octet-stream', disposition: header('content-disposition'), sha256: header('x-content-sha256') };
   }
 
-  async deleteFile(id: string, options: CallOptions = {}): Promise<void> {
-    await this.deleteResource(`/api/v1/files/${encodeURIComponent(id)}`, options);
+  /** `ownedBy`: delete only if the file was stored by this caller (403 otherwise); undefined deletes any. */
+  async deleteFile(id: string, ownedBy: string | undefined, options: CallOptions = {}): Promise<void> {
+    await this.deleteResource(`/api/v1/files/${encodeURIComponent(id)}`, ownedBy, options);
   }
 
-  /** DELETE of a DAWG resource (e.g. a stored dashboard); `path` is the DAWG's own path, components encoded by the caller. */
-  async deleteResource(path: string, options: CallOptions = {}): Promise<void> {
-    await this.send('DELETE', path, undefined, options);
+  /**
+   * DELETE of a DAWG resource (e.g. a stored dashboard); `path` is the DAWG's own path,
+   * components encoded by the caller. `ownedBy`: delete only if the resource was created for
+   * this caller (the DAWG answers 403 otherwise); undefined deletes any.
+   */
+  async deleteResource(path: string, ownedBy: string | undefined, options: CallOptions = {}): Promise<void> {
+    await this.send('DELETE', path, undefined, options, { query: { ownedBy } });
   }
 
   private parseBody<S extends z.ZodType>(schema: S, response: DawgResponse): z.output<S> {

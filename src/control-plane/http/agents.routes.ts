@@ -16,7 +16,7 @@ import {
   taskParams,
   taskSchema,
 } from './agent-schemas';
-import { principalOf } from './locals';
+import { ownerFilter, principalOf } from './locals';
 import { fitJobForChatGpt } from '../integrations/chatgpt/response-budget';
 import type { Mount, RouteSpec } from './route-spec';
 
@@ -121,14 +121,6 @@ export function assertMayQueue(agents: AgentSystem, principal: Principal | undef
   }
 }
 
-/**
- * Whose tasks a caller may see: its own (the key that queued them), or all with the admin
- * scope. Passed to the task service as the owner filter (undefined: no filter).
- */
-export function taskOwnerFilter(principal: Principal | undefined): string | undefined {
-  return principal?.scopes.includes('admin') ? undefined : (principal?.id ?? '');
-}
-
 export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): void {
   mount(agentRoutes.list, (_req, res) => {
     res.json({ success: true, agents: requireAgents(deps.agents).registry.list() });
@@ -150,22 +142,22 @@ export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): 
     const agents = requireAgents(deps.agents);
     const { name } = parseInput(agentNameParams, req.params, 'params');
     const query = parseInput(listTasksQuery, req.query, 'query');
-    res.json({ tasks: await agents.tasks.list(name, query, taskOwnerFilter(principalOf(res))) });
+    res.json({ tasks: await agents.tasks.list(name, query, ownerFilter(principalOf(res))) });
   });
   mount(agentRoutes.getTask, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { name, id } = parseInput(taskParams, req.params, 'params');
-    res.json(await agents.tasks.get(name, id, taskOwnerFilter(principalOf(res))));
+    res.json(await agents.tasks.get(name, id, ownerFilter(principalOf(res))));
   });
   mount(agentRoutes.cancelTask, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { name, id } = parseInput(taskParams, req.params, 'params');
-    const task = await agents.tasks.cancel(name, id, taskOwnerFilter(principalOf(res)));
+    const task = await agents.tasks.cancel(name, id, ownerFilter(principalOf(res)));
     res.status(task.status === 'cancelled' ? 200 : 202).json(task);
   });
   mount(agentRoutes.job, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { jobId } = parseInput(jobParams, req.params, 'params');
-    res.json(fitJobForChatGpt(await agents.tasks.job(jobId, 'JOB_NOT_FOUND', taskOwnerFilter(principalOf(res)))));
+    res.json(fitJobForChatGpt(await agents.tasks.job(jobId, 'JOB_NOT_FOUND', ownerFilter(principalOf(res)))));
   });
 }

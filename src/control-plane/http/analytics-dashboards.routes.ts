@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dashboardFileNameSchema, dashboardIdSchema } from '../../dawg/modules/analytics/dashboard/dashboard-record';
 import { parseInput } from '../../common/validation';
 import type { ModuleRouter } from '../dawg-client';
-import { requestIdOf } from './locals';
+import { ownerFilter, principalOf, requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 /**
@@ -20,7 +20,15 @@ const listQuery = z.strictObject({
 });
 
 const chartSchema = z.object({ index: z.number(), type: z.string(), title: z.string().nullable().optional() }).catchall(z.unknown());
-const dashboardSchema = z.object({ dashboardId: z.string(), title: z.string(), createdAt: z.string(), charts: z.array(chartSchema) }).catchall(z.unknown());
+const dashboardSchema = z
+  .object({
+    dashboardId: z.string(),
+    title: z.string(),
+    createdAt: z.string(),
+    charts: z.array(chartSchema),
+    createdBy: z.string().optional().describe('Who it was rendered for: the API key id (or agent:<name>); absent on older dashboards'),
+  })
+  .catchall(z.unknown());
 
 export const analyticsDashboardRoutes = {
   list: {
@@ -49,11 +57,14 @@ export const analyticsDashboardRoutes = {
     path: '/api/v1/dashboards/:id',
     operationId: 'deleteAnalyticsDashboard',
     summary: 'Delete a rendered dashboard with its page and images',
+    description:
+      'Every key may list and read every dashboard; only the key it was rendered for (its createdBy) or an admin key may delete it. ' +
+      'Dashboards rendered by agents for the system (createdBy agent:<name>) and older ones without createdBy: admin only.',
     tier: 'integration',
     tag: 'analytics',
     consequential: true,
     params: idParams,
-    responses: { 204: { description: 'Deleted' }, 404: { description: 'No such dashboard' } },
+    responses: { 204: { description: 'Deleted' }, 403: { description: 'Rendered for another caller: only its creator or an admin key may delete it' }, 404: { description: 'No such dashboard' } },
   },
   file: {
     method: 'get',
@@ -87,7 +98,7 @@ export function mountAnalyticsDashboardRoutes(mount: Mount, deps: { moduleRouter
   });
   mount(analyticsDashboardRoutes.remove, async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
-    await deps.moduleRouter.deleteResource(`/api/v1/dashboards/${id}`, { requestId: requestIdOf(res) });
+    await deps.moduleRouter.deleteResource(`/api/v1/dashboards/${id}`, ownerFilter(principalOf(res)), { requestId: requestIdOf(res) });
     res.status(204).end();
   });
   mount(analyticsDashboardRoutes.file, async (req, res) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
 import { filePageSchema, storedFileSchema, waveformSchema, type ModuleRouter } from '../dawg-client';
-import { requestIdOf } from './locals';
+import { ownerFilter, principalOf, requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
@@ -87,10 +87,14 @@ export const audioRoutes = {
     path: '/api/v1/audio/files/:id',
     operationId: 'deleteAudioFile',
     summary: 'Delete a stored audio file (projects that use it can no longer render)',
+    description:
+      'Every key may list, read and use every stored file; only the key that stored it (its createdBy) or an admin key may delete it. ' +
+      'Files stored by agents for the system (createdBy agent:<name>) and older files without createdBy: admin only.',
     tier: 'integration',
     tag: 'audio',
+    consequential: true,
     params: fileParams,
-    responses: { 204: { description: 'Deleted' }, 404: { description: 'No such file' } },
+    responses: { 204: { description: 'Deleted' }, 403: { description: 'Stored by another caller: only its creator or an admin key may delete it' }, 404: { description: 'No such file' } },
   },
 } satisfies Record<string, RouteSpec>;
 
@@ -111,7 +115,7 @@ export function mountAudioRoutes(mount: Mount, deps: { moduleRouter: ModuleRoute
         return next(new InvalidError('Send the WAV file as the request body with Content-Type: audio/wav', { issues: [{ field: 'headers.content-type', message: `must be one of ${WAV_TYPES.join(', ')}` }] }));
       }
       deps.moduleRouter
-        .uploadFile(req.body, req.get('x-file-name') ?? 'upload.wav', { requestId: requestIdOf(res) })
+        .uploadFile(req.body, req.get('x-file-name') ?? 'upload.wav', { requestId: requestIdOf(res), actor: principalOf(res)?.id })
         .then((stored) => res.status(201).json(stored), next);
     });
   });
@@ -130,7 +134,7 @@ export function mountAudioRoutes(mount: Mount, deps: { moduleRouter: ModuleRoute
   });
   mount(audioRoutes.remove, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');
-    await deps.moduleRouter.deleteFile(id, { requestId: requestIdOf(res) });
+    await deps.moduleRouter.deleteFile(id, ownerFilter(principalOf(res)), { requestId: requestIdOf(res) });
     res.status(204).end();
   });
   mount(audioRoutes.download, async (req, res) => {

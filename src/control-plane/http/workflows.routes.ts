@@ -1,8 +1,8 @@
 import { parseInput } from '../../common/validation';
 import type { AgentSystem } from '../agents';
 import { createdWorkflowSchema, createScheduleBody, createWorkflowBody, scheduleParams, scheduleSchema, workflowParams, workflowSchema } from './agent-schemas';
-import { assertMayQueue, requireAgents, taskOwnerFilter } from './agents.routes';
-import { principalOf } from './locals';
+import { assertMayQueue, requireAgents } from './agents.routes';
+import { ownerFilter, principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 import { z } from 'zod';
 
@@ -81,19 +81,19 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
   mount(workflowRoutes.get, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { id } = parseInput(workflowParams, req.params, 'params');
-    res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', taskOwnerFilter(principalOf(res))));
+    res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', ownerFilter(principalOf(res))));
   });
   mount(workflowRoutes.cancel, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { id } = parseInput(workflowParams, req.params, 'params');
-    const owner = taskOwnerFilter(principalOf(res));
+    const owner = ownerFilter(principalOf(res));
     // Another key's workflow is "not found" before anything is cancelled.
     await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', owner);
     await agents.workflows.cancel(id);
     res.json(await agents.tasks.job(id, 'WORKFLOW_NOT_FOUND', owner));
   });
   mount(workflowRoutes.listSchedules, async (_req, res) => {
-    res.json({ schedules: await requireAgents(deps.agents).schedules.list(taskOwnerFilter(principalOf(res))) });
+    res.json({ schedules: await requireAgents(deps.agents).schedules.list(ownerFilter(principalOf(res))) });
   });
   mount(workflowRoutes.createSchedule, async (req, res) => {
     const agents = requireAgents(deps.agents);
@@ -105,7 +105,7 @@ export function mountWorkflowRoutes(mount: Mount, deps: { agents?: AgentSystem }
   mount(workflowRoutes.deleteSchedule, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { id } = parseInput(scheduleParams, req.params, 'params');
-    await agents.schedules.remove(id, taskOwnerFilter(principalOf(res)));
+    await agents.schedules.remove(id, ownerFilter(principalOf(res)));
     res.status(204).end();
   });
 }

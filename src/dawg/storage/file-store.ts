@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InvalidError, NotFoundError } from '../../common/errors';
+import { ForbiddenError, InvalidError, NotFoundError } from '../../common/errors';
 import { writeFileAtomic } from './atomic-file';
 import { FILE_ID } from './file-id';
 import { pageOfFiles, type FileCursor, type FilePage } from './file-page';
@@ -21,6 +21,12 @@ export const storedFileSchema = z.object({
   createdAt: z.string(),
   /** What the audio engine measured when the file was stored, if it is audio. */
   audio: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Who stored it: the API key id (or `agent:<name>`) the upload or action ran for, as the
+   * control plane sent it. Absent on files stored before this was recorded, or by a direct
+   * DAWG call that named no caller; only an admin may delete those through the gateway.
+   */
+  createdBy: z.string().optional(),
 });
 export type StoredFile = z.infer<typeof storedFileSchema>;
 
@@ -48,7 +54,7 @@ export class FileStore {
     return path.join(this.options.dir, `${id}.${ext}`);
   }
 
-  async put(data: Uint8Array, meta: { name: string; contentType: string; audio?: Record<string, unknown> }): Promise<StoredFile> {
+  async put(data: Uint8Array, meta: { name: string; contentType: string; audio?: Record<string, unknown>; createdBy?: string }): Promise<StoredFile> {
     if (data.byteLength === 0) throw new InvalidError('The file is empty', { issues: [{ field: 'file', message: 'must not be empty' }] });
     if (data.byteLength > this.options.maxBytes) {
       throw new InvalidError(`The file is larger than ${this.options.maxBytes} bytes`, { issues: [{ field: 'file', message: `must be at most ${this.options.maxBytes} bytes` }] });
@@ -61,6 +67,7 @@ export class FileStore {
       sha256: createHash('sha256').update(data).digest('hex'),
       createdAt: new Date().toISOString(),
       ...(meta.audio ? { audio: meta.audio } : {}),
+      ...(meta.createdBy ? { createdBy: meta.createdBy } : {}),
     };
     await writeFileAtomic(this.pathOf(stored.id, 'bin'), data);
     await writeFileAtomic(this.pathOf(stored.id, 'json'), JSON.stringify(stored));
@@ -105,9 +112,15 @@ export class FileStore {
     return pageOfFiles(metas, query.limit, query.before);
   }
 
-  /** Metadata goes first: from then on the file no longer exists for readers. */
-  async remove(id: string): Promise<void> {
-    await this.meta(id);
+  /**
+   * Metadata goes first: from then on the file no longer exists for readers. With `ownedBy`,
+   * only a file stored by that caller is deleted; any other answers 403 and stays.
+   */
+  async remove(id: string, ownedBy?: string): Promise<void> {
+    const meta = await this.meta(id);
+    if (ownedBy !== undefined && meta.createdBy !== ownedBy) {
+      throw new ForbiddenError(`File ${id} was stored by another caller: only its creator or an admin API key may delete it`, { field: 'params.id' });
+    }
     await rm(this.pathOf(id, 'json'), { force: true });
     await rm(this.pathOf(id, 'bin'), { force: true });
   }

@@ -4,7 +4,7 @@ import type { SongProvider } from '../../providers';
 import { compose } from '../../audio/compose';
 import { generateAudioParams } from './creative-schemas';
 import type { AudioWorkerPool } from '../../audio/worker';
-import { defineAction } from '../../sdk';
+import { defineAction, type ActionContext } from '../../sdk';
 import type { FileStore, ProjectStore } from '../../storage';
 
 
@@ -17,7 +17,8 @@ import type { FileStore, ProjectStore } from '../../storage';
  */
 export function generateAudioAction(deps: { files: FileStore; projects: ProjectStore; audio: AudioWorkerPool; providers?: Partial<Record<'suno' | 'udio', SongProvider>> }) {
   /** Suno or Udio: their WAV, validated and measured like an upload, then stored. */
-  async function generateWithProvider(name: 'suno' | 'udio', params: z.output<typeof generateAudioParams>, signal: AbortSignal) {
+  async function generateWithProvider(name: 'suno' | 'udio', params: z.output<typeof generateAudioParams>, ctx: ActionContext) {
+    const { signal } = ctx;
     const provider = deps.providers?.[name];
     if (!provider) {
       const available = ['local', ...Object.keys(deps.providers ?? {})];
@@ -33,7 +34,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
     // The bytes go to a worker and come back with the analysis (moved both ways, not copied).
     const { bytes, analysis } = await deps.audio.analyzeWav(song.audio, signal);
     const name2 = `${(params.title ?? song.title ?? params.prompt.slice(0, 80)).replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
-    const stored = await deps.files.put(bytes, { name: name2, contentType: 'audio/wav', audio: { ...analysis } });
+    const stored = await deps.files.put(bytes, { name: name2, contentType: 'audio/wav', audio: { ...analysis }, createdBy: ctx.actor });
     // A project with the song as its one audio track: the mixing actions (full-mix) work on projects.
     const project = await deps.projects.create({
       name: (params.title ?? song.title ?? params.prompt.slice(0, 80)).slice(0, 200),
@@ -48,7 +49,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
     description: 'Generates a song from a prompt (genre, mood, bpm, key, duration); provider local (offline composer + synth) by default',
     params: generateAudioParams,
     async handler(params, ctx) {
-      if (params.provider !== 'local') return generateWithProvider(params.provider, params, ctx.signal);
+      if (params.provider !== 'local') return generateWithProvider(params.provider, params, ctx);
       const { title, lyrics, provider, ...input } = params;
       const song = compose(input);
       const project = await deps.projects.create({
@@ -71,7 +72,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
       // Rendered by the synth in a worker, with 1 dB of headroom, as a 24-bit WAV.
       const { wav, analysis } = await deps.audio.renderSong(project, ctx.signal);
       const name = `${project.name.replace(/[^\w .()-]+/g, '_')}.wav`.slice(0, 200);
-      const stored = await deps.files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis } });
+      const stored = await deps.files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis }, createdBy: ctx.actor });
       return {
         provider,
         projectId: project.id,

@@ -34,7 +34,7 @@ export function masterTrackAction({ files, audio, projects }: { files: FileStore
       }
       const { wav, analysis, processing: mastered } = await audio.master(source, target, ctx.signal);
       const name = `${sourceName.replace(/\.wav$/i, '')}-master-${target.name}.wav`.slice(0, 200);
-      const stored = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis } });
+      const stored = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...analysis }, createdBy: ctx.actor });
       const loudnessOk = analysis.integratedLufs !== null && Math.abs(analysis.integratedLufs - target.lufs) <= LUFS_TOLERANCE;
       const peakOk = analysis.truePeakDbtp === null || analysis.truePeakDbtp <= target.truePeakDbtp;
       return {

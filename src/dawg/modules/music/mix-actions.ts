@@ -242,7 +242,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
         const exported = await audio.exportMix(project, { sampleRate: sampleRate ?? project.sampleRate, bitDepth }, ctx.signal);
         const { wav, renderedPeakDbfs } = exported;
         const name = `${project.name.replace(/[^\w .-]+/g, '_')}-mix.wav`.slice(0, 200);
-        const put = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...exported.analysis } });
+        const put = await files.put(wav, { name, contentType: 'audio/wav', audio: { ...exported.analysis }, createdBy: ctx.actor });
         // Measured again on the file as stored, read back by a worker.
         const { analysis } = await audio.analyzeFile(put.id, ctx.signal);
         const clipped = bitDepth !== 32 && renderedPeakDbfs !== null && renderedPeakDbfs > 0;

@@ -39,6 +39,8 @@ export const dashboardRecordSchema = z.strictObject({
   charts: z.array(dashboardChartSchema),
   rowCount: z.number().int().nonnegative(),
   truncated: z.boolean(),
+  /** Who rendered it (API key id or `agent:<name>`); absent on older dashboards and direct DAWG calls without a caller. */
+  createdBy: z.string().optional(),
 });
 export type DashboardRecord = z.infer<typeof dashboardRecordSchema>;
 export type DashboardChart = z.infer<typeof dashboardChartSchema>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError } from '../../../../common/errors';
+import { ForbiddenError, NotFoundError } from '../../../../common/errors';
 import {
   contentTypeOf,
   DASHBOARD_FILE_NAME,
@@ -39,6 +39,8 @@ export interface DashboardDraft {
   truncated: boolean;
   html: string;
   charts: readonly RenderedChart[];
+  /** The caller the dashboard was rendered for. */
+  createdBy?: string;
 }
 
 export interface DashboardPage {
@@ -81,6 +83,7 @@ export class DashboardStore {
       })),
       rowCount: draft.rowCount,
       truncated: draft.truncated,
+      ...(draft.createdBy ? { createdBy: draft.createdBy } : {}),
     };
     const tmp = await mkdtemp(path.join(this.dir, TEMP_PREFIX));
     try {
@@ -128,9 +131,13 @@ export class DashboardStore {
   /**
    * Deletes a dashboard. Its folder is first renamed to a `.tmp-` name, so readers stop
    * seeing it at once (a listing never shows half a dashboard); what a crash leaves behind
-   * then is cleared by `init`.
+   * then is cleared by `init`. With `ownedBy`, only a dashboard rendered for that caller is
+   * deleted; any other answers 403 and stays (the owner of a stored dashboard never changes).
    */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, ownedBy?: string): Promise<void> {
+    if (ownedBy !== undefined && (await this.get(id)).createdBy !== ownedBy) {
+      throw new ForbiddenError(`Dashboard ${id} was rendered for another caller: only its creator or an admin API key may delete it`, { field: 'params.id' });
+    }
     const doomed = path.join(this.dir, `${TEMP_PREFIX}deleted-${randomUUID()}`);
     try {
       await rename(this.folderOf(id), doomed);

@@ -35,6 +35,8 @@ export interface DashboardSummary {
   truncated: boolean;
   charts: Array<{ index: number; type: string; title: string; svgPath: string | null; pngPath: string | null }>;
   htmlPath: string;
+  /** Who it was rendered for (API key id or agent:<name>), when known. */
+  createdBy?: string;
 }
 
 export function dashboardFilePath(id: string, name: string): string {
@@ -51,6 +53,7 @@ export function summarizeDashboard(record: DashboardRecord): DashboardSummary {
     truncated: record.truncated,
     charts: record.charts.map((c) => ({ index: c.index, type: c.type, title: c.title, svgPath: file(c.svg), pngPath: file(c.png) })),
     htmlPath: dashboardFilePath(record.id, DASHBOARD_PAGE_FILE),
+    ...(record.createdBy ? { createdBy: record.createdBy } : {}),
   };
 }
 
@@ -106,7 +109,7 @@ export function createDashboardAction(deps: DashboardActionDeps) {
       }
       ctx.signal.throwIfAborted();
       const html = renderDashboardHtml({ title: params.title, rowCount: rows.length, truncated, sections: rendered.map((r) => r.section) });
-      const record = await deps.dashboards.save({ title: params.title, rowCount: rows.length, truncated, html, charts: rendered.map((r) => r.chart) });
+      const record = await deps.dashboards.save({ title: params.title, rowCount: rows.length, truncated, html, charts: rendered.map((r) => r.chart), createdBy: ctx.actor });
       ctx.logger.info('dashboard stored', { dashboardId: record.id, charts: record.charts.length, rows: rows.length, pngFonts: font.description });
       return summarizeDashboard(record);
     },
