@@ -189,6 +189,13 @@ describe('suggestions from injected signals', () => {
     expect(['approval-expiring', 'schedule-idle']).toContain((resolved as unknown as { data: { kind: string } }).data.kind);
     const { body: cleared } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
     expect(cleared.suggestions.map((s: { id: string }) => s.id).sort()).toEqual(['breaker-open:ai-dawg', 'breaker-open:provider:mistral']);
+
+    // A breaker is this instance's own: dismissing it hides it here, and stores nothing that
+    // another instance (whose breaker may be closed) would act on.
+    await request(plane.app).post('/api/v1/suggestions/breaker-open:ai-dawg/dismiss').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    const { body: dismissed } = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    expect(dismissed.suggestions.map((s: { id: string }) => s.id)).toEqual(['breaker-open:provider:mistral']);
+    expect(await plane.testDb.db.query(`SELECT * FROM suggestion_dismissals WHERE suggestion_id LIKE 'breaker-open:%'`)).toEqual([]);
   });
 });
 
@@ -228,7 +235,7 @@ describe('quiet hours', () => {
     const segment = `task-failures:DataScientist.segment-users:${user}`;
     await fail(3, 'predict-churn', '2026-12-05T22:50:00Z');
     expect(await engine.evaluate()).toMatchObject({ raised: 1, quiet: true });
-    expect(engine.list(admin()).map((s) => s.id)).toEqual([churn]); // listed at once
+    expect((await engine.list(admin())).map((s) => s.id)).toEqual([churn]); // listed at once
     // 01:30: churn's failures are gone (raised and resolved within the quiet hours: never pushed);
     // segment-users fails 3 times, then a 4th time before the end.
     now = new Date('2026-12-06T01:30:00Z');
@@ -246,5 +253,68 @@ describe('quiet hours', () => {
     await engine.evaluate();
     expect(pushed).toHaveLength(1);
     await plane.testDb.db.query(`DELETE FROM tasks`);
+  });
+});
+
+describe('dismissals', () => {
+  const engineOnSharedDb = () =>
+    new ProactiveEngine({
+      sources: { db: plane.testDb.db, agents: true, firewall: true },
+      thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 },
+      logger: silentLogger(),
+    });
+  const stored = async () => (await plane.testDb.db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals ORDER BY 1, 2')).map((r) => `${r.suggestion_id} ${r.key_id}`);
+
+  it('are shared by every instance, survive a restart, and end when the signal clears', async () => {
+    await plane.testDb.db.query('DELETE FROM tasks');
+    await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
+    const userId = keyIdOf(plane.userKey);
+    const user: Principal = { kind: 'api-key', id: userId, scopes: [] };
+    const id = `task-failures:DevOpsEngineer.deploy-service:${userId}`;
+    const [a, b] = [engineOnSharedDb(), engineOnSharedDb()];
+    const pushedByB: string[] = [];
+    b.onPush((event, s, visibleTo) => pushedByB.push(`${event} ${s.id} user:${visibleTo(user)} admin:${visibleTo(admin())}`));
+    await failTasks(3, userId);
+    await a.evaluate();
+    await b.evaluate();
+    expect((await b.list(user)).map((s) => s.id)).toEqual([id]);
+
+    // Dismissed through instance A: instance B's list hides it at once, its pushes after its next reading.
+    await a.dismiss(id, user);
+    expect(await stored()).toEqual([`${id} ${userId}`]);
+    expect(await b.list(user)).toEqual([]);
+    expect((await b.list(admin())).map((s) => s.id)).toEqual([id]); // the admin did not dismiss it
+    await failTasks(1, userId);
+    expect(await b.evaluate()).toMatchObject({ updated: 1 });
+    expect(pushedByB.at(-1)).toBe(`suggestion.updated ${id} user:false admin:true`);
+
+    // A restarted instance (nothing in memory) raises it again, still hidden from the key.
+    const restarted = engineOnSharedDb();
+    expect(await restarted.evaluate()).toMatchObject({ raised: 1 });
+    expect(await restarted.list(user)).toEqual([]);
+    await expect(restarted.dismiss(id, user)).resolves.toMatchObject({ id }); // again: no duplicate row
+    expect(await stored()).toEqual([`${id} ${userId}`]);
+
+    // The signal clears: the first reading that no longer finds it ends the dismissal, so the
+    // suggestion shows again when the failures come back.
+    await plane.testDb.db.query(`UPDATE tasks SET finished_at = now() - interval '2 hours' WHERE status = 'failed'`);
+    expect(await restarted.evaluate()).toMatchObject({ resolved: 1 });
+    expect(await stored()).toEqual([]);
+    await failTasks(3, userId);
+    await a.evaluate();
+    expect((await a.list(user)).map((s) => s.id)).toEqual([id]);
+    await plane.testDb.db.query('DELETE FROM tasks');
+  });
+
+  it('a reading never ends a dismissal made after it began (the suggestion may be one it has not seen yet)', async () => {
+    await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
+    const unseen = 'task-failures:DataScientist.predict-churn:k1';
+    await plane.testDb.db.query(
+      `INSERT INTO suggestion_dismissals (suggestion_id, key_id, dismissed_at) VALUES ($1, 'newer', now() + interval '1 minute'), ($1, 'older', now() - interval '1 second')`,
+      [unseen],
+    );
+    await engineOnSharedDb().evaluate();
+    expect(await stored()).toEqual([`${unseen} newer`]);
+    await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
   });
 });

@@ -48,11 +48,11 @@ function requireEngine(engine: ProactiveEngine | undefined): ProactiveEngine {
 }
 
 export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: ProactiveEngine }): void {
-  mount(suggestionsRoutes.list, (_req, res) => {
-    res.json({ suggestions: requireEngine(deps.proactive).list(principalOf(res)!) });
+  mount(suggestionsRoutes.list, async (_req, res) => {
+    res.json({ suggestions: await requireEngine(deps.proactive).list(principalOf(res)!) });
   });
-  mount(suggestionsRoutes.dismiss, (req, res) => {
+  mount(suggestionsRoutes.dismiss, async (req, res) => {
     const { id } = parseInput(suggestionParams, req.params, 'params');
-    res.json(requireEngine(deps.proactive).dismiss(id, principalOf(res)!));
+    res.json(await requireEngine(deps.proactive).dismiss(id, principalOf(res)!));
   });
 }

@@ -28,11 +28,21 @@ export interface ProactiveOptions {
 interface Active {
   finding: Finding;
   suggestion: Suggestion;
-  /** Keys (principal ids) that dismissed it; cleared when the signal goes away. */
+  /**
+   * Keys (principal ids) that dismissed it, as of the last evaluation (or this instance's own
+   * dismiss since); used for pushes. Cleared when the signal goes away.
+   */
   dismissedBy: Set<string>;
 }
 
 const isAdmin = (p: Principal) => p.scopes.includes('admin');
+/**
+ * Suggestions whose signal is this instance's own (its circuit breakers): another instance may
+ * not see the same, so their dismissals stay in this instance's memory. Every other kind is
+ * read from the shared database, and its dismissals are stored there (suggestion_dismissals):
+ * shared by all instances and kept across restarts.
+ */
+const isLocal = (id: string) => id.startsWith('breaker-open:');
 /** What makes a change worth a push: severity, who may see it and the material figures. */
 const news = (f: Finding) => [f.severity, f.audience.keyId, f.material];
 
@@ -72,6 +82,10 @@ export class ProactiveEngine {
   }
 
   private async evaluateNow(): Promise<{ raised: number; updated: number; resolved: number; quiet: boolean }> {
+    const { db } = this.options.sources;
+    // The database's clock, before the signals are read: a dismissal stamped later was made
+    // after this reading and is never pruned by it (instances' own clocks may disagree).
+    const started = (await db.query<{ started: Date }>('SELECT now() AS started'))[0]!.started;
     const now = this.now();
     const findings = await collectFindings(this.options.sources, this.options.thresholds, now);
     const at = now.toISOString();
@@ -103,26 +117,54 @@ export class ProactiveEngine {
       this.push('suggestion.resolved', { ...gone.suggestion, updatedAt: at }, gone.finding);
       counts.resolved++;
     }
+    await this.syncDismissals(seen, started);
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
   }
 
-  /** Active suggestions `principal` may see and has not dismissed, most severe first. */
-  list(principal: Principal): Suggestion[] {
+  /**
+   * Active suggestions `principal` may see and has not dismissed, most severe first. The key's
+   * dismissals are read from the database, so one made through another instance counts at once.
+   */
+  async list(principal: Principal): Promise<Suggestion[]> {
     const rank = { critical: 0, warning: 1, info: 2 };
+    const rows = await this.options.sources.db.query<{ suggestion_id: string }>('SELECT suggestion_id FROM suggestion_dismissals WHERE key_id = $1', [principal.id]);
+    const dismissed = new Set(rows.map((r) => r.suggestion_id));
     return [...this.active.values()]
-      .filter((a) => this.visible(a.finding, principal) && !a.dismissedBy.has(principal.id))
+      .filter((a) => this.visible(a.finding, principal) && !(isLocal(a.suggestion.id) ? a.dismissedBy.has(principal.id) : dismissed.has(a.suggestion.id)))
       .map((a) => a.suggestion)
       .sort((x, y) => rank[x.severity] - rank[y.severity] || x.raisedAt.localeCompare(y.raisedAt));
   }
 
-  /** Hides a suggestion from this key until its signal clears and comes back. */
-  dismiss(id: string, principal: Principal): Suggestion {
+  /**
+   * Hides a suggestion from this key until its signal clears and comes back: on every
+   * instance and across restarts (breaker suggestions, which are per instance: on this one).
+   * Stored before it takes effect, so a failed write dismisses nothing.
+   */
+  async dismiss(id: string, principal: Principal): Promise<Suggestion> {
     const found = this.active.get(id);
     if (!found || !this.visible(found.finding, principal)) throw new NotFoundError(`No active suggestion ${id}`, undefined, 'SUGGESTION_NOT_FOUND');
+    if (!isLocal(id)) {
+      await this.options.sources.db.query('INSERT INTO suggestion_dismissals (suggestion_id, key_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, principal.id]);
+    }
     found.dismissedBy.add(principal.id);
     return found.suggestion;
+  }
+
+  /**
+   * After an evaluation: deletes the stored dismissals of suggestions whose signal this reading
+   * no longer found (made before the reading began: a newer one may be for a suggestion this
+   * instance has not seen yet), and loads the rest into the active suggestions for pushes.
+   */
+  private async syncDismissals(seen: ReadonlySet<string>, readingStarted: Date): Promise<void> {
+    const { db } = this.options.sources;
+    const shared = [...seen].filter((id) => !isLocal(id));
+    await db.query('DELETE FROM suggestion_dismissals WHERE dismissed_at < $1 AND NOT (suggestion_id = ANY($2::text[]))', [readingStarted, shared]);
+    const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
+    const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
+    for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
+    for (const [id, keys] of byId) this.active.get(id)!.dismissedBy = keys;
   }
 
   start(intervalMs: number): void {
