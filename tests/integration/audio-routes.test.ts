@@ -6,7 +6,8 @@ import { buildDawgApp } from '../../src/dawg/app';
 import { encodeWav } from '../../src/dawg/audio/io';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { ModuleRegistry } from '../../src/dawg/sdk';
-import { FileStore } from '../../src/dawg/storage';
+import { createCreativeModule } from '../../src/dawg/modules/creative';
+import { FileStore, ProjectStore } from '../../src/dawg/storage';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { silentLogger } from '../helpers/logger';
 import { listen, SERVICE_TOKEN, type Listening } from '../helpers/servers';
@@ -35,7 +36,11 @@ beforeAll(async () => {
   const files = new FileStore({ dir, maxBytes: 10_000_000 });
   await files.init();
   audio = new AudioWorkerPool({ workers: 1, filesDir: dir });
-  dawg = await listen(buildDawgApp({ registry: new ModuleRegistry(), logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio }));
+  const projects = new ProjectStore(path.join(dir, 'projects'));
+  await projects.init();
+  const registry = new ModuleRegistry();
+  registry.register(createCreativeModule({ files, projects, audio }));
+  dawg = await listen(buildDawgApp({ registry, logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio }));
   plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, AUDIO_UPLOAD_LIMIT: '2mb' } });
 });
 afterAll(async () => {
@@ -88,6 +93,20 @@ it('lets every key read every file, but only the key that stored it or an admin 
     await request(plane.app).delete(`/api/v1/audio/files/${id}`).set(auth(plane.adminKey)).expect(204);
   }
 });
+
+it('a song generated through execute answers the url its clients download it from, with the caller as its creator', async () => {
+  const res = await request(plane.app)
+    .post('/api/v1/execute')
+    .set(auth())
+    .send({ module: 'creative', action: 'generate-audio', params: { prompt: 'a short pop sketch', duration: 10 } })
+    .expect(200);
+  const { fileId, url } = res.body.result as { fileId: string; url: string };
+  expect(url).toBe(`/api/v1/audio/files/${fileId}`);
+  const down = await request(plane.app).get(url).set(auth()).buffer(true).parse(binary).expect(200);
+  expect(down.headers['content-type']).toMatch(/^audio\/wav/);
+  expect((down.body as Buffer).subarray(0, 4).toString('latin1')).toBe('RIFF');
+  expect((await request(plane.app).get(`${url}/meta`).set(auth()).expect(200)).body.createdBy).toBe(plane.userKeyId);
+}, 60_000);
 
 it('the DAWG refuses a malformed caller or owner filter, naming the field', async () => {
   const badActor = await request(dawg.url).post('/api/v1/files').set('authorization', `Bearer ${SERVICE_TOKEN}`).set('x-jarvis-actor', 'no spaces!').set('content-type', 'audio/wav').send(toneWav(1)).expect(400);

@@ -250,7 +250,7 @@ describe('music module: mixing actions', () => {
   it('export-mix stores a WAV whose decoded loudness is the one reported', async () => {
     const { projectId } = await projectWith([{ name: 'tone', audio: signal([[440, 0.3]], 0.01) }]);
     const result = await run('export-mix', { projectId, bitDepth: 16, sampleRate: 44_100 });
-    expect(result.url).toBe(`/api/v1/files/${result.fileId}`);
+    expect(result.url).toBe(`/api/v1/audio/files/${result.fileId}`);
     const decoded = decodeWav((await files.get(result.fileId)).data);
     expect(decoded).toMatchObject({ bitDepth: 16, format: 'pcm' });
     expect(decoded.audio.sampleRate).toBe(44_100);

@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic-file';
 import { FILE_ID } from './file-id';
 import { pageOfFiles, type FileCursor, type FilePage } from './file-page';
 
-export { FILE_ID, fileIdSchema } from './file-id';
+export { FILE_ID, fileIdSchema, fileUrl } from './file-id';
 
 /** Metadata files read at once while listing: enough to keep the disk busy, few enough to stay far from the fd limit. */
 const LIST_READ_CONCURRENCY = 32;

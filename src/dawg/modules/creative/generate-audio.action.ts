@@ -5,7 +5,7 @@ import { compose } from '../../audio/compose';
 import { generateAudioParams } from './creative-schemas';
 import type { AudioWorkerPool } from '../../audio/worker';
 import { defineAction, type ActionContext } from '../../sdk';
-import type { FileStore, ProjectStore } from '../../storage';
+import { fileUrl, type FileStore, type ProjectStore } from '../../storage';
 
 
 /**
@@ -42,7 +42,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
       bpm: params.bpm ?? 120,
       tracks: [{ id: 't_song', name: name2.slice(0, 100), source: { kind: 'audio' as const, fileId: stored.id }, gainDb: 0, pan: 0, mute: false, solo: false, plugins: [] }],
     });
-    return { provider: name, providerTaskId: song.providerTaskId, projectId: project.id, fileId: stored.id, url: `/api/v1/files/${stored.id}`, analysis };
+    return { provider: name, providerTaskId: song.providerTaskId, projectId: project.id, fileId: stored.id, url: fileUrl(stored.id), analysis };
   }
 
   return defineAction({
@@ -77,7 +77,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
         provider,
         projectId: project.id,
         fileId: stored.id,
-        url: `/api/v1/files/${stored.id}`,
+        url: fileUrl(stored.id),
         concept: { genre: song.genre, bpm: song.bpm, key: song.key, bars: song.bars, parts: song.parts.map((p) => ({ name: p.name, instrument: p.instrument, notes: p.notes.length })) },
         ...(lyrics ? { lyrics: 'not sung: the local provider makes instrumentals' } : {}),
         analysis,

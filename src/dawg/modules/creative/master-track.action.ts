@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolveTarget } from '../../audio/master';
 import type { AudioWorkerPool, MasterSource } from '../../audio/worker';
 import { defineAction } from '../../sdk';
-import type { FileStore, ProjectStore } from '../../storage';
+import { fileUrl, type FileStore, type ProjectStore } from '../../storage';
 import { masterTrackParams } from './creative-schemas';
 
 
@@ -40,7 +40,7 @@ export function masterTrackAction({ files, audio, projects }: { files: FileStore
       return {
         fileId: stored.id,
         ...(params.fileId ? { sourceFileId: params.fileId } : { projectId: params.projectId }),
-        url: `/api/v1/files/${stored.id}`,
+        url: fileUrl(stored.id),
         target,
         measured: analysis,
         meetsTarget: loudnessOk && peakOk,

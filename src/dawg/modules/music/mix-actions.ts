@@ -15,7 +15,7 @@ import {
 } from '../../audio/render';
 import type { AudioWorkerPool, MeasureRenderOptions } from '../../audio/worker';
 import { defineAction, type ActionDefinition } from '../../sdk';
-import { projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
+import { fileUrl, projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
 
 export interface MixActionsDeps {
   projects: ProjectStore;
@@ -249,7 +249,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
         return {
           projectId,
           fileId: put.id,
-          url: `/api/v1/files/${put.id}`,
+          url: fileUrl(put.id),
           bytes: wav.length,
           analysis,
           ...(clipped ? { warnings: [`the mix peaks at ${renderedPeakDbfs!.toFixed(2)} dBFS and was clipped by ${bitDepth}-bit PCM; lower the faders or master it`] } : {}),
