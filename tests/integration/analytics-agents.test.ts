@@ -127,4 +127,21 @@ describe('MarketingStrategist on the marketing and engagement modules', () => {
     expect(task.status).toBe('failed');
     expect(JSON.stringify(task.error)).toMatch(/404|NOT_FOUND|not found/i);
   });
+
+  it('predict-churn on tables that were never loaded fails saying how to get them', async () => {
+    const created = await request(plane.app)
+      .post('/api/v1/agents/DataScientist/tasks')
+      .set('authorization', `Bearer ${plane.userKey}`)
+      .send({ taskType: 'predict-churn', payload: { prefix: 'nothing' } })
+      .expect(202);
+    const task = await waitFor(async () => {
+      const t = await plane.agents!.tasks.get('DataScientist', created.body.taskId);
+      return t && ['completed', 'failed'].includes(t.status) ? t : undefined;
+    }, 30_000);
+    expect(task.status).toBe('failed');
+    expect(task.error).toMatchObject({
+      code: 'DATASET_NOT_FOUND',
+      message: expect.stringContaining('load the nothing_users, nothing_activity and nothing_monthly tables first, or pass "generate"'),
+    });
+  });
 });

@@ -73,6 +73,21 @@ async function atRiskCount(ctx: CapabilityContext, scores: string, threshold: nu
   return { atRisk: Number(row.at_risk), scored: Number(row.scored), meanProbability: Number(row.mean_probability) };
 }
 
+/** A missing table without `generate`: says how to get one (the first thing a new install runs into). */
+async function withLoadHint<T>(p: { prefix: string; generate?: unknown }, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (p.generate || !(err instanceof AppError) || err.code !== 'DATASET_NOT_FOUND') throw err;
+    throw new AppError(
+      err.status,
+      err.code,
+      `${err.message}: load the ${p.prefix}_users, ${p.prefix}_activity and ${p.prefix}_monthly tables first, or pass "generate": {"seed": 42, "users": 5000} to create synthetic ones`,
+      err.details,
+    );
+  }
+}
+
 export const predictChurn = capability({
   name: 'predict-churn',
   description: 'Find at-risk users, weigh the churn factors and predict next month’s churn rate',
@@ -90,7 +105,7 @@ export const predictChurn = capability({
       await ctx.call('analytics', 'generate-dataset', { kind: 'churn', prefix: p.prefix, seed: p.generate.seed, users: p.generate.users, ...(p.generate.asOf ? { asOf: p.generate.asOf } : {}) });
     }
     ctx.progress(20, 'Training the churn model');
-    const model = (await ctx.call('analytics', 'ml-model', {
+    const model = (await withLoadHint(p, ctx.call('analytics', 'ml-model', {
       kind: 'classify',
       dataset: users,
       name: `${p.prefix}-churn`,
@@ -100,11 +115,11 @@ export const predictChurn = capability({
       idColumn: 'user_id',
       scoreDataset: scores,
       seed: p.seed,
-    })) as ClassifyAnswer;
+    }))) as ClassifyAnswer;
     ctx.progress(60, 'Counting at-risk users');
     const risk = await atRiskCount(ctx, scores, p.threshold);
     ctx.progress(75, 'Forecasting next month’s churn rate');
-    const forecast = (await ctx.call('analytics', 'ml-model', {
+    const forecast = (await withLoadHint(p, ctx.call('analytics', 'ml-model', {
       kind: 'forecast',
       dataset: `${p.prefix}_monthly`,
       name: `${p.prefix}-monthly-churn`,
@@ -112,7 +127,7 @@ export const predictChurn = capability({
       targetColumn: 'churn_rate',
       horizon: 1,
       confidence: 0.95,
-    })) as ForecastAnswer;
+    }))) as ForecastAnswer;
     const next = required(forecast.forecast[0], 'a forecast point');
     const topFactors = required(model.importance, 'factor weights')
       .map((f) => ({ factor: f.name, weight: f.share, percent: pct(f.share), aucDrop: f.aucDrop, features: f.features }))
