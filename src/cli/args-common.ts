@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { numberFromText } from '../common/validation';
 import { UsageError } from './errors';
 
 export const DEFAULT_URL = 'http://127.0.0.1:4000';
@@ -107,8 +108,7 @@ const urlSchema = z
 // Header-safe: a value fetch would reject could end up quoted in its error message.
 const keySchema = z.string().trim().min(1, 'is empty').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
-const timeoutSchema = z.coerce
-  .number({ message: 'must be a number of milliseconds' })
+const timeoutSchema = numberFromText('must be a number of milliseconds')
   .int('must be a whole number of milliseconds')
   .min(100, 'must be at least 100 ms')
   .max(600_000, 'must be at most 600000 ms');
@@ -141,8 +141,7 @@ export function connection(values: Values, env: NodeJS.ProcessEnv, topic: string
 
 /** A positive whole number given as a flag, e.g. --limit. */
 export const countSchema = (min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
+  numberFromText()
     .int('must be a whole number')
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { numberFromText } from '../common/validation';
 import { productionBody, PLATFORMS, type ProductionBody } from '../control-plane/agents/scenarios/production-scenario';
 import { catalogTrackId } from '../control-plane/catalog/catalog-service';
 import { check, noMoreArguments, type Connection, type Values } from './args-common';
@@ -16,7 +17,7 @@ export type ProductionCommand =
   | { kind: 'catalog-get'; connection: Connection; json: boolean; id: string }
   | { kind: 'catalog-list'; connection: Connection; json: boolean; limit: number };
 
-const whole = () => z.coerce.number({ message: 'must be a number' }).int('must be a whole number');
+const whole = () => numberFromText().int('must be a whole number');
 
 /** `jarvis produce PROMPT [--title T] [--genre G] [--mood M] [--duration S] [--provider P] [--platform P] [--wait]`. */
 export function parseProduce(rest: string[], values: Values, connection: () => Connection): ProductionCommand {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidError } from './errors';
 
 export interface FieldIssue {
@@ -33,4 +33,14 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 export function fieldError(field: string, message: string, extra: Record<string, unknown> = {}): InvalidError {
   const where = field.split('.')[0] ?? 'input';
   return new InvalidError(`Invalid ${where}: ${field}: ${message}`, { issues: [{ field, message }], ...extra });
+}
+
+/**
+ * A number given as text (query string, environment, command line). `message` is for a value
+ * that is not a number at all. Not zod's `{ message }` on the type: that also replaces the
+ * messages of range checks that have none of their own, so `limit=0` would answer "must be a
+ * number" instead of saying it is too small.
+ */
+export function numberFromText(message = 'must be a number') {
+  return z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? message : undefined) });
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+import { numberFromText } from '../common/validation';
 import { parseShares } from './ai-router/strategies';
 import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
 import type { SignalThresholds } from './proactive/signals';
@@ -87,7 +88,7 @@ const schema = z.object({
   AGENT_QUEUE_LOCAL_SIZE: envInt(200, 0, 10_000),
   AGENT_QUEUE_POLL_MS: envInt(2_000, 100, 60_000),
   AI_ROUTER_STRATEGY: z.enum(['cost-optimized', 'speed-optimized', 'quality-optimized', 'balanced']).default('balanced'),
-  AI_ROUTER_MONTHLY_BUDGET: z.coerce.number({ message: 'must be a number' }).min(0, 'must not be negative').default(100),
+  AI_ROUTER_MONTHLY_BUDGET: numberFromText().min(0, 'must not be negative').default(100),
   AI_ROUTER_BALANCED_SHARES: z
     .string()
     .default('gemini-pro=70,gpt-4o-mini=20,claude-sonnet-4.5=10,suno-v3=50,udio-v1=50')

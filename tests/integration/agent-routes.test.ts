@@ -355,6 +355,16 @@ describe('GET /api/v1/agents/:name/tasks', () => {
   ])('answers 400 for ?%s naming %s', async (query, field) => {
     expectFieldError(await api().get(`/api/v1/agents/Probe/tasks?${query}`), field);
   });
+
+  it.each([
+    ['limit=0', 'Too small: expected number to be >=1'],
+    ['limit=501', 'Too big: expected number to be <=500'],
+    ['limit=abc', 'must be a number'],
+    ['limit=1.5', 'must be a whole number'],
+  ])('says what is wrong with ?%s: %s', async (query, message) => {
+    const res = await api().get(`/api/v1/agents/Probe/tasks?${query}`).expect(400);
+    expect(res.body.error.details.issues).toEqual([{ field: 'query.limit', message }]);
+  });
 });
 
 describe('POST /api/v1/agents/:name/tasks/:id/cancel', () => {

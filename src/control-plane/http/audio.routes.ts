@@ -1,14 +1,14 @@
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../../common/errors';
-import { parseInput } from '../../common/validation';
+import { numberFromText, parseInput } from '../../common/validation';
 import { filePageSchema, storedFileSchema, waveformSchema, type ModuleRouter } from '../dawg-client';
 import { ownerFilter, principalOf, requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
 const fileParams = z.object({ id: z.string().regex(/^f_[0-9a-f-]{36}$/, 'must be a file id (f_…)') }).strict();
-const wholeNumber = () => z.coerce.number({ message: 'must be a number' }).int('must be a whole number');
+const wholeNumber = () => numberFromText().int('must be a whole number');
 const listFilesQuery = z.strictObject({
   limit: wholeNumber().min(1).max(200).default(50).describe('Files per page, 1–200'),
   before: z

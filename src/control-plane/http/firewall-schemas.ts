@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { APPROVAL_STATUSES, approvalSchema, commandResultSchema } from '../../common/firewall-protocol';
+import { numberFromText } from '../../common/validation';
 
 /** Request and response schemas of the terminal firewall, DevOps exec and approval routes. */
 export const execBody = z.strictObject({
@@ -12,7 +13,7 @@ export const execBody = z.strictObject({
 export const approvalParams = z.strictObject({ id: z.string().regex(/^apr_[0-9a-f-]{36}$/, 'must be an approval id (apr_…)') });
 export const approvalListQuery = z.strictObject({
   status: z.enum(APPROVAL_STATUSES).optional(),
-  limit: z.coerce.number({ message: 'must be a number' }).int().min(1).max(500).default(50),
+  limit: numberFromText().int().min(1).max(500).default(50),
 });
 export const decisionBody = z.strictObject({ note: z.string().max(1_000).optional() }).default({});
 

@@ -10,7 +10,7 @@ export const channelSchema = z
   .regex(CHANNEL_PATTERN, 'must be tasks, approvals, costs, health, suggestions or jobs/<task (tsk_…) or workflow (wf_…) id>')
   .transform((v) => v as Channel);
 
-export const authMessage = z.strictObject({ type: z.literal('auth'), apiKey: z.string({ message: 'must be a string' }).min(1, 'must not be empty').max(512), requestId });
+export const authMessage = z.strictObject({ type: z.literal('auth'), apiKey: z.string({ message: 'must be a string' }).min(1, 'must not be empty').max(512, 'must be at most 512 characters'), requestId });
 export const subscribeMessage = z.strictObject({ type: z.literal('subscribe'), channel: channelSchema, requestId });
 export const unsubscribeMessage = z.strictObject({ type: z.literal('unsubscribe'), channel: channelSchema, requestId });
 export const decideMessage = z.strictObject({
