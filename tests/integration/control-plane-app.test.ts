@@ -180,9 +180,23 @@ describe('POST /api/v1/execute', () => {
     expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
-  it('rejects a body that is not JSON at all, naming the body', async () => {
-    const res = await request(plane.app).post('/api/v1/execute').set(bearer(INTEGRATION_TOKEN)).send('module=probe').expect(400);
-    expect(res.body.error.message).toContain('body');
+  it('answers 415 naming the content type for a body sent as a form or text, and 400 naming the body when there is none', async () => {
+    const cases: Array<[string, string]> = [
+      ['application/x-www-form-urlencoded', 'module=probe'],
+      ['text/plain', '{"module":"probe","action":"echo"}'],
+    ];
+    for (const [type, body] of cases) {
+      const res = await request(plane.app).post('/api/v1/execute').set(bearer(INTEGRATION_TOKEN)).set('content-type', type).send(body).expect(415);
+      expect(res.body.error).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: expect.stringContaining(`Content-Type: application/json (got ${type})`),
+        details: { issues: [{ field: 'headers.content-type', message: 'must be application/json' }] },
+      });
+    }
+    const none = await request(plane.app).post('/api/v1/execute').set(bearer(INTEGRATION_TOKEN)).expect(400);
+    expect(none.body.error.details.issues).toEqual([expect.objectContaining({ field: 'body' })]);
+    // JSON with a charset is JSON.
+    await request(plane.app).post('/api/v1/execute').set(bearer(INTEGRATION_TOKEN)).set('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ module: 'probe', action: 'echo', params: { text: 'hi' } })).expect(200);
   });
 });
 
