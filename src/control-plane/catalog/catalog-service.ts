@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -130,6 +130,9 @@ export interface CatalogDeps {
  * again (retry, resume) is answered its own entry.
  */
 export class CatalogService {
+  /** Copies from the AI DAWG under way, by track id: concurrent requests for one track share one. */
+  private readonly restoring = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: CatalogDeps) {}
 
   get s3Configured(): boolean {
@@ -252,10 +255,50 @@ export class CatalogService {
     return row.waveform;
   }
 
-  /** The published file on disk (what /stream serves). */
+  /**
+   * The published file on this instance's disk (what /stream serves). An instance that does not
+   * have it (another instance published it, or its directory was lost) copies it once from the
+   * AI DAWG's source file, checked against the entry's SHA-256.
+   */
   async filePath(id: string): Promise<{ path: string; track: CatalogTrack }> {
-    const track = this.view(await this.row(id));
-    return { path: path.resolve(this.deps.config.dir, `${track.id}.wav`), track };
+    const row = await this.row(id);
+    const file = path.resolve(this.deps.config.dir, `${row.id}.wav`);
+    if (!(await present(file))) {
+      let copy = this.restoring.get(row.id);
+      if (!copy) {
+        copy = this.restore(row, file).finally(() => this.restoring.delete(row.id));
+        this.restoring.set(row.id, copy);
+      }
+      await copy;
+    }
+    return { path: file, track: this.view(row) };
+  }
+
+  private async restore(row: TrackRow, file: string): Promise<void> {
+    let data: Buffer;
+    try {
+      ({ data } = await this.deps.moduleRouter.downloadFile(row.source_file_id));
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 404) throw err;
+      throw new NotFoundError(
+        `The audio of track ${row.id} is not in this instance's catalog directory, and its source file ${row.source_file_id} is no longer on the AI DAWG (share the catalog directory between instances, or use S3)`,
+        undefined,
+        'TRACK_FILE_MISSING',
+      );
+    }
+    if (createHash('sha256').update(data).digest('hex') !== row.sha256) {
+      throw new AppError(502, 'DAWG_BAD_RESPONSE', `The AI DAWG's file ${row.source_file_id} no longer matches track ${row.id}'s SHA-256: not served`);
+    }
+    await mkdir(this.deps.config.dir, { recursive: true });
+    const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temp, data, { flag: 'wx' });
+    try {
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    this.deps.logger.info('catalog track copied from the AI DAWG', { trackId: row.id, fileId: row.source_file_id, bytes: data.length });
   }
 
   /** Newest first; `before` is the nextBefore of the previous page. */
@@ -305,5 +348,15 @@ export class CatalogService {
       ...(r.workflow_id ? { workflowId: r.workflow_id } : {}),
       publishedAt: (r.created_at instanceof Date ? r.created_at : new Date(r.created_at)).toISOString(),
     };
+  }
+}
+
+async function present(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }
