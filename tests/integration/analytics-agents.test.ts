@@ -45,9 +45,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function runTask(agent: string, taskType: string, payload: Record<string, unknown>) {
+/** Queues a task through the API and waits for it to complete or fail. */
+async function runToEnd(agent: string, taskType: string, payload: Record<string, unknown>) {
   const created = await request(plane.app).post(`/api/v1/agents/${agent}/tasks`).set('authorization', `Bearer ${plane.userKey}`).send({ taskType, payload }).expect(202);
-  const task = await waitFor(
+  return waitFor(
     async () => {
       const t = await plane.agents!.tasks.get(agent, created.body.taskId);
       return t && ['completed', 'failed'].includes(t.status) ? t : undefined;
@@ -55,6 +56,10 @@ async function runTask(agent: string, taskType: string, payload: Record<string, 
     60_000,
     `${agent} ${taskType}`,
   );
+}
+
+async function runTask(agent: string, taskType: string, payload: Record<string, unknown>) {
+  const task = await runToEnd(agent, taskType, payload);
   expect(task.error).toBeUndefined();
   return task.result as Record<string, any>;
 }
@@ -115,29 +120,13 @@ describe('MarketingStrategist on the marketing and engagement modules', () => {
   });
 
   it('campaign-optimization of an unknown campaign fails with the module’s 404', async () => {
-    const created = await request(plane.app)
-      .post('/api/v1/agents/MarketingStrategist/tasks')
-      .set('authorization', `Bearer ${plane.userKey}`)
-      .send({ taskType: 'campaign-optimization', payload: { campaignId: 'cmp_01234567-89ab-cdef-0123-456789abcdef' } })
-      .expect(202);
-    const task = await waitFor(async () => {
-      const t = await plane.agents!.tasks.get('MarketingStrategist', created.body.taskId);
-      return t && ['completed', 'failed'].includes(t.status) ? t : undefined;
-    }, 30_000);
+    const task = await runToEnd('MarketingStrategist', 'campaign-optimization', { campaignId: 'cmp_01234567-89ab-cdef-0123-456789abcdef' });
     expect(task.status).toBe('failed');
     expect(JSON.stringify(task.error)).toMatch(/404|NOT_FOUND|not found/i);
   });
 
   it('predict-churn on tables that were never loaded fails saying how to get them', async () => {
-    const created = await request(plane.app)
-      .post('/api/v1/agents/DataScientist/tasks')
-      .set('authorization', `Bearer ${plane.userKey}`)
-      .send({ taskType: 'predict-churn', payload: { prefix: 'nothing' } })
-      .expect(202);
-    const task = await waitFor(async () => {
-      const t = await plane.agents!.tasks.get('DataScientist', created.body.taskId);
-      return t && ['completed', 'failed'].includes(t.status) ? t : undefined;
-    }, 30_000);
+    const task = await runToEnd('DataScientist', 'predict-churn', { prefix: 'nothing' });
     expect(task.status).toBe('failed');
     expect(task.error).toMatchObject({
       code: 'DATASET_NOT_FOUND',
