@@ -35,6 +35,7 @@ const schema = z.object({
   DEVOPS_TERRAFORM_DIR: envOptional(z.string().min(1)),
   JARVIS_LOG_DIR: z.string().default('./data/logs'),
   AI_DAWG_AUDIO_WORKERS: envOptional(numberFromText().int('must be a whole number').min(0, 'must be at least 0').max(64, 'must be at most 64')),
+  AI_DAWG_RENDER_CACHE_MB: envInt(512, 0, 16_384),
 });
 
 export interface DawgConfig {
@@ -48,6 +49,8 @@ export interface DawgConfig {
   uploadLimit: string;
   /** Worker threads for renders, masters and WAV analysis; 0 runs them on the main thread (debugging only). */
   audioWorkers: number;
+  /** MiB of synth renders each audio worker keeps, so the mixing steps synthesise each MIDI part once; 0 keeps none. */
+  renderCacheMb: number;
   /** The control plane's base URL, for the DevOps module's commands (through its firewall), audit and metrics. */
   controlPlaneUrl: string;
   devops: {
@@ -79,6 +82,7 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     uploadLimit: e.AI_DAWG_UPLOAD_LIMIT,
     // One core stays with the event loop that answers HTTP.
     audioWorkers: e.AI_DAWG_AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1),
+    renderCacheMb: e.AI_DAWG_RENDER_CACHE_MB,
     controlPlaneUrl: (e.JARVIS_CONTROL_PLANE_URL ?? `http://127.0.0.1:${e.JARVIS_PORT}`).replace(/\/+$/, ''),
     devops: {
       ...(e.DEVOPS_TARGETS_FILE ? { targetsFile: e.DEVOPS_TARGETS_FILE } : {}),

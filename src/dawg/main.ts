@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const files = new FileStore({ dir: filesDir, maxBytes: 512 * 2 ** 20 });
   const projects = new ProjectStore(path.join(config.dataDir, 'projects'));
   await Promise.all([files.init(), projects.init()]);
-  const audio = new AudioWorkerPool({ workers: config.audioWorkers, filesDir, logger });
+  const audio = new AudioWorkerPool({ workers: config.audioWorkers, filesDir, logger, renderCacheBytes: config.renderCacheMb * 2 ** 20 });
 
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt, files, audio }));

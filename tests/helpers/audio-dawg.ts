@@ -24,13 +24,13 @@ export interface AudioDawg extends Listening {
  * testing, music and creative modules and the file routes, on an ephemeral port and a
  * temporary data dir (removed by close).
  */
-export async function startAudioDawg(options: { workers?: number } = {}): Promise<AudioDawg> {
+export async function startAudioDawg(options: { workers?: number; renderCacheBytes?: number } = {}): Promise<AudioDawg> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'jarvis-audio-dawg-'));
   const filesDir = path.join(dataDir, 'files');
   const files = new FileStore({ dir: filesDir, maxBytes: 512 * 2 ** 20 });
   const projects = new ProjectStore(path.join(dataDir, 'projects'));
   await Promise.all([files.init(), projects.init()]);
-  const audio = new AudioWorkerPool({ workers: options.workers ?? 2, filesDir });
+  const audio = new AudioWorkerPool({ workers: options.workers ?? 2, filesDir, renderCacheBytes: options.renderCacheBytes });
   const registry = new ModuleRegistry();
   const startedAt = Date.now();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir, startedAt, files, audio }));

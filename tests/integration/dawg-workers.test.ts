@@ -259,6 +259,13 @@ it('reads AI_DAWG_AUDIO_WORKERS: CPUs − 1 (at least 1) by default, 0 for inlin
   expect(() => loadDawgConfig({ ...env, AI_DAWG_AUDIO_WORKERS: 'many' })).toThrow(/AI_DAWG_AUDIO_WORKERS/);
 });
 
+it('reads AI_DAWG_RENDER_CACHE_MB: 512 by default, 0 for none, bounded', () => {
+  const env = { AI_DAWG_SERVICE_TOKEN: SERVICE_TOKEN };
+  expect(loadDawgConfig(env).renderCacheMb).toBe(512);
+  expect(loadDawgConfig({ ...env, AI_DAWG_RENDER_CACHE_MB: '0' }).renderCacheMb).toBe(0);
+  expect(() => loadDawgConfig({ ...env, AI_DAWG_RENDER_CACHE_MB: '-1' })).toThrow(/AI_DAWG_RENDER_CACHE_MB/);
+});
+
 test('a full queue refuses more audio work with 503 AUDIO_BUSY instead of piling it up', async () => {
   const pool = new AudioWorkerPool({ workers: 1, filesDir: path.join(dir, 'files'), maxQueue: 1 });
   try {

@@ -10,6 +10,7 @@ import {
   detectResonances,
   renderMidiWithSynth,
   renderProject,
+  type MidiRenderer,
   type BalancedTrack,
   type BandEnergy,
   type PluginReport,
@@ -95,12 +96,14 @@ export interface TaskEnv {
   files: ReadableFiles;
   /** Only when the task runs inline; a worker's task is stopped by terminating the worker. */
   signal?: AbortSignal;
+  /** The thread's MIDI renderer (the synth behind its render cache); the bare synth when absent. */
+  renderMidi?: MidiRenderer;
 }
 
 const withWav = (wav: Uint8Array) => ({ wav, analysis: analyzeWav(wav).analysis });
 /** Every render here uses the built-in synth for MIDI tracks. */
 const render = (project: Project, env: TaskEnv, trackIds?: readonly string[]) =>
-  renderProject(project, { files: env.files, renderMidi: renderMidiWithSynth }, { signal: env.signal, trackIds });
+  renderProject(project, { files: env.files, renderMidi: env.renderMidi ?? renderMidiWithSynth }, { signal: env.signal, trackIds });
 
 const wants = (option: boolean | readonly string[] | undefined, id: string) => option === true || (Array.isArray(option) && option.includes(id));
 

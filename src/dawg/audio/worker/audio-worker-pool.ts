@@ -5,6 +5,7 @@ import { AppError, UnavailableError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
 import { FileStore, type Project } from '../../storage';
 import type { AudioAnalysis } from '../analysis';
+import { MidiRenderCache, renderMidiWithSynth, type MidiRenderer } from '../render';
 import type { AudioData, BitDepth } from '../types';
 import type { Waveform } from '../waveform';
 import { runAudioTask, type AudioTaskKind, type AudioTaskResults, type MasterSource, type MeasureRenderOptions, type ReadableFiles, type TaskOf } from './audio-tasks';
@@ -25,6 +26,8 @@ export interface AudioWorkerPoolOptions {
   idleTimeoutMs?: number;
   /** Tasks that may wait for a free thread; more are refused with 503 AUDIO_BUSY. Default 32. */
   maxQueue?: number;
+  /** Bytes of synth renders each thread keeps for the next render of the same part (AI_DAWG_RENDER_CACHE_MB). Default 0: none. */
+  renderCacheBytes?: number;
 }
 
 /**
@@ -39,6 +42,7 @@ export interface AudioWorkerPoolOptions {
 export class AudioWorkerPool {
   private readonly pool?: Piscina<unknown, unknown>;
   private readonly inlineFiles?: ReadableFiles;
+  private readonly inlineRenderMidi?: MidiRenderer;
   private readonly logger?: Logger;
   private readonly maxQueue: number;
 
@@ -48,10 +52,11 @@ export class AudioWorkerPool {
     this.maxQueue = options.maxQueue ?? 32;
     if (options.workers === 0) {
       this.inlineFiles = new FileStore({ dir: options.filesDir, maxBytes: 0 });
+      this.inlineRenderMidi = new MidiRenderCache(options.renderCacheBytes ?? 0).wrap(renderMidiWithSynth);
       return;
     }
     const filename = options.filename ?? path.join(__dirname, 'audio-worker.ts');
-    const workerData: AudioWorkerData = { filesDir: options.filesDir };
+    const workerData: AudioWorkerData = { filesDir: options.filesDir, renderCacheBytes: options.renderCacheBytes ?? 0 };
     this.pool = new Piscina({
       filename,
       minThreads: 1,
@@ -123,7 +128,7 @@ export class AudioWorkerPool {
 
   private async run<K extends AudioTaskKind>(task: TaskOf<K>, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<AudioTaskResults[K]> {
     signal?.throwIfAborted();
-    if (!this.pool) return (await runAudioTask(task, { files: this.inlineFiles!, signal })).value;
+    if (!this.pool) return (await runAudioTask(task, { files: this.inlineFiles!, signal, renderMidi: this.inlineRenderMidi })).value;
     // A backlog of minutes-long renders helps nobody: refuse early and say when to come back.
     if (this.pool.queueSize >= this.maxQueue) {
       throw new UnavailableError('AUDIO_BUSY', `The audio engine is busy: ${this.pool.queueSize} audio tasks are waiting for a worker; try again later`, { queued: this.pool.queueSize }, { retryAfterSeconds: 10 });
