@@ -25,6 +25,8 @@ const STEREO_SPREAD = 23;
 const FIXED_GAIN = 0.015;
 const WET_SCALE = 3;
 const ALLPASS_FEEDBACK = 0.5;
+/** Samples processed per delay line at a time (any size gives the same output). */
+const BLOCK = 1_024;
 
 /** Eight low-passed feedback combs in parallel, then four allpasses in series: one channel's tail. */
 class FreeverbTank {
@@ -43,27 +45,43 @@ class FreeverbTank {
     this.allpassPos = new Int32Array(this.allpasses.length);
   }
 
-  next(input: number, feedback: number, damp: number): number {
-    let out = 0;
+  /**
+   * The tail of `length` input samples into `out`. One delay line at a time over the block
+   * (each comb's and allpass's state in locals, not re-read from arrays for every sample);
+   * every sample sees the same operations in the same order as one sample through all of them,
+   * so the output is the same to the bit.
+   */
+  block(input: Float64Array, out: Float64Array, length: number, feedback: number, damp: number): void {
+    out.fill(0, 0, length);
+    const keep = 1 - damp;
     for (let k = 0; k < this.combs.length; k++) {
       const buffer = this.combs[k]!;
-      const pos = this.combPos[k]!;
-      const delayed = buffer[pos]!;
-      const filtered = delayed * (1 - damp) + this.combFilter[k]! * damp;
+      const size = buffer.length;
+      let pos = this.combPos[k]!;
+      let filtered = this.combFilter[k]!;
+      for (let j = 0; j < length; j++) {
+        const delayed = buffer[pos]!;
+        filtered = delayed * keep + filtered * damp;
+        buffer[pos] = input[j]! + filtered * feedback;
+        pos = pos + 1 === size ? 0 : pos + 1;
+        out[j]! += delayed;
+      }
+      this.combPos[k] = pos;
       this.combFilter[k] = filtered;
-      buffer[pos] = input + filtered * feedback;
-      this.combPos[k] = pos + 1 === buffer.length ? 0 : pos + 1;
-      out += delayed;
     }
     for (let k = 0; k < this.allpasses.length; k++) {
       const buffer = this.allpasses[k]!;
-      const pos = this.allpassPos[k]!;
-      const delayed = buffer[pos]!;
-      buffer[pos] = out + delayed * ALLPASS_FEEDBACK;
-      this.allpassPos[k] = pos + 1 === buffer.length ? 0 : pos + 1;
-      out = delayed - out;
+      const size = buffer.length;
+      let pos = this.allpassPos[k]!;
+      for (let j = 0; j < length; j++) {
+        const delayed = buffer[pos]!;
+        const x = out[j]!;
+        buffer[pos] = x + delayed * ALLPASS_FEEDBACK;
+        pos = pos + 1 === size ? 0 : pos + 1;
+        out[j] = delayed - x;
+      }
+      this.allpassPos[k] = pos;
     }
-    return out;
   }
 
   reset(): void {
@@ -114,15 +132,22 @@ export class Reverb implements AudioProcessor {
     // Mono feeds one tank with what a centred stereo source would give it.
     const inputGain = (FIXED_GAIN * 2) / channels.length;
     const delay = this.preDelay;
-    for (let i = 0; i < frames; i++) {
-      let sum = 0;
-      for (let c = 0; c < channels.length; c++) sum += channels[c]![i]!;
-      delay[this.preDelayPos] = sum * inputGain;
-      this.preDelayPos = this.preDelayPos + 1 === delay.length ? 0 : this.preDelayPos + 1;
-      const input = delay[this.preDelayPos]!;
+    const input = new Float64Array(Math.min(BLOCK, frames));
+    const tail = new Float64Array(input.length);
+    for (let start = 0; start < frames; start += BLOCK) {
+      const length = Math.min(BLOCK, frames - start);
+      // The block's input is read whole before any of its samples is written.
+      for (let j = 0; j < length; j++) {
+        let sum = 0;
+        for (let c = 0; c < channels.length; c++) sum += channels[c]![start + j]!;
+        delay[this.preDelayPos] = sum * inputGain;
+        this.preDelayPos = this.preDelayPos + 1 === delay.length ? 0 : this.preDelayPos + 1;
+        input[j] = delay[this.preDelayPos]!;
+      }
       for (let c = 0; c < channels.length; c++) {
-        const tail = this.tanks[c]!.next(input, this.feedback, this.damp);
-        channels[c]![i] = channels[c]![i]! * dry + tail * wetGain;
+        this.tanks[c]!.block(input, tail, length, this.feedback, this.damp);
+        const channel = channels[c]!;
+        for (let j = 0; j < length; j++) channel[start + j] = channel[start + j]! * dry + tail[j]! * wetGain;
       }
     }
   }
