@@ -104,6 +104,14 @@ describe('MidiRenderCache', () => {
     expect([once.calls(), tiny.size.entries]).toEqual([2, 0]);
   });
 
+  it('close frees every part', () => {
+    const cache = new MidiRenderCache(64 * 2 ** 20);
+    cache.wrap(renderMidiWithSynth)(part('bass', 40), at);
+    expect(cache.size.entries).toBe(1);
+    cache.close();
+    expect(cache.size).toEqual({ entries: 0, bytes: 0 });
+  });
+
   it('with a budget of 0 is the synth itself', () => {
     const synth = countingSynth();
     expect(new MidiRenderCache(0).wrap(synth.render)).toBe(synth.render);

@@ -37,6 +37,7 @@ export class MidiRenderCache {
   private readonly keepMs: number;
   private readonly idleMs: number;
   private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout | undefined;
   hits = 0;
   misses = 0;
 
@@ -47,7 +48,14 @@ export class MidiRenderCache {
     this.keepMs = options.keepMs ?? 60_000;
     this.idleMs = options.idleMs ?? 300_000;
     this.now = options.now ?? Date.now;
-    if (maxBytes > 0 && !options.now) setInterval(() => this.sweep(), Math.min(this.idleMs, 60_000)).unref();
+    if (maxBytes > 0 && !options.now) this.sweeper = setInterval(() => this.sweep(), Math.min(this.idleMs, 60_000)).unref();
+  }
+
+  /** Frees every part and stops the idle sweep (the timer would otherwise keep the cache alive). */
+  close(): void {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+    this.bytes = 0;
   }
 
   get size(): { entries: number; bytes: number } {

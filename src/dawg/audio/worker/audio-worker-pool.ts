@@ -43,6 +43,7 @@ export class AudioWorkerPool {
   private readonly pool?: Piscina<unknown, unknown>;
   private readonly inlineFiles?: ReadableFiles;
   private readonly inlineRenderMidi?: MidiRenderer;
+  private readonly inlineRenderCache?: MidiRenderCache;
   private readonly logger?: Logger;
   private readonly maxQueue: number;
 
@@ -52,7 +53,8 @@ export class AudioWorkerPool {
     this.maxQueue = options.maxQueue ?? 32;
     if (options.workers === 0) {
       this.inlineFiles = new FileStore({ dir: options.filesDir, maxBytes: 0 });
-      this.inlineRenderMidi = new MidiRenderCache(options.renderCacheBytes ?? 0).wrap(renderMidiWithSynth);
+      this.inlineRenderCache = new MidiRenderCache(options.renderCacheBytes ?? 0);
+      this.inlineRenderMidi = this.inlineRenderCache.wrap(renderMidiWithSynth);
       return;
     }
     const filename = options.filename ?? path.join(__dirname, 'audio-worker.ts');
@@ -123,6 +125,7 @@ export class AudioWorkerPool {
 
   /** Stops the workers; tasks still running or queued fail. */
   async close(): Promise<void> {
+    this.inlineRenderCache?.close();
     await this.pool?.destroy();
   }
 
