@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { UnauthorizedError } from '../common/errors';
 import { errorMapper, notFound } from '../common/http/error.middleware';
+import { jsonBody } from '../common/http/json-body.middleware';
 import { requestId } from '../common/http/request-id.middleware';
 import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Logger } from '../common/logger';
@@ -55,14 +56,14 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
 
   const auth = requireServiceToken(deps.serviceToken);
   // Parsed only after the token check, so an unauthenticated caller cannot make us parse megabytes.
-  const json = express.json({ limit: deps.bodyLimit });
+  const json = jsonBody(deps.bodyLimit);
 
   app.get('/api/v1/modules', auth, (_req, res) => {
     const body: ManifestResponse = { modules: deps.registry.manifest() };
     res.json(body);
   });
 
-  app.post('/api/v1/execute', auth, json, async (req, res) => {
+  app.post('/api/v1/execute', auth, ...json, async (req, res) => {
     const request = parseInput(executeRequestSchema, req.body, 'body');
     const controller = new AbortController();
     res.on('close', () => {

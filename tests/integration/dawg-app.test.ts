@@ -86,6 +86,12 @@ it('rejects unknown check names with the field named', async () => {
   expect(res.body.error.details.issues[0].field).toBe('params.checks.0');
 });
 
+it('answers 415 naming the content type for an execute body that is not JSON (the parser both services share)', async () => {
+  const { app } = build(tmp);
+  const res = await request(app).post('/api/v1/execute').set(auth).set('content-type', 'text/plain').send('{"module":"testing","action":"health-check"}').expect(415);
+  expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: { issues: [{ field: 'headers.content-type', message: 'must be application/json' }] } });
+});
+
 describe('module SDK', () => {
   it('refuses duplicate modules and invalid names at registration', () => {
     const { registry } = build(tmp);

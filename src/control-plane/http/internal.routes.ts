@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError } from '../../common/errors';
+import { jsonBody } from '../../common/http/json-body.middleware';
 import { actorId } from '../../common/protocol';
 import { secretMatcher } from '../../common/secrets';
 import { fieldError, parseInput } from '../../common/validation';
@@ -64,7 +65,7 @@ function requireServiceToken(token: string, audit: AuditLog | undefined): Reques
 export function mountInternalRoutes(app: Express, deps: InternalRouteDeps): void {
   const router = express.Router();
   router.use(requireServiceToken(deps.serviceToken, deps.audit));
-  router.use(express.json({ limit: '256kb' }));
+  router.use(jsonBody('256kb'));
   const firewall = () => {
     if (!deps.firewall) throw new UnavailableError('FEATURE_DISABLED', 'The terminal firewall is disabled (TERMINAL_FIREWALL_ENABLED=false): no command can run');
     return deps.firewall;
