@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { numberFromText } from '../common/validation';
+import { numberFromText, wholeNumberFromText } from '../common/validation';
 import { UsageError } from './errors';
 
 export const DEFAULT_URL = 'http://127.0.0.1:4000';
@@ -141,7 +141,6 @@ export function connection(values: Values, env: NodeJS.ProcessEnv, topic: string
 
 /** A positive whole number given as a flag, e.g. --limit. */
 export const countSchema = (min: number, max: number) =>
-  numberFromText()
-    .int('must be a whole number')
+  wholeNumberFromText()
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);

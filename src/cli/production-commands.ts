@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { numberFromText } from '../common/validation';
+import { wholeNumberFromText } from '../common/validation';
 import { productionBody, PLATFORMS, type ProductionBody } from '../control-plane/agents/scenarios/production-scenario';
 import { catalogTrackId } from '../control-plane/catalog/catalog-service';
 import { check, noMoreArguments, type Connection, type Values } from './args-common';
@@ -17,14 +17,13 @@ export type ProductionCommand =
   | { kind: 'catalog-get'; connection: Connection; json: boolean; id: string }
   | { kind: 'catalog-list'; connection: Connection; json: boolean; limit: number };
 
-const whole = () => numberFromText().int('must be a whole number');
 
 /** `jarvis produce PROMPT [--title T] [--genre G] [--mood M] [--duration S] [--provider P] [--platform P] [--wait]`. */
 export function parseProduce(rest: string[], values: Values, connection: () => Connection): ProductionCommand {
   const topic = 'produce';
   if (rest.length === 0) throw new UsageError('Missing the PROMPT (quote it: jarvis produce "a synthwave track called \'Neon Dreams\'")', topic);
   noMoreArguments(rest, 1, topic, ' (quote the prompt)');
-  const duration = values.duration === undefined ? undefined : check(whole().pipe(z.number().min(10, 'must be at least 10 (seconds)').max(300, 'must be at most 300 (seconds)')), values.duration, '--duration', topic);
+  const duration = values.duration === undefined ? undefined : check(wholeNumberFromText().pipe(z.number().min(10, 'must be at least 10 (seconds)').max(300, 'must be at most 300 (seconds)')), values.duration, '--duration', topic);
   const raw = {
     prompt: rest[0],
     ...(values.title === undefined ? {} : { title: values.title }),
@@ -55,7 +54,7 @@ export function parseCatalog(sub: string, rest: string[], values: Values, connec
     return { kind: 'catalog-get', connection: connection(), json: values.json ?? false, id: check(catalogTrackId, rest[0], 'TRACK_ID', topic) };
   }
   noMoreArguments(rest, 0, topic);
-  const limit = values.limit === undefined ? 20 : check(whole().pipe(z.number().min(1, 'must be at least 1').max(200, 'must be at most 200')), values.limit, '--limit', topic);
+  const limit = values.limit === undefined ? 20 : check(wholeNumberFromText().pipe(z.number().min(1, 'must be at least 1').max(200, 'must be at most 200')), values.limit, '--limit', topic);
   return { kind: 'catalog-list', connection: connection(), json: values.json ?? false, limit };
 }
 

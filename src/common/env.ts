@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { numberFromText } from './validation';
+import { wholeNumberFromText } from './validation';
 
 /** Env booleans: exactly true/false/1/0, so a typo ("ture") stops start-up instead of silently meaning false. */
 export const envBool = (fallback: boolean) =>
@@ -10,8 +10,7 @@ export const envBool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1');
 
 export const envInt = (fallback: number, min: number, max: number) =>
-  numberFromText()
-    .int('must be a whole number')
+  wholeNumberFromText()
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
     .default(fallback);

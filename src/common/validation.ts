@@ -44,3 +44,8 @@ export function fieldError(field: string, message: string, extra: Record<string,
 export function numberFromText(message = 'must be a number') {
   return z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? message : undefined) });
 }
+
+/** A whole number given as text: as numberFromText, and "must be a whole number" for 1.5. */
+export function wholeNumberFromText() {
+  return numberFromText().int('must be a whole number');
+}

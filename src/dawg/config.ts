@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
-import { numberFromText } from '../common/validation';
+import { wholeNumberFromText } from '../common/validation';
 
 const url = envOptional(z.url({ message: 'must be a URL' }));
 const origins = z
@@ -34,7 +34,7 @@ const schema = z.object({
   DEVOPS_TARGETS_FILE: envOptional(z.string().min(1)),
   DEVOPS_TERRAFORM_DIR: envOptional(z.string().min(1)),
   JARVIS_LOG_DIR: z.string().default('./data/logs'),
-  AI_DAWG_AUDIO_WORKERS: envOptional(numberFromText().int('must be a whole number').min(0, 'must be at least 0').max(64, 'must be at most 64')),
+  AI_DAWG_AUDIO_WORKERS: envOptional(wholeNumberFromText().min(0, 'must be at least 0').max(64, 'must be at most 64')),
   AI_DAWG_RENDER_CACHE_MB: envInt(512, 0, 16_384),
 });
 

@@ -2,7 +2,7 @@ import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../common/errors';
 import { actorId } from '../common/protocol';
-import { numberFromText, parseInput } from '../common/validation';
+import { parseInput, wholeNumberFromText } from '../common/validation';
 import {
   DASHBOARD_PAGE_LIMIT,
   dashboardCursorSchema,
@@ -17,7 +17,7 @@ const fileParams = z.strictObject({ id: dashboardIdSchema, name: dashboardFileNa
 /** `ownedBy`: delete only if the dashboard was rendered for this caller (the control plane sends it for non-admin keys). */
 const deleteQuery = z.strictObject({ ownedBy: actorId.optional() });
 const listQuery = z.strictObject({
-  limit: numberFromText().int('must be a whole number').min(1).max(DASHBOARD_PAGE_LIMIT.max).default(DASHBOARD_PAGE_LIMIT.default),
+  limit: wholeNumberFromText().min(1).max(DASHBOARD_PAGE_LIMIT.max).default(DASHBOARD_PAGE_LIMIT.default),
   before: dashboardCursorSchema.optional(),
 });
 

@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../common/errors';
-import { numberFromText, parseInput } from '../common/validation';
+import { parseInput, wholeNumberFromText } from '../common/validation';
 import { ACTOR_HEADER, actorId } from '../common/protocol';
 import { TrackWaveforms } from './audio/track-waveforms';
 import { WAVEFORM_POINTS } from './audio/waveform';
@@ -10,13 +10,12 @@ import { FILE_PAGE_LIMIT, fileCursorSchema, fileIdSchema, type FileStore } from 
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
 const fileParams = z.object({ id: fileIdSchema }).strict();
-const wholeNumber = () => numberFromText().int('must be a whole number');
 const listQuery = z.strictObject({
-  limit: wholeNumber().min(1).max(FILE_PAGE_LIMIT.max).default(FILE_PAGE_LIMIT.default),
+  limit: wholeNumberFromText().min(1).max(FILE_PAGE_LIMIT.max).default(FILE_PAGE_LIMIT.default),
   before: fileCursorSchema.optional(),
 });
 const waveformQuery = z.strictObject({
-  points: wholeNumber().min(WAVEFORM_POINTS.min).max(WAVEFORM_POINTS.max).default(WAVEFORM_POINTS.default),
+  points: wholeNumberFromText().min(WAVEFORM_POINTS.min).max(WAVEFORM_POINTS.max).default(WAVEFORM_POINTS.default),
 });
 /** `ownedBy`: delete only if the file was stored by this caller (the control plane sends it for non-admin keys). */
 const deleteQuery = z.strictObject({ ownedBy: actorId.optional() });

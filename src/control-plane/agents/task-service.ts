@@ -51,14 +51,14 @@ export class TaskService {
     private readonly workflows: WorkflowEngine,
     private readonly config: AgentSystemConfig,
   ) {
-    this.creates = new GroupCommit(
-      async (tasks) => {
-        const rows = await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        return tasks.map((t) => byId.get(t.id)!);
-      },
-      { maxBatch: 500, maxInFlight: 2, splitOnError: isDataError },
-    );
+    this.creates = new GroupCommit((tasks) => this.insert(tasks), { maxBatch: 500, maxInFlight: 2, splitOnError: isDataError });
+  }
+
+  /** The tasks' rows, inserted in one transaction, in the order given. */
+  private async insert(tasks: readonly NewTask[]): Promise<TaskRow[]> {
+    const rows = await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return tasks.map((t) => byId.get(t.id)!);
   }
 
   /** Validates against the agent's capability and returns the task row to insert. */
@@ -97,10 +97,9 @@ export class TaskService {
   /** Several tasks in one transaction (one commit, one queue wake-up), in order. */
   async enqueueMany(agentName: string, inputs: readonly EnqueueInput[], createdBy?: string): Promise<TaskRecord[]> {
     const tasks = inputs.map((input) => this.prepare(agentName, input, { createdBy }));
-    const rows = await this.db.transaction((tx) => this.store.insertTasks(tx, tasks));
+    const rows = await this.insert(tasks);
     for (const t of tasks) this.bus.publish({ type: 'task.created', jobId: t.id, agent: t.agent, taskType: t.taskType });
-    const byId = new Map(rows.map((r) => [r.id, toTaskRecord(r)]));
-    return tasks.map((t) => byId.get(t.id)!);
+    return rows.map(toTaskRecord);
   }
 
   /** For the scheduler: creates a task inside its transaction. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { numberFromText } from '../../common/validation';
+import { wholeNumberFromText } from '../../common/validation';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../agents';
 
 /** Request and response schemas of the agent, workflow, schedule and job routes (validation and OpenAPI). */
@@ -23,7 +23,7 @@ export const createTaskBody = z
 export const listTasksQuery = z
   .object({
     status: z.enum(TASK_STATUSES).optional(),
-    limit: numberFromText().int('must be a whole number').min(1).max(500).default(50),
+    limit: wholeNumberFromText().min(1).max(500).default(50),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import { dashboardFileNameSchema, dashboardIdSchema } from '../../dawg/modules/analytics/dashboard/dashboard-record';
-import { numberFromText, parseInput } from '../../common/validation';
+import { parseInput, wholeNumberFromText } from '../../common/validation';
 import type { ModuleRouter } from '../dawg-client';
 import { ownerFilter, principalOf, requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
@@ -15,7 +15,7 @@ import type { Mount, RouteSpec } from './route-spec';
 const idParams = z.strictObject({ id: dashboardIdSchema });
 const fileParams = z.strictObject({ id: dashboardIdSchema, name: dashboardFileNameSchema });
 const listQuery = z.strictObject({
-  limit: numberFromText().int('must be a whole number').min(1).max(200).default(50).describe('Dashboards per page, 1–200'),
+  limit: wholeNumberFromText().min(1).max(200).default(50).describe('Dashboards per page, 1–200'),
   before: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be the nextBefore of a previous page').optional().describe('Cursor: the nextBefore of the previous page'),
 });
 

@@ -1,16 +1,15 @@
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../../common/errors';
-import { numberFromText, parseInput } from '../../common/validation';
+import { parseInput, wholeNumberFromText } from '../../common/validation';
 import { filePageSchema, storedFileSchema, waveformSchema, type ModuleRouter } from '../dawg-client';
 import { ownerFilter, principalOf, requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
 const fileParams = z.object({ id: z.string().regex(/^f_[0-9a-f-]{36}$/, 'must be a file id (f_…)') }).strict();
-const wholeNumber = () => numberFromText().int('must be a whole number');
 const listFilesQuery = z.strictObject({
-  limit: wholeNumber().min(1).max(200).default(50).describe('Files per page, 1–200'),
+  limit: wholeNumberFromText().min(1).max(200).default(50).describe('Files per page, 1–200'),
   before: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be the nextBefore of a previous page')
@@ -18,7 +17,7 @@ const listFilesQuery = z.strictObject({
     .describe('Cursor: the nextBefore of the previous page (older files)'),
 });
 const waveformQuery = z.strictObject({
-  points: wholeNumber().min(50).max(4_000).default(800).describe('Waveform buckets, 50–4000'),
+  points: wholeNumberFromText().min(50).max(4_000).default(800).describe('Waveform buckets, 50–4000'),
 });
 
 export const audioRoutes = {

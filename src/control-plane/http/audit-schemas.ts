@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditEntrySchema, auditPageSchema } from '../../common/firewall-protocol';
-import { numberFromText } from '../../common/validation';
+import { wholeNumberFromText } from '../../common/validation';
 
 /** Request and response schemas of the audit routes (validation and OpenAPI). */
 const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' });
@@ -16,9 +16,8 @@ export const auditQuery = z.strictObject({
   subject: z.string().min(1).max(500).optional().describe('What was acted on: a command name, a route, a task id'),
   from: timestamp.optional().describe('Entries at or after this time'),
   to: timestamp.optional().describe('Entries before this time'),
-  limit: numberFromText().int('must be a whole number').min(1).max(500).default(100),
-  before: numberFromText()
-    .int('must be a whole number')
+  limit: wholeNumberFromText().min(1).max(500).default(100),
+  before: wholeNumberFromText()
     .min(1)
     .optional()
     .describe('Cursor: the nextBefore of the previous page (entries with a lower seq)'),

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../common/errors';
-import { numberFromText, parseInput } from '../../common/validation';
+import { parseInput, wholeNumberFromText } from '../../common/validation';
 import { catalogTrackId, type CatalogService } from '../catalog/catalog-service';
 import { waveformSchema } from '../dawg-client';
 import type { Mount, RouteSpec } from './route-spec';
 
 const trackParams = z.strictObject({ id: catalogTrackId });
 const listQuery = z.strictObject({
-  limit: numberFromText().int('must be a whole number').min(1).max(200).default(50).describe('Tracks per page, 1–200'),
+  limit: wholeNumberFromText().min(1).max(200).default(50).describe('Tracks per page, 1–200'),
   before: z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be the nextBefore of a previous page').optional().describe('Cursor: nextBefore of the previous page'),
 });
 const streamQuery = z.strictObject({

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { numberFromText } from '../../common/validation';
+import { wholeNumberFromText } from '../../common/validation';
 import { MESSAGE_ROLES, NewMessageSchema } from '../memory';
 
 /** Request and response schemas of the memory, graph and conversation routes. */
 const scopeId = z.string().min(1).max(200);
-const int = (min: number, max: number, fallback: number) => numberFromText().int('must be a whole number').min(min).max(max).default(fallback);
+const int = (min: number, max: number, fallback: number) => wholeNumberFromText().min(min).max(max).default(fallback);
 
 export const rememberBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(20_000),

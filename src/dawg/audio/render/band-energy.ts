@@ -53,9 +53,10 @@ export function bandEnergy(audio: AudioData): BandEnergy {
       high += sums[2];
     }
     // The DC offset's own 1e-40 (and anything as far under float32's range) is silence.
-    low = low / frames > SILENCE ? low / frames : 0;
-    mid = mid / frames > SILENCE ? mid / frames : 0;
-    high = high / frames > SILENCE ? high / frames : 0;
+    const mean = (sum: number) => (sum / frames > SILENCE ? sum / frames : 0);
+    low = mean(low);
+    mid = mean(mid);
+    high = mean(high);
   }
   const total = low + mid + high;
   const db = (e: number) => (e > 0 ? 10 * Math.log10(e) : null);
