@@ -56,3 +56,10 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  */
 export const ACTOR_HEADER = 'x-jarvis-actor';
 export const actorId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._@-]{0,199}$/, 'must be an actor id (letters, digits, : . _ @ -; at most 200)');
+
+/**
+ * Header limiting what an action may change to what was created for this actor (a project it
+ * made). The control plane sends it for callers without the admin scope; without it the
+ * action may change anything (admin keys, system work, the service token used directly).
+ */
+export const OWNED_BY_HEADER = 'x-jarvis-owned-by';

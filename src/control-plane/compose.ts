@@ -185,7 +185,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   let expiryTimer: NodeJS.Timeout | undefined;
   let agents: AgentSystem | undefined;
   if (config.features.agentSystem) {
-    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service, memory: memory?.manager, catalog });
+    agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service, memory: memory?.manager, catalog, apiKeys });
     await agents.migrate();
     recordTaskEvents(agents, audit);
     if (memory) recordWorkInGraph(agents, storage.db, memory, logger);

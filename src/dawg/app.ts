@@ -5,9 +5,10 @@ import { jsonBody } from '../common/http/json-body.middleware';
 import { requestId } from '../common/http/request-id.middleware';
 import { securityHeaders } from '../common/http/security-headers.middleware';
 import type { Logger } from '../common/logger';
-import { ACTOR_HEADER, actorId, executeRequestSchema, type ManifestResponse } from '../common/protocol';
+import { ACTOR_HEADER, executeRequestSchema, OWNED_BY_HEADER, type ManifestResponse } from '../common/protocol';
 import { secretMatcher } from '../common/secrets';
-import { parseInput } from '../common/validation';
+import { fieldError, parseInput } from '../common/validation';
+import { optionalActorHeader } from './actor-headers';
 import type { AudioWorkerPool } from './audio/worker';
 import { mountDashboardRoutes } from './dashboards.routes';
 import { mountFileRoutes } from './files.routes';
@@ -70,12 +71,15 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
       if (!res.writableFinished) controller.abort();
     });
     const requestIdValue = res.locals.requestId as string;
-    const actorHeader = req.get(ACTOR_HEADER);
-    const actor = actorHeader === undefined ? undefined : parseInput(actorId, actorHeader, `headers.${ACTOR_HEADER}`);
+    const actor = optionalActorHeader(req, ACTOR_HEADER);
+    const ownedBy = optionalActorHeader(req, OWNED_BY_HEADER);
+    // What a limited caller creates must be recorded as theirs, or it could not change it afterwards.
+    if (ownedBy !== undefined && ownedBy !== actor) throw fieldError(`headers.${OWNED_BY_HEADER}`, `must equal headers.${ACTOR_HEADER}`);
     const result = await deps.registry.execute(request, {
       requestId: requestIdValue,
       signal: controller.signal,
       ...(actor ? { actor } : {}),
+      ...(ownedBy ? { ownedBy } : {}),
       logger: deps.logger.child({ requestId: requestIdValue, module: request.module, action: request.action }),
     });
     res.json(result);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidError } from '../common/errors';
 import { parseInput, wholeNumberFromText } from '../common/validation';
 import { ACTOR_HEADER, actorId } from '../common/protocol';
+import { optionalActorHeader } from './actor-headers';
 import { TrackWaveforms } from './audio/track-waveforms';
 import { WAVEFORM_POINTS } from './audio/waveform';
 import type { AudioWorkerPool } from './audio/worker';
@@ -47,8 +48,7 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
     const name = req.get('x-file-name') ?? 'upload.wav';
     if (!SAFE_NAME.test(name)) throw new InvalidError('Invalid file name', { issues: [{ field: 'headers.x-file-name', message: 'letters, digits, space, . ( ) - _ only, at most 200' }] });
     // The body moves to the worker and back with its analysis: req.body is detached afterwards.
-    const actorHeader = req.get(ACTOR_HEADER);
-    const actor = actorHeader === undefined ? undefined : parseInput(actorId, actorHeader, `headers.${ACTOR_HEADER}`);
+    const actor = optionalActorHeader(req, ACTOR_HEADER);
     const { bytes, analysis } = await audio.analyzeWav(req.body, untilClientLeaves(res));
     const stored = await files.put(bytes, { name, contentType: 'audio/wav', audio: { ...analysis }, createdBy: actor });
     res.status(201).location(`/api/v1/files/${stored.id}`).json(stored);

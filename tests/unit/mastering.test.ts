@@ -153,7 +153,7 @@ describe('creative.generate-audio (local provider)', () => {
     expect(result).toMatchObject({ provider: 'suno', providerTaskId: 'task-1' });
     // The song is a project's one audio track, so the MixingEngineer's full-mix can work on it.
     const project = await providerProjects.get(result.projectId);
-    expect(project).toMatchObject({ name: 'Neon Dreams', sampleRate: 48_000, tracks: [{ source: { kind: 'audio', fileId: result.fileId } }] });
+    expect(project).toMatchObject({ name: 'Neon Dreams', sampleRate: 48_000, tracks: [{ source: { kind: 'audio', fileId: result.fileId } }], createdBy: 'agent:CreativeDirector' });
     expect(Buffer.compare((await files.get(result.fileId)).data, wav)).toBe(0);
     expect((await files.meta(result.fileId)).createdBy).toBe('agent:CreativeDirector');
     expect(result.analysis.integratedLufs).toBeCloseTo(measureLoudness(decodeWav(wav).audio).integratedLufs!, 6);
@@ -177,7 +177,9 @@ describe('creative.mix-tracks', () => {
     const stems = await Promise.all(
       (['quiet pad', 'drums and bass'] as const).map((name) => files.put(encodeWav(all[name]!, { bitDepth: 24, format: 'pcm' }), { name: `${name}.wav`, contentType: 'audio/wav' })),
     );
-    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger(), actor: 'key-owner-2' };
+    // As the control plane sends it for a key without the admin scope: the project mix-tracks
+    // makes is recorded as the caller's, so its own steps may change it.
+    const ctx = { requestId: 't', signal: new AbortController().signal, logger: silentLogger(), actor: 'key-owner-2', ownedBy: 'key-owner-2' };
     const result = (await registry.execute({ module: 'creative', action: 'mix-tracks', params: { fileIds: stems.map((f) => f.id), name: 'stems', master: 'spotify' } }, ctx))
       .result as { mix: { fileId: string; analysis: { integratedLufs: number } }; master: MasterOut; steps: { balance: Array<{ status: string }> } };
     expect(result.steps.balance.map((t) => t.status)).toEqual(['balanced', 'balanced']);

@@ -18,6 +18,7 @@ import { TaskStore } from './task-store';
 import { WorkflowEngine, type WorkflowSummary } from './workflow-engine';
 import { WORKFLOW_SUMMARIES } from './scenarios';
 import type { CatalogService } from '../catalog/catalog-service';
+import type { ApiKeyService } from '../auth';
 
 export interface AgentSystemDeps {
   db: Db;
@@ -31,6 +32,8 @@ export interface AgentSystemDeps {
   memory?: Pick<MemoryManager, 'recall'>;
   /** The music catalog agents publish to (ctx.publishTrack); without it publishing fails with 501. */
   catalog?: Pick<CatalogService, 'publish'>;
+  /** Scopes of the keys that queue tasks: an admin key's tasks may change anyone's projects, others' only their own. */
+  apiKeys?: Pick<ApiKeyService, 'activeScopes'>;
   /** Summaries of workflow kinds (the production scenario's answer); the built-in ones by default. */
   workflowSummaries?: Readonly<Record<string, WorkflowSummary>>;
 }
@@ -67,7 +70,7 @@ export class AgentSystem {
       logger.error('workflow summary failed: the plain result is kept', { workflowId, reason: (err as Error).message }),
     );
     this.recovery = new TaskRecovery(db, store, this.workflows, this.bus);
-    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls({ router: deps.moduleRouter, logger, ai: deps.ai, memory: deps.memory, schedules: () => this.schedules, workflows: this.workflows, catalog: deps.catalog }), bus: this.bus, workflows: this.workflows, logger, config });
+    this.runner = new TaskRunner({ db, store, registry: this.registry, calls: new CapabilityCalls({ router: deps.moduleRouter, logger, ai: deps.ai, memory: deps.memory, schedules: () => this.schedules, workflows: this.workflows, catalog: deps.catalog, apiKeys: deps.apiKeys }), bus: this.bus, workflows: this.workflows, logger, config });
     this.tasks = new TaskService(db, store, this.registry, this.bus, this.runner, this.workflows, config);
     this.schedules = new ScheduleService(db, store, this.registry, this.bus, this.tasks.enqueueIn, logger);
     this.queue = new TaskQueue({ db, store, runner: this.runner, recovery: this.recovery, logger, config });

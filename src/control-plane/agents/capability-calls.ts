@@ -4,6 +4,7 @@ import type { CatalogService } from '../catalog/catalog-service';
 import type { WorkflowEngine } from './workflow-engine';
 import { AppError, NotImplementedError } from '../../common/errors';
 import type { AiService } from '../ai-router';
+import type { ApiKeyService } from '../auth';
 import type { MemoryManager, RecallHit } from '../memory/memory-manager';
 import type { Logger } from '../../common/logger';
 import type { ModuleRouter } from '../dawg-client';
@@ -30,6 +31,12 @@ export interface CapabilityCallsDeps {
   schedules?: () => Pick<ScheduleService, 'create' | 'list'>;
   workflows?: Pick<WorkflowEngine, 'create'>;
   catalog?: Pick<CatalogService, 'publish'>;
+  /**
+   * Scopes of the key that queued a task, read when the task first calls the DAWG: a key
+   * without the admin scope may change only what it created (its projects), as through the
+   * API. Without it every keyed task is limited that way.
+   */
+  apiKeys?: Pick<ApiKeyService, 'activeScopes'>;
 }
 
 /** The workflow a task starts: its id follows from the task's, so a retried task finds the one it started. */
@@ -77,8 +84,19 @@ export class CapabilityCalls {
     return this.memory.recall({ query: query.slice(0, 2_000), userId: task.created_by, k });
   }
 
+  /**
+   * What the task's DAWG calls may change: system work (no key) and tasks of an admin key
+   * anything, other keys only their own. A key revoked since counts as not admin.
+   */
+  private async ownerLimit(task: StartedTask): Promise<string | undefined> {
+    if (!task.created_by) return undefined;
+    const scopes = await this.deps.apiKeys?.activeScopes(task.created_by);
+    return scopes?.includes('admin') ? undefined : task.created_by;
+  }
+
   context(task: StartedTask, signal: AbortSignal, progress: (percent: number, message?: string) => void): CapabilityContext {
     const logger = this.logger.child({ taskId: task.id, agent: task.agent, taskType: task.task_type });
+    let ownedBy: Promise<string | undefined> | undefined;
     return {
       taskId: task.id,
       agent: task.agent,
@@ -119,7 +137,8 @@ export class CapabilityCalls {
         }
         // Commands the action asks the firewall for are recorded (and approved) as the key that queued the task.
         const actor = task.created_by ?? `agent:${task.agent}`;
-        const response = await this.router.execute({ module, action, params }, { requestId: task.id, signal, actor, ...options });
+        ownedBy ??= this.ownerLimit(task);
+        const response = await this.router.execute({ module, action, params }, { requestId: task.id, signal, actor, ownedBy: await ownedBy, ...options });
         return response.result;
       },
     };

@@ -8,6 +8,7 @@ import {
   executeResponseSchema,
   manifestResponseSchema,
   ACTOR_HEADER,
+  OWNED_BY_HEADER,
   REQUEST_ID_HEADER,
   type ExecuteRequest,
   type ExecuteResponse,
@@ -23,6 +24,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Who the action runs for (API key id or agent:<name>), sent as x-jarvis-actor. */
   actor?: string;
+  /**
+   * The caller may change only what was created for it (a key without the admin scope): sent
+   * as x-jarvis-owned-by, equal to `actor`. Undefined: no limit.
+   */
+  ownedBy?: string;
   /** This call's limit instead of AI_DAWG_TIMEOUT_MS, for actions known to run long (a deploy that waits for its health check). */
   timeoutMs?: number;
 }
@@ -307,6 +313,7 @@ export class ModuleRouter {
     const headers: Record<string, string> = { authorization: this.authorization, ...extra.headers };
     if (options.requestId) headers[REQUEST_ID_HEADER] = options.requestId;
     if (options.actor) headers[ACTOR_HEADER] = options.actor;
+    if (options.ownedBy !== undefined) headers[OWNED_BY_HEADER] = options.ownedBy;
     let body: string | Buffer | undefined;
     if (Buffer.isBuffer(data)) body = data;
     else if (data !== undefined) {

@@ -2,7 +2,7 @@ import { executeRequestSchema, executeResponseSchema } from '../../common/protoc
 import { parseInput } from '../../common/validation';
 import type { ModuleRouter } from '../dawg-client';
 import { ForbiddenError } from '../../common/errors';
-import { principalOf, requestIdOf } from './locals';
+import { ownerFilter, principalOf, requestIdOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 export const executeRoutes = {
@@ -19,7 +19,7 @@ export const executeRoutes = {
     body: executeRequestSchema,
     responses: {
       200: { description: 'The action ran; result is what it returned', schema: executeResponseSchema },
-      403: { description: 'devops module actions need the devops scope; a command refused by the terminal firewall (COMMAND_DENIED)' },
+      403: { description: 'devops module actions need the devops scope; a change to a music project another key created (FORBIDDEN); a command refused by the terminal firewall (COMMAND_DENIED)' },
       404: { description: 'Unknown module (UNKNOWN_MODULE) or action (UNKNOWN_ACTION)' },
       502: { description: 'The AI DAWG failed (DAWG_ERROR) or is misconfigured (DAWG_AUTH_FAILED)' },
       503: { description: 'The AI DAWG is unreachable or its circuit is open (DAWG_UNAVAILABLE), or a module dependency is down' },
@@ -39,7 +39,7 @@ export function mountExecuteRoutes(mount: Mount, deps: { moduleRouter: ModuleRou
     if (request.module === 'devops' && !principal.scopes.includes('devops')) {
       throw new ForbiddenError('Actions of the devops module need an API key with the "devops" scope', { module: request.module });
     }
-    const result = await deps.moduleRouter.execute(request, { requestId: requestIdOf(res), signal: controller.signal, actor: principal.id });
+    const result = await deps.moduleRouter.execute(request, { requestId: requestIdOf(res), signal: controller.signal, actor: principal.id, ownedBy: ownerFilter(principal) });
     res.json(result);
   });
 }

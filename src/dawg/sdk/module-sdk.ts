@@ -16,6 +16,11 @@ export interface ActionContext {
    * Absent when the caller sent none.
    */
   actor?: string;
+  /**
+   * Set when the caller may change only what was created for it (a key without the admin
+   * scope): the actor id a changed resource must have been created for. Reading is not limited.
+   */
+  ownedBy?: string;
 }
 
 export interface ActionDefinition<S extends z.ZodType = z.ZodType, R = unknown> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InvalidError, NotFoundError } from '../../common/errors';
+import { ForbiddenError, InvalidError, NotFoundError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
 import { writeFileAtomic } from './atomic-file';
 import { fileIdSchema } from './file-store';
@@ -58,9 +58,21 @@ export const projectSchema = z
     version: z.number().int().nonnegative(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    /** Who it was created for (API key id or agent:<name>); absent on projects made without one. */
+    createdBy: z.string().optional(),
   })
   .strict();
 export type Project = z.infer<typeof projectSchema>;
+
+/**
+ * Whether a caller limited to its own resources (`ownedBy`, see ActionContext) may change
+ * `project`; 403 naming the project field otherwise. Without a limit anything may be changed.
+ */
+export function assertMayChange(project: Project, ownedBy: string | undefined, field = 'params.projectId'): void {
+  if (ownedBy !== undefined && project.createdBy !== ownedBy) {
+    throw new ForbiddenError(`Project ${project.id} was created by another caller: only its creator or an admin API key may change it`, { field });
+  }
+}
 
 /**
  * Projects as JSON documents in the DAWG's data directory, one file each, replaced atomically.
@@ -81,9 +93,13 @@ export class ProjectStore {
     return path.join(this.dir, `${id}.json`);
   }
 
-  async create(input: { name: string; sampleRate: Project['sampleRate']; bpm: number; tracks?: Track[] }): Promise<Project> {
+  async create(input: { name: string; sampleRate: Project['sampleRate']; bpm: number; tracks?: Track[]; createdBy?: string }): Promise<Project> {
     const now = new Date().toISOString();
-    const project = parseInput(projectSchema, { id: `p_${randomUUID()}`, name: input.name, sampleRate: input.sampleRate, bpm: input.bpm, tracks: input.tracks ?? [], version: 1, createdAt: now, updatedAt: now }, 'project');
+    const project = parseInput(
+      projectSchema,
+      { id: `p_${randomUUID()}`, name: input.name, sampleRate: input.sampleRate, bpm: input.bpm, tracks: input.tracks ?? [], version: 1, createdAt: now, updatedAt: now, ...(input.createdBy ? { createdBy: input.createdBy } : {}) },
+      'project',
+    );
     await writeFileAtomic(this.pathOf(project.id), JSON.stringify(project));
     return project;
   }
@@ -103,27 +119,41 @@ export class ProjectStore {
     return projects.filter((p): p is Project => p !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  /** Applies `change` to the current project and stores the result (validated) as the next version. */
-  async update(id: string, change: (project: Project) => Project | Promise<Project>): Promise<Project> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(async () => {
+  /**
+   * Applies `change` to the current project and stores the result (validated) as the next
+   * version. With `ownedBy`, only a project created for that caller is changed (403 otherwise,
+   * before `change` runs).
+   */
+  async update(id: string, change: (project: Project) => Project | Promise<Project>, ownedBy?: string): Promise<Project> {
+    return this.serialised(id, async () => {
       const current = await this.get(id);
+      assertMayChange(current, ownedBy);
       const changed = await change(structuredClone(current));
       // A change that breaks the project's limits (64 tracks, 32 plugins, …) is a 400 naming the field.
-      const stored = parseInput(projectSchema, { ...changed, id, createdAt: current.createdAt, version: current.version + 1, updatedAt: new Date().toISOString() }, 'project');
+      const { createdBy: _ignored, ...rest } = changed;
+      const kept = { id, createdAt: current.createdAt, ...(current.createdBy ? { createdBy: current.createdBy } : {}) };
+      const stored = parseInput(projectSchema, { ...rest, ...kept, version: current.version + 1, updatedAt: new Date().toISOString() }, 'project');
       await writeFileAtomic(this.pathOf(id), JSON.stringify(stored));
       return stored;
     });
+  }
+
+  /** Deletes a project; with `ownedBy`, only one created for that caller (403 otherwise, nothing removed). */
+  async remove(id: string, ownedBy?: string): Promise<void> {
+    await this.serialised(id, async () => {
+      assertMayChange(await this.get(id), ownedBy);
+      await rm(this.pathOf(id), { force: true });
+    });
+  }
+
+  /** Runs `work` after every earlier change of project `id` has settled, so none overwrites another. */
+  private async serialised<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const next = (this.locks.get(id) ?? Promise.resolve()).catch(() => undefined).then(work);
     this.locks.set(id, next);
     try {
       return await next;
     } finally {
       if (this.locks.get(id) === next) this.locks.delete(id);
     }
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.get(id);
-    await rm(this.pathOf(id), { force: true });
   }
 }

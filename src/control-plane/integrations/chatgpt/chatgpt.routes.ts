@@ -4,7 +4,7 @@ import { AppError, NotImplementedError } from '../../../common/errors';
 import { parseInput } from '../../../common/validation';
 import { assertMayQueue, requireAgents } from '../../http/agents.routes';
 import { createdWorkflowSchema, scheduleSchema } from '../../http/agent-schemas';
-import { principalOf, requestIdOf } from '../../http/locals';
+import { ownerFilter, principalOf, requestIdOf } from '../../http/locals';
 import type { Mount, RouteSpec } from '../../http/route-spec';
 import { TASK_STATUSES, type AgentSystem } from '../../agents';
 import type { ModuleRouter } from '../../dawg-client';
@@ -89,7 +89,7 @@ async function runCall(action: Extract<ChatGptAction, { kind: 'call' }>, params:
   try {
     const out = await deps.moduleRouter.execute(
       { module: action.module, action: action.action, params },
-      { requestId: requestIdOf(res), signal: controller.signal, actor: principalOf(res)?.id, timeoutMs: action.timeoutMs },
+      { requestId: requestIdOf(res), signal: controller.signal, actor: principalOf(res)?.id, ownedBy: ownerFilter(principalOf(res)), timeoutMs: action.timeoutMs },
     );
     res.json(fitForChatGpt({ success: true as const, ...out }));
   } catch (err) {

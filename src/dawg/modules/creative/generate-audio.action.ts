@@ -37,6 +37,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
     const stored = await deps.files.put(bytes, { name: name2, contentType: 'audio/wav', audio: { ...analysis }, createdBy: ctx.actor });
     // A project with the song as its one audio track: the mixing actions (full-mix) work on projects.
     const project = await deps.projects.create({
+      createdBy: ctx.actor,
       name: (params.title ?? song.title ?? params.prompt.slice(0, 80)).slice(0, 200),
       sampleRate: analysis.sampleRate === 44_100 || analysis.sampleRate === 96_000 ? analysis.sampleRate : 48_000,
       bpm: params.bpm ?? 120,
@@ -53,6 +54,7 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
       const { title, lyrics, provider, ...input } = params;
       const song = compose(input);
       const project = await deps.projects.create({
+        createdBy: ctx.actor,
         name: title ?? params.prompt.slice(0, 80),
         sampleRate: 48_000,
         bpm: song.bpm,

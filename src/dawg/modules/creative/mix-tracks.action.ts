@@ -30,6 +30,7 @@ export function mixTracksAction(deps: { files: FileStore; projects: ProjectStore
       const firstRate = (metas[0]!.audio as { sampleRate?: number } | undefined)?.sampleRate;
       const sampleRate = firstRate === 44_100 || firstRate === 96_000 ? firstRate : 48_000;
       const project = await deps.projects.create({
+        createdBy: ctx.actor,
         name: params.name,
         sampleRate,
         bpm: 120,

@@ -14,8 +14,8 @@ import {
   type ResonanceDetection,
 } from '../../audio/render';
 import type { AudioWorkerPool, MeasureRenderOptions } from '../../audio/worker';
-import { defineAction, type ActionDefinition } from '../../sdk';
-import { fileUrl, projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
+import { defineAction, type ActionContext, type ActionDefinition } from '../../sdk';
+import { assertMayChange, fileUrl, projectIdSchema, type FileStore, type Project, type ProjectStore, type Track } from '../../storage';
 
 export interface MixActionsDeps {
   projects: ProjectStore;
@@ -66,15 +66,15 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
   const render = (project: Project, signal: AbortSignal, options: MeasureRenderOptions = {}) => audio.measureRender(project, options, signal);
 
   /** Stores `change(track)` for the chosen tracks and renders the changed project. */
-  async function changeTracksAndRender(projectId: string, pick: (t: Track, p: Project) => boolean, change: (t: Track) => Track, signal: AbortSignal, options: MeasureRenderOptions = {}) {
+  async function changeTracksAndRender(projectId: string, pick: (t: Track, p: Project) => boolean, change: (t: Track) => Track, ctx: ActionContext, options: MeasureRenderOptions = {}) {
     // Rendered before it is stored: a change that cannot render (bad plugin params, too long)
     // leaves the project as it was. Stored inside update(), so it applies to the latest version.
     let rendered: Awaited<ReturnType<typeof render>> | undefined;
     const project = await projects.update(projectId, async (p) => {
       const changed = { ...p, tracks: p.tracks.map((t) => (pick(t, p) ? change(t) : t)) };
-      rendered = await render(changed, signal, options);
+      rendered = await render(changed, ctx.signal, options);
       return changed;
-    });
+    }, ctx.ownedBy);
     return { project, rendered: rendered! };
   }
 
@@ -84,10 +84,11 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
       params: z.strictObject({ projectId: projectIdSchema, targetLUFS: z.number().min(-40).max(0).default(-14), analyzeFrequencies: z.boolean().default(true) }),
       async handler({ projectId, targetLUFS, analyzeFrequencies }, ctx) {
         const before = await projects.get(projectId);
+        assertMayChange(before, ctx.ownedBy);
         const rendered = await render(before, ctx.signal, { balanceTo: targetLUFS, bands: analyzeFrequencies });
         const balance = rendered.balance!;
         const changed = new Map(balance.tracks.filter((t) => t.status === 'balanced' || t.status === 'clamped').map((t) => [t.trackId, t.gainDb]));
-        const stored = await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => ({ ...t, gainDb: changed.get(t.id) ?? t.gainDb })) }));
+        const stored = await projects.update(projectId, (p) => ({ ...p, tracks: p.tracks.map((t) => ({ ...t, gainDb: changed.get(t.id) ?? t.gainDb })) }), ctx.ownedBy);
         const { mix } = rendered;
         return {
           projectId,
@@ -117,6 +118,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
       }),
       async handler({ projectId, trackIds, eqProfile, autoCorrectResonances }, ctx) {
         const project = await projects.get(projectId);
+        assertMayChange(project, ctx.ownedBy);
         const ids = trackIds ?? project.tracks.map((t) => t.id);
         ids.forEach((id, n) => {
           if (!project.tracks.some((t) => t.id === id)) {
@@ -140,7 +142,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
         const cuts = new Map([...found].map(([id, d]) => [id, resonanceCuts(d.resonances)]));
         const bandsOf = (id: string): BiquadBandInput[] => [...profile, ...(cuts.get(id) ?? [])];
         const probeHz = Object.fromEntries([...found].map(([id, d]) => [id, d.resonances.map((r) => r.frequencyHz)]));
-        const after = await changeTracksAndRender(projectId, chosen, withEq(bandsOf), ctx.signal, { bands: ids, resonances: { probeHz } });
+        const after = await changeTracksAndRender(projectId, chosen, withEq(bandsOf), ctx, { bands: ids, resonances: { probeHz } });
         const tracks = before.tracks.map((b) => {
           const measured = after.rendered.tracks.find((r) => r.trackId === b.trackId)!;
           return {
@@ -180,7 +182,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
           projectId,
           (t, p) => isPlaying(p)(t),
           (t) => ({ ...t, plugins: setPlugin(t.plugins, { type: 'compressor', params, bypass: false }) }),
-          ctx.signal,
+          ctx,
         );
         const playing = isPlaying(project);
         return {
@@ -207,6 +209,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
       }),
       async handler({ projectId, stereoWidth, reverbAmount, delayPatterns }, ctx) {
         const project = await projects.get(projectId);
+        assertMayChange(project, ctx.ownedBy);
         const delays = delayPatterns.map((pattern, n) => {
           const timeMs = delayPatternMs(pattern, project.bpm)!;
           if (timeMs > 5000) throw fieldError(`params.delayPatterns.${n}`, `is ${timeMs.toFixed(0)} ms at ${project.bpm} bpm; delays reach 5000 ms`);
@@ -223,7 +226,7 @@ export function mixActions(deps: MixActionsDeps): Record<string, ActionDefinitio
           projectId,
           () => true,
           (t) => ({ ...t, plugins: [...t.plugins.filter((p) => !replaced.includes(p.type)), ...spatial] }),
-          ctx.signal,
+          ctx,
         );
         return { projectId, version: stored.version, stereoWidth, reverbAmount, delays, mix: rendered.mix };
       },

@@ -6,7 +6,7 @@ import { applyPluginChain } from '../../audio/render';
 import { VOICE_PRESETS } from '../../audio/synth';
 import { silence } from '../../audio/types';
 import { defineAction, type ActionDefinition } from '../../sdk';
-import { pluginSchema, projectIdSchema, trackSourceSchema, type FileStore, type ProjectStore } from '../../storage';
+import { assertMayChange, pluginSchema, projectIdSchema, trackSourceSchema, type FileStore, type ProjectStore } from '../../storage';
 
 export interface ProjectActionsDeps {
   projects: ProjectStore;
@@ -44,7 +44,7 @@ export function projectActions({ projects, files }: ProjectActionsDeps): Record<
           bpm: z.number().min(20).max(400).default(120),
         })
         .strict(),
-      handler: (params) => projects.create(params),
+      handler: (params, ctx) => projects.create({ ...params, createdBy: ctx.actor }),
     }),
     'get-project': defineAction({
       description: 'A project with its tracks',
@@ -52,18 +52,20 @@ export function projectActions({ projects, files }: ProjectActionsDeps): Record<
       handler: (params) => projects.get(params.projectId),
     }),
     'list-projects': defineAction({
-      description: 'All projects (id, name, sample rate, bpm, track count)',
+      description: 'All projects (id, name, sample rate, bpm, track count, who created it)',
       params: z.object({}).strict(),
       async handler() {
         const all = await projects.list();
-        return { projects: all.map((p) => ({ id: p.id, name: p.name, sampleRate: p.sampleRate, bpm: p.bpm, tracks: p.tracks.length, updatedAt: p.updatedAt })) };
+        return {
+          projects: all.map((p) => ({ id: p.id, name: p.name, sampleRate: p.sampleRate, bpm: p.bpm, tracks: p.tracks.length, updatedAt: p.updatedAt, createdBy: p.createdBy ?? null })),
+        };
       },
     }),
     'delete-project': defineAction({
-      description: 'Deletes a project (its audio files stay in the file store)',
+      description: 'Deletes a project (its audio files stay in the file store); only its creator or an admin key may',
       params: z.object({ projectId: projectIdSchema }).strict(),
-      async handler(params) {
-        await projects.remove(params.projectId);
+      async handler(params, ctx) {
+        await projects.remove(params.projectId, ctx.ownedBy);
         return { deleted: params.projectId };
       },
     }),
@@ -81,11 +83,13 @@ export function projectActions({ projects, files }: ProjectActionsDeps): Record<
           plugins: trackSettings.plugins.default([]),
         })
         .strict(),
-      async handler({ projectId, ...track }) {
-        checkTrack(track, (await projects.get(projectId)).sampleRate);
+      async handler({ projectId, ...track }, ctx) {
+        const target = await projects.get(projectId);
+        assertMayChange(target, ctx.ownedBy);
+        checkTrack(track, target.sampleRate);
         if (track.source.kind === 'audio') await files.meta(track.source.fileId);
         const id = `t_${randomUUID()}`;
-        const project = await projects.update(projectId, (p) => ({ ...p, tracks: [...p.tracks, { id, ...track }] }));
+        const project = await projects.update(projectId, (p) => ({ ...p, tracks: [...p.tracks, { id, ...track }] }), ctx.ownedBy);
         return { projectId, trackId: id, version: project.version };
       },
     }),
@@ -99,24 +103,24 @@ export function projectActions({ projects, files }: ProjectActionsDeps): Record<
           ...Object.fromEntries(Object.entries(trackSettings).map(([k, v]) => [k, v.optional()])),
         })
         .strict(),
-      async handler({ projectId, trackId, ...changes }) {
+      async handler({ projectId, trackId, ...changes }, ctx) {
         const project = await projects.update(projectId, (p) => {
           checkTrack(changes as Parameters<typeof checkTrack>[0], p.sampleRate);
           if (!p.tracks.some((t) => t.id === trackId)) throw new NotFoundError(`Track not found: ${trackId}`, { tracks: p.tracks.map((t) => t.id) }, 'TRACK_NOT_FOUND');
           const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
           return { ...p, tracks: p.tracks.map((t) => (t.id === trackId ? { ...t, ...defined } : t)) };
-        });
+        }, ctx.ownedBy);
         return project.tracks.find((t) => t.id === trackId);
       },
     }),
     'remove-track': defineAction({
       description: 'Removes a track from a project',
       params: z.object({ projectId: projectIdSchema, trackId: z.string().min(1) }).strict(),
-      async handler({ projectId, trackId }) {
+      async handler({ projectId, trackId }, ctx) {
         const project = await projects.update(projectId, (p) => {
           if (!p.tracks.some((t) => t.id === trackId)) throw new NotFoundError(`Track not found: ${trackId}`, { tracks: p.tracks.map((t) => t.id) }, 'TRACK_NOT_FOUND');
           return { ...p, tracks: p.tracks.filter((t) => t.id !== trackId) };
-        });
+        }, ctx.ownedBy);
         return { projectId, removed: trackId, version: project.version };
       },
     }),
