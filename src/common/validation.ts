@@ -23,10 +23,67 @@ export function fieldIssues(issues: readonly z.core.$ZodIssue[], prefix: string)
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    // Bodies are checked once by the JSON parser (jsonBody), which sees the raw text.
+    if (URL_OR_HEADER.test(where)) assertNoNul(value, where);
+    return result.data;
+  }
   const issues = fieldIssues(result.error.issues, where);
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
   throw new InvalidError(`Invalid ${where}: ${summary}`, { issues });
+}
+
+/** What a client sends outside the body: small, flat values, cheap to look through. */
+const URL_OR_HEADER = /^(query|params|headers)\b/;
+
+/** Throws a 400 naming the field if a string or key of `value` holds a NUL character (see nulField). */
+export function assertNoNul(value: unknown, where: string): void {
+  const field = nulField(value, where);
+  if (field) throw fieldError(field, 'must not contain NUL (\\u0000) characters');
+}
+
+/**
+ * The field (in fieldIssues' form) of a string or key holding a NUL character, if any. No
+ * field of this API means one, and PostgreSQL cannot store one in text or jsonb: it would
+ * fail the write with a 500 far from the field. Walked with an explicit stack (deep JSON
+ * cannot overflow it); the path is only built for the value found.
+ */
+function nulField(value: unknown, where: string): string | undefined {
+  const values: unknown[] = [value];
+  const parents: number[] = [-1];
+  const keys: string[] = [where];
+  const pathOf = (i: number, last?: string): string => {
+    const parts = last === undefined ? [] : [last];
+    for (let at = i; at >= 0; at = parents[at]!) parts.push(keys[at]!);
+    return parts.reverse().join('.');
+  };
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return pathOf(i);
+    } else if (Array.isArray(v)) {
+      for (let n = 0; n < v.length; n++) {
+        const child = v[n];
+        if (child !== null && (typeof child === 'object' || (typeof child === 'string' && child.includes('\u0000')))) {
+          values.push(child);
+          parents.push(i);
+          keys.push(String(n));
+        }
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (key.includes('\u0000')) return pathOf(i, key);
+        const child = (v as Record<string, unknown>)[key];
+        if (child !== null && (typeof child === 'object' || (typeof child === 'string' && child.includes('\u0000')))) {
+          values.push(child);
+          parents.push(i);
+          keys.push(key);
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /** A 400 about one field, shaped like parseInput's: `{ issues: [{ field, message }] }` plus any extra details. */

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Express } from 'express';
 import { buildDawgApp } from '../../src/dawg/app';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createCreativeModule } from '../../src/dawg/modules/creative';
@@ -12,6 +13,8 @@ import { silentLogger } from './logger';
 import { listen, SERVICE_TOKEN, type Listening } from './servers';
 
 export interface AudioDawg extends Listening {
+  /** The DAWG's Express app (the same one listening at `url`). */
+  app: Express;
   registry: ModuleRegistry;
   files: FileStore;
   projects: ProjectStore;
@@ -40,6 +43,7 @@ export async function startAudioDawg(options: { workers?: number; renderCacheByt
   const listening = await listen(app);
   return {
     ...listening,
+    app,
     registry,
     files,
     projects,

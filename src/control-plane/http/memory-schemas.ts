@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { wholeNumberFromText } from '../../common/validation';
 import { MESSAGE_ROLES, NewMessageSchema } from '../memory';
+import { SessionIdSchema } from '../memory/conversations';
+import { GraphNodeIdSchema } from '../memory/graph';
 
 /** Request and response schemas of the memory, graph and conversation routes. */
-const scopeId = z.string().min(1).max(200);
+const scopeId = z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 const int = (min: number, max: number, fallback: number) => wholeNumberFromText().min(min).max(max).default(fallback);
 
 export const rememberBody = z.strictObject({
@@ -27,7 +29,7 @@ export const recallQuery = z.strictObject({
   userId: scopeId.optional().describe('Admin keys only: whose memories to search (default: the calling key)'),
 });
 
-export const memoryIdParams = z.strictObject({ id: z.string().min(1).max(200) });
+export const memoryIdParams = z.strictObject({ id: z.string().regex(/^mem_[0-9a-f-]{36}$/, 'must be a memory id (mem_…)') });
 export const forgetQuery = z.strictObject({
   userId: scopeId.optional().describe('Erase everything about this user (non-admin keys: only themselves)'),
   sessionId: scopeId.optional().describe('Or: erase one session (its memories and conversation)'),
@@ -47,20 +49,20 @@ export const memorySchema = z.object({
   updatedAt: z.string(),
 });
 
-export const nodeParams = z.strictObject({ id: z.string().min(1).max(256) });
+export const nodeParams = z.strictObject({ id: GraphNodeIdSchema });
 export const neighboursQuery = z.strictObject({
   direction: z.enum(['out', 'in', 'both']).default('both'),
   types: z.string().max(500).optional().describe('Edge types, comma-separated'),
   limit: int(1, 500, 50),
 });
 export const pathQuery = z.strictObject({
-  from: z.string().min(1).max(256),
-  to: z.string().min(1).max(256),
+  from: GraphNodeIdSchema,
+  to: GraphNodeIdSchema,
   maxDepth: int(1, 6, 4),
   direction: z.enum(['out', 'in', 'both']).default('both'),
 });
 
-export const sessionParams = z.strictObject({ sessionId: z.string().min(1).max(200) });
+export const sessionParams = z.strictObject({ sessionId: SessionIdSchema });
 export const appendBody = z.strictObject({
   messages: z.array(NewMessageSchema).min(1).max(500),
 });
