@@ -49,7 +49,7 @@ export interface DawgConfig {
   uploadLimit: string;
   /** Worker threads for renders, masters and WAV analysis; 0 runs them on the main thread (debugging only). */
   audioWorkers: number;
-  /** MiB of synth renders each audio worker keeps, so the mixing steps synthesise each MIDI part once; 0 keeps none. */
+  /** MiB of render results (synth parts, tracks after their plugin chains) each audio worker keeps for the mixing steps; 0 keeps none. */
   renderCacheMb: number;
   /** The control plane's base URL, for the DevOps module's commands (through its firewall), audit and metrics. */
   controlPlaneUrl: string;

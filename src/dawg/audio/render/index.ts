@@ -6,7 +6,7 @@ export { RENDER_LIMITS, renderProject } from './render-project';
 export type { MidiRenderer, RenderDeps, RenderedProject, RenderedTrack, RenderOptions } from './render-project';
 export { applyPluginChain } from './plugin-chain';
 export type { Plugin, PluginReport, PluginType } from './plugin-chain';
-export { MidiRenderCache } from './midi-render-cache';
+export { RenderCache, type ChainState, type RenderAt, type RenderCacheOptions } from './render-cache';
 export { renderMidiWithSynth } from './synth-midi-renderer';
 export { BAND_EDGES_HZ, bandEnergy, type BandEnergy } from './band-energy';
 export { EQ_PROFILES, eqProfileBands, eqProfileSchema, type EqProfileName } from './eq-profiles';

@@ -33,11 +33,13 @@ export interface PluginReport {
 /**
  * Runs a track's plugin chain in order over stereo `audio` (in place where the processor
  * allows; the returned audio is the result). Params are validated against each processor's
- * own schema, so a bad value is reported as `<field>.<m>.params.<name>`.
+ * own schema, so a bad value is reported as `<field>.<m>.params.<name>`. `plugins` may be the
+ * rest of a chain whose first `firstIndex` plugins already ran: indexes count from there.
  */
-export function applyPluginChain(audio: AudioData, plugins: readonly Plugin[], field: string): { audio: AudioData; reports: PluginReport[] } {
+export function applyPluginChain(audio: AudioData, plugins: readonly Plugin[], field: string, firstIndex = 0): { audio: AudioData; reports: PluginReport[] } {
   let current = audio;
-  const reports = plugins.map((plugin, m): PluginReport => {
+  const reports = plugins.map((plugin, n): PluginReport => {
+    const m = firstIndex + n;
     const report: PluginReport = { index: m, type: plugin.type, bypassed: plugin.bypass };
     if (plugin.bypass) return report;
     const where = `${field}.${m}.params`;

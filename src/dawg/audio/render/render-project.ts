@@ -5,6 +5,7 @@ import { sumBus } from '../dsp';
 import { decodeWav, resample } from '../io';
 import type { AudioData } from '../types';
 import { applyPluginChain, type PluginReport } from './plugin-chain';
+import type { RenderCache } from './render-cache';
 
 /** Renders a MIDI track's notes to audio at the given rate (the synth, or a fake in tests). */
 export type MidiRenderer = (track: Track, options: { bpm: number; sampleRate: number }) => AudioData;
@@ -14,6 +15,8 @@ export interface RenderDeps {
   files: Pick<FileStore, 'get' | 'meta'>;
   /** Without it a MIDI track fails with 501: the engine has no other way to make its sound. */
   renderMidi?: MidiRenderer;
+  /** Tracks' audio after their plugin chains, kept from earlier renders (the thread's RenderCache). */
+  chains?: Pick<RenderCache, 'chainState' | 'keepChainState'>;
 }
 
 export interface RenderOptions {
@@ -47,8 +50,7 @@ export async function renderProject(project: Project, deps: RenderDeps, options:
   const tracks: RenderedTrack[] = [];
   for (const { track, index } of selected) {
     options.signal?.throwIfAborted();
-    const source = await renderSource(project, track, index, deps);
-    const { audio, reports } = applyPluginChain(source, track.plugins, `tracks.${index}.plugins`);
+    const { audio, reports } = await renderTrack(project, track, index, deps);
     tracks.push({ trackId: track.id, audio, plugins: reports });
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -100,6 +102,20 @@ function selectTracks(project: Project, trackIds?: readonly string[]): Array<{ t
     if (!found) throw new NotFoundError(`Track not found: ${id}`, { issues: [{ field: `trackIds.${n}`, message: 'is not a track of this project' }] }, 'TRACK_NOT_FOUND');
     return found;
   });
+}
+
+/**
+ * A track's source through its plugin chain, continuing from the chain state an earlier render
+ * kept when its plugins are the first of this chain (all of them: nothing to do).
+ */
+async function renderTrack(project: Project, track: Track, index: number, deps: RenderDeps): Promise<{ audio: AudioData; reports: PluginReport[] }> {
+  const kept = deps.chains?.chainState(track, project);
+  if (kept && kept.applied === track.plugins.length) return kept;
+  const start = kept ?? { applied: 0, audio: await renderSource(project, track, index, deps), reports: [] };
+  const rest = applyPluginChain(start.audio, track.plugins.slice(start.applied), `tracks.${index}.plugins`, start.applied);
+  const reports = [...start.reports, ...rest.reports];
+  deps.chains?.keepChainState(track, project, rest.audio, reports);
+  return { audio: rest.audio, reports };
 }
 
 async function renderSource(project: Project, track: Track, index: number, deps: RenderDeps): Promise<AudioData> {

@@ -11,6 +11,7 @@ import {
   renderMidiWithSynth,
   renderProject,
   type MidiRenderer,
+  type RenderDeps,
   type BalancedTrack,
   type BandEnergy,
   type PluginReport,
@@ -98,12 +99,14 @@ export interface TaskEnv {
   signal?: AbortSignal;
   /** The thread's MIDI renderer (the synth behind its render cache); the bare synth when absent. */
   renderMidi?: MidiRenderer;
+  /** The thread's render cache, for the tracks' chain states; none kept when absent. */
+  chains?: RenderDeps['chains'];
 }
 
 const withWav = (wav: Uint8Array) => ({ wav, analysis: analyzeWav(wav).analysis });
 /** Every render here uses the built-in synth for MIDI tracks. */
 const render = (project: Project, env: TaskEnv, trackIds?: readonly string[]) =>
-  renderProject(project, { files: env.files, renderMidi: env.renderMidi ?? renderMidiWithSynth }, { signal: env.signal, trackIds });
+  renderProject(project, { files: env.files, renderMidi: env.renderMidi ?? renderMidiWithSynth, chains: env.chains }, { signal: env.signal, trackIds });
 
 const wants = (option: boolean | readonly string[] | undefined, id: string) => option === true || (Array.isArray(option) && option.includes(id));
 

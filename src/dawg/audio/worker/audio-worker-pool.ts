@@ -5,7 +5,7 @@ import { AppError, UnavailableError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
 import { FileStore, type Project } from '../../storage';
 import type { AudioAnalysis } from '../analysis';
-import { MidiRenderCache, renderMidiWithSynth, type MidiRenderer } from '../render';
+import { RenderCache, renderMidiWithSynth, type MidiRenderer } from '../render';
 import type { AudioData, BitDepth } from '../types';
 import type { Waveform } from '../waveform';
 import { runAudioTask, type AudioTaskKind, type AudioTaskResults, type MasterSource, type MeasureRenderOptions, type ReadableFiles, type TaskOf } from './audio-tasks';
@@ -43,7 +43,7 @@ export class AudioWorkerPool {
   private readonly pool?: Piscina<unknown, unknown>;
   private readonly inlineFiles?: ReadableFiles;
   private readonly inlineRenderMidi?: MidiRenderer;
-  private readonly inlineRenderCache?: MidiRenderCache;
+  private readonly inlineRenderCache?: RenderCache;
   private readonly logger?: Logger;
   private readonly maxQueue: number;
 
@@ -53,7 +53,7 @@ export class AudioWorkerPool {
     this.maxQueue = options.maxQueue ?? 32;
     if (options.workers === 0) {
       this.inlineFiles = new FileStore({ dir: options.filesDir, maxBytes: 0 });
-      this.inlineRenderCache = new MidiRenderCache(options.renderCacheBytes ?? 0);
+      this.inlineRenderCache = new RenderCache(options.renderCacheBytes ?? 0);
       this.inlineRenderMidi = this.inlineRenderCache.wrap(renderMidiWithSynth);
       return;
     }
@@ -131,7 +131,7 @@ export class AudioWorkerPool {
 
   private async run<K extends AudioTaskKind>(task: TaskOf<K>, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<AudioTaskResults[K]> {
     signal?.throwIfAborted();
-    if (!this.pool) return (await runAudioTask(task, { files: this.inlineFiles!, signal, renderMidi: this.inlineRenderMidi })).value;
+    if (!this.pool) return (await runAudioTask(task, { files: this.inlineFiles!, signal, renderMidi: this.inlineRenderMidi, chains: this.inlineRenderCache })).value;
     // A backlog of minutes-long renders helps nobody: refuse early and say when to come back.
     if (this.pool.queueSize >= this.maxQueue) {
       throw new UnavailableError('AUDIO_BUSY', `The audio engine is busy: ${this.pool.queueSize} audio tasks are waiting for a worker; try again later`, { queued: this.pool.queueSize }, { retryAfterSeconds: 10 });

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { FileStore } from '../../storage';
-import { MidiRenderCache, renderMidiWithSynth } from '../render';
+import { RenderCache, renderMidiWithSynth } from '../render';
 import { runAudioTask, type AudioTask, type AudioTaskKind, type AudioTaskResults } from './audio-tasks';
 import { serializeError, type SerializedError } from './task-errors';
 import { movable } from './transfer';
@@ -9,7 +9,7 @@ import { movable } from './transfer';
 export interface AudioWorkerData {
   /** The DAWG's file store directory, which workers read (never write). */
   filesDir: string;
-  /** Bytes of synth renders each worker keeps (AI_DAWG_RENDER_CACHE_MB); 0 keeps none. */
+  /** Bytes of synth renders and chain states each worker keeps (AI_DAWG_RENDER_CACHE_MB); 0 keeps none. */
   renderCacheBytes: number;
 }
 
@@ -22,12 +22,13 @@ export type WorkerReply<K extends AudioTaskKind = AudioTaskKind> = { ok: true; v
 // This file is the worker thread's entry point and so its composition root: one file store
 // on the same directory as the main thread's. maxBytes bounds writes only, and workers never write.
 const files = new FileStore({ dir: (workerData as AudioWorkerData).filesDir, maxBytes: 0 });
-const renderMidi = new MidiRenderCache((workerData as AudioWorkerData).renderCacheBytes).wrap(renderMidiWithSynth);
+const cache = new RenderCache((workerData as AudioWorkerData).renderCacheBytes);
+const renderMidi = cache.wrap(renderMidiWithSynth);
 
 /** Piscina calls this with each task posted to the pool. */
 export default async function runInWorker(task: AudioTask): Promise<unknown> {
   try {
-    const { value, transfer } = await runAudioTask(task, { files, renderMidi });
+    const { value, transfer } = await runAudioTask(task, { files, renderMidi, chains: cache });
     const reply: WorkerReply = { ok: true, value };
     // The encoded WAV's buffer moves to the main thread instead of being copied.
     return movable(reply, transfer);
