@@ -131,6 +131,22 @@ describe('automation module', () => {
     await expect(exec('run-workflow', { name: 'Missing' })).rejects.toMatchObject({ status: 404, details: { available: ['Chain'] } });
   });
 
+  it('lets a caller limited to its own resources replace only its own workflows', async () => {
+    const as = (actor: string, limited = true) => (action: string, params: Record<string, unknown>) =>
+      registry.execute({ module: 'automation', action, params }, { ...ctx(), actor, ...(limited ? { ownedBy: actor } : {}) });
+    await as('key_alice')('create-workflow', workflow);
+    await expect(as('key_bob')('create-workflow', { ...workflow, description: 'hijacked', replace: true })).rejects.toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+      details: { field: 'params.name' },
+    });
+    expect((await exec('get-workflow', { name: 'Chain' })).result).toMatchObject({ createdBy: 'key_alice', description: null });
+    // Its creator may; so may a caller without a limit (an admin key), which then owns it.
+    await as('key_alice')('create-workflow', { ...workflow, description: 'v2', replace: true });
+    expect((await as('key_admin', false)('create-workflow', { ...workflow, description: 'v3', replace: true })).result).toMatchObject({ description: 'v3', createdBy: 'key_admin' });
+    await expect(as('key_alice')('create-workflow', { ...workflow, replace: true })).rejects.toMatchObject({ status: 403 });
+  });
+
   it('reports a step whose params the target action refuses, without running later steps', async () => {
     await exec('create-workflow', { name: 'Bad', steps: [{ key: 'a', module: 'counter', action: 'add', params: { a: 'x', b: 1 } }, { key: 'b', module: 'counter', action: 'add', params: { a: 1, b: 1 } }] });
     const err = await exec('run-workflow', { name: 'Bad' }).catch((e: unknown) => e);

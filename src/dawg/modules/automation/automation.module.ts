@@ -96,7 +96,7 @@ export function createAutomationModule(deps: AutomationModuleDeps): ModuleDefini
         params: createWorkflowParams,
         async handler(p, ctx) {
           checkSteps(p.steps, deps.manifest());
-          const saved = await workflows.save({ name: p.name, description: p.description ?? null, steps: p.steps, trigger: p.trigger ?? null, createdBy: ctx.actor ?? null }, p.replace);
+          const saved = await workflows.save({ name: p.name, description: p.description ?? null, steps: p.steps, trigger: p.trigger ?? null, createdBy: ctx.actor ?? null }, p.replace, ctx.ownedBy);
           if (!saved) throw new ConflictError(`A workflow named "${p.name}" exists (send replace: true to replace it)`, { field: 'params.name' });
           return saved;
         },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ForbiddenError } from '../../../common/errors';
 import type { AnalyticsStore } from '../analytics/analytics-store';
 import type { AutomationStep } from './automation-schemas';
 
@@ -100,13 +101,19 @@ export class WorkflowStore {
     return (await this.store.all<WorkflowRow>('SELECT * FROM jarvis.automation_workflows ORDER BY name')).map(toWorkflow);
   }
 
-  /** Inserts, or replaces when `replace`; answers false when the name exists and replace is off. */
-  async save(w: Omit<WorkflowRecord, 'createdAt' | 'updatedAt'>, replace: boolean): Promise<WorkflowRecord | undefined> {
+  /**
+   * Inserts, or replaces when `replace`; answers undefined when the name exists and replace is
+   * off. With `ownedBy`, only a workflow created by that caller is replaced (403 otherwise).
+   */
+  async save(w: Omit<WorkflowRecord, 'createdAt' | 'updatedAt'>, replace: boolean, ownedBy?: string): Promise<WorkflowRecord | undefined> {
     await this.init();
     const now = new Date();
     return this.store.transaction(async (tx) => {
-      const existing = await tx.all<{ created_at: string }>('SELECT created_at FROM jarvis.automation_workflows WHERE name = $1', [w.name]);
+      const existing = await tx.all<{ created_at: string; created_by: string | null }>('SELECT created_at, created_by FROM jarvis.automation_workflows WHERE name = $1', [w.name]);
       if (existing.length && !replace) return undefined;
+      if (existing[0] && ownedBy !== undefined && existing[0].created_by !== ownedBy) {
+        throw new ForbiddenError(`Workflow "${w.name}" was created by another caller: only its creator or an admin API key may replace it`, { field: 'params.name' });
+      }
       await tx.run('DELETE FROM jarvis.automation_workflows WHERE name = $1', [w.name]);
       const createdAt = existing[0] ? new Date(existing[0].created_at) : now;
       await tx.run('INSERT INTO jarvis.automation_workflows VALUES ($1, $2, $3, $4, $5, $6, $7)', [
