@@ -25,7 +25,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   const result = schema.safeParse(value);
   if (result.success) {
     // Bodies are checked once by the JSON parser (jsonBody), which sees the raw text.
-    if (URL_OR_HEADER.test(where)) assertNoNul(value, where);
+    if (URL_OR_HEADER.test(where)) assertStorableText(value, where);
     return result.data;
   }
   const issues = fieldIssues(result.error.issues, where);
@@ -36,46 +36,35 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 /** What a client sends outside the body: small, flat values, cheap to look through. */
 const URL_OR_HEADER = /^(query|params|headers)\b/;
 
-/** Throws a 400 naming the field if a string or key of `value` holds a NUL character (see nulField). */
-export function assertNoNul(value: unknown, where: string): void {
-  const field = nulField(value, where);
-  if (field) throw fieldError(field, 'must not contain NUL (\\u0000) characters');
-}
-
 /**
- * The field (in fieldIssues' form) of a string or key holding a NUL character, if any. No
- * field of this API means one, and PostgreSQL cannot store one in text or jsonb: it would
- * fail the write with a 500 far from the field. Walked with an explicit stack (deep JSON
- * cannot overflow it); the path is only built for the value found.
+ * Throws a 400 naming the field if a string or key of `value` holds text PostgreSQL cannot
+ * store: a NUL character, or half of a UTF-16 surrogate pair (JSON can carry one as an escape,
+ * `\ud800`; jsonb refuses it). No field of this API means either, and the write would fail
+ * with a 500 far from the field. Walked with an explicit stack (deep JSON cannot overflow it);
+ * the path is only built for the value found.
  */
-function nulField(value: unknown, where: string): string | undefined {
+export function assertStorableText(value: unknown, where: string): void {
   const values: unknown[] = [value];
   const parents: number[] = [-1];
   const keys: string[] = [where];
-  const pathOf = (i: number, last?: string): string => {
+  const refuse = (i: number, problem: string, last?: string): never => {
     const parts = last === undefined ? [] : [last];
     for (let at = i; at >= 0; at = parents[at]!) parts.push(keys[at]!);
-    return parts.reverse().join('.');
+    throw fieldError(parts.reverse().join('.'), problem);
   };
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return pathOf(i);
-    } else if (Array.isArray(v)) {
-      for (let n = 0; n < v.length; n++) {
-        const child = v[n];
-        if (child !== null && (typeof child === 'object' || (typeof child === 'string' && child.includes('\u0000')))) {
-          values.push(child);
-          parents.push(i);
-          keys.push(String(n));
-        }
-      }
+      const problem = textProblem(v);
+      if (problem) refuse(i, problem);
     } else if (v !== null && typeof v === 'object') {
+      const array = Array.isArray(v);
       for (const key in v) {
         if (!Object.hasOwn(v, key)) continue;
-        if (key.includes('\u0000')) return pathOf(i, key);
+        const keyProblem = array ? undefined : textProblem(key);
+        if (keyProblem) refuse(i, keyProblem, key);
         const child = (v as Record<string, unknown>)[key];
-        if (child !== null && (typeof child === 'object' || (typeof child === 'string' && child.includes('\u0000')))) {
+        if (child !== null && (typeof child === 'object' || typeof child === 'string')) {
           values.push(child);
           parents.push(i);
           keys.push(key);
@@ -83,6 +72,13 @@ function nulField(value: unknown, where: string): string | undefined {
       }
     }
   }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode: it holds half of a UTF-16 surrogate pair (a broken character)';
   return undefined;
 }
 

@@ -125,7 +125,12 @@ it('names the offending field for the main write routes and path parameters', as
     // PostgreSQL cannot store a NUL character: refused at the boundary, naming the field, instead of failing the write.
     ['/api/v1/memory', { text: 'before\u0000after' }, 'body.text'],
     ['/api/v1/memory', { text: 'ok', metadata: { nested: ['fine', 'not\u0000fine'] } }, 'body.metadata.nested.1'],
+    // Nor half of a surrogate pair (a JSON escape such as \ud800): jsonb refuses it.
+    ['/api/v1/memory', { text: 'a broken emoji \ud83d' }, 'body.text'],
   ];
+  // Whole pairs sent as escapes (as Python's json.dumps does) are text like any other.
+  const escaped = await request(plane.app).post('/api/v1/memory').set(admin).set('content-type', 'application/json').send('{"text":"an emoji \\ud83d\\ude00 escaped"}').expect(201);
+  expect(escaped.body.memory.content).toBe('an emoji 😀 escaped');
   for (const [path, body, field] of cases) {
     const res = await request(plane.app).post(path).set(admin).send(body);
     expect({ path, status: res.status }).toEqual({ path, status: 400 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertNoNul, parseInput, wholeNumberFromText } from '../../src/common/validation';
+import { assertStorableText, parseInput, wholeNumberFromText } from '../../src/common/validation';
 
 const body = z.strictObject({ name: z.string(), tags: z.array(z.string()).default([]), meta: z.record(z.string(), z.unknown()).default({}) });
 
@@ -33,12 +33,21 @@ describe('parseInput', () => {
   });
 
   it('finds a NUL character in any string or key of a value, however deep, naming its path', () => {
-    expect(issuesOf(() => assertNoNul({ meta: { deep: { ['k\u0000']: 1 } } }, 'body'))).toEqual([{ field: 'body.meta.deep.k\u0000', message: expect.any(String) }]);
-    expect(issuesOf(() => assertNoNul({ a: [1, null, { b: ['x', 'y', 'z\u0000'] }] }, 'body'))).toEqual([{ field: 'body.a.2.b.2', message: expect.any(String) }]);
+    expect(issuesOf(() => assertStorableText({ meta: { deep: { ['k\u0000']: 1 } } }, 'body'))).toEqual([{ field: 'body.meta.deep.k\u0000', message: expect.any(String) }]);
+    expect(issuesOf(() => assertStorableText({ a: [1, null, { b: ['x', 'y', 'z\u0000'] }] }, 'body'))).toEqual([{ field: 'body.a.2.b.2', message: expect.any(String) }]);
     let deep: unknown = 'end\u0000';
     for (let i = 0; i < 50_000; i++) deep = [deep];
-    expect(issuesOf(() => assertNoNul(deep, 'body'))).toEqual([{ field: `body${'.0'.repeat(50_000)}`, message: expect.any(String) }]);
-    expect(() => assertNoNul({ a: ['\\u0000 as text', { b: 2 }], c: null }, 'body')).not.toThrow();
+    expect(issuesOf(() => assertStorableText(deep, 'body'))).toEqual([{ field: `body${'.0'.repeat(50_000)}`, message: expect.any(String) }]);
+    expect(() => assertStorableText({ a: ['\\u0000 as text', { b: 2 }], c: null }, 'body')).not.toThrow();
+  });
+
+  it('refuses half of a UTF-16 surrogate pair (jsonb cannot store it), and lets whole pairs through', () => {
+    const broken = 'a broken emoji: \ud83d';
+    expect(issuesOf(() => assertStorableText({ text: broken }, 'body'))).toEqual([{ field: 'body.text', message: expect.stringContaining('surrogate') }]);
+    expect(issuesOf(() => assertStorableText({ list: ['ok', '\ude00 low half first'] }, 'body'))).toEqual([{ field: 'body.list.1', message: expect.stringContaining('surrogate') }]);
+    expect(issuesOf(() => assertStorableText({ ['k\udbff']: 1 }, 'body'))).toEqual([{ field: 'body.k\udbff', message: expect.stringContaining('surrogate') }]);
+    expect(() => assertStorableText({ text: 'emoji 😀 and \ud83d\ude00', nested: [{ t: '𝄞' }] }, 'body')).not.toThrow();
+    expect(issuesOf(() => parseInput(z.object({ q: z.string() }), { q: 'x\udc00' }, 'query'))).toEqual([{ field: 'query.q', message: expect.stringContaining('surrogate') }]);
   });
 
   it('says "must be a number" only for non-numbers, and the range for numbers out of it', () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { AppError } from '../errors';
-import { assertNoNul } from '../validation';
+import { assertStorableText } from '../validation';
 
 /**
  * The JSON body parser of both services, as one handler chain: a body sent as anything but
@@ -9,23 +9,25 @@ import { assertNoNul } from '../validation';
  * skips such a body, and the route would fail as "expected object, received undefined".
  * A request without a body passes (its route says which field is missing).
  *
- * A body with a NUL character (`\u0000`) in any string or key is refused with a 400 naming
- * that field: no field of the API means one, and PostgreSQL cannot store one (the write would
- * fail with a 500). Only bodies whose raw text holds the escape are walked.
+ * A body with text PostgreSQL cannot store in any string or key (a NUL character, half of a
+ * surrogate pair: both only arrive as JSON escapes) is refused with a 400 naming that field
+ * (assertStorableText). Only bodies whose raw text holds such an escape are walked.
  */
 export function jsonBody(limit: string): RequestHandler[] {
-  return [jsonOnly, express.json({ limit, verify: noteNulEscape }), refuseNul];
+  return [jsonOnly, express.json({ limit, verify: noteSuspectEscape }), refuseUnstorable];
 }
 
-const NUL_ESCAPE = Buffer.from('\\u0000');
-const mayHoldNul = new WeakSet<IncomingMessage>();
+/** `\u0000`, or a surrogate's escape `\ud800`–`\udfff` (paired ones too: the walk tells them apart). */
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+const suspect = new WeakSet<IncomingMessage>();
 
-function noteNulEscape(req: IncomingMessage, _res: unknown, raw: Buffer): void {
-  if (raw.includes(NUL_ESCAPE)) mayHoldNul.add(req);
+function noteSuspectEscape(req: IncomingMessage, _res: unknown, raw: Buffer): void {
+  // latin1 maps each byte to one character: the ASCII escapes are found without decoding UTF-8.
+  if (raw.includes('\\u') && SUSPECT_ESCAPE.test(raw.toString('latin1'))) suspect.add(req);
 }
 
-const refuseNul: RequestHandler = (req, _res, next) => {
-  if (mayHoldNul.has(req)) assertNoNul(req.body, 'body');
+const refuseUnstorable: RequestHandler = (req, _res, next) => {
+  if (suspect.has(req)) assertStorableText(req.body, 'body');
   next();
 };
 
