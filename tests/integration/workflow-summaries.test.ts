@@ -1,3 +1,4 @@
+import type { AgentSystemDeps } from '../../src/control-plane/agents/agent-system';
 import type { WorkflowStepInput } from '../../src/control-plane/agents/workflow-engine';
 import { openAgentSystem, waitFor, type TestAgentSystem } from '../helpers/agent-system';
 
@@ -10,18 +11,18 @@ import { openAgentSystem, waitFor, type TestAgentSystem } from '../helpers/agent
 let t: TestAgentSystem;
 const seen: Array<{ status: string; keys: string[]; timed: boolean }> = [];
 
+const summaries: AgentSystemDeps['workflowSummaries'] = {
+  echoes: (workflow, steps) => {
+    seen.push({ status: workflow.status, keys: steps.map((s) => s.key), timed: steps.every((s) => s.status !== 'completed' || (s.startedAt !== null && s.finishedAt !== null)) });
+    return { status: workflow.status, values: steps.map((s) => (s.result as { value?: unknown } | null)?.value ?? null), errors: steps.map((s) => s.error?.code ?? null), ms: workflow.finishedAt.getTime() - workflow.createdAt.getTime() };
+  },
+  broken: () => {
+    throw new Error('cannot read the steps');
+  },
+};
+
 beforeAll(async () => {
-  t = await openAgentSystem('pglite', {
-    workflowSummaries: {
-      echoes: (workflow, steps) => {
-        seen.push({ status: workflow.status, keys: steps.map((s) => s.key), timed: steps.every((s) => s.status !== 'completed' || (s.startedAt !== null && s.finishedAt !== null)) });
-        return { status: workflow.status, values: steps.map((s) => (s.result as { value?: unknown } | null)?.value ?? null), errors: steps.map((s) => s.error?.code ?? null), ms: workflow.finishedAt.getTime() - workflow.createdAt.getTime() };
-      },
-      broken: () => {
-        throw new Error('cannot read the steps');
-      },
-    },
-  });
+  t = await openAgentSystem('pglite', { workflowSummaries: summaries });
 });
 afterAll(async () => {
   await t?.close();
@@ -40,6 +41,24 @@ it('builds the result of a completed workflow from its steps, in order, with the
   expect(job).toMatchObject({ status: 'completed', result: { status: 'completed', values: [1, 2], errors: [null, null] } });
   expect((job.result as { ms: number }).ms).toBeGreaterThanOrEqual(0);
   expect(seen.at(-1)).toEqual({ status: 'completed', keys: ['a', 'b'], timed: true });
+});
+
+it('keeps the keys of results in the order they were written, on both backends (json, not jsonb)', async () => {
+  for (const system of [t, await openAgentSystem('postgres', { workflowSummaries: summaries })]) {
+    try {
+      // The sleep probe answers { slept, label }: jsonb would give { label, slept }.
+      const { workflowId, taskIds } = await system.system.workflows.create('ordered', [step('a', 'sleep', { ms: 1, label: 'x' })], undefined, { kind: 'echoes' });
+      const job = await waitFor(async () => {
+        const j = await system.system.tasks.job(workflowId);
+        return j.kind === 'workflow' && j.status !== 'running' ? j : undefined;
+      }, 15_000, 'the workflow to end');
+      expect(Object.keys(job.result as object)).toEqual(['status', 'values', 'errors', 'ms']);
+      const task = await system.system.tasks.job(taskIds.a!);
+      expect(JSON.stringify(task.kind === 'task' && task.result)).toBe('{"slept":1,"label":"x"}');
+    } finally {
+      if (system !== t) await system.close();
+    }
+  }
 });
 
 it('summarises a failed workflow with the failed step\'s error; the workflow error names it', async () => {

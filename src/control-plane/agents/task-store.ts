@@ -131,7 +131,7 @@ export class TaskStore {
   async finish(q: Queryable, items: readonly FinishItem[]): Promise<FinishedTask[]> {
     return q.query<FinishedTask>(
       `WITH u AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS u(id, status, result, error, worker)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::json[], $4::jsonb[], $5::text[]) AS u(id, status, result, error, worker)
        ), d AS (
          UPDATE tasks t SET status = u.status, result = u.result, finished_at = now(), updated_at = now(),
                 error = CASE WHEN u.status = 'cancelled' THEN coalesce(${workflowEndedError('t')}, u.error) ELSE u.error END,
