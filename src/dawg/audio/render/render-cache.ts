@@ -109,7 +109,7 @@ export class RenderCache {
       }
       this.misses++;
       const audio = render(track, options);
-      this.admit(key, { audio: copyOf(audio), bytes: bytesOf(audio), usedAt: this.now() });
+      this.admit(key, audio);
       return audio;
     };
   }
@@ -145,7 +145,7 @@ export class RenderCache {
     const previous = this.chains.get(source);
     if (previous !== undefined) this.drop(previous);
     this.drop(`synth:${source}`);
-    this.admit(key, { audio: copyOf(audio), bytes: bytesOf(audio), usedAt: this.now(), chain: { plugins, reports: reports.map((r) => ({ ...r })), source } });
+    this.admit(key, audio, { plugins, reports: reports.map((r) => ({ ...r })), source });
   }
 
   /** Drops entries unused for `idleMs`. */
@@ -167,16 +167,19 @@ export class RenderCache {
     return entry;
   }
 
-  private admit(key: string, entry: Entry): void {
-    if (entry.bytes > this.maxBytes) return;
+  /** Keeps a copy of `audio` under `key` if room can be made (never by dropping entries used within `keepMs`). */
+  private admit(key: string, audio: AudioData, chain?: Entry['chain']): void {
+    const bytes = bytesOf(audio);
+    if (bytes > this.maxBytes) return;
+    const now = this.now();
     for (const [oldKey, old] of this.entries) {
-      if (this.bytes + entry.bytes <= this.maxBytes || old.usedAt > entry.usedAt - this.keepMs) break;
+      if (this.bytes + bytes <= this.maxBytes || old.usedAt > now - this.keepMs) break;
       this.drop(oldKey);
     }
-    if (this.bytes + entry.bytes > this.maxBytes) return;
-    this.entries.set(key, entry);
-    this.bytes += entry.bytes;
-    if (entry.chain) this.chains.set(entry.chain.source, key);
+    if (this.bytes + bytes > this.maxBytes) return;
+    this.entries.set(key, { audio: copyOf(audio), bytes, usedAt: now, ...(chain ? { chain } : {}) });
+    this.bytes += bytes;
+    if (chain) this.chains.set(chain.source, key);
   }
 
   private drop(key: string): void {
