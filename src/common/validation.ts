@@ -74,11 +74,27 @@ export function assertStorableText(value: unknown, where: string): void {
   }
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Half of a UTF-16 surrogate pair: JSON can carry one as an escape; jsonb refuses it. */
+const LONE_SURROGATE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE);
+const UNSTORABLE_CHARS = new RegExp(`\\u0000|${LONE_SURROGATE}`, 'g');
+
+/**
+ * `text` with every character PostgreSQL cannot store (NUL, half a surrogate pair) replaced by
+ * U+FFFD, for text that must be kept rather than refused (an audit entry of a request).
+ */
+export function withStorableChars(text: string): string {
+  return text.replace(UNSTORABLE_CHARS, '\ufffd');
+}
+
+/** 1 to `max` characters, none of them a control character: ids and names that reach logs and queries. */
+export function printableId(max: number) {
+  return z.string().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+}
 
 function textProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
-  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode: it holds half of a UTF-16 surrogate pair (a broken character)';
+  if (HAS_LONE_SURROGATE.test(text)) return 'must be valid Unicode: it holds half of a UTF-16 surrogate pair (a broken character)';
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { withStorableChars } from '../../common/validation';
 import type { AuditEntryInput } from './audit-types';
 import type { JsonValue } from './canonical-json';
 
@@ -25,25 +26,17 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key.toLowerCase().replace(/[-_\s]/g, ''));
 }
 
-/**
- * PostgreSQL refuses NUL in text and jsonb, and unpaired surrogates in jsonb: either would
- * fail a whole batch, so they become U+FFFD here.
- */
-function cleanString(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
-
 function toJson(value: unknown, depth: number, ancestors: object[]): JsonValue {
   if (value === null || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return cleanString(value);
+  // PostgreSQL refuses NUL and unpaired surrogates in jsonb: either would fail a whole batch.
+  if (typeof value === 'string') return withStorableChars(value);
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object') return null; // undefined, functions, symbols, as JSON.stringify in arrays
   if (depth >= MAX_DEPTH) return '[too deep]';
   if (ancestors.includes(value)) return '[circular]';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Error) return { name: cleanString(value.name), message: cleanString(value.message) };
+  if (value instanceof Error) return { name: withStorableChars(value.name), message: withStorableChars(value.message) };
   const inner = [...ancestors, value];
   if (Array.isArray(value)) return value.map((v) => toJson(v, depth + 1, inner));
   const toJSON = (value as { toJSON?: unknown }).toJSON;
@@ -55,7 +48,7 @@ function toObject(value: Record<string, unknown>, depth: number, ancestors: obje
   const out: { [key: string]: JsonValue } = {};
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    out[cleanString(key)] = isSecretKey(key) ? '[redacted]' : toJson(v, depth + 1, ancestors);
+    out[withStorableChars(key)] = isSecretKey(key) ? '[redacted]' : toJson(v, depth + 1, ancestors);
   }
   return out;
 }
@@ -70,7 +63,7 @@ export function sanitizeDetails(details: Record<string, unknown> | undefined): {
 
 function text(value: string | undefined, max: number): string | null {
   if (value === undefined || value === null) return null;
-  const clean = cleanString(String(value));
+  const clean = withStorableChars(String(value));
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 

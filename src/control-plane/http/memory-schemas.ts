@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { wholeNumberFromText } from '../../common/validation';
+import { printableId, wholeNumberFromText } from '../../common/validation';
 import { MESSAGE_ROLES, NewMessageSchema } from '../memory';
 import { SessionIdSchema } from '../memory/conversations';
 import { GraphNodeIdSchema } from '../memory/graph';
 
 /** Request and response schemas of the memory, graph and conversation routes. */
-const scopeId = z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+const scopeId = printableId(200);
 const int = (min: number, max: number, fallback: number) => wholeNumberFromText().min(min).max(max).default(fallback);
 
 export const rememberBody = z.strictObject({

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { printableId } from '../../../common/validation';
 
 export const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
 const MAX_METADATA_BYTES = 16_384;
 /** Session ids become cache keys: a small safe alphabet. */
 export const SessionIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -').describe('Conversation session id');
-export const ConversationUserIdSchema = z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+export const ConversationUserIdSchema = printableId(200);
 
 export const NewMessageSchema = z.strictObject({
   role: z.enum(MESSAGE_ROLES),

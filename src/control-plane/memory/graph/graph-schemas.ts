@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { printableId } from '../../../common/validation';
 
 /** Kinds the control plane records itself. Others are accepted if they match {@link NAME}. */
 export const GRAPH_NODE_KINDS = ['user', 'project', 'session', 'agent', 'task', 'track', 'campaign', 'memory', 'module'] as const;
@@ -7,11 +8,9 @@ export const WORK_EDGE_TYPES = ['started', 'requested', 'handled_by', 'worked_on
 
 /** Kinds and edge types: short snake_case words, the same pattern the migration checks. */
 const NAME = /^[a-z][a-z0-9_]{0,39}$/;
-/** Any text without control characters (PostgreSQL text cannot hold NUL anyway). */
-const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 const MAX_PROPERTIES_BYTES = 16_384;
 
-export const GraphNodeIdSchema = z.string().min(1).max(256).regex(PRINTABLE, 'must not contain control characters').describe('Node id, by convention "<kind>:<key>", e.g. "user:42"');
+export const GraphNodeIdSchema = printableId(256).describe('Node id, by convention "<kind>:<key>", e.g. "user:42"');
 export const GraphNodeKindSchema = z
   .string()
   .regex(NAME, 'must be snake_case: a-z, 0-9, _ (up to 40)')
@@ -46,7 +45,7 @@ const MAX_BATCH = 1_000;
 export const GraphNodeBatchSchema = z.array(GraphNodeInputSchema).min(1).max(MAX_BATCH);
 export const GraphEdgeBatchSchema = z.array(GraphEdgeInputSchema).min(1).max(MAX_BATCH);
 
-const WorkKeySchema = z.string().min(1).max(200).regex(PRINTABLE, 'must not contain control characters');
+const WorkKeySchema = printableId(200);
 /** A user id: only nodes without a userId property, or with this one, are seen and walked through. */
 const VisibleToSchema = WorkKeySchema.optional().describe("Only shared nodes and this user's own (by their userId property)");
 
