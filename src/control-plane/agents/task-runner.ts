@@ -4,6 +4,7 @@ import type { Db } from '../../common/db';
 import { AppError } from '../../common/errors';
 import { GroupCommit } from '../../common/group-commit';
 import type { Logger } from '../../common/logger';
+import { withStorableChars } from '../../common/validation';
 import type { AgentSystemConfig } from '../config';
 import type { AgentRegistry } from './agent-registry';
 import { CapabilityCalls } from './capability-calls';
@@ -62,7 +63,7 @@ export function toTaskError(err: unknown): TaskError {
   // An error that jsonb cannot store (BigInt in details, NUL or a broken character in the
   // message) would make the outcome write fail for good: keep what can be stored.
   if (storableJson(error).ok) return error;
-  return { code: error.code, message: error.message.replace(/[\u0000\ud800-\udfff]/g, '\ufffd') };
+  return { code: error.code, message: withStorableChars(error.message) };
 }
 
 /** Rejects when the signal aborts, so a capability that ignores its signal cannot hold a slot past its timeout. */
