@@ -446,8 +446,51 @@ describe('capability runs', () => {
     const fake = fakeContext({ 'devops.cost-report': report });
     const result = await run('DevOpsEngineer', 'optimize-costs', {}, fake.ctx);
     expect(fake.calls).toEqual([{ target: 'devops.cost-report', params: { lookbackDays: 30, groupBy: 'service' } }]);
-    expect(result).toMatchObject({ total: 1000, currency: 'USD' });
+    expect(result).toMatchObject({ total: 1000, currency: 'USD', daily: { status: 'skipped', reason: expect.stringContaining('0 days of costs') } });
     expect((result as { findings: Array<{ kind: string; key: string }> }).findings.map((f) => `${f.kind}:${f.key}`)).toEqual(['largest:Amazon EC2', 'largest:Amazon RDS', 'growing:Amazon EC2']);
+  });
+
+  it('optimize-costs sends the daily totals to the analytics module: high days as spikes (largest first), a projection never below zero', async () => {
+    const daily = Array.from({ length: 10 }, (_, i) => ({ date: `2026-11-${String(i + 1).padStart(2, '0')}`, amount: 50 - i }));
+    const fake = fakeContext({
+      'devops.cost-report': { status: 'finished', total: 455, currency: 'USD', byGroup: [], daily },
+      'analytics.ml-model': (params: Record<string, unknown>) =>
+        params.kind === 'anomaly'
+          ? {
+              modelId: 'mdl_a',
+              metrics: { threshold: 3.9, period: null },
+              anomalies: [
+                { t: '2026-11-03', value: 90, expected: 48, score: 5.2, direction: 'high' },
+                { t: '2026-11-05', value: 2, expected: 46, score: 6.1, direction: 'low' },
+                { t: '2026-11-08', value: 140, expected: 43, score: 9.4, direction: 'high' },
+              ],
+            }
+          : {
+              modelId: 'mdl_f',
+              method: 'holt-linear',
+              confidence: 0.9,
+              metrics: { holdout: { mae: 1.234 } },
+              forecast: [
+                { t: '2026-11-11', yhat: 1.5, lower: -2, upper: 5 },
+                { t: '2026-11-12', yhat: -0.5, lower: -4, upper: 3 },
+              ],
+            },
+    });
+    const result = (await run('DevOpsEngineer', 'optimize-costs', { projectionDays: 2 }, fake.ctx)) as { daily: unknown };
+    const data = daily.map((d) => ({ date: d.date, amount: d.amount }));
+    expect(fake.calls.slice(1)).toEqual([
+      { target: 'analytics.ml-model', params: { kind: 'anomaly', name: 'optimize-costs: daily spend', data, metric: 'amount', timeColumn: 'date', sensitivity: 0.95 } },
+      { target: 'analytics.ml-model', params: { kind: 'forecast', name: 'optimize-costs: daily spend', data, timeColumn: 'date', targetColumn: 'amount', horizon: 2, confidence: 0.9 } },
+    ]);
+    expect(result.daily).toEqual({
+      status: 'analysed',
+      spikes: [
+        { date: '2026-11-08', amount: 140, expected: 43, excess: 97, score: 9.4 },
+        { date: '2026-11-03', amount: 90, expected: 48, excess: 42, score: 5.2 },
+      ],
+      projection: { days: 2, total: 1.5, method: 'holt-linear', holdoutMae: 1.23, lastDay: { date: '2026-11-12', amount: 0, lower: 0, upper: 3, confidence: 0.9 } },
+      modelIds: { anomaly: 'mdl_a', forecast: 'mdl_f' },
+    });
   });
 
   it('scale-infrastructure asks the devops module to scale the declared service', async () => {

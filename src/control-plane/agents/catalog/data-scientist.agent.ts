@@ -101,7 +101,7 @@ const detectAnomalies = capability({
       metric: column,
       /** Omitted: the rows' order in the dataset, which a table does not guarantee. */
       timeColumn: column.optional().describe('Column that orders the rows in time'),
-      sensitivity: z.number().gt(0).lt(1).default(0.95).describe('Confidence that a flagged point is real (higher: fewer, surer anomalies)'),
+      sensitivity: z.number().gt(0).lt(1).default(0.95).describe('Pure noise of this length raises any false alarm with probability ≈ 1 − sensitivity (higher: fewer, surer anomalies)'),
     })
     .strict(),
   async run(p, ctx) {

@@ -3,6 +3,7 @@ import { AppError } from '../../../common/errors';
 import { BaseAgent } from '../base-agent';
 import { manageInfrastructureParams } from '../../../dawg/action-schemas';
 import { capability } from '../types';
+import { analyseDailyCosts, costFindings, type CostReport } from './cost-analysis';
 import { publishTrackInput } from '../../catalog/catalog-service';
 
 const service = z
@@ -134,8 +135,9 @@ const troubleshootIncident = capability({
 });
 
 /**
- * Reports and analyses; it changes no resources, so it is safe to resume. The findings are
- * computed here from the cost report's own figures (the analytics module is not consulted).
+ * Reports and analyses; it changes no resources, so it is safe to resume. The group findings
+ * come from the cost report's own figures; the daily total goes through the analytics module
+ * for spike days and a projection of the next days' spend.
  */
 const optimizeCosts = capability({
   name: 'optimize-costs',
@@ -148,45 +150,22 @@ const optimizeCosts = capability({
     .object({
       lookbackDays: z.number().int().min(1).max(365).default(30),
       groupBy: z.enum(['service', 'region', 'usage-type', 'account']).default('service'),
+      projectionDays: z.number().int().min(1).max(90).default(30).describe('Days of spend to project from the daily costs'),
     })
     .strict(),
   async run(p, ctx) {
     ctx.signal.throwIfAborted();
     const costReport = (await ctx.call('devops', 'cost-report', { lookbackDays: p.lookbackDays, groupBy: p.groupBy })) as CostReport;
-    ctx.progress(70, 'Cost report ready');
+    ctx.progress(50, 'Cost report ready');
+    // Held for approval: nothing to analyse yet (the report says where to approve).
     if (costReport.status !== 'finished') return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, costReport, findings: [] };
     const findings = costFindings(costReport);
+    ctx.signal.throwIfAborted();
+    const daily = await analyseDailyCosts(costReport.daily ?? [], p.projectionDays, ctx);
     ctx.progress(100, 'Costs analysed');
-    return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, total: costReport.total, currency: costReport.currency, findings, costReport };
+    return { lookbackDays: p.lookbackDays, groupBy: p.groupBy, total: costReport.total, currency: costReport.currency, findings, daily, costReport };
   },
 });
-
-interface CostReport {
-  status: string;
-  total?: number;
-  currency?: string | null;
-  byGroup?: Array<{ key: string; amount: number; share: number; trendPerDay: number; changePercent: number | null }>;
-}
-
-/**
- * Where to look first, from the report's own figures: the groups that make most of the bill
- * (together at least 80 %), and those growing fastest (over 20 % per day between the halves
- * of the period). Each finding carries the figures that caused it.
- */
-export function costFindings(report: CostReport): Array<{ kind: 'largest' | 'growing'; key: string; amount: number; share: number; changePercent: number | null; trendPerDay: number }> {
-  const groups = report.byGroup ?? [];
-  const findings: ReturnType<typeof costFindings> = [];
-  let covered = 0;
-  for (const g of groups) {
-    if (covered >= 0.8 || g.amount <= 0) break;
-    findings.push({ kind: 'largest', key: g.key, amount: g.amount, share: g.share, changePercent: g.changePercent, trendPerDay: g.trendPerDay });
-    covered += g.share;
-  }
-  for (const g of groups) {
-    if (g.changePercent !== null && g.changePercent > 20 && g.trendPerDay > 0) findings.push({ kind: 'growing', key: g.key, amount: g.amount, share: g.share, changePercent: g.changePercent, trendPerDay: g.trendPerDay });
-  }
-  return findings;
-}
 
 const manageInfrastructure = capability({
   name: 'manage-infrastructure',

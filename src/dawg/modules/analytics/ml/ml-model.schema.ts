@@ -64,7 +64,7 @@ const anomaly = z.strictObject({
     .gt(0)
     .lt(1)
     .default(0.95)
-    .describe('Confidence that a flagged point is real: pure noise of this length raises any false alarm with probability ≈ 1 − sensitivity (higher → fewer, surer anomalies)'),
+    .describe('Pure noise of this length raises any false alarm with probability ≈ 1 − sensitivity (higher → fewer, surer anomalies)'),
 });
 
 const predict = z.strictObject({
