@@ -54,7 +54,8 @@ interface Entry {
  * is not kept, and what is kept goes on answering. A track's new chain state first replaces
  * its old one and its synth render, so a track holds one entry (a 180 s stereo part: 69 MB).
  * Entries unused for `idleMs` are dropped. Every answer is a copy: the plugin chain
- * processes tracks in place. Per thread (each audio worker has its own), lost when it stops.
+ * processes tracks in place. Per thread (each audio worker has its own; the pool's
+ * AffinityBalancer sends a project back to the worker that rendered it), lost when it stops.
  */
 export class RenderCache {
   private readonly entries = new Map<string, Entry>();

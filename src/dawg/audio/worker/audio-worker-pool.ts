@@ -10,6 +10,7 @@ import type { AudioData, BitDepth } from '../types';
 import type { Waveform } from '../waveform';
 import { runAudioTask, type AudioTaskKind, type AudioTaskResults, type MasterSource, type MeasureRenderOptions, type ReadableFiles, type TaskOf } from './audio-tasks';
 import type { AudioWorkerData, WorkerReply } from './audio-worker';
+import { AffinityBalancer, type AffinityOptions } from './affinity-balancer';
 import { rebuildError } from './task-errors';
 import { movable, ownBuffers } from './transfer';
 
@@ -46,6 +47,7 @@ export class AudioWorkerPool {
   private readonly inlineRenderCache?: RenderCache;
   private readonly logger?: Logger;
   private readonly maxQueue: number;
+  private readonly balancer = new AffinityBalancer();
 
   constructor(options: AudioWorkerPoolOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 0) throw new Error(`AudioWorkerPool: workers must be a whole number ≥ 0, got ${options.workers}`);
@@ -65,6 +67,8 @@ export class AudioWorkerPool {
       maxThreads: options.workers,
       idleTimeout: options.idleTimeoutMs ?? 60_000,
       workerData,
+      // A project's renders go to the worker whose render cache holds it, when that worker is free.
+      loadBalancer: this.balancer.balance,
       ...workerExecArgv(filename),
     });
   }
@@ -100,17 +104,17 @@ export class AudioWorkerPool {
 
   /** Renders a project (or some of its tracks) and returns only figures: plugin reports, band energy, resonances, the mix's analysis, a level balance. */
   measureRender(project: Project, options: MeasureRenderOptions, signal?: AbortSignal): Promise<AudioTaskResults['measure-render']> {
-    return this.run({ kind: 'measure-render', project, options }, [], signal);
+    return this.run({ kind: 'measure-render', project, options }, [], signal, project.id);
   }
 
   /** Renders a project's mix to a WAV at `sampleRate` and `bitDepth` (32 = float). */
   exportMix(project: Project, format: { sampleRate: number; bitDepth: BitDepth }, signal?: AbortSignal): Promise<AudioTaskResults['export-mix']> {
-    return this.run({ kind: 'export-mix', project, ...format }, [], signal);
+    return this.run({ kind: 'export-mix', project, ...format }, [], signal, project.id);
   }
 
   /** Renders a generated song's project to a 24-bit WAV with 1 dB of headroom. */
   renderSong(project: Project, signal?: AbortSignal): Promise<AudioTaskResults['render-song']> {
-    return this.run({ kind: 'render-song', project }, [], signal);
+    return this.run({ kind: 'render-song', project }, [], signal, project.id);
   }
 
   /**
@@ -118,7 +122,7 @@ export class AudioWorkerPool {
    * to the worker: do not use them after the call) to a loudness target, as a 24-bit WAV.
    */
   master(source: MasterSource, target: { lufs: number; truePeakDbtp: number }, signal?: AbortSignal): Promise<AudioTaskResults['master']> {
-    if (!('audio' in source)) return this.run({ kind: 'master', source, target }, [], signal);
+    if (!('audio' in source)) return this.run({ kind: 'master', source, target }, [], signal, 'project' in source ? source.project.id : undefined);
     const audio: AudioData = { sampleRate: source.audio.sampleRate, channels: source.audio.channels.map((c) => (ownBuffers([c]).length > 0 ? c : c.slice())) };
     return this.run({ kind: 'master', source: { audio }, target }, ownBuffers(audio.channels), signal);
   }
@@ -129,7 +133,8 @@ export class AudioWorkerPool {
     await this.pool?.destroy();
   }
 
-  private async run<K extends AudioTaskKind>(task: TaskOf<K>, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<AudioTaskResults[K]> {
+  /** `affinity`: the project whose renders the task continues (see AffinityBalancer). */
+  private async run<K extends AudioTaskKind>(task: TaskOf<K>, transfer: ArrayBuffer[], signal?: AbortSignal, affinity?: string): Promise<AudioTaskResults[K]> {
     signal?.throwIfAborted();
     if (!this.pool) return (await runAudioTask(task, { files: this.inlineFiles!, signal, renderMidi: this.inlineRenderMidi, chains: this.inlineRenderCache })).value;
     // A backlog of minutes-long renders helps nobody: refuse early and say when to come back.
@@ -138,7 +143,8 @@ export class AudioWorkerPool {
     }
     let reply: WorkerReply<K>;
     try {
-      reply = (await this.pool.run(movable(task, transfer), signal ? { signal } : {})) as WorkerReply<K>;
+      const queueOptions: AffinityOptions | undefined = affinity === undefined ? undefined : { affinity };
+      reply = (await this.pool.run(movable(task, transfer, queueOptions), signal ? { signal } : {})) as WorkerReply<K>;
     } catch (err) {
       // Aborted: the same rejection as the inline code's signal.throwIfAborted().
       if (signal?.aborted) throw signal.reason;

@@ -18,10 +18,14 @@ type Movable = Parameters<typeof Piscina.move>[0];
 
 /**
  * `value` for piscina to post with `transfer` as its transfer list: those buffers move to the
- * other thread (and are detached here) instead of being copied. The symbols are read off the
+ * other thread (and are detached here) instead of being copied. `queueOptions` is what the
+ * pool's load balancer sees of the task. The symbols are read off the
  * Piscina class: its named exports of them are lost under jest's CommonJS interop.
  */
-export function movable(value: object, transfer: readonly ArrayBuffer[]): Movable {
-  const wrapper = { [Piscina.transferableSymbol]: [...transfer], [Piscina.valueSymbol]: value };
+export function movable(value: object, transfer: readonly ArrayBuffer[], queueOptions?: object): Movable {
+  // Piscina reads queue options off the value it posts (the wrapper is unwrapped first); a
+  // symbol-keyed property is not posted to the worker.
+  const posted = queueOptions ? { ...value, [Piscina.queueOptionsSymbol]: queueOptions } : value;
+  const wrapper = { [Piscina.transferableSymbol]: [...transfer], [Piscina.valueSymbol]: posted };
   return Piscina.move(wrapper as unknown as Movable) as Movable;
 }
