@@ -1,4 +1,5 @@
-import { JarvisReadOnlySource } from './analytics/jarvis-source';
+import { JarvisSnapshotSource } from './analytics/jarvis-snapshot';
+import { JarvisReadOnlySource, type JarvisSourceState } from './analytics/jarvis-source';
 import path from 'node:path';
 import type { Express } from 'express';
 import proxyaddr from 'proxy-addr';
@@ -192,7 +193,10 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   }
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
-  const analyticsSource = await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
+  const analyticsSource: JarvisSourceState =
+    storage.db.kind === 'pglite'
+      ? { available: true, source: new JarvisSnapshotSource({ db: storage.db, logger }) }
+      : await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
   const proactive = config.proactive.enabled
     ? new ProactiveEngine({
         sources: { db: storage.db, budgets: ai.budgets, dawg: moduleRouter, providerBreakers: ai.breakers, agents: Boolean(agents), firewall: Boolean(firewall) },

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { JarvisReadOnlySource, type JarvisSourceState } from '../../src/control-plane/analytics/jarvis-source';
+import { JarvisSnapshotSource } from '../../src/control-plane/analytics/jarvis-snapshot';
+import { JarvisReadOnlySource, type JarvisQuerySource, type JarvisSourceState } from '../../src/control-plane/analytics/jarvis-source';
 import { ApiKeyService } from '../../src/control-plane/auth';
 import { mountInternalRoutes } from '../../src/control-plane/http/internal.routes';
 import { errorMapper } from '../../src/common/http/error.middleware';
@@ -10,11 +11,13 @@ import { openTestDb, TEST_DATABASE_URL, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
 import { SERVICE_TOKEN } from '../helpers/servers';
 
+jest.setTimeout(60_000);
+
 const SECRET = 'analytics-reader-secret-0123456789abcdef';
 
 describe('analytics source "jarvis" on server PostgreSQL', () => {
   let t: TestDb;
-  let source: JarvisReadOnlySource;
+  let source: JarvisQuerySource;
 
   beforeAll(async () => {
     t = await openTestDb('postgres');
@@ -35,7 +38,7 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
     await t.drop();
   });
 
-  const ask = (sql: string, extra: Partial<Parameters<JarvisReadOnlySource['query']>[0]> = {}) => source.query({ sql, params: [], maxRows: 100, timeoutMs: 5_000, ...extra });
+  const ask = (sql: string, extra: Partial<Parameters<JarvisQuerySource['query']>[0]> = {}) => source.query({ sql, params: [], maxRows: 100, timeoutMs: 5_000, ...extra });
 
   it('answers a read-only query over the control plane’s tables with typed columns', async () => {
     const answer = await ask('SELECT agent, count(*) AS tasks, min(created_at) AS first FROM tasks WHERE status = $1 GROUP BY agent ORDER BY agent;', { params: ['completed'] });
@@ -106,7 +109,125 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
   });
 });
 
-describe('analytics source "jarvis" on the embedded database', () => {
+describe('analytics source "jarvis" on the embedded database (a copy in a worker thread)', () => {
+  let t: TestDb;
+  let source: JarvisSnapshotSource;
+
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+    await t.db.query("INSERT INTO workflows (id, name, status) VALUES ('wf_1', 'w', 'running')");
+    for (let i = 0; i < 5; i++) {
+      await t.db.query(
+        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable)
+         VALUES ($1, $2, 'noop', 'medium', '{"a": [1, 2]}', $3, 3, 1000, true)`,
+        [`tsk_${randomUUID()}`, i < 3 ? 'DataScientist' : 'MixingEngineer', i === 0 ? 'failed' : 'completed'],
+      );
+    }
+    source = new JarvisSnapshotSource({ db: t.db, logger: silentLogger() });
+  });
+  afterAll(async () => {
+    await source?.close();
+    await t?.drop();
+  });
+
+  const ask = (sql: string, extra: Partial<Parameters<JarvisQuerySource['query']>[0]> = {}, from: JarvisQuerySource = source) =>
+    from.query({ sql, params: [], maxRows: 100, timeoutMs: 10_000, ...extra });
+  const taskCount = async () => Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM tasks'))[0]!.n);
+
+  it('answers a read-only query over the control plane’s tables with typed columns, saying when the copy was taken', async () => {
+    const answer = await ask('SELECT agent, count(*) AS tasks, min(created_at) AS first, max(payload::text) AS payload FROM tasks WHERE status = $1 GROUP BY agent ORDER BY agent;', { params: ['completed'] });
+    expect(answer.columns).toEqual([{ name: 'agent', type: 'text' }, { name: 'tasks', type: 'bigint' }, { name: 'first', type: 'timestamp with time zone' }, { name: 'payload', type: 'text' }]);
+    expect(answer.rows.map((r) => [r.agent, String(r.tasks)])).toEqual([['DataScientist', '2'], ['MixingEngineer', '2']]);
+    expect(typeof answer.rows[0]!.first).toBe('string');
+    expect(JSON.parse(answer.rows[0]!.payload as string)).toEqual({ a: [1, 2] });
+    expect(answer).toMatchObject({ source: 'jarvis', rowCount: 2, truncated: false });
+    expect(answer.hints[0]).toMatch(/^Embedded database: answered from a copy of the tables taken at \d{4}-\d{2}-\d{2}T/);
+  });
+
+  it('caps the rows and says so', async () => {
+    const answer = await ask('SELECT id FROM tasks', { maxRows: 2 });
+    expect(answer).toMatchObject({ rowCount: 2, truncated: true });
+    expect(answer.hints.join(' ')).toContain('More than 2 rows matched');
+  });
+
+  it.each([
+    ['SELECT * FROM api_keys', 'source jarvis has only the tables'],
+    ['SELECT * FROM audit_log', 'source jarvis has only the tables'],
+    ['SELECT * FROM memories', 'source jarvis has only the tables'],
+    ["SELECT pg_read_file('/etc/passwd')", 'could not open file'],
+    ['DELETE FROM tasks', ''],
+    ['SET ROLE postgres', ''],
+    ['SELECT 1) AS q; DROP TABLE tasks; --', ''],
+    ['SELEC 1', ''],
+  ])('refuses %s with a 400 naming params.sql, and changes nothing', async (sql, message) => {
+    await expect(ask(sql)).rejects.toMatchObject({ status: 400, code: 'VALIDATION_FAILED', details: { issues: [expect.objectContaining({ field: 'params.sql', message: expect.stringContaining(message) })] } });
+    expect(await taskCount()).toBe(5);
+  });
+
+  it('ends a statement past its time limit (504) by ending the worker, while the control plane’s own database keeps answering', async () => {
+    const runaway = ask('SELECT count(*) FROM generate_series(1, 4000000000)', { timeoutMs: 500 });
+    const order: string[] = [];
+    const settled = runaway.then(() => order.push('runaway answered'), (err: { status?: number; code?: string }) => order.push(`runaway ${err.status} ${err.code}`));
+    // The statement runs on the copy: the embedded database itself is free meanwhile.
+    await t.db.query('SELECT 1');
+    order.push('own database answered');
+    await settled;
+    expect(order).toEqual(['own database answered', 'runaway 504 QUERY_TIMEOUT']);
+    // The next query gets a new worker and a new copy.
+    expect((await ask('SELECT count(*)::int AS n FROM tasks')).rows).toEqual([{ n: 5 }]);
+  });
+
+  it('ends the statement when the caller goes away', async () => {
+    const controller = new AbortController();
+    const running = ask('SELECT count(*) FROM generate_series(1, 4000000000)', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('caller left')), 300);
+    await expect(running).rejects.toThrow('caller left');
+    expect((await ask('SELECT count(*)::int AS n FROM workflows')).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('takes the copy again once it is older than maxAgeMs, and copies at most maxRowsPerTable rows of a table, newest first', async () => {
+    const fresh = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), maxAgeMs: 0, maxRowsPerTable: 3 });
+    try {
+      const before = await ask('SELECT count(*)::int AS n FROM tasks', {}, fresh);
+      expect(before.rows).toEqual([{ n: 3 }]);
+      expect(before.hints).toContain('tasks: the copy holds the newest 3 of 5 rows');
+      await t.db.query("INSERT INTO workflows (id, name, status) VALUES ('wf_2', 'w2', 'completed')");
+      expect((await ask('SELECT id FROM workflows ORDER BY id', {}, fresh)).rows).toEqual([{ id: 'wf_1' }, { id: 'wf_2' }]);
+    } finally {
+      await fresh.close();
+    }
+    // A byte limit cuts the same way: two tasks' rows are well under 1 KB, five are not.
+    const small = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), maxBytesPerTable: 2 * 300 });
+    try {
+      const answer = await ask('SELECT count(*)::int AS n FROM tasks', {}, small);
+      const n = (answer.rows[0] as { n: number }).n;
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBeLessThan(5);
+      expect(answer.hints).toContain(`tasks: the copy holds the newest ${n} of 5 rows`);
+    } finally {
+      await small.close();
+      await t.db.query("DELETE FROM workflows WHERE id = 'wf_2'");
+    }
+  });
+
+  it('is served to the DAWG for admin keys only', async () => {
+    const keys = new ApiKeyService(t.db, { integrationToken: 'x'.repeat(40) });
+    const admin = await keys.create('admin', ['admin']);
+    const plain = await keys.create('plain', []);
+    const app = express();
+    app.use(requestId());
+    mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: { available: true, source }, apiKeys: keys });
+    app.use(errorMapper(silentLogger()));
+    const post = (body: object) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+    const query = { sql: 'SELECT count(*)::int AS n FROM tasks', maxRows: 10, timeoutMs: 5_000 };
+    const ok = await post({ ...query, actor: admin.id });
+    expect(ok.status).toBe(200);
+    expect(ok.body.rows).toEqual([{ n: 5 }]);
+    expect((await post({ ...query, actor: plain.id })).status).toBe(403);
+  });
+});
+
+describe('analytics source "jarvis" without a database URL', () => {
   it('is unavailable, with the reason, and the internal route answers 501', async () => {
     const t = await openTestDb('pglite');
     try {
@@ -118,7 +239,7 @@ describe('analytics source "jarvis" on the embedded database', () => {
       app.use(errorMapper(silentLogger()));
       const res = await request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send({ sql: 'SELECT 1', maxRows: 1, timeoutMs: 1_000, actor: 'key_x' });
       expect(res.status).toBe(501);
-      expect(res.body.error).toMatchObject({ code: 'SOURCE_UNAVAILABLE', message: expect.stringContaining('PGlite') });
+      expect(res.body.error).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
     } finally {
       await t.drop();
     }

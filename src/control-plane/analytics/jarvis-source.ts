@@ -16,8 +16,9 @@ import { fieldError } from '../../common/validation';
  * statement_timeout, the statement wrapped as a subquery (one query, no utility statement) and
  * sent over the extended protocol (one statement only), and a row cap.
  *
- * Server PostgreSQL only. PGlite runs in this process and cannot interrupt a running statement
- * (statement_timeout never fires there), so one open-ended query would stall the control plane.
+ * Server PostgreSQL. PGlite runs in this process and cannot interrupt a running statement
+ * (statement_timeout never fires there), so on the embedded database the statement runs on a
+ * copy of the tables in a worker thread instead (JarvisSnapshotSource).
  */
 
 export const JARVIS_SOURCE_TABLES = ['workflows', 'tasks', 'task_events', 'task_schedules', 'ai_ledger', 'ai_spend'] as const;
@@ -40,7 +41,13 @@ export interface JarvisAnswer {
   hints: string[];
 }
 
-export type JarvisSourceState = { available: true; source: JarvisReadOnlySource } | { available: false; reason: string };
+/** What the internal route asks: JarvisReadOnlySource (server PostgreSQL) or JarvisSnapshotSource (PGlite). */
+export interface JarvisQuerySource {
+  query(q: JarvisQuery): Promise<JarvisAnswer>;
+  close(): Promise<void>;
+}
+
+export type JarvisSourceState = { available: true; source: JarvisQuerySource } | { available: false; reason: string };
 
 function jsonSafe(value: unknown): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
@@ -50,7 +57,7 @@ function jsonSafe(value: unknown): unknown {
 }
 
 /** PostgreSQL errors caused by the caller's SQL, by SQLSTATE class: 400 naming params.sql. */
-function callerError(err: unknown): AppError | undefined {
+export function callerError(err: unknown): AppError | undefined {
   const code = (err as { code?: string }).code ?? '';
   const message = (err as Error).message;
   if (code === '57014') return new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled');
@@ -58,11 +65,15 @@ function callerError(err: unknown): AppError | undefined {
     return new AppError(403, 'SOURCE_PERMISSION_DENIED', `${message}: source jarvis may read only the tables ${JARVIS_SOURCE_TABLES.join(', ')}`, { field: 'params.sql' });
   }
   if (code === '25006') return fieldError('params.sql', 'only one read-only SELECT/WITH statement is allowed');
+  // undefined_table: on the embedded database the other tables are not in the copy at all.
+  if (code === '42P01') return fieldError('params.sql', `${message}: source jarvis has only the tables ${JARVIS_SOURCE_TABLES.join(', ')}`);
+  // undefined_file: a file function on the embedded copy, which has no files of this machine.
+  if (code === '58P01') return fieldError('params.sql', message);
   if (/^(42|22|21|0A|2F|3F)/.test(code)) return fieldError('params.sql', message);
   return undefined;
 }
 
-export class JarvisReadOnlySource {
+export class JarvisReadOnlySource implements JarvisQuerySource {
   private readonly typeNames = new Map<number, string>();
 
   private constructor(

@@ -31,6 +31,9 @@ export interface ControlPlaneClientConfig {
  * control plane's refusals come back as the same AppError (403 COMMAND_DENIED stays 403
  * COMMAND_DENIED), so the caller of the DAWG action sees the firewall's own reason.
  */
+/** 5xx answers of the control plane that are refusals of the request, not failures of the control plane. */
+const PASSED_THROUGH = new Set([501, 503, 504]);
+
 export class HttpControlPlaneClient implements ControlPlaneClient {
   private readonly http: AxiosInstance;
 
@@ -98,8 +101,9 @@ export class HttpControlPlaneClient implements ControlPlaneClient {
     }
     if (!body.success) throw new AppError(502, 'CONTROL_PLANE_ERROR', `The control plane answered HTTP ${response.status}`);
     const { code, message, details } = body.data.error;
-    // Its own failures are ours to report as a bad gateway; its refusals (4xx, 503) pass through.
-    if (response.status >= 500 && response.status !== 503) throw new AppError(502, 'CONTROL_PLANE_ERROR', `The control plane failed: ${message}`, { upstreamCode: code });
+    // Its own failures are ours to report as a bad gateway; its refusals pass through: 4xx, 501
+    // (not available here), 503 (not now) and 504 (the caller's query ran past its time limit).
+    if (response.status >= 500 && !PASSED_THROUGH.has(response.status)) throw new AppError(502, 'CONTROL_PLANE_ERROR', `The control plane failed: ${message}`, { upstreamCode: code });
     throw new AppError(response.status, code, message, details);
   }
 }

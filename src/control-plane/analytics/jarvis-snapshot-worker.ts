@@ -1,0 +1,81 @@
+import { parentPort } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+/*
+ * Worker thread of JarvisSnapshotSource: an in-memory PGlite holding a copy of the tables source
+ * "jarvis" may read, and nothing else. The caller's SQL runs here, so a runaway statement
+ * stalls this thread only, and the main thread ends it by terminating the worker. The database
+ * has no other tables and its file system is PGlite's in-memory one: nothing else is in reach.
+ */
+
+export interface SnapshotTable {
+  name: string;
+  /** Column name and its type as format_type prints it, in table order. */
+  columns: Array<{ name: string; type: string }>;
+  /** The rows as one JSON array (json_agg of the table). */
+  rowsJson: string;
+}
+
+export type SnapshotRequest =
+  | { id: number; type: 'load'; tables: SnapshotTable[] }
+  | { id: number; type: 'query'; sql: string; params: Array<string | number | boolean | null>; maxRows: number };
+
+export type SnapshotReply =
+  | { id: number; ok: true; columns?: Array<{ name: string; type: string }>; rows?: unknown[][] }
+  | { id: number; ok: false; code: string; message: string };
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+let db: Promise<PGlite> | undefined;
+const typeNames = new Map<number, string>();
+
+async function load(tables: readonly SnapshotTable[]): Promise<void> {
+  const pg = await (db ??= PGlite.create('memory://'));
+  await pg.transaction(async (tx) => {
+    for (const t of tables) {
+      await tx.exec(`DROP TABLE IF EXISTS ${quote(t.name)}; CREATE TABLE ${quote(t.name)} (${t.columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ')})`);
+      await tx.query(`INSERT INTO ${quote(t.name)} SELECT * FROM json_populate_recordset(NULL::${quote(t.name)}, $1::json)`, [t.rowsJson]);
+    }
+  });
+}
+
+function jsonSafe(value: unknown): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return value;
+}
+
+async function query(sql: string, params: readonly unknown[], maxRows: number): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][] }> {
+  const pg = await (db ??= PGlite.create('memory://'));
+  // Wrapped as a subquery and always with a parameter (the row cap), so PGlite uses the
+  // extended protocol: one statement only. The newline keeps a trailing -- comment from
+  // swallowing the closing parenthesis.
+  const text = `SELECT * FROM (${sql}\n) AS jarvis_query LIMIT $${params.length + 1}`;
+  await pg.exec('BEGIN READ ONLY');
+  try {
+    const result = await pg.query<unknown[]>(text, [...params, maxRows + 1], { rowMode: 'array' });
+    const missing = [...new Set(result.fields.map((f) => f.dataTypeID).filter((oid) => !typeNames.has(oid)))];
+    if (missing.length) {
+      const names = await pg.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
+      for (const r of names.rows) typeNames.set(r.oid, r.name);
+    }
+    return {
+      columns: result.fields.map((f) => ({ name: f.name, type: typeNames.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` })),
+      rows: result.rows.map((r) => r.map(jsonSafe)),
+    };
+  } finally {
+    await pg.exec('ROLLBACK');
+  }
+}
+
+parentPort?.on('message', (request: SnapshotRequest) => {
+  const work = request.type === 'load' ? load(request.tables).then(() => ({})) : query(request.sql, request.params, request.maxRows);
+  work.then(
+    (value) => parentPort!.postMessage({ id: request.id, ok: true, ...value } satisfies SnapshotReply),
+    (err: unknown) => {
+      const e = err as { code?: unknown; message?: unknown };
+      parentPort!.postMessage({ id: request.id, ok: false, code: typeof e.code === 'string' ? e.code : '', message: typeof e.message === 'string' ? e.message : String(err) } satisfies SnapshotReply);
+    },
+  );
+});
