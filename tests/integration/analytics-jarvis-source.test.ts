@@ -13,6 +13,27 @@ import { SERVICE_TOKEN } from '../helpers/servers';
 
 jest.setTimeout(60_000);
 
+/** One workflow and five tasks: three DataScientist (one failed), two MixingEngineer. */
+async function seed(db: TestDb['db']): Promise<void> {
+  await db.query("INSERT INTO workflows (id, name, status) VALUES ('wf_1', 'w', 'running')");
+  for (let i = 0; i < 5; i++) {
+    await db.query(
+      `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable)
+       VALUES ($1, $2, 'noop', 'medium', '{"a": [1, 2]}', $3, 3, 1000, true)`,
+      [`tsk_${randomUUID()}`, i < 3 ? 'DataScientist' : 'MixingEngineer', i === 0 ? 'failed' : 'completed'],
+    );
+  }
+}
+
+/** The internal route over `state`, as the control plane mounts it, and a way to post to it. */
+function internalRoute(state: JarvisSourceState, apiKeys?: ApiKeyService) {
+  const app = express();
+  app.use(requestId());
+  mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: state, ...(apiKeys ? { apiKeys } : {}) });
+  app.use(errorMapper(silentLogger()));
+  return (body: object) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+}
+
 const SECRET = 'analytics-reader-secret-0123456789abcdef';
 
 describe('analytics source "jarvis" on server PostgreSQL', () => {
@@ -21,14 +42,7 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
 
   beforeAll(async () => {
     t = await openTestDb('postgres');
-    await t.db.query("INSERT INTO workflows (id, name, status) VALUES ('wf_1', 'w', 'running')");
-    for (let i = 0; i < 5; i++) {
-      await t.db.query(
-        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable)
-         VALUES ($1, $2, 'noop', 'medium', '{}', $3, 3, 1000, true)`,
-        [`tsk_${randomUUID()}`, i < 3 ? 'DataScientist' : 'MixingEngineer', i === 0 ? 'failed' : 'completed'],
-      );
-    }
+    await seed(t.db);
     const state = await JarvisReadOnlySource.open({ db: t.db, url: TEST_DATABASE_URL, secret: SECRET, logger: silentLogger() });
     if (!state.available) throw new Error(state.reason);
     source = state.source;
@@ -89,12 +103,7 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
     const keys = new ApiKeyService(t.db, { integrationToken: 'x'.repeat(40) });
     const admin = await keys.create('admin', ['admin']);
     const plain = await keys.create('plain', []);
-    const app = express();
-    app.use(requestId());
-    const state: JarvisSourceState = { available: true, source };
-    mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: state, apiKeys: keys });
-    app.use(errorMapper(silentLogger()));
-    const post = (body: object) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+    const post = internalRoute({ available: true, source }, keys);
     const query = { sql: 'SELECT count(*)::int AS n FROM tasks', maxRows: 10, timeoutMs: 1_000 };
     const ok = await post({ ...query, actor: admin.id });
     expect(ok.status).toBe(200);
@@ -115,14 +124,7 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
 
   beforeAll(async () => {
     t = await openTestDb('pglite');
-    await t.db.query("INSERT INTO workflows (id, name, status) VALUES ('wf_1', 'w', 'running')");
-    for (let i = 0; i < 5; i++) {
-      await t.db.query(
-        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable)
-         VALUES ($1, $2, 'noop', 'medium', '{"a": [1, 2]}', $3, 3, 1000, true)`,
-        [`tsk_${randomUUID()}`, i < 3 ? 'DataScientist' : 'MixingEngineer', i === 0 ? 'failed' : 'completed'],
-      );
-    }
+    await seed(t.db);
     source = new JarvisSnapshotSource({ db: t.db, logger: silentLogger() });
   });
   afterAll(async () => {
@@ -214,11 +216,7 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
     const keys = new ApiKeyService(t.db, { integrationToken: 'x'.repeat(40) });
     const admin = await keys.create('admin', ['admin']);
     const plain = await keys.create('plain', []);
-    const app = express();
-    app.use(requestId());
-    mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: { available: true, source }, apiKeys: keys });
-    app.use(errorMapper(silentLogger()));
-    const post = (body: object) => request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+    const post = internalRoute({ available: true, source }, keys);
     const query = { sql: 'SELECT count(*)::int AS n FROM tasks', maxRows: 10, timeoutMs: 5_000 };
     const ok = await post({ ...query, actor: admin.id });
     expect(ok.status).toBe(200);
@@ -233,11 +231,7 @@ describe('analytics source "jarvis" without a database URL', () => {
     try {
       const state = await JarvisReadOnlySource.open({ db: t.db, url: undefined, secret: SECRET, logger: silentLogger() });
       expect(state).toEqual({ available: false, reason: expect.stringContaining('DATABASE_URL') });
-      const app = express();
-      app.use(requestId());
-      mountInternalRoutes(app, { serviceToken: SERVICE_TOKEN, analytics: state });
-      app.use(errorMapper(silentLogger()));
-      const res = await request(app).post('/internal/v1/analytics/query').set('authorization', `Bearer ${SERVICE_TOKEN}`).send({ sql: 'SELECT 1', maxRows: 1, timeoutMs: 1_000, actor: 'key_x' });
+      const res = await internalRoute(state)({ sql: 'SELECT 1', maxRows: 1, timeoutMs: 1_000, actor: 'key_x' });
       expect(res.status).toBe(501);
       expect(res.body.error).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
     } finally {
