@@ -49,6 +49,8 @@ const integrated = (audio: AudioData) => integratedLoudness(measureLoudnessBlock
  * then the limiter. The first pass aims slightly above the target, so usually one pass and a
  * plain gain trim (which only lowers peaks) land it exactly; when the limiter took away more
  * than that, the gain is corrected and the chain re-run from the original (at most 4 passes).
+ * From the second correction on, the step is divided by the loudness gained per dB between the
+ * last two passes: under heavy limiting a dB of gain adds much less than a dB of loudness.
  * The limiter's detection runs once for all passes (MasteringLimiter): a pass after the first
  * costs its gain stage and a loudness measurement.
  */
@@ -62,9 +64,11 @@ export async function masterAudio(input: AudioData, target: { lufs: number; true
   let best: { result: MasterResult; error: number } | undefined;
   // Buffers of a pass that is neither returned nor the best so far, for the next pass to reuse.
   let spare: Float32Array[] | undefined;
+  let previous: { gainDb: number; lufs: number } | undefined;
   for (let pass = 1; pass <= 4; pass++) {
     const { audio, reductionDb } = await limiter.render(gainDb, signal, spare);
-    const error = target.lufs - integrated(audio);
+    const lufs = integrated(audio);
+    const error = target.lufs - lufs;
     if (error <= 0 && error > -6) {
       // Too loud by a little: a gain below 1 lowers loudness by exactly that and every peak with it.
       scaleInPlace(audio, error);
@@ -76,7 +80,12 @@ export async function masterAudio(input: AudioData, target: { lufs: number; true
     } else {
       spare = audio.channels;
     }
-    gainDb += error + OVERSHOOT_DB;
+    // Under heavy limiting a dB of gain adds less than a dB of loudness: the slope measured
+    // between the last two passes says how much (secant step), bounded so noise cannot send
+    // the gain wild.
+    const slope = previous && gainDb !== previous.gainDb ? Math.min(1, Math.max(0.1, (lufs - previous.lufs) / (gainDb - previous.gainDb))) : 1;
+    previous = { gainDb, lufs };
+    gainDb += (error + OVERSHOOT_DB) / slope;
     await yieldToLoop();
   }
   return best!.result;
