@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
+import { startTsWorker } from '../../common/ts-worker';
 import { fieldError } from '../../common/validation';
 import { callerError, JARVIS_SOURCE_TABLES, type JarvisAnswer, type JarvisQuery } from './jarvis-source';
 import type { SnapshotReply, SnapshotRequest, SnapshotTable } from './jarvis-snapshot-worker';
@@ -181,11 +182,7 @@ export class JarvisSnapshotSource {
   private start(): Worker {
     if (this.worker) return this.worker;
     const filename = path.join(__dirname, 'jarvis-snapshot-worker.ts');
-    // The entry is TypeScript, run without a build step: the worker registers tsx's require
-    // hook itself before loading it (a .ts entry given to Worker directly is refused before the
-    // loader hooks an inherited --import would register are ready), with no inherited flags.
-    const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(filename)});`;
-    const worker = new Worker(boot, { eval: true, execArgv: [] });
+    const worker = startTsWorker(filename);
     worker.on('message', (reply: SnapshotReply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
@@ -203,7 +200,6 @@ export class JarvisSnapshotSource {
       gone(err.message);
     });
     worker.on('exit', (code) => gone(`exit code ${code}`));
-    worker.unref();
     this.worker = worker;
     return worker;
   }

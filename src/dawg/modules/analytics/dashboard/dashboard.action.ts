@@ -2,7 +2,8 @@ import { fieldError } from '../../../../common/validation';
 import { defineAction, type ActionContext } from '../../../sdk';
 import { analyticsDashboardParams } from '../analytics-schemas';
 import { planChart, type ChartPlan, type DashboardParams } from './chart-plan';
-import { renderPng, renderSvg } from './chart-renderer';
+import { renderPng } from './chart-renderer';
+import { SvgRenderer } from './svg-renderer';
 import { profileColumns, type Rows } from './columns';
 import { renderDashboardHtml, renderTable, type PageSection } from './dashboard-html';
 import { DASHBOARD_PAGE_FILE, type DashboardRecord } from './dashboard-record';
@@ -24,6 +25,8 @@ export interface DashboardActionDeps {
   runQuery: DashboardQueryRunner;
   /** Fonts for PNG text; by default looked up once, on first use, in the usual font folders. */
   fonts?: () => Promise<PngFonts>;
+  /** Draws the SVGs off the event loop; by default one worker thread per action, started on first use. */
+  svgRenderer?: SvgRenderer;
 }
 
 /** What the action answers, and what the dashboard routes describe: paths are the DAWG's routes. */
@@ -70,11 +73,11 @@ interface Rendered {
   section: PageSection;
 }
 
-async function renderChart(plan: ChartPlan, rows: Rows, fonts: PngFonts, signal: AbortSignal): Promise<Rendered> {
+async function renderChart(plan: ChartPlan, rows: Rows, fonts: PngFonts, svgRenderer: SvgRenderer, signal: AbortSignal): Promise<Rendered> {
   if (plan.kind === 'table') {
     return { chart: { type: plan.type, title: plan.title }, section: { title: plan.title, tableHtml: renderTable(rows, plan.columns) } };
   }
-  const svg = await renderSvg(chartSpec(plan, rows));
+  const svg = await svgRenderer.render(chartSpec(plan, rows), signal);
   signal.throwIfAborted();
   const png = await renderPng(svg, fonts.font, signal);
   return { chart: { type: plan.type, title: plan.title, svg, png }, section: { title: plan.title, svg } };
@@ -88,6 +91,7 @@ async function renderChart(plan: ChartPlan, rows: Rows, fonts: PngFonts, signal:
  */
 export function createDashboardAction(deps: DashboardActionDeps) {
   let fonts: Promise<PngFonts> | undefined;
+  const svgRenderer = deps.svgRenderer ?? new SvgRenderer();
   const loadFonts = () => {
     fonts ??= (deps.fonts ?? (() => resolvePngFonts()))();
     return fonts;
@@ -105,7 +109,7 @@ export function createDashboardAction(deps: DashboardActionDeps) {
       const rendered: Rendered[] = [];
       for (const plan of plans) {
         ctx.signal.throwIfAborted();
-        rendered.push(await renderChart(plan, rows, font, ctx.signal));
+        rendered.push(await renderChart(plan, rows, font, svgRenderer, ctx.signal));
       }
       ctx.signal.throwIfAborted();
       const html = renderDashboardHtml({ title: params.title, rowCount: rows.length, truncated, sections: rendered.map((r) => r.section) });
