@@ -45,6 +45,24 @@ describe('SvgRenderer (Vega on a worker thread)', () => {
     expect((await renderer.render(line(20))).startsWith('<svg')).toBe(true);
   });
 
+  it('lets other renders finish when one caller goes away', async () => {
+    const controller = new AbortController();
+    const abandoned = renderer.render(line(30_000), controller.signal);
+    const other = renderer.render(line(300));
+    controller.abort(new Error('caller left'));
+    await expect(abandoned).rejects.toThrow('caller left');
+    expect((await other).startsWith('<svg')).toBe(true);
+  });
+
+  it('answers what was waiting when it is closed, and starts again on the next render', async () => {
+    const own = new SvgRenderer();
+    const waiting = own.render(line(30_000));
+    await own.close();
+    await expect(waiting).rejects.toMatchObject({ status: 503, code: 'CHART_RENDERER_STOPPED' });
+    expect((await own.render(line(20))).startsWith('<svg')).toBe(true);
+    await own.close();
+  });
+
   it('answers a spec Vega cannot draw with CHART_RENDER_FAILED', async () => {
     const bad = { data: { values: [{ x: 1 }] }, mark: 'no-such-mark', encoding: { x: { field: 'x', type: 'quantitative' } } } as unknown as TopLevelSpec;
     await expect(renderer.render(bad)).rejects.toMatchObject({ status: 500, code: 'CHART_RENDER_FAILED' });

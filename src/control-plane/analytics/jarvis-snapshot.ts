@@ -208,6 +208,8 @@ export class JarvisSnapshotSource {
     const worker = this.worker;
     this.worker = undefined;
     this.takenAt = 0;
+    // Nothing may be left waiting on a worker that is going away (close() during a query).
+    for (const waiting of [...this.pending.values()]) waiting.reject(new AppError(503, 'SOURCE_UNAVAILABLE', 'The copy of the tables for source "jarvis" was closed; try again'));
     await worker?.terminate();
   }
 }

@@ -33,8 +33,9 @@ export class SvgRenderer {
       const aborted = () => {
         settle();
         reject(signal!.reason);
-        // Vega cannot be interrupted: ending the render means ending the worker.
-        void this.stop();
+        // Vega cannot be interrupted: ending the render means ending the worker, unless other
+        // renders wait on it (then the abandoned one finishes and its answer is dropped).
+        if (this.waiting.size === 0) void this.stop();
       };
       signal?.addEventListener('abort', aborted, { once: true });
       this.waiting.set(id, {
@@ -79,6 +80,8 @@ export class SvgRenderer {
   private async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    // Nothing may be left waiting on a worker that is going away.
+    for (const waiting of [...this.waiting.values()]) waiting.reject(new AppError(503, 'CHART_RENDERER_STOPPED', 'The chart renderer was stopped; try again'));
     await worker?.terminate();
   }
 }
