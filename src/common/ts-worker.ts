@@ -12,3 +12,133 @@ export function startTsWorker(filename: string): Worker {
   worker.unref();
   return worker;
 }
+
+/** A request as sent, before it is given its id (each member of a union on its own). */
+export type Unsent<Q> = Q extends unknown ? Omit<Q, 'id'> : never;
+
+/** What a worker answers: the id of the request, and whether it succeeded. */
+export type WorkerAnswer = { id: number; ok: boolean };
+
+export interface WorkerRequestsOptions<A extends WorkerAnswer> {
+  /** The error a request gets for a failed answer (`ok: false`). */
+  failed(answer: Extract<A, { ok: false }>): Error;
+  /** The error requests get when the worker dies (crash, out of memory). */
+  died(reason: string): Error;
+  /** The error requests get when the worker is stopped while they wait. */
+  stopped(): Error;
+  /** Told when the worker fails. */
+  onError?(err: Error): void;
+}
+
+export interface SendOptions {
+  signal?: AbortSignal;
+  /** Without an answer by then, the request fails with `onTimeout()` and the worker is ended. */
+  timeoutMs?: number;
+  onTimeout?: () => Error;
+  /**
+   * The work in the worker cannot be interrupted, so a request whose caller goes away ends the
+   * worker: `always`, or only `when-alone` (no other request waits; else the abandoned work
+   * finishes and its answer is dropped).
+   */
+  endOnAbort: 'always' | 'when-alone';
+}
+
+/**
+ * Requests to one TypeScript worker thread (started on first use), matched to their answers by
+ * id. Nothing is ever left waiting: a worker that dies or is stopped fails what waits on it.
+ * `generation` changes whenever a worker starts, stops or dies, so state kept in a worker (a
+ * loaded copy) is known to be there only while it is the same.
+ */
+export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, { resolve: (answer: Extract<A, { ok: true }>) => void; reject: (err: unknown) => void }>();
+  private nextId = 1;
+  private changes = 0;
+
+  constructor(
+    private readonly filename: string,
+    private readonly options: WorkerRequestsOptions<A>,
+  ) {}
+
+  /** Changes whenever a worker starts, stops or dies. */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** Requests sent and not answered yet. */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  send(message: Unsent<Q>, options: SendOptions): Promise<Extract<A, { ok: true }>> {
+    options.signal?.throwIfAborted();
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', aborted);
+        this.waiting.delete(id);
+      };
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              done();
+              reject(options.onTimeout?.() ?? new Error('timed out'));
+              void this.stop();
+            }, options.timeoutMs);
+      const aborted = () => {
+        done();
+        reject(options.signal!.reason);
+        if (options.endOnAbort === 'always' || this.waiting.size === 0) void this.stop();
+      };
+      options.signal?.addEventListener('abort', aborted, { once: true });
+      this.waiting.set(id, {
+        resolve: (answer) => {
+          done();
+          resolve(answer);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
+      worker.postMessage({ ...message, id });
+    });
+  }
+
+  /** Ends the worker; what still waits fails with `stopped()`. The next request starts another. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) this.changes++;
+    for (const w of [...this.waiting.values()]) w.reject(this.options.stopped());
+    await worker?.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startTsWorker(this.filename);
+    this.changes++;
+    worker.on('message', (answer: A) => {
+      const w = this.waiting.get(answer.id);
+      if (!w) return;
+      if (answer.ok) w.resolve(answer as Extract<A, { ok: true }>);
+      else w.reject(this.options.failed(answer as Extract<A, { ok: false }>));
+    });
+    const died = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.changes++;
+      for (const w of [...this.waiting.values()]) w.reject(this.options.died(reason));
+    };
+    worker.on('error', (err) => {
+      this.options.onError?.(err);
+      died(err.message);
+    });
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+}

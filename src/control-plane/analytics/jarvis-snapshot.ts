@@ -1,9 +1,8 @@
 import path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
-import { startTsWorker } from '../../common/ts-worker';
+import { WorkerRequests } from '../../common/ts-worker';
 import { fieldError } from '../../common/validation';
 import { callerError, JARVIS_SOURCE_TABLES, type JarvisAnswer, type JarvisQuery } from './jarvis-source';
 import type { SnapshotReply, SnapshotRequest, SnapshotTable } from './jarvis-snapshot-worker';
@@ -33,14 +32,6 @@ const NEWEST_FIRST: Record<(typeof JARVIS_SOURCE_TABLES)[number], string> = {
   ai_spend: 'month',
 };
 
-/** A request as sent, before it is given its id. */
-type Unsent = SnapshotRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
-
-interface Pending {
-  resolve: (reply: SnapshotReply & { ok: true }) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Source "jarvis" on the embedded database. PGlite runs in this process and cannot interrupt a
  * statement, so the caller's SQL never runs on it: the tables source "jarvis" may read (and
@@ -55,9 +46,9 @@ interface Pending {
  * are copied, newest first, and only when a query finds the copy stale.
  */
 export class JarvisSnapshotSource {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly requests: WorkerRequests<SnapshotRequest, SnapshotReply>;
+  /** The worker generation the copy was loaded into, and when it was taken. */
+  private loadedIn = 0;
   private takenAt = 0;
   private notes: string[] = [];
   private chain: Promise<unknown> = Promise.resolve();
@@ -74,6 +65,12 @@ export class JarvisSnapshotSource {
     this.maxBytesPerTable = options.maxBytesPerTable ?? 64 * 2 ** 20;
     this.idleMs = options.idleMs ?? 300_000;
     this.loadTimeoutMs = options.loadTimeoutMs ?? 60_000;
+    this.requests = new WorkerRequests<SnapshotRequest, SnapshotReply>(path.join(__dirname, 'jarvis-snapshot-worker.ts'), {
+      failed: (answer) => callerError({ code: answer.code, message: answer.message }) ?? new AppError(500, 'SOURCE_FAILED', `The copy of the tables failed the query: ${answer.message}`),
+      died: (reason) => new AppError(503, 'SOURCE_UNAVAILABLE', `The worker holding the copy of the tables stopped (${reason}); try again`),
+      stopped: () => new AppError(503, 'SOURCE_UNAVAILABLE', 'The copy of the tables for source "jarvis" was closed; try again'),
+      onError: (err) => options.logger.warn('analytics snapshot worker failed', { reason: err.message }),
+    });
   }
 
   /** One query at a time: the copy is one PGlite session. */
@@ -85,7 +82,7 @@ export class JarvisSnapshotSource {
 
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
-    await this.stop();
+    await this.requests.stop();
   }
 
   private async run(q: JarvisQuery): Promise<JarvisAnswer> {
@@ -95,8 +92,13 @@ export class JarvisSnapshotSource {
     q.signal?.throwIfAborted();
     clearTimeout(this.idleTimer);
     try {
-      if (!this.worker || Date.now() - this.takenAt > this.maxAgeMs) await this.refresh(q.signal);
-      const reply = await this.send({ type: 'query', sql, params: [...q.params], maxRows: q.maxRows }, q.timeoutMs, q.signal, () => new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled'));
+      // The copy lives in the worker: none yet, or the worker it was loaded into is gone (a
+      // timeout, a crash, idle time), or it is stale.
+      if (this.loadedIn === 0 || this.loadedIn !== this.requests.generation || Date.now() - this.takenAt > this.maxAgeMs) await this.refresh(q.signal);
+      const reply = await this.requests.send(
+        { type: 'query', sql, params: [...q.params], maxRows: q.maxRows },
+        { timeoutMs: q.timeoutMs, onTimeout: () => new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled'), signal: q.signal, endOnAbort: 'always' },
+      );
       const raw = reply.rows ?? [];
       const columns = reply.columns ?? [];
       const truncated = raw.length > q.maxRows;
@@ -105,7 +107,7 @@ export class JarvisSnapshotSource {
       if (truncated) hints.push(`More than ${q.maxRows} rows matched: aggregate (GROUP BY) or add a LIMIT to get what you need`);
       return { source: 'jarvis', columns, rows, rowCount: rows.length, truncated, durationMs: Math.round((performance.now() - started) * 1000) / 1000, hints };
     } finally {
-      this.idleTimer = setTimeout(() => void this.stop(), this.idleMs).unref();
+      this.idleTimer = setTimeout(() => void this.requests.stop(), this.idleMs).unref();
     }
   }
 
@@ -139,77 +141,12 @@ export class JarvisSnapshotSource {
       if (Number(copy!.seen) > kept) notes.push(`${name}: the copy holds the newest ${kept.toLocaleString('en-US')} rows; older ones are left out`);
       tables.push({ name, columns, rowsJson: copy!.rows });
     }
-    await this.send({ type: 'load', tables }, this.loadTimeoutMs, signal, () => new AppError(503, 'SOURCE_UNAVAILABLE', 'The copy of the tables for source "jarvis" could not be loaded in time; try again'));
+    await this.requests.send(
+      { type: 'load', tables },
+      { timeoutMs: this.loadTimeoutMs, onTimeout: () => new AppError(503, 'SOURCE_UNAVAILABLE', 'The copy of the tables for source "jarvis" could not be loaded in time; try again'), signal, endOnAbort: 'always' },
+    );
+    this.loadedIn = this.requests.generation;
     this.takenAt = takenAt;
     this.notes = notes;
-  }
-
-  private send(message: Unsent, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<SnapshotReply & { ok: true }> {
-    const worker = this.start();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', aborted);
-        this.pending.delete(id);
-      };
-      // A statement cannot be interrupted inside PGlite: ending it means ending the worker.
-      const timer = setTimeout(() => {
-        done();
-        reject(onTimeout());
-        void this.stop();
-      }, timeoutMs);
-      const aborted = () => {
-        done();
-        reject(signal!.reason);
-        void this.stop();
-      };
-      signal?.addEventListener('abort', aborted, { once: true });
-      this.pending.set(id, {
-        resolve: (reply) => {
-          done();
-          resolve(reply);
-        },
-        reject: (err) => {
-          done();
-          reject(err);
-        },
-      });
-      worker.postMessage({ ...message, id } as SnapshotRequest);
-    });
-  }
-
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const filename = path.join(__dirname, 'jarvis-snapshot-worker.ts');
-    const worker = startTsWorker(filename);
-    worker.on('message', (reply: SnapshotReply) => {
-      const waiting = this.pending.get(reply.id);
-      if (!waiting) return;
-      if (reply.ok) waiting.resolve(reply);
-      else waiting.reject(callerError({ code: reply.code, message: reply.message }) ?? new AppError(500, 'SOURCE_FAILED', `The copy of the tables failed the query: ${reply.message}`));
-    });
-    const gone = (reason: string) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      this.takenAt = 0;
-      for (const waiting of this.pending.values()) waiting.reject(new AppError(503, 'SOURCE_UNAVAILABLE', `The worker holding the copy of the tables stopped (${reason}); try again`));
-    };
-    worker.on('error', (err) => {
-      this.options.logger.warn('analytics snapshot worker failed', { reason: err.message });
-      gone(err.message);
-    });
-    worker.on('exit', (code) => gone(`exit code ${code}`));
-    this.worker = worker;
-    return worker;
-  }
-
-  private async stop(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.takenAt = 0;
-    // Nothing may be left waiting on a worker that is going away (close() during a query).
-    for (const waiting of [...this.pending.values()]) waiting.reject(new AppError(503, 'SOURCE_UNAVAILABLE', 'The copy of the tables for source "jarvis" was closed; try again'));
-    await worker?.terminate();
   }
 }
