@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { wrappedQuery } from './jarvis-query';
 
 /*
  * Worker thread of JarvisSnapshotSource: an in-memory PGlite holding a copy of the tables source
@@ -39,22 +40,12 @@ async function load(tables: readonly SnapshotTable[]): Promise<void> {
   });
 }
 
-function jsonSafe(value: unknown): unknown {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  return value;
-}
-
 async function query(sql: string, params: readonly unknown[], maxRows: number): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][] }> {
   const pg = await (db ??= PGlite.create('memory://'));
-  // Wrapped as a subquery and always with a parameter (the row cap), so PGlite uses the
-  // extended protocol: one statement only. The newline keeps a trailing -- comment from
-  // swallowing the closing parenthesis.
-  const text = `SELECT * FROM (${sql}\n) AS jarvis_query LIMIT $${params.length + 1}`;
+  const { text, values } = wrappedQuery(sql, params, maxRows);
   await pg.exec('BEGIN READ ONLY');
   try {
-    const result = await pg.query<unknown[]>(text, [...params, maxRows + 1], { rowMode: 'array' });
+    const result = await pg.query<unknown[]>(text, values, { rowMode: 'array' });
     const missing = [...new Set(result.fields.map((f) => f.dataTypeID).filter((oid) => !typeNames.has(oid)))];
     if (missing.length) {
       const names = await pg.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
@@ -62,7 +53,8 @@ async function query(sql: string, params: readonly unknown[], maxRows: number): 
     }
     return {
       columns: result.fields.map((f) => ({ name: f.name, type: typeNames.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` })),
-      rows: result.rows.map((r) => r.map(jsonSafe)),
+      // Dates, bigints and bytes cross to the main thread as they are; jarvisAnswer makes them JSON.
+      rows: result.rows,
     };
   } finally {
     await pg.exec('ROLLBACK');

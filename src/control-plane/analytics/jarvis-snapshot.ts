@@ -3,8 +3,8 @@ import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
 import { WorkerRequests } from '../../common/ts-worker';
-import { fieldError } from '../../common/validation';
-import { callerError, JARVIS_SOURCE_TABLES, type JarvisAnswer, type JarvisQuery } from './jarvis-source';
+import { callerSql, jarvisAnswer, type JarvisAnswer } from './jarvis-query';
+import { callerError, JARVIS_SOURCE_TABLES, type JarvisQuery } from './jarvis-source';
 import type { SnapshotReply, SnapshotRequest, SnapshotTable } from './jarvis-snapshot-worker';
 
 export interface JarvisSnapshotOptions {
@@ -47,8 +47,8 @@ const NEWEST_FIRST: Record<(typeof JARVIS_SOURCE_TABLES)[number], string> = {
  */
 export class JarvisSnapshotSource {
   private readonly requests: WorkerRequests<SnapshotRequest, SnapshotReply>;
-  /** The worker generation the copy was loaded into, and when it was taken. */
-  private loadedIn = 0;
+  /** The worker generation the copy was loaded into (-1: none yet), and when it was taken. */
+  private loadedIn = -1;
   private takenAt = 0;
   private notes: string[] = [];
   private chain: Promise<unknown> = Promise.resolve();
@@ -87,25 +87,19 @@ export class JarvisSnapshotSource {
 
   private async run(q: JarvisQuery): Promise<JarvisAnswer> {
     const started = performance.now();
-    const sql = q.sql.replace(/[\s;]+$/u, '');
-    if (!sql) throw fieldError('params.sql', 'is empty');
+    const sql = callerSql(q.sql);
     q.signal?.throwIfAborted();
     clearTimeout(this.idleTimer);
     try {
       // The copy lives in the worker: none yet, or the worker it was loaded into is gone (a
       // timeout, a crash, idle time), or it is stale.
-      if (this.loadedIn === 0 || this.loadedIn !== this.requests.generation || Date.now() - this.takenAt > this.maxAgeMs) await this.refresh(q.signal);
+      if (this.loadedIn !== this.requests.generation || Date.now() - this.takenAt > this.maxAgeMs) await this.refresh(q.signal);
       const reply = await this.requests.send(
         { type: 'query', sql, params: [...q.params], maxRows: q.maxRows },
         { timeoutMs: q.timeoutMs, onTimeout: () => new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled'), signal: q.signal, endOnAbort: 'always' },
       );
-      const raw = reply.rows ?? [];
-      const columns = reply.columns ?? [];
-      const truncated = raw.length > q.maxRows;
-      const rows = raw.slice(0, q.maxRows).map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
       const hints = [`Embedded database: answered from a copy of the tables taken at ${new Date(this.takenAt).toISOString()} (taken again when older than ${this.maxAgeMs / 1000} s)`, ...this.notes];
-      if (truncated) hints.push(`More than ${q.maxRows} rows matched: aggregate (GROUP BY) or add a LIMIT to get what you need`);
-      return { source: 'jarvis', columns, rows, rowCount: rows.length, truncated, durationMs: Math.round((performance.now() - started) * 1000) / 1000, hints };
+      return jarvisAnswer(reply.columns ?? [], reply.rows ?? [], q.maxRows, hints, started);
     } finally {
       this.idleTimer = setTimeout(() => void this.requests.stop(), this.idleMs).unref();
     }

@@ -4,6 +4,9 @@ import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
 import { fieldError } from '../../common/validation';
+import { callerSql, jarvisAnswer, wrappedQuery, type JarvisAnswer } from './jarvis-query';
+
+export type { JarvisAnswer };
 
 /**
  * Source "jarvis" of analytics.query: read-only SQL over the control plane's own tables.
@@ -31,16 +34,6 @@ export interface JarvisQuery {
   signal?: AbortSignal;
 }
 
-export interface JarvisAnswer {
-  source: 'jarvis';
-  columns: Array<{ name: string; type: string }>;
-  rows: Record<string, unknown>[];
-  rowCount: number;
-  truncated: boolean;
-  durationMs: number;
-  hints: string[];
-}
-
 /** What the internal route asks: JarvisReadOnlySource (server PostgreSQL) or JarvisSnapshotSource (PGlite). */
 export interface JarvisQuerySource {
   query(q: JarvisQuery): Promise<JarvisAnswer>;
@@ -48,13 +41,6 @@ export interface JarvisQuerySource {
 }
 
 export type JarvisSourceState = { available: true; source: JarvisQuerySource } | { available: false; reason: string };
-
-function jsonSafe(value: unknown): unknown {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (typeof value === 'bigint') return value.toString();
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  return value;
-}
 
 /** PostgreSQL errors caused by the caller's SQL, by SQLSTATE class: 400 naming params.sql. */
 export function callerError(err: unknown): AppError | undefined {
@@ -121,34 +107,18 @@ export class JarvisReadOnlySource implements JarvisQuerySource {
 
   async query(q: JarvisQuery): Promise<JarvisAnswer> {
     const started = performance.now();
-    const sql = q.sql.replace(/[\s;]+$/u, '');
-    if (!sql) throw fieldError('params.sql', 'is empty');
+    const sql = callerSql(q.sql);
     const client = await this.pool.connect();
     const cancel = () => void this.cancel(client);
     q.signal?.addEventListener('abort', cancel, { once: true });
     try {
       await client.query('BEGIN READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(q.timeoutMs))}`);
-      // The newline keeps a trailing -- comment from swallowing the closing parenthesis.
-      const text = `SELECT * FROM (${sql}\n) AS jarvis_query LIMIT $${q.params.length + 1}`;
-      // Never without parameters (the row cap is one), so pg always uses the extended protocol: one statement only.
-      const result = await client.query({ text, values: [...q.params, q.maxRows + 1], rowMode: 'array' });
-      const hints: string[] = await this.hints(client, text, [...q.params, q.maxRows + 1]).catch(() => []);
+      const { text, values } = wrappedQuery(sql, q.params, q.maxRows);
+      const result = await client.query({ text, values, rowMode: 'array' });
+      const hints: string[] = await this.hints(client, text, values).catch(() => []);
       await client.query('COMMIT');
-      const fields = result.fields;
-      const raw = result.rows as unknown[][];
-      const truncated = raw.length > q.maxRows;
-      const rows = raw.slice(0, q.maxRows).map((r) => Object.fromEntries(fields.map((f, i) => [f.name, jsonSafe(r[i])])));
-      if (truncated) hints.push(`More than ${q.maxRows} rows matched: aggregate (GROUP BY) or add a LIMIT to get what you need`);
-      return {
-        source: 'jarvis',
-        columns: await this.columns(fields),
-        rows,
-        rowCount: rows.length,
-        truncated,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        hints,
-      };
+      return jarvisAnswer(await this.columns(result.fields), result.rows as unknown[][], q.maxRows, hints, started);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (q.signal?.aborted) throw q.signal.reason;
