@@ -241,3 +241,89 @@ describe('analytics source "jarvis" without a database URL', () => {
     }
   });
 });
+
+describe('analytics source "jarvis" on the embedded database: the copy is read in chunks', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+    // Seven workflows in one statement share one created_at: the keyset must still go on by id.
+    await t.db.query("INSERT INTO workflows (id, name, status) SELECT 'wf_' || g, 'w', 'completed' FROM generate_series(1, 7) g");
+    await t.db.query(
+      `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable)
+       SELECT 'tsk_' || lpad(g::text, 3, '0'), 'DataScientist', 'noop', 'medium', jsonb_build_object('n', g), 'completed', 3, 1000, true
+       FROM generate_series(1, 25) g`,
+    );
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  /** The database as the copy sees it, counting the statements that read tasks and the event-loop turns between them. */
+  function watched() {
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const taskReads: number[] = [];
+    const db = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+        return (text: string, params?: readonly unknown[]) => {
+          if (/FROM \S+\.tasks AS t/.test(text)) taskReads.push(turns);
+          return target.query(text, params);
+        };
+      },
+    });
+    return { db, taskReads, stop: () => (spinning = false) };
+  }
+
+  const ask = (source: JarvisSnapshotSource, sql: string) => source.query({ sql, params: [], maxRows: 100, timeoutMs: 10_000 });
+
+  it('copies every row across chunk boundaries (ties on created_at included), letting the event loop turn between chunks', async () => {
+    const w = watched();
+    const source = new JarvisSnapshotSource({ db: w.db, logger: silentLogger(), rowsPerRead: 4, maxAgeMs: 600_000 });
+    try {
+      const tasks = await ask(source, "SELECT string_agg(id, ',' ORDER BY seq) AS ids, sum((payload->>'n')::int)::int AS total FROM tasks");
+      w.stop();
+      // 25 rows, 4 per statement: 7 statements, each after the event loop has turned.
+      expect(w.taskReads).toHaveLength(7);
+      for (let i = 1; i < w.taskReads.length; i++) expect(w.taskReads[i]!).toBeGreaterThan(w.taskReads[i - 1]!);
+      const expected = await t.db.query<{ ids: string }>("SELECT string_agg(id, ',' ORDER BY seq) AS ids FROM tasks");
+      expect(tasks.rows).toEqual([{ ids: expected[0]!.ids, total: 325 }]);
+      expect((await ask(source, 'SELECT id FROM workflows ORDER BY id')).rows).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => ({ id: `wf_${n}` })).sort((a, b) => a.id.localeCompare(b.id)));
+      expect(tasks.hints).toHaveLength(1);
+    } finally {
+      w.stop();
+      await source.close();
+    }
+  });
+
+  it('applies the row and byte limits across chunks, newest first', async () => {
+    const rows = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), rowsPerRead: 4, maxRowsPerTable: 10 });
+    const size = Number((await t.db.query<{ b: string }>("SELECT pg_column_size(t.*) AS b FROM tasks t WHERE id = 'tsk_025'"))[0]!.b);
+    // Room for the newest six task rows and a part of the seventh (all rows of this table are the same size).
+    const bytes = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), rowsPerRead: 4, maxBytesPerTable: size * 6 + Math.floor(size / 2) });
+    try {
+      for (const [source, n] of [[rows, 10], [bytes, 6]] as const) {
+        const answer = await ask(source, 'SELECT min(id) AS oldest, max(id) AS newest, count(*)::int AS n FROM tasks');
+        expect(answer.rows).toEqual([{ oldest: `tsk_${String(26 - n).padStart(3, '0')}`, newest: 'tsk_025', n }]);
+        expect(answer.hints).toContain(`tasks: the copy holds the newest ${n} rows; older ones are left out`);
+      }
+      // Exactly at the limit: nothing is left out, and nothing is said.
+      const exact = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), rowsPerRead: 5, maxRowsPerTable: 25 });
+      try {
+        const answer = await ask(exact, 'SELECT count(*)::int AS n FROM tasks');
+        expect(answer.rows).toEqual([{ n: 25 }]);
+        expect(answer.hints).toHaveLength(1);
+      } finally {
+        await exact.close();
+      }
+    } finally {
+      await rows.close();
+      await bytes.close();
+    }
+  });
+});

@@ -13,8 +13,8 @@ export interface SnapshotTable {
   name: string;
   /** Column name and its type as format_type prints it, in table order. */
   columns: Array<{ name: string; type: string }>;
-  /** The rows as one JSON array (json_agg of the table). */
-  rowsJson: string;
+  /** The rows, newest first, as JSON arrays (json_agg of each chunk read). */
+  rowsJson: string[];
 }
 
 export type SnapshotRequest =
@@ -35,7 +35,7 @@ async function load(tables: readonly SnapshotTable[]): Promise<void> {
   await pg.transaction(async (tx) => {
     for (const t of tables) {
       await tx.exec(`DROP TABLE IF EXISTS ${quote(t.name)}; CREATE TABLE ${quote(t.name)} (${t.columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ')})`);
-      await tx.query(`INSERT INTO ${quote(t.name)} SELECT * FROM json_populate_recordset(NULL::${quote(t.name)}, $1::json)`, [t.rowsJson]);
+      for (const rows of t.rowsJson) await tx.query(`INSERT INTO ${quote(t.name)} SELECT * FROM json_populate_recordset(NULL::${quote(t.name)}, $1::json)`, [rows]);
     }
   });
 }

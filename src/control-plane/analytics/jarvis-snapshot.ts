@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
@@ -16,20 +17,27 @@ export interface JarvisSnapshotOptions {
   maxRowsPerTable?: number;
   /** Bytes of rows (as PostgreSQL stores them) copied per table at most, the most recent first. Default 64 MiB. */
   maxBytesPerTable?: number;
+  /** Rows read per statement while copying: the control plane's thread is free between two. Default 200. */
+  rowsPerRead?: number;
   /** The worker (and its copy) is stopped after this long without a query. Default 5 min. */
   idleMs?: number;
   /** Time allowed to start the worker and load a snapshot. Default 60 s. */
   loadTimeoutMs?: number;
 }
 
-/** The column that orders each table from newest to oldest (what a row cap keeps). */
-const NEWEST_FIRST: Record<(typeof JARVIS_SOURCE_TABLES)[number], string> = {
-  workflows: 'created_at',
-  tasks: 'seq',
-  task_events: 'id',
-  task_schedules: 'created_at',
-  ai_ledger: 'id',
-  ai_spend: 'month',
+/**
+ * The unique order that reads each table from newest to oldest (what a row cap keeps), one
+ * chunk after another. tasks, task_events, ai_ledger and workflows have an index on it
+ * (migration 014 for tasks and workflows); task_schedules and ai_spend hold a few rows per
+ * schedule or per scope and month.
+ */
+const NEWEST_FIRST: Record<(typeof JARVIS_SOURCE_TABLES)[number], readonly string[]> = {
+  workflows: ['created_at', 'id'],
+  tasks: ['seq'],
+  task_events: ['id'],
+  task_schedules: ['created_at', 'id'],
+  ai_ledger: ['id'],
+  ai_spend: ['month', 'scope'],
 };
 
 /**
@@ -40,10 +48,10 @@ const NEWEST_FIRST: Record<(typeof JARVIS_SOURCE_TABLES)[number], string> = {
  * server PostgreSQL. A query past its time limit, or whose caller goes away, is ended by
  * terminating the worker; the next query starts another. The copy is taken again when it is
  * older than `maxAgeMs`, so answers may be that much behind; each answer says when it was taken.
- * Copying reads the tables on the control plane's database, whose thread it holds while each
- * table is read: measured here, 20,000 task rows (the default cap) held it for about 0.26 s,
- * 100,000 for 1.1 s; so at most `maxRowsPerTable` rows and `maxBytesPerTable` of each table
- * are copied, newest first, and only when a query finds the copy stale.
+ * Copying reads the tables on the control plane's database, whose thread is held while a
+ * statement runs: each table is read newest first in chunks of `rowsPerRead` rows over an index
+ * on its order, with the event loop turning between chunks, and at most `maxRowsPerTable` rows
+ * and `maxBytesPerTable` of each table are copied, only when a query finds the copy stale.
  */
 export class JarvisSnapshotSource {
   private readonly requests: WorkerRequests<SnapshotRequest, SnapshotReply>;
@@ -56,6 +64,7 @@ export class JarvisSnapshotSource {
   private readonly maxAgeMs: number;
   private readonly maxRowsPerTable: number;
   private readonly maxBytesPerTable: number;
+  private readonly rowsPerRead: number;
   private readonly idleMs: number;
   private readonly loadTimeoutMs: number;
 
@@ -63,6 +72,7 @@ export class JarvisSnapshotSource {
     this.maxAgeMs = options.maxAgeMs ?? 10_000;
     this.maxRowsPerTable = options.maxRowsPerTable ?? 20_000;
     this.maxBytesPerTable = options.maxBytesPerTable ?? 64 * 2 ** 20;
+    this.rowsPerRead = options.rowsPerRead ?? 200;
     this.idleMs = options.idleMs ?? 300_000;
     this.loadTimeoutMs = options.loadTimeoutMs ?? 60_000;
     this.requests = new WorkerRequests<SnapshotRequest, SnapshotReply>(path.join(__dirname, 'jarvis-snapshot-worker.ts'), {
@@ -112,28 +122,14 @@ export class JarvisSnapshotSource {
     const { db } = this.options;
     const takenAt = Date.now();
     for (const name of JARVIS_SOURCE_TABLES) {
-      const table = `${db.schema}.${name}`;
       const columns = await db.query<{ name: string; type: string }>(
         `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-        [table],
+        [`${db.schema}.${name}`],
       );
-      // Newest first, up to the row and byte limits. Only the newest maxRows + 1 rows are read
-      // (no pass over a whole table: this runs on the control plane's own thread); the extra
-      // row tells whether older ones were left out. The copy's json_populate_recordset ignores
-      // the jarvis_* keys.
-      const order = NEWEST_FIRST[name];
-      const [copy] = await db.query<{ rows: string; kept: string | number; seen: string | number }>(
-        `WITH newest AS (SELECT * FROM ${table} ORDER BY ${order} DESC LIMIT $1 + 1),
-              sized AS (SELECT n.*, sum(pg_column_size(n.*)) OVER (ORDER BY n.${order} DESC) AS jarvis_bytes,
-                               row_number() OVER (ORDER BY n.${order} DESC) AS jarvis_row FROM newest AS n)
-         SELECT coalesce(json_agg(s), '[]')::text AS rows, count(*) AS kept, (SELECT count(*) FROM newest) AS seen
-         FROM sized AS s WHERE jarvis_bytes <= $2 AND jarvis_row <= $1`,
-        [this.maxRowsPerTable, this.maxBytesPerTable],
-      );
-      const kept = Number(copy!.kept);
-      if (Number(copy!.seen) > kept) notes.push(`${name}: the copy holds the newest ${kept.toLocaleString('en-US')} rows; older ones are left out`);
-      tables.push({ name, columns, rowsJson: copy!.rows });
+      const { chunks, kept, cut } = await this.readNewest(name, columns, signal);
+      if (cut) notes.push(`${name}: the copy holds the newest ${kept.toLocaleString('en-US')} rows; older ones are left out`);
+      tables.push({ name, columns, rowsJson: chunks });
     }
     await this.requests.send(
       { type: 'load', tables },
@@ -142,5 +138,58 @@ export class JarvisSnapshotSource {
     this.loadedIn = this.requests.generation;
     this.takenAt = takenAt;
     this.notes = notes;
+  }
+
+  /**
+   * Reads a table newest first, `rowsPerRead` rows per statement, up to the row and byte limits.
+   * Each statement starts where the previous one ended (keyset on the table's unique order), and
+   * the event loop turns between two, so the control plane's requests are answered meanwhile.
+   * Rows are therefore read as they are when their chunk is read: not one point in time.
+   */
+  private async readNewest(
+    name: (typeof JARVIS_SOURCE_TABLES)[number],
+    columns: ReadonlyArray<{ name: string; type: string }>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ chunks: string[]; kept: number; cut: boolean }> {
+    const { db } = this.options;
+    const keys = NEWEST_FIRST[name];
+    const keyTypes = keys.map((k) => columns.find((c) => c.name === k)?.type);
+    if (keyTypes.some((t) => t === undefined)) throw new Error(`table ${name} lacks its order column (${keys.join(', ')})`);
+    const desc = keys.map((k) => `${k} DESC`).join(', ');
+    const chunks: string[] = [];
+    let kept = 0;
+    let bytes = 0;
+    let after: string[] | null = null;
+    for (;;) {
+      signal?.throwIfAborted();
+      // One row more than the row limit leaves tells whether older rows are left out.
+      const rowsLeft = this.maxRowsPerTable - kept;
+      const limit = Math.min(this.rowsPerRead, rowsLeft + 1);
+      const params: unknown[] = [limit, this.maxBytesPerTable - bytes, rowsLeft];
+      const where: string = after ? `WHERE (${keys.join(', ')}) < (${after.map((v, i) => `$${params.push(v)}::${keyTypes[i]}`).join(', ')})` : '';
+      // The copy's json_populate_recordset ignores the jarvis_* keys.
+      const [chunk] = await db.query<{ rows: string; kept: string | number; seen: string | number; bytes: string | number; last: string[] | null }>(
+        `WITH chunk AS (SELECT t.*, pg_column_size(t.*) AS jarvis_bytes FROM ${db.schema}.${name} AS t ${where} ORDER BY ${desc} LIMIT $1),
+              sized AS (SELECT c.*, sum(c.jarvis_bytes) OVER (ORDER BY ${desc} ROWS UNBOUNDED PRECEDING) AS jarvis_total,
+                               row_number() OVER (ORDER BY ${desc}) AS jarvis_row FROM chunk AS c),
+              fits AS (SELECT s.*, (s.jarvis_total <= $2 AND s.jarvis_row <= $3) AS jarvis_fits FROM sized AS s)
+         SELECT coalesce(json_agg(f ORDER BY jarvis_row) FILTER (WHERE jarvis_fits), '[]')::text AS rows,
+                count(*) FILTER (WHERE jarvis_fits) AS kept, count(*) AS seen,
+                coalesce(max(jarvis_total) FILTER (WHERE jarvis_fits), 0) AS bytes,
+                (json_agg(json_build_array(${keys.map((k) => `${k}::text`).join(', ')}) ORDER BY jarvis_row DESC) FILTER (WHERE jarvis_fits)) -> 0 AS last
+         FROM fits AS f`,
+        params,
+      );
+      const keptHere = Number(chunk!.kept);
+      const seen = Number(chunk!.seen);
+      if (keptHere > 0) chunks.push(chunk!.rows);
+      kept += keptHere;
+      bytes += Number(chunk!.bytes);
+      // Fewer rows than asked: the table ends here. Fewer kept than read: a limit was reached.
+      if (keptHere < seen) return { chunks, kept, cut: true };
+      if (seen < limit) return { chunks, kept, cut: false };
+      after = chunk!.last;
+      await setImmediate();
+    }
   }
 }
