@@ -37,6 +37,26 @@ export function jsonSafe(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Column types by name (`format_type`), looked up in pg_type once per type oid and kept: the
+ * same names on both backends. `query` runs the lookup on the database the result came from.
+ */
+export class TypeNames {
+  private readonly names = new Map<number, string>();
+
+  async columns(
+    fields: ReadonlyArray<{ name: string; dataTypeID: number }>,
+    query: (text: string, values: unknown[]) => Promise<{ rows: Array<{ oid: number; name: string }> }>,
+  ): Promise<Array<{ name: string; type: string }>> {
+    const missing = [...new Set(fields.map((f) => f.dataTypeID).filter((oid) => !this.names.has(oid)))];
+    if (missing.length) {
+      const found = await query('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
+      for (const r of found.rows) this.names.set(r.oid, r.name);
+    }
+    return fields.map((f) => ({ name: f.name, type: this.names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` }));
+  }
+}
+
 export interface JarvisAnswer {
   source: 'jarvis';
   columns: Array<{ name: string; type: string }>;

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
-import { wrappedQuery } from './jarvis-query';
+import { TypeNames, wrappedQuery } from './jarvis-query';
 
 /*
  * Worker thread of JarvisSnapshotSource: an in-memory PGlite holding a copy of the tables source
@@ -28,7 +28,7 @@ export type SnapshotReply =
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 let db: Promise<PGlite> | undefined;
-const typeNames = new Map<number, string>();
+const typeNames = new TypeNames();
 
 async function load(tables: readonly SnapshotTable[]): Promise<void> {
   const pg = await (db ??= PGlite.create('memory://'));
@@ -46,13 +46,8 @@ async function query(sql: string, params: readonly unknown[], maxRows: number): 
   await pg.exec('BEGIN READ ONLY');
   try {
     const result = await pg.query<unknown[]>(text, values, { rowMode: 'array' });
-    const missing = [...new Set(result.fields.map((f) => f.dataTypeID).filter((oid) => !typeNames.has(oid)))];
-    if (missing.length) {
-      const names = await pg.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
-      for (const r of names.rows) typeNames.set(r.oid, r.name);
-    }
     return {
-      columns: result.fields.map((f) => ({ name: f.name, type: typeNames.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` })),
+      columns: await typeNames.columns(result.fields, (text, values) => pg.query(text, values)),
       // Dates, bigints and bytes cross to the main thread as they are; jarvisAnswer makes them JSON.
       rows: result.rows,
     };

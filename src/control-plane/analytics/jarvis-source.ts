@@ -4,7 +4,7 @@ import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
 import { fieldError } from '../../common/validation';
-import { callerSql, jarvisAnswer, wrappedQuery, type JarvisAnswer } from './jarvis-query';
+import { callerSql, jarvisAnswer, TypeNames, wrappedQuery, type JarvisAnswer } from './jarvis-query';
 
 export type { JarvisAnswer };
 
@@ -60,7 +60,7 @@ export function callerError(err: unknown): AppError | undefined {
 }
 
 export class JarvisReadOnlySource implements JarvisQuerySource {
-  private readonly typeNames = new Map<number, string>();
+  private readonly typeNames = new TypeNames();
 
   private constructor(
     private readonly pool: Pool,
@@ -118,7 +118,7 @@ export class JarvisReadOnlySource implements JarvisQuerySource {
       const result = await client.query({ text, values, rowMode: 'array' });
       const hints: string[] = await this.hints(client, text, values).catch(() => []);
       await client.query('COMMIT');
-      return jarvisAnswer(await this.columns(result.fields), result.rows as unknown[][], q.maxRows, hints, started);
+      return jarvisAnswer(await this.typeNames.columns(result.fields, (text, values) => this.pool.query(text, values)), result.rows as unknown[][], q.maxRows, hints, started);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (q.signal?.aborted) throw q.signal.reason;
@@ -134,15 +134,6 @@ export class JarvisReadOnlySource implements JarvisQuerySource {
     const pid = (client as unknown as { processID?: number }).processID;
     if (!pid) return;
     await this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
-  }
-
-  private async columns(fields: Array<{ name: string; dataTypeID: number }>): Promise<Array<{ name: string; type: string }>> {
-    const missing = [...new Set(fields.map((f) => f.dataTypeID).filter((oid) => !this.typeNames.has(oid)))];
-    if (missing.length) {
-      const rows = await this.pool.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
-      for (const r of rows.rows) this.typeNames.set(r.oid, r.name);
-    }
-    return fields.map((f) => ({ name: f.name, type: this.typeNames.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` }));
   }
 
   /** Sequential scans the planner expects to read many rows: where an index or a narrower filter would help. */
