@@ -4,6 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { buildDawgApp } from '../../src/dawg/app';
 import { createDashboardAction, DashboardStore, type DashboardSummary } from '../../src/dawg/modules/analytics/dashboard';
+import { SvgRenderer } from '../../src/dawg/modules/analytics/dashboard/svg-renderer';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { parseInput } from '../../src/common/validation';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
@@ -16,10 +17,11 @@ let store: DashboardStore;
 let dawg: Listening;
 let plane: TestPlane;
 const UNKNOWN_ID = 'dsh_00000000-0000-4000-8000-000000000000';
+const svgRenderer = new SvgRenderer();
 
 /** Renders as analytics.dashboard does for a caller (`actor`: the API key id the control plane sent), or for none. */
 async function render(title: string, actor?: string): Promise<DashboardSummary> {
-  const action = createDashboardAction({ dashboards: store, runQuery: () => Promise.reject(new Error('no queries here')) });
+  const action = createDashboardAction({ dashboards: store, svgRenderer, runQuery: () => Promise.reject(new Error('no queries here')) });
   const data = [
     { day: '2024-05-01', visits: 120 },
     { day: '2024-05-02', visits: 140 },
@@ -36,6 +38,7 @@ beforeAll(async () => {
   plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url } });
 });
 afterAll(async () => {
+  await svgRenderer.close();
   await plane?.stop();
   await dawg?.close();
   await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { requestId } from '../../src/common/http/request-id.middleware';
 import { parseInput } from '../../src/common/validation';
 import { mountDashboardRoutes } from '../../src/dawg/dashboards.routes';
 import { createDashboardAction, DashboardStore, type DashboardSummary } from '../../src/dawg/modules/analytics/dashboard';
+import { SvgRenderer } from '../../src/dawg/modules/analytics/dashboard/svg-renderer';
 import { silentLogger } from '../helpers/logger';
 
 const TOKEN = 'dashboard-test-token';
@@ -38,8 +39,10 @@ function getBinary(url: string) {
     });
 }
 
+const svgRenderer = new SvgRenderer();
+
 async function render(raw: unknown): Promise<DashboardSummary> {
-  const action = createDashboardAction({ dashboards: store, runQuery: () => Promise.reject(new Error('no queries here')) });
+  const action = createDashboardAction({ dashboards: store, svgRenderer, runQuery: () => Promise.reject(new Error('no queries here')) });
   return action.handler(parseInput(action.params, raw, 'params'), { requestId: 'r', signal: new AbortController().signal, logger: silentLogger() });
 }
 
@@ -61,7 +64,10 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 5)); // distinct createdAt, so "newest first" has one answer
   table = await render({ title: 'Rows only', data: rows, charts: [{ type: 'table' }] });
 });
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await svgRenderer.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
 
 describe('stored dashboards over HTTP', () => {
   it('lists newest first with the route paths of every file', async () => {

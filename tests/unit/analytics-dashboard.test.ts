@@ -11,10 +11,14 @@ import {
   type DashboardQueryRunner,
   type DashboardSummary,
 } from '../../src/dawg/modules/analytics/dashboard';
+import { SvgRenderer } from '../../src/dawg/modules/analytics/dashboard/svg-renderer';
 import { silentLogger } from '../helpers/logger';
 
 let dataDir: string;
 let store: DashboardStore;
+/** One chart worker for the file, ended with it. */
+const svgRenderer = new SvgRenderer();
+afterAll(() => svgRenderer.close());
 
 beforeEach(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'jarvis-dashboards-'));
@@ -31,7 +35,7 @@ function ctx(signal = new AbortController().signal) {
 
 /** Runs the action as the registry would: params parsed by its schema first. */
 async function dashboard(raw: unknown, runQuery: DashboardQueryRunner = noQuery, signal?: AbortSignal): Promise<DashboardSummary> {
-  const action = createDashboardAction({ dashboards: store, runQuery });
+  const action = createDashboardAction({ dashboards: store, svgRenderer, runQuery });
   return action.handler(parseInput(action.params, raw, 'params'), ctx(signal));
 }
 
@@ -325,7 +329,7 @@ describe('PNG fonts', () => {
     try {
       const fonts = await resolvePngFonts([empty, path.join(empty, 'missing')]);
       expect(fonts.font).toEqual({ loadSystemFonts: false, fontFiles: [] });
-      const action = createDashboardAction({ dashboards: store, runQuery: noQuery, fonts: async () => fonts });
+      const action = createDashboardAction({ dashboards: store, svgRenderer, runQuery: noQuery, fonts: async () => fonts });
       const d = await action.handler(parseInput(action.params, { title: 'T', data: sales, charts: [{ type: 'bar', x: 'region', y: 'cost' }] }, 'params'), ctx());
       const png = await fileOf(d, d.charts[0]!.pngPath);
       expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);

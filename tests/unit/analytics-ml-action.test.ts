@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalyticsStore } from '../../src/dawg/modules/analytics/analytics-store';
-import { createMlModelAction } from '../../src/dawg/modules/analytics/ml';
+import { createMlModelAction, MlTrainer } from '../../src/dawg/modules/analytics/ml';
 import { Prng } from '../../src/dawg/modules/analytics/ml/prng';
 import { defineModule, ModuleRegistry } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
@@ -12,15 +12,17 @@ type Answer = Record<string, any>;
 
 let dir: string;
 let store: AnalyticsStore;
+const trainer = new MlTrainer();
 let registry: ModuleRegistry;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ml-action-'));
   store = await AnalyticsStore.open({ file: ':memory:', filesDir: dir });
   registry = new ModuleRegistry();
-  registry.register(defineModule({ name: 'analytics', description: 'test', version: '0.0.0', actions: { 'ml-model': createMlModelAction(store) } }));
+  registry.register(defineModule({ name: 'analytics', description: 'test', version: '0.0.0', actions: { 'ml-model': createMlModelAction(store, trainer) } }));
 });
 afterAll(async () => {
+  await trainer.close();
   store.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalyticsStore } from '../../src/dawg/modules/analytics/analytics-store';
-import { createMlModelAction } from '../../src/dawg/modules/analytics/ml';
+import { createMlModelAction, MlTrainer } from '../../src/dawg/modules/analytics/ml';
 import { createGenerateDatasetAction, generateChurnDataset } from '../../src/dawg/modules/analytics/synthetic';
 import { defineModule, ModuleRegistry } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
@@ -18,6 +18,7 @@ type Answer = Record<string, any>;
 
 let dir: string;
 let store: AnalyticsStore;
+const trainer = new MlTrainer();
 let registry: ModuleRegistry;
 
 const run = (action: string, params: Record<string, unknown>) =>
@@ -36,11 +37,12 @@ beforeAll(async () => {
   store = await AnalyticsStore.open({ file: ':memory:', filesDir: dir });
   registry = new ModuleRegistry();
   registry.register(
-    defineModule({ name: 'analytics', description: 't', version: '0', actions: { 'ml-model': createMlModelAction(store), 'generate-dataset': createGenerateDatasetAction(store) } }),
+    defineModule({ name: 'analytics', description: 't', version: '0', actions: { 'ml-model': createMlModelAction(store, trainer), 'generate-dataset': createGenerateDatasetAction(store) } }),
   );
   await run('generate-dataset', { kind: 'churn', seed: 42, users: 3_000 });
 });
 afterAll(async () => {
+  await trainer.close();
   store.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -3,7 +3,7 @@ import { ForbiddenError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { ControlPlaneClient } from '../control-plane/types';
 import type { ModuleRegistry } from '../sdk';
-import { AnalyticsStore, createAnalyticsModule, DashboardStore, type JarvisSource } from './analytics';
+import { AnalyticsStore, createAnalyticsModule, DashboardStore, MlTrainer, SvgRenderer, type JarvisSource } from './analytics';
 import { createAutomationModule } from './automation';
 import { createEngagementModule } from './engagement';
 import { createMarketingModule } from './marketing';
@@ -46,7 +46,10 @@ export async function registerDataModules(options: DataModulesOptions): Promise<
   await dashboards.init();
   const { registry } = options;
   const clock = options.now ? { now: options.now } : {};
-  registry.register(createAnalyticsModule({ store, dashboards, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
+  // Worker threads for model fitting and chart drawing: started on first use, ended with the modules.
+  const mlTrainer = new MlTrainer();
+  const svgRenderer = new SvgRenderer();
+  registry.register(createAnalyticsModule({ store, dashboards, mlTrainer, svgRenderer, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
   registry.register(createEngagementModule({ store, ...clock }));
   registry.register(createMarketingModule({ store, ...clock }));
   registry.register(
@@ -56,5 +59,13 @@ export async function registerDataModules(options: DataModulesOptions): Promise<
       execute: async (request, ctx) => (await registry.execute(request, ctx)).result,
     }),
   );
-  return { store, dashboards, close: () => store.close() };
+  return {
+    store,
+    dashboards,
+    close: () => {
+      void mlTrainer.close();
+      void svgRenderer.close();
+      store.close();
+    },
+  };
 }

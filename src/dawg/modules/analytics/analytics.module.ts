@@ -4,7 +4,8 @@ import type { AnalyticsStore } from './analytics-store';
 import { createDashboardAction, type DashboardStore } from './dashboard';
 import { createDropDatasetAction, createListDatasetsAction, createLoadDatasetAction } from './datasets';
 import { createDescribeAction } from './describe';
-import { createMlModelAction } from './ml';
+import type { SvgRenderer } from './dashboard/svg-renderer';
+import { createMlModelAction, type MlTrainer } from './ml';
 import { createQueryAction, type JarvisSource } from './query';
 import { createGenerateDatasetAction } from './synthetic';
 
@@ -15,6 +16,9 @@ export interface AnalyticsModuleDeps {
   jarvisSource?: JarvisSource;
   /** Longest a query may run (default 10 s). */
   queryTimeoutMs?: number;
+  /** The worker threads models are fitted and charts drawn on (each default: its own, never closed). */
+  mlTrainer?: MlTrainer;
+  svgRenderer?: SvgRenderer;
 }
 
 /**
@@ -38,10 +42,11 @@ export function createAnalyticsModule(deps: AnalyticsModuleDeps): ModuleDefiniti
       'list-datasets': createListDatasetsAction(deps.store),
       'drop-dataset': createDropDatasetAction(deps.store),
       describe: createDescribeAction(deps.store),
-      'ml-model': createMlModelAction(deps.store),
+      'ml-model': createMlModelAction(deps.store, deps.mlTrainer),
       'generate-dataset': createGenerateDatasetAction(deps.store),
       dashboard: createDashboardAction({
         dashboards: deps.dashboards,
+        ...(deps.svgRenderer ? { svgRenderer: deps.svgRenderer } : {}),
         // The same read-only query path (and limits) as analytics.query, as the same caller
         // (source "jarvis" needs an admin actor).
         runQuery: (q, ctx) => query.handler(analyticsQueryParams.parse({ sql: q.sql, source: q.source, maxRows: q.maxRows }), ctx),

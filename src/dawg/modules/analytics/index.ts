@@ -1,4 +1,6 @@
 export { createAnalyticsModule, type AnalyticsModuleDeps } from './analytics.module';
 export { AnalyticsStore } from './analytics-store';
 export { DashboardStore } from './dashboard';
+export { SvgRenderer } from './dashboard/svg-renderer';
+export { MlTrainer } from './ml';
 export type { JarvisSource, QueryAnswer } from './query';

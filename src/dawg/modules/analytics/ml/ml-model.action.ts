@@ -1,16 +1,14 @@
 import type { AnalyticsStore } from '../analytics-store';
 import { defineAction, type ActionContext } from '../../../sdk';
 import { readSource, type NeededColumn, type SourceRows } from './dataset-source';
-import { mlModelParams, type AnomalyParams, type ClassifyParams, type ClusterParams, type ForecastParams, type MlModelParams } from './ml-model.schema';
+import { mlModelParams, type AnomalyParams, type ClassifyParams, type ClusterParams, type ForecastParams } from './ml-model.schema';
 import { MlModelStore } from './model-store';
 import { predictWithModel } from './predict';
 import { rowKey, writeKeyedTable } from './score-tables';
-import { trainAnomalyDetector } from './train-anomaly';
-import { trainClassifier } from './train-classify';
-import { trainClusterer } from './train-cluster';
-import { trainForecaster } from './train-forecast';
+import type { Trained, TrainParams } from './ml-train-worker';
+import { MlTrainer } from './ml-trainer';
 
-type TrainParams = Exclude<MlModelParams, { kind: 'predict' }>;
+type Result<K extends Trained['kind']> = Extract<Trained, { kind: K }>['result'];
 
 const features = (list: readonly string[]): NeededColumn[] => list.map((column, j) => ({ field: `params.features.${j}`, column }));
 const optional = (field: string, column: string | undefined): NeededColumn[] => (column === undefined ? [] : [{ field, column }]);
@@ -28,8 +26,7 @@ function neededColumns(p: TrainParams): NeededColumn[] {
   }
 }
 
-async function classify(store: AnalyticsStore, src: SourceRows, p: ClassifyParams) {
-  const trained = trainClassifier(src.rows, p);
+async function classify(store: AnalyticsStore, src: SourceRows, p: ClassifyParams, trained: Result<'classify'>) {
   const written = { probability: 'DOUBLE', predicted: 'BOOLEAN' } as const;
   const key = rowKey(src, p.idColumn, Object.keys(written));
   const values = trained.probabilities.map((probability) => ({ probability, predicted: probability >= trained.model.threshold }));
@@ -38,8 +35,7 @@ async function classify(store: AnalyticsStore, src: SourceRows, p: ClassifyParam
   return { model, stored: { features: p.features, target: p.targetColumn }, answer: { ...answer, ...(scoreDataset ? { scoreDataset } : {}) } };
 }
 
-async function cluster(store: AnalyticsStore, src: SourceRows, p: ClusterParams) {
-  const trained = trainClusterer(src.rows, p, src.sourceField);
+async function cluster(store: AnalyticsStore, src: SourceRows, p: ClusterParams, trained: Result<'cluster'>) {
   const written = { cluster: 'INTEGER', distance: 'DOUBLE' } as const;
   const key = rowKey(src, p.idColumn, Object.keys(written));
   const assignDataset = p.assignDataset ? await writeKeyedTable(store, p.assignDataset, key, written, trained.assignments) : undefined;
@@ -47,24 +43,30 @@ async function cluster(store: AnalyticsStore, src: SourceRows, p: ClusterParams)
   return { model, stored: { features: p.features, target: null }, answer: { ...answer, ...(assignDataset ? { assignDataset } : {}) } };
 }
 
-function forecast(src: SourceRows, p: ForecastParams) {
-  const { model, ...answer } = trainForecaster(src.rows, p, src.sourceField);
+function forecast(p: ForecastParams, trained: Result<'forecast'>) {
+  const { model, ...answer } = trained;
   return { model, stored: { features: [p.timeColumn], target: p.targetColumn }, answer };
 }
 
-function anomaly(src: SourceRows, p: AnomalyParams) {
-  const { model, ...answer } = trainAnomalyDetector(src.rows, p, src.sourceField);
+function anomaly(p: AnomalyParams, trained: Result<'anomaly'>) {
+  const { model, ...answer } = trained;
   return { model, stored: { features: p.timeColumn ? [p.timeColumn] : [], target: p.metric }, answer };
 }
 
-async function train(store: AnalyticsStore, models: MlModelStore, p: TrainParams, ctx: ActionContext) {
+/** The answer for what was fitted: scores or assignments written where asked, the model to store. */
+function fittedModel(store: AnalyticsStore, src: SourceRows, p: TrainParams, trained: Trained) {
+  // The worker fits what it was asked for: the kinds match.
+  if (p.kind === 'classify' && trained.kind === 'classify') return classify(store, src, p, trained.result);
+  if (p.kind === 'cluster' && trained.kind === 'cluster') return cluster(store, src, p, trained.result);
+  if (p.kind === 'forecast' && trained.kind === 'forecast') return forecast(p, trained.result);
+  if (p.kind === 'anomaly' && trained.kind === 'anomaly') return anomaly(p, trained.result);
+  throw new Error(`asked for a ${p.kind} model, the trainer fitted a ${trained.kind} model`);
+}
+
+async function train(store: AnalyticsStore, models: MlModelStore, trainer: MlTrainer, p: TrainParams, ctx: ActionContext) {
   const src = await readSource(store, p, neededColumns(p));
   ctx.signal.throwIfAborted();
-  const fitted =
-    p.kind === 'classify' ? await classify(store, src, p)
-    : p.kind === 'cluster' ? await cluster(store, src, p)
-    : p.kind === 'forecast' ? forecast(src, p)
-    : anomaly(src, p);
+  const fitted = await fittedModel(store, src, p, await trainer.train(src.rows, p, src.sourceField, ctx.signal));
   ctx.signal.throwIfAborted();
   const saved = await models.save({
     name: p.name ?? null,
@@ -82,17 +84,17 @@ async function train(store: AnalyticsStore, models: MlModelStore, p: TrainParams
 /**
  * `analytics.ml-model`: trains a forecast, classifier, clustering or anomaly model on a
  * dataset (or inline rows), stores it in jarvis.ml_models and answers its metrics; `predict`
- * scores new rows with a stored model. The math lives in pure functions next to this file;
- * this only reads rows, calls them and writes results.
+ * scores new rows with a stored model. The math lives in pure functions next to this file,
+ * run on the trainer's worker thread; this only reads rows, hands them over and writes results.
  */
-export function createMlModelAction(store: AnalyticsStore) {
+export function createMlModelAction(store: AnalyticsStore, trainer: MlTrainer = new MlTrainer()) {
   const models = new MlModelStore(store);
   return defineAction({
     description:
       'Train and store an ML model on a dataset or inline rows: forecast (Holt/Holt-Winters with widening intervals), classify (logistic regression with held-out AUC and permutation importance), cluster (k-means, k by silhouette), anomaly (robust z-scores); or predict with a stored model',
     params: mlModelParams,
     async handler(p, ctx) {
-      return p.kind === 'predict' ? predictWithModel(store, models, p) : train(store, models, p, ctx);
+      return p.kind === 'predict' ? predictWithModel(store, models, p) : train(store, models, trainer, p, ctx);
     },
   });
 }
