@@ -28,6 +28,8 @@ export interface WorkerRequestsOptions<A extends WorkerAnswer> {
   stopped(): Error;
   /** Told when the worker fails. */
   onError?(err: Error): void;
+  /** The worker is stopped after this long with no request waiting (default: kept until `stop`). */
+  idleMs?: number;
 }
 
 export interface SendOptions {
@@ -44,8 +46,8 @@ export interface SendOptions {
 }
 
 /**
- * Requests to one TypeScript worker thread (started on first use), matched to their answers by
- * id. Nothing is ever left waiting: a worker that dies or is stopped fails what waits on it.
+ * Requests to one TypeScript worker thread (started on first use, stopped after `idleMs` with
+ * nothing to do), matched to their answers by id. Nothing is ever left waiting: a worker that dies or is stopped fails what waits on it.
  * `generation` changes whenever a worker starts, stops or dies, so state kept in a worker (a
  * loaded copy) is known to be there only while it is the same.
  */
@@ -54,6 +56,7 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
   private readonly waiting = new Map<number, { resolve: (answer: Extract<A, { ok: true }>) => void; reject: (err: unknown) => void }>();
   private nextId = 1;
   private changes = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly filename: string,
@@ -72,6 +75,7 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
 
   send(message: Unsent<Q>, options: SendOptions): Promise<Extract<A, { ok: true }>> {
     options.signal?.throwIfAborted();
+    clearTimeout(this.idleTimer);
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -79,6 +83,8 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', aborted);
         this.waiting.delete(id);
+        const { idleMs } = this.options;
+        if (idleMs !== undefined && this.waiting.size === 0 && this.worker) this.idleTimer = setTimeout(() => void this.stop(), idleMs).unref();
       };
       const timer =
         options.timeoutMs === undefined
@@ -110,6 +116,7 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
 
   /** Ends the worker; what still waits fails with `stopped()`. The next request starts another. */
   async stop(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     if (worker) this.changes++;

@@ -60,7 +60,6 @@ export class JarvisSnapshotSource {
   private takenAt = 0;
   private notes: string[] = [];
   private chain: Promise<unknown> = Promise.resolve();
-  private idleTimer: NodeJS.Timeout | undefined;
   private readonly maxAgeMs: number;
   private readonly maxRowsPerTable: number;
   private readonly maxBytesPerTable: number;
@@ -80,6 +79,7 @@ export class JarvisSnapshotSource {
       died: (reason) => new AppError(503, 'SOURCE_UNAVAILABLE', `The worker holding the copy of the tables stopped (${reason}); try again`),
       stopped: () => new AppError(503, 'SOURCE_UNAVAILABLE', 'The copy of the tables for source "jarvis" was closed; try again'),
       onError: (err) => options.logger.warn('analytics snapshot worker failed', { reason: err.message }),
+      idleMs: this.idleMs,
     });
   }
 
@@ -90,29 +90,23 @@ export class JarvisSnapshotSource {
     return run;
   }
 
-  async close(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    await this.requests.stop();
+  close(): Promise<void> {
+    return this.requests.stop();
   }
 
   private async run(q: JarvisQuery): Promise<JarvisAnswer> {
     const started = performance.now();
     const sql = callerSql(q.sql);
     q.signal?.throwIfAborted();
-    clearTimeout(this.idleTimer);
-    try {
-      // The copy lives in the worker: none yet, or the worker it was loaded into is gone (a
-      // timeout, a crash, idle time), or it is stale.
-      if (this.loadedIn !== this.requests.generation || Date.now() - this.takenAt > this.maxAgeMs) await this.refresh(q.signal);
-      const reply = await this.requests.send(
-        { type: 'query', sql, params: [...q.params], maxRows: q.maxRows },
-        { timeoutMs: q.timeoutMs, onTimeout: () => new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled'), signal: q.signal, endOnAbort: 'always' },
-      );
-      const hints = [`Embedded database: answered from a copy of the tables taken at ${new Date(this.takenAt).toISOString()} (taken again when older than ${this.maxAgeMs / 1000} s)`, ...this.notes];
-      return jarvisAnswer(reply.columns ?? [], reply.rows ?? [], q.maxRows, hints, started);
-    } finally {
-      this.idleTimer = setTimeout(() => void this.requests.stop(), this.idleMs).unref();
-    }
+    // The copy lives in the worker: none yet, or the worker it was loaded into is gone (a
+    // timeout, a crash, idle time), or it is stale.
+    if (this.loadedIn !== this.requests.generation || Date.now() - this.takenAt > this.maxAgeMs) await this.refresh(q.signal);
+    const reply = await this.requests.send(
+      { type: 'query', sql, params: [...q.params], maxRows: q.maxRows },
+      { timeoutMs: q.timeoutMs, onTimeout: () => new GatewayTimeoutError('QUERY_TIMEOUT', 'The query ran past its time limit and was cancelled'), signal: q.signal, endOnAbort: 'always' },
+    );
+    const hints = [`Embedded database: answered from a copy of the tables taken at ${new Date(this.takenAt).toISOString()} (taken again when older than ${this.maxAgeMs / 1000} s)`, ...this.notes];
+    return jarvisAnswer(reply.columns ?? [], reply.rows ?? [], q.maxRows, hints, started);
   }
 
   /** Copies the tables into the worker's database (starting the worker if needed). */

@@ -12,26 +12,22 @@ import type { SvgRenderReply, SvgRenderRequest } from './svg-render-worker';
  * (then the abandoned one finishes and its answer is dropped); the next render starts another.
  */
 export class SvgRenderer {
-  private readonly requests = new WorkerRequests<SvgRenderRequest, SvgRenderReply>(path.join(__dirname, 'svg-render-worker.ts'), {
-    failed: (answer) => new AppError(500, 'CHART_RENDER_FAILED', `The chart could not be drawn: ${answer.message}`),
-    died: (reason) => new AppError(500, 'CHART_RENDER_FAILED', `The chart renderer stopped (${reason}); nothing was stored`),
-    stopped: () => new AppError(503, 'CHART_RENDERER_STOPPED', 'The chart renderer was stopped; try again'),
-  });
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly requests: WorkerRequests<SvgRenderRequest, SvgRenderReply>;
 
-  constructor(private readonly idleMs = 60_000) {}
-
-  async render(spec: TopLevelSpec, signal?: AbortSignal): Promise<string> {
-    clearTimeout(this.idleTimer);
-    try {
-      return (await this.requests.send({ spec }, { signal, endOnAbort: 'when-alone' })).svg;
-    } finally {
-      if (this.requests.pending === 0) this.idleTimer = setTimeout(() => void this.close(), this.idleMs).unref();
-    }
+  constructor(idleMs = 60_000) {
+    this.requests = new WorkerRequests<SvgRenderRequest, SvgRenderReply>(path.join(__dirname, 'svg-render-worker.ts'), {
+      failed: (answer) => new AppError(500, 'CHART_RENDER_FAILED', `The chart could not be drawn: ${answer.message}`),
+      died: (reason) => new AppError(500, 'CHART_RENDER_FAILED', `The chart renderer stopped (${reason}); nothing was stored`),
+      stopped: () => new AppError(503, 'CHART_RENDERER_STOPPED', 'The chart renderer was stopped; try again'),
+      idleMs,
+    });
   }
 
-  async close(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    await this.requests.stop();
+  async render(spec: TopLevelSpec, signal?: AbortSignal): Promise<string> {
+    return (await this.requests.send({ spec }, { signal, endOnAbort: 'when-alone' })).svg;
+  }
+
+  close(): Promise<void> {
+    return this.requests.stop();
   }
 }
