@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalyticsStore } from '../../src/dawg/modules/analytics/analytics-store';
-import { createMlModelAction, MlTrainer } from '../../src/dawg/modules/analytics/ml';
+import { AnalyticsCompute } from '../../src/dawg/modules/analytics/compute';
+import { createMlModelAction } from '../../src/dawg/modules/analytics/ml';
 import { Prng } from '../../src/dawg/modules/analytics/ml/prng';
 import { defineModule, ModuleRegistry } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
@@ -12,17 +13,17 @@ type Answer = Record<string, any>;
 
 let dir: string;
 let store: AnalyticsStore;
-const trainer = new MlTrainer();
+const compute = new AnalyticsCompute();
 let registry: ModuleRegistry;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ml-action-'));
   store = await AnalyticsStore.open({ file: ':memory:', filesDir: dir });
   registry = new ModuleRegistry();
-  registry.register(defineModule({ name: 'analytics', description: 'test', version: '0.0.0', actions: { 'ml-model': createMlModelAction(store, trainer) } }));
+  registry.register(defineModule({ name: 'analytics', description: 'test', version: '0.0.0', actions: { 'ml-model': createMlModelAction(store, compute) } }));
 });
 afterAll(async () => {
-  await trainer.close();
+  await compute.close();
   store.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalyticsStore } from '../../src/dawg/modules/analytics/analytics-store';
-import { createMlModelAction, MlTrainer } from '../../src/dawg/modules/analytics/ml';
+import { AnalyticsCompute } from '../../src/dawg/modules/analytics/compute';
+import { createMlModelAction } from '../../src/dawg/modules/analytics/ml';
 import { createGenerateDatasetAction, generateChurnDataset } from '../../src/dawg/modules/analytics/synthetic';
 import { defineModule, ModuleRegistry } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
@@ -18,7 +19,7 @@ type Answer = Record<string, any>;
 
 let dir: string;
 let store: AnalyticsStore;
-const trainer = new MlTrainer();
+const compute = new AnalyticsCompute();
 let registry: ModuleRegistry;
 
 const run = (action: string, params: Record<string, unknown>) =>
@@ -37,12 +38,12 @@ beforeAll(async () => {
   store = await AnalyticsStore.open({ file: ':memory:', filesDir: dir });
   registry = new ModuleRegistry();
   registry.register(
-    defineModule({ name: 'analytics', description: 't', version: '0', actions: { 'ml-model': createMlModelAction(store, trainer), 'generate-dataset': createGenerateDatasetAction(store) } }),
+    defineModule({ name: 'analytics', description: 't', version: '0', actions: { 'ml-model': createMlModelAction(store, compute), 'generate-dataset': createGenerateDatasetAction(store, compute) } }),
   );
   await run('generate-dataset', { kind: 'churn', seed: 42, users: 3_000 });
 });
 afterAll(async () => {
-  await trainer.close();
+  await compute.close();
   store.close();
   await rm(dir, { recursive: true, force: true });
 });

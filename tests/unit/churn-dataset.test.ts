@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalyticsStore } from '../../src/dawg/modules/analytics/analytics-store';
+import { AnalyticsCompute } from '../../src/dawg/modules/analytics/compute';
 import {
   churnActivityColumns,
   churnMonthlyColumns,
@@ -134,6 +135,7 @@ describe('analytics.generate-dataset', () => {
   let dir: string;
   let store: AnalyticsStore;
   let registry: ModuleRegistry;
+  const compute = new AnalyticsCompute();
   const run = (params: Record<string, unknown>) =>
     registry.execute({ module: 'analytics', action: 'generate-dataset', params }, { requestId: 'r', signal: new AbortController().signal, logger: silentLogger() }).then((r) => r.result as Record<string, unknown>);
 
@@ -141,9 +143,10 @@ describe('analytics.generate-dataset', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'churn-'));
     store = await AnalyticsStore.open({ file: ':memory:', filesDir: dir });
     registry = new ModuleRegistry();
-    registry.register(defineModule({ name: 'analytics', description: 't', version: '0', actions: { 'generate-dataset': createGenerateDatasetAction(store) } }));
+    registry.register(defineModule({ name: 'analytics', description: 't', version: '0', actions: { 'generate-dataset': createGenerateDatasetAction(store, compute) } }));
   });
   afterAll(async () => {
+    await compute.close();
     store.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -171,6 +174,8 @@ describe('analytics.generate-dataset', () => {
     expect(stored).toEqual({ ...expected.users[0], signup_date: `${expected.users[0]!.signup_date}T00:00:00.000Z` });
     const [sum] = await store.all<{ n: number }>('SELECT count(*) AS n FROM churn_activity WHERE ts >= ? AND ts < ?', ['2026-08-03 00:00:00', '2026-11-01 00:00:00']);
     expect(sum!.n).toBe(expected.activity.length);
+    // The files the worker wrote for DuckDB are gone.
+    expect(await readdir(path.join(dir, '.tmp'))).toEqual([]);
   });
 
   it('refuses to overwrite when replace is false, and bad parameters name their field', async () => {

@@ -3,7 +3,7 @@ import { ForbiddenError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { ControlPlaneClient } from '../control-plane/types';
 import type { ModuleRegistry } from '../sdk';
-import { AnalyticsStore, createAnalyticsModule, DashboardStore, MlTrainer, SvgRenderer, type JarvisSource } from './analytics';
+import { AnalyticsStore, createAnalyticsModule, DashboardStore, AnalyticsCompute, SvgRenderer, type JarvisSource } from './analytics';
 import { createAutomationModule } from './automation';
 import { createEngagementModule } from './engagement';
 import { createMarketingModule } from './marketing';
@@ -46,10 +46,10 @@ export async function registerDataModules(options: DataModulesOptions): Promise<
   await dashboards.init();
   const { registry } = options;
   const clock = options.now ? { now: options.now } : {};
-  // Worker threads for model fitting and chart drawing: started on first use, ended with the modules.
-  const mlTrainer = new MlTrainer();
+  // Worker threads for model fitting, dataset generation and chart drawing: started on first use, ended with the modules.
+  const compute = new AnalyticsCompute();
   const svgRenderer = new SvgRenderer();
-  registry.register(createAnalyticsModule({ store, dashboards, mlTrainer, svgRenderer, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
+  registry.register(createAnalyticsModule({ store, dashboards, compute, svgRenderer, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
   registry.register(createEngagementModule({ store, ...clock }));
   registry.register(createMarketingModule({ store, ...clock }));
   registry.register(
@@ -63,7 +63,7 @@ export async function registerDataModules(options: DataModulesOptions): Promise<
     store,
     dashboards,
     close: () => {
-      void mlTrainer.close();
+      void compute.close();
       void svgRenderer.close();
       store.close();
     },

@@ -5,7 +5,8 @@ import { createDashboardAction, type DashboardStore } from './dashboard';
 import { createDropDatasetAction, createListDatasetsAction, createLoadDatasetAction } from './datasets';
 import { createDescribeAction } from './describe';
 import type { SvgRenderer } from './dashboard/svg-renderer';
-import { createMlModelAction, type MlTrainer } from './ml';
+import type { AnalyticsCompute } from './compute';
+import { createMlModelAction } from './ml';
 import { createQueryAction, type JarvisSource } from './query';
 import { createGenerateDatasetAction } from './synthetic';
 
@@ -16,8 +17,8 @@ export interface AnalyticsModuleDeps {
   jarvisSource?: JarvisSource;
   /** Longest a query may run (default 10 s). */
   queryTimeoutMs?: number;
-  /** The worker threads models are fitted and charts drawn on (each default: its own, never closed). */
-  mlTrainer?: MlTrainer;
+  /** The worker threads models are fitted, datasets generated and charts drawn on (default: each action its own, never closed). */
+  compute?: AnalyticsCompute;
   svgRenderer?: SvgRenderer;
 }
 
@@ -42,8 +43,8 @@ export function createAnalyticsModule(deps: AnalyticsModuleDeps): ModuleDefiniti
       'list-datasets': createListDatasetsAction(deps.store),
       'drop-dataset': createDropDatasetAction(deps.store),
       describe: createDescribeAction(deps.store),
-      'ml-model': createMlModelAction(deps.store, deps.mlTrainer),
-      'generate-dataset': createGenerateDatasetAction(deps.store),
+      'ml-model': createMlModelAction(deps.store, deps.compute),
+      'generate-dataset': createGenerateDatasetAction(deps.store, deps.compute),
       dashboard: createDashboardAction({
         dashboards: deps.dashboards,
         ...(deps.svgRenderer ? { svgRenderer: deps.svgRenderer } : {}),

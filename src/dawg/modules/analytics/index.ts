@@ -2,5 +2,5 @@ export { createAnalyticsModule, type AnalyticsModuleDeps } from './analytics.mod
 export { AnalyticsStore } from './analytics-store';
 export { DashboardStore } from './dashboard';
 export { SvgRenderer } from './dashboard/svg-renderer';
-export { MlTrainer } from './ml';
+export { AnalyticsCompute } from './compute';
 export type { JarvisSource, QueryAnswer } from './query';

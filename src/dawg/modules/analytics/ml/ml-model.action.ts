@@ -5,8 +5,8 @@ import { mlModelParams, type AnomalyParams, type ClassifyParams, type ClusterPar
 import { MlModelStore } from './model-store';
 import { predictWithModel } from './predict';
 import { rowKey, writeKeyedTable } from './score-tables';
-import type { Trained, TrainParams } from './ml-train-worker';
-import { MlTrainer } from './ml-trainer';
+import { AnalyticsCompute } from '../compute';
+import type { Trained, TrainParams } from './fit';
 
 type Result<K extends Trained['kind']> = Extract<Trained, { kind: K }>['result'];
 
@@ -63,10 +63,10 @@ function fittedModel(store: AnalyticsStore, src: SourceRows, p: TrainParams, tra
   throw new Error(`asked for a ${p.kind} model, the trainer fitted a ${trained.kind} model`);
 }
 
-async function train(store: AnalyticsStore, models: MlModelStore, trainer: MlTrainer, p: TrainParams, ctx: ActionContext) {
+async function train(store: AnalyticsStore, models: MlModelStore, compute: AnalyticsCompute, p: TrainParams, ctx: ActionContext) {
   const src = await readSource(store, p, neededColumns(p));
   ctx.signal.throwIfAborted();
-  const fitted = await fittedModel(store, src, p, await trainer.train(src.rows, p, src.sourceField, ctx.signal));
+  const fitted = await fittedModel(store, src, p, await compute.fit(src.rows, p, src.sourceField, ctx.signal));
   ctx.signal.throwIfAborted();
   const saved = await models.save({
     name: p.name ?? null,
@@ -85,16 +85,16 @@ async function train(store: AnalyticsStore, models: MlModelStore, trainer: MlTra
  * `analytics.ml-model`: trains a forecast, classifier, clustering or anomaly model on a
  * dataset (or inline rows), stores it in jarvis.ml_models and answers its metrics; `predict`
  * scores new rows with a stored model. The math lives in pure functions next to this file,
- * run on the trainer's worker thread; this only reads rows, hands them over and writes results.
+ * run on the analytics compute worker; this only reads rows, hands them over and writes results.
  */
-export function createMlModelAction(store: AnalyticsStore, trainer: MlTrainer = new MlTrainer()) {
+export function createMlModelAction(store: AnalyticsStore, compute: AnalyticsCompute = new AnalyticsCompute()) {
   const models = new MlModelStore(store);
   return defineAction({
     description:
       'Train and store an ML model on a dataset or inline rows: forecast (Holt/Holt-Winters with widening intervals), classify (logistic regression with held-out AUC and permutation importance), cluster (k-means, k by silhouette), anomaly (robust z-scores); or predict with a stored model',
     params: mlModelParams,
     async handler(p, ctx) {
-      return p.kind === 'predict' ? predictWithModel(store, models, p) : train(store, models, trainer, p, ctx);
+      return p.kind === 'predict' ? predictWithModel(store, models, p) : train(store, models, compute, p, ctx);
     },
   });
 }

@@ -1,0 +1,54 @@
+import { parentPort } from 'node:worker_threads';
+import { AppError } from '../../../common/errors';
+import type { Row } from './analytics-store';
+import { fit, type Trained, type TrainParams } from './ml/fit';
+import { writeNdjson } from './ndjson';
+import { churnActivityColumns, churnMonthlyColumns, churnUsersColumns } from './synthetic/churn-contract';
+import { generateChurnDataset, type ChurnDatasetOptions } from './synthetic/churn-dataset';
+
+/*
+ * Worker thread of AnalyticsCompute: the analytics module's CPU-heavy JavaScript, one job at a
+ * time, so it holds this thread and not the AI DAWG's event loop.
+ * - fit: an ml-model (about 2 s for classify or cluster on 100,000 rows).
+ * - churn-dataset: the synthetic churn dataset, written straight to NDJSON files the main
+ *   thread then loads into DuckDB (about 6 s to generate at 50,000 users, 1.9 million
+ *   activity rows, and as long again to write them).
+ */
+
+export type ChurnTable = 'users' | 'activity' | 'monthly';
+
+export type ComputeRequest =
+  | { id: number; type: 'fit'; rows: Row[]; params: TrainParams; sourceField: string }
+  | { id: number; type: 'churn-dataset'; options: ChurnDatasetOptions; files: Record<ChurnTable, string> };
+
+/** A failure keeps what the caller is told: an AppError's status, code and details (e.g. the field at fault). */
+export type ComputeReply =
+  | { id: number; ok: true; trained?: Trained; counts?: Record<ChurnTable, number> }
+  | { id: number; ok: false; message: string; appError?: { status: number; code: string; details?: unknown } };
+
+async function churnDataset(options: ChurnDatasetOptions, files: Record<ChurnTable, string>): Promise<Record<ChurnTable, number>> {
+  const data = generateChurnDataset(options);
+  return {
+    users: await writeNdjson(files.users, Object.keys(churnUsersColumns), data.users),
+    activity: await writeNdjson(files.activity, Object.keys(churnActivityColumns), data.activity),
+    monthly: await writeNdjson(files.monthly, Object.keys(churnMonthlyColumns), data.monthly),
+  };
+}
+
+parentPort?.on('message', (request: ComputeRequest) => {
+  const work: Promise<Omit<Extract<ComputeReply, { ok: true }>, 'id' | 'ok'>> =
+    request.type === 'fit'
+      ? new Promise((resolve) => resolve({ trained: fit(request.rows, request.params, request.sourceField) }))
+      : churnDataset(request.options, request.files).then((counts) => ({ counts }));
+  work.then(
+    (value) => parentPort!.postMessage({ id: request.id, ok: true, ...value } satisfies ComputeReply),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      parentPort!.postMessage(
+        (err instanceof AppError
+          ? { id: request.id, ok: false, message, appError: { status: err.status, code: err.code, ...(err.details === undefined ? {} : { details: err.details }) } }
+          : { id: request.id, ok: false, message }) satisfies ComputeReply,
+      );
+    },
+  );
+});
