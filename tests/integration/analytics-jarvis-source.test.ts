@@ -8,6 +8,7 @@ import { mountInternalRoutes } from '../../src/control-plane/http/internal.route
 import { errorMapper } from '../../src/common/http/error.middleware';
 import { requestId } from '../../src/common/http/request-id.middleware';
 import { openTestDb, TEST_DATABASE_URL, type TestDb } from '../helpers/db';
+import { countTurns } from '../helpers/event-loop';
 import { silentLogger } from '../helpers/logger';
 import { SERVICE_TOKEN } from '../helpers/servers';
 
@@ -260,24 +261,18 @@ describe('analytics source "jarvis" on the embedded database: the copy is read i
 
   /** The database as the copy sees it, counting the statements that read tasks and the event-loop turns between them. */
   function watched() {
-    let turns = 0;
-    let spinning = true;
-    const spin = () => {
-      turns++;
-      if (spinning) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const counter = countTurns();
     const taskReads: number[] = [];
     const db = new Proxy(t.db, {
       get(target, prop, receiver) {
         if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
         return (text: string, params?: readonly unknown[]) => {
-          if (/FROM \S+\.tasks AS t/.test(text)) taskReads.push(turns);
+          if (/FROM \S+\.tasks AS t/.test(text)) taskReads.push(counter.turns);
           return target.query(text, params);
         };
       },
     });
-    return { db, taskReads, stop: () => (spinning = false) };
+    return { db, taskReads, stop: () => counter.stop() };
   }
 
   const ask = (source: JarvisSnapshotSource, sql: string) => source.query({ sql, params: [], maxRows: 100, timeoutMs: 10_000 });

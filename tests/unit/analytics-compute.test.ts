@@ -8,6 +8,7 @@ import { Prng } from '../../src/dawg/modules/analytics/ml/prng';
 import { writeNdjson } from '../../src/dawg/modules/analytics/ndjson';
 import { churnUsersColumns } from '../../src/dawg/modules/analytics/synthetic/churn-contract';
 import { generateChurnDataset } from '../../src/dawg/modules/analytics/synthetic/churn-dataset';
+import { countTurns } from '../helpers/event-loop';
 
 jest.setTimeout(60_000);
 
@@ -28,21 +29,6 @@ const params = (p: Record<string, unknown>) => mlModelParams.parse({ data: [{ a:
 const cluster = params({ kind: 'cluster', features: FEATURES, seed: 1 });
 const classify = params({ kind: 'classify', targetColumn: 'label', features: FEATURES, seed: 1 });
 
-/** Counts event-loop turns until stopped. */
-function turnCounter() {
-  let turns = 0;
-  let running = true;
-  const spin = () => {
-    turns++;
-    if (running) setImmediate(spin);
-  };
-  setImmediate(spin);
-  return () => {
-    running = false;
-    return turns;
-  };
-}
-
 describe('AnalyticsCompute: models fitted on a worker thread', () => {
   const trainer = new AnalyticsCompute();
   afterAll(() => trainer.close());
@@ -55,9 +41,9 @@ describe('AnalyticsCompute: models fitted on a worker thread', () => {
   it('leaves the event loop free while it fits on many rows', async () => {
     const data = rows(30_000);
     await trainer.fit(rows(30), cluster, 'params.data'); // the worker is up
-    const stop = turnCounter();
+    const counter = countTurns();
     const trained = await trainer.fit(data, cluster, 'params.data');
-    const turns = stop();
+    const turns = counter.stop();
     expect(trained.kind).toBe('cluster');
     // Fitted in this thread, no turn could run until it ended (one or two around it).
     expect(turns).toBeGreaterThan(50);
@@ -105,9 +91,9 @@ describe('AnalyticsCompute: the synthetic churn dataset generated on a worker th
 
   it('writes the same rows as generating in this thread, leaving the event loop free', async () => {
     await compute.fit(rows(30), cluster, 'params.data'); // the worker is up
-    const stop = turnCounter();
+    const counter = countTurns();
     const counts = await compute.churnDataset({ seed: 5, users: 3_000, asOf: '2026-11-01' }, files('w'));
-    const turns = stop();
+    const turns = counter.stop();
     expect(turns).toBeGreaterThan(50);
     const expected = generateChurnDataset({ seed: 5, users: 3_000, asOf: '2026-11-01' });
     expect(counts).toEqual({ users: 3_000, activity: expected.activity.length, monthly: 36 });

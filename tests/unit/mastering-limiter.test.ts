@@ -2,6 +2,7 @@ import { applyLimiter, dbToGain, PolyphaseInterpolator } from '../../src/dawg/au
 import { MasteringLimiter } from '../../src/dawg/audio/master/mastering-limiter';
 import type { AudioData } from '../../src/dawg/audio/types';
 import { mulberry32 } from '../helpers/random';
+import { countTurns } from '../helpers/event-loop';
 
 const FS = 48_000;
 const CEILING = -1;
@@ -101,15 +102,9 @@ describe('MasteringLimiter', () => {
     await expect(new MasteringLimiter(long, PARAMS).render(0, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
     expect(turns).toBe(3);
 
-    let ticks = 0;
-    let running = true;
-    const tick = () => {
-      ticks++;
-      if (running) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const counter = countTurns();
     await new MasteringLimiter(long, PARAMS).render(0);
-    running = false;
+    const ticks = counter.stop();
     // One detection and one render of 5+ chunks each: the loop got a turn after each chunk.
     expect(ticks).toBeGreaterThanOrEqual(10);
   });

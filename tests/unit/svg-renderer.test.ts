@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { SvgRenderer } from '../../src/dawg/modules/analytics/dashboard/svg-renderer';
 import { renderSvg } from '../../src/dawg/modules/analytics/dashboard/vega-svg';
+import { countTurns } from '../helpers/event-loop';
 
 jest.setTimeout(60_000);
 
@@ -23,15 +24,9 @@ describe('SvgRenderer (Vega on a worker thread)', () => {
 
   it('leaves the event loop free while it draws a large chart', async () => {
     await renderer.render(line(10)); // the worker is up
-    let turns = 0;
-    let drawing = true;
-    const spin = () => {
-      turns++;
-      if (drawing) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const counter = countTurns();
     const svg = await renderer.render(line(20_000));
-    drawing = false;
+    const turns = counter.stop();
     expect(svg.startsWith('<svg')).toBe(true);
     // Drawn in this thread, no turn could run until it ended (one or two around it).
     expect(turns).toBeGreaterThan(50);
