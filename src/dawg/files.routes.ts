@@ -1,6 +1,6 @@
 import express, { type Express, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { InvalidError } from '../common/errors';
+import { InvalidError, NotFoundError } from '../common/errors';
 import { parseInput, wholeNumberFromText } from '../common/validation';
 import { ACTOR_HEADER, actorId } from '../common/protocol';
 import { optionalActorHeader } from './actor-headers';
@@ -76,14 +76,16 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
     res.status(204).end();
   });
 
-  app.get('/api/v1/files/:id', auth, async (req, res) => {
+  // Served from disk by send: byte ranges (206, 416), If-Range and If-None-Match (304) against
+  // the content hash as a strong ETag; never read whole into memory.
+  app.get('/api/v1/files/:id', auth, async (req, res, next) => {
     const { id } = parseInput(fileParams, req.params, 'params');
-    const { meta, data } = await files.get(id);
-    res
-      .status(200)
-      .type(meta.contentType)
-      .set('content-disposition', `attachment; filename="${meta.name.replace(/"/g, '')}"`)
-      .set('x-content-sha256', meta.sha256)
-      .send(data);
+    const { meta, path } = await files.locate(id);
+    res.set('content-disposition', `attachment; filename="${meta.name.replace(/"/g, '')}"`).set('x-content-sha256', meta.sha256);
+    res.sendFile(path, { headers: { 'content-type': meta.contentType, etag: `"${meta.sha256}"` }, etag: false, dotfiles: 'deny' }, (err) => {
+      if (!err || res.headersSent) return;
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      next(missing ? new NotFoundError(`File not found: ${id}`, undefined, 'FILE_NOT_FOUND') : err);
+    });
   });
 }

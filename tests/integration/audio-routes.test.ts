@@ -65,7 +65,31 @@ it('uploads a WAV through the control plane, reads its analysis and downloads th
   expect(down.headers['content-type']).toMatch(/^audio\/wav/);
   expect(down.headers['x-content-sha256']).toBe(up.body.sha256);
   expect(Buffer.compare(down.body as Buffer, wav)).toBe(0);
+  expect(down.headers['content-length']).toBe(String(wav.length));
+  expect(down.headers['accept-ranges']).toBe('bytes');
+  expect(down.headers.etag).toBe(`"${up.body.sha256}"`);
+
+  // Byte ranges and validators pass through the gateway, as a player seeking in the file needs.
+  const part = await request(plane.app).get(`/api/v1/audio/files/${up.body.id}`).set(auth()).set('range', 'bytes=1000-1999').buffer(true).parse(binary);
+  expect(part.status).toBe(206);
+  expect(part.headers['content-range']).toBe(`bytes 1000-1999/${wav.length}`);
+  expect(Buffer.compare(part.body as Buffer, wav.subarray(1000, 2000))).toBe(0);
+  const tail = await request(plane.app).get(`/api/v1/audio/files/${up.body.id}`).set(auth()).set('range', 'bytes=-10').buffer(true).parse(binary);
+  expect(Buffer.compare(tail.body as Buffer, wav.subarray(wav.length - 10))).toBe(0);
+  const unchanged = await request(plane.app).get(`/api/v1/audio/files/${up.body.id}`).set(auth()).set('if-none-match', `"${up.body.sha256}"`);
+  expect(unchanged.status).toBe(304);
+  // If-Range with another version's ETag: the whole file, not the range.
+  const other = await request(plane.app).get(`/api/v1/audio/files/${up.body.id}`).set(auth()).set('range', 'bytes=0-9').set('if-range', '"not-this-version"').buffer(true).parse(binary);
+  expect(other.status).toBe(200);
+  expect((other.body as Buffer).length).toBe(wav.length);
+  const outside = await request(plane.app).get(`/api/v1/audio/files/${up.body.id}`).set(auth()).set('range', `bytes=${wav.length + 10}-`);
+  expect(outside.status).toBe(416);
+  const head = await request(plane.app).head(`/api/v1/audio/files/${up.body.id}`).set(auth());
+  expect(head.status).toBe(200);
+  expect(head.headers['content-length']).toBe(String(wav.length));
+
   expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(204);
+  expect((await request(plane.app).get(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(404);
   expect((await request(plane.app).get(`/api/v1/audio/files/${up.body.id}/meta`).set(auth())).status).toBe(404);
   expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(404);
 });

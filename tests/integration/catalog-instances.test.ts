@@ -77,6 +77,10 @@ it('streams a track published through another instance, copying it once from the
   // Ranges work on the copy as on the original.
   const part = await stream(b, trackId).set('range', 'bytes=0-3').expect(206);
   expect((part.body as Buffer).toString('latin1')).toBe('RIFF');
+  // A range past the end is the client's mistake (416 with the file's size), not a server error.
+  const outside = await stream(b, trackId).set('range', `bytes=${wav.length + 1}-`).expect(416);
+  expect(outside.headers['content-range']).toBe(`bytes */${wav.length}`);
+  expect(errorOf(outside)).toMatchObject({ code: 'RANGE_NOT_SATISFIABLE' });
 });
 
 it('answers 404 TRACK_FILE_MISSING when neither this instance nor the DAWG has the audio any more', async () => {

@@ -23,11 +23,23 @@ function fromBodyParser(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * A file answer's own refusals (`send`, under res.sendFile): a byte range outside the file, or a
+ * failed If-Match / If-Unmodified-Since. The Content-Range header send set stays on the answer.
+ */
+function fromSend(err: unknown): AppError | undefined {
+  const e = err as { status?: unknown; expose?: unknown };
+  if (!e || e.expose !== true) return undefined;
+  if (e.status === 416) return new AppError(416, 'RANGE_NOT_SATISFIABLE', 'The requested range lies outside the file');
+  if (e.status === 412) return new AppError(412, 'PRECONDITION_FAILED', 'A precondition of the request (If-Match, If-Unmodified-Since) failed');
+  return undefined;
+}
+
 /** The one place where errors become HTTP responses. Unknown errors are logged and never shown to the client. */
 export function errorMapper(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    const known = err instanceof AppError ? err : fromBodyParser(err);
+    const known = err instanceof AppError ? err : (fromBodyParser(err) ?? fromSend(err));
     const requestId = res.locals.requestId as string | undefined;
     if (known) {
       const body: ErrorBody = { error: { code: known.code, message: known.message } };

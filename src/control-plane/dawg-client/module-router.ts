@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 import type { z } from 'zod';
@@ -71,6 +72,12 @@ interface SendExtra {
   query?: Record<string, string | number | undefined>;
   /** Answer's bytes as a Buffer instead of parsed JSON (error answers are still parsed). */
   binary?: boolean;
+  /**
+   * Answer's body as the stream it arrives on (error answers are still parsed): the call's
+   * timeout then covers the exchange up to the response headers, and the caller reads or
+   * destroys the stream.
+   */
+  stream?: boolean;
 }
 const MANIFEST_TTL_MS = 10_000;
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
@@ -240,6 +247,16 @@ export class ModuleRouter {
     return this.download(`/api/v1/files/${encodeURIComponent(id)}`, options);
   }
 
+  /**
+   * A stored file's bytes as they arrive from the DAWG, never held whole here. `headers` are the
+   * caller's conditional and range headers (Range, If-Range, If-None-Match, If-Modified-Since),
+   * so the answer may be 206 or 304; 4xx/5xx answers throw as for every other call.
+   */
+  async streamFile(id: string, headers: Record<string, string>, options: CallOptions = {}): Promise<{ status: number; headers: DawgResponse['headers']; body: Readable }> {
+    const response = await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}`, undefined, options, { headers, stream: true });
+    return { status: response.status, headers: response.headers, body: response.data as Readable };
+  }
+
   /** GET of a DAWG resource as JSON (e.g. stored dashboards); `path` is the DAWG's own path, components encoded by the caller. */
   async getJson(path: string, query: Record<string, string | number | undefined>, options: CallOptions = {}): Promise<unknown> {
     return (await this.send('GET', path, undefined, options, { query })).data;
@@ -329,6 +346,7 @@ export class ModuleRouter {
     else caller?.addEventListener('abort', onAbort, { once: true });
     try {
       const res = await this.pool.request({ method, path: this.basePath + withQuery(url, extra.query), headers, body, signal: controller.signal, headersTimeout: 0, bodyTimeout: 0 });
+      if (extra.stream && res.statusCode < 400) return { status: res.statusCode, headers: res.headers, data: res.body };
       const bytes = Buffer.from(await res.body.arrayBuffer());
       const binary = extra.binary && res.statusCode < 400;
       return { status: res.statusCode, headers: res.headers, data: binary ? bytes : parseJson(bytes) };

@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream/promises';
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError } from '../../common/errors';
@@ -75,11 +76,20 @@ export const audioRoutes = {
     method: 'get',
     path: '/api/v1/audio/files/:id',
     operationId: 'downloadAudioFile',
-    summary: 'Download a stored audio file (uploads, mixes, masters)',
+    summary: 'Download a stored audio file (uploads, mixes, masters); byte ranges supported for players',
+    description:
+      'Streamed from the AI DAWG as it reads the file. Range requests answer 206 with Content-Range (416 when unsatisfiable); ' +
+      'the ETag is the content hash, so If-None-Match answers 304 and If-Range resumes only the same bytes.',
     tier: 'integration',
     tag: 'audio',
     params: fileParams,
-    responses: { 200: { description: 'The bytes, audio/wav' }, 404: { description: 'No such file' } },
+    responses: {
+      200: { description: 'The bytes, audio/wav' },
+      206: { description: 'The requested byte range' },
+      304: { description: 'Not modified (If-None-Match matched the ETag)' },
+      404: { description: 'No such file' },
+      416: { description: 'The range lies outside the file' },
+    },
   },
   remove: {
     method: 'delete',
@@ -96,6 +106,10 @@ export const audioRoutes = {
     responses: { 204: { description: 'Deleted' }, 403: { description: 'Stored by another caller: only its creator or an admin key may delete it' }, 404: { description: 'No such file' } },
   },
 } satisfies Record<string, RouteSpec>;
+
+/** The caller's headers a download passes to the DAWG, and the DAWG's it passes back (ranges and validators). */
+const FORWARDED_REQUEST_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
+const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified', 'content-disposition', 'x-content-sha256'] as const;
 
 /** Aborted when the caller goes away before the answer: the DAWG call (and its worker task) is cancelled with it. */
 function untilClientLeaves(res: Response): AbortSignal {
@@ -138,10 +152,30 @@ export function mountAudioRoutes(mount: Mount, deps: { moduleRouter: ModuleRoute
   });
   mount(audioRoutes.download, async (req, res) => {
     const { id } = parseInput(fileParams, req.params, 'params');
-    const file = await deps.moduleRouter.downloadFile(id, { requestId: requestIdOf(res) });
-    res.status(200).type(file.contentType);
-    if (file.disposition) res.set('content-disposition', file.disposition);
-    if (file.sha256) res.set('x-content-sha256', file.sha256);
-    res.send(file.data);
+    const conditional: Record<string, string> = {};
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = req.get(name);
+      if (value !== undefined) conditional[name] = value;
+    }
+    const file = await deps.moduleRouter.streamFile(id, conditional, { requestId: requestIdOf(res), signal: untilClientLeaves(res) });
+    res.status(file.status);
+    for (const name of FORWARDED_RESPONSE_HEADERS) {
+      const value = file.headers[name];
+      if (value !== undefined) res.set(name, value);
+    }
+    if (req.method === 'HEAD' || file.status === 304) {
+      // Nothing to send: close the DAWG's stream (its abort error is expected, not a failure).
+      file.body.on('error', () => undefined);
+      file.body.destroy();
+      res.end();
+      return;
+    }
+    // The bytes pass through as they come: a client that leaves ends the DAWG's stream, and a
+    // DAWG stream that breaks ends the response (its status and length were already sent).
+    try {
+      await pipeline(file.body, res);
+    } catch (err) {
+      if (!res.writableFinished) res.destroy(err as Error);
+    }
   });
 }

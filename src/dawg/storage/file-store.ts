@@ -83,6 +83,11 @@ export class FileStore {
     }
   }
 
+  /** The record and where its bytes are, for serving them from disk (ranges included) without reading them here. */
+  async locate(id: string): Promise<{ meta: StoredFile; path: string }> {
+    return { meta: await this.meta(id), path: this.pathOf(id, 'bin') };
+  }
+
   async get(id: string): Promise<{ meta: StoredFile; data: Buffer }> {
     const meta = await this.meta(id);
     return { meta, data: await readFile(this.pathOf(id, 'bin')) };
