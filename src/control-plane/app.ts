@@ -8,7 +8,7 @@ import type { Kv, RedisClient } from '../common/kv';
 import type { Logger } from '../common/logger';
 import type { AgentSystem } from './agents';
 import type { AuditLog } from './audit';
-import type { ApiKeyService } from './auth';
+import { MediaLinks, type ApiKeyService } from './auth';
 import type { ControlPlaneConfig } from './config';
 import type { ModuleRouter } from './dawg-client';
 import type { HealthService } from './health';
@@ -27,6 +27,7 @@ import { mountSuggestionRoutes } from './http/suggestions.routes';
 import type { ProactiveEngine } from './proactive';
 import type { CatalogService } from './catalog/catalog-service';
 import { auditAuthFailures, authenticate, authenticateFromMemory } from './http/auth.middleware';
+import { authenticateMediaLink, mountMediaLinkRoutes } from './http/media-links.routes';
 import { mountMemoryRoutes } from './http/memory.routes';
 import { mountMetricsRoutes } from './http/metrics.routes';
 import type { MemoryLayer } from './memory';
@@ -72,6 +73,8 @@ export interface AppDeps {
   catalog: CatalogService;
   /** The proactive system; absent when PROACTIVE_ENABLED=false (its routes answer 503). */
   proactive?: ProactiveEngine;
+  /** Signs and checks links that stream one audio file without a key; built from the configured tokens when absent. */
+  mediaLinks?: MediaLinks;
   /** Failed authentications per address, shared with the WebSocket hub; built from config.rateLimits when absent. */
   authFailures?: AuthFailureGate;
   startedAt: number;
@@ -101,6 +104,8 @@ export function buildApp(deps: AppDeps): Express {
   // The DAWG's calls back (service token, not an API key): before API-key authentication.
   mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics, analytics: deps.analyticsSource, apiKeys: deps.apiKeys });
   app.use(authenticate(deps.apiKeys, deps.audit));
+  const mediaLinks = deps.mediaLinks ?? new MediaLinks({ serviceToken: config.dawg.serviceToken, integrationToken: config.auth.integrationToken });
+  app.use(authenticateMediaLink(mediaLinks, deps.apiKeys, deps.audit));
   app.use(rateLimits(limiterDeps));
 
   const mount = routeMounter(app, config.http.jsonBodyLimit);
@@ -117,6 +122,7 @@ export function buildApp(deps: AppDeps): Express {
   mountAiRoutes(mount, deps);
   mountFirewallRoutes(mount, deps);
   mountAudioRoutes(mount, { moduleRouter: deps.moduleRouter, uploadLimit: config.http.audioUploadLimit });
+  mountMediaLinkRoutes(mount, { mediaLinks });
   mountAnalyticsDashboardRoutes(mount, { moduleRouter: deps.moduleRouter });
   mountCatalogRoutes(mount, { catalog: deps.catalog });
   mountSuggestionRoutes(mount, deps);

@@ -194,7 +194,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const csp = html.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("script-src-attr 'none'");
-    expect(csp).toContain("media-src 'self' blob:");
+    expect(csp).toMatch(/(^|;)media-src 'self'(;|$)/);
     expect(csp).toContain("img-src 'self' data: blob:"); // chart images fetched with the key
     expect(csp).not.toMatch(/(script|style|default|connect)-src[^;]*blob:/);
     const markup = await html.text();
@@ -316,7 +316,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await plane.proactive!.evaluate();
   });
 
-  test('draws a track’s waveform and loudness curve, and plays it from a blob URL', async () => {
+  test('draws a track’s waveform and loudness curve, and streams it to the player through a media link', async () => {
     await page.click(`#tracks [data-file-id="${fileId}"] button`);
     await page.waitForSelector('#tracks svg.waveform path.peaks', WAIT);
     await page.waitForSelector('#tracks svg.loudness path.lufs', WAIT);
@@ -324,7 +324,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await page.click('#tracks button.load-audio');
     const duration = await until(page, "(() => { const el = document.querySelector('#tracks audio'); return el && !el.hidden && el.readyState >= 1 ? el.duration : null; })()");
     expect(duration).toBeCloseTo(6, 1);
-    expect(await page.getAttribute('#tracks audio', 'src')).toMatch(/^blob:/);
+    expect(await page.getAttribute('#tracks audio', 'src')).toMatch(new RegExp(`^/api/v1/audio/files/${fileId}\\?link=[0-9a-f]{16}\\.\\d+\\.[\\w-]{43}$`));
   });
 
   test('follows a production live, then opens the published track with its waveform and loudness curve', async () => {

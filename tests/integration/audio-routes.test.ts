@@ -94,6 +94,42 @@ it('uploads a WAV through the control plane, reads its analysis and downloads th
   expect((await request(plane.app).delete(`/api/v1/audio/files/${up.body.id}`).set(auth())).status).toBe(404);
 });
 
+it('streams a file to a player through a media link: that path only, GET only, while the key is active', async () => {
+  const wav = toneWav(1);
+  const holder = await plane.apiKeys.create('player', []);
+  const up = await request(plane.app).post('/api/v1/audio/files').set(auth(holder.key)).set('content-type', 'audio/wav').send(wav).expect(201);
+  const filePath = `/api/v1/audio/files/${up.body.id}`;
+  const made = await request(plane.app).post('/api/v1/media-links').set(auth(holder.key)).send({ path: filePath }).expect(200);
+  expect(made.body.url).toMatch(new RegExp(`^${filePath}\\?link=${holder.id}\\.\\d+\\.[A-Za-z0-9_-]{43}$`));
+  expect(Date.parse(made.body.expiresAt) - Date.now()).toBeGreaterThan(59 * 60_000);
+
+  // No key needed: the whole file, and a range of it, as an <audio> element asks.
+  const whole = await request(plane.app).get(made.body.url).buffer(true).parse(binary).expect(200);
+  expect(Buffer.compare(whole.body as Buffer, wav)).toBe(0);
+  const part = await request(plane.app).get(made.body.url).set('range', 'bytes=44-99').buffer(true).parse(binary).expect(206);
+  expect(Buffer.compare(part.body as Buffer, wav.subarray(44, 100))).toBe(0);
+
+  // Bound to that GET of that path.
+  const query = made.body.url.slice(filePath.length);
+  const other = await request(plane.app).post('/api/v1/audio/files').set(auth()).set('content-type', 'audio/wav').send(toneWav(1)).expect(201);
+  const elsewhere = await request(plane.app).get(`/api/v1/audio/files/${other.body.id}${query}`).expect(401);
+  expect(elsewhere.body.error).toMatchObject({ code: 'MEDIA_LINK_INVALID' });
+  await request(plane.app).get(`${filePath}/meta${query}`).expect(401);
+  await request(plane.app).delete(made.body.url).expect(401);
+  const tampered = made.body.url.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A'));
+  expect((await request(plane.app).get(tampered).expect(401)).body.error.code).toBe('MEDIA_LINK_INVALID');
+  expect((await request(plane.app).get(`${filePath}?link=nonsense`).expect(401)).body.error.code).toBe('MEDIA_LINK_INVALID');
+
+  // Only paths that stream a file, named in the error.
+  const refused = await request(plane.app).post('/api/v1/media-links').set(auth()).send({ path: '/api/v1/admin/api-keys' }).expect(400);
+  expect(refused.body.error.details.issues[0].field).toBe('body.path');
+  await request(plane.app).post('/api/v1/media-links').send({ path: filePath }).expect(401);
+
+  // A revoked key's links stop working.
+  await request(plane.app).delete(`/api/v1/admin/api-keys/${holder.id}`).set(auth(plane.adminKey)).expect(200);
+  expect((await request(plane.app).get(made.body.url).expect(401)).body.error.code).toBe('MEDIA_LINK_REVOKED');
+});
+
 it('lets every key read every file, but only the key that stored it or an admin key delete it', async () => {
   const other = await plane.apiKeys.create('other-user', []);
   const upload = async (key: string) =>

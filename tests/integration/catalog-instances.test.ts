@@ -81,6 +81,10 @@ it('streams a track published through another instance, copying it once from the
   const outside = await stream(b, trackId).set('range', `bytes=${wav.length + 1}-`).expect(416);
   expect(outside.headers['content-range']).toBe(`bytes */${wav.length}`);
   expect(errorOf(outside)).toMatchObject({ code: 'RANGE_NOT_SATISFIABLE' });
+  // A media link made by one instance streams from the other (same configured tokens), without a key.
+  const link = await request(a.app).post('/api/v1/media-links').set('authorization', `Bearer ${a.userKey}`).send({ path: `/catalog/tracks/${trackId}/stream` }).expect(200);
+  const linked = await request(b.app).get(link.body.url).set('range', 'bytes=0-3').buffer(true).parse(binary).expect(206);
+  expect((linked.body as Buffer).toString('latin1')).toBe('RIFF');
 });
 
 it('answers 404 TRACK_FILE_MISSING when neither this instance nor the DAWG has the audio any more', async () => {

@@ -12,6 +12,8 @@ const listQuery = z.strictObject({
 });
 const streamQuery = z.strictObject({
   download: z.enum(['true', 'false']).default('false').describe('true: served as an attachment (Content-Disposition)'),
+  // Checked (and consumed) by the media-link authentication before the route runs.
+  link: z.string().optional().describe('A media link’s signature, in place of a key (POST /api/v1/media-links makes the whole URL)'),
 });
 
 export const catalogTrackSchema = z.object({

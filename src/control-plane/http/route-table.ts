@@ -10,6 +10,7 @@ import { catalogRoutes } from './catalog.routes';
 import { suggestionsRoutes } from './suggestions.routes';
 import { executeRoutes } from './execute.routes';
 import { healthRoutes } from './health.routes';
+import { mediaLinkRoutes } from './media-links.routes';
 import { memoryRoutes } from './memory.routes';
 import { metricsRoutes } from './metrics.routes';
 import type { RouteSpec } from './route-spec';
@@ -39,6 +40,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(aiRoutes),
   ...Object.values(firewallRoutes),
   ...Object.values(audioRoutes),
+  ...Object.values(mediaLinkRoutes),
   ...Object.values(analyticsDashboardRoutes),
   ...Object.values(catalogRoutes),
   ...Object.values(suggestionsRoutes),

@@ -55,10 +55,10 @@ export const dashboardRoutes = {
 } satisfies Record<string, RouteSpec>;
 
 /**
- * helmet's policy plus blob: URLs for media and images — the track player plays audio, and the
- * analytics panel shows chart images, fetched with the key (a plain <audio src> or <img src>
- * could not send it), and 'self' does not cover blob:. Only the page gets it; everything else
- * keeps helmet's default, and no other directive changes.
+ * helmet's policy plus blob: URLs for images — the analytics panel shows chart images fetched
+ * with the key (a plain <img src> could not send it), and 'self' does not cover blob: — and
+ * media from 'self' only: the track player streams from media links on this origin. Only the
+ * page gets it; everything else keeps helmet's default, and no other directive changes.
  */
 function allowBlobUrls(res: Response): void {
   const csp = res.getHeader('content-security-policy');
@@ -68,7 +68,7 @@ function allowBlobUrls(res: Response): void {
   // Without an img-src, default-src governs images: add blob: to 'self' only, not data:.
   if (img < 0) directives.push("img-src 'self' blob:");
   else if (!/\sblob:/.test(directives[img]!)) directives[img] += ' blob:';
-  if (!directives.some((d) => /^media-src(\s|$)/.test(d))) directives.push("media-src 'self' blob:");
+  if (!directives.some((d) => /^media-src(\s|$)/.test(d))) directives.push("media-src 'self'");
   res.setHeader('content-security-policy', directives.join(';'));
 }
 

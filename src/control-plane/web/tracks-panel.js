@@ -1,6 +1,8 @@
 // Tracks: stored audio files (GET /api/v1/audio/files), and for the chosen one its waveform and
-// short-term loudness curve (GET /api/v1/audio/files/:id/waveform) with a player. The audio is
-// fetched with the key and played from a blob: URL (the page's CSP allows media from blob:).
+// short-term loudness curve (GET /api/v1/audio/files/:id/waveform) with a player. The player
+// streams the audio (byte ranges, so it starts at once and seeks without downloading the rest)
+// from a short-lived media link (POST /api/v1/media-links), since an <audio> element cannot send
+// the key; an expired link is replaced where playback stood.
 // The same panel shows the music catalog (CATALOG_SOURCE): published tracks, their waveform as
 // measured when published, and their stream.
 
@@ -58,7 +60,7 @@ export class TracksPanel {
     this.files = [];
     this.nextBefore = null;
     this.selected = null;
-    this.blobUrl = null;
+    this.link = null;
   }
 
   clear() {
@@ -139,7 +141,7 @@ export class TracksPanel {
       if (audio.src && Number.isFinite(audio.duration)) audio.currentTime = fraction * audio.duration;
     });
     audio.addEventListener('timeupdate', () => waveform.setPlayhead(audio.duration ? audio.currentTime / audio.duration : null));
-    const loadButton = h('button', { type: 'button', class: 'load-audio' }, `Load audio (${formatBytes(file.bytes)})`);
+    const loadButton = h('button', { type: 'button', class: 'load-audio' }, `Play (${formatBytes(file.bytes)}, streamed)`);
     const playerStatus = h('span', { class: 'meta' });
     loadButton.addEventListener('click', () => void this.loadAudio(file, audio, loadButton, playerStatus));
     const lufs = asArray(loudness.lufs);
@@ -147,7 +149,7 @@ export class TracksPanel {
       h('h3', {}, this.source.title(file)),
       h('p', { class: 'meta track-facts' },
         `${formatDuration(duration)} · ${asString(wave.sampleRate, '?')} Hz · ${asString(wave.channels, '?')} ch · integrated ${formatDb(wave.integratedLufs, 'LUFS')} · true peak ${formatDb(wave.truePeakDbtp, 'dBTP')}`),
-      h('div', { class: 'chart-label' }, 'Waveform (click to seek once the audio is loaded)'),
+      h('div', { class: 'chart-label' }, 'Waveform (click to seek once the player is open)'),
       waveform.svg,
       h('div', { class: 'chart-label' }, `Short-term loudness, LUFS (${asString(loudness.windowSeconds, '3')} s window${lufs.length ? '' : '; none for files under the window length'})`),
       loudnessChart({ lufs, hopSeconds: loudness.hopSeconds, windowSeconds: loudness.windowSeconds, durationSeconds: duration, integratedLufs: wave.integratedLufs }),
@@ -156,25 +158,41 @@ export class TracksPanel {
 
   async loadAudio(file, audio, button, status) {
     button.disabled = true;
-    status.textContent = 'Downloading…';
+    status.textContent = 'Opening the stream…';
     try {
-      const blob = await this.api.blob(this.source.audio(file.id));
+      await this.openStream(file, audio);
       if (this.selected !== file.id) return;
-      this.releaseAudio();
-      this.blobUrl = URL.createObjectURL(blob);
-      audio.src = this.blobUrl;
       audio.hidden = false;
       button.hidden = true;
       status.textContent = '';
+      // A link ends after an hour: take a new one and go on from where playback stood.
+      audio.addEventListener('error', () => {
+        if (this.selected !== file.id || !this.link || Date.parse(this.link.expiresAt) > Date.now()) {
+          status.textContent = 'The audio could not be played.';
+          return;
+        }
+        const at = audio.currentTime;
+        this.openStream(file, audio).then(
+          () => audio.addEventListener('loadedmetadata', () => (audio.currentTime = at), { once: true }),
+          (err) => (status.textContent = describeError(err)),
+        );
+      });
     } catch (err) {
       status.textContent = describeError(err);
       button.disabled = false;
     }
   }
 
-  /** The downloaded audio stays in memory until its URL is revoked. */
+  /** Points the player at a fresh media link to the file. */
+  async openStream(file, audio) {
+    const link = asObject(await this.api.post('/api/v1/media-links', { path: this.source.audio(file.id) }));
+    if (this.selected !== file.id) return;
+    this.link = { url: asString(link.url, ''), expiresAt: asString(link.expiresAt, '') };
+    audio.src = this.link.url;
+  }
+
+  /** Forgets the current track's link (the player that used it goes with the view). */
   releaseAudio() {
-    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
-    this.blobUrl = null;
+    this.link = null;
   }
 }
