@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../common/errors';
 import { actorId } from '../common/protocol';
 import { parseInput, wholeNumberFromText } from '../common/validation';
+import { sendStoredFile } from '../common/http/send-stored-file';
 import {
   DASHBOARD_PAGE_LIMIT,
   dashboardCursorSchema,
@@ -56,7 +57,7 @@ export function mountDashboardRoutes(app: Express, auth: RequestHandler, dashboa
     const { id, name } = parseInput(fileParams, req.params, 'params');
     const file = await dashboards.file(id, name);
     // Headers go through sendFile so they are set only once the file is found: a failure still answers JSON.
-    res.sendFile(file.path, { dotfiles: 'deny', headers: { ...FILE_HEADERS, 'content-type': file.contentType } }, (err?: Error & { code?: string }) => {
+    sendStoredFile(res, file.path, { headers: { ...FILE_HEADERS, 'content-type': file.contentType } }, (err) => {
       if (!err || res.headersSent) return;
       // The dashboard's record names the file but the file is gone: the folder was changed by hand.
       next(err.code === 'ENOENT' ? new NotFoundError(`Dashboard ${id} has no file "${name}"`, undefined, 'DASHBOARD_FILE_NOT_FOUND') : err);

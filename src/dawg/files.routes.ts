@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidError, NotFoundError } from '../common/errors';
+import { sendStoredFile } from '../common/http/send-stored-file';
 import { parseInput, wholeNumberFromText } from '../common/validation';
 import { ACTOR_HEADER, actorId } from '../common/protocol';
 import { optionalActorHeader } from './actor-headers';
@@ -81,8 +82,13 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
   app.get('/api/v1/files/:id', auth, async (req, res, next) => {
     const { id } = parseInput(fileParams, req.params, 'params');
     const { meta, path } = await files.locate(id);
-    res.set('content-disposition', `attachment; filename="${meta.name.replace(/"/g, '')}"`).set('x-content-sha256', meta.sha256);
-    res.sendFile(path, { headers: { 'content-type': meta.contentType, etag: `"${meta.sha256}"` }, etag: false, dotfiles: 'deny' }, (err) => {
+    const headers = {
+      'content-type': meta.contentType,
+      'content-disposition': `attachment; filename="${meta.name.replace(/"/g, '')}"`,
+      'x-content-sha256': meta.sha256,
+      etag: `"${meta.sha256}"`,
+    };
+    sendStoredFile(res, path, { headers, etag: false }, (err) => {
       if (!err || res.headersSent) return;
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
       next(missing ? new NotFoundError(`File not found: ${id}`, undefined, 'FILE_NOT_FOUND') : err);

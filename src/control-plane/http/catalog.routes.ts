@@ -4,6 +4,7 @@ import { parseInput, wholeNumberFromText } from '../../common/validation';
 import { catalogTrackId, type CatalogService } from '../catalog/catalog-service';
 import { waveformSchema } from '../dawg-client';
 import type { Mount, RouteSpec } from './route-spec';
+import { sendStoredFile } from '../../common/http/send-stored-file';
 
 const trackParams = z.strictObject({ id: catalogTrackId });
 const listQuery = z.strictObject({
@@ -112,7 +113,7 @@ export function mountCatalogRoutes(mount: Mount, deps: { catalog: CatalogService
     if (download === 'true') res.attachment(`${file.track.id}.wav`);
     res.set('x-content-sha256', file.track.sha256);
     // send's Range, If-Range and Last-Modified handling; the entry's hash as a strong ETag.
-    res.sendFile(file.path, { headers: { 'content-type': 'audio/wav', etag: `"${file.track.sha256}"` }, etag: false, dotfiles: 'deny' }, (err) => {
+    sendStoredFile(res, file.path, { headers: { 'content-type': 'audio/wav', etag: `"${file.track.sha256}"` }, etag: false }, (err) => {
       if (!err || res.headersSent) return;
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
       next(missing ? new NotFoundError(`The audio of track ${id} is missing from the catalog directory`, undefined, 'TRACK_FILE_MISSING') : err);
