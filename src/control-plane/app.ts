@@ -117,7 +117,7 @@ export function buildApp(deps: AppDeps): Express {
   mountStatusRoutes(mount, deps);
   mountExecuteRoutes(mount, deps);
   mountApiKeyRoutes(mount, deps);
-  mountAgentRoutes(mount, deps);
+  mountAgentRoutes(mount, { ...deps, mediaLinks });
   mountWorkflowRoutes(mount, deps);
   mountAiRoutes(mount, deps);
   mountFirewallRoutes(mount, deps);

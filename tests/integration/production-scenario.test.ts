@@ -118,6 +118,11 @@ describe('the Neon Dreams production', () => {
     expect(Math.round(track.analytics.peakDb * 10) / 10).toBe(peakDb);
     expect(answer.result.url).toBe(track.url);
     expect(answer.result.streamUrl).toBe(track.streamUrl);
+    // A link a person can open where no key can be sent (ChatGPT's answer): the stream, for an hour.
+    expect(answer.result.listenUrl).toMatch(new RegExp(`^${track.streamUrl.replace(/[.?]/g, '\\$&')}\\?link=[0-9a-f]{16}\\.\\d+\\.[\\w-]{43}$`));
+    expect(Date.parse(answer.result.listenUrlExpiresAt)).toBeGreaterThan(Date.now() + 59 * 60_000);
+    const listened = await request(plane.app).get(new URL(answer.result.listenUrl as string).pathname + new URL(answer.result.listenUrl as string).search).set('range', 'bytes=0-3').buffer(true).parse(binary).expect(206);
+    expect((listened.body as Buffer).toString('latin1')).toBe('RIFF');
     expect(track.sourceFileId).toBe(steps.get('review')!.result!.fileId);
 
     // Served by the control plane: whole, by range, as an attachment; and its waveform.

@@ -1,5 +1,5 @@
 import { ForbiddenError, UnavailableError } from '../../common/errors';
-import type { Principal } from '../auth';
+import { MediaLinks, type Principal } from '../auth';
 import { parseInput } from '../../common/validation';
 import type { AgentSystem } from '../agents';
 import {
@@ -121,7 +121,23 @@ export function assertMayQueue(agents: AgentSystem, principal: Principal | undef
   }
 }
 
-export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): void {
+/**
+ * A finished production's answer gets `listenUrl`: its catalog stream with a media link for the
+ * caller, so a person can open it where no key can be sent (a link in ChatGPT's answer, a
+ * browser). Made at read time: it is valid for an hour from this read, for this key.
+ */
+function withListenLink<J extends { result?: unknown }>(job: J, links: MediaLinks | undefined, principal: Principal | undefined): J {
+  const answer = job.result as { result?: { trackId?: unknown; streamUrl?: unknown } } | undefined;
+  const track = answer?.result;
+  if (!links || !principal || typeof track?.trackId !== 'string' || typeof track.streamUrl !== 'string') return job;
+  const path = `/catalog/tracks/${track.trackId}/stream`;
+  // Only a stream this control plane serves (not a public S3/CDN address, which needs no link).
+  if (!track.streamUrl.endsWith(path) || !MediaLinks.linkable(path)) return job;
+  const link = links.sign(path, principal);
+  return { ...job, result: { ...answer, result: { ...track, listenUrl: track.streamUrl + link.url.slice(path.length), listenUrlExpiresAt: link.expiresAt } } };
+}
+
+export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem; mediaLinks?: MediaLinks }): void {
   mount(agentRoutes.list, (_req, res) => {
     res.json({ success: true, agents: requireAgents(deps.agents).registry.list() });
   });
@@ -158,6 +174,7 @@ export function mountAgentRoutes(mount: Mount, deps: { agents?: AgentSystem }): 
   mount(agentRoutes.job, async (req, res) => {
     const agents = requireAgents(deps.agents);
     const { jobId } = parseInput(jobParams, req.params, 'params');
-    res.json(fitJobForChatGpt(await agents.tasks.job(jobId, 'JOB_NOT_FOUND', ownerFilter(principalOf(res)))));
+    const job = await agents.tasks.job(jobId, 'JOB_NOT_FOUND', ownerFilter(principalOf(res)));
+    res.json(fitJobForChatGpt(withListenLink(job, deps.mediaLinks, principalOf(res))));
   });
 }

@@ -127,7 +127,7 @@ export const CHATGPT_ACTIONS: readonly ChatGptAction[] = [
   {
     group: 'creative', name: 'produce', operationId: 'produceTrack', consequential: true, kind: 'scenario', body: productionBody, build: productionWorkflow,
     summary: 'Produce a track end to end: concept, generation, mix, master, quality review, publish to the music catalog',
-    description: 'One workflow of CreativeDirector, MixingEngineer, QualityAssurance and DevOpsEngineer. Answers 202 with a jobId; getJobStatus shows each step live and, at the end, the track (trackId, url, streamUrl), timeline and measured loudness.',
+    description: 'One workflow of CreativeDirector, MixingEngineer, QualityAssurance and DevOpsEngineer. Answers 202 with a jobId; getJobStatus shows each step live and, at the end, the track (trackId, url, streamUrl, and listenUrl: a link the user can open in a browser for an hour), timeline and measured loudness.',
   },
   job(
     { group: 'creative', name: 'audio-generation', operationId: 'generateAudioWithSuno', consequential: true,
