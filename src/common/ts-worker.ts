@@ -114,6 +114,17 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
     });
   }
 
+  /**
+   * Starts the worker now, if none runs, so its start-up overlaps work the caller does before
+   * its first request. Stopped after `idleMs` like any worker if no request follows.
+   */
+  warm(): void {
+    if (this.worker) return;
+    this.start();
+    const { idleMs } = this.options;
+    if (idleMs !== undefined && this.waiting.size === 0) this.idleTimer = setTimeout(() => void this.stop(), idleMs).unref();
+  }
+
   /** Ends the worker; what still waits fails with `stopped()`. The next request starts another. */
   async stop(): Promise<void> {
     clearTimeout(this.idleTimer);

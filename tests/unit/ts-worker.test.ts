@@ -46,6 +46,22 @@ describe('WorkerRequests idle stop', () => {
     }
   });
 
+  it('warm starts the worker before any request, and it stops after idleMs if none comes', async () => {
+    const requests = new WorkerRequests<Request, Answer>(FILE, { ...errors, idleMs: 150 });
+    try {
+      const before = requests.generation;
+      requests.warm();
+      const started = requests.generation;
+      expect(started).not.toBe(before);
+      requests.warm(); // already running: the same worker
+      expect(requests.generation).toBe(started);
+      await until(() => requests.generation !== started);
+      expect((await requests.send({ text: 'after' }, { endOnAbort: 'always' })).text).toBe('after');
+    } finally {
+      await requests.stop();
+    }
+  });
+
   it('keeps the worker without idleMs', async () => {
     const requests = new WorkerRequests<Request, Answer>(FILE, errors);
     try {

@@ -27,11 +27,14 @@ export type SnapshotReply =
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-let db: Promise<PGlite> | undefined;
+// Created as the worker starts: the main thread starts it before reading the tables
+// (JarvisSnapshotSource.refresh), so PGlite's start-up overlaps that reading.
+const db: Promise<PGlite> = PGlite.create('memory://');
+db.catch(() => undefined); // a failed start is reported to the first request
 const typeNames = new TypeNames();
 
 async function load(tables: readonly SnapshotTable[]): Promise<void> {
-  const pg = await (db ??= PGlite.create('memory://'));
+  const pg = await db;
   await pg.transaction(async (tx) => {
     for (const t of tables) {
       await tx.exec(`DROP TABLE IF EXISTS ${quote(t.name)}; CREATE TABLE ${quote(t.name)} (${t.columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ')})`);
@@ -41,7 +44,7 @@ async function load(tables: readonly SnapshotTable[]): Promise<void> {
 }
 
 async function query(sql: string, params: readonly unknown[], maxRows: number): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][] }> {
-  const pg = await (db ??= PGlite.create('memory://'));
+  const pg = await db;
   const { text, values } = wrappedQuery(sql, params, maxRows);
   await pg.exec('BEGIN READ ONLY');
   try {

@@ -111,6 +111,8 @@ export class JarvisSnapshotSource {
 
   /** Copies the tables into the worker's database (starting the worker if needed). */
   private async refresh(signal: AbortSignal | undefined): Promise<void> {
+    // The worker (and its database) start while the tables are read here.
+    this.requests.warm();
     const tables: SnapshotTable[] = [];
     const notes: string[] = [];
     const { db } = this.options;

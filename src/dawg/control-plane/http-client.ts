@@ -67,8 +67,10 @@ export class HttpControlPlaneClient implements ControlPlaneClient {
   }
 
   async analyticsQuery(query: { sql: string; params: readonly (string | number | boolean | null)[]; maxRows: number; timeoutMs: number }, caller: CallerContext): Promise<JarvisQueryAnswer> {
-    // The statement's own limit plus room for the round trip.
-    return this.call('POST', '/analytics/query', jarvisQueryAnswerSchema, caller, { data: { ...query, actor: caller.actor }, timeout: query.timeoutMs + 5_000 });
+    // The control plane bounds the answer itself: the statement's limit, and on the embedded
+    // database first the copy of the tables (its worker's start and load, up to 60 s). This is
+    // only the net under that, with room for the round trip.
+    return this.call('POST', '/analytics/query', jarvisQueryAnswerSchema, caller, { data: { ...query, actor: caller.actor }, timeout: query.timeoutMs + 65_000 });
   }
 
   async metrics(caller: Omit<CallerContext, 'actor'>): Promise<string> {
