@@ -30,7 +30,13 @@ describe('MediaLinks', () => {
     expect(l.check('/api/v1/audio/files/f_other', value)).toEqual({ ok: false, reason: 'invalid' });
     expect(l.check(PATH, `fedcba9876543210.${exp}.${sig}`)).toEqual({ ok: false, reason: 'invalid' });
     expect(l.check(PATH, `${id}.${Number(exp) + 3600}.${sig}`)).toEqual({ ok: false, reason: 'invalid' });
-    expect(l.check(PATH, `${id}.${exp}.${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`)).toEqual({ ok: false, reason: 'invalid' });
+    const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+    expect(l.check(PATH, `${id}.${exp}.${flip(sig[0]!)}${sig.slice(1)}`)).toEqual({ ok: false, reason: 'invalid' });
+    // The last character's two unused bits: another spelling of the same bytes is refused too.
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(sig.at(-1)!);
+    const sameBytes = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[last ^ 1]!;
+    expect(Buffer.from(`${sig.slice(0, -1)}${sameBytes}`, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+    expect(l.check(PATH, `${id}.${exp}.${sig.slice(0, -1)}${sameBytes}`)).toEqual({ ok: false, reason: 'invalid' });
     expect(links(clock, 't'.repeat(40)).check(PATH, value)).toEqual({ ok: false, reason: 'invalid' });
     for (const bad of ['', 'x', `${id}.${exp}`, `${id}.-1.${sig}`, `${id}.${exp}.${sig}=`]) expect(l.check(PATH, bad)).toEqual({ ok: false, reason: 'malformed' });
   });

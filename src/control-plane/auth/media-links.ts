@@ -63,8 +63,10 @@ export class MediaLinks {
     if (!match || !MediaLinks.linkable(path)) return { ok: false, reason: 'malformed' };
     const [, keyId, expiresText, signature] = match as unknown as [string, string, string, string];
     const expires = Number(expiresText);
-    const given = Buffer.from(signature, 'base64url');
-    const expected = this.mac(path, keyId, expires);
+    // Compared as text: base64url's last character carries two unused bits, so comparing the
+    // decoded bytes would also accept three other spellings of the same signature.
+    const given = Buffer.from(signature, 'ascii');
+    const expected = Buffer.from(this.mac(path, keyId, expires).toString('base64url'), 'ascii');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
     if (expires * 1000 <= this.now()) return { ok: false, reason: 'expired' };
     return { ok: true, keyId };
