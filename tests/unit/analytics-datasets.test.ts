@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -24,6 +24,9 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'notes.txt'), 'hello');
   await mkdir(path.join(dir, 'folder.csv'));
   await symlink('/etc/passwd', path.join(dir, 'escape.csv'));
+  // A table file left behind by a process that stopped while writing it.
+  await mkdir(path.join(dir, '.tmp'));
+  await writeFile(path.join(dir, '.tmp', 'orphan.ndjson'), '{"a":1}\n');
   // Parquet written by a separate, unrestricted DuckDB: the store itself is locked down.
   const writer = await DuckDBInstance.create(':memory:');
   const c = await writer.connect();
@@ -39,6 +42,10 @@ beforeAll(async () => {
       actions: { 'load-dataset': createLoadDatasetAction(store), 'list-datasets': createListDatasetsAction(store), 'drop-dataset': createDropDatasetAction(store) },
     }),
   );
+});
+
+it('removes table files left in flight by an earlier process when it opens', async () => {
+  await expect(readdir(path.join(dir, '.tmp'))).rejects.toMatchObject({ code: 'ENOENT' });
 });
 
 afterAll(async () => {

@@ -64,6 +64,10 @@ export class AnalyticsStore {
   /** `file` ':memory:' keeps everything in memory (tests); otherwise the directory is created. */
   static async open(options: { file: string; filesDir: string }): Promise<AnalyticsStore> {
     await mkdir(options.filesDir, { recursive: true });
+    // Table files in flight (replaceTable, generate-dataset) never outlive the process that
+    // wrote them; one whose writer was abandoned (a caller that left while the analytics worker
+    // was busy with another job) is removed here at the latest.
+    await rm(path.join(options.filesDir, '.tmp'), { recursive: true, force: true });
     if (options.file !== ':memory:') await mkdir(path.dirname(options.file), { recursive: true });
     const instance = await DuckDBInstance.create(options.file);
     const writer = await instance.connect();
