@@ -68,11 +68,6 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
     return this.changes;
   }
 
-  /** Requests sent and not answered yet. */
-  get pending(): number {
-    return this.waiting.size;
-  }
-
   send(message: Unsent<Q>, options: SendOptions): Promise<Extract<A, { ok: true }>> {
     options.signal?.throwIfAborted();
     clearTimeout(this.idleTimer);
@@ -83,8 +78,7 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', aborted);
         this.waiting.delete(id);
-        const { idleMs } = this.options;
-        if (idleMs !== undefined && this.waiting.size === 0 && this.worker) this.idleTimer = setTimeout(() => void this.stop(), idleMs).unref();
+        this.stopWhenIdle();
       };
       const timer =
         options.timeoutMs === undefined
@@ -121,8 +115,7 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
   warm(): void {
     if (this.worker) return;
     this.start();
-    const { idleMs } = this.options;
-    if (idleMs !== undefined && this.waiting.size === 0) this.idleTimer = setTimeout(() => void this.stop(), idleMs).unref();
+    this.stopWhenIdle();
   }
 
   /** Ends the worker; what still waits fails with `stopped()`. The next request starts another. */
@@ -133,6 +126,12 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
     if (worker) this.changes++;
     for (const w of [...this.waiting.values()]) w.reject(this.options.stopped());
     await worker?.terminate();
+  }
+
+  /** With nothing waiting on a running worker, stops it after `idleMs` (the next send clears the timer). */
+  private stopWhenIdle(): void {
+    const { idleMs } = this.options;
+    if (idleMs !== undefined && this.waiting.size === 0 && this.worker) this.idleTimer = setTimeout(() => void this.stop(), idleMs).unref();
   }
 
   private start(): Worker {

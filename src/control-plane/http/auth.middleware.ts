@@ -29,7 +29,7 @@ interface FailureExtra {
 }
 
 /** Never the presented credential: only where the attempt came from and what it was refused for. */
-function recordFailure(sink: AuthFailureSink | undefined, req: Request, res: Response, reason: FailureReason, extra: FailureExtra = {}): void {
+export function recordFailure(sink: AuthFailureSink | undefined, req: Request, res: Response, reason: FailureReason, extra: FailureExtra = {}): void {
   if (!sink) return;
   const route = (req.route as { path?: unknown } | undefined)?.path;
   sink.record({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, UnavailableError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
 import { LINK_PARAM, MediaLinks, type ApiKeyService } from '../auth';
-import type { AuthFailureSink } from './auth.middleware';
+import { recordFailure, type AuthFailureSink } from './auth.middleware';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
@@ -72,12 +72,7 @@ export function authenticateMediaLink(links: MediaLinks, apiKeys: Pick<ApiKeySer
       }
     }
     if (!refusal) return next();
-    failures?.record({
-      type: 'auth.failure',
-      subject: req.path,
-      outcome: 'invalid-credential',
-      details: { reason: `media-link-${refusal}`, method: req.method, path: req.path, ip: req.ip, requestId: res.locals.requestId as string },
-    });
+    recordFailure(failures, req, res, 'invalid-credential', { details: { reason: `media-link-${refusal}` } });
     const [code, message] = REFUSALS[refusal];
     next(new AppError(401, code, message));
   };

@@ -26,14 +26,14 @@ export interface ControlPlaneClientConfig {
   commandTimeoutMs: number;
 }
 
+/** 5xx answers of the control plane that are refusals of the request, not failures of the control plane. */
+const PASSED_THROUGH = new Set([501, 503, 504]);
+
 /**
  * The DAWG's client of the control plane's /internal/v1 routes (service token). The
  * control plane's refusals come back as the same AppError (403 COMMAND_DENIED stays 403
  * COMMAND_DENIED), so the caller of the DAWG action sees the firewall's own reason.
  */
-/** 5xx answers of the control plane that are refusals of the request, not failures of the control plane. */
-const PASSED_THROUGH = new Set([501, 503, 504]);
-
 export class HttpControlPlaneClient implements ControlPlaneClient {
   private readonly http: AxiosInstance;
 

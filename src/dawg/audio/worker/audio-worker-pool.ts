@@ -11,7 +11,7 @@ import type { Waveform } from '../waveform';
 import { runAudioTask, type AudioTaskKind, type AudioTaskResults, type MasterSource, type MeasureRenderOptions, type ReadableFiles, type TaskOf } from './audio-tasks';
 import type { AudioWorkerData, WorkerReply } from './audio-worker';
 import { AffinityBalancer, type AffinityOptions } from './affinity-balancer';
-import { rebuildError } from './task-errors';
+import { rebuildError } from '../../../common/worker-errors';
 import { movable, ownBuffers } from './transfer';
 
 export interface AudioWorkerPoolOptions {

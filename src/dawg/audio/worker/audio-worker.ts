@@ -2,7 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { FileStore } from '../../storage';
 import { RenderCache, renderMidiWithSynth } from '../render';
 import { runAudioTask, type AudioTask, type AudioTaskKind, type AudioTaskResults } from './audio-tasks';
-import { serializeError, type SerializedError } from './task-errors';
+import { serializeError, type SerializedError } from '../../../common/worker-errors';
 import { movable } from './transfer';
 
 /** What the pool gives every worker at start. */

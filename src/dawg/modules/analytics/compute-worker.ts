@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { AppError } from '../../../common/errors';
+import { serializeError, type SerializedError } from '../../../common/worker-errors';
 import type { Row } from './analytics-store';
 import { fit, type Trained, type TrainParams } from './ml/fit';
 import { writeNdjson } from './ndjson';
@@ -21,10 +21,10 @@ export type ComputeRequest =
   | { id: number; type: 'fit'; rows: Row[]; params: TrainParams; sourceField: string }
   | { id: number; type: 'churn-dataset'; options: ChurnDatasetOptions; files: Record<ChurnTable, string> };
 
-/** A failure keeps what the caller is told: an AppError's status, code and details (e.g. the field at fault). */
+/** A failure crosses as data (serializeError) and is rebuilt as the same error class, status, code and details. */
 export type ComputeReply =
   | { id: number; ok: true; trained?: Trained; counts?: Record<ChurnTable, number> }
-  | { id: number; ok: false; message: string; appError?: { status: number; code: string; details?: unknown } };
+  | { id: number; ok: false; error: SerializedError };
 
 async function churnDataset(options: ChurnDatasetOptions, files: Record<ChurnTable, string>): Promise<Record<ChurnTable, number>> {
   const data = generateChurnDataset(options);
@@ -42,13 +42,6 @@ parentPort?.on('message', (request: ComputeRequest) => {
       : churnDataset(request.options, request.files).then((counts) => ({ counts }));
   work.then(
     (value) => parentPort!.postMessage({ id: request.id, ok: true, ...value } satisfies ComputeReply),
-    (err: unknown) => {
-      const message = err instanceof Error ? err.message : String(err);
-      parentPort!.postMessage(
-        (err instanceof AppError
-          ? { id: request.id, ok: false, message, appError: { status: err.status, code: err.code, ...(err.details === undefined ? {} : { details: err.details }) } }
-          : { id: request.id, ok: false, message }) satisfies ComputeReply,
-      );
-    },
+    (err: unknown) => parentPort!.postMessage({ id: request.id, ok: false, error: serializeError(err) } satisfies ComputeReply),
   );
 });

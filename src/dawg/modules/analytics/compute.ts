@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { AppError } from '../../../common/errors';
 import { WorkerRequests, type SendOptions } from '../../../common/ts-worker';
+import { rebuildError } from '../../../common/worker-errors';
 import type { Row } from './analytics-store';
 import type { ChurnTable, ComputeReply, ComputeRequest } from './compute-worker';
 import type { Trained, TrainParams } from './ml/fit';
@@ -20,8 +21,7 @@ export class AnalyticsCompute {
 
   constructor(idleMs = 60_000) {
     this.requests = new WorkerRequests<ComputeRequest, ComputeReply>(path.join(__dirname, 'compute-worker.ts'), {
-      failed: (answer) =>
-        answer.appError ? new AppError(answer.appError.status, answer.appError.code, answer.message, answer.appError.details) : new Error(`analytics computation failed: ${answer.message}`),
+      failed: (answer) => rebuildError(answer.error),
       died: (reason) => new AppError(500, 'ANALYTICS_WORKER_FAILED', `The analytics worker stopped (${reason}); nothing was stored`),
       stopped: () => new AppError(503, 'ANALYTICS_WORKER_STOPPED', 'The analytics worker was stopped; try again'),
       idleMs,

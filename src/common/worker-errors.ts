@@ -7,12 +7,12 @@ import {
   NotFoundError,
   NotImplementedError,
   UnavailableError,
-} from '../../../common/errors';
+} from './errors';
 
 /**
- * An error as it crosses from an audio worker to the main thread. Structured clone keeps only
- * an Error's message and stack, so the fields the HTTP error mapper answers with (status,
- * code, details) travel explicitly and the main thread rebuilds the same class.
+ * An error as it crosses from a worker thread (audio, analytics) to the main thread. Structured
+ * clone keeps only an Error's message and stack, so the fields the HTTP error mapper answers
+ * with (status, code, details) travel explicitly and the main thread rebuilds the same class.
  */
 export interface SerializedError {
   name: string;
