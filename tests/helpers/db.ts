@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { Client } from 'pg';
-import { migrate, openPglite, openPostgres, type Db, type DbKind } from '../../src/common/db';
+import { migrate, openPglite, openPostgres, pgliteDb, type Db, type DbKind } from '../../src/common/db';
+import { loadMigrations } from '../../src/common/db/migrate';
 import { silentLogger } from './logger';
 
 /** The local test server (trust auth). CI and developer machines both have it. */
@@ -35,17 +36,13 @@ export const TEST_PGLITE_SETTINGS = ['shared_buffers = 16MB', 'max_connections =
 /**
  * A freshly initialised PGlite data directory (with the vector extension), dumped once and
  * kept in the temp dir: starting from it skips initdb, which is most of a PGlite's ~3 s
- * start-up. Every test database still starts empty (no schema, no migration applied). The
- * template databases are dropped (nothing here runs CREATE DATABASE): 25 MB to load instead of
- * 40, most of what is left being the one WAL segment.
+ * start-up. A database from it starts empty (no schema, no migration applied). The template
+ * databases are dropped (nothing here runs CREATE DATABASE): 25 MB to load instead of 40,
+ * most of what is left being the one WAL segment.
  */
 let template: Promise<Blob> | undefined;
-async function pgliteTemplate(): Promise<Blob> {
-  const { version } = JSON.parse(await readFile(path.resolve(__dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
-  const file = path.join(os.tmpdir(), `jarvis-test-pglite-${version}-v2-${process.getuid?.() ?? 0}.tar`);
-  try {
-    return tarball(await readFile(file));
-  } catch {
+function pgliteTemplate(): Promise<Blob> {
+  return (template ??= cachedTarball('empty', [], async () => {
     const pg = await PGlite.create('memory://', { extensions: { vector } });
     await pg.exec('CREATE EXTENSION IF NOT EXISTS vector');
     for (const name of ['template0', 'template1']) {
@@ -53,12 +50,65 @@ async function pgliteTemplate(): Promise<Blob> {
       await pg.exec(`DROP DATABASE ${name}`); // alone: DROP DATABASE refuses a transaction block
     }
     await pg.exec('CHECKPOINT');
+    return pg;
+  }));
+}
+
+/**
+ * Schema of the migrated PGlite template's tables. One name serves every test: each PGlite is
+ * a database of its own.
+ */
+const MIGRATED_SCHEMA = 'jarvis_test';
+
+/**
+ * The empty template with every migration applied in MIGRATED_SCHEMA, the task queue's
+ * (graphile-worker's) included: migrating a test PGlite took 0.2–0.6 s, most test files open
+ * several. Keyed by the migrations' contents and graphile-worker's version, so a changed or
+ * new migration makes a new template; tests still run migrate(), which checks the recorded
+ * checksums against the files.
+ */
+let migratedTemplate: Promise<Blob> | undefined;
+async function pgliteMigratedTemplate(): Promise<Blob> {
+  const migrations = await loadMigrations();
+  const { version: graphile } = JSON.parse(await readFile(path.resolve(__dirname, '../../node_modules/graphile-worker/package.json'), 'utf8')) as { version: string };
+  return (migratedTemplate ??= cachedTarball('migrated', [graphile, ...migrations.map((m) => `${m.file}:${m.checksum}`)], async () => {
+    const pg = await PGlite.create('memory://', { extensions: { vector }, loadDataDir: await pgliteTemplate(), postgresqlconf: [...TEST_PGLITE_SETTINGS] });
+    const db = await pgliteDb(pg, MIGRATED_SCHEMA);
+    await migrate(db);
+    // Loaded only here: most test files find the template made.
+    const { TaskQueue } = await import('../../src/control-plane/agents/task-queue');
+    const { queueSchemaFor } = await import('../../src/control-plane/agents/agent-system');
+    await TaskQueue.migrate(db, queueSchemaFor(db), silentLogger());
+    await pg.exec('CHECKPOINT');
+    return pg;
+  }));
+}
+
+/**
+ * A PGlite data directory made by `make`, dumped to a tar in the temp dir named by the PGlite
+ * version and `key`, and read from there by every later test file.
+ */
+async function cachedTarball(kind: string, key: readonly string[], make: () => Promise<PGlite>): Promise<Blob> {
+  const { version } = JSON.parse(await readFile(path.resolve(__dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
+  const digest = createHash('sha256').update(JSON.stringify([3, version, ...key])).digest('hex').slice(0, 16);
+  const prefix = `jarvis-test-pglite-${kind}-`;
+  const suffix = `-${process.getuid?.() ?? 0}.tar`;
+  const file = path.join(os.tmpdir(), `${prefix}${digest}${suffix}`);
+  try {
+    return tarball(await readFile(file));
+  } catch {
+    const pg = await make();
     const dump = Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer());
     await pg.close();
     // Written aside and renamed: a parallel worker reads the whole file or none of it.
     const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     await writeFile(partial, dump);
     await rename(partial, file);
+    // Templates of earlier migrations or PGlite versions (27 MB each) go; a test file reading
+    // one has it open or makes it again.
+    for (const name of await readdir(os.tmpdir())) {
+      if (name.startsWith(prefix) && name.endsWith(suffix) && name !== path.basename(file)) await rm(path.join(os.tmpdir(), name), { force: true });
+    }
     return tarball(dump);
   }
 }
@@ -74,19 +124,30 @@ function tarball(bytes: Buffer): Blob {
   return { type: 'application/x-tar', size: bytes.byteLength, arrayBuffer: async () => buffer } as unknown as Blob;
 }
 
-/** A fresh database for one test file: in-memory PGlite, or an own schema on the server. */
+/**
+ * A fresh database for one test: in-memory PGlite, or an own schema on the server, migrated
+ * unless `migrate: false`. A PGlite is a database of its own, whose schema is named after
+ * `schema` if given (else a fixed one).
+ */
 export async function openTestDb(kind: DbKind, options: { migrate?: boolean; schema?: string } = {}): Promise<TestDb> {
-  const schema = options.schema ?? uniqueName('t');
-  const db =
-    kind === 'pglite'
-      ? await openPglite({ schema, loadDataDir: await (template ??= pgliteTemplate()), settings: TEST_PGLITE_SETTINGS })
-      : await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 4, statementTimeoutMs: 10_000, logger: silentLogger() });
-  if (options.migrate ?? true) await migrate(db);
+  const migrated = options.migrate ?? true;
+  let db: Db;
+  if (kind === 'pglite') {
+    const fromMigrated = migrated && options.schema === undefined;
+    db = await openPglite({
+      schema: options.schema ?? (fromMigrated ? MIGRATED_SCHEMA : uniqueName('t')),
+      loadDataDir: await (fromMigrated ? pgliteMigratedTemplate() : pgliteTemplate()),
+      settings: TEST_PGLITE_SETTINGS,
+    });
+  } else {
+    db = await openPostgres({ url: TEST_DATABASE_URL, schema: options.schema ?? uniqueName('t'), poolSize: 4, statementTimeoutMs: 10_000, logger: silentLogger() });
+  }
+  if (migrated) await migrate(db);
   return {
     db,
     async drop() {
       await db.close();
-      if (kind === 'postgres') await dropSchema(schema);
+      if (kind === 'postgres') await dropSchema(db.schema);
     },
   };
 }

@@ -39,6 +39,16 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     ...(options.settings?.length ? { postgresqlconf: [...options.settings] } : {}),
   });
+  return pgliteDb(pg, schema);
+}
+
+/**
+ * The Db port over a PGlite started with the vector extension (openPglite's second half, for
+ * a caller that needs the PGlite itself too, e.g. to dump its data directory). Closing the Db
+ * closes the PGlite.
+ */
+export async function pgliteDb(pg: PGlite, schemaName: string): Promise<Db> {
+  const schema = assertSchemaName(schemaName);
   await pg.exec(`CREATE EXTENSION IF NOT EXISTS vector; CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
   const root = wrap(pg);
   return {
