@@ -6,9 +6,9 @@ import { Worker } from 'node:worker_threads';
  * entry given to Worker directly is refused before the hooks of an inherited --import are
  * ready, under `npm start`, the tsx CLI and jest alike.) Unref'd: it never keeps the process up.
  */
-export function startTsWorker(filename: string): Worker {
+export function startTsWorker(filename: string, workerData?: unknown): Worker {
   const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(filename)});`;
-  const worker = new Worker(boot, { eval: true, execArgv: [] });
+  const worker = new Worker(boot, { eval: true, execArgv: [], workerData });
   worker.unref();
   return worker;
 }
@@ -30,6 +30,10 @@ export interface WorkerRequestsOptions<A extends WorkerAnswer> {
   onError?(err: Error): void;
   /** The worker is stopped after this long with no request waiting (default: kept until `stop`). */
   idleMs?: number;
+  /** `workerData` for each worker, asked as it starts. */
+  workerData?(): unknown;
+  /** Told of a message from the worker that answers no request (one without a numeric `id`). */
+  onNotice?(message: unknown): void;
 }
 
 export interface SendOptions {
@@ -136,9 +140,13 @@ export class WorkerRequests<Q extends { id: number }, A extends WorkerAnswer> {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = startTsWorker(this.filename);
+    const worker = startTsWorker(this.filename, this.options.workerData?.());
     this.changes++;
     worker.on('message', (answer: A) => {
+      if (typeof answer?.id !== 'number') {
+        this.options.onNotice?.(answer);
+        return;
+      }
       const w = this.waiting.get(answer.id);
       if (!w) return;
       if (answer.ok) w.resolve(answer as Extract<A, { ok: true }>);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { JarvisSnapshotSource } from '../../src/control-plane/analytics/jarvis-snapshot';
+import { JarvisSnapshotSource, type SnapshotTemplateCache } from '../../src/control-plane/analytics/jarvis-snapshot';
 import { JarvisReadOnlySource, type JarvisQuerySource, type JarvisSourceState } from '../../src/control-plane/analytics/jarvis-source';
 import { ApiKeyService } from '../../src/control-plane/auth';
 import { mountInternalRoutes } from '../../src/control-plane/http/internal.routes';
@@ -119,6 +119,9 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
   });
 });
 
+/** One template for every source here: only the first worker runs initdb (as within one control plane). */
+const template: SnapshotTemplateCache = {};
+
 describe('analytics source "jarvis" on the embedded database (a copy in a worker thread)', () => {
   let t: TestDb;
   let source: JarvisSnapshotSource;
@@ -126,7 +129,7 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
   beforeAll(async () => {
     t = await openTestDb('pglite');
     await seed(t.db);
-    source = new JarvisSnapshotSource({ db: t.db, logger: silentLogger() });
+    source = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template });
   });
   afterAll(async () => {
     await source?.close();
@@ -182,6 +185,26 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
     expect((await ask('SELECT count(*)::int AS n FROM tasks')).rows).toEqual([{ n: 5 }]);
   });
 
+  it('starts later workers from the first one’s fresh database, and runs initdb again should that not load', async () => {
+    // The first worker of this file ran initdb and left its data directory here.
+    await ask('SELECT 1 AS one');
+    const made = template.bytes;
+    expect(made?.byteLength).toBeGreaterThan(100_000);
+    // A worker that started from it answers and leaves no new one (a worker that ran initdb would).
+    await source.close();
+    expect((await ask('SELECT count(*)::int AS n FROM tasks')).rows).toEqual([{ n: 5 }]);
+    expect(template.bytes).toBe(made);
+    // One that does not load: the worker runs initdb, answers, and replaces it.
+    const broken: SnapshotTemplateCache = { bytes: new Uint8Array([31, 139, 8, 0, 1, 2, 3]) };
+    const other = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: broken });
+    try {
+      expect((await ask('SELECT count(*)::int AS n FROM tasks', {}, other)).rows).toEqual([{ n: 5 }]);
+      expect(broken.bytes?.byteLength).toBeGreaterThan(100_000);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('ends the statement when the caller goes away', async () => {
     const controller = new AbortController();
     const running = ask('SELECT count(*) FROM generate_series(1, 4000000000)', { signal: controller.signal });
@@ -191,7 +214,7 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
   });
 
   it('takes the copy again once it is older than maxAgeMs, and copies at most maxRowsPerTable rows of a table, newest first', async () => {
-    const fresh = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), maxAgeMs: 0, maxRowsPerTable: 3 });
+    const fresh = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template, maxAgeMs: 0, maxRowsPerTable: 3 });
     try {
       const before = await ask('SELECT count(*)::int AS n FROM tasks', {}, fresh);
       expect(before.rows).toEqual([{ n: 3 }]);
@@ -202,7 +225,7 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
       await fresh.close();
     }
     // A byte limit cuts the same way: two tasks' rows are well under 1 KB, five are not.
-    const small = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), maxBytesPerTable: 2 * 300 });
+    const small = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template, maxBytesPerTable: 2 * 300 });
     try {
       const answer = await ask('SELECT count(*)::int AS n FROM tasks', {}, small);
       const n = (answer.rows[0] as { n: number }).n;
@@ -279,7 +302,7 @@ describe('analytics source "jarvis" on the embedded database: the copy is read i
 
   it('copies every row across chunk boundaries (ties on created_at included), letting the event loop turn between chunks', async () => {
     const w = watched();
-    const source = new JarvisSnapshotSource({ db: w.db, logger: silentLogger(), rowsPerRead: 4, maxAgeMs: 600_000 });
+    const source = new JarvisSnapshotSource({ db: w.db, logger: silentLogger(), template, rowsPerRead: 4, maxAgeMs: 600_000 });
     try {
       const tasks = await ask(source, "SELECT string_agg(id, ',' ORDER BY seq) AS ids, sum((payload->>'n')::int)::int AS total FROM tasks");
       w.stop();
@@ -297,10 +320,10 @@ describe('analytics source "jarvis" on the embedded database: the copy is read i
   });
 
   it('applies the row and byte limits across chunks, newest first', async () => {
-    const rows = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), rowsPerRead: 4, maxRowsPerTable: 10 });
+    const rows = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template, rowsPerRead: 4, maxRowsPerTable: 10 });
     const size = Number((await t.db.query<{ b: string }>("SELECT pg_column_size(t.*) AS b FROM tasks t WHERE id = 'tsk_025'"))[0]!.b);
     // Room for the newest six task rows and a part of the seventh (all rows of this table are the same size).
-    const bytes = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), rowsPerRead: 4, maxBytesPerTable: size * 6 + Math.floor(size / 2) });
+    const bytes = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template, rowsPerRead: 4, maxBytesPerTable: size * 6 + Math.floor(size / 2) });
     try {
       for (const [source, n] of [[rows, 10], [bytes, 6]] as const) {
         const answer = await ask(source, 'SELECT min(id) AS oldest, max(id) AS newest, count(*)::int AS n FROM tasks');
@@ -308,7 +331,7 @@ describe('analytics source "jarvis" on the embedded database: the copy is read i
         expect(answer.hints).toContain(`tasks: the copy holds the newest ${n} rows; older ones are left out`);
       }
       // Exactly at the limit: nothing is left out, and nothing is said.
-      const exact = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), rowsPerRead: 5, maxRowsPerTable: 25 });
+      const exact = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template, rowsPerRead: 5, maxRowsPerTable: 25 });
       try {
         const answer = await ask(exact, 'SELECT count(*)::int AS n FROM tasks');
         expect(answer.rows).toEqual([{ n: 25 }]);

@@ -18,6 +18,26 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   }
 }
 
+describe('WorkerRequests worker data and notices', () => {
+  it('gives each worker the workerData of its start, and passes on messages that answer no request', async () => {
+    const notices: unknown[] = [];
+    let n = 0;
+    const requests = new WorkerRequests<Request, Answer>(FILE, { ...errors, workerData: () => ({ start: ++n }), onNotice: (m) => notices.push(m) });
+    try {
+      expect((await requests.send({ text: 'a' }, { endOnAbort: 'always' })).text).toBe('a');
+      await requests.stop();
+      expect((await requests.send({ text: 'b' }, { endOnAbort: 'always' })).text).toBe('b');
+      await until(() => notices.length === 2);
+      expect(notices).toEqual([
+        { notice: 'started', workerData: { start: 1 } },
+        { notice: 'started', workerData: { start: 2 } },
+      ]);
+    } finally {
+      await requests.stop();
+    }
+  });
+});
+
 describe('WorkerRequests idle stop', () => {
   it('stops the worker once nothing has waited for idleMs, and starts another on the next request', async () => {
     const requests = new WorkerRequests<Request, Answer>(FILE, { ...errors, idleMs: 100 });

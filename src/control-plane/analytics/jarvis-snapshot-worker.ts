@@ -1,4 +1,5 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { gunzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { TypeNames, wrappedQuery } from './jarvis-query';
 
@@ -21,15 +22,64 @@ export type SnapshotRequest =
   | { id: number; type: 'load'; tables: SnapshotTable[] }
   | { id: number; type: 'query'; sql: string; params: Array<string | number | boolean | null>; maxRows: number };
 
+/** What the worker is started with: a template from an earlier worker, if there is one yet. */
+export interface SnapshotWorkerData {
+  template?: Uint8Array;
+}
+
+/**
+ * Sent once by a worker that ran initdb: its fresh data directory (gzip tar, ~2.5 MB), for
+ * the next workers to start from.
+ */
+export interface SnapshotTemplateNotice {
+  notice: 'template';
+  bytes: Uint8Array;
+}
+
 export type SnapshotReply =
   | { id: number; ok: true; columns?: Array<{ name: string; type: string }>; rows?: unknown[][] }
   | { id: number; ok: false; code: string; message: string };
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-// Created as the worker starts: the main thread starts it before reading the tables
+/**
+ * The copy holds at most a few hundred MB and lives in PGlite's in-memory file system, where a
+ * page not in shared buffers is a copy away: PGlite's default shared memory (shared_buffers
+ * 128MB, sized for 100 connections) would only make each start slower, as the WASM build zeroes
+ * it (~0.5 s). One session.
+ */
+const SETTINGS = ['shared_buffers = 32MB', 'max_connections = 10'];
+
+/**
+ * initdb takes 2–4 s; loading a data directory dumped right after it, 0.5 s. The first worker
+ * runs initdb and hands its fresh directory to the main thread (JarvisSnapshotSource), which
+ * starts the later ones from it (after an idle stop, a timeout, a cancelled query). The
+ * template databases go first: nothing can create a database here, and they are 2/3 of it.
+ */
+async function open(template: Uint8Array | undefined): Promise<PGlite> {
+  if (template) {
+    try {
+      // Unzipped here: PGlite's own gunzip reports a damaged file as an unhandled rejection
+      // that ends the worker, where zlib throws (and is faster).
+      return await PGlite.create('memory://', { loadDataDir: new Blob([gunzipSync(template)], { type: 'application/x-tar' }), postgresqlconf: SETTINGS });
+    } catch {
+      // Should a template fail to load, initdb as if there were none.
+    }
+  }
+  const pg = await PGlite.create('memory://', { postgresqlconf: SETTINGS });
+  for (const name of ['template0', 'template1']) {
+    await pg.exec(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
+    await pg.exec(`DROP DATABASE ${name}`); // alone: DROP DATABASE refuses a transaction block
+  }
+  await pg.exec('CHECKPOINT');
+  const bytes = new Uint8Array(await (await pg.dumpDataDir('gzip')).arrayBuffer());
+  parentPort?.postMessage({ notice: 'template', bytes } satisfies SnapshotTemplateNotice, [bytes.buffer]);
+  return pg;
+}
+
+// Started as the worker starts: the main thread starts it before reading the tables
 // (JarvisSnapshotSource.refresh), so PGlite's start-up overlaps that reading.
-const db: Promise<PGlite> = PGlite.create('memory://');
+const db: Promise<PGlite> = open((workerData as SnapshotWorkerData | null)?.template);
 db.catch(() => undefined); // a failed start is reported to the first request
 const typeNames = new TypeNames();
 
