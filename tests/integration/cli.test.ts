@@ -17,14 +17,15 @@ import { freePort, listen, type Listening } from '../helpers/servers';
  * The `jarvis` CLI talking HTTP to a real control plane running in this test process. Most
  * runs go through `runCli`, the function src/cli/main.ts calls, in this process (a tsx
  * start-up per run cost over a minute of this suite); the runs where the process itself
- * matters are real child processes (`jarvisProcess`, `startJarvis`: tsx src/cli/main.ts, and
+ * matters are real child processes (`jarvisProcess`, `startJarvis`: node --import tsx src/cli/main.ts, and
  * once bin/jarvis): exit statuses, stdout/stderr of `--wait`, Ctrl-C, a usage error, the shim. The plane
  * runs tasks (the Probe test agent needs no DAWG), holds `free` for approval, and routes AI
  * calls to a fake OpenAI server so that costs are real ledger entries.
  */
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+/** node with tsx's loader, as bin/jarvis and `npm run jarvis` run the CLI. */
+const NODE_TSX = [process.execPath, '--import', path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')];
 const CLI = path.join(ROOT, 'src/cli/main.ts');
 const SHIM = path.join(ROOT, 'bin/jarvis');
 const KEY_PATTERN = /jrv_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/g;
@@ -59,7 +60,7 @@ interface Started {
 }
 
 /** Starts the CLI without waiting for it, for tests that signal it while it runs. */
-function startJarvis(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Started {
+function startJarvis(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [...NODE_TSX, CLI]): Started {
   const child = spawn(command[0]!, [...command.slice(1), ...args], {
     cwd: ROOT,
     env: { ...cleanEnv(), JARVIS_URL: http.url, JARVIS_API_KEY: plane.adminKey, ...env },
@@ -86,7 +87,7 @@ function startJarvis(args: string[], env: Record<string, string | undefined> = {
 }
 
 /** Runs the CLI as a child process, asynchronously: the control plane answering it lives on this event loop. */
-function jarvisProcess(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [TSX, CLI]): Promise<Run> {
+function jarvisProcess(args: string[], env: Record<string, string | undefined> = {}, command: string[] = [...NODE_TSX, CLI]): Promise<Run> {
   return startJarvis(args, env, command).done;
 }
 
