@@ -249,6 +249,9 @@ describe('WebSocket hub on one instance (in-process bus)', () => {
     const blob = 'x'.repeat(64 * 1024);
     const published = 400;
     for (let i = 0; i < published; i++) plane.agents!.bus.publish({ type: 'task.progress', jobId: 'tsk_flood', data: { i, blob } });
+    // Heartbeats pass while it still does not read (nor answer pings): the socket being closed
+    // is left to its closing handshake, not cut.
+    await sleep(HEARTBEAT_MS * 4);
     // Back to reading: what was sent before the drop arrives, then the close frame.
     slow.socket.resume();
     const closed = await slow.closed;

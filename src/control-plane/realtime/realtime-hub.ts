@@ -229,9 +229,15 @@ export class RealtimeHub {
     }
   }
 
-  /** Pings every socket; one that has not answered the previous ping is cut. Keys revoked since are closed with 4001. */
+  /**
+   * Pings every socket; one that has not answered the previous ping is cut. Keys revoked since
+   * are closed with 4001. A socket already being closed is left to its closing handshake (cut by
+   * ws after CLOSE_TIMEOUT_MS): a slow consumer reads its backlog before the 4008 and the pongs behind
+   * it, and being cut meanwhile would leave it a bare 1006 instead of the reason.
+   */
   private beat(): void {
     for (const connection of this.connections) {
+      if (!connection.isOpen) continue;
       if (!connection.alive) {
         this.deps.logger.info('websocket peer stopped answering pings', { connectionId: connection.id, keyId: connection.principal?.id });
         connection.socket.terminate();
