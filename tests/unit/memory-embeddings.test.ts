@@ -2,7 +2,6 @@ import { InvalidError, UnavailableError } from '../../src/common/errors';
 import { buildCatalog, type CatalogModel } from '../../src/control-plane/ai-router';
 import { cosine, EmbeddingDimensionError, EmbeddingService, type EmbeddingServiceOptions } from '../../src/control-plane/memory';
 import {
-  createOpenAiProvider,
   createProviderRegistry,
   OfflineProvider,
   ProviderError,

@@ -57,7 +57,7 @@ export class TaskQueue {
   }
 
   async start(): Promise<void> {
-    const { db, store, runner, recovery, logger, config } = this.deps;
+    const { db, runner, recovery, logger, config } = this.deps;
     // Embedded PGlite has one owner process: whatever ran before this start is dead.
     if (db.kind === 'pglite') await recovery.sweep(0);
     this.pool = db.createPool(config.maxConcurrentTasks + 4);

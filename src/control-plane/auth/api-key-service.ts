@@ -73,7 +73,7 @@ export class ApiKeyService {
 
   constructor(
     private readonly db: Db,
-    private readonly options: ApiKeyServiceOptions = {},
+    options: ApiKeyServiceOptions = {},
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 30_000;
     this.touchIntervalMs = options.touchIntervalMs ?? 60_000;

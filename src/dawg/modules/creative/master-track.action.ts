@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { resolveTarget } from '../../audio/master';
 import type { AudioWorkerPool, MasterSource } from '../../audio/worker';
 import { defineAction } from '../../sdk';

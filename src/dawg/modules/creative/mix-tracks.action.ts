@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { AudioWorkerPool } from '../../audio/worker';
 import { defineAction, type ActionContext, type ActionDefinition } from '../../sdk';
 import type { FileStore, ProjectStore } from '../../storage';

@@ -121,7 +121,7 @@ export class AnomalyDetector {
   private readonly buckets: number;
 
   constructor(
-    private readonly window: TimeWindow,
+    window: TimeWindow,
     private readonly baseline: TimeWindow,
   ) {
     this.firstBucket = floor(window.startMs / BUCKET_MS);
