@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -106,4 +106,6 @@ it('never serves a copy that does not match the published SHA-256', async () => 
   const res = await stream(b, trackId).expect(502);
   expect(errorOf(res).code).toBe('DAWG_BAD_RESPONSE');
   await expect(stat(path.join(work, 'b', 'catalog', `${trackId}.wav`))).rejects.toMatchObject({ code: 'ENOENT' });
+  // Nor is the refused copy left behind half-named.
+  expect((await readdir(path.join(work, 'b', 'catalog'))).filter((name) => name.startsWith(trackId))).toEqual([]);
 });

@@ -1,5 +1,10 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { AppError } from '../../src/common/errors';
 import { ModuleRouter } from '../../src/control-plane/dawg-client';
 import { createProbeModule, type ProbeState } from '../helpers/probe-module';
@@ -154,5 +159,70 @@ describe('against a running DAWG', () => {
     const down = track(routerFor(`http://127.0.0.1:${await freePort()}`, { AI_DAWG_RETRIES: '0' }));
     expect(await down.modules()).toEqual({ reachable: false, modules: [] });
     expect((await down.probe()).status).toBe('down');
+  });
+});
+
+describe('saveFile', () => {
+  /** A DAWG stand-in for GET /api/v1/files/:id: the whole body, a stall or a cut after the first half. */
+  const body = Buffer.alloc(3 * 1024 * 1024, 7);
+  body.write('RIFF', 0);
+  let server: http.Server;
+  let url: string;
+  const sockets = new Set<net.Socket>();
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const id = req.url!.split('/').pop()!.split('?')[0];
+      if (id === 'missing') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'FILE_NOT_FOUND', message: 'No file missing' } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(body.length) });
+      if (id === 'whole') res.end(body);
+      else if (id === 'stalls') res.write(body.subarray(0, body.length / 2));
+      else if (id === 'cut') res.write(body.subarray(0, body.length / 2), () => setTimeout(() => req.socket.destroy(), 20));
+    });
+    server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.destroy());
+    await new Promise((resolve) => server.close(resolve));
+  });
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'save-file-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the file as it arrives and answers its size and SHA-256', async () => {
+    const router = track(routerFor(url));
+    const dest = path.join(dir, 'whole.wav');
+    expect(await router.saveFile('whole', dest)).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(readFileSync(dest).equals(body)).toBe(true);
+  });
+
+  it('bounds the whole copy by the call timeout: a DAWG that stops sending is a 504', async () => {
+    const router = track(routerFor(url, { AI_DAWG_TIMEOUT_MS: '400' }));
+    const started = Date.now();
+    await expect(router.saveFile('stalls', path.join(dir, 'stalls.wav'))).rejects.toMatchObject({ status: 504, code: 'DAWG_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('a body cut short is 503 DAWG_UNAVAILABLE; a caller that leaves ends the copy with 499', async () => {
+    const router = track(routerFor(url, { AI_DAWG_RETRIES: '0' }));
+    await expect(router.saveFile('cut', path.join(dir, 'cut.wav'))).rejects.toMatchObject({ status: 503, code: 'DAWG_UNAVAILABLE' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+    await expect(router.saveFile('stalls', path.join(dir, 'left.wav'), { signal: controller.signal })).rejects.toMatchObject({ status: 499 });
+  });
+
+  it('passes the DAWG’s 404 through, and does not overwrite an existing file (the disk’s error as it is)', async () => {
+    const router = track(routerFor(url));
+    await expect(router.saveFile('missing', path.join(dir, 'missing.wav'))).rejects.toMatchObject({ status: 404, code: 'FILE_NOT_FOUND' });
+    const taken = path.join(dir, 'taken.wav');
+    writeFileSync(taken, 'mine');
+    await expect(router.saveFile('whole', taken)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(taken, 'utf8')).toBe('mine');
   });
 });

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -114,7 +114,7 @@ function slug(title: string): string {
 
 export interface CatalogDeps {
   db: Db;
-  moduleRouter: Pick<ModuleRouter, 'fileMeta' | 'downloadFile' | 'waveform'>;
+  moduleRouter: Pick<ModuleRouter, 'fileMeta' | 'saveFile' | 'waveform'>;
   config: ControlPlaneConfig['catalog'];
   publicUrl: string;
   /** Needed only with S3: the upload is an `aws s3 cp` through the terminal firewall. */
@@ -152,19 +152,17 @@ export class CatalogService {
     }
     const analysis = fileAnalysis.safeParse(meta.audio);
     if (!analysis.success) throw new AppError(502, 'DAWG_BAD_RESPONSE', `The AI DAWG stored no audio analysis with ${input.fileId}`);
-    const file = await moduleRouter.downloadFile(input.fileId, options);
-    const sha256 = createHash('sha256').update(file.data).digest('hex');
-    if (sha256 !== meta.sha256) throw new AppError(502, 'DAWG_BAD_RESPONSE', `The bytes of ${input.fileId} do not match its SHA-256`);
-    const waveform: WaveformRecord = waveformSchema.parse(await moduleRouter.waveform(input.fileId, WAVEFORM_POINTS, options));
-
     const now = (this.deps.now ?? (() => new Date()))();
     const day = now.toISOString().slice(0, 10).replace(/-/g, '');
     const id = `${slug(input.title)}-${day}-${randomBytes(3).toString('hex')}`;
     await mkdir(config.dir, { recursive: true });
     const final = path.join(config.dir, `${id}.wav`);
     const temp = `${final}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, file.data, { flag: 'wx' });
     try {
+      // Streamed to disk: a long master is never held in memory here.
+      const file = await moduleRouter.saveFile(input.fileId, temp, options);
+      if (file.sha256 !== meta.sha256) throw new AppError(502, 'DAWG_BAD_RESPONSE', `The bytes of ${input.fileId} do not match its SHA-256`);
+      const waveform: WaveformRecord = waveformSchema.parse(await moduleRouter.waveform(input.fileId, WAVEFORM_POINTS, options));
       await rename(temp, final);
       const s3 = config.s3 ? await this.upload(id, by) : undefined;
       const a = analysis.data;
@@ -174,13 +172,13 @@ export class CatalogService {
          ON CONFLICT (task_id) DO NOTHING RETURNING ${COLUMNS}`,
         [
           id, input.title, input.genre ?? null, input.bpm ?? null, input.key ?? null, input.mood ?? null,
-          a.frames / a.sampleRate, a.sampleRate, a.bitDepth ?? null, a.channels, file.data.length, sha256, input.fileId,
+          a.frames / a.sampleRate, a.sampleRate, a.bitDepth ?? null, a.channels, file.bytes, file.sha256, input.fileId,
           JSON.stringify({ lufs: a.integratedLufs, peakDb: a.truePeakDbtp, stereoWidth: a.stereoWidthPercent, correlation: a.correlation, loudnessRangeLu: a.loudnessRangeLu ?? null, format: a.format }),
           JSON.stringify(waveform), s3 ? JSON.stringify(s3) : null, by.taskId ?? null, by.workflowId ?? null, by.actor ?? null, now,
         ],
       );
       if (row[0]) {
-        this.deps.logger.info('track published to the catalog', { trackId: id, fileId: input.fileId, bytes: file.data.length, s3: s3?.uri });
+        this.deps.logger.info('track published to the catalog', { trackId: id, fileId: input.fileId, bytes: file.bytes, s3: s3?.uri });
         return this.view(row[0]);
       }
       // The same task published concurrently (two attempts racing): keep the entry that won.
@@ -275,30 +273,29 @@ export class CatalogService {
   }
 
   private async restore(row: TrackRow, file: string): Promise<void> {
-    let data: Buffer;
-    try {
-      ({ data } = await this.deps.moduleRouter.downloadFile(row.source_file_id));
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status !== 404) throw err;
-      throw new NotFoundError(
-        `The audio of track ${row.id} is not in this instance's catalog directory, and its source file ${row.source_file_id} is no longer on the AI DAWG (share the catalog directory between instances, or use S3)`,
-        undefined,
-        'TRACK_FILE_MISSING',
-      );
-    }
-    if (createHash('sha256').update(data).digest('hex') !== row.sha256) {
-      throw new AppError(502, 'DAWG_BAD_RESPONSE', `The AI DAWG's file ${row.source_file_id} no longer matches track ${row.id}'s SHA-256: not served`);
-    }
     await mkdir(this.deps.config.dir, { recursive: true });
     const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, data, { flag: 'wx' });
     try {
+      let copied: { bytes: number; sha256: string };
+      try {
+        copied = await this.deps.moduleRouter.saveFile(row.source_file_id, temp);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status !== 404) throw err;
+        throw new NotFoundError(
+          `The audio of track ${row.id} is not in this instance's catalog directory, and its source file ${row.source_file_id} is no longer on the AI DAWG (share the catalog directory between instances, or use S3)`,
+          undefined,
+          'TRACK_FILE_MISSING',
+        );
+      }
+      if (copied.sha256 !== row.sha256) {
+        throw new AppError(502, 'DAWG_BAD_RESPONSE', `The AI DAWG's file ${row.source_file_id} no longer matches track ${row.id}'s SHA-256: not served`);
+      }
       await rename(temp, file);
+      this.deps.logger.info('catalog track copied from the AI DAWG', { trackId: row.id, fileId: row.source_file_id, bytes: copied.bytes });
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
     }
-    this.deps.logger.info('catalog track copied from the AI DAWG', { trackId: row.id, fileId: row.source_file_id, bytes: data.length });
   }
 
   /** Newest first; `before` is the nextBefore of the previous page. */

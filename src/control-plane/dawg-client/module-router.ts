@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 import type { z } from 'zod';
@@ -242,9 +245,44 @@ export class ModuleRouter {
     return (await this.send('GET', `/api/v1/files/${encodeURIComponent(id)}/meta`, undefined, options)).data;
   }
 
-  /** A stored file's bytes and the headers that describe them. */
-  async downloadFile(id: string, options: CallOptions = {}): Promise<{ data: Buffer; contentType: string; disposition?: string; sha256?: string }> {
-    return this.download(`/api/v1/files/${encodeURIComponent(id)}`, options);
+  /**
+   * A stored file written to `destination` as it arrives, never held whole here, with its size
+   * and SHA-256. `destination` must not exist; on failure it may hold part of the file, which
+   * the caller removes. Like every call, the whole copy is bounded by the call's timeout and
+   * ended by its signal.
+   */
+  async saveFile(id: string, destination: string, options: CallOptions = {}): Promise<{ bytes: number; sha256: string }> {
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const { body } = await this.streamFile(id, {}, options);
+    const timeout = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const out = createWriteStream(destination, { flags: 'wx' });
+    let diskError: Error | undefined;
+    out.once('error', (err) => (diskError = err));
+    try {
+      await pipeline(
+        body,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            yield chunk;
+          }
+        },
+        out,
+        { signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout },
+      );
+    } catch (err) {
+      body.destroy();
+      if (options.signal?.aborted) throw new AppError(499, 'CLIENT_CLOSED_REQUEST', 'The call to the AI DAWG was cancelled');
+      if (timeout.aborted) throw new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not send file ${id} within ${timeoutMs} ms`);
+      // The file system's errors (disk full, no permission) are ours; a body cut short is the DAWG's.
+      if (diskError) throw diskError;
+      throw new UnavailableError('DAWG_UNAVAILABLE', `AI DAWG stopped sending file ${id}`, { reason: (err as Error).message });
+    }
+    return { bytes, sha256: hash.digest('hex') };
   }
 
   /**
