@@ -15,7 +15,9 @@ export const FAST_AGENT_CONFIG: AgentSystemConfig = {
   retryBaseMs: 50,
   retryMaxMs: 400,
   heartbeatMs: 200,
-  workerStaleMs: 1_000,
+  // An instance stops its own tasks ("lease lost") after half of this without a heartbeat
+  // written: 1 s let a loaded machine's stall of 0.5 s requeue a running task mid-test.
+  workerStaleMs: 3_000,
   scheduleTickMs: 100,
   localQueueSize: 50,
   pollIntervalMs: 200,
