@@ -70,7 +70,7 @@ const MIGRATED_SCHEMA = 'jarvis_test';
 let migratedTemplate: Promise<Blob> | undefined;
 async function pgliteMigratedTemplate(): Promise<Blob> {
   const migrations = await loadMigrations();
-  const { version: graphile } = JSON.parse(await readFile(path.resolve(__dirname, '../../node_modules/graphile-worker/package.json'), 'utf8')) as { version: string };
+  const graphile = await packageVersion('graphile-worker');
   return (migratedTemplate ??= cachedTarball('migrated', [graphile, ...migrations.map((m) => `${m.file}:${m.checksum}`)], async () => {
     const pg = await PGlite.create('memory://', { extensions: { vector }, loadDataDir: await pgliteTemplate(), postgresqlconf: [...TEST_PGLITE_SETTINGS] });
     const db = await pgliteDb(pg, MIGRATED_SCHEMA);
@@ -85,12 +85,13 @@ async function pgliteMigratedTemplate(): Promise<Blob> {
 }
 
 /**
- * A PGlite data directory made by `make`, dumped to a tar in the temp dir named by the PGlite
- * version and `key`, and read from there by every later test file.
+ * A PGlite data directory made by `make`, dumped to a tar in the temp dir named by a digest of
+ * the PGlite and pgvector versions and `key`, and read from there by every later test file.
  */
 async function cachedTarball(kind: string, key: readonly string[], make: () => Promise<PGlite>): Promise<Blob> {
-  const { version } = JSON.parse(await readFile(path.resolve(__dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
-  const digest = createHash('sha256').update(JSON.stringify([3, version, ...key])).digest('hex').slice(0, 16);
+  // The vector extension's version too: its SQL objects are in the template.
+  const versions = await Promise.all(['@electric-sql/pglite', '@electric-sql/pglite-pgvector'].map((name) => packageVersion(name)));
+  const digest = createHash('sha256').update(JSON.stringify([3, ...versions, ...key])).digest('hex').slice(0, 16);
   const prefix = `jarvis-test-pglite-${kind}-`;
   const suffix = `-${process.getuid?.() ?? 0}.tar`;
   const file = path.join(os.tmpdir(), `${prefix}${digest}${suffix}`);
@@ -111,6 +112,11 @@ async function cachedTarball(kind: string, key: readonly string[], make: () => P
     }
     return tarball(dump);
   }
+}
+
+/** An installed package's version (read from its package.json: not every package exports it). */
+async function packageVersion(name: string): Promise<string> {
+  return (JSON.parse(await readFile(path.resolve(__dirname, '../../node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**
