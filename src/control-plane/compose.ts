@@ -1,5 +1,6 @@
 import { JarvisSnapshotSource } from './analytics/jarvis-snapshot';
 import { JarvisReadOnlySource, type JarvisSourceState } from './analytics/jarvis-source';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Express } from 'express';
 import proxyaddr from 'proxy-addr';
@@ -32,6 +33,11 @@ export interface Storage {
 /** DATABASE_URL → server PostgreSQL, else PGlite under the data dir; REDIS_URL → Redis, else in-process. */
 export async function openStorage(config: ControlPlaneConfig, logger: Logger): Promise<Storage> {
   const { storage } = config;
+  const pgliteDir = path.resolve(storage.dataDir, 'pglite');
+  // initdb takes seconds (5–10 s on a 2-vCPU VM) with nothing else to show meanwhile.
+  if (!storage.databaseUrl && !existsSync(path.join(pgliteDir, 'PG_VERSION'))) {
+    logger.info('creating the embedded database (first start: this takes a few seconds)', { dir: pgliteDir });
+  }
   const db = storage.databaseUrl
     ? await openPostgres({
         url: storage.databaseUrl,
@@ -41,7 +47,7 @@ export async function openStorage(config: ControlPlaneConfig, logger: Logger): P
         logger,
       })
     : await openPglite({
-        dataDir: path.resolve(storage.dataDir, 'pglite'),
+        dataDir: pgliteDir,
         schema: storage.schema,
         settings: storage.pgliteSharedBuffers ? [`shared_buffers = ${storage.pgliteSharedBuffers}`] : [],
       });

@@ -306,6 +306,7 @@ describe('control plane and DAWG as separate processes', () => {
     await waitForHealth(planeUrl, [again]);
     expect(again.output()).not.toMatch(KEY_PATTERN);
     expect(again.output()).not.toContain('Admin API key');
+    expect(again.output()).not.toContain('creating the embedded database');
 
     const status = await http('GET', `${planeUrl}/status`, { key: adminKey });
     expect(status.status).toBe(200);
@@ -346,6 +347,8 @@ describe('npm start launcher', () => {
     const res = await http('POST', `${planeUrl}/api/v1/execute`, { bearer: authToken, body: HEALTH_CHECK });
     expect(res.status).toBe(200);
     expect(launcher.stdout().match(KEY_PATTERN)).toHaveLength(1);
+    // The first start says why it takes a while.
+    expect(launcher.stdout()).toContain('creating the embedded database (first start');
 
     launcher.child.kill('SIGINT');
     expect(await waitForExit(launcher, 15_000)).toEqual({ code: 0, signal: null });
