@@ -255,7 +255,17 @@ export class ModuleRouter {
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const deadline = Date.now() + timeoutMs;
     const { body } = await this.streamFile(id, {}, options);
-    const timeout = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    // One controller for the deadline and the caller (not AbortSignal.any: on Node 20 it keeps
+    // a reference per call on a long-lived caller signal, nodejs/node#55351).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, Math.max(1, deadline - Date.now()));
+    const onAbort = () => controller.abort();
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     const hash = createHash('sha256');
     let bytes = 0;
     const out = createWriteStream(destination, { flags: 'wx' });
@@ -272,15 +282,18 @@ export class ModuleRouter {
           }
         },
         out,
-        { signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout },
+        { signal: controller.signal },
       );
     } catch (err) {
       body.destroy();
       if (options.signal?.aborted) throw new AppError(499, 'CLIENT_CLOSED_REQUEST', 'The call to the AI DAWG was cancelled');
-      if (timeout.aborted) throw new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not send file ${id} within ${timeoutMs} ms`);
+      if (timedOut) throw new GatewayTimeoutError('DAWG_TIMEOUT', `AI DAWG did not send file ${id} within ${timeoutMs} ms`);
       // The file system's errors (disk full, no permission) are ours; a body cut short is the DAWG's.
       if (diskError) throw diskError;
       throw new UnavailableError('DAWG_UNAVAILABLE', `AI DAWG stopped sending file ${id}`, { reason: (err as Error).message });
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
     return { bytes, sha256: hash.digest('hex') };
   }
