@@ -121,8 +121,8 @@ async function packageVersion(name: string): Promise<string> {
 
 /**
  * The template as PGlite's loadDataDir reads it: PGlite only calls arrayBuffer() (and looks at
- * type for gzip). A Node Blob answers that by streaming its 40 MB in small chunks and
- * concatenating them, ~150–250 ms per database; this hands over the bytes read from the file.
+ * type for gzip). A Node Blob answers that by streaming its 25 MB in small chunks and
+ * concatenating them, ~150 ms per database; this hands over the bytes read from the file.
  * PGlite copies each file out of it into its own file system and never writes to it.
  */
 function tarball(bytes: Buffer): Blob {
@@ -132,8 +132,8 @@ function tarball(bytes: Buffer): Blob {
 
 /**
  * A fresh database for one test: in-memory PGlite, or an own schema on the server, migrated
- * unless `migrate: false`. A PGlite is a database of its own, whose schema is named after
- * `schema` if given (else a fixed one).
+ * unless `migrate: false`. A PGlite is a database of its own: its schema is `schema` if given,
+ * else the migrated template's (or a unique name, unmigrated).
  */
 export async function openTestDb(kind: DbKind, options: { migrate?: boolean; schema?: string } = {}): Promise<TestDb> {
   const migrated = options.migrate ?? true;
