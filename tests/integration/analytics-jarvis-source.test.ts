@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { JarvisSnapshotSource, type SnapshotTemplateCache } from '../../src/control-plane/analytics/jarvis-snapshot';
+import { JarvisSnapshotSource, SnapshotTemplate } from '../../src/control-plane/analytics/jarvis-snapshot';
 import { JarvisReadOnlySource, type JarvisQuerySource, type JarvisSourceState } from '../../src/control-plane/analytics/jarvis-source';
 import { ApiKeyService } from '../../src/control-plane/auth';
 import { mountInternalRoutes } from '../../src/control-plane/http/internal.routes';
@@ -120,7 +123,7 @@ describe('analytics source "jarvis" on server PostgreSQL', () => {
 });
 
 /** One template for every source here: only the first worker runs initdb (as within one control plane). */
-const template: SnapshotTemplateCache = {};
+const template = new SnapshotTemplate();
 
 describe('analytics source "jarvis" on the embedded database (a copy in a worker thread)', () => {
   let t: TestDb;
@@ -195,13 +198,56 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
     expect((await ask('SELECT count(*)::int AS n FROM tasks')).rows).toEqual([{ n: 5 }]);
     expect(template.bytes).toBe(made);
     // One that does not load: the worker runs initdb, answers, and replaces it.
-    const broken: SnapshotTemplateCache = { bytes: new Uint8Array([31, 139, 8, 0, 1, 2, 3]) };
+    const broken = new SnapshotTemplate();
+    broken.set(new Uint8Array([31, 139, 8, 0, 1, 2, 3]));
     const other = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: broken });
     try {
       expect((await ask('SELECT count(*)::int AS n FROM tasks', {}, other)).rows).toEqual([{ n: 5 }]);
       expect(broken.bytes?.byteLength).toBeGreaterThan(100_000);
     } finally {
       await other.close();
+    }
+  });
+
+  it('keeps the template in a file for the next process, and replaces a file that does not load', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'snapshot-template-'));
+    const file = path.join(dir, 'cache', 'analytics-snapshot-template.tar.gz');
+    try {
+      // A process whose first worker runs initdb writes the file (the directory made as needed).
+      const first = new SnapshotTemplate({ file });
+      const a = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: first });
+      try {
+        expect((await ask('SELECT count(*)::int AS n FROM tasks', {}, a)).rows).toEqual([{ n: 5 }]);
+      } finally {
+        await a.close();
+      }
+      await first.saved;
+      const written = readFileSync(file);
+      expect(written.equals(Buffer.from(first.bytes!))).toBe(true);
+      // The next process's first worker starts from the file: it answers and makes no new one.
+      const next = new SnapshotTemplate({ file });
+      const b = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: next });
+      try {
+        expect((await ask('SELECT count(*)::int AS n FROM workflows', {}, b)).rows).toEqual([{ n: 1 }]);
+        // (Another initdb's dump would differ: each has its own system identifier.)
+        expect(Buffer.from(next.bytes!).equals(written)).toBe(true);
+      } finally {
+        await b.close();
+      }
+      // A damaged file: initdb, and the file is replaced by a good one.
+      writeFileSync(file, 'not a template');
+      const damaged = new SnapshotTemplate({ file });
+      const c = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: damaged });
+      try {
+        expect((await ask('SELECT count(*)::int AS n FROM tasks', {}, c)).rows).toEqual([{ n: 5 }]);
+      } finally {
+        await c.close();
+      }
+      await damaged.saved;
+      expect(readFileSync(file).byteLength).toBeGreaterThan(100_000);
+      expect(readdirSync(path.dirname(file))).toEqual(['analytics-snapshot-template.tar.gz']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

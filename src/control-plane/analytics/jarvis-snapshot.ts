@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { isUint8Array } from 'node:util/types';
@@ -27,14 +29,57 @@ export interface JarvisSnapshotOptions {
   /**
    * Where the first worker leaves its freshly initialised database for the later ones to start
    * from (0.5 s instead of initdb's 2–4 s). Several sources may share one; default: this
-   * source's own.
+   * source's own, in memory.
    */
-  template?: SnapshotTemplateCache;
+  template?: SnapshotTemplate;
 }
 
-/** A dump of a fresh database for the snapshot worker (gzip tar, ~2.5 MB), once one worker has made it. */
-export interface SnapshotTemplateCache {
-  bytes?: Uint8Array;
+/**
+ * A dump of a fresh database for the snapshot worker (gzip tar, ~2.5 MB), once a worker has
+ * made it. With a file (the control plane keeps it in its data directory), it is read from
+ * there by the first worker of a later process too, and written there when a worker makes one;
+ * a file that does not load makes that worker run initdb and replace it.
+ */
+export class SnapshotTemplate {
+  private current: Uint8Array | undefined;
+  private loading: Promise<void> | undefined;
+  /** The last write to the file (tests wait for it). */
+  saved: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: { file?: string; logger?: Logger } = {}) {}
+
+  get bytes(): Uint8Array | undefined {
+    return this.current;
+  }
+
+  /** Reads the file once; a missing or unreadable one means there is none yet. */
+  load(): Promise<void> {
+    const { file } = this.options;
+    this.loading ??= file
+      ? readFile(file).then(
+          (data) => {
+            this.current ??= new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+          },
+          () => undefined,
+        )
+      : Promise.resolve();
+    return this.loading;
+  }
+
+  /** Keeps a template a worker made and, with a file, writes it there (aside, then renamed). */
+  set(bytes: Uint8Array): void {
+    this.current = bytes;
+    const { file, logger } = this.options;
+    if (!file) return;
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    this.saved = mkdir(path.dirname(file), { recursive: true })
+      .then(() => writeFile(partial, bytes, { mode: 0o600 }))
+      .then(() => rename(partial, file))
+      .catch(async (err: unknown) => {
+        await rm(partial, { force: true });
+        logger?.warn('analytics snapshot template not saved; the next start runs initdb again', { file, reason: (err as Error).message });
+      });
+  }
 }
 
 function isTemplateNotice(message: unknown): message is SnapshotTemplateNotice {
@@ -82,6 +127,7 @@ export class JarvisSnapshotSource {
   private readonly rowsPerRead: number;
   private readonly idleMs: number;
   private readonly loadTimeoutMs: number;
+  private readonly template: SnapshotTemplate;
 
   constructor(private readonly options: JarvisSnapshotOptions) {
     this.maxAgeMs = options.maxAgeMs ?? 10_000;
@@ -90,7 +136,7 @@ export class JarvisSnapshotSource {
     this.rowsPerRead = options.rowsPerRead ?? 200;
     this.idleMs = options.idleMs ?? 300_000;
     this.loadTimeoutMs = options.loadTimeoutMs ?? 60_000;
-    const template = options.template ?? {};
+    const template = (this.template = options.template ?? new SnapshotTemplate());
     this.requests = new WorkerRequests<SnapshotRequest, SnapshotReply>(path.join(__dirname, 'jarvis-snapshot-worker.ts'), {
       failed: (answer) => callerError({ code: answer.code, message: answer.message }) ?? new AppError(500, 'SOURCE_FAILED', `The copy of the tables failed the query: ${answer.message}`),
       died: (reason) => new AppError(503, 'SOURCE_UNAVAILABLE', `The worker holding the copy of the tables stopped (${reason}); try again`),
@@ -99,7 +145,7 @@ export class JarvisSnapshotSource {
       idleMs: this.idleMs,
       workerData: () => ({ template: template.bytes }) satisfies SnapshotWorkerData,
       onNotice: (message) => {
-        if (isTemplateNotice(message)) template.bytes = message.bytes;
+        if (isTemplateNotice(message)) template.set(message.bytes);
       },
     });
   }
@@ -132,7 +178,9 @@ export class JarvisSnapshotSource {
 
   /** Copies the tables into the worker's database (starting the worker if needed). */
   private async refresh(signal: AbortSignal | undefined): Promise<void> {
-    // The worker (and its database) start while the tables are read here.
+    // The worker (and its database) start while the tables are read here, from the template
+    // if there is one (its file is read once, ~2.5 MB).
+    await this.template.load();
     this.requests.warm();
     const tables: SnapshotTable[] = [];
     const notes: string[] = [];
