@@ -3,7 +3,7 @@ import { serializeError, type SerializedError } from '../../../common/worker-err
 import type { Row } from './analytics-store';
 import { fit, type Trained, type TrainParams } from './ml/fit';
 import { writeNdjson } from './ndjson';
-import { churnActivityColumns, churnMonthlyColumns, churnUsersColumns } from './synthetic/churn-contract';
+import { CHURN_TABLES, churnTableColumns, type ChurnTable } from './synthetic/churn-contract';
 import { generateChurnDataset, type ChurnDatasetOptions } from './synthetic/churn-dataset';
 
 /*
@@ -14,8 +14,6 @@ import { generateChurnDataset, type ChurnDatasetOptions } from './synthetic/chur
  *   thread then loads into DuckDB (about 6 s to generate at 50,000 users, 1.9 million
  *   activity rows, and as long again to write them).
  */
-
-export type ChurnTable = 'users' | 'activity' | 'monthly';
 
 export type ComputeRequest =
   | { id: number; type: 'fit'; rows: Row[]; params: TrainParams; sourceField: string }
@@ -28,11 +26,9 @@ export type ComputeReply =
 
 async function churnDataset(options: ChurnDatasetOptions, files: Record<ChurnTable, string>): Promise<Record<ChurnTable, number>> {
   const data = generateChurnDataset(options);
-  return {
-    users: await writeNdjson(files.users, Object.keys(churnUsersColumns), data.users),
-    activity: await writeNdjson(files.activity, Object.keys(churnActivityColumns), data.activity),
-    monthly: await writeNdjson(files.monthly, Object.keys(churnMonthlyColumns), data.monthly),
-  };
+  const counts = {} as Record<ChurnTable, number>;
+  for (const t of CHURN_TABLES) counts[t] = await writeNdjson(files[t], Object.keys(churnTableColumns[t]), data[t]);
+  return counts;
 }
 
 parentPort?.on('message', (request: ComputeRequest) => {

@@ -3,8 +3,9 @@ import { AppError } from '../../../common/errors';
 import { WorkerRequests, type SendOptions } from '../../../common/ts-worker';
 import { rebuildError } from '../../../common/worker-errors';
 import type { Row } from './analytics-store';
-import type { ChurnTable, ComputeReply, ComputeRequest } from './compute-worker';
+import type { ComputeReply, ComputeRequest } from './compute-worker';
 import type { Trained, TrainParams } from './ml/fit';
+import type { ChurnTable } from './synthetic/churn-contract';
 import type { ChurnDatasetOptions } from './synthetic/churn-dataset';
 
 /**

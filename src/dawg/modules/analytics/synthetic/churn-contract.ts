@@ -38,6 +38,11 @@ export const churnMonthlyColumns = {
   churn_rate: 'DOUBLE',
 } as const satisfies Record<string, ColumnType>;
 
+/** The three tables by their suffix (`<prefix>_users`, ...), each with its columns. */
+export const churnTableColumns = { users: churnUsersColumns, activity: churnActivityColumns, monthly: churnMonthlyColumns } as const;
+export type ChurnTable = keyof typeof churnTableColumns;
+export const CHURN_TABLES = Object.keys(churnTableColumns) as ChurnTable[];
+
 export type Plan = 'free' | 'basic' | 'premium';
 export type ActivityEvent = 'session' | 'stream' | 'share' | 'email_open' | 'email_click';
 

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import type { AnalyticsStore } from '../analytics-store';
 import { AnalyticsCompute } from '../compute';
 import { defineAction } from '../../../sdk';
-import { churnActivityColumns, churnMonthlyColumns, churnUsersColumns } from './churn-contract';
+import { CHURN_TABLES, churnTableColumns, type ChurnTable } from './churn-contract';
 
 const isoDate = z
   .string()
@@ -33,24 +33,19 @@ export function createGenerateDatasetAction(store: AnalyticsStore, compute: Anal
     description: 'Generate the seeded synthetic churn dataset (users with churn drivers and label, 90 days of activity, 36 months of churn rates) as dataset tables',
     params: generateDatasetParams,
     async handler(p, ctx) {
-      const names = { users: `${p.prefix}_users`, activity: `${p.prefix}_activity`, monthly: `${p.prefix}_monthly` };
+      const names = Object.fromEntries(CHURN_TABLES.map((t) => [t, `${p.prefix}_${t}`])) as Record<ChurnTable, string>;
       if (!p.replace) {
         const existing = (await store.datasets()).filter((d) => Object.values(names).includes(d));
         if (existing.length) throw new ConflictError(`Dataset tables already exist: ${existing.join(', ')}; pass replace: true or another prefix`, { field: 'params.prefix', existing });
       }
-      const files = { users: await store.tempFile('ndjson'), activity: await store.tempFile('ndjson'), monthly: await store.tempFile('ndjson') };
+      const files = {} as Record<ChurnTable, string>;
+      for (const t of CHURN_TABLES) files[t] = await store.tempFile('ndjson');
       let tables: Array<{ name: string; rows: number }>;
       try {
         const counts = await compute.churnDataset({ seed: p.seed, users: p.users, asOf: p.asOf }, files, ctx.signal);
         ctx.signal.throwIfAborted();
-        await store.tableFromNdjson(names.users, churnUsersColumns, files.users, counts.users);
-        await store.tableFromNdjson(names.activity, churnActivityColumns, files.activity, counts.activity);
-        await store.tableFromNdjson(names.monthly, churnMonthlyColumns, files.monthly, counts.monthly);
-        tables = [
-          { name: names.users, rows: counts.users },
-          { name: names.activity, rows: counts.activity },
-          { name: names.monthly, rows: counts.monthly },
-        ];
+        for (const t of CHURN_TABLES) await store.tableFromNdjson(names[t], churnTableColumns[t], files[t], counts[t]);
+        tables = CHURN_TABLES.map((t) => ({ name: names[t], rows: counts[t] }));
       } finally {
         await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
       }
