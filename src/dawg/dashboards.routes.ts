@@ -57,10 +57,10 @@ export function mountDashboardRoutes(app: Express, auth: RequestHandler, dashboa
     const { id, name } = parseInput(fileParams, req.params, 'params');
     const file = await dashboards.file(id, name);
     // Headers go through sendFile so they are set only once the file is found: a failure still answers JSON.
-    sendStoredFile(res, file.path, { headers: { ...FILE_HEADERS, 'content-type': file.contentType } }, (err) => {
-      if (!err || res.headersSent) return;
+    sendStoredFile(res, next, file.path, {
+      headers: { ...FILE_HEADERS, 'content-type': file.contentType },
       // The dashboard's record names the file but the file is gone: the folder was changed by hand.
-      next(err.code === 'ENOENT' ? new NotFoundError(`Dashboard ${id} has no file "${name}"`, undefined, 'DASHBOARD_FILE_NOT_FOUND') : err);
+      missing: () => new NotFoundError(`Dashboard ${id} has no file "${name}"`, undefined, 'DASHBOARD_FILE_NOT_FOUND'),
     });
   });
 }

@@ -88,10 +88,6 @@ export function mountFileRoutes(app: Express, auth: RequestHandler, files: FileS
       'x-content-sha256': meta.sha256,
       etag: `"${meta.sha256}"`,
     };
-    sendStoredFile(res, path, { headers, etag: false }, (err) => {
-      if (!err || res.headersSent) return;
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      next(missing ? new NotFoundError(`File not found: ${id}`, undefined, 'FILE_NOT_FOUND') : err);
-    });
+    sendStoredFile(res, next, path, { headers, etag: false, missing: () => new NotFoundError(`File not found: ${id}`, undefined, 'FILE_NOT_FOUND') });
   });
 }

@@ -9,10 +9,14 @@ describe('sendStoredFile', () => {
   let base: string;
   let dir: string;
   const app = express();
-  app.get('/files/:name', (req, res) => {
-    sendStoredFile(res, path.join(dir, req.params.name), { headers: { 'content-type': 'application/octet-stream', 'x-stored': 'yes' } }, (err) => {
-      if (err && !res.headersSent) res.status(err.code === 'ENOENT' ? 404 : ((err as { status?: number }).status ?? 500)).json({ error: err.code ?? String((err as { status?: number }).status) });
+  app.get('/files/:name', (req, res, next) => {
+    sendStoredFile(res, next, path.join(dir, req.params.name), {
+      headers: { 'content-type': 'application/octet-stream', 'x-stored': 'yes' },
+      missing: () => Object.assign(new Error('gone'), { status: 404 }),
     });
+  });
+  app.use((err: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(err.status ?? 500).json({ error: err.message });
   });
 
   beforeAll(async () => {
@@ -33,9 +37,10 @@ describe('sendStoredFile', () => {
     expect(Buffer.from(part.body as Buffer).toString()).toBe('234');
   });
 
-  it('still refuses a dot file, and a missing file reaches the callback without the headers', async () => {
+  it('still refuses a dot file, and a missing file is the caller’s error, without the headers', async () => {
     await request(app).get('/files/.secret').expect(403);
     const missing = await request(app).get('/files/b.bin').expect(404);
     expect(missing.headers['x-stored']).toBeUndefined();
+    expect(missing.body).toEqual({ error: 'gone' });
   });
 });

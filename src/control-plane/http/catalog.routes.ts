@@ -113,10 +113,10 @@ export function mountCatalogRoutes(mount: Mount, deps: { catalog: CatalogService
     if (download === 'true') res.attachment(`${file.track.id}.wav`);
     res.set('x-content-sha256', file.track.sha256);
     // send's Range, If-Range and Last-Modified handling; the entry's hash as a strong ETag.
-    sendStoredFile(res, file.path, { headers: { 'content-type': 'audio/wav', etag: `"${file.track.sha256}"` }, etag: false }, (err) => {
-      if (!err || res.headersSent) return;
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      next(missing ? new NotFoundError(`The audio of track ${id} is missing from the catalog directory`, undefined, 'TRACK_FILE_MISSING') : err);
+    sendStoredFile(res, next, file.path, {
+      headers: { 'content-type': 'audio/wav', etag: `"${file.track.sha256}"` },
+      etag: false,
+      missing: () => new NotFoundError(`The audio of track ${id} is missing from the catalog directory`, undefined, 'TRACK_FILE_MISSING'),
     });
   });
 }
