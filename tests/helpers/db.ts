@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { Client } from 'pg';
-import { migrate, openPglite, openPostgres, pgliteDb, type Db, type DbKind } from '../../src/common/db';
+import { dropTemplateDatabases, migrate, openPglite, openPostgres, pgliteDb, type Db, type DbKind } from '../../src/common/db';
 import { loadMigrations } from '../../src/common/db/migrate';
 import { silentLogger } from './logger';
 
@@ -45,10 +45,7 @@ function pgliteTemplate(): Promise<Blob> {
   return (template ??= cachedTarball('empty', [], async () => {
     const pg = await PGlite.create('memory://', { extensions: { vector } });
     await pg.exec('CREATE EXTENSION IF NOT EXISTS vector');
-    for (const name of ['template0', 'template1']) {
-      await pg.exec(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
-      await pg.exec(`DROP DATABASE ${name}`); // alone: DROP DATABASE refuses a transaction block
-    }
+    await dropTemplateDatabases(pg);
     await pg.exec('CHECKPOINT');
     return pg;
   }));

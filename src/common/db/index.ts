@@ -1,4 +1,4 @@
 export type { Db, DbKind, Queryable } from './db';
-export { openPglite, pgliteDb } from './pglite-db';
+export { dropTemplateDatabases, openPglite, pgliteDb } from './pglite-db';
 export { openPostgres } from './postgres-db';
 export { migrate } from './migrate';

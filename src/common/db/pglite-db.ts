@@ -68,3 +68,14 @@ export async function pgliteDb(pg: PGlite, schemaName: string): Promise<Db> {
     close: () => pg.close(),
   };
 }
+
+/**
+ * Drops template0 and template1, for a PGlite that is dumped as a template of its own: nothing
+ * creates databases in it, and they are 2/3 of a fresh data directory (25 MB left of 40).
+ */
+export async function dropTemplateDatabases(pg: PGlite): Promise<void> {
+  for (const name of ['template0', 'template1']) {
+    await pg.exec(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
+    await pg.exec(`DROP DATABASE ${name}`); // alone: DROP DATABASE refuses a transaction block
+  }
+}

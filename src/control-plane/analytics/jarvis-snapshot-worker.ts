@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
+import { dropTemplateDatabases } from '../../common/db';
 import { TypeNames, wrappedQuery } from './jarvis-query';
 
 /*
@@ -67,10 +68,7 @@ async function open(template: Uint8Array | undefined): Promise<PGlite> {
     }
   }
   const pg = await PGlite.create('memory://', { postgresqlconf: SETTINGS });
-  for (const name of ['template0', 'template1']) {
-    await pg.exec(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
-    await pg.exec(`DROP DATABASE ${name}`); // alone: DROP DATABASE refuses a transaction block
-  }
+  await dropTemplateDatabases(pg);
   await pg.exec('CHECKPOINT');
   const bytes = new Uint8Array(await (await pg.dumpDataDir('gzip')).arrayBuffer());
   parentPort?.postMessage({ notice: 'template', bytes } satisfies SnapshotTemplateNotice, [bytes.buffer]);
