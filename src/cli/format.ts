@@ -70,9 +70,19 @@ export function formatAuditVerify(result: AuditVerifyResult): string {
   const from = result.checkpoint
     ? ` from the checkpoint after entry ${result.checkpoint.seq} (${result.checkpoint.pruned} older entries pruned ${shortTime(result.checkpoint.createdAt)})`
     : '';
-  if (result.ok) return `Audit log intact: ${result.checked} entries verified${from}.`;
+  const mirror = formatMirrorCheck(result.mirror);
+  if (result.ok) return [`Audit log intact: ${result.checked} entries verified${from}.`, ...mirror].join('\n');
   const broken = result.firstBroken;
   const lines = [`Audit log BROKEN: ${result.checked} entries verified${from}, then:`];
   if (broken) lines.push(`  first broken entry: seq ${broken.seq}${broken.id ? ` (id ${printable(broken.id)})` : ''}`, `  reason: ${printable(broken.reason)}`);
-  return lines.join('\n');
+  return [...lines, ...mirror].join('\n');
+}
+
+function formatMirrorCheck(mirror: AuditVerifyResult['mirror']): string[] {
+  if (!mirror) return [];
+  const lines = mirror.unavailable
+    ? [`Redis mirror not compared: ${printable(mirror.unavailable)}`]
+    : [mirror.compared ? `Redis mirror: its newest ${mirror.compared} entries compared with the database.` : 'Redis mirror: no entry to compare (empty, expired or all pruned).'];
+  if (mirror.malformed) lines.push(`Redis mirror: ${mirror.malformed} stream messages without a valid seq and hash were skipped.`);
+  return lines;
 }

@@ -6,8 +6,9 @@ import { appendToChain } from './audit-chain';
 import { AuditMirror } from './audit-mirror';
 import { prepareEntry, type PreparedEntry } from './audit-sanitize';
 import { pruneChain, queryEntries } from './audit-store';
-import type { AuditEntry, AuditEntryInput, AuditFilter, AuditPage, AuditPruneResult, AuditStats, AuditVerifyResult } from './audit-types';
+import type { AuditBreak, AuditEntry, AuditEntryInput, AuditFilter, AuditMirrorCheck, AuditPage, AuditPruneResult, AuditStats, AuditVerifyResult } from './audit-types';
 import { latestCheckpoint, verifyChain } from './audit-verifier';
+import { compareWithWitnesses } from './audit-witness';
 
 export interface AuditLogOptions {
   db: Db;
@@ -20,6 +21,8 @@ export interface AuditLogOptions {
   maxBuffered?: number;
   /** Entries written per transaction at most. Default 500. */
   maxBatch?: number;
+  /** How many of the newest mirrored entries verify compares with the database. Default 1 000. */
+  mirrorVerifyCount?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -50,6 +53,7 @@ export class AuditLog {
   private readonly mirror?: AuditMirror;
   private readonly writer: GroupCommit<PreparedEntry, AuditEntry>;
   private readonly maxBuffered: number;
+  private readonly mirrorVerifyCount: number;
   private readonly mirrorWrites = new Set<Promise<void>>();
   private readonly lastWarned = new Map<string, number>();
   private buffered = 0;
@@ -64,6 +68,8 @@ export class AuditLog {
     this.clock = options.clock ?? (() => new Date());
     this.maxBuffered = options.maxBuffered ?? 10_000;
     if (!(this.maxBuffered >= 1)) throw new RangeError('maxBuffered must be at least 1');
+    this.mirrorVerifyCount = options.mirrorVerifyCount ?? 1_000;
+    if (!Number.isInteger(this.mirrorVerifyCount) || this.mirrorVerifyCount < 1) throw new RangeError('mirrorVerifyCount must be a positive integer');
     if (options.redis) this.mirror = new AuditMirror(options.redis, options.keyPrefix, this.clock);
     this.writer = new GroupCommit((items) => this.write(items), { maxBatch: options.maxBatch ?? 500, splitOnError: isDataError });
   }
@@ -112,13 +118,38 @@ export class AuditLog {
     return queryEntries(this.db, filter);
   }
 
-  /** Recomputes the chain from the latest checkpoint and names the first entry that fails. */
+  /**
+   * Recomputes the chain from the latest checkpoint and names the first entry that fails;
+   * with Redis, then checks that the database still holds the mirror's newest entries as
+   * mirrored, which shows what the chain cannot: its newest entries cut off, or its tail
+   * rewritten and rehashed.
+   */
   async verify(): Promise<AuditVerifyResult> {
+    const chain = await this.verifyChain();
+    if (!chain.ok || !this.mirror) return chain;
+    const mirror = await this.checkMirror(this.mirror);
+    return mirror.broken ? { ...chain, ok: false, firstBroken: mirror.broken, mirror: mirror.check } : { ...chain, mirror: mirror.check };
+  }
+
+  private async verifyChain(): Promise<AuditVerifyResult> {
     const result = await verifyChain(this.db);
     if (result.ok) return result;
     // A prune that committed while the chain was being read moved its start: read it once more.
     const checkpoint = await latestCheckpoint(this.db);
     return checkpoint?.seq === result.checkpoint?.seq ? result : verifyChain(this.db);
+  }
+
+  private async checkMirror(mirror: AuditMirror): Promise<{ check: AuditMirrorCheck; broken?: AuditBreak }> {
+    let newest: Awaited<ReturnType<AuditMirror['newest']>>;
+    try {
+      // Before the database: every entry mirrored by then was committed before it was mirrored.
+      newest = await mirror.newest(this.mirrorVerifyCount);
+    } catch (err) {
+      return { check: { compared: 0, unavailable: (err as Error).message } };
+    }
+    const { compared, broken } = await compareWithWitnesses(this.db, newest.entries, 'the Redis mirror');
+    const check: AuditMirrorCheck = newest.malformed ? { compared, malformed: newest.malformed } : { compared };
+    return broken ? { check, broken } : { check };
   }
 
   /** Deletes entries older than `olderThanDays`, keeping the rest verifiable through a checkpoint. */

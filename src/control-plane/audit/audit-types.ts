@@ -80,6 +80,17 @@ export interface AuditVerifyResult {
   firstBroken?: AuditBreak;
   /** The checkpoint the chain was verified from, when older entries were pruned. */
   checkpoint?: AuditCheckpoint;
+  /** With Redis: the newest entries of its mirror, compared with the database once the chain verified. */
+  mirror?: AuditMirrorCheck;
+}
+
+export interface AuditMirrorCheck {
+  /** Mirrored entries compared with the database (not those pruned since); the first that differs is firstBroken. */
+  compared: number;
+  /** Stream messages without a well-formed seq and hash: not written by this log. */
+  malformed?: number;
+  /** Why the mirror could not be read; the chain's verdict stands alone then. */
+  unavailable?: string;
 }
 
 export interface AuditPruneResult {

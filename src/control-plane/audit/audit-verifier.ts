@@ -42,8 +42,8 @@ function attests(entry: AuditEntry, checkpoint: AuditCheckpoint): boolean {
  * A checkpoint is only trusted when a later entry of the chain (the one prune appends)
  * names it: otherwise deleting the oldest entries and inserting a matching checkpoint row
  * would pass unnoticed. What a hash chain cannot show on its own is the newest entries
- * being cut off, or the whole tail rewritten and rehashed; the Redis mirror keeps a
- * second copy of the recent ones.
+ * being cut off, or the whole tail rewritten and rehashed; AuditLog.verify compares the
+ * Redis mirror's copies of the newest entries for that (audit-witness.ts).
  */
 export async function verifyChain(db: Queryable): Promise<AuditVerifyResult> {
   const checkpoint = await latestCheckpoint(db);

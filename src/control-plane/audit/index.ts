@@ -9,6 +9,7 @@ export type {
   AuditEntry,
   AuditEntryInput,
   AuditFilter,
+  AuditMirrorCheck,
   AuditPage,
   AuditPruneResult,
   AuditStats,

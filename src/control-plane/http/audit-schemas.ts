@@ -40,4 +40,12 @@ export const auditVerifySchema = z.object({
     .optional()
     .describe('The first entry (or checkpoint) that fails, and why'),
   checkpoint: checkpointSchema.optional().describe('Where verification started, when older entries were pruned'),
+  mirror: z
+    .object({
+      compared: z.number().int().describe('Mirrored entries compared with the database'),
+      malformed: z.number().int().optional().describe('Stream messages without a well-formed seq and hash (not written by this log)'),
+      unavailable: z.string().optional().describe('Why the mirror could not be read: the chain was verified, its newest entries were not compared'),
+    })
+    .optional()
+    .describe('With REDIS_URL: the newest entries of the Redis mirror, checked to be in the database unchanged (shows the newest entries cut off or the tail rewritten)'),
 });

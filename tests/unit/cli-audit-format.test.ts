@@ -1,0 +1,40 @@
+import { formatAuditVerify } from '../../src/cli/format';
+
+/** `jarvis audit verify` output for what the Redis mirror comparison adds to the verdict. */
+describe('formatAuditVerify with the Redis mirror', () => {
+  it('says how many mirrored entries were compared', () => {
+    expect(formatAuditVerify({ ok: true, checked: 12, mirror: { compared: 10 } })).toBe(
+      'Audit log intact: 12 entries verified.\nRedis mirror: its newest 10 entries compared with the database.',
+    );
+    expect(formatAuditVerify({ ok: true, checked: 3, mirror: { compared: 0 } })).toBe('Audit log intact: 3 entries verified.\nRedis mirror: no entry to compare (empty, expired or all pruned).');
+  });
+
+  it('names the entry the mirror shows cut off', () => {
+    const out = formatAuditVerify({
+      ok: false,
+      checked: 4,
+      firstBroken: { seq: 5, id: 'e5', reason: 'entry 5 is in the Redis mirror but the database ends at entry 4: its newest entries were cut off' },
+      mirror: { compared: 6 },
+    });
+    expect(out.split('\n')).toEqual([
+      'Audit log BROKEN: 4 entries verified, then:',
+      '  first broken entry: seq 5 (id e5)',
+      '  reason: entry 5 is in the Redis mirror but the database ends at entry 4: its newest entries were cut off',
+      'Redis mirror: its newest 6 entries compared with the database.',
+    ]);
+  });
+
+  it('says when the mirror could not be read, and counts malformed messages', () => {
+    expect(formatAuditVerify({ ok: true, checked: 2, mirror: { compared: 0, unavailable: 'The client is closed' } }).split('\n')).toEqual([
+      'Audit log intact: 2 entries verified.',
+      'Redis mirror not compared: The client is closed',
+    ]);
+    expect(formatAuditVerify({ ok: true, checked: 2, mirror: { compared: 2, malformed: 1 } }).split('\n')[2]).toBe(
+      'Redis mirror: 1 stream messages without a valid seq and hash were skipped.',
+    );
+  });
+
+  it('prints nothing about a mirror when there is none', () => {
+    expect(formatAuditVerify({ ok: true, checked: 2 })).toBe('Audit log intact: 2 entries verified.');
+  });
+});
