@@ -21,7 +21,7 @@ import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 import { CatalogService } from './catalog/catalog-service';
-import { ProactiveEngine } from './proactive';
+import { dawgMonitoring, ProactiveEngine } from './proactive';
 import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {
@@ -213,7 +213,15 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       : await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
   const proactive = config.proactive.enabled
     ? new ProactiveEngine({
-        sources: { db: storage.db, budgets: ai.budgets, dawg: moduleRouter, providerBreakers: ai.breakers, agents: Boolean(agents), firewall: Boolean(firewall) },
+        sources: {
+          db: storage.db,
+          budgets: ai.budgets,
+          dawg: moduleRouter,
+          providerBreakers: ai.breakers,
+          monitoring: dawgMonitoring(moduleRouter),
+          agents: Boolean(agents),
+          firewall: Boolean(firewall),
+        },
         thresholds: config.proactive.thresholds,
         quietHours: config.proactive.quietHours,
         logger: logger.child({ component: 'proactive' }),

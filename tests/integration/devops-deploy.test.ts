@@ -356,6 +356,38 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     expect((await request(plane.app).get('/metrics').set('authorization', `Bearer ${plane.userKey}`)).status).toBe(403);
   });
 
+  test('the proactive system evaluates the rules at each reading: a firing alert and a breached SLO become suggestions for admins', async () => {
+    const monitoring = (params: Record<string, unknown>) =>
+      request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'configure-monitoring', params });
+    const requests = { metric: 'jarvis_http_requests_total', matchers: [{ label: 'route', op: '!=', value: '/internal/v1/metrics' }] };
+    // Nothing but 2xx is good here: the 404s below breach it.
+    const good = { ...requests, matchers: [...requests.matchers, { label: 'status', op: '=~', value: '2..' }] };
+    expect((await monitoring({ operation: 'create-slo', name: 'strict-2xx', objective: 99.9, window: '1h', sli: { good, total: requests } })).status).toBe(200);
+    expect((await monitoring({ operation: 'create-alert', name: 'any-404', expr: { aggregate: 'sum', metric: 'jarvis_http_requests_total', labels: { status: '404' } }, op: '>', threshold: 0, severity: 'critical' })).status).toBe(200);
+    try {
+      // The first reading sets the SLO's baseline; then 404s.
+      await plane.proactive!.evaluate();
+      for (let i = 0; i < 3; i++) await request(plane.app).get(`/missing-${i}`);
+      await plane.proactive!.evaluate();
+      const listed = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+      const byId = Object.fromEntries(listed.body.suggestions.map((x: { id: string }) => [x.id, x]));
+      expect(byId['monitoring:any-404']).toMatchObject({ kind: 'monitoring', severity: 'critical', title: 'Alert any-404 is firing', signal: { rule: 'any-404', type: 'alert', state: 'firing', threshold: 0 } });
+      expect(byId['monitoring:any-404'].signal.value).toBeGreaterThanOrEqual(3);
+      expect(byId['monitoring:strict-2xx']).toMatchObject({ kind: 'monitoring', severity: 'critical', signal: { rule: 'strict-2xx', type: 'slo', status: 'breaching', objective: 99.9 } });
+      expect(byId['monitoring:strict-2xx'].signal.total - byId['monitoring:strict-2xx'].signal.good).toBeGreaterThanOrEqual(3);
+      // Rules are the devops team's: a key without the admin scope does not see them.
+      const mine = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.userKey}`).expect(200);
+      expect(mine.body.suggestions.filter((x: { kind: string }) => x.kind === 'monitoring')).toEqual([]);
+    } finally {
+      await monitoring({ operation: 'delete', name: 'strict-2xx' });
+      await monitoring({ operation: 'delete', name: 'any-404' });
+    }
+    // Rules deleted: the next reading resolves their suggestions.
+    await plane.proactive!.evaluate();
+    const after = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+    expect(after.body.suggestions.filter((x: { id: string }) => ['monitoring:any-404', 'monitoring:strict-2xx'].includes(x.id))).toEqual([]);
+  });
+
   test('the internal routes take only the service token', async () => {
     const none = await request(planeHttp.url).post('/internal/v1/commands').send({ command: 'deployctl', args: ['latest'], actor: 'x' });
     expect(none.status).toBe(401);

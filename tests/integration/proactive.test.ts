@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { utcMonth } from '../../src/control-plane/ai-router/budget-service';
-import { isQuiet, ProactiveEngine } from '../../src/control-plane/proactive';
+import { isQuiet, ProactiveEngine, type MonitoringSource } from '../../src/control-plane/proactive';
 import type { Principal } from '../../src/control-plane/auth';
 import { startTestPlane, listenWithHub, type TestPlane } from '../helpers/control-plane';
-import { silentLogger } from '../helpers/logger';
+import { capturingLogger, silentLogger } from '../helpers/logger';
 import { TestSocket } from '../helpers/ws-client';
 
 /*
@@ -142,7 +142,6 @@ describe('suggestions from injected signals', () => {
 
   it('a pending approval near expiry, the AI DAWG breaker open and an idle schedule', async () => {
     const approvalId = `apr_${randomUUID()}`;
-    const beforeBreaker = Date.now();
     await plane.testDb.db.query(
       `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
       [approvalId],
@@ -162,7 +161,9 @@ describe('suggestions from injected signals', () => {
     expect(byKind['approval-expiring'].signal.secondsLeft).toBeGreaterThan(0);
     const byId = Object.fromEntries(body.suggestions.map((s: { id: string }) => [s.id, s]));
     expect(byId['breaker-open:ai-dawg']).toMatchObject({ severity: 'critical', signal: { breaker: 'ai-dawg', state: 'open' } });
-    expect(Date.parse(byId['breaker-open:ai-dawg'].signal.openedAt)).toBeGreaterThanOrEqual(beforeBreaker);
+    // Opened by these calls, or before them by the engine's own readings of the DAWG's monitoring rules.
+    expect(Date.parse(byId['breaker-open:ai-dawg'].signal.openedAt)).toBe(plane.moduleRouter.breakerOpenedAt);
+    expect(plane.moduleRouter.breakerOpenedAt).toBeLessThanOrEqual(Date.now());
     const provider = byId['breaker-open:provider:mistral'];
     expect(provider).toMatchObject({ severity: 'warning', signal: { breaker: 'provider:mistral', state: 'open' } });
     expect(Date.parse(provider.signal.retryAt) - Date.parse(provider.signal.openedAt)).toBe(30_000); // AI_ROUTER_BREAKER_COOLDOWN_MS
@@ -316,5 +317,110 @@ describe('dismissals', () => {
     await engineOnSharedDb().evaluate();
     expect(await stored()).toEqual([`${unseen} newer`]);
     await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
+  });
+});
+
+describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each reading)', () => {
+  type Reading = NonNullable<Awaited<ReturnType<MonitoringSource['evaluate']>>>;
+  const firing = (over: Partial<Reading['alerts'][number]> = {}): Reading['alerts'][number] => ({
+    name: 'many-5xx',
+    state: 'firing',
+    severity: 'critical',
+    value: 12,
+    op: '>',
+    threshold: 5,
+    for: 60,
+    pendingSince: '2026-12-06T08:00:00.000Z',
+    firingSince: '2026-12-06T08:01:00.000Z',
+    ...over,
+  });
+  const breaching: Reading['slos'][number] = {
+    name: 'api-availability',
+    status: 'breaching',
+    objective: 99,
+    window: '30d',
+    sli: 0.9,
+    good: 90,
+    total: 100,
+    errorBudgetRemaining: -9,
+    burnRate: 10,
+    period: { start: '2026-12-01T00:00:00.000Z' },
+  };
+
+  /** An engine whose monitoring source answers `next` (or throws it, when it is an Error). */
+  function engineWith(next: () => Reading | undefined | Error) {
+    const monitoring: MonitoringSource = {
+      evaluate: async () => {
+        const value = next();
+        if (value instanceof Error) throw value;
+        return value;
+      },
+    };
+    const { logger, lines } = capturingLogger();
+    const engine = new ProactiveEngine({
+      sources: { db: plane.testDb.db, agents: false, firewall: false, monitoring },
+      thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 },
+      logger,
+    });
+    return { engine, lines };
+  }
+
+  it('raises a firing alert and a breaching SLO for admins, with the figures; resolves them when they clear', async () => {
+    let reading: Reading = { evaluatedAt: '2026-12-06T08:02:00.000Z', alerts: [firing(), { ...firing({ name: 'quiet', state: 'pending', firingSince: null }) }], slos: [breaching, { ...breaching, name: 'fine', status: 'ok' }] };
+    const { engine } = engineWith(() => reading);
+    const pushed: string[] = [];
+    engine.onPush((event, s, visibleTo) => pushed.push(`${event} ${s.id} ${s.severity} admin:${visibleTo(admin())} user:${visibleTo({ kind: 'api-key', id: keyIdOf(plane.userKey), scopes: [] })}`));
+
+    expect(await engine.evaluate()).toMatchObject({ raised: 2 });
+    const listed = await engine.list(admin());
+    expect(listed.map((s) => [s.id, s.kind, s.severity])).toEqual([
+      ['monitoring:many-5xx', 'monitoring', 'critical'],
+      ['monitoring:api-availability', 'monitoring', 'critical'],
+    ]);
+    expect(listed[0]).toMatchObject({
+      title: 'Alert many-5xx is firing',
+      message: 'Its value 12 is > 5 since 2026-12-06T08:01:00.000Z.',
+      signal: { rule: 'many-5xx', type: 'alert', value: 12, threshold: 5, forSeconds: 60, firingSince: '2026-12-06T08:01:00.000Z' },
+    });
+    expect(listed[1]).toMatchObject({
+      title: 'SLO api-availability is below its objective',
+      signal: { rule: 'api-availability', type: 'slo', sli: 0.9, objective: 99, good: 90, total: 100, errorBudgetRemaining: -9 },
+    });
+    expect(listed[1]!.message).toMatch(/^90 of 100 events were good since 2026-12-01T00:00:00.000Z \(SLI 90 %, objective 99 % over 30d\)/);
+    expect(await engine.list({ kind: 'api-key', id: keyIdOf(plane.userKey), scopes: [] })).toEqual([]);
+    expect(pushed).toEqual(['suggestion.raised monitoring:many-5xx critical admin:true user:false', 'suggestion.raised monitoring:api-availability critical admin:true user:false']);
+
+    // The value moves every minute: listed fresh, not pushed. A new firing is news.
+    reading = { ...reading, alerts: [firing({ value: 14 })] };
+    expect(await engine.evaluate()).toMatchObject({ raised: 0, updated: 0, resolved: 0 });
+    expect((await engine.list(admin()))[0]!.signal.value).toBe(14);
+    reading = { ...reading, alerts: [firing({ firingSince: '2026-12-06T09:00:00.000Z' })] };
+    expect(await engine.evaluate()).toMatchObject({ updated: 1 });
+
+    reading = { evaluatedAt: '2026-12-06T09:05:00.000Z', alerts: [firing({ state: 'ok', firingSince: null, pendingSince: null })], slos: [] };
+    expect(await engine.evaluate()).toMatchObject({ resolved: 2 });
+    expect(await engine.list(admin())).toEqual([]);
+  });
+
+  it('keeps what it raised while the DAWG cannot say, logs that once, and resolves only on a real reading', async () => {
+    let next: Reading | Error = { evaluatedAt: '2026-12-06T08:02:00.000Z', alerts: [firing()], slos: [] };
+    const { engine, lines } = engineWith(() => next);
+    expect(await engine.evaluate()).toMatchObject({ raised: 1 });
+
+    next = new Error('AI DAWG unavailable');
+    for (let i = 0; i < 3; i++) expect(await engine.evaluate()).toMatchObject({ raised: 0, resolved: 0 });
+    expect((await engine.list(admin())).map((s) => s.id)).toEqual(['monitoring:many-5xx']);
+    const warned = lines().filter((l) => l.message === 'a proactive signal could not be read; its suggestions stay as they were');
+    expect(warned).toEqual([expect.objectContaining({ level: 'warn', kind: 'monitoring', reason: 'AI DAWG unavailable' })]);
+
+    next = { evaluatedAt: '2026-12-06T08:10:00.000Z', alerts: [], slos: [] };
+    expect(await engine.evaluate()).toMatchObject({ resolved: 1 });
+    expect(lines().some((l) => l.message === 'a proactive signal can be read again' && l.kind === 'monitoring')).toBe(true);
+  });
+
+  it('a DAWG without the devops module has nothing to watch', async () => {
+    const { engine } = engineWith(() => undefined);
+    expect(await engine.evaluate()).toMatchObject({ raised: 0, resolved: 0 });
+    expect(await engine.list(admin())).toEqual([]);
   });
 });

@@ -256,6 +256,14 @@ describe('devops configure-monitoring: evaluation', () => {
     return h.run<Evaluated>({ operation: 'evaluate', ...(names && { names }) });
   }
 
+  it('with no rules, answers an empty evaluation without reading the metrics or writing the file', async () => {
+    // The control plane's proactive system asks every minute, rules or not.
+    const result = await evaluateAt(0, requestsText({ '200': 1 }));
+    expect(result).toEqual({ operation: 'evaluate', evaluatedAt: new Date(T0).toISOString(), alerts: [], slos: [], summary: { ok: 0, pending: 0, firing: 0, 'no-data': 0 }, scrape: null });
+    expect(h.scrapes).toBe(0);
+    await expect(readFile(path.join(dir, MONITORING_FILE), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('takes an alert from no-data through ok and pending to firing, then no-data when the metric goes', async () => {
     await h.run({ operation: 'create-alert', name: 'high-errors', expr: { aggregate: 'rate-ratio', numerator: errors5xx, denominator: total }, op: '>', threshold: 0.05, for: 120, severity: 'critical' });
     const states: unknown[] = [];

@@ -9,7 +9,7 @@ const suggestionParams = z.strictObject({ id: z.string().min(1).max(300).regex(/
 
 export const suggestionSchema = z.object({
   id: z.string(),
-  kind: z.enum(['budget-burn', 'task-failures', 'approval-expiring', 'breaker-open', 'schedule-idle']),
+  kind: z.enum(['budget-burn', 'task-failures', 'approval-expiring', 'breaker-open', 'schedule-idle', 'monitoring']),
   severity: z.enum(['info', 'warning', 'critical']),
   title: z.string(),
   message: z.string(),

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { Principal } from '../auth';
 import { isQuiet, type QuietHours } from './quiet-hours';
-import { collectFindings, type Finding, type SignalSources, type SignalThresholds } from './signals';
+import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 
 export interface Suggestion extends Omit<Finding, 'audience' | 'key' | 'material'> {
   /** Stable while its signal lasts (the finding's key). */
@@ -62,6 +62,8 @@ export class ProactiveEngine {
   private running: Promise<unknown> | undefined;
   /** Evaluations run one after another (the timer's and a caller's), never interleaved. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Signals the last reading could not read: logged when they fail and when they recover, not every interval. */
+  private readonly unreadable = new Set<SuggestionKind>();
 
   constructor(private readonly options: ProactiveOptions) {}
 
@@ -87,7 +89,10 @@ export class ProactiveEngine {
     // after this reading and is never pruned by it (instances' own clocks may disagree).
     const started = (await db.query<{ started: Date }>('SELECT now() AS started'))[0]!.started;
     const now = this.now();
-    const findings = await collectFindings(this.options.sources, this.options.thresholds, now);
+    const { findings, unread } = await collectFindings(this.options.sources, this.options.thresholds, now);
+    this.noteUnread(unread);
+    // A signal that could not be read is not a signal that cleared: its suggestions stay.
+    const unknown = new Set(unread.map((u) => u.kind));
     const at = now.toISOString();
     const seen = new Set<string>();
     const counts = { raised: 0, updated: 0, resolved: 0 };
@@ -112,6 +117,7 @@ export class ProactiveEngine {
       }
     }
     for (const [key, gone] of this.active) {
+      if (unknown.has(gone.finding.kind)) seen.add(key);
       if (seen.has(key)) continue;
       this.active.delete(key);
       this.push('suggestion.resolved', { ...gone.suggestion, updatedAt: at }, gone.finding);
@@ -121,6 +127,19 @@ export class ProactiveEngine {
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
+  }
+
+  private noteUnread(unread: Reading['unread']): void {
+    for (const { kind, reason } of unread) {
+      if (this.unreadable.has(kind)) continue;
+      this.unreadable.add(kind);
+      this.options.logger.warn('a proactive signal could not be read; its suggestions stay as they were', { kind, reason });
+    }
+    for (const kind of this.unreadable) {
+      if (unread.some((u) => u.kind === kind)) continue;
+      this.unreadable.delete(kind);
+      this.options.logger.info('a proactive signal can be read again', { kind });
+    }
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { Db } from '../../common/db';
 import { utcMonth, type BudgetService, type ProviderBreakers } from '../ai-router';
 import type { ModuleRouter } from '../dawg-client';
+import { monitoringFindings, type MonitoringSource } from './monitoring-signal';
 
-export type SuggestionKind = 'budget-burn' | 'task-failures' | 'approval-expiring' | 'breaker-open' | 'schedule-idle';
+export type SuggestionKind = 'budget-burn' | 'task-failures' | 'approval-expiring' | 'breaker-open' | 'schedule-idle' | 'monitoring';
 
 /** Who may see a suggestion: admins always; a key when it is about that key's own work or budget. */
 export interface Audience {
@@ -46,6 +47,8 @@ export interface SignalSources {
   budgets?: Pick<BudgetService, 'scopesFor' | 'status'>;
   dawg?: Pick<ModuleRouter, 'breakerState' | 'breakerOpenedAt'>;
   providerBreakers?: Pick<ProviderBreakers, 'openProviders'>;
+  /** The DAWG's alert rules and SLOs, evaluated at each reading. */
+  monitoring?: MonitoringSource;
   agents: boolean;
   firewall: boolean;
 }
@@ -256,8 +259,23 @@ async function idleSchedules(src: SignalSources, t: SignalThresholds, now: Date)
   });
 }
 
+export interface Reading {
+  findings: Finding[];
+  /** Kinds whose signal could not be read this time (the AI DAWG did not answer): their suggestions stay as they were. */
+  unread: Array<{ kind: SuggestionKind; reason: string }>;
+}
+
 /** Every signal's findings at `now`. */
-export async function collectFindings(src: SignalSources, t: SignalThresholds, now: Date): Promise<Finding[]> {
-  const found = await Promise.all([budgetBurn(src, t, now), taskFailures(src, t, now), approvalsExpiring(src, t, now), idleSchedules(src, t, now)]);
-  return [...found.flat(), ...breakersOpen(src)];
+export async function collectFindings(src: SignalSources, t: SignalThresholds, now: Date): Promise<Reading> {
+  const [found, monitoring] = await Promise.all([
+    Promise.all([budgetBurn(src, t, now), taskFailures(src, t, now), approvalsExpiring(src, t, now), idleSchedules(src, t, now)]),
+    src.monitoring?.evaluate().then(
+      (reading) => ({ findings: monitoringFindings(reading) }),
+      (err: unknown) => ({ failed: (err as Error).message }),
+    ),
+  ]);
+  const findings = [...found.flat(), ...breakersOpen(src)];
+  if (!monitoring) return { findings, unread: [] };
+  if ('failed' in monitoring) return { findings, unread: [{ kind: 'monitoring', reason: monitoring.failed }] };
+  return { findings: [...findings, ...monitoring.findings], unread: [] };
 }

@@ -122,7 +122,9 @@ async function evaluate(params: Params<'evaluate'>, store: MonitoringStore, deps
   const now = deps.now ?? Date.now;
   // Unknown names fail before the scrape; the scrape happens outside the store's lock.
   const planned = selectRules(await store.read(), params.names);
-  const index = planned.length ? await scrape(deps, ctx) : undefined;
+  // Nothing to evaluate (the control plane asks every minute): no scrape, no write.
+  if (!planned.length) return { operation: 'evaluate' as const, evaluatedAt: iso(now())!, alerts: [], slos: [], summary: { ok: 0, pending: 0, firing: 0, 'no-data': 0 }, scrape: null };
+  const index = await scrape(deps, ctx);
   const nowMs = now();
   return store.change((doc) => {
     const alerts: AlertEvaluation[] = [];
@@ -130,7 +132,7 @@ async function evaluate(params: Params<'evaluate'>, store: MonitoringStore, deps
     // A rule deleted while the metrics were read is skipped; one updated meanwhile is evaluated as it now is.
     const names = new Set(planned.map((r) => r.name));
     doc.rules = doc.rules.map((rule) => {
-      if (!index || !names.has(rule.name)) return rule;
+      if (!names.has(rule.name)) return rule;
       if (rule.kind === 'alert') {
         const { result, state } = evaluateAlert(rule, index, nowMs);
         alerts.push(result);
@@ -142,7 +144,7 @@ async function evaluate(params: Params<'evaluate'>, store: MonitoringStore, deps
     });
     const summary = { ok: 0, pending: 0, firing: 0, 'no-data': 0 };
     for (const a of alerts) summary[a.state]++;
-    return { operation: 'evaluate' as const, evaluatedAt: iso(nowMs)!, alerts, slos, summary, scrape: index ? { series: index.seriesCount } : null };
+    return { operation: 'evaluate' as const, evaluatedAt: iso(nowMs)!, alerts, slos, summary, scrape: { series: index.seriesCount } };
   });
 }
 
