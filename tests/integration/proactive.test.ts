@@ -418,6 +418,31 @@ describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each readi
     expect(lines().some((l) => l.message === 'a proactive signal can be read again' && l.kind === 'monitoring')).toBe(true);
   });
 
+  it('an instance that cannot read the rules leaves the dismissals made on another one alone', async () => {
+    await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
+    const reading: Reading = { evaluatedAt: '2026-12-06T08:02:00.000Z', alerts: [firing()], slos: [] };
+    const a = engineWith(() => reading).engine;
+    let bAnswers: Reading | Error = new Error('AI DAWG unavailable');
+    const b = engineWith(() => bAnswers).engine;
+    await a.evaluate();
+    await a.dismiss('monitoring:many-5xx', admin());
+    const stored = async () => (await plane.testDb.db.query<{ suggestion_id: string }>('SELECT suggestion_id FROM suggestion_dismissals')).map((r) => r.suggestion_id);
+    expect(await stored()).toEqual(['monitoring:many-5xx']);
+
+    // B started during the outage: it never saw the suggestion, and must not take its dismissal for stale.
+    await b.evaluate();
+    expect(await stored()).toEqual(['monitoring:many-5xx']);
+    bAnswers = reading;
+    await b.evaluate();
+    expect(await b.list(admin())).toEqual([]);
+    expect(await stored()).toEqual(['monitoring:many-5xx']);
+
+    // Once the alert stops firing, the dismissal ends with it.
+    bAnswers = { ...reading, alerts: [] };
+    await b.evaluate();
+    expect(await stored()).toEqual([]);
+  });
+
   it('a DAWG without the devops module has nothing to watch', async () => {
     const { engine } = engineWith(() => undefined);
     expect(await engine.evaluate()).toMatchObject({ raised: 0, resolved: 0 });

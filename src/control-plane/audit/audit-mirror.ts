@@ -5,7 +5,7 @@ import type { WitnessedEntry } from './audit-witness';
 /** How long the Redis stream keeps entries. */
 export const MIRROR_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
-const SEQ = /^[1-9][0-9]{0,15}$/;
+const SEQ = /^[1-9][0-9]{0,14}$/; // below 2^53
 const HASH = /^[0-9a-f]{64}$/;
 
 /** The id inside a mirrored entry's JSON, if it has one. */

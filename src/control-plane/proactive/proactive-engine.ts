@@ -123,7 +123,7 @@ export class ProactiveEngine {
       this.push('suggestion.resolved', { ...gone.suggestion, updatedAt: at }, gone.finding);
       counts.resolved++;
     }
-    await this.syncDismissals(seen, started);
+    await this.syncDismissals(seen, started, unknown);
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
@@ -174,12 +174,19 @@ export class ProactiveEngine {
   /**
    * After an evaluation: deletes the stored dismissals of suggestions whose signal this reading
    * no longer found (made before the reading began: a newer one may be for a suggestion this
-   * instance has not seen yet), and loads the rest into the active suggestions for pushes.
+   * instance has not seen yet; and none of a kind it could not read), and loads the rest into
+   * the active suggestions for pushes.
    */
-  private async syncDismissals(seen: ReadonlySet<string>, readingStarted: Date): Promise<void> {
+  private async syncDismissals(seen: ReadonlySet<string>, readingStarted: Date, unread: ReadonlySet<SuggestionKind>): Promise<void> {
     const { db } = this.options.sources;
     const shared = [...seen].filter((id) => !isLocal(id));
-    await db.query('DELETE FROM suggestion_dismissals WHERE dismissed_at < $1 AND NOT (suggestion_id = ANY($2::text[]))', [readingStarted, shared]);
+    // Ids start with their kind (monitoring:<rule>).
+    const unreadIds = [...unread].map((kind) => `${kind}:%`);
+    await db.query('DELETE FROM suggestion_dismissals WHERE dismissed_at < $1 AND NOT (suggestion_id = ANY($2::text[])) AND NOT (suggestion_id LIKE ANY($3::text[]))', [
+      readingStarted,
+      shared,
+      unreadIds,
+    ]);
     const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
