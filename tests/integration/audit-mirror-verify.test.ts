@@ -5,6 +5,7 @@ import { AuditLog, type AuditEntry } from '../../src/control-plane/audit';
 import { entryHash } from '../../src/control-plane/audit/audit-chain';
 import { auditVerifySchema } from '../../src/control-plane/http/audit-schemas';
 import { startTestPlane } from '../helpers/control-plane';
+import { tamper } from '../helpers/audit';
 import { DB_KINDS, openTestDb, TEST_REDIS_URL, uniqueName, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
 
@@ -13,16 +14,6 @@ import { silentLogger } from '../helpers/logger';
  * entries cut off, or the tail rewritten and rehashed so that it links up again. Verify
  * compares the mirror's newest entries with the database once the chain has verified.
  */
-
-/** Runs `sql` with the append-only trigger disabled, as an attacker with owner rights could. */
-async function tamper(db: Db, sql: string, params: unknown[] = []): Promise<void> {
-  await db.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
-  try {
-    await db.query(sql, params);
-  } finally {
-    await db.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
-  }
-}
 
 /**
  * Rewrites entries from `fromSeq` on with a new outcome and recomputes every hash from there,

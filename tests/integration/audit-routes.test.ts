@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { AuditEntry } from '../../src/control-plane/audit';
 import { auditPageSchema, auditVerifySchema } from '../../src/control-plane/http/audit-schemas';
+import { tamper } from '../helpers/audit';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 
 /** The audit routes over HTTP, and what the control plane records by itself: API requests, authentication failures, task events. */
@@ -114,10 +115,7 @@ describe('audit routes', () => {
     expect(auditVerifySchema.parse(intact.body)).toMatchObject({ ok: true });
     expect(intact.body.checked).toBeGreaterThan(10);
 
-    const { db } = plane.testDb;
-    await db.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
-    await db.query(`UPDATE audit_log SET outcome = '500' WHERE seq = 5`);
-    await db.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
+    await tamper(plane.testDb.db, `UPDATE audit_log SET outcome = '500' WHERE seq = 5`);
     const broken = await request(plane.app).post('/api/v1/audit/verify').set('x-api-key', plane.adminKey).expect(200);
     expect(auditVerifySchema.parse(broken.body)).toMatchObject({ ok: false, checked: 4, firstBroken: { seq: 5, reason: expect.stringMatching(/edited/) } });
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../../src/common/db';
 import { AuditLog, AuditRetentionJob } from '../../src/control-plane/audit';
+import { tamper } from '../helpers/audit';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
 
@@ -9,16 +9,6 @@ import { silentLogger } from '../helpers/logger';
  * database access gets past it (as an attacker would, by disabling it), verify names the
  * first broken entry. Retention keeps the chain verifiable through a checkpoint.
  */
-
-/** Runs `sql` with the append-only trigger disabled, as an attacker with owner rights could. */
-async function tamper(db: Db, sql: string, params: unknown[] = []): Promise<void> {
-  await db.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
-  try {
-    await db.query(sql, params);
-  } finally {
-    await db.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
-  }
-}
 
 describe.each(DB_KINDS)('audit tampering on %s', (kind) => {
   let testDb: TestDb;

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { runCli } from '../../src/cli/run';
 import { createDefaultAgents } from '../../src/control-plane/agents';
 import { waitFor, waitForTask } from '../helpers/agent-system';
+import { tamper } from '../helpers/audit';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
@@ -453,12 +454,7 @@ describe('jarvis CLI', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, checked: expect.any(Number) });
 
     // Altered behind the trigger's back, as someone with database access could; put back afterwards.
-    const { db } = plane.testDb;
-    const setOutcome = async (outcome: string) => {
-      await db.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
-      await db.query('UPDATE audit_log SET outcome = $1 WHERE seq = $2', [outcome, entry.seq]);
-      await db.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
-    };
+    const setOutcome = (outcome: string) => tamper(plane.testDb.db, 'UPDATE audit_log SET outcome = $1 WHERE seq = $2', [outcome, entry.seq]);
     await setOutcome('reverted');
     try {
       const broken = await jarvis(['audit', 'verify']);
