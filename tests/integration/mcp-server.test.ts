@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = 'src/control-plane/integrations/mcp/main.ts';
-const TOOLS = ['list_agents', 'queue_agent_task', 'get_job', 'execute_module_action', 'chat', 'remember', 'recall', 'list_approvals', 'decide_approval', 'run_command', 'get_costs', 'get_budget', 'produce_track', 'get_catalog_track'];
+const TOOLS = ['list_agents', 'queue_agent_task', 'get_job', 'execute_module_action', 'chat', 'remember', 'recall', 'list_approvals', 'decide_approval', 'run_command', 'get_costs', 'get_budget', 'get_suggestions', 'produce_track', 'get_catalog_track'];
 const BAD_KEY = `jrv_00000000deadbeef_${'Q'.repeat(43)}`;
 
 let dir: string;
@@ -222,6 +223,27 @@ describe('Jarvis MCP server over stdio', () => {
     expect(text(forbidden)).toContain('"admin" scope');
     const badDate = await call(admin, 'get_costs', { from: 'yesterday' });
     expect(text(badDate)).toMatch(/from/);
+  });
+
+  test('get_suggestions reads what the proactive system raised, as the key may see it', async () => {
+    await plane.proactive!.evaluate();
+    expect(text(await call(admin, 'get_suggestions'))).toMatch(/^No active suggestions\.\n/);
+    const approvalId = `apr_${randomUUID()}`;
+    await plane.testDb.db.query(
+      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
+      [approvalId],
+    );
+    try {
+      await plane.proactive!.evaluate();
+      const found = await call(admin, 'get_suggestions');
+      expect(data<{ suggestions: { id: string; kind: string }[] }>(found).suggestions).toEqual([expect.objectContaining({ id: `approval-expiring:${approvalId}`, kind: 'approval-expiring' })]);
+      expect(text(found)).toMatch(/^1 active suggestion:\n- \[warning\] The approval to run kubectl is about to expire: .+ → Approve or deny it/);
+      // Approvals are for admins: the integration key is not shown it.
+      expect(data<{ suggestions: unknown[] }>(await call(user, 'get_suggestions')).suggestions).toEqual([]);
+    } finally {
+      await plane.testDb.db.query('DELETE FROM command_approvals WHERE id = $1', [approvalId]);
+      await plane.proactive!.evaluate();
+    }
   });
 
   test('commands go through the firewall: refused, run, held, then decided by another admin', async () => {

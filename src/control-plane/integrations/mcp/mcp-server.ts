@@ -7,6 +7,7 @@ import type { ControlPlaneClient } from './control-plane-client';
 import { decideApprovalTool, listApprovalsTool, runCommandTool } from './firewall-tools';
 import { getCatalogTrackTool, produceTrackTool } from './production-tools';
 import { registerJarvisResources } from './resources';
+import { getSuggestionsTool } from './suggestion-tools';
 import { registerJarvisTool, type JarvisTool } from './tool-definition';
 
 /** Every tool the MCP server offers, in the order clients list them. */
@@ -23,6 +24,7 @@ export const JARVIS_TOOLS: readonly JarvisTool[] = [
   runCommandTool,
   getCostsTool,
   getBudgetTool,
+  getSuggestionsTool,
   produceTrackTool,
   getCatalogTrackTool,
 ] as readonly JarvisTool[];
