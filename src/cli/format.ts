@@ -71,7 +71,10 @@ export function formatAuditVerify(result: AuditVerifyResult): string {
     ? ` from the checkpoint after entry ${result.checkpoint.seq} (${result.checkpoint.pruned} older entries pruned ${shortTime(result.checkpoint.createdAt)})`
     : '';
   const mirror = formatMirrorCheck(result.mirror);
-  if (result.ok) return [`Audit log intact: ${result.checked} entries verified${from}.`, ...mirror].join('\n');
+  if (result.ok) {
+    const unchecked = result.mirror ? [] : ['Only the chain was checked: without a Redis mirror (REDIS_URL) the newest entries cut off would not show.'];
+    return [`Audit log intact: ${result.checked} entries verified${from}.`, ...mirror, ...unchecked].join('\n');
+  }
   const broken = result.firstBroken;
   const lines = [`Audit log BROKEN: ${result.checked} entries verified${from}, then:`];
   if (broken) lines.push(`  first broken entry: seq ${broken.seq}${broken.id ? ` (id ${printable(broken.id)})` : ''}`, `  reason: ${printable(broken.reason)}`);

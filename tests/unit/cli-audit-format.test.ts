@@ -34,7 +34,10 @@ describe('formatAuditVerify with the Redis mirror', () => {
     );
   });
 
-  it('prints nothing about a mirror when there is none', () => {
-    expect(formatAuditVerify({ ok: true, checked: 2 })).toBe('Audit log intact: 2 entries verified.');
+  it('says what was not checked when there is no mirror', () => {
+    expect(formatAuditVerify({ ok: true, checked: 2 })).toBe(
+      'Audit log intact: 2 entries verified.\nOnly the chain was checked: without a Redis mirror (REDIS_URL) the newest entries cut off would not show.',
+    );
+    expect(formatAuditVerify({ ok: false, checked: 1, firstBroken: { seq: 2, id: null, reason: 'edited' } }).split('\n')).toHaveLength(3);
   });
 });
