@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UnavailableError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
-import type { ProactiveEngine } from '../proactive';
+import { SUGGESTION_KINDS, type ProactiveEngine } from '../proactive';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
@@ -9,7 +9,7 @@ const suggestionParams = z.strictObject({ id: z.string().min(1).max(300).regex(/
 
 export const suggestionSchema = z.object({
   id: z.string(),
-  kind: z.enum(['budget-burn', 'task-failures', 'approval-expiring', 'breaker-open', 'schedule-idle', 'monitoring']),
+  kind: z.enum(SUGGESTION_KINDS),
   severity: z.enum(['info', 'warning', 'critical']),
   title: z.string(),
   message: z.string(),

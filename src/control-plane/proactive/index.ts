@@ -1,4 +1,4 @@
 export { ProactiveEngine, type ProactiveOptions, type Suggestion, type SuggestionEvent, type SuggestionSink } from './proactive-engine';
 export { isQuiet, quietHoursSchema, timeZoneSchema, type QuietHours } from './quiet-hours';
-export { type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
+export { SUGGESTION_KINDS, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 export { dawgMonitoring, type MonitoringReading, type MonitoringSource } from './monitoring-signal';

@@ -3,7 +3,8 @@ import { utcMonth, type BudgetService, type ProviderBreakers } from '../ai-route
 import type { ModuleRouter } from '../dawg-client';
 import { monitoringFindings, type MonitoringSource } from './monitoring-signal';
 
-export type SuggestionKind = 'budget-burn' | 'task-failures' | 'approval-expiring' | 'breaker-open' | 'schedule-idle' | 'monitoring';
+export const SUGGESTION_KINDS = ['budget-burn', 'task-failures', 'approval-expiring', 'breaker-open', 'schedule-idle', 'monitoring'] as const;
+export type SuggestionKind = (typeof SUGGESTION_KINDS)[number];
 
 /** Who may see a suggestion: admins always; a key when it is about that key's own work or budget. */
 export interface Audience {
