@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../control-plane/auth/principal';
+import { suggestionIdSchema } from '../control-plane/http/suggestions.routes';
 import { check, connection, GLOBAL_OPTIONS, noMoreArguments, parse, rejectOptions, type Connection, type OptionName, type Values } from './args-common';
 import { parseApprovals, parseCosts, parseMemory, type OperationsCommand } from './args-operations';
 import { parseTask, type TaskCommand } from './args-task';
@@ -15,6 +16,8 @@ export type Command =
   | { kind: 'keys-list'; connection: Connection; json: boolean; all: boolean }
   | { kind: 'keys-revoke'; connection: Connection; json: boolean; id: string }
   | { kind: 'audit-verify'; connection: Connection; json: boolean }
+  | { kind: 'suggestions-list'; connection: Connection; json: boolean }
+  | { kind: 'suggestions-dismiss'; connection: Connection; json: boolean; id: string }
   | { kind: 'agents-list'; connection: Connection; json: boolean }
   | { kind: 'agents-stats'; connection: Connection; json: boolean }
   | TaskCommand
@@ -25,6 +28,7 @@ export type Command =
 export const GROUPS = {
   keys: ['create', 'list', 'revoke'],
   audit: ['verify'],
+  suggestions: ['list', 'dismiss'],
   agents: ['list', 'stats'],
   task: ['submit', 'get', 'cancel'],
   approvals: ['list', 'get', 'approve', 'deny'],
@@ -134,6 +138,19 @@ function parseGroup(group: string, positionals: string[], values: Values, env: N
       if (typeof inv === 'string') return inv;
       noMoreArguments(inv.rest, 0, inv.topic);
       return { kind: 'audit-verify', connection: inv.connection(), json: inv.json };
+    }
+    case 'suggestions': {
+      // `jarvis suggestions` alone lists them.
+      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'] }, 'list');
+      if (typeof inv === 'string') return inv;
+      if (inv.sub === 'list') {
+        noMoreArguments(inv.rest, 0, inv.topic);
+        return { kind: 'suggestions-list', connection: inv.connection(), json: inv.json };
+      }
+      noMoreArguments(inv.rest, 1, inv.topic);
+      const [id] = inv.rest;
+      if (id === undefined) throw new UsageError('Missing suggestion ID (as shown by `jarvis suggestions`)', inv.topic);
+      return { kind: 'suggestions-dismiss', connection: inv.connection(), json: inv.json, id: check(suggestionIdSchema, id, 'ID', inv.topic) };
     }
     case 'agents': {
       // `jarvis agents` alone lists them.

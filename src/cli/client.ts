@@ -15,7 +15,7 @@ const UNREACHABLE_HINTS: Record<FetchFailureKind, string> = {
 };
 import * as s from './schemas';
 
-export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, TaskView } from './schemas';
+export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, SuggestionView, TaskView } from './schemas';
 
 type FetchFn = typeof fetch;
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -66,6 +66,15 @@ export class JarvisClient {
   /** Has the server recompute the audit log's hash chain. */
   verifyAudit(): Promise<s.AuditVerifyResult> {
     return this.call(s.auditVerifySchema, 'POST', '/api/v1/audit/verify');
+  }
+
+  /** The proactive system's active suggestions this key may see, most severe first. */
+  async listSuggestions(): Promise<s.SuggestionView[]> {
+    return (await this.call(s.suggestionListSchema, 'GET', '/api/v1/suggestions')).suggestions;
+  }
+
+  dismissSuggestion(id: string): Promise<s.SuggestionView> {
+    return this.call(s.suggestionSchema, 'POST', `/api/v1/suggestions/${seg(id)}/dismiss`);
   }
 
   async listAgents(): Promise<s.AgentInfo[]> {

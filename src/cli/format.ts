@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey } from './client';
+import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey, SuggestionView } from './client';
 
 /** Key names are free text from the server: control characters (escape sequences) must not reach the terminal. */
 export function printable(value: string): string {
@@ -88,4 +88,30 @@ function formatMirrorCheck(mirror: AuditVerifyResult['mirror']): string[] {
     : [mirror.compared ? `Redis mirror: its newest ${mirror.compared} entries compared with the database.` : 'Redis mirror: no entry to compare (empty, expired or all pruned).'];
   if (mirror.malformed) lines.push(`Redis mirror: ${mirror.malformed} stream messages without a valid seq and hash were skipped.`);
   return lines;
+}
+
+/** The signal's plain figures, one line: what the suggestion was raised on. */
+function signalLine(signal: Record<string, unknown>): string {
+  return Object.entries(signal)
+    .filter(([, v]) => v === null || typeof v !== 'object' || Array.isArray(v))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+}
+
+export function formatSuggestions(list: SuggestionView[]): string {
+  if (!list.length) return 'Nothing needs attention.';
+  return list
+    .map((s) =>
+      [
+        `[${s.severity}] ${printable(s.title)}  (${printable(s.id)}, since ${shortTime(s.raisedAt)})`,
+        `  ${printable(s.message)}`,
+        `  → ${printable(s.action)}`,
+        `  signal: ${printable(signalLine(s.signal))}`,
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+export function formatDismissed(s: SuggestionView): string {
+  return `Dismissed ${printable(s.id)} for this key until its signal clears and comes back.`;
 }

@@ -26,12 +26,14 @@ Usage:
   jarvis keys list [--all] [--json]
   jarvis keys revoke ID [--json]
   jarvis audit verify [--json]
+  jarvis suggestions [list] [--json]
+  jarvis suggestions dismiss ID [--json]
   jarvis help [COMMAND [SUBCOMMAND]]
   jarvis --version
 
 Keys, audit, costs and deciding approvals need an API key with the admin scope;
-listing approvals the devops scope; agents, tasks, productions, the catalog and
-memory any valid key.
+listing approvals the devops scope; agents, tasks, productions, the catalog,
+memory and suggestions any valid key.
 
 ${CONNECTION}
 
@@ -41,6 +43,25 @@ Example:
 
 Exit codes: 0 success, 1 server or network error (or, with --wait, the task
 failed or was cancelled), 2 usage error, 130 Ctrl-C stopped a wait.`;
+
+const SUGGESTIONS = `jarvis suggestions: what the proactive system found worth attention
+
+Usage:
+  jarvis suggestions [list] [--json]
+  jarvis suggestions dismiss ID [--json]
+
+Lists the active suggestions, most severe first, each with what was measured
+and what to do: AI budget burn, repeated task failures, approvals about to
+expire, open circuit breakers, schedules that stopped firing, firing alerts and
+breached SLOs (docs/PROACTIVE.md). An admin key sees all of them, other keys
+those about their own tasks, schedules and budget.
+
+Options:
+  --json              print the server's answer as JSON
+
+${CONNECTION}
+
+${EXIT}`;
 
 const AUDIT_VERIFY = `jarvis audit verify: check that the audit log was not altered
 
@@ -130,6 +151,23 @@ Browse it with GET /api/v1/audit (docs/API.md); check it with
 
 ${CONNECTION}`,
   'audit verify': AUDIT_VERIFY,
+  suggestions: SUGGESTIONS,
+  'suggestions list': SUGGESTIONS,
+  'suggestions dismiss': `jarvis suggestions dismiss: hide a suggestion for this key
+
+Usage:
+  jarvis suggestions dismiss ID [--json]
+
+ID as shown by \`jarvis suggestions\` (e.g. monitoring:api-availability). The
+suggestion stays hidden for this key, on every control-plane instance, until its
+signal clears; if the signal comes back it is raised again.
+
+Options:
+  --json              print the dismissed suggestion as JSON
+
+${CONNECTION}
+
+${EXIT}`,
   ...TASK_TOPICS,
   ...OPERATIONS_TOPICS,
   ...PRODUCTION_TOPICS,

@@ -2,7 +2,7 @@ import { VERSION } from '../common/version';
 import { parseCommand, type Command } from './args';
 import { JarvisClient } from './client';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RequestError, UsageError } from './errors';
-import { formatAuditVerify, formatCreated, formatKeyList, formatRevoked, jsonText } from './format';
+import { formatAuditVerify, formatCreated, formatDismissed, formatKeyList, formatRevoked, formatSuggestions, jsonText } from './format';
 import { formatApproval, formatApprovals, formatCosts, formatDecided, formatRecall, formatRemembered } from './format-operations';
 import { formatAgents, formatAgentStats } from './format-tasks';
 import { helpText } from './help';
@@ -64,6 +64,10 @@ async function execute(command: Command, io: CliIo, { out, err }: Out): Promise<
       print(result, formatAuditVerify);
       return result.ok ? EXIT_OK : EXIT_FAILURE;
     }
+    case 'suggestions-list':
+      return print(await client.listSuggestions(), formatSuggestions);
+    case 'suggestions-dismiss':
+      return print(await client.dismissSuggestion(command.id), formatDismissed);
     case 'agents-list':
       return print(await client.listAgents(), formatAgents);
     case 'agents-stats':

@@ -4,6 +4,7 @@ import { TASK_STATUSES } from '../control-plane/agents/types';
 import { agentListSchema, taskDetailSchema } from '../control-plane/http/agent-schemas';
 import { budgetSchema, costReportSchema } from '../control-plane/http/ai-schemas';
 import { memorySchema } from '../control-plane/http/memory-schemas';
+import { suggestionSchema } from '../control-plane/http/suggestions.routes';
 import { API_KEY_SCOPES } from '../control-plane/auth/principal';
 
 /**
@@ -83,3 +84,8 @@ export type MemoryHit = z.infer<typeof recallSchema>['hits'][number];
 /** POST /api/v1/memory (201). */
 export const rememberedSchema = z.object({ action: z.enum(['created', 'updated']), memory: memorySchema, similarity: z.number().optional() });
 export type Remembered = z.infer<typeof rememberedSchema>;
+
+/** GET /api/v1/suggestions and POST /api/v1/suggestions/:id/dismiss: the route's own schema. */
+export { suggestionSchema };
+export const suggestionListSchema = z.object({ suggestions: z.array(suggestionSchema) });
+export type SuggestionView = z.infer<typeof suggestionSchema>;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -443,6 +444,39 @@ describe('jarvis CLI', () => {
     const run = await jarvis(['keys', 'revoke', '0123456789abcdef']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('404 NOT_FOUND: No API key with id "0123456789abcdef"');
+  });
+
+  it('suggestions: lists what the proactive system raised; dismiss hides one for this key', async () => {
+    const approvalId = `apr_${randomUUID()}`;
+    const id = `approval-expiring:${approvalId}`;
+    await plane.testDb.db.query(
+      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
+      [approvalId],
+    );
+    try {
+      await plane.proactive!.evaluate();
+      const listed = await jarvis(['suggestions']);
+      expect(listed).toMatchObject({ code: 0, stderr: '' });
+      expect(listed.stdout).toContain(`[warning] The approval to run kubectl is about to expire  (${id}, since `);
+      expect(listed.stdout).toContain('  → Approve or deny it: POST /api/v1/approvals/');
+      expect(listed.stdout).toContain(`  signal: approvalId=${approvalId} command=kubectl requestedBy=key_x expiresAt=`);
+      const json = await jarvis(['suggestions', 'list', '--json']);
+      expect(JSON.parse(json.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id, kind: 'approval-expiring', severity: 'warning' })]));
+
+      const dismissed = await jarvis(['suggestions', 'dismiss', id]);
+      expect(dismissed).toMatchObject({ code: 0, stdout: `Dismissed ${id} for this key until its signal clears and comes back.\n` });
+      expect((await jarvis(['suggestions'])).stdout).not.toContain(approvalId);
+
+      const unknown = await jarvis(['suggestions', 'dismiss', 'monitoring:no-such-rule']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('404 SUGGESTION_NOT_FOUND: No active suggestion monitoring:no-such-rule');
+      const malformed = await jarvis(['suggestions', 'dismiss', 'not an id']);
+      expect(malformed.code).toBe(2);
+      expect(malformed.stderr).toContain('ID must be a suggestion id such as monitoring:api-availability');
+    } finally {
+      await plane.testDb.db.query('DELETE FROM command_approvals WHERE id = $1', [approvalId]);
+      await plane.proactive!.evaluate();
+    }
   });
 
   it('audit verify: exit 0 when the chain is intact, 1 naming the first broken entry', async () => {

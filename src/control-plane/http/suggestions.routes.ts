@@ -5,7 +5,9 @@ import { SUGGESTION_KINDS, type ProactiveEngine } from '../proactive';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
-const suggestionParams = z.strictObject({ id: z.string().min(1).max(300).regex(/^[a-z-]+:[A-Za-z0-9:._@-]+$/, 'must be a suggestion id') });
+/** `<kind>:<subject>`, e.g. monitoring:api-availability. */
+export const suggestionIdSchema = z.string().min(1).max(300).regex(/^[a-z-]+:[A-Za-z0-9:._@-]+$/, 'must be a suggestion id such as monitoring:api-availability');
+const suggestionParams = z.strictObject({ id: suggestionIdSchema });
 
 export const suggestionSchema = z.object({
   id: z.string(),

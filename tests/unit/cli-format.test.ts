@@ -1,6 +1,6 @@
-import { formatAuditVerify } from '../../src/cli/format';
+import { formatAuditVerify, formatDismissed, formatSuggestions } from '../../src/cli/format';
 
-/** `jarvis audit verify` output for what the Redis mirror comparison adds to the verdict. */
+/** CLI output: `jarvis audit verify` with the Redis mirror comparison, `jarvis suggestions`. */
 describe('formatAuditVerify with the Redis mirror', () => {
   it('says how many mirrored entries were compared', () => {
     expect(formatAuditVerify({ ok: true, checked: 12, mirror: { compared: 10 } })).toBe(
@@ -39,5 +39,33 @@ describe('formatAuditVerify with the Redis mirror', () => {
       'Audit log intact: 2 entries verified.\nOnly the chain was checked: without a Redis mirror (REDIS_URL) the newest entries cut off would not show.',
     );
     expect(formatAuditVerify({ ok: false, checked: 1, firstBroken: { seq: 2, id: null, reason: 'edited' } }).split('\n')).toHaveLength(3);
+  });
+});
+
+describe('formatSuggestions', () => {
+  const suggestion = {
+    id: 'monitoring:any-404',
+    kind: 'monitoring' as const,
+    severity: 'warning' as const,
+    title: 'Alert any-404 is firing',
+    message: 'Its value 3 is > 0 since 2026-12-06T08:04:18.815Z.',
+    action: 'Look at the metrics.',
+    signal: { rule: 'any-404', value: 3, pendingSince: null, codes: ['A', 'B'], nested: { left: 'out' }, evil: 'x\u001b[31m' },
+    raisedAt: '2026-12-06T08:04:18.764Z',
+    updatedAt: '2026-12-06T08:04:18.764Z',
+  };
+
+  it('prints each with its severity, id, message, action and plain signal figures, escape sequences neutralised', () => {
+    expect(formatSuggestions([suggestion]).split('\n')).toEqual([
+      '[warning] Alert any-404 is firing  (monitoring:any-404, since 2026-12-06 08:04:18Z)',
+      '  Its value 3 is > 0 since 2026-12-06T08:04:18.815Z.',
+      '  → Look at the metrics.',
+      '  signal: rule=any-404 value=3 pendingSince=null codes=A,B evil=x?[31m',
+    ]);
+  });
+
+  it('says so when nothing needs attention, and confirms a dismissal', () => {
+    expect(formatSuggestions([])).toBe('Nothing needs attention.');
+    expect(formatDismissed(suggestion)).toBe('Dismissed monitoring:any-404 for this key until its signal clears and comes back.');
   });
 });
