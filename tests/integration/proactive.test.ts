@@ -348,7 +348,7 @@ describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each readi
   };
 
   /** An engine whose monitoring source answers `next` (or throws it, when it is an Error). */
-  function engineWith(next: () => Reading | undefined | Error) {
+  function engineWith(next: () => Reading | undefined | Error, now?: () => Date) {
     const monitoring: MonitoringSource = {
       evaluate: async () => {
         const value = next();
@@ -361,6 +361,7 @@ describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each readi
       sources: { db: plane.testDb.db, agents: false, firewall: false, monitoring },
       thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 },
       logger,
+      ...(now ? { now } : {}),
     });
     return { engine, lines };
   }
@@ -441,6 +442,28 @@ describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each readi
     bAnswers = { ...reading, alerts: [] };
     await b.evaluate();
     expect(await stored()).toEqual([]);
+  });
+
+  it('the time a suggestion was raised is the same on every instance and after a restart, until its signal clears', async () => {
+    await plane.testDb.db.query('DELETE FROM suggestion_state');
+    let reading: Reading = { evaluatedAt: '2026-12-06T08:02:00.000Z', alerts: [firing()], slos: [] };
+    const at = (iso: string) => () => new Date(iso);
+    const raisedAt = async (engine: ProactiveEngine) => {
+      await engine.evaluate();
+      return (await engine.list(admin())).find((s) => s.id === 'monitoring:many-5xx')?.raisedAt;
+    };
+    expect(await raisedAt(engineWith(() => reading, at('2026-12-06T08:02:00.000Z')).engine)).toBe('2026-12-06T08:02:00.000Z');
+    // Another instance, and a restarted one, read it later: raised when the first one saw it.
+    expect(await raisedAt(engineWith(() => reading, at('2026-12-06T08:12:00.000Z')).engine)).toBe('2026-12-06T08:02:00.000Z');
+    const restarted = engineWith(() => reading, at('2026-12-06T09:00:00.000Z')).engine;
+    expect(await raisedAt(restarted)).toBe('2026-12-06T08:02:00.000Z');
+
+    // The signal clears: the next reading forgets it, and it is raised afresh when it returns.
+    reading = { ...reading, alerts: [] };
+    await restarted.evaluate();
+    expect(await plane.testDb.db.query("SELECT suggestion_id FROM suggestion_state WHERE suggestion_id LIKE 'monitoring:%'")).toEqual([]);
+    reading = { ...reading, alerts: [firing()] };
+    expect(await raisedAt(engineWith(() => reading, at('2026-12-06T10:00:00.000Z')).engine)).toBe('2026-12-06T10:00:00.000Z');
   });
 
   it('a DAWG without the devops module has nothing to watch', async () => {

@@ -94,6 +94,7 @@ export class ProactiveEngine {
     // A signal that could not be read is not a signal that cleared: its suggestions stay.
     const unknown = new Set(unread.map((u) => u.kind));
     const at = now.toISOString();
+    const raisedAt = await this.sharedRaisedAt(findings.map((f) => f.key).filter((id) => !isLocal(id)), at);
     const seen = new Set<string>();
     const counts = { raised: 0, updated: 0, resolved: 0 };
     for (const finding of findings) {
@@ -101,7 +102,7 @@ export class ProactiveEngine {
       const current = this.active.get(finding.key);
       const { key, audience: _audience, material: _material, ...rest } = finding;
       if (!current) {
-        const suggestion: Suggestion = { id: key, ...rest, raisedAt: at, updatedAt: at };
+        const suggestion: Suggestion = { id: key, ...rest, raisedAt: raisedAt.get(key) ?? at, updatedAt: at };
         this.active.set(key, { finding, suggestion, dismissedBy: new Set() });
         this.push('suggestion.raised', suggestion, finding);
         counts.raised++;
@@ -123,10 +124,25 @@ export class ProactiveEngine {
       this.push('suggestion.resolved', { ...gone.suggestion, updatedAt: at }, gone.finding);
       counts.resolved++;
     }
-    await this.syncDismissals(seen, started, unknown);
+    await this.syncShared(seen, started, unknown);
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
+  }
+
+  /**
+   * When each of these suggestions was first raised, by any instance: this reading's time for
+   * the new ones. Marks them seen, so no instance takes them for cleared.
+   */
+  private async sharedRaisedAt(ids: string[], at: string): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await this.options.sources.db.query<{ suggestion_id: string; raised_at: Date | string }>(
+      `INSERT INTO suggestion_state (suggestion_id, raised_at) SELECT unnest($1::text[]), $2
+       ON CONFLICT (suggestion_id) DO UPDATE SET seen_at = now()
+       RETURNING suggestion_id, raised_at`,
+      [ids, at],
+    );
+    return new Map(rows.map((r) => [r.suggestion_id, new Date(r.raised_at).toISOString()]));
   }
 
   private noteUnread(unread: Reading['unread']): void {
@@ -172,21 +188,19 @@ export class ProactiveEngine {
   }
 
   /**
-   * After an evaluation: deletes the stored dismissals of suggestions whose signal this reading
-   * no longer found (made before the reading began: a newer one may be for a suggestion this
-   * instance has not seen yet; and none of a kind it could not read), and loads the rest into
-   * the active suggestions for pushes.
+   * After an evaluation: deletes the stored dismissals and raise times of suggestions whose
+   * signal this reading no longer found (made or seen before the reading began: a newer one may
+   * be for a suggestion this instance has not seen yet; and none of a kind it could not read),
+   * and loads the remaining dismissals into the active suggestions for pushes.
    */
-  private async syncDismissals(seen: ReadonlySet<string>, readingStarted: Date, unread: ReadonlySet<SuggestionKind>): Promise<void> {
+  private async syncShared(seen: ReadonlySet<string>, readingStarted: Date, unread: ReadonlySet<SuggestionKind>): Promise<void> {
     const { db } = this.options.sources;
     const shared = [...seen].filter((id) => !isLocal(id));
     // Ids start with their kind (monitoring:<rule>).
     const unreadIds = [...unread].map((kind) => `${kind}:%`);
-    await db.query('DELETE FROM suggestion_dismissals WHERE dismissed_at < $1 AND NOT (suggestion_id = ANY($2::text[])) AND NOT (suggestion_id LIKE ANY($3::text[]))', [
-      readingStarted,
-      shared,
-      unreadIds,
-    ]);
+    const cleared = 'NOT (suggestion_id = ANY($2::text[])) AND NOT (suggestion_id LIKE ANY($3::text[]))';
+    await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at < $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
+    await db.query(`DELETE FROM suggestion_state WHERE seen_at < $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
     const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
