@@ -466,6 +466,13 @@ describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each readi
     expect(await raisedAt(engineWith(() => reading, at('2026-12-06T10:00:00.000Z')).engine)).toBe('2026-12-06T10:00:00.000Z');
   });
 
+  it('two findings for one subject do not break the reading', async () => {
+    // The DAWG keeps alert and SLO names apart; a reading that does not is still read.
+    const { engine } = engineWith(() => ({ evaluatedAt: '2026-12-06T08:02:00.000Z', alerts: [firing({ name: 'twice' })], slos: [{ ...breaching, name: 'twice' }] }));
+    await engine.evaluate();
+    expect((await engine.list(admin())).map((s) => s.id)).toEqual(['monitoring:twice']);
+  });
+
   it('a DAWG without the devops module has nothing to watch', async () => {
     const { engine } = engineWith(() => undefined);
     expect(await engine.evaluate()).toMatchObject({ raised: 0, resolved: 0 });
