@@ -1,5 +1,4 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import request from 'supertest';
 import { runCli } from '../../src/cli/run';
 import { createDefaultAgents } from '../../src/control-plane/agents';
 import { waitFor, waitForTask } from '../helpers/agent-system';
+import { insertExpiringApproval } from '../helpers/approvals';
 import { tamper } from '../helpers/audit';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
@@ -447,12 +447,8 @@ describe('jarvis CLI', () => {
   });
 
   it('suggestions: lists what the proactive system raised; dismiss hides one for this key', async () => {
-    const approvalId = `apr_${randomUUID()}`;
+    const approvalId = await insertExpiringApproval(plane.testDb.db);
     const id = `approval-expiring:${approvalId}`;
-    await plane.testDb.db.query(
-      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
-      [approvalId],
-    );
     try {
       await plane.proactive!.evaluate();
       const listed = await jarvis(['suggestions']);

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { createMusicModule } from '../../src/dawg/modules/music';
 import { createTestingModule } from '../../src/dawg/modules/testing';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
+import { insertExpiringApproval } from '../helpers/approvals';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { silentLogger } from '../helpers/logger';
 import { listen, SERVICE_TOKEN, type Listening } from '../helpers/servers';
@@ -228,11 +228,7 @@ describe('Jarvis MCP server over stdio', () => {
   test('get_suggestions reads what the proactive system raised, as the key may see it', async () => {
     await plane.proactive!.evaluate();
     expect(text(await call(admin, 'get_suggestions'))).toMatch(/^No active suggestions\.\n/);
-    const approvalId = `apr_${randomUUID()}`;
-    await plane.testDb.db.query(
-      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
-      [approvalId],
-    );
+    const approvalId = await insertExpiringApproval(plane.testDb.db);
     try {
       await plane.proactive!.evaluate();
       const found = await call(admin, 'get_suggestions');

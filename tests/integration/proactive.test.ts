@@ -3,6 +3,7 @@ import request from 'supertest';
 import { utcMonth } from '../../src/control-plane/ai-router/budget-service';
 import { isQuiet, ProactiveEngine, type MonitoringSource } from '../../src/control-plane/proactive';
 import type { Principal } from '../../src/control-plane/auth';
+import { insertExpiringApproval } from '../helpers/approvals';
 import { startTestPlane, listenWithHub, type TestPlane } from '../helpers/control-plane';
 import { capturingLogger, silentLogger } from '../helpers/logger';
 import { TestSocket } from '../helpers/ws-client';
@@ -141,11 +142,7 @@ describe('suggestions from injected signals', () => {
   });
 
   it('a pending approval near expiry, the AI DAWG breaker open and an idle schedule', async () => {
-    const approvalId = `apr_${randomUUID()}`;
-    await plane.testDb.db.query(
-      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, reason, expires_at) VALUES ($1, 'key_x', 'kubectl', '["rollout","restart"]', '/tmp', '{}', 'kubectl', 'policy', now() + interval '60 seconds')`,
-      [approvalId],
-    );
+    const approvalId = await insertExpiringApproval(plane.testDb.db);
     // The DAWG is at a closed port: calls fail until the breaker opens.
     for (let i = 0; i < 6; i++) await plane.moduleRouter.execute({ module: 'testing', action: 'health-check', params: {} }).catch(() => undefined);
     expect(plane.moduleRouter.breakerState).toBe('open');
