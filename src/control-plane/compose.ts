@@ -218,7 +218,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
           budgets: ai.budgets,
           dawg: moduleRouter,
           providerBreakers: ai.breakers,
-          monitoring: dawgMonitoring(moduleRouter),
+          monitoring: dawgMonitoring(moduleRouter, config.proactive.intervalMs),
           agents: Boolean(agents),
           firewall: Boolean(firewall),
         },

@@ -96,7 +96,8 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     );
 
     dawg = await startDawg({ dataDir: dir });
-    plane = await startTestPlane({ kind: 'pglite', runTasks: true, env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
+    // Proactive readings every 2 s: they share a DAWG evaluation up to 1 s old.
+    plane = await startTestPlane({ kind: 'pglite', runTasks: true, env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile, PROACTIVE_INTERVAL_MS: '2000' } });
     planeHttp = await listen(plane.app);
     const approver = await plane.apiKeys.create('approver', ['admin', 'devops']);
     approverKey = approver.key;
@@ -365,9 +366,10 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     expect((await monitoring({ operation: 'create-slo', name: 'strict-2xx', objective: 99.9, window: '1h', sli: { good, total: requests } })).status).toBe(200);
     expect((await monitoring({ operation: 'create-alert', name: 'any-404', expr: { aggregate: 'sum', metric: 'jarvis_http_requests_total', labels: { status: '404' } }, op: '>', threshold: 0, severity: 'critical' })).status).toBe(200);
     try {
-      // The first reading sets the SLO's baseline; then 404s.
+      // The first reading sets the SLO's baseline; then 404s, and a reading once that evaluation is too old to share.
       await plane.proactive!.evaluate();
       for (let i = 0; i < 3; i++) await request(plane.app).get(`/missing-${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
       await plane.proactive!.evaluate();
       const listed = await request(plane.app).get('/api/v1/suggestions').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
       const byId = Object.fromEntries(listed.body.suggestions.map((x: { id: string }) => [x.id, x]));

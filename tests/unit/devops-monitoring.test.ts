@@ -264,6 +264,36 @@ describe('devops configure-monitoring: evaluation', () => {
     await expect(readFile(path.join(dir, MONITORING_FILE), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('with maxAgeSeconds, answers the last evaluation of all rules while it is that young and no rule changed', async () => {
+    await h.run({ operation: 'create-alert', name: 'any-5xx', expr: { aggregate: 'sum', ...errors5xx }, op: '>', threshold: 0, severity: 'warning' });
+    const shared = (seconds: number) => {
+      h.nowMs = T0 + seconds * 1000;
+      return h.run<Evaluated>({ operation: 'evaluate', maxAgeSeconds: 30 });
+    };
+    h.text = requestsText({ '200': 10, '503': 1 });
+    const first = await shared(0);
+    expect(first.alerts[0]).toMatchObject({ state: 'firing', value: 1 });
+    h.text = requestsText({ '200': 10, '503': 5 });
+    // A second control plane 20 s later: the same answer, no scrape.
+    expect(await shared(20)).toEqual(first);
+    expect(h.scrapes).toBe(1);
+    // 31 s after it: evaluated again.
+    expect((await shared(31)).alerts[0]).toMatchObject({ value: 5 });
+    expect(h.scrapes).toBe(2);
+    // A changed rule is evaluated at once, however young the last evaluation.
+    await h.run({ operation: 'update-alert', name: 'any-5xx', threshold: 10 });
+    expect((await shared(32)).alerts[0]).toMatchObject({ state: 'ok', threshold: 10 });
+    expect(h.scrapes).toBe(3);
+    // Without maxAgeSeconds an evaluation is always fresh (and is what the next shared one reuses).
+    expect((await evaluateAt(33, requestsText({ '200': 10, '503': 20 }))).alerts[0]).toMatchObject({ state: 'firing', value: 20 });
+    expect((await shared(40)).alerts[0]).toMatchObject({ value: 20 });
+    expect(h.scrapes).toBe(4);
+    await expect(h.run({ operation: 'evaluate', names: ['any-5xx'], maxAgeSeconds: 30 })).rejects.toMatchObject({
+      status: 400,
+      details: { issues: [expect.objectContaining({ field: 'params.maxAgeSeconds' })] },
+    });
+  });
+
   it('takes an alert from no-data through ok and pending to firing, then no-data when the metric goes', async () => {
     await h.run({ operation: 'create-alert', name: 'high-errors', expr: { aggregate: 'rate-ratio', numerator: errors5xx, denominator: total }, op: '>', threshold: 0.05, for: 120, severity: 'critical' });
     const states: unknown[] = [];

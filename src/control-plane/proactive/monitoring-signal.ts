@@ -43,12 +43,17 @@ const sloSchema = z.object({
 const readingSchema = z.object({ evaluatedAt: z.string(), alerts: z.array(alertSchema), slos: z.array(sloSchema) });
 export type MonitoringReading = z.infer<typeof readingSchema>;
 
-/** Evaluates every rule through the ModuleRouter, as `system`; bounded by the router's timeout. */
-export function dawgMonitoring(router: Pick<ModuleRouter, 'execute'>): MonitoringSource {
+/**
+ * Evaluates every rule through the ModuleRouter, as `system`; bounded by the router's timeout.
+ * An evaluation up to half an interval old is taken as it is, so however many control planes
+ * read, the rules are evaluated about twice an interval at most (rates span that much).
+ */
+export function dawgMonitoring(router: Pick<ModuleRouter, 'execute'>, intervalMs: number): MonitoringSource {
+  const maxAgeSeconds = Math.min(3600, Math.max(1, Math.floor(intervalMs / 2000)));
   return {
     async evaluate() {
       try {
-        const { result } = await router.execute({ module: 'devops', action: 'configure-monitoring', params: { operation: 'evaluate' } }, { actor: 'system' });
+        const { result } = await router.execute({ module: 'devops', action: 'configure-monitoring', params: { operation: 'evaluate', maxAgeSeconds } }, { actor: 'system' });
         return readingSchema.parse(result);
       } catch (err) {
         if (err instanceof AppError && (err.code === 'UNKNOWN_MODULE' || err.code === 'UNKNOWN_ACTION')) return undefined;

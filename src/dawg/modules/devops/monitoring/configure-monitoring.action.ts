@@ -225,11 +225,30 @@ async function configureMonitoring(params: ConfigureMonitoringParams, deps: Conf
  */
 export function createConfigureMonitoringAction(deps: ConfigureMonitoringDeps) {
   const store = new MonitoringStore(deps.dir);
+  // The last evaluation of all rules, for `maxAgeSeconds`: every control plane evaluates at
+  // each proactive reading, and rates are per second since the previous evaluation, so N
+  // instances would otherwise each measure 1/N of an interval. Any change of a rule makes it
+  // stale (generation), including one made while the evaluation ran.
+  let last: { atMs: number; generation: number; result: ConfigureMonitoringResult } | undefined;
+  let generation = 0;
+  const handle = async (params: ConfigureMonitoringParams, ctx: ActionContext): Promise<ConfigureMonitoringResult> => {
+    if (params.operation === 'list') return configureMonitoring(params, deps, store, ctx);
+    if (params.operation !== 'evaluate') {
+      generation += 1;
+      return configureMonitoring(params, deps, store, ctx);
+    }
+    const nowMs = (deps.now ?? Date.now)();
+    if (params.maxAgeSeconds !== undefined && last && last.generation === generation && nowMs - last.atMs <= params.maxAgeSeconds * 1000) return last.result;
+    const started = generation;
+    const result = await configureMonitoring(params, deps, store, ctx);
+    if (!params.names && result.operation === 'evaluate' && generation === started) last = { atMs: Date.parse(result.evaluatedAt), generation, result };
+    return result;
+  };
   return defineAction({
     description:
       'Creates, updates, deletes and lists monitoring alerts and SLO/SLI definitions over the control plane’s Prometheus metrics (e.g. jarvis_http_requests_total), ' +
       'and evaluates them: alert state ok/pending/firing/no-data; SLO SLI, remaining error budget and burn rate since the period started',
     params: configureMonitoringParamsSchema,
-    handler: (params, ctx): Promise<ConfigureMonitoringResult> => configureMonitoring(params, deps, store, ctx),
+    handler: handle,
   });
 }

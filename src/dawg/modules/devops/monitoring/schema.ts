@@ -102,10 +102,19 @@ export const configureMonitoringParamsSchema = z.discriminatedUnion('operation',
   z.strictObject({ operation: z.literal('update-slo'), name: ruleNameSchema, ...z.strictObject(sloFields).partial().shape }).refine(atLeastOneChange, noChange),
   z.strictObject({ operation: z.literal('delete'), name: ruleNameSchema }),
   z.strictObject({ operation: z.literal('list') }),
-  z.strictObject({
-    operation: z.literal('evaluate'),
-    names: z.array(ruleNameSchema).min(1).max(MAX_RULES).optional().describe('Alerts and SLOs to evaluate (default: all)'),
-  }),
+  z
+    .strictObject({
+      operation: z.literal('evaluate'),
+      names: z.array(ruleNameSchema).min(1).max(MAX_RULES).optional().describe('Alerts and SLOs to evaluate (default: all)'),
+      maxAgeSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(3600)
+        .optional()
+        .describe('Answer the last evaluation of all rules instead when it is at most this old (the control planes\' proactive readings share one)'),
+    })
+    .refine((p) => !(p.names && p.maxAgeSeconds !== undefined), { message: 'applies to an evaluation of all rules: give names or maxAgeSeconds, not both', path: ['maxAgeSeconds'] }),
 ]);
 export type ConfigureMonitoringParams = z.output<typeof configureMonitoringParamsSchema>;
 export type AlertFields = Omit<Extract<ConfigureMonitoringParams, { operation: 'create-alert' }>, 'operation' | 'name'>;
