@@ -228,14 +228,19 @@ export function createConfigureMonitoringAction(deps: ConfigureMonitoringDeps) {
   // The last evaluation of all rules, for `maxAgeSeconds`: every control plane evaluates at
   // each proactive reading, and rates are per second since the previous evaluation, so N
   // instances would otherwise each measure 1/N of an interval. Any change of a rule makes it
-  // stale (generation), including one made while the evaluation ran.
+  // stale (generation, moved when the change starts and when it ends), including one made
+  // while the evaluation ran.
   let last: { atMs: number; generation: number; result: ConfigureMonitoringResult } | undefined;
   let generation = 0;
   const handle = async (params: ConfigureMonitoringParams, ctx: ActionContext): Promise<ConfigureMonitoringResult> => {
     if (params.operation === 'list') return configureMonitoring(params, deps, store, ctx);
     if (params.operation !== 'evaluate') {
       generation += 1;
-      return configureMonitoring(params, deps, store, ctx);
+      try {
+        return await configureMonitoring(params, deps, store, ctx);
+      } finally {
+        generation += 1;
+      }
     }
     const nowMs = (deps.now ?? Date.now)();
     if (params.maxAgeSeconds !== undefined && last && last.generation === generation && nowMs - last.atMs <= params.maxAgeSeconds * 1000) return last.result;
