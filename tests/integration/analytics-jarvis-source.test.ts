@@ -212,37 +212,31 @@ describe('analytics source "jarvis" on the embedded database (a copy in a worker
   it('keeps the template in a file for the next process, and replaces a file that does not load', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'snapshot-template-'));
     const file = path.join(dir, 'cache', 'analytics-snapshot-template.tar.gz');
+    /** A source (a process's first worker) on `template`, asked once, then closed. */
+    const countOnce = async (template: SnapshotTemplate, table: string) => {
+      const source = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template });
+      try {
+        return (await ask(`SELECT count(*)::int AS n FROM ${table}`, {}, source)).rows;
+      } finally {
+        await source.close();
+      }
+    };
     try {
       // A process whose first worker runs initdb writes the file (the directory made as needed).
       const first = new SnapshotTemplate({ file });
-      const a = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: first });
-      try {
-        expect((await ask('SELECT count(*)::int AS n FROM tasks', {}, a)).rows).toEqual([{ n: 5 }]);
-      } finally {
-        await a.close();
-      }
+      expect(await countOnce(first, 'tasks')).toEqual([{ n: 5 }]);
       await first.saved;
       const written = readFileSync(file);
       expect(written.equals(Buffer.from(first.bytes!))).toBe(true);
       // The next process's first worker starts from the file: it answers and makes no new one.
       const next = new SnapshotTemplate({ file });
-      const b = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: next });
-      try {
-        expect((await ask('SELECT count(*)::int AS n FROM workflows', {}, b)).rows).toEqual([{ n: 1 }]);
-        // (Another initdb's dump would differ: each has its own system identifier.)
-        expect(Buffer.from(next.bytes!).equals(written)).toBe(true);
-      } finally {
-        await b.close();
-      }
+      expect(await countOnce(next, 'workflows')).toEqual([{ n: 1 }]);
+      // (Another initdb's dump would differ: each has its own system identifier.)
+      expect(Buffer.from(next.bytes!).equals(written)).toBe(true);
       // A damaged file: initdb, and the file is replaced by a good one.
       writeFileSync(file, 'not a template');
       const damaged = new SnapshotTemplate({ file });
-      const c = new JarvisSnapshotSource({ db: t.db, logger: silentLogger(), template: damaged });
-      try {
-        expect((await ask('SELECT count(*)::int AS n FROM tasks', {}, c)).rows).toEqual([{ n: 5 }]);
-      } finally {
-        await c.close();
-      }
+      expect(await countOnce(damaged, 'tasks')).toEqual([{ n: 5 }]);
       await damaged.saved;
       expect(readFileSync(file).byteLength).toBeGreaterThan(100_000);
       expect(readdirSync(path.dirname(file))).toEqual(['analytics-snapshot-template.tar.gz']);

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { isUint8Array } from 'node:util/types';
+import { writeFileAtomic } from '../../common/atomic-file';
 import { AppError, GatewayTimeoutError } from '../../common/errors';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
@@ -66,17 +66,14 @@ export class SnapshotTemplate {
     return this.loading;
   }
 
-  /** Keeps a template a worker made and, with a file, writes it there (aside, then renamed). */
+  /** Keeps a template a worker made and, with a file, writes it there (atomically). */
   set(bytes: Uint8Array): void {
     this.current = bytes;
     const { file, logger } = this.options;
     if (!file) return;
-    const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     this.saved = mkdir(path.dirname(file), { recursive: true })
-      .then(() => writeFile(partial, bytes, { mode: 0o600 }))
-      .then(() => rename(partial, file))
-      .catch(async (err: unknown) => {
-        await rm(partial, { force: true });
+      .then(() => writeFileAtomic(file, bytes))
+      .catch((err: unknown) => {
         logger?.warn('analytics snapshot template not saved; the next start runs initdb again', { file, reason: (err as Error).message });
       });
   }

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ForbiddenError, InvalidError, NotFoundError } from '../../common/errors';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../common/atomic-file';
 import { FILE_ID } from './file-id';
 import { pageOfFiles, type FileCursor, type FilePage } from './file-page';
 

@@ -1,4 +1,3 @@
-export { writeFileAtomic } from './atomic-file';
 export { FILE_PAGE_LIMIT, fileCursorSchema, type FileCursor, type FilePage } from './file-page';
 export { FILE_ID, fileIdSchema, fileUrl, FileStore, storedFileSchema, type FileStoreOptions, type StoredFile } from './file-store';
 export {

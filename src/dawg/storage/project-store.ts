@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ForbiddenError, InvalidError, NotFoundError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../common/atomic-file';
 import { fileIdSchema } from './file-store';
 
 export const PROJECT_ID = /^p_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../../storage/atomic-file';
+import { writeFileAtomic } from '../../../../common/atomic-file';
 import type { DeploymentRecord } from './deploy-runner';
 
 /** Records kept; older ones are dropped (the audit log keeps every command for longer). */

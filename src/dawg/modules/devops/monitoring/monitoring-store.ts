@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../../common/errors';
-import { writeFileAtomic } from '../../../storage/atomic-file';
+import { writeFileAtomic } from '../../../../common/atomic-file';
 import { monitoringDocumentSchema, type MonitoringDocument } from './schema';
 
 export const MONITORING_FILE = 'monitoring.json';
