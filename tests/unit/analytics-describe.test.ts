@@ -37,8 +37,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function describeDataset(params: Record<string, unknown>): Promise<DescribeAnswer> {
-  const response = await registry.execute({ module: 'analytics', action: 'describe', params }, { requestId: 'req-1', signal: new AbortController().signal, logger: silentLogger() });
+async function describeDataset(params: Record<string, unknown>, signal = new AbortController().signal): Promise<DescribeAnswer> {
+  const response = await registry.execute({ module: 'analytics', action: 'describe', params }, { requestId: 'req-1', signal, logger: silentLogger() });
   return response.result as DescribeAnswer;
 }
 
@@ -136,6 +136,19 @@ describe('analytics describe', () => {
     expect(answer.omittedColumns).toEqual(['c200', 'c201', 'c202', 'c203', 'c204']);
     expect(answer.correlations.columns).toHaveLength(50);
     expect(answer.correlations.omitted).toHaveLength(150);
+  });
+
+  it('stops when the caller goes away, and the reader works afterwards', async () => {
+    await store.run('CREATE TABLE main.big AS SELECT range AS a, range * 2.5 AS b, range % 7 AS c, (range % 13)::VARCHAR AS d FROM range(1000000)');
+    const started = Date.now();
+    await describeDataset({ dataset: 'big' });
+    const full = Date.now() - started;
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    setTimeout(() => controller.abort(reason), Math.max(1, Math.floor(full / 4)));
+    await expect(describeDataset({ dataset: 'big' }, controller.signal)).rejects.toBe(reason);
+    expect((await describeDataset({ dataset: 'sample', columns: ['x'] })).rowCount).toBe(10);
+    await store.run('DROP TABLE main.big');
   });
 
   it('answers 404 listing the datasets for an unknown one, 400 naming an unknown column', async () => {

@@ -133,6 +133,10 @@ describe('analytics query on the DuckDB store', () => {
     expect((await run({ sql: 'SELECT 7 AS seven' })).rows).toEqual([{ seven: 7 }]);
   });
 
+  it.each([0, 1, 2, 3, 5])('stops the statement even when a %i ms limit ends before it begins (during BEGIN or PREPARE)', async (timeoutMs) => {
+    await expect(run({ sql: SLOW_SQL }, { timeoutMs })).rejects.toMatchObject({ status: 504, code: 'QUERY_TIMEOUT' });
+  });
+
   it('interrupts the statement when the caller goes away', async () => {
     const controller = new AbortController();
     const reason = new Error('client went away');

@@ -115,6 +115,8 @@ export class JarvisReadOnlySource implements JarvisQuerySource {
       await client.query('BEGIN READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(q.timeoutMs))}`);
       const { text, values } = wrappedQuery(sql, q.params, q.maxRows);
+      // A cancel that reached the backend between statements was ignored: stop before the query.
+      q.signal?.throwIfAborted();
       const result = await client.query({ text, values, rowMode: 'array' });
       const hints: string[] = await this.hints(client, text, values).catch(() => []);
       await client.query('COMMIT');

@@ -6,6 +6,7 @@ import { jsonValue, type AnalyticsStore } from './analytics-store';
 import { correlations, type Correlations } from './correlations';
 import { datasetColumns, requireDataset, type DatasetColumn } from './dataset-catalog';
 import { columnKind, histograms, numericStats, presence, summarySql, topValues, type HistogramBin, type NumericStats, type ReadRows, type Row } from './describe-stats';
+import { connectionInterrupter } from './duckdb-interrupt';
 
 /*
  * `describe`: exploratory statistics of one dataset. It reads on the store's reader
@@ -98,10 +99,14 @@ async function describeOn(read: ReadRows, dataset: string, chosen: DatasetColumn
 function onReader<T>(store: AnalyticsStore, signal: AbortSignal, fn: (read: ReadRows) => Promise<T>): Promise<T> {
   return store.withReader(async (c: DuckDBConnection) => {
     if (signal.aborted) throw signal.reason;
-    const stop = () => c.interrupt();
+    const interrupter = connectionInterrupter(c);
+    const stop = () => interrupter.interrupt();
     signal.addEventListener('abort', stop, { once: true });
-    const read: ReadRows = async (sql, params = []) =>
-      (await c.runAndReadAll(sql, params.length ? ([...params] as DuckDBValue[]) : undefined)).getRowObjectsJS().map((r) => jsonValue(r) as Row);
+    const read: ReadRows = async (sql, params = []) => {
+      // An interrupt that lands between two statements is cleared when the next begins.
+      if (signal.aborted) throw signal.reason;
+      return (await c.runAndReadAll(sql, params.length ? ([...params] as DuckDBValue[]) : undefined)).getRowObjectsJS().map((r) => jsonValue(r) as Row);
+    };
     try {
       await c.run('BEGIN TRANSACTION READ ONLY');
       return await fn(read);
@@ -109,6 +114,7 @@ function onReader<T>(store: AnalyticsStore, signal: AbortSignal, fn: (read: Read
       throw signal.aborted ? signal.reason : err;
     } finally {
       signal.removeEventListener('abort', stop);
+      interrupter.dispose();
       await c.run('ROLLBACK').catch(() => undefined);
     }
   });

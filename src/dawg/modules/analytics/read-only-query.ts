@@ -4,6 +4,7 @@ import type { Logger } from '../../../common/logger';
 import { fieldError } from '../../../common/validation';
 import { jsonValue, type AnalyticsStore } from './analytics-store';
 import { callerSqlError, isInterrupt } from './duckdb-errors';
+import { connectionInterrupter } from './duckdb-interrupt';
 import { explainPlan, planHints, scannedTables, tableColumns, type HintOptions } from './plan-hints';
 
 /*
@@ -36,13 +37,17 @@ export interface QueryRows {
 
 const SQL_FIELD = 'params.sql';
 
-/** Interrupts the connection when the time is up or the caller goes away. */
+/**
+ * Interrupts the connection when the time is up or the caller goes away (repeatedly: see
+ * connectionInterrupter), and `check()` stops the work between statements.
+ */
 function interruptGuard(c: DuckDBConnection, timeoutMs: number, signal: AbortSignal) {
   let timedOut = false;
-  const stop = () => c.interrupt();
+  const interrupter = connectionInterrupter(c);
+  const stop = () => interrupter.interrupt();
   const timer = setTimeout(() => {
     timedOut = true;
-    c.interrupt();
+    stop();
   }, timeoutMs);
   signal.addEventListener('abort', stop, { once: true });
   const stopError = (): unknown =>
@@ -60,6 +65,7 @@ function interruptGuard(c: DuckDBConnection, timeoutMs: number, signal: AbortSig
     },
     dispose() {
       clearTimeout(timer);
+      interrupter.dispose();
       signal.removeEventListener('abort', stop);
     },
   };
@@ -118,12 +124,14 @@ export function runReadOnlyQuery(store: AnalyticsStore, q: ReadOnlyQuery, option
     const guard = interruptGuard(c, q.timeoutMs, q.signal);
     try {
       await c.run('BEGIN TRANSACTION READ ONLY');
+      guard.check();
       const prepared = await prepareSelect(c, q.sql);
       if (prepared.parameterCount !== q.params.length) {
         throw fieldError('params.params', `the statement has ${prepared.parameterCount} parameter(s) ($1, $2, …) but ${q.params.length} value(s) were given`);
       }
       const values = q.params as DuckDBValue[];
       if (values.length) prepared.bind([...values]);
+      guard.check();
       const { columns, rows, truncated } = await readBounded(prepared, q.maxRows, guard.check);
       const hints = await hintsFor(c, q, values, truncated, options.hints).catch((err: unknown) => {
         if (q.signal.aborted) throw err;
