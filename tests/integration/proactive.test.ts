@@ -315,6 +315,17 @@ describe('dismissals', () => {
     expect(await stored()).toEqual([`${unseen} newer`]);
     await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
   });
+
+  it('a reading that began in the very instant of a dismissal ends it (the embedded database clock ticks in milliseconds)', async () => {
+    await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
+    const cleared = 'task-failures:DataScientist.predict-churn:k2';
+    const [{ at }] = await plane.testDb.db.query<{ at: Date }>(`INSERT INTO suggestion_dismissals (suggestion_id, key_id, dismissed_at) VALUES ($1, 'k2', date_trunc('milliseconds', now())) RETURNING dismissed_at AS at`, [cleared]) as [{ at: Date }];
+    // The reading's start as the database gives it: the same millisecond as the dismissal.
+    const real = plane.testDb.db;
+    const db = new Proxy(real, { get: (target, prop) => (prop === 'query' ? (text: string, params?: unknown[]) => (text === 'SELECT now() AS started' ? Promise.resolve([{ started: at }]) : target.query(text, params)) : Reflect.get(target, prop)) });
+    await new ProactiveEngine({ sources: { db, agents: true, firewall: true }, thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 }, logger: silentLogger() }).evaluate();
+    expect(await stored()).toEqual([]);
+  });
 });
 
 describe('monitoring alerts and SLOs (the DAWG evaluates the rules at each reading)', () => {

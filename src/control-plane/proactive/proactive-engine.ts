@@ -190,7 +190,7 @@ export class ProactiveEngine {
 
   /**
    * After an evaluation: deletes the stored dismissals and raise times of suggestions whose
-   * signal this reading no longer found (made or seen before the reading began: a newer one may
+   * signal this reading no longer found (made or seen no later than the reading began: a newer one may
    * be for a suggestion this instance has not seen yet; and none of a kind it could not read),
    * and loads the remaining dismissals into the active suggestions for pushes.
    */
@@ -200,8 +200,11 @@ export class ProactiveEngine {
     // Ids start with their kind (monitoring:<rule>).
     const unreadIds = [...unread].map((kind) => `${kind}:%`);
     const cleared = 'NOT (suggestion_id = ANY($2::text[])) AND NOT (suggestion_id LIKE ANY($3::text[]))';
-    await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at < $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
-    await db.query(`DELETE FROM suggestion_state WHERE seen_at < $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
+    // At or before: the embedded database's clock ticks in milliseconds, so a dismissal made just
+    // before this reading began may carry its very instant; with `<` it outlived the signal and
+    // hid the suggestion when it came back.
+    await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
+    await db.query(`DELETE FROM suggestion_state WHERE seen_at <= $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
     const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
