@@ -18,6 +18,8 @@ export type Command =
   | { kind: 'audit-verify'; connection: Connection; json: boolean }
   | { kind: 'suggestions-list'; connection: Connection; json: boolean }
   | { kind: 'suggestions-dismiss'; connection: Connection; json: boolean; id: string }
+  | { kind: 'suggestions-feedback'; connection: Connection; json: boolean }
+  | { kind: 'suggestions-forget'; connection: Connection; json: boolean; id: string }
   | { kind: 'agents-list'; connection: Connection; json: boolean }
   | { kind: 'agents-stats'; connection: Connection; json: boolean }
   | TaskCommand
@@ -28,7 +30,7 @@ export type Command =
 export const GROUPS = {
   keys: ['create', 'list', 'revoke'],
   audit: ['verify'],
-  suggestions: ['list', 'dismiss'],
+  suggestions: ['list', 'dismiss', 'feedback', 'forget'],
   agents: ['list', 'stats'],
   task: ['submit', 'get', 'cancel'],
   approvals: ['list', 'get', 'approve', 'deny'],
@@ -141,16 +143,16 @@ function parseGroup(group: string, positionals: string[], values: Values, env: N
     }
     case 'suggestions': {
       // `jarvis suggestions` alone lists them.
-      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'] }, 'list');
+      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'], feedback: ['json'], forget: ['json'] }, 'list');
       if (typeof inv === 'string') return inv;
-      if (inv.sub === 'list') {
+      if (inv.sub === 'list' || inv.sub === 'feedback') {
         noMoreArguments(inv.rest, 0, inv.topic);
-        return { kind: 'suggestions-list', connection: inv.connection(), json: inv.json };
+        return { kind: inv.sub === 'list' ? 'suggestions-list' : 'suggestions-feedback', connection: inv.connection(), json: inv.json };
       }
       noMoreArguments(inv.rest, 1, inv.topic);
       const [id] = inv.rest;
-      if (id === undefined) throw new UsageError('Missing suggestion ID (as shown by `jarvis suggestions`)', inv.topic);
-      return { kind: 'suggestions-dismiss', connection: inv.connection(), json: inv.json, id: check(suggestionIdSchema, id, 'ID', inv.topic) };
+      if (id === undefined) throw new UsageError(`Missing suggestion ID (as shown by \`jarvis suggestions${inv.sub === 'forget' ? ' feedback' : ''}\`)`, inv.topic);
+      return { kind: inv.sub === 'forget' ? 'suggestions-forget' : 'suggestions-dismiss', connection: inv.connection(), json: inv.json, id: check(suggestionIdSchema, id, 'ID', inv.topic) };
     }
     case 'agents': {
       // `jarvis agents` alone lists them.

@@ -15,7 +15,7 @@ const UNREACHABLE_HINTS: Record<FetchFailureKind, string> = {
 };
 import * as s from './schemas';
 
-export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, SuggestionView, TaskView } from './schemas';
+export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, Forgotten, SuggestionFeedback, SuggestionView, TaskView } from './schemas';
 
 type FetchFn = typeof fetch;
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -75,6 +75,15 @@ export class JarvisClient {
 
   dismissSuggestion(id: string): Promise<s.SuggestionView> {
     return this.call(s.suggestionSchema, 'POST', `/api/v1/suggestions/${seg(id)}/dismiss`);
+  }
+
+  /** What the adaptive engine learned from this key's dismissals. */
+  suggestionFeedback(): Promise<s.SuggestionFeedback> {
+    return this.call(s.suggestionFeedbackSchema, 'GET', '/api/v1/suggestions/feedback');
+  }
+
+  forgetSuggestionFeedback(id: string): Promise<s.Forgotten> {
+    return this.call(s.forgottenSchema, 'DELETE', `/api/v1/suggestions/feedback/${seg(id)}`);
   }
 
   async listAgents(): Promise<s.AgentInfo[]> {

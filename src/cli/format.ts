@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey, SuggestionView } from './client';
+import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey, Forgotten, SuggestionFeedback, SuggestionView } from './client';
 
 /** Key names are free text from the server: control characters (escape sequences) must not reach the terminal. */
 export function printable(value: string): string {
@@ -107,6 +107,7 @@ export function formatSuggestions(list: SuggestionView[]): string {
         `  ${printable(s.message)}`,
         `  → ${printable(s.action)}`,
         `  signal: ${printable(signalLine(s.signal))}`,
+        ...(s.muted ? [`  muted: not pushed to this key (dismissed ${s.muted.dismissals} times, last ${shortTime(s.muted.lastDismissedAt)}); \`jarvis suggestions forget ${printable(s.id)}\` undoes it`] : []),
       ].join('\n'),
     )
     .join('\n\n');
@@ -114,4 +115,24 @@ export function formatSuggestions(list: SuggestionView[]): string {
 
 export function formatDismissed(s: SuggestionView): string {
   return `Dismissed ${printable(s.id)} for this key until its signal clears and comes back.`;
+}
+
+/** A window as people say it: days from one day up, else hours. */
+function span(ms: number): string {
+  const [n, unit] = ms >= 86_400_000 ? [Number((ms / 86_400_000).toFixed(1)), 'day'] : [Number((ms / 3_600_000).toFixed(1)), 'hour'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+export function formatSuggestionFeedback(f: SuggestionFeedback): string {
+  if (!f.muteAfter) return 'Learning from dismissals is off (PROACTIVE_MUTE_AFTER_DISMISSALS=0).';
+  const head = `A suggestion dismissed ${f.muteAfter} times within ${span(f.windowMs)} is no longer pushed to this key (still listed) unless it comes back more severe.`;
+  if (!f.subjects.length) return `${head}\nNo dismissals remembered for this key.`;
+  const rows = f.subjects.map(
+    (s) => `  ${printable(s.id)}  dismissed ${s.dismissals}×, last ${shortTime(s.lastDismissedAt)}, up to ${s.mostSevere}${s.muted ? `  → muted at ${s.mostSevere} and below` : ''}`,
+  );
+  return [head, ...rows].join('\n');
+}
+
+export function formatForgotten(f: Forgotten): string {
+  return `Forgot ${f.forgotten} dismissal${f.forgotten === 1 ? '' : 's'} of ${printable(f.id)}: it is pushed to this key again.`;
 }

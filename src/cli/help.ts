@@ -28,6 +28,8 @@ Usage:
   jarvis audit verify [--json]
   jarvis suggestions [list] [--json]
   jarvis suggestions dismiss ID [--json]
+  jarvis suggestions feedback [--json]
+  jarvis suggestions forget ID [--json]
   jarvis help [COMMAND [SUBCOMMAND]]
   jarvis --version
 
@@ -49,12 +51,15 @@ const SUGGESTIONS = `jarvis suggestions: what the proactive system found worth a
 Usage:
   jarvis suggestions [list] [--json]
   jarvis suggestions dismiss ID [--json]
+  jarvis suggestions feedback [--json]
+  jarvis suggestions forget ID [--json]
 
 Lists the active suggestions, most severe first, each with what was measured
 and what to do: AI budget burn, repeated task failures, approvals about to
 expire, open circuit breakers, schedules that stopped firing, firing alerts and
 breached SLOs (docs/PROACTIVE.md). An admin key sees all of them, other keys
-those about their own tasks, schedules and budget.
+those about their own tasks, schedules and budget. One this key keeps
+dismissing is marked muted: it is no longer pushed to the key.
 
 Options:
   --json              print the server's answer as JSON
@@ -153,6 +158,37 @@ ${CONNECTION}`,
   'audit verify': AUDIT_VERIFY,
   suggestions: SUGGESTIONS,
   'suggestions list': SUGGESTIONS,
+  'suggestions feedback': `jarvis suggestions feedback: what Jarvis learned from this key's dismissals
+
+Usage:
+  jarvis suggestions feedback [--json]
+
+The suggestions this key dismissed lately, how often and at which severity. One
+dismissed PROACTIVE_MUTE_AFTER_DISMISSALS times (default 3) within
+PROACTIVE_MUTE_WINDOW_MS (default 14 days) is no longer pushed to the key over
+WebSocket (it is still listed, marked muted) until it comes back more severe,
+the dismissals age out, or \`jarvis suggestions forget ID\`.
+
+Options:
+  --json              print the server's answer as JSON
+
+${CONNECTION}
+
+${EXIT}`,
+  'suggestions forget': `jarvis suggestions forget: push a muted suggestion to this key again
+
+Usage:
+  jarvis suggestions forget ID [--json]
+
+Forgets this key's dismissals of the suggestion ID (as shown by \`jarvis
+suggestions feedback\`), on every control-plane instance.
+
+Options:
+  --json              print the server's answer as JSON
+
+${CONNECTION}
+
+${EXIT}`,
   'suggestions dismiss': `jarvis suggestions dismiss: hide a suggestion for this key
 
 Usage:
@@ -160,7 +196,8 @@ Usage:
 
 ID as shown by \`jarvis suggestions\` (e.g. monitoring:api-availability). The
 suggestion stays hidden for this key, on every control-plane instance, until its
-signal clears; if the signal comes back it is raised again.
+signal clears; if the signal comes back it is raised again. Each dismissal is
+remembered (see \`jarvis help suggestions feedback\`).
 
 Options:
   --json              print the dismissed suggestion as JSON

@@ -2,7 +2,7 @@ import { VERSION } from '../common/version';
 import { parseCommand, type Command } from './args';
 import { JarvisClient } from './client';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RequestError, UsageError } from './errors';
-import { formatAuditVerify, formatCreated, formatDismissed, formatKeyList, formatRevoked, formatSuggestions, jsonText } from './format';
+import { formatAuditVerify, formatCreated, formatDismissed, formatForgotten, formatKeyList, formatRevoked, formatSuggestionFeedback, formatSuggestions, jsonText } from './format';
 import { formatApproval, formatApprovals, formatCosts, formatDecided, formatRecall, formatRemembered } from './format-operations';
 import { formatAgents, formatAgentStats } from './format-tasks';
 import { helpText } from './help';
@@ -68,6 +68,10 @@ async function execute(command: Command, io: CliIo, { out, err }: Out): Promise<
       return print(await client.listSuggestions(), formatSuggestions);
     case 'suggestions-dismiss':
       return print(await client.dismissSuggestion(command.id), formatDismissed);
+    case 'suggestions-feedback':
+      return print(await client.suggestionFeedback(), formatSuggestionFeedback);
+    case 'suggestions-forget':
+      return print(await client.forgetSuggestionFeedback(command.id), formatForgotten);
     case 'agents-list':
       return print(await client.listAgents(), formatAgents);
     case 'agents-stats':

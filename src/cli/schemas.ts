@@ -4,7 +4,7 @@ import { TASK_STATUSES } from '../control-plane/agents/types';
 import { agentListSchema, taskDetailSchema } from '../control-plane/http/agent-schemas';
 import { budgetSchema, costReportSchema } from '../control-plane/http/ai-schemas';
 import { memorySchema } from '../control-plane/http/memory-schemas';
-import { suggestionSchema } from '../control-plane/http/suggestions.routes';
+import { forgottenSchema, suggestionFeedbackSchema, suggestionSchema } from '../control-plane/http/suggestions.routes';
 import { API_KEY_SCOPES } from '../control-plane/auth/principal';
 
 /**
@@ -86,6 +86,8 @@ export const rememberedSchema = z.object({ action: z.enum(['created', 'updated']
 export type Remembered = z.infer<typeof rememberedSchema>;
 
 /** GET /api/v1/suggestions and POST /api/v1/suggestions/:id/dismiss: the route's own schema. */
-export { suggestionSchema };
+export { forgottenSchema, suggestionFeedbackSchema, suggestionSchema };
 export const suggestionListSchema = z.object({ suggestions: z.array(suggestionSchema) });
 export type SuggestionView = z.infer<typeof suggestionSchema>;
+export type SuggestionFeedback = z.infer<typeof suggestionFeedbackSchema>;
+export type Forgotten = z.infer<typeof forgottenSchema>;

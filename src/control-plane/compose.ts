@@ -224,6 +224,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         },
         thresholds: config.proactive.thresholds,
         quietHours: config.proactive.quietHours,
+        adaptive: config.proactive.adaptive,
         logger: logger.child({ component: 'proactive' }),
       })
     : undefined;

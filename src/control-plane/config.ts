@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 import { numberFromText } from '../common/validation';
 import { parseShares } from './ai-router/strategies';
+import type { AdaptiveOptions } from './proactive/adaptive';
 import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
 import type { SignalThresholds } from './proactive/signals';
 
@@ -138,6 +139,9 @@ const schema = z.object({
   PROACTIVE_FAILURE_WINDOW_MS: envInt(3_600_000, 60_000, 604_800_000),
   PROACTIVE_APPROVAL_WARN_MS: envInt(120_000, 1_000, 86_400_000),
   PROACTIVE_SCHEDULE_GRACE_MS: envInt(900_000, 60_000, 604_800_000),
+  // Adaptive engine: a key that dismissed one subject this many times within the window is not pushed it again (0: off).
+  PROACTIVE_MUTE_AFTER_DISMISSALS: envInt(3, 0, 100),
+  PROACTIVE_MUTE_WINDOW_MS: envInt(1_209_600_000, 3_600_000, 7_776_000_000),
 }).superRefine((e, ctx) => {
   if (Boolean(e.LLAMAINDEX_API_KEY) !== Boolean(e.LLAMAINDEX_PIPELINE_ID)) {
     ctx.addIssue({ code: 'custom', path: [e.LLAMAINDEX_API_KEY ? 'LLAMAINDEX_PIPELINE_ID' : 'LLAMAINDEX_API_KEY'], message: 'LlamaIndex needs both LLAMAINDEX_API_KEY and LLAMAINDEX_PIPELINE_ID' });
@@ -297,6 +301,7 @@ export interface ControlPlaneConfig {
     intervalMs: number;
     quietHours?: QuietHours;
     thresholds: SignalThresholds;
+    adaptive: AdaptiveOptions;
   };
 }
 
@@ -438,6 +443,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
         scheduleGraceMs: e.PROACTIVE_SCHEDULE_GRACE_MS,
         burnWindowDays: 7,
       },
+      adaptive: { muteAfter: e.PROACTIVE_MUTE_AFTER_DISMISSALS, windowMs: e.PROACTIVE_MUTE_WINDOW_MS },
     },
   });
 }

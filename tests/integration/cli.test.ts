@@ -469,6 +469,17 @@ describe('jarvis CLI', () => {
       const malformed = await jarvis(['suggestions', 'dismiss', 'not an id']);
       expect(malformed.code).toBe(2);
       expect(malformed.stderr).toContain('ID must be a suggestion id such as monitoring:api-availability');
+
+      // The dismissal is remembered; forgetting it works once.
+      const feedback = await jarvis(['suggestions', 'feedback']);
+      expect(feedback).toMatchObject({ code: 0, stderr: '' });
+      expect(feedback.stdout).toMatch(new RegExp(`^A suggestion dismissed 3 times within 14 days .*\\n  ${id}  dismissed 1×, last .+, up to warning\\n$`));
+      expect(JSON.parse((await jarvis(['suggestions', 'feedback', '--json'])).stdout)).toMatchObject({ muteAfter: 3, subjects: [{ id, dismissals: 1, muted: false }] });
+      expect(await jarvis(['suggestions', 'forget', id])).toMatchObject({ code: 0, stdout: `Forgot 1 dismissal of ${id}: it is pushed to this key again.\n` });
+      const again = await jarvis(['suggestions', 'forget', id]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`404 FEEDBACK_NOT_FOUND: Nothing learned about ${id} from this key's dismissals`);
+      expect((await jarvis(['suggestions', 'forget'])).code).toBe(2);
     } finally {
       await plane.testDb.db.query('DELETE FROM command_approvals WHERE id = $1', [approvalId]);
       await plane.proactive!.evaluate();

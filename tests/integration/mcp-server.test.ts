@@ -236,7 +236,12 @@ describe('Jarvis MCP server over stdio', () => {
       expect(text(found)).toMatch(/^1 active suggestion:\n- \[warning\] The approval to run kubectl is about to expire: .+ → Approve or deny it/);
       // Approvals are for admins: the integration key is not shown it.
       expect(data<{ suggestions: unknown[] }>(await call(user, 'get_suggestions')).suggestions).toEqual([]);
+      // One this key dismissed three times lately is marked muted (no longer pushed to it).
+      const keyId = /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1]!;
+      await plane.testDb.db.query(`INSERT INTO suggestion_feedback (key_id, suggestion_id, severity) SELECT $1, $2, 'warning' FROM generate_series(1, 3)`, [keyId, `approval-expiring:${approvalId}`]);
+      expect(text(await call(admin, 'get_suggestions'))).toMatch(/→ Approve or deny it.* \(muted: dismissed 3 times lately, no longer pushed to this key\)/);
     } finally {
+      await plane.testDb.db.query('DELETE FROM suggestion_feedback');
       await plane.testDb.db.query('DELETE FROM command_approvals WHERE id = $1', [approvalId]);
       await plane.proactive!.evaluate();
     }

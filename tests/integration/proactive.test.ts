@@ -4,6 +4,7 @@ import { utcMonth } from '../../src/control-plane/ai-router/budget-service';
 import { isQuiet, ProactiveEngine, type MonitoringSource } from '../../src/control-plane/proactive';
 import type { Principal } from '../../src/control-plane/auth';
 import { insertExpiringApproval } from '../helpers/approvals';
+import { insertFailedTasks } from '../helpers/failed-tasks';
 import { startTestPlane, listenWithHub, type TestPlane } from '../helpers/control-plane';
 import { capturingLogger, silentLogger } from '../helpers/logger';
 import { TestSocket } from '../helpers/ws-client';
@@ -41,19 +42,7 @@ async function connect(key: string): Promise<TestSocket> {
   return socket;
 }
 
-async function failTasks(n: number, createdBy: string, agent = 'DevOpsEngineer', taskType = 'deploy-service'): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = `tsk_${randomUUID()}`;
-    ids.push(id);
-    await plane.testDb.db.query(
-      `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, started_at, finished_at)
-       VALUES ($1, $2, $3, 'medium', '{}', 'failed', $4, 1, 3, 1000, false, $5, now() - interval '1 minute', now() - make_interval(secs => $6))`,
-      [id, agent, taskType, JSON.stringify({ code: 'DEPLOY_FAILED', message: `health check failed (${i})` }), createdBy, 30 - i],
-    );
-  }
-  return ids;
-}
+const failTasks = (n: number, createdBy: string, agent?: string, taskType?: string) => insertFailedTasks(plane.testDb.db, n, createdBy, agent, taskType);
 
 describe('suggestions from injected signals', () => {
   it('raises nothing without a signal', async () => {

@@ -1,4 +1,4 @@
-import { formatAuditVerify, formatDismissed, formatSuggestions } from '../../src/cli/format';
+import { formatAuditVerify, formatDismissed, formatForgotten, formatSuggestionFeedback, formatSuggestions } from '../../src/cli/format';
 
 /** CLI output: `jarvis audit verify` with the Redis mirror comparison, `jarvis suggestions`. */
 describe('formatAuditVerify with the Redis mirror', () => {
@@ -67,5 +67,30 @@ describe('formatSuggestions', () => {
   it('says so when nothing needs attention, and confirms a dismissal', () => {
     expect(formatSuggestions([])).toBe('Nothing needs attention.');
     expect(formatDismissed(suggestion)).toBe('Dismissed monitoring:any-404 for this key until its signal clears and comes back.');
+  });
+
+  it('marks one muted for this key, and says how to undo it', () => {
+    const lines = formatSuggestions([{ ...suggestion, muted: { dismissals: 4, lastDismissedAt: '2026-12-05T10:00:00.000Z' } }]).split('\n');
+    expect(lines.at(-1)).toBe('  muted: not pushed to this key (dismissed 4 times, last 2026-12-05 10:00:00Z); `jarvis suggestions forget monitoring:any-404` undoes it');
+  });
+});
+
+describe('formatSuggestionFeedback', () => {
+  const subject = { id: 'monitoring:any-404', dismissals: 3, lastDismissedAt: '2026-12-05T10:00:00.000Z', mostSevere: 'warning' as const, muted: true };
+
+  it('states the rule, then each subject with its count, last time, level and whether it is muted', () => {
+    expect(formatSuggestionFeedback({ muteAfter: 3, windowMs: 14 * 86_400_000, subjects: [subject, { ...subject, id: 'budget-burn:global', dismissals: 1, mostSevere: 'critical', muted: false }] }).split('\n')).toEqual([
+      'A suggestion dismissed 3 times within 14 days is no longer pushed to this key (still listed) unless it comes back more severe.',
+      '  monitoring:any-404  dismissed 3×, last 2026-12-05 10:00:00Z, up to warning  → muted at warning and below',
+      '  budget-burn:global  dismissed 1×, last 2026-12-05 10:00:00Z, up to critical',
+    ]);
+  });
+
+  it('says when nothing is remembered, when learning is off, and what was forgotten', () => {
+    expect(formatSuggestionFeedback({ muteAfter: 2, windowMs: 3_600_000, subjects: [] })).toBe(
+      'A suggestion dismissed 2 times within 1 hour is no longer pushed to this key (still listed) unless it comes back more severe.\nNo dismissals remembered for this key.',
+    );
+    expect(formatSuggestionFeedback({ muteAfter: 0, windowMs: 3_600_000, subjects: [] })).toBe('Learning from dismissals is off (PROACTIVE_MUTE_AFTER_DISMISSALS=0).');
+    expect(formatForgotten({ id: 'monitoring:any-404', forgotten: 1 })).toBe('Forgot 1 dismissal of monitoring:any-404: it is pushed to this key again.');
   });
 });

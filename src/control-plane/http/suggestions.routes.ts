@@ -9,17 +9,38 @@ import type { Mount, RouteSpec } from './route-spec';
 export const suggestionIdSchema = z.string().min(1).max(300).regex(/^[a-z-]+:[A-Za-z0-9:._@-]+$/, 'must be a suggestion id such as monitoring:api-availability');
 const suggestionParams = z.strictObject({ id: suggestionIdSchema });
 
+const severitySchema = z.enum(['info', 'warning', 'critical']);
+
 export const suggestionSchema = z.object({
   id: z.string(),
   kind: z.enum(SUGGESTION_KINDS),
-  severity: z.enum(['info', 'warning', 'critical']),
+  severity: severitySchema,
   title: z.string(),
   message: z.string(),
   action: z.string().describe('What to do about it'),
   signal: z.record(z.string(), z.unknown()).describe('The measured signal that caused it'),
   raisedAt: z.string(),
   updatedAt: z.string(),
+  muted: z
+    .object({ dismissals: z.number().int(), lastDismissedAt: z.string() })
+    .optional()
+    .describe('Present when this key dismissed the same suggestion so often lately that it is no longer pushed to it (listed still); DELETE /api/v1/suggestions/feedback/{id} undoes it'),
 });
+
+export const suggestionFeedbackSchema = z.object({
+  muteAfter: z.number().int().describe('Dismissals of one suggestion within the window that stop its pushes to the key (0: learning is off)'),
+  windowMs: z.number().int(),
+  subjects: z.array(
+    z.object({
+      id: z.string().describe('The suggestion id the dismissals were of'),
+      dismissals: z.number().int(),
+      lastDismissedAt: z.string(),
+      mostSevere: severitySchema.describe('The most severe level it was dismissed at: it is pushed again when it comes back more severe'),
+      muted: z.boolean(),
+    }),
+  ),
+});
+export const forgottenSchema = z.object({ id: z.string(), forgotten: z.number().int().describe('Dismissals forgotten') });
 
 export const suggestionsRoutes = {
   list: {
@@ -42,6 +63,25 @@ export const suggestionsRoutes = {
     params: suggestionParams,
     responses: { 200: { description: 'Dismissed', schema: suggestionSchema }, 404: { description: 'No such active suggestion for this key' } },
   },
+  feedback: {
+    method: 'get',
+    path: '/api/v1/suggestions/feedback',
+    operationId: 'listSuggestionFeedback',
+    summary: 'What the adaptive engine learned from this key’s dismissals: the suggestions it keeps dismissing and which are no longer pushed to it',
+    tier: 'integration',
+    tag: 'proactive',
+    responses: { 200: { description: 'Dismissals per suggestion within the window, most first', schema: suggestionFeedbackSchema }, 503: { description: 'PROACTIVE_ENABLED=false' } },
+  },
+  forget: {
+    method: 'delete',
+    path: '/api/v1/suggestions/feedback/:id',
+    operationId: 'forgetSuggestionFeedback',
+    summary: 'Forget this key’s dismissals of one suggestion, so it is pushed to the key again',
+    tier: 'integration',
+    tag: 'proactive',
+    params: suggestionParams,
+    responses: { 200: { description: 'Forgotten', schema: forgottenSchema }, 404: { description: 'Nothing learned about this suggestion from this key' } },
+  },
 } satisfies Record<string, RouteSpec>;
 
 function requireEngine(engine: ProactiveEngine | undefined): ProactiveEngine {
@@ -56,5 +96,13 @@ export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: Proactiv
   mount(suggestionsRoutes.dismiss, async (req, res) => {
     const { id } = parseInput(suggestionParams, req.params, 'params');
     res.json(await requireEngine(deps.proactive).dismiss(id, principalOf(res)!));
+  });
+  mount(suggestionsRoutes.feedback, async (_req, res) => {
+    const engine = requireEngine(deps.proactive);
+    res.json({ ...engine.feedback.settings, subjects: await engine.feedback.forKey(principalOf(res)!.id) });
+  });
+  mount(suggestionsRoutes.forget, async (req, res) => {
+    const { id } = parseInput(suggestionParams, req.params, 'params');
+    res.json(await requireEngine(deps.proactive).forget(id, principalOf(res)!));
   });
 }

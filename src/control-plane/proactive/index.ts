@@ -1,4 +1,5 @@
-export { ProactiveEngine, type ProactiveOptions, type Suggestion, type SuggestionEvent, type SuggestionSink } from './proactive-engine';
+export { ProactiveEngine, type ListedSuggestion, type ProactiveOptions, type Suggestion, type SuggestionEvent, type SuggestionSink } from './proactive-engine';
 export { isQuiet, quietHoursSchema, timeZoneSchema, type QuietHours } from './quiet-hours';
 export { SUGGESTION_KINDS, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 export { dawgMonitoring, type MonitoringReading, type MonitoringSource } from './monitoring-signal';
+export { AdaptiveFeedback, type AdaptiveOptions, type SubjectFeedback } from './adaptive';

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { NotFoundError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { Principal } from '../auth';
+import { AdaptiveFeedback, type AdaptiveOptions } from './adaptive';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 
@@ -10,6 +11,11 @@ export interface Suggestion extends Omit<Finding, 'audience' | 'key' | 'material
   id: string;
   raisedAt: string;
   updatedAt: string;
+}
+
+/** A suggestion as one key lists it: `muted` when the adaptive engine no longer pushes it to that key. */
+export interface ListedSuggestion extends Suggestion {
+  muted?: { dismissals: number; lastDismissedAt: string };
 }
 
 export type SuggestionEvent = 'suggestion.raised' | 'suggestion.updated' | 'suggestion.resolved';
@@ -21,6 +27,8 @@ export interface ProactiveOptions {
   sources: SignalSources;
   thresholds: SignalThresholds;
   quietHours?: QuietHours;
+  /** The adaptive engine's learning from dismissals; off when absent. */
+  adaptive?: AdaptiveOptions;
   logger: Logger;
   now?: () => Date;
 }
@@ -33,6 +41,8 @@ interface Active {
    * dismiss since); used for pushes. Cleared when the signal goes away.
    */
   dismissedBy: Set<string>;
+  /** Keys the adaptive engine no longer pushes it to, as of the last evaluation (or this instance's own dismiss since). */
+  mutedFor: Set<string>;
 }
 
 const isAdmin = (p: Principal) => p.scopes.includes('admin');
@@ -49,8 +59,9 @@ const news = (f: Finding) => [f.severity, f.audience.keyId, f.material];
 /**
  * The proactive system (blueprint §1.1): reads the signals every interval (context monitor),
  * raises a suggestion once per subject while its signal lasts, updates it as the figures move,
- * resolves it when the signal clears (anticipation), and holds pushes back during quiet hours
- * (timing), delivering what is still active when they end. Per instance: the signals come from
+ * resolves it when the signal clears (anticipation), holds pushes back during quiet hours
+ * (timing), delivering what is still active when they end, and stops pushing a subject to a key
+ * that keeps dismissing it (adaptive, ./adaptive.ts). Per instance: the signals come from
  * the shared database (breakers from this instance), and pushes reach this instance's clients.
  */
 export class ProactiveEngine {
@@ -65,7 +76,12 @@ export class ProactiveEngine {
   /** Signals the last reading could not read: logged when they fail and when they recover, not every interval. */
   private readonly unreadable = new Set<SuggestionKind>();
 
-  constructor(private readonly options: ProactiveOptions) {}
+  /** What the keys' dismissals taught (suggestion_feedback). */
+  readonly feedback: AdaptiveFeedback;
+
+  constructor(private readonly options: ProactiveOptions) {
+    this.feedback = new AdaptiveFeedback(options.sources.db, options.adaptive ?? { muteAfter: 0, windowMs: 0 });
+  }
 
   private now(): Date {
     return (this.options.now ?? (() => new Date()))();
@@ -104,7 +120,7 @@ export class ProactiveEngine {
       const { key, audience: _audience, material: _material, ...rest } = finding;
       if (!current) {
         const suggestion: Suggestion = { id: key, ...rest, raisedAt: raisedAt.get(key) ?? at, updatedAt: at };
-        this.active.set(key, { finding, suggestion, dismissedBy: new Set() });
+        this.active.set(key, { finding, suggestion, dismissedBy: new Set(), mutedFor: new Set() });
         this.push('suggestion.raised', suggestion, finding);
         counts.raised++;
       } else if (isDeepStrictEqual(news(current.finding), news(finding))) {
@@ -160,16 +176,24 @@ export class ProactiveEngine {
   }
 
   /**
-   * Active suggestions `principal` may see and has not dismissed, most severe first. The key's
-   * dismissals are read from the database, so one made through another instance counts at once.
+   * Active suggestions `principal` may see and has not dismissed, most severe first, those it
+   * is no longer pushed marked `muted`. The key's dismissals and feedback are read from the
+   * database, so one made through another instance counts at once.
    */
-  async list(principal: Principal): Promise<Suggestion[]> {
+  async list(principal: Principal): Promise<ListedSuggestion[]> {
     const rank = { critical: 0, warning: 1, info: 2 };
     const rows = await this.options.sources.db.query<{ suggestion_id: string }>('SELECT suggestion_id FROM suggestion_dismissals WHERE key_id = $1', [principal.id]);
     const dismissed = new Set(rows.map((r) => r.suggestion_id));
-    return [...this.active.values()]
-      .filter((a) => this.visible(a.finding, principal) && !(isLocal(a.suggestion.id) ? a.dismissedBy.has(principal.id) : dismissed.has(a.suggestion.id)))
-      .map((a) => a.suggestion)
+    const shown = [...this.active.values()].filter(
+      (a) => this.visible(a.finding, principal) && !(isLocal(a.suggestion.id) ? a.dismissedBy.has(principal.id) : dismissed.has(a.suggestion.id)),
+    );
+    const learned = shown.length ? await this.feedback.forKey(principal.id, shown.map((a) => a.suggestion.id)) : [];
+    const feedbackOf = new Map(learned.map((f) => [f.id, f]));
+    return shown
+      .map((a): ListedSuggestion => {
+        const f = feedbackOf.get(a.suggestion.id);
+        return f && this.feedback.mutes(f, a.suggestion.severity) ? { ...a.suggestion, muted: { dismissals: f.dismissals, lastDismissedAt: f.lastDismissedAt } } : a.suggestion;
+      })
       .sort((x, y) => rank[x.severity] - rank[y.severity] || x.raisedAt.localeCompare(y.raisedAt));
   }
 
@@ -181,18 +205,30 @@ export class ProactiveEngine {
   async dismiss(id: string, principal: Principal): Promise<Suggestion> {
     const found = this.active.get(id);
     if (!found || !this.visible(found.finding, principal)) throw new NotFoundError(`No active suggestion ${id}`, undefined, 'SUGGESTION_NOT_FOUND');
-    if (!isLocal(id)) {
-      await this.options.sources.db.query('INSERT INTO suggestion_dismissals (suggestion_id, key_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, principal.id]);
-    }
+    const severity = found.suggestion.severity;
+    if (!isLocal(id)) await this.feedback.dismissShared(id, principal.id, severity);
+    else if (!found.dismissedBy.has(principal.id)) await this.feedback.learn(id, principal.id, severity);
     found.dismissedBy.add(principal.id);
     return found.suggestion;
+  }
+
+  /**
+   * Forgets what the key's dismissals of one subject taught: it is pushed to the key again
+   * (on this instance at once, on the others from their next evaluation).
+   */
+  async forget(id: string, principal: Principal): Promise<{ id: string; forgotten: number }> {
+    const forgotten = await this.feedback.forget(principal.id, id);
+    if (!forgotten) throw new NotFoundError(`Nothing learned about ${id} from this key's dismissals`, undefined, 'FEEDBACK_NOT_FOUND');
+    this.active.get(id)?.mutedFor.delete(principal.id);
+    return { id, forgotten };
   }
 
   /**
    * After an evaluation: deletes the stored dismissals and raise times of suggestions whose
    * signal this reading no longer found (made or seen no later than the reading began: a newer one may
    * be for a suggestion this instance has not seen yet; and none of a kind it could not read),
-   * and loads the remaining dismissals into the active suggestions for pushes.
+   * loads the remaining dismissals into the active suggestions for pushes, and has the adaptive
+   * engine say which keys each is muted for.
    */
   private async syncShared(seen: ReadonlySet<string>, readingStarted: Date, unread: ReadonlySet<SuggestionKind>): Promise<void> {
     const { db } = this.options.sources;
@@ -209,6 +245,9 @@ export class ProactiveEngine {
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
     for (const [id, keys] of byId) this.active.get(id)!.dismissedBy = keys;
+    await this.feedback.prune();
+    const muted = await this.feedback.mutedKeys(new Map([...this.active].map(([id, a]) => [id, a.suggestion.severity])));
+    for (const [id, a] of this.active) a.mutedFor = muted.get(id) ?? new Set();
   }
 
   start(intervalMs: number): void {
@@ -235,7 +274,8 @@ export class ProactiveEngine {
   }
 
   private push(event: SuggestionEvent, suggestion: Suggestion, finding: Finding): void {
-    const visibleTo = (p: Principal) => this.visible(finding, p) && !(event !== 'suggestion.resolved' && this.active.get(finding.key)?.dismissedBy.has(p.id));
+    const hidden = (a: Active | undefined, p: Principal) => Boolean(a?.dismissedBy.has(p.id) || a?.mutedFor.has(p.id));
+    const visibleTo = (p: Principal) => this.visible(finding, p) && !(event !== 'suggestion.resolved' && hidden(this.active.get(finding.key), p));
     this.held.set(suggestion.id, { event, suggestion, visibleTo });
   }
 

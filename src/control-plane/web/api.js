@@ -38,6 +38,10 @@ export class Api {
     return this.request('POST', path, { ...options, body });
   }
 
+  delete(path, options) {
+    return this.request('DELETE', path, { ...options });
+  }
+
   /** Answers the parsed JSON body (null for an empty one), or throws ApiError. */
   async request(method, path, { body, timeoutMs = DEFAULT_TIMEOUT_MS, auth = true, okStatuses = [] } = {}) {
     const headers = { Accept: 'application/json' };

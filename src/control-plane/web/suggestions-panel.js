@@ -1,6 +1,7 @@
 // Suggestions: the proactive system's active suggestions (GET /api/v1/suggestions), kept current
 // by the `suggestions` channel (raised, updated, resolved). Each shows the signal that caused it;
-// Dismiss hides it for this key until the signal clears and comes back.
+// Dismiss hides it for this key until the signal clears and comes back. One this key keeps
+// dismissing is marked muted (no longer pushed to it); Unmute forgets those dismissals.
 
 import { describeError } from './api.js';
 import { asArray, asObject, asString, formatTime, h, isObject, replace, setStatus } from './dom.js';
@@ -52,6 +53,19 @@ export class SuggestionsPanel {
     }
   }
 
+  async unmute(id, button) {
+    button.disabled = true;
+    try {
+      await this.api.delete(`/api/v1/suggestions/feedback/${encodeURIComponent(id)}`);
+      const s = this.items.get(id);
+      if (s) this.items.set(id, { ...s, muted: undefined });
+      this.render();
+    } catch (err) {
+      setStatus(this.status, describeError(err), 'error');
+      button.disabled = false;
+    }
+  }
+
   render() {
     const rank = { critical: 0, warning: 1, info: 2 };
     const items = [...this.items.values()].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3));
@@ -63,8 +77,16 @@ export class SuggestionsPanel {
         .filter(([, v]) => !isObject(v))
         .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : asString(v, JSON.stringify(v))}`)
         .join(' · ');
+      const muted = isObject(s.muted) ? s.muted : undefined;
+      const mutedBits = [];
+      if (muted) {
+        const unmute = h('button', { type: 'button', class: 'unmute' }, 'Unmute');
+        unmute.addEventListener('click', () => void this.unmute(s.id, unmute));
+        const why = `You dismissed it ${asString(muted.dismissals, '?')} times lately (last ${formatTime(muted.lastDismissedAt)}): it is no longer pushed to you`;
+        mutedBits.push(' ', h('span', { class: 'badge muted', title: why, text: 'muted' }), ' ', unmute);
+      }
       return h('li', { dataset: { suggestion: s.id, severity: asString(s.severity, 'info') } },
-        h('div', {}, h('span', { class: `badge severity-${asString(s.severity, 'info')}`, text: asString(s.severity, 'info') }), ' ', h('strong', {}, asString(s.title, s.id)), ' ', button),
+        h('div', {}, h('span', { class: `badge severity-${asString(s.severity, 'info')}`, text: asString(s.severity, 'info') }), ' ', h('strong', {}, asString(s.title, s.id)), ' ', button, ...mutedBits),
         h('p', {}, asString(s.message, '')),
         h('p', { class: 'meta' }, `${asString(s.action, '')} — since ${formatTime(s.raisedAt)}`),
         h('p', { class: 'meta signal' }, `Signal: ${signal}`));

@@ -16,6 +16,6 @@ export const getSuggestionsTool = defineTool({
   run: (_args, { client, signal }) => client.call('GET', '/api/v1/suggestions', suggestionsOutput, { signal }),
   summary: ({ suggestions }) =>
     suggestions.length
-      ? [`${suggestions.length} active suggestion${suggestions.length === 1 ? '' : 's'}:`, ...suggestions.map((s) => `- [${s.severity}] ${s.title}: ${s.message} → ${s.action}`)].join('\n')
+      ? [`${suggestions.length} active suggestion${suggestions.length === 1 ? '' : 's'}:`, ...suggestions.map((s) => `- [${s.severity}] ${s.title}: ${s.message} → ${s.action}${s.muted ? ` (muted: dismissed ${s.muted.dismissals} times lately, no longer pushed to this key)` : ''}`)].join('\n')
       : 'No active suggestions.',
 });
