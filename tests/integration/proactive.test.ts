@@ -4,6 +4,7 @@ import { utcMonth } from '../../src/control-plane/ai-router/budget-service';
 import { isQuiet, ProactiveEngine, type MonitoringSource } from '../../src/control-plane/proactive';
 import type { Principal } from '../../src/control-plane/auth';
 import { insertExpiringApproval } from '../helpers/approvals';
+import { DB_KINDS, openTestDb } from '../helpers/db';
 import { insertFailedTasks } from '../helpers/failed-tasks';
 import { startTestPlane, listenWithHub, type TestPlane } from '../helpers/control-plane';
 import { capturingLogger, silentLogger } from '../helpers/logger';
@@ -305,15 +306,25 @@ describe('dismissals', () => {
     await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
   });
 
-  it('a reading that began in the very instant of a dismissal ends it (the embedded database clock ticks in milliseconds)', async () => {
-    await plane.testDb.db.query('DELETE FROM suggestion_dismissals');
-    const cleared = 'task-failures:DataScientist.predict-churn:k2';
-    const [{ at }] = await plane.testDb.db.query<{ at: Date }>(`INSERT INTO suggestion_dismissals (suggestion_id, key_id, dismissed_at) VALUES ($1, 'k2', date_trunc('milliseconds', now())) RETURNING dismissed_at AS at`, [cleared]) as [{ at: Date }];
-    // The reading's start as the database gives it: the same millisecond as the dismissal.
-    const real = plane.testDb.db;
-    const db = new Proxy(real, { get: (target, prop) => (prop === 'query' ? (text: string, params?: unknown[]) => (text === 'SELECT now() AS started' ? Promise.resolve([{ started: at }]) : target.query(text, params)) : Reflect.get(target, prop)) });
-    await new ProactiveEngine({ sources: { db, agents: true, firewall: true }, thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 }, logger: silentLogger() }).evaluate();
-    expect(await stored()).toEqual([]);
+  it.each(DB_KINDS)('on %s, a reading that began in the very instant of a dismissal ends it (whatever the clock or driver cuts)', async (kind) => {
+    // PGlite's clock ticks in milliseconds; node-postgres turns a timestamp into a Date, which
+    // drops PostgreSQL's microseconds. The reading's start is pinned to the dismissal's exact
+    // instant (a millisecond and a half past a whole one) and goes through the real driver.
+    const testDb = kind === 'pglite' ? plane.testDb : await openTestDb(kind);
+    try {
+      const cleared = 'task-failures:DataScientist.predict-churn:k2';
+      const [{ at }] = (await testDb.db.query<{ at: string }>(
+        `INSERT INTO suggestion_dismissals (suggestion_id, key_id, dismissed_at) VALUES ($1, 'k2', date_trunc('milliseconds', now()) + interval '1500 microseconds') RETURNING dismissed_at::text AS at`,
+        [cleared],
+      )) as [{ at: string }];
+      const db = new Proxy(testDb.db, {
+        get: (target, prop) => (prop === 'query' ? (text: string, params?: unknown[]) => target.query(text.replace(/^SELECT now\(\)/, `SELECT '${at}'::timestamptz`), params) : Reflect.get(target, prop)),
+      });
+      await new ProactiveEngine({ sources: { db, agents: true, firewall: true }, thresholds: { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 }, logger: silentLogger() }).evaluate();
+      expect(await testDb.db.query('SELECT * FROM suggestion_dismissals WHERE suggestion_id = $1', [cleared])).toEqual([]);
+    } finally {
+      if (testDb !== plane.testDb) await testDb.drop();
+    }
   });
 });
 

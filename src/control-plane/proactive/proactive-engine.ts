@@ -102,8 +102,10 @@ export class ProactiveEngine {
   private async evaluateNow(): Promise<{ raised: number; updated: number; resolved: number; quiet: boolean }> {
     const { db } = this.options.sources;
     // The database's clock, before the signals are read: a dismissal stamped later was made
-    // after this reading and is never pruned by it (instances' own clocks may disagree).
-    const started = (await db.query<{ started: Date }>('SELECT now() AS started'))[0]!.started;
+    // after this reading and is never pruned by it (instances' own clocks may disagree). As
+    // text: a JavaScript Date would cut PostgreSQL's microseconds, and a dismissal made in the
+    // same millisecond, just before, would look later than the reading and outlive its signal.
+    const started = (await db.query<{ started: string }>('SELECT now()::text AS started'))[0]!.started;
     const now = this.now();
     const { findings, unread } = await collectFindings(this.options.sources, this.options.thresholds, now);
     this.noteUnread(unread);
@@ -230,7 +232,7 @@ export class ProactiveEngine {
    * loads the remaining dismissals into the active suggestions for pushes, and has the adaptive
    * engine say which keys each is muted for.
    */
-  private async syncShared(seen: ReadonlySet<string>, readingStarted: Date, unread: ReadonlySet<SuggestionKind>): Promise<void> {
+  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>): Promise<void> {
     const { db } = this.options.sources;
     const shared = [...seen].filter((id) => !isLocal(id));
     // Ids start with their kind (monitoring:<rule>).
@@ -239,8 +241,8 @@ export class ProactiveEngine {
     // At or before: the embedded database's clock ticks in milliseconds, so a dismissal made just
     // before this reading began may carry its very instant; with `<` it outlived the signal and
     // hid the suggestion when it came back.
-    await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
-    await db.query(`DELETE FROM suggestion_state WHERE seen_at <= $1 AND ${cleared}`, [readingStarted, shared, unreadIds]);
+    await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
+    await db.query(`DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
     const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
