@@ -21,7 +21,7 @@ import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 import { CatalogService } from './catalog/catalog-service';
-import { dawgMonitoring, ProactiveEngine } from './proactive';
+import { dawgMonitoring, ProactiveEngine, WebhookNotifier } from './proactive';
 import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {
@@ -225,6 +225,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         thresholds: config.proactive.thresholds,
         quietHours: config.proactive.quietHours,
         adaptive: config.proactive.adaptive,
+        ...(config.proactive.webhook ? { webhook: new WebhookNotifier(config.proactive.webhook, logger.child({ component: 'proactive-webhook' })) } : {}),
         logger: logger.child({ component: 'proactive' }),
       })
     : undefined;

@@ -6,6 +6,7 @@ import { parseShares } from './ai-router/strategies';
 import type { AdaptiveOptions } from './proactive/adaptive';
 import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
 import type { SignalThresholds } from './proactive/signals';
+import { WEBHOOK_FORMATS, webhookUrlSchema, type WebhookOptions } from './proactive/webhook';
 
 const apiKey = envOptional(z.string().min(1));
 const url = envOptional(z.url({ message: 'must be a URL' }));
@@ -142,7 +143,18 @@ const schema = z.object({
   // Adaptive engine: a key that dismissed one subject this many times within the window is not pushed it again (0: off).
   PROACTIVE_MUTE_AFTER_DISMISSALS: envInt(3, 0, 100),
   PROACTIVE_MUTE_WINDOW_MS: envInt(1_209_600_000, 3_600_000, 7_776_000_000),
+  // Webhook: suggestions sent to an operations channel as they are raised, change severity and resolve.
+  PROACTIVE_WEBHOOK_URL: envOptional(webhookUrlSchema),
+  PROACTIVE_WEBHOOK_FORMAT: z.enum(WEBHOOK_FORMATS).default('json'),
+  PROACTIVE_WEBHOOK_SECRET: envOptional(z.string().min(16, 'must be at least 16 characters')),
+  PROACTIVE_WEBHOOK_MIN_SEVERITY: z.enum(['info', 'warning', 'critical']).default('warning'),
 }).superRefine((e, ctx) => {
+  if (e.PROACTIVE_WEBHOOK_SECRET && !e.PROACTIVE_WEBHOOK_URL) {
+    ctx.addIssue({ code: 'custom', path: ['PROACTIVE_WEBHOOK_URL'], message: 'PROACTIVE_WEBHOOK_SECRET is set but there is no webhook to sign for' });
+  }
+  if (e.PROACTIVE_WEBHOOK_SECRET && e.PROACTIVE_WEBHOOK_FORMAT === 'slack') {
+    ctx.addIssue({ code: 'custom', path: ['PROACTIVE_WEBHOOK_SECRET'], message: 'signs json deliveries only: a Slack incoming webhook is not signed (its URL is the secret)' });
+  }
   if (Boolean(e.LLAMAINDEX_API_KEY) !== Boolean(e.LLAMAINDEX_PIPELINE_ID)) {
     ctx.addIssue({ code: 'custom', path: [e.LLAMAINDEX_API_KEY ? 'LLAMAINDEX_PIPELINE_ID' : 'LLAMAINDEX_API_KEY'], message: 'LlamaIndex needs both LLAMAINDEX_API_KEY and LLAMAINDEX_PIPELINE_ID' });
   }
@@ -302,6 +314,7 @@ export interface ControlPlaneConfig {
     quietHours?: QuietHours;
     thresholds: SignalThresholds;
     adaptive: AdaptiveOptions;
+    webhook?: WebhookOptions;
   };
 }
 
@@ -444,6 +457,16 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
         burnWindowDays: 7,
       },
       adaptive: { muteAfter: e.PROACTIVE_MUTE_AFTER_DISMISSALS, windowMs: e.PROACTIVE_MUTE_WINDOW_MS },
+      ...(e.PROACTIVE_WEBHOOK_URL
+        ? {
+            webhook: {
+              url: e.PROACTIVE_WEBHOOK_URL,
+              format: e.PROACTIVE_WEBHOOK_FORMAT,
+              minSeverity: e.PROACTIVE_WEBHOOK_MIN_SEVERITY,
+              ...(e.PROACTIVE_WEBHOOK_SECRET ? { secret: e.PROACTIVE_WEBHOOK_SECRET } : {}),
+            },
+          }
+        : {}),
     },
   });
 }

@@ -67,6 +67,28 @@ describe('control-plane config', () => {
     expect(message).not.toContain('short-secret-value');
   });
 
+  it('proactive webhook: off by default; a URL turns it on; a secret needs a URL and the json format', () => {
+    const base = { AI_DAWG_SERVICE_TOKEN: TOKEN };
+    expect(loadControlPlaneConfig(base).proactive.webhook).toBeUndefined();
+    expect(loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'https://hooks.example.com/x', PROACTIVE_WEBHOOK_SECRET: 'k'.repeat(16) }).proactive.webhook).toEqual({
+      url: 'https://hooks.example.com/x',
+      format: 'json',
+      minSeverity: 'warning',
+      secret: 'k'.repeat(16),
+    });
+    expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'ftp://hooks.example.com/x' })).toThrow(/PROACTIVE_WEBHOOK_URL: must be an http:\/\/ or https:\/\/ URL/);
+    expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_SECRET: 'k'.repeat(16) })).toThrow(/PROACTIVE_WEBHOOK_URL: PROACTIVE_WEBHOOK_SECRET is set but there is no webhook/);
+    let error: unknown;
+    try {
+      loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X', PROACTIVE_WEBHOOK_FORMAT: 'slack', PROACTIVE_WEBHOOK_SECRET: 'supersecret-value-1234' });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as Error).message).toMatch(/PROACTIVE_WEBHOOK_SECRET: signs json deliveries only/);
+    expect((error as Error).message).not.toContain('supersecret-value-1234');
+    expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'https://h.example.com/', PROACTIVE_WEBHOOK_MIN_SEVERITY: 'loud' })).toThrow(/PROACTIVE_WEBHOOK_MIN_SEVERITY/);
+  });
+
   it('requires the service token', () => {
     expect(() => loadControlPlaneConfig({})).toThrow(/AI_DAWG_SERVICE_TOKEN/);
   });

@@ -3,3 +3,4 @@ export { isQuiet, quietHoursSchema, timeZoneSchema, type QuietHours } from './qu
 export { SUGGESTION_KINDS, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 export { dawgMonitoring, type MonitoringReading, type MonitoringSource } from './monitoring-signal';
 export { AdaptiveFeedback, type AdaptiveOptions, type SubjectFeedback } from './adaptive';
+export { WebhookNotifier, WEBHOOK_FORMATS, signature as webhookSignature, slackText, type WebhookFormat, type WebhookOptions } from './webhook';

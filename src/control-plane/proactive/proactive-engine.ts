@@ -5,6 +5,8 @@ import type { Principal } from '../auth';
 import { AdaptiveFeedback, type AdaptiveOptions } from './adaptive';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
+import type { WebhookNotifier } from './webhook';
+import { WebhookDispatch, type ClearedState } from './webhook-dispatch';
 
 export interface Suggestion extends Omit<Finding, 'audience' | 'key' | 'material'> {
   /** Stable while its signal lasts (the finding's key). */
@@ -29,6 +31,8 @@ export interface ProactiveOptions {
   quietHours?: QuietHours;
   /** The adaptive engine's learning from dismissals; off when absent. */
   adaptive?: AdaptiveOptions;
+  /** Sends suggestions to PROACTIVE_WEBHOOK_URL; none when absent. */
+  webhook?: WebhookNotifier;
   logger: Logger;
   now?: () => Date;
 }
@@ -79,8 +83,11 @@ export class ProactiveEngine {
   /** What the keys' dismissals taught (suggestion_feedback). */
   readonly feedback: AdaptiveFeedback;
 
+  private readonly dispatch: WebhookDispatch | undefined;
+
   constructor(private readonly options: ProactiveOptions) {
     this.feedback = new AdaptiveFeedback(options.sources.db, options.adaptive ?? { muteAfter: 0, windowMs: 0 });
+    this.dispatch = options.webhook && new WebhookDispatch(options.sources.db, options.webhook, isLocal);
   }
 
   private now(): Date {
@@ -116,6 +123,7 @@ export class ProactiveEngine {
     const raisedAt = await this.sharedRaisedAt([...new Set(findings.map((f) => f.key).filter((id) => !isLocal(id)))], at);
     const seen = new Set<string>();
     const counts = { raised: 0, updated: 0, resolved: 0 };
+    const resolved: Suggestion[] = [];
     for (const finding of findings) {
       seen.add(finding.key);
       const current = this.active.get(finding.key);
@@ -140,10 +148,13 @@ export class ProactiveEngine {
       if (unknown.has(gone.finding.kind)) seen.add(key);
       if (seen.has(key)) continue;
       this.active.delete(key);
-      this.push('suggestion.resolved', { ...gone.suggestion, updatedAt: at }, gone.finding);
+      resolved.push({ ...gone.suggestion, updatedAt: at });
+      this.push('suggestion.resolved', resolved.at(-1)!, gone.finding);
       counts.resolved++;
     }
-    await this.syncShared(seen, started, unknown);
+    const cleared = await this.syncShared(seen, started, unknown);
+    // Not held by quiet hours: the webhook is an operations channel, not someone's screen.
+    await this.dispatch?.afterReading([...this.active.values()].map((a) => a.suggestion), resolved, cleared);
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
@@ -232,7 +243,7 @@ export class ProactiveEngine {
    * loads the remaining dismissals into the active suggestions for pushes, and has the adaptive
    * engine say which keys each is muted for.
    */
-  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>): Promise<void> {
+  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>): Promise<ClearedState[]> {
     const { db } = this.options.sources;
     const shared = [...seen].filter((id) => !isLocal(id));
     // Ids start with their kind (monitoring:<rule>).
@@ -242,7 +253,10 @@ export class ProactiveEngine {
     // before this reading began may carry its very instant; with `<` it outlived the signal and
     // hid the suggestion when it came back.
     await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
-    await db.query(`DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
+    const clearedStates = await db.query<ClearedState>(
+      `DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared} RETURNING suggestion_id, notified_severity, raised_at`,
+      [readingStarted, shared, unreadIds],
+    );
     const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);
@@ -250,6 +264,7 @@ export class ProactiveEngine {
     await this.feedback.prune();
     const muted = await this.feedback.mutedKeys(new Map([...this.active].map(([id, a]) => [id, a.suggestion.severity])));
     for (const [id, a] of this.active) a.mutedFor = muted.get(id) ?? new Set();
+    return clearedStates;
   }
 
   start(intervalMs: number): void {
@@ -269,6 +284,7 @@ export class ProactiveEngine {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.options.webhook?.stop();
   }
 
   private visible(finding: Finding, principal: Principal): boolean {

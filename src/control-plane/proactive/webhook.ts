@@ -1,0 +1,173 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import axios, { type AxiosInstance } from 'axios';
+import { z } from 'zod';
+import type { Logger } from '../../common/logger';
+import type { Severity } from './adaptive';
+import type { Suggestion, SuggestionEvent } from './proactive-engine';
+
+/*
+ * The proactive webhook: suggestions sent to an operations channel (an incident tool, a chat
+ * room) as they are raised, change severity and resolve, so a firing alert or a budget about
+ * to run out reaches someone who is not looking at the dashboard. Two formats: `json` (the
+ * suggestion, optionally signed with HMAC-SHA256 like Stripe's webhooks) and `slack` (a Slack
+ * incoming webhook's documented `{ text }` body). Deliveries run one after another, off the
+ * reading, with retries for what may pass (network errors, timeouts, 408, 429, 5xx).
+ */
+
+export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+export interface WebhookOptions {
+  url: string;
+  format: WebhookFormat;
+  /** json format: signs each body (`X-Jarvis-Signature`). */
+  secret?: string;
+  /** Suggestions less severe than this are not sent. */
+  minSeverity: Severity;
+  timeoutMs?: number;
+  /** Attempts per delivery (first included), and the wait before the second (doubling after). */
+  attempts?: number;
+  backoffMs?: number;
+}
+
+export interface Delivery {
+  event: SuggestionEvent;
+  suggestion: Suggestion;
+}
+
+export const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const RETRY_AFTER_CAP_MS = 30_000;
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** Parses a Retry-After header (seconds or an HTTP date), capped. */
+function retryAfterMs(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !value.trim()) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.min(RETRY_AFTER_CAP_MS, Math.max(0, ms)) : undefined;
+}
+
+const LABEL: Record<SuggestionEvent, string> = { 'suggestion.raised': 'raised', 'suggestion.updated': 'now', 'suggestion.resolved': 'resolved' };
+
+/** A Slack message (mrkdwn): one line of what and how severe, then the message and what to do. */
+export function slackText({ event, suggestion: s }: Delivery): string {
+  if (event === 'suggestion.resolved') return `*Resolved:* ${s.title} (\`${s.id}\`)`;
+  return [`*[${s.severity.toUpperCase()}]* ${s.title} (${LABEL[event]}, \`${s.id}\`)`, s.message, `→ ${s.action}`].join('\n');
+}
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`: a receiver recomputes it and checks t is recent. */
+export function signature(secret: string, body: string, unixSeconds: number): string {
+  return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')}`;
+}
+
+/** What the webhook's host said, for logs: never the URL's path or query (a Slack URL is its own secret). */
+export const webhookTarget = (url: string) => new URL(url).host;
+
+export class WebhookNotifier {
+  private readonly http: AxiosInstance;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly stopping = new AbortController();
+  /** Failing since: logged when deliveries start failing and when they work again, not each time. */
+  private failing = false;
+
+  constructor(
+    private readonly options: WebhookOptions,
+    private readonly logger: Logger,
+  ) {
+    this.http = axios.create({ timeout: options.timeoutMs ?? 5_000, maxRedirects: 0, proxy: false, validateStatus: () => true, responseType: 'text', transformResponse: (d: unknown) => d });
+  }
+
+  get minSeverity(): Severity {
+    return this.options.minSeverity;
+  }
+
+  /** Whether a suggestion of this severity is sent at all. */
+  wants(severity: Severity): boolean {
+    return RANK[severity] >= RANK[this.options.minSeverity];
+  }
+
+  /**
+   * Queues one delivery; `onGiveUp` runs when every attempt failed (or the notifier stopped
+   * first), so the caller can let a later reading send it again.
+   */
+  send(delivery: Delivery, onGiveUp: () => Promise<void> | void): void {
+    const run = this.queue.then(async () => {
+      const delivered = await this.deliver(delivery);
+      if (!delivered) await onGiveUp();
+    });
+    this.queue = run.catch((err: unknown) => this.logger.warn('proactive webhook: giving up failed', { reason: (err as Error).message }));
+  }
+
+  /** Waits for what is queued (tests; shutdown after stop()). */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Stops retrying: what is still queued gives up at once (its onGiveUp runs). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.queue;
+  }
+
+  private body(delivery: Delivery, deliveryId: string): string {
+    if (this.options.format === 'slack') return JSON.stringify({ text: slackText(delivery) });
+    return JSON.stringify({ event: delivery.event, deliveryId, sentAt: new Date().toISOString(), suggestion: delivery.suggestion });
+  }
+
+  private async deliver(delivery: Delivery): Promise<boolean> {
+    const deliveryId = randomUUID();
+    const body = this.body(delivery, deliveryId);
+    const attempts = this.options.attempts ?? 3;
+    let wait = this.options.backoffMs ?? 1_000;
+    let reason = '';
+    for (let attempt = 1; attempt <= attempts && !this.stopping.signal.aborted; attempt++) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jarvis-proactive/1' };
+      if (this.options.format === 'json') {
+        headers['x-jarvis-event'] = delivery.event;
+        headers['x-jarvis-delivery'] = deliveryId;
+        if (this.options.secret) headers['x-jarvis-signature'] = signature(this.options.secret, body, Math.floor(Date.now() / 1000));
+      }
+      let next: number | undefined;
+      try {
+        const res = await this.http.post(this.options.url, body, { headers, signal: this.stopping.signal });
+        if (res.status >= 200 && res.status < 300) {
+          if (this.failing) this.logger.info('proactive webhook delivers again', { target: webhookTarget(this.options.url) });
+          this.failing = false;
+          return true;
+        }
+        reason = `HTTP ${res.status}`;
+        if (!retryable(res.status)) break;
+        next = retryAfterMs(res.headers['retry-after']);
+      } catch (err) {
+        reason = axios.isAxiosError(err) ? (err.code ?? 'network error') : (err as Error).message;
+      }
+      if (attempt < attempts) {
+        await sleep(next ?? wait, this.stopping.signal);
+        wait *= 2;
+      }
+    }
+    if (!this.failing) {
+      this.logger.warn('proactive webhook delivery failed; a later reading sends it again', { target: webhookTarget(this.options.url), event: delivery.event, suggestion: delivery.suggestion.id, reason });
+    }
+    this.failing = true;
+    return false;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The webhook URL: http:// or https:// only. */
+export const webhookUrlSchema = z
+  .url({ message: 'must be a URL' })
+  .refine((u) => ['http:', 'https:'].includes(new URL(u).protocol), 'must be an http:// or https:// URL');

@@ -1,0 +1,176 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProactiveEngine, WebhookNotifier, type WebhookOptions } from '../../src/control-plane/proactive';
+import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
+import { insertFailedTasks } from '../helpers/failed-tasks';
+import { capturingLogger, silentLogger } from '../helpers/logger';
+
+/*
+ * The proactive webhook against a local receiver: what it sends (json, signed; Slack's
+ * documented { text }), once per raise, severity change and resolve however many control planes
+ * read the same database, and again after a delivery that failed for good.
+ */
+
+jest.setTimeout(60_000);
+
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver answering each request with the next of `statuses` (then 200). */
+async function receiver() {
+  const received: Received[] = [];
+  const statuses: Array<{ status: number; headers?: Record<string, string> }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body });
+      const next = statuses.shift() ?? { status: 200 };
+      res.writeHead(next.status, { 'content-type': 'text/plain', ...next.headers }).end(next.status === 200 ? 'ok' : 'no');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T000/B000/SECRETPATH`;
+  return { url, received, statuses, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const THRESHOLDS = { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 };
+const SECRET = 'whsec_0123456789abcdef';
+
+describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
+  let testDb: TestDb;
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  const notifiers: WebhookNotifier[] = [];
+
+  beforeAll(async () => {
+    testDb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+  });
+  beforeEach(async () => {
+    hook = await receiver();
+    await testDb.db.query('DELETE FROM tasks');
+    await testDb.db.query('DELETE FROM suggestion_state');
+  });
+  afterEach(async () => {
+    for (const n of notifiers.splice(0)) await n.stop();
+    await hook.close();
+  });
+
+  function instance(options: Partial<WebhookOptions> = {}, logger = silentLogger(), breaker?: { open: boolean }) {
+    const notifier = new WebhookNotifier({ url: hook.url, format: 'json', secret: SECRET, minSeverity: 'warning', backoffMs: 5, ...options }, logger);
+    notifiers.push(notifier);
+    const dawg = breaker && { get breakerState() { return breaker.open ? ('open' as const) : ('closed' as const); }, breakerOpenedAt: Date.now() };
+    const engine = new ProactiveEngine({ sources: { db: testDb.db, agents: true, firewall: false, ...(dawg ? { dawg } : {}) }, thresholds: THRESHOLDS, webhook: notifier, logger: silentLogger() });
+    return { engine, notifier, read: async () => (await engine.evaluate(), await notifier.idle()) };
+  }
+  const events = () => hook.received.map((r) => JSON.parse(r.body) as { event: string; suggestion: { id: string; severity: string; title: string; raisedAt: string } });
+  const fail = (n: number) => insertFailedTasks(testDb.db, n, 'key1');
+  const clear = () => testDb.db.query(`UPDATE tasks SET finished_at = now() - interval '2 hours' WHERE status = 'failed'`);
+  const id = 'task-failures:DevOpsEngineer.deploy-service:key1';
+
+  it('sends a raise and a resolve once, however many instances read; the body is signed', async () => {
+    const [a, b] = [instance(), instance()];
+    await fail(3);
+    await Promise.all([a.read(), b.read()]);
+    await a.read();
+    expect(events().map((e) => `${e.event} ${e.suggestion.id}`)).toEqual([`suggestion.raised ${id}`]);
+    const [first] = hook.received;
+    expect(first!.path).toBe('/hooks/T000/B000/SECRETPATH');
+    expect(first!.headers).toMatchObject({ 'content-type': 'application/json', 'x-jarvis-event': 'suggestion.raised', 'x-jarvis-delivery': expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(first!.headers['x-jarvis-signature']))!;
+    expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${first!.body}`).digest('hex'));
+    expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(60);
+    expect(events()[0]!.suggestion).toMatchObject({ id, severity: 'warning', title: expect.stringContaining('DevOpsEngineer.deploy-service failed 3 times') });
+
+    // More failures at the same severity: news for the dashboard, not for the webhook.
+    await fail(1);
+    await Promise.all([a.read(), b.read()]);
+    expect(hook.received).toHaveLength(1);
+
+    await clear();
+    await Promise.all([a.read(), b.read()]);
+    await b.read();
+    expect(events().map((e) => `${e.event} ${e.suggestion.id}`)).toEqual([`suggestion.raised ${id}`, `suggestion.resolved ${id}`]);
+  });
+
+  it('a resolve read by an instance that never had the suggestion is still sent, from what the database holds', async () => {
+    await fail(3);
+    await instance().read();
+    await clear();
+    await instance().read(); // a restarted instance: nothing in memory
+    const [raised, resolved] = events();
+    expect(resolved).toMatchObject({ event: 'suggestion.resolved', suggestion: { id, severity: 'warning', raisedAt: raised!.suggestion.raisedAt } });
+  });
+
+  it('sends nothing below the minimum severity', async () => {
+    const a = instance({ minSeverity: 'critical' });
+    await fail(3);
+    await a.read();
+    await clear();
+    await a.read();
+    expect(hook.received).toEqual([]);
+  });
+
+  it('retries 5xx and 429 (honouring Retry-After), then a later reading sends what failed for good; never logs the URL path', async () => {
+    const { logger, text } = capturingLogger();
+    const a = instance({ attempts: 2 }, logger);
+    hook.statuses.push({ status: 503 }, { status: 503 });
+    await fail(3);
+    await a.read();
+    expect(hook.received).toHaveLength(2);
+    expect(text()).toContain('proactive webhook delivery failed');
+    expect(text()).not.toContain('SECRETPATH');
+
+    hook.statuses.push({ status: 429, headers: { 'retry-after': '0' } });
+    await a.read();
+    expect(events().map((e) => e.event)).toEqual(['suggestion.raised', 'suggestion.raised', 'suggestion.raised', 'suggestion.raised']);
+    expect(text()).toContain('proactive webhook delivers again');
+    await a.read();
+    expect(hook.received).toHaveLength(4);
+  });
+
+  it('does not retry a 4xx refusal within a reading', async () => {
+    const a = instance();
+    hook.statuses.push({ status: 404 });
+    await fail(3);
+    await a.read();
+    expect(hook.received).toHaveLength(1);
+    await a.read();
+    expect(hook.received).toHaveLength(2);
+    expect(hook.received[1]!.headers['x-jarvis-event']).toBe('suggestion.raised');
+  });
+
+  it("Slack format: the documented { text } body, unsigned; an instance's own breaker is sent by that instance", async () => {
+    const breaker = { open: true };
+    const a = instance({ format: 'slack', secret: undefined, minSeverity: 'critical' }, silentLogger(), breaker);
+    await a.read();
+    await a.read();
+    expect(hook.received).toHaveLength(1);
+    expect(hook.received[0]!.headers['x-jarvis-signature']).toBeUndefined();
+    const { text } = JSON.parse(hook.received[0]!.body) as { text: string };
+    expect(Object.keys(JSON.parse(hook.received[0]!.body) as object)).toEqual(['text']);
+    expect(text).toMatch(/^\*\[CRITICAL\]\* The AI DAWG circuit breaker is open .*\(raised, `breaker-open:ai-dawg`\)\n.+\n→ .+/);
+    breaker.open = false;
+    await a.read();
+    expect(JSON.parse(hook.received[1]!.body)).toEqual({ text: expect.stringMatching(/^\*Resolved:\* .* \(`breaker-open:ai-dawg`\)$/) });
+  });
+
+  it('stop() gives up what is queued at once, and a later reading sends it', async () => {
+    const a = instance({ attempts: 5, backoffMs: 60_000 });
+    hook.statuses.push({ status: 500 });
+    await fail(3);
+    await a.engine.evaluate();
+    const started = Date.now();
+    await a.notifier.stop();
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const b = instance();
+    await b.read();
+    expect(events().map((e) => e.event)).toEqual(['suggestion.raised', 'suggestion.raised']);
+  });
+});
