@@ -119,8 +119,9 @@ export class ProactiveEngine {
     // A signal that could not be read is not a signal that cleared: its suggestions stay.
     const unknown = new Set(unread.map((u) => u.kind));
     const at = now.toISOString();
-    // Once each: ON CONFLICT DO UPDATE refuses to touch a row twice in one statement.
-    const raisedAt = await this.sharedRaisedAt([...new Set(findings.map((f) => f.key).filter((id) => !isLocal(id)))], at);
+    // Once each (ON CONFLICT DO UPDATE refuses to touch a row twice in one statement), in id
+    // order: instances reading at once lock the rows in the same order and never deadlock.
+    const raisedAt = await this.sharedRaisedAt([...new Set(findings.map((f) => f.key).filter((id) => !isLocal(id)))].sort(), at);
     const seen = new Set<string>();
     const counts = { raised: 0, updated: 0, resolved: 0 };
     const resolved: Suggestion[] = [];

@@ -57,7 +57,8 @@ export class WebhookDispatch {
     if (!wanted.length) return;
     const byId = new Map(wanted.map((s) => [s.id, s]));
     const rows = await this.db.query<{ suggestion_id: string; before: Severity | null }>(
-      `WITH old AS (SELECT suggestion_id, notified_severity FROM suggestion_state WHERE suggestion_id = ANY($1::text[]) FOR UPDATE)
+      // Rows locked in id order, as every instance locks them: two readings never deadlock.
+      `WITH old AS (SELECT suggestion_id, notified_severity FROM suggestion_state WHERE suggestion_id = ANY($1::text[]) ORDER BY suggestion_id FOR UPDATE)
        UPDATE suggestion_state s SET notified_severity = v.severity
          FROM unnest($1::text[], $2::text[]) AS v(id, severity) JOIN old ON old.suggestion_id = v.id
         WHERE s.suggestion_id = v.id AND old.notified_severity IS DISTINCT FROM v.severity

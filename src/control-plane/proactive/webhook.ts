@@ -119,7 +119,7 @@ export class WebhookNotifier {
     const body = this.body(delivery, deliveryId);
     const attempts = this.options.attempts ?? 3;
     let wait = this.options.backoffMs ?? 1_000;
-    let reason = '';
+    let reason = 'stopped before it was sent';
     for (let attempt = 1; attempt <= attempts && !this.stopping.signal.aborted; attempt++) {
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jarvis-proactive/1' };
       if (this.options.format === 'json') {
