@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TerminalFirewall, type FirewallAuditSink } from '../../src/control-plane/firewall';
+import { executeCommand, TerminalFirewall, type FirewallAuditSink } from '../../src/control-plane/firewall';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
 
@@ -72,6 +72,35 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
   beforeEach(() => {
     audit = new RecordingAudit();
     firewall = new TerminalFirewall({ db: t.db, audit, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
+  });
+
+  test('a caller gone while the command was being audited: it never starts', async () => {
+    const controller = new AbortController();
+    const reason = new Error('caller went away');
+    // The caller leaves during the "allowed" audit write, before the command is spawned.
+    const leaving = new (class extends RecordingAudit {
+      override async append(entry: Entry): Promise<void> {
+        await super.append(entry);
+        if (entry.type === 'command.allowed') controller.abort(reason);
+      }
+    })();
+    const gate = new TerminalFirewall({ db: t.db, audit: leaving, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
+    const pidFile = path.join(dir, 'never-started.pid');
+    await expect(gate.exec({ command: 'long-sleeper', args: [pidFile] }, 'key_a', controller.signal)).rejects.toBe(reason);
+    await sleep(300);
+    expect(existsSync(pidFile)).toBe(false);
+    await gate.close();
+  });
+
+  test('the executor spawns nothing for a signal aborted while it looked the program up', async () => {
+    const controller = new AbortController();
+    const reason = new Error('caller went away');
+    const pidFile = path.join(dir, 'never-spawned.pid');
+    const run = executeCommand({ command: 'long-sleeper', args: [pidFile], cwd: dir, env: {}, timeoutMs: 60_000, maxOutputBytes: 1_024, searchPath: [bin], signal: controller.signal });
+    controller.abort(reason); // the lookup (stat, access) is still under way
+    await expect(run).rejects.toBe(reason);
+    await sleep(300);
+    expect(existsSync(pidFile)).toBe(false);
   });
 
   test('runs an allowed command and audits it before and after', async () => {

@@ -58,6 +58,8 @@ export async function resolveExecutable(command: string, searchPath: readonly st
 export async function executeCommand(spec: ExecutionSpec): Promise<ExecutionResult> {
   const executable = await resolveExecutable(spec.command, spec.searchPath);
   if (!executable) throw new CommandNotInstalledError(spec.command, spec.searchPath);
+  // Aborted while the executable was looked up: the abort listener below would never fire.
+  spec.signal?.throwIfAborted();
   const started = performance.now();
   const child = spawn(executable, spec.args as string[], {
     cwd: spec.cwd,

@@ -205,6 +205,9 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       const abort = new AbortController();
       const onCallerAbort = () => abort.abort(signal?.reason);
       signal?.addEventListener('abort', onCallerAbort, { once: true });
+      // The caller may have gone while the audit entry was written: a listener added to an
+      // aborted signal never fires.
+      if (signal?.aborted) onCallerAbort();
       const done = executeCommand({ command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, timeoutMs: verdict.limits.maxExecutionTimeMs, maxOutputBytes: verdict.limits.maxOutputBytes, searchPath: this.policy.path, signal: abort.signal });
       const entry = { abort, done };
       this.inFlight.add(entry);
