@@ -161,6 +161,23 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     expect(JSON.parse(hook.received[1]!.body)).toEqual({ text: expect.stringMatching(/^\*Resolved:\* .* \(`breaker-open:ai-dawg`\)$/) });
   });
 
+  it('a claim that fails (the database refuses it) holds back no WebSocket push, and is logged', async () => {
+    const { logger, text } = capturingLogger();
+    const db = new Proxy(testDb.db, {
+      get: (target, prop) => (prop === 'query' ? (sql: string, params?: unknown[]) => (sql.includes('WITH old AS') ? Promise.reject(new Error('claim refused')) : target.query(sql, params)) : Reflect.get(target, prop)),
+    });
+    const notifier = new WebhookNotifier({ url: hook.url, format: 'json', minSeverity: 'warning', backoffMs: 5 }, silentLogger());
+    notifiers.push(notifier);
+    const engine = new ProactiveEngine({ sources: { db, agents: true, firewall: false }, thresholds: THRESHOLDS, webhook: notifier, logger });
+    const pushed: string[] = [];
+    engine.onPush((event, s) => pushed.push(`${event} ${s.id}`));
+    await fail(3);
+    await engine.evaluate();
+    expect(pushed).toEqual([`suggestion.raised ${id}`]);
+    expect(text()).toContain('proactive webhook: this reading sent nothing');
+    expect(text()).toContain('claim refused');
+  });
+
   it('stop() gives up what is queued at once, and a later reading sends it', async () => {
     const a = instance({ attempts: 5, backoffMs: 60_000 });
     hook.statuses.push({ status: 500 });

@@ -45,7 +45,7 @@ interface Active {
    * dismiss since); used for pushes. Cleared when the signal goes away.
    */
   dismissedBy: Set<string>;
-  /** Keys the adaptive engine no longer pushes it to, as of the last evaluation (or this instance's own dismiss since). */
+  /** Keys the adaptive engine no longer pushes it to, as of the last evaluation (less those that forgot since, through this instance). */
   mutedFor: Set<string>;
 }
 
@@ -154,8 +154,11 @@ export class ProactiveEngine {
       counts.resolved++;
     }
     const cleared = await this.syncShared(seen, started, unknown);
-    // Not held by quiet hours: the webhook is an operations channel, not someone's screen.
-    await this.dispatch?.afterReading([...this.active.values()].map((a) => a.suggestion), resolved, cleared);
+    // Not held by quiet hours: the webhook is an operations channel, not someone's screen. A
+    // failure here (the claim's statement) must not hold back the pushes below.
+    await this.dispatch?.afterReading([...this.active.values()].map((a) => a.suggestion), resolved, cleared).catch((err: unknown) => {
+      this.options.logger.warn('proactive webhook: this reading sent nothing', { reason: (err as Error).message });
+    });
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
@@ -252,7 +255,7 @@ export class ProactiveEngine {
     const cleared = 'NOT (suggestion_id = ANY($2::text[])) AND NOT (suggestion_id LIKE ANY($3::text[]))';
     // At or before: the embedded database's clock ticks in milliseconds, so a dismissal made just
     // before this reading began may carry its very instant; with `<` it outlived the signal and
-    // hid the suggestion when it came back.
+    // hid the suggestion when it came back. (The start is text, at the clock's full precision.)
     await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
     const clearedStates = await db.query<ClearedState>(
       `DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared} RETURNING suggestion_id, notified_severity, raised_at`,

@@ -30,16 +30,7 @@ export class WebhookDispatch {
   ) {}
 
   async afterReading(active: readonly Suggestion[], resolved: readonly Suggestion[], cleared: readonly ClearedState[]): Promise<void> {
-    const wanted = active.filter((s) => this.notifier.wants(s.severity));
-    await this.claimShared(wanted.filter((s) => !this.isLocal(s.id)));
-    for (const s of wanted.filter((x) => this.isLocal(x.id))) {
-      const before = this.localSent.get(s.id);
-      if (before === s.severity) continue;
-      this.localSent.set(s.id, s.severity);
-      this.notifier.send({ event: before ? 'suggestion.updated' : 'suggestion.raised', suggestion: s }, () => {
-        if (this.localSent.get(s.id) === s.severity) (before ? this.localSent.set(s.id, before) : this.localSent.delete(s.id));
-      });
-    }
+    // Resolves first: they need no statement, so a failing claim below cannot lose them.
     const resolvedById = new Map(resolved.map((s) => [s.id, s]));
     for (const s of resolved.filter((x) => this.isLocal(x.id) && this.localSent.has(x.id))) {
       this.localSent.delete(s.id);
@@ -51,6 +42,16 @@ export class WebhookDispatch {
       const s = resolvedById.get(row.suggestion_id) ?? stub(row);
       this.notifier.send({ event: 'suggestion.resolved', suggestion: s }, () => undefined);
     }
+    const wanted = active.filter((s) => this.notifier.wants(s.severity));
+    for (const s of wanted.filter((x) => this.isLocal(x.id))) {
+      const before = this.localSent.get(s.id);
+      if (before === s.severity) continue;
+      this.localSent.set(s.id, s.severity);
+      this.notifier.send({ event: before ? 'suggestion.updated' : 'suggestion.raised', suggestion: s }, () => {
+        if (this.localSent.get(s.id) === s.severity) (before ? this.localSent.set(s.id, before) : this.localSent.delete(s.id));
+      });
+    }
+    await this.claimShared(wanted.filter((s) => !this.isLocal(s.id)));
   }
 
   private async claimShared(wanted: readonly Suggestion[]): Promise<void> {
