@@ -28,7 +28,8 @@ export interface SubjectFeedback {
   muted: boolean;
 }
 
-const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+/** Severities from least to most severe. */
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 const BY_RANK: Severity[] = ['info', 'warning', 'critical'];
 const RANK_SQL = "max(CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END)";
 const IN_WINDOW = 'dismissed_at >= now() - make_interval(secs => $2)';
@@ -57,7 +58,7 @@ export class AdaptiveFeedback {
 
   /** Whether a subject dismissed `dismissals` times, at most at `mostSevere`, is muted at `severity`. */
   mutes(f: Pick<SubjectFeedback, 'dismissals' | 'mostSevere'>, severity: Severity): boolean {
-    return this.enabled && f.dismissals >= this.options.muteAfter && RANK[severity] <= RANK[f.mostSevere];
+    return this.enabled && f.dismissals >= this.options.muteAfter && SEVERITY_RANK[severity] <= SEVERITY_RANK[f.mostSevere];
   }
 
   /** Records one dismissal (the caller makes sure it is the key's first while the signal lasts). */

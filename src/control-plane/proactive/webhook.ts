@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Logger } from '../../common/logger';
-import type { Severity } from './adaptive';
+import { SEVERITY_RANK, type Severity } from './adaptive';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
 
 /*
@@ -35,7 +35,6 @@ export interface Delivery {
   suggestion: Suggestion;
 }
 
-export const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 const RETRY_AFTER_CAP_MS = 30_000;
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -61,7 +60,7 @@ export function signature(secret: string, body: string, unixSeconds: number): st
 }
 
 /** What the webhook's host said, for logs: never the URL's path or query (a Slack URL is its own secret). */
-export const webhookTarget = (url: string) => new URL(url).host;
+const webhookTarget = (url: string) => new URL(url).host;
 
 export class WebhookNotifier {
   private readonly http: AxiosInstance;
@@ -77,13 +76,9 @@ export class WebhookNotifier {
     this.http = axios.create({ timeout: options.timeoutMs ?? 5_000, maxRedirects: 0, proxy: false, validateStatus: () => true, responseType: 'text', transformResponse: (d: unknown) => d });
   }
 
-  get minSeverity(): Severity {
-    return this.options.minSeverity;
-  }
-
   /** Whether a suggestion of this severity is sent at all. */
   wants(severity: Severity): boolean {
-    return RANK[severity] >= RANK[this.options.minSeverity];
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[this.options.minSeverity];
   }
 
   /**
