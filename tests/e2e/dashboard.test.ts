@@ -13,6 +13,7 @@ import { createTestingModule } from '../../src/dawg/modules/testing';
 import { createDefaultAgents } from '../../src/control-plane/agents';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
 import { listenWithHub, startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { insertFailedTasks } from '../helpers/failed-tasks';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
 import { silentLogger } from '../helpers/logger';
 import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
@@ -297,17 +298,11 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
 
   test('a suggestion from a real signal shows live with its figures, and Dismiss hides it for this key', async () => {
     const keyId = /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1]!;
-    for (let i = 0; i < 3; i++) {
-      await plane.testDb.db.query(
-        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, finished_at)
-         VALUES ($1, 'Probe', 'flaky-e2e', 'medium', '{}', 'failed', '{"code":"E2E_FAILED","message":"failed on purpose"}', 1, 1, 1000, false, $2, now() - interval '1 second')`,
-        [`tsk_${crypto.randomUUID()}`, keyId],
-      );
-    }
+    await insertFailedTasks(plane.testDb.db, 3, keyId, 'Probe', 'flaky-e2e');
     await plane.proactive!.evaluate();
     const item = `#suggestions [data-suggestion="task-failures:Probe.flaky-e2e:${keyId}"]`;
     await page.waitForSelector(item, WAIT);
-    expect(await page.textContent(`${item} .signal`)).toMatch(/failures: 3 .*errorCodes: E2E_FAILED/);
+    expect(await page.textContent(`${item} .signal`)).toMatch(/failures: 3 .*errorCodes: DEPLOY_FAILED/);
     await page.click(`${item} button.dismiss`);
     await page.waitForSelector(item, { ...WAIT, state: 'detached' });
     const listed = await api('GET', '/api/v1/suggestions', plane.adminKey);
@@ -320,13 +315,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const keyId = /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1]!;
     const id = `task-failures:Probe.muted-e2e:${keyId}`;
     await plane.testDb.db.query(`INSERT INTO suggestion_feedback (key_id, suggestion_id, severity) SELECT $1, $2, 'warning' FROM generate_series(1, 3)`, [keyId, id]);
-    for (let i = 0; i < 3; i++) {
-      await plane.testDb.db.query(
-        `INSERT INTO tasks (id, agent, task_type, priority, payload, status, error, attempts, max_attempts, timeout_ms, resumable, created_by, finished_at)
-         VALUES ($1, 'Probe', 'muted-e2e', 'medium', '{}', 'failed', '{"code":"E2E_FAILED","message":"failed on purpose"}', 1, 1, 1000, false, $2, now() - interval '1 second')`,
-        [`tsk_${crypto.randomUUID()}`, keyId],
-      );
-    }
+    await insertFailedTasks(plane.testDb.db, 3, keyId, 'Probe', 'muted-e2e');
     await plane.proactive!.evaluate();
     // Not pushed to this key: it shows once the panel reloads the list.
     await page.click('#suggestions button.reload');
