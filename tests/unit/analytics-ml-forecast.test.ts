@@ -43,6 +43,37 @@ describe('exponential smoothing', () => {
     expect(covered / 400).toBeGreaterThanOrEqual(0.8);
   });
 
+  it("adds the weights' uncertainty on short non-seasonal series: wider further ahead, never narrower than the formula", () => {
+    // Coverage is measured by `npm run bench:forecast` (400 series per length): on 20-point
+    // series a nominal 90 % interval 4 steps ahead held the value 79 % of the time by the
+    // formula, 88 % with the bootstrap.
+    const rng = new Prng(11);
+    let level = 10;
+    let trend = 0.3;
+    const y: number[] = [];
+    for (let t = 0; t < 20; t++) {
+      const e = rng.normal(0, 1);
+      y.push(level + trend + e);
+      level += trend + 0.6 * e;
+      trend += 0.1 * e;
+    }
+    const result = forecastSeries(y, { horizon: 6, confidence: 0.9 });
+    expect(result.intervals).toBe('bootstrap');
+    const formula = etsForecast(result.model, 6, 0.9);
+    const width = (p: { lower: number; upper: number }) => p.upper - p.lower;
+    result.points.forEach((p, i) => {
+      expect(p.yhat).toBe(formula[i]!.yhat);
+      expect(p.lower).toBeLessThanOrEqual(formula[i]!.lower);
+      expect(p.upper).toBeGreaterThanOrEqual(formula[i]!.upper);
+    });
+    expect(width(result.points[5]!)).toBeGreaterThan(1.1 * width(formula[5]!));
+    // Reproducible: the bootstrap is seeded from the data.
+    expect(forecastSeries(y, { horizon: 6, confidence: 0.9 }).points).toEqual(result.points);
+    // Seasonal models keep the formula (a hundred seasonal refits would take seconds).
+    const seasonalY = Array.from({ length: 48 }, (_, t) => 100 + seasonal[t % 12]! * 3 + rng.normal(0, 1));
+    expect(forecastSeries(seasonalY, { horizon: 3, confidence: 0.9, period: 12, forceSeasonal: true }).intervals).toBe('formula');
+  });
+
   it('intervals widen with the horizon and with the confidence', () => {
     const rng = new Prng(2);
     const y = Array.from({ length: 60 }, (_, t) => 50 + 0.3 * t + seasonal[t % 12]! + rng.normal(0, 1));

@@ -1,4 +1,5 @@
 import { forecastErrors, type ForecastErrors } from './metrics';
+import { Prng } from './prng';
 import { mean, studentTQuantile } from './stats';
 
 /*
@@ -182,9 +183,75 @@ export function etsForecast(model: EtsModel, horizon: number, confidence: number
   return out;
 }
 
+/**
+ * Intervals with the weights' own uncertainty (a parametric bootstrap): `samples` series of the
+ * data's length are simulated from the fitted model (its start state, Gaussian errors of σ),
+ * each is refitted, the refitted weights are run over the real data to its end, and `paths`
+ * futures are simulated from there with that fit's σ; the interval is the central `confidence`
+ * share of the simulated values at each step. The point forecast stays the model's. Seeded
+ * from the data, so the same series always gets the same intervals.
+ */
+export function bootstrapIntervals(y: readonly number[], model: EtsModel, horizon: number, confidence: number, options: { samples: number; paths: number }): Array<{ lower: number; upper: number }> {
+  const period = model.period;
+  const start = initialState(y, period);
+  const rng = new Prng(seedOf(y));
+  const draws: number[][] = Array.from({ length: horizon }, () => []);
+  for (let b = 0; b < options.samples; b++) {
+    const simulated = simulate(start, model, y.length, model.sigma, rng);
+    const refit = fitEts(simulated, period);
+    const end = run(y, period, refit);
+    for (let path = 0; path < options.paths; path++) {
+      const future = simulate({ level: end.level, trend: end.trend, season: end.season }, refit, horizon, refit.sigma, rng, y.length);
+      future.forEach((v, h) => draws[h]!.push(v));
+    }
+  }
+  const lo = (1 - confidence) / 2;
+  return draws.map((values) => {
+    values.sort((a, b) => a - b);
+    return { lower: quantileSorted(values, lo), upper: quantileSorted(values, 1 - lo) };
+  });
+}
+
+/** `length` values of the model's recursions from `state`, with N(0, σ²) errors; `offset` is the time index of the first. */
+function simulate(state: State, w: Pick<EtsModel, 'alpha' | 'beta' | 'gamma'>, length: number, sigma: number, rng: Prng, offset = 0): number[] {
+  let { level, trend } = state;
+  const season = state.season.slice();
+  const out: number[] = [];
+  for (let t = offset; t < offset + length; t++) {
+    const s = t % season.length;
+    const e = rng.normal(0, sigma);
+    out.push(level + trend + season[s]! + e);
+    level = level + trend + w.alpha * e;
+    trend = trend + w.beta * e;
+    season[s] = season[s]! + w.gamma * e;
+  }
+  return out;
+}
+
+/** Linear interpolation between order statistics (R's type 7). */
+function quantileSorted(sorted: readonly number[], p: number): number {
+  const at = (sorted.length - 1) * p;
+  const i = Math.floor(at);
+  return sorted[i]! + (sorted[Math.min(i + 1, sorted.length - 1)]! - sorted[i]!) * (at - i);
+}
+
+/** A 32-bit seed from the series' values (FNV-1a over their float64 bytes). */
+function seedOf(y: readonly number[]): number {
+  const bytes = new Uint8Array(Float64Array.from(y).buffer);
+  let h = 0x811c9dc5;
+  for (const byte of bytes) h = Math.imul(h ^ byte, 0x01000193);
+  return h | 0;
+}
+
+/** Non-seasonal series up to this long get bootstrap intervals (see forecastSeries). */
+export const BOOTSTRAP_MAX_POINTS = 100;
+const BOOTSTRAP = { samples: 100, paths: 5 };
+
 export interface ForecastResult {
   model: EtsModel;
   points: ForecastPoint[];
+  /** How the intervals were made: the state-space formula, or widened by the bootstrap. */
+  intervals: 'formula' | 'bootstrap';
   /** Errors of the chosen method fitted without the last `size` points, forecasting them all from there. */
   holdout: ForecastErrors & { size: number; method: ForecastMethod };
   /** Every method tried, with its holdout errors: the multi-step MAE and the one-step MAE that chose. */
@@ -224,9 +291,18 @@ export function forecastSeries(y: readonly number[], options: { horizon: number;
   });
   const best = scored.reduce((a, b) => (b.oneStepMae < a.oneStepMae ? b : a));
   const model = fitEts(y, best.period);
+  const formula = etsForecast(model, options.horizon, options.confidence);
+  // The formula takes the fitted weights as exact, so on shorter series its intervals are too
+  // narrow several steps ahead; the bootstrap adds the weights' uncertainty. Each interval is
+  // the wider of the two (never narrower than the formula's). Holt only: a seasonal refit costs
+  // up to 20 ms, a hundred of them too long for one forecast.
+  const bootstrap = model.period === 1 && y.length <= BOOTSTRAP_MAX_POINTS;
+  const widened = bootstrap ? bootstrapIntervals(y, model, options.horizon, options.confidence, BOOTSTRAP) : [];
+  const points = formula.map((p, i) => (bootstrap ? { ...p, lower: Math.min(p.lower, widened[i]!.lower), upper: Math.max(p.upper, widened[i]!.upper) } : p));
   return {
     model,
-    points: etsForecast(model, options.horizon, options.confidence),
+    points,
+    intervals: bootstrap ? 'bootstrap' : 'formula',
     holdout: { ...best.errors, size, method: best.method },
     candidates: scored.map((c) => ({ method: c.method, period: c.period, holdoutMae: c.errors.mae, oneStepMae: c.oneStepMae })),
   };

@@ -36,6 +36,7 @@ export function trainForecaster(rows: readonly Row[], p: ForecastParams, sourceF
   const metrics = {
     holdout: result.holdout,
     residualStd: result.model.sigma,
+    intervals: result.intervals,
     candidates: result.candidates,
   };
   return {
