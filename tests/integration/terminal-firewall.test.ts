@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { executeCommand, TerminalFirewall, type FirewallAuditSink } from '../../src/control-plane/firewall';
+import { lockKey } from '../../src/control-plane/firewall/shared-slots';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { silentLogger } from '../helpers/logger';
 
@@ -72,6 +73,9 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
   beforeEach(() => {
     audit = new RecordingAudit();
     firewall = new TerminalFirewall({ db: t.db, audit, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
+  });
+  afterEach(async () => {
+    await firewall.close();
   });
 
   test('a caller gone while the command was being audited: it never starts', async () => {
@@ -185,6 +189,7 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
     expect(await firewall.approvals.get(denied.approval.id)).toMatchObject({ status: 'denied', result: null });
     expect(audit.types().filter((x) => x.startsWith('command.'))).toEqual([]);
     expect(audit.types()).toContain('approval.expired:expired');
+    await short.close();
   });
 
   test('policy reload: a bad file keeps the old policy; a good one takes effect and is audited', async () => {
@@ -207,5 +212,99 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
     const missing = new TerminalFirewall({ db: t.db, audit, logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
     await expect(missing.exec({ command: 'no-such-tool', args: [] }, 'key_a')).rejects.toMatchObject({ status: 503, code: 'COMMAND_NOT_INSTALLED' });
     expect(existsSync(policyFile)).toBe(true);
+    await missing.close();
+  });
+});
+
+describe('terminal firewall: concurrency limits shared by instances on one PostgreSQL server', () => {
+  let t: TestDb;
+  let dir: string;
+  let policyFile: string;
+  const gates: TerminalFirewall[] = [];
+
+  beforeAll(async () => {
+    t = await openTestDb('postgres');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fw-shared-'));
+    // Sleeps until its pid file is removed (or 60 s), so a test decides when it ends.
+    writeFileSync(path.join(dir, 'hold'), `#!${process.execPath}\nconst fs = require('node:fs');\nfs.writeFileSync(process.argv[2], String(process.pid));\nconst t = setInterval(() => { if (!fs.existsSync(process.argv[2])) { clearInterval(t); process.exit(0); } }, 20);\nsetTimeout(() => process.exit(0), 60000);\n`);
+    chmodSync(path.join(dir, 'hold'), 0o755);
+    policyFile = path.join(dir, 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        version: 1,
+        path: [dir, path.dirname(process.execPath), '/usr/bin', '/bin'],
+        defaults: { allowedDirectories: [dir], maxExecutionTimeMs: 60_000 },
+        maxConcurrentTotal: 3,
+        rules: { hold: { description: 'test', args: ['/[A-Za-z0-9/._-]+'], maxConcurrent: 1 }, df: { description: 'disk', args: ['-h'], maxConcurrent: 5 } },
+      }),
+    );
+  });
+  afterAll(async () => {
+    for (const g of gates) await g.close();
+    await t.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const gate = () => {
+    const g = new TerminalFirewall({ db: t.db, audit: new RecordingAudit(), logger: silentLogger(), policyFile, baseDir: dir, overrides: { kubectl: true, terraform: true }, approvalTtlMs: 60_000 });
+    gates.push(g);
+    return g;
+  };
+  async function started(pidFile: string): Promise<void> {
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await sleep(25);
+    expect(existsSync(pidFile)).toBe(true);
+  }
+
+  test("a rule's maxConcurrent holds across instances; its slot is free again when the command ends", async () => {
+    const [a, b] = [gate(), gate()];
+    const pidFile = path.join(dir, 'hold-a.pid');
+    const running = a.exec({ command: 'hold', args: [pidFile] }, 'key_a');
+    await started(pidFile);
+    await expect(b.exec({ command: 'hold', args: [path.join(dir, 'hold-b.pid')] }, 'key_b')).rejects.toMatchObject({ status: 429, code: 'FIREWALL_BUSY', message: expect.stringMatching(/all control-plane instances together \(hold: at most 1/) });
+    // Another rule still runs (the total, 3, is not reached).
+    await expect(b.exec({ command: 'df', args: ['-h'] }, 'key_b')).resolves.toMatchObject({ status: 'finished' });
+    rmSync(pidFile);
+    await expect(running).resolves.toMatchObject({ status: 'finished', result: { exitCode: 0 } });
+    const again = path.join(dir, 'hold-b2.pid');
+    const next = b.exec({ command: 'hold', args: [again] }, 'key_b');
+    await started(again);
+    rmSync(again);
+    await expect(next).resolves.toMatchObject({ status: 'finished' });
+  });
+
+  test('a holder whose database session dies (its process was killed) frees its slot', async () => {
+    const [a, b] = [gate(), gate()];
+    const pidFile = path.join(dir, 'crash-a.pid');
+    const running = a.exec({ command: 'hold', args: [pidFile] }, 'key_a');
+    await started(pidFile);
+    await expect(b.exec({ command: 'hold', args: [path.join(dir, 'crash-b.pid')] }, 'key_b')).rejects.toMatchObject({ code: 'FIREWALL_BUSY' });
+    // What the server does when a process dies: its sessions end, and their advisory locks go.
+    // Only the session holding this schema's slot (other test files share the server).
+    const key = lockKey(t.db.schema, 'rule:hold') >>> 0;
+    const [ended] = await t.db.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::bigint = $1 AND objsubid = 2`, [key]);
+    expect(ended!.n).toBe(1);
+    const second = path.join(dir, 'crash-b2.pid');
+    const next = b.exec({ command: 'hold', args: [second] }, 'key_b');
+    await started(second);
+    rmSync(pidFile);
+    rmSync(second);
+    await expect(running).resolves.toMatchObject({ status: 'finished' });
+    await expect(next).resolves.toMatchObject({ status: 'finished' });
+  });
+
+  test('the total holds across instances, and a stopped instance frees what it held', async () => {
+    writeFileSync(policyFile, readFileSync(policyFile, 'utf8').replace('"maxConcurrent":1', '"maxConcurrent":5'));
+    const [a, b, c] = [gate(), gate(), gate()];
+    const pids = ['t1', 't2', 't3'].map((n) => path.join(dir, `${n}.pid`));
+    const runs = [a.exec({ command: 'hold', args: [pids[0]!] }, 'key_a'), a.exec({ command: 'hold', args: [pids[1]!] }, 'key_a'), b.exec({ command: 'hold', args: [pids[2]!] }, 'key_b')];
+    for (const p of pids) await started(p);
+    await expect(c.exec({ command: 'df', args: ['-h'] }, 'key_c')).rejects.toMatchObject({ status: 429, code: 'FIREWALL_BUSY' });
+    // Instance A shuts down: its commands stop and its sessions, with their locks, end.
+    await a.close();
+    await Promise.allSettled(runs.slice(0, 2));
+    await expect(c.exec({ command: 'df', args: ['-h'] }, 'key_c')).resolves.toMatchObject({ status: 'finished' });
+    rmSync(pids[2]!);
+    await runs[2];
   });
 });

@@ -7,6 +7,10 @@ import { checkCommand, type CommandRequest, type Verdict } from './command-valid
 import { CommandNotInstalledError, executeCommand, type ExecutionResult } from './command-executor';
 import { compilePolicy, type ApprovalOverrides, type CompiledPolicy } from './compiled-policy';
 import { PolicyError, readPolicyFile } from './firewall-policy';
+import { SharedSlots, type SlotRelease } from './shared-slots';
+
+/** The policy's largest maxConcurrentTotal: the slot pool never needs more connections (it opens them as used). */
+const MAX_HELD_SLOTS = 256;
 
 /** Where command attempts are recorded before and after they run (the audit log). */
 export interface FirewallAuditSink {
@@ -50,11 +54,14 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
   /** Runs in flight, so close() can stop them: they sit in process groups of their own and would outlive us. */
   private readonly inFlight = new Set<{ abort: AbortController; done: Promise<unknown> }>();
   private readonly counters = { allowed: 0, denied: 0, approvalsRequested: 0, finished: 0, timedOut: 0, denials: new Map<string, number>() };
+  /** On a PostgreSQL server, the concurrency limits shared by every instance (see shared-slots.ts). */
+  private readonly shared: SharedSlots | undefined;
 
   constructor(private readonly options: TerminalFirewallOptions) {
     super();
     this.approvals = new ApprovalStore(options.db);
     this.policy = this.load();
+    this.shared = options.db.kind === 'postgres' ? new SharedSlots(options.db, MAX_HELD_SLOTS) : undefined;
   }
 
   get rules(): CompiledPolicy {
@@ -164,6 +171,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     const runs = [...this.inFlight];
     for (const run of runs) run.abort.abort(new Error('the control plane is shutting down'));
     await Promise.allSettled(runs.map((run) => run.done));
+    await this.shared?.close();
   }
 
   async listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<Approval[]> {
@@ -197,9 +205,16 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     }
     this.running.set(verdict.rule, running + 1);
     this.runningTotal++;
-    this.counters.allowed++;
+    let slot: SlotRelease | undefined;
     const details = { args: verdict.args, cwd: verdict.cwd, envNames: Object.keys(verdict.env), approvalId, ...(via ? { via } : {}) };
     try {
+      if (this.shared) {
+        slot = await this.shared.acquire(verdict.rule, verdict.limits.maxConcurrent, this.policy.maxConcurrentTotal);
+        if (!slot) {
+          throw new AppError(429, 'FIREWALL_BUSY', `Too many commands running on all control-plane instances together (${verdict.rule}: at most ${verdict.limits.maxConcurrent}; all: at most ${this.policy.maxConcurrentTotal}); try again shortly`, undefined, { retryAfterSeconds: 5 });
+        }
+      }
+      this.counters.allowed++;
       await this.options.audit.append({ type: 'command.allowed', actor, subject: verdict.command, outcome: 'started', details });
       let result: ExecutionResult;
       const abort = new AbortController();
@@ -232,6 +247,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       });
       return result;
     } finally {
+      await slot?.();
       this.running.set(verdict.rule, (this.running.get(verdict.rule) ?? 1) - 1);
       this.runningTotal--;
     }
