@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { ProactiveEngine, WebhookNotifier, type WebhookOptions } from '../../src/control-plane/proactive';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
@@ -87,6 +88,7 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${first!.body}`).digest('hex'));
     expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(60);
     expect(events()[0]!.suggestion).toMatchObject({ id, severity: 'warning', title: expect.stringContaining('DevOpsEngineer.deploy-service failed 3 times') });
+    expect(JSON.parse(first!.body)).toMatchObject({ instance: `${os.hostname()}:${process.pid}` });
 
     // More failures at the same severity: news for the dashboard, not for the webhook.
     await fail(1);
@@ -148,17 +150,17 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
 
   it("Slack format: the documented { text } body, unsigned; an instance's own breaker is sent by that instance", async () => {
     const breaker = { open: true };
-    const a = instance({ format: 'slack', secret: undefined, minSeverity: 'critical' }, silentLogger(), breaker);
+    const a = instance({ format: 'slack', secret: undefined, minSeverity: 'critical', instance: 'plane-a' }, silentLogger(), breaker);
     await a.read();
     await a.read();
     expect(hook.received).toHaveLength(1);
     expect(hook.received[0]!.headers['x-jarvis-signature']).toBeUndefined();
     const { text } = JSON.parse(hook.received[0]!.body) as { text: string };
     expect(Object.keys(JSON.parse(hook.received[0]!.body) as object)).toEqual(['text']);
-    expect(text).toMatch(/^\*\[CRITICAL\]\* The AI DAWG circuit breaker is open .*\(raised, `breaker-open:ai-dawg`\)\n.+\n→ .+/);
+    expect(text).toMatch(/^\*\[CRITICAL\]\* The AI DAWG circuit breaker is open on plane-a \(raised, `breaker-open:ai-dawg`\)\n.+\n→ .+/);
     breaker.open = false;
     await a.read();
-    expect(JSON.parse(hook.received[1]!.body)).toEqual({ text: expect.stringMatching(/^\*Resolved:\* .* \(`breaker-open:ai-dawg`\)$/) });
+    expect(JSON.parse(hook.received[1]!.body)).toEqual({ text: expect.stringMatching(/^\*Resolved:\* .* on plane-a \(`breaker-open:ai-dawg`\)$/) });
   });
 
   it('a claim that fails (the database refuses it) holds back no WebSocket push, and is logged', async () => {

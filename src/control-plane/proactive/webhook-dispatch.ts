@@ -34,7 +34,7 @@ export class WebhookDispatch {
     const resolvedById = new Map(resolved.map((s) => [s.id, s]));
     for (const s of resolved.filter((x) => this.isLocal(x.id) && this.localSent.has(x.id))) {
       this.localSent.delete(s.id);
-      this.notifier.send({ event: 'suggestion.resolved', suggestion: s }, () => undefined);
+      this.notifier.send({ event: 'suggestion.resolved', suggestion: s, local: true }, () => undefined);
     }
     for (const row of cleared) {
       if (!row.notified_severity) continue;
@@ -47,7 +47,7 @@ export class WebhookDispatch {
       const before = this.localSent.get(s.id);
       if (before === s.severity) continue;
       this.localSent.set(s.id, s.severity);
-      this.notifier.send({ event: before ? 'suggestion.updated' : 'suggestion.raised', suggestion: s }, () => {
+      this.notifier.send({ event: before ? 'suggestion.updated' : 'suggestion.raised', suggestion: s, local: true }, () => {
         if (this.localSent.get(s.id) === s.severity) (before ? this.localSent.set(s.id, before) : this.localSent.delete(s.id));
       });
     }

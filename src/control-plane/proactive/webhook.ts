@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Logger } from '../../common/logger';
@@ -25,6 +26,8 @@ export interface WebhookOptions {
   /** Suggestions less severe than this are not sent. */
   minSeverity: Severity;
   timeoutMs?: number;
+  /** Names the sending control plane (default host:pid). */
+  instance?: string;
   /** Attempts per delivery (first included), and the wait before the second (doubling after). */
   attempts?: number;
   backoffMs?: number;
@@ -33,6 +36,8 @@ export interface WebhookOptions {
 export interface Delivery {
   event: SuggestionEvent;
   suggestion: Suggestion;
+  /** About this instance only (its own breaker): the message says which instance. */
+  local?: boolean;
 }
 
 const RETRY_AFTER_CAP_MS = 30_000;
@@ -49,9 +54,10 @@ function retryAfterMs(value: unknown): number | undefined {
 const LABEL: Record<SuggestionEvent, string> = { 'suggestion.raised': 'raised', 'suggestion.updated': 'now', 'suggestion.resolved': 'resolved' };
 
 /** A Slack message (mrkdwn): one line of what and how severe, then the message and what to do. */
-export function slackText({ event, suggestion: s }: Delivery): string {
-  if (event === 'suggestion.resolved') return `*Resolved:* ${s.title} (\`${s.id}\`)`;
-  return [`*[${s.severity.toUpperCase()}]* ${s.title} (${LABEL[event]}, \`${s.id}\`)`, s.message, `→ ${s.action}`].join('\n');
+export function slackText({ event, suggestion: s, local }: Delivery, instance: string): string {
+  const where = local ? ` on ${instance}` : '';
+  if (event === 'suggestion.resolved') return `*Resolved:* ${s.title}${where} (\`${s.id}\`)`;
+  return [`*[${s.severity.toUpperCase()}]* ${s.title}${where} (${LABEL[event]}, \`${s.id}\`)`, s.message, `→ ${s.action}`].join('\n');
 }
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`: a receiver recomputes it and checks t is recent. */
@@ -105,8 +111,12 @@ export class WebhookNotifier {
   }
 
   private body(delivery: Delivery, deliveryId: string): string {
-    if (this.options.format === 'slack') return JSON.stringify({ text: slackText(delivery) });
-    return JSON.stringify({ event: delivery.event, deliveryId, sentAt: new Date().toISOString(), suggestion: delivery.suggestion });
+    if (this.options.format === 'slack') return JSON.stringify({ text: slackText(delivery, this.instance) });
+    return JSON.stringify({ event: delivery.event, deliveryId, sentAt: new Date().toISOString(), instance: this.instance, suggestion: delivery.suggestion });
+  }
+
+  private get instance(): string {
+    return this.options.instance ?? `${hostname()}:${process.pid}`;
   }
 
   private async deliver(delivery: Delivery): Promise<boolean> {
