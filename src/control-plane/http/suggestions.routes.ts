@@ -48,7 +48,8 @@ export const suggestionsRoutes = {
     path: '/api/v1/suggestions',
     operationId: 'listSuggestions',
     summary: 'The proactive system’s active suggestions, each with the signal that caused it',
-    description: 'Budget burn, repeated task failures, approvals near expiry, open breakers, idle schedules. A key without admin sees those about its own work and budget. Most severe first.',
+    description:
+      'Budget burn, repeated task failures, approvals near expiry, open breakers, idle schedules, firing alerts and breached SLOs. A key without admin sees those about its own work and budget. Most severe first; one this key keeps dismissing is marked `muted` (no longer pushed to it).',
     tier: 'integration',
     tag: 'proactive',
     responses: { 200: { description: 'Active suggestions', schema: z.object({ suggestions: z.array(suggestionSchema) }) }, 503: { description: 'PROACTIVE_ENABLED=false' } },
