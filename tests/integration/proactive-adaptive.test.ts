@@ -152,6 +152,9 @@ describe.each(DB_KINDS)('adaptive suggestions on %s', (kind) => {
     const bad = await request(plane.app).delete('/api/v1/suggestions/feedback/nope').set('authorization', `Bearer ${plane.userKey}`).expect(400);
     expect(bad.body.error.details.issues[0].field).toBe('params.id');
     await request(plane.app).delete(`/api/v1/suggestions/feedback/${subject}`).expect(401);
+    // This plane has no webhook to test.
+    const none = await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.adminKey}`).expect(409);
+    expect(none.body.error).toMatchObject({ code: 'WEBHOOK_NOT_CONFIGURED', message: expect.stringContaining('PROACTIVE_WEBHOOK_URL') });
   });
 
   it('with learning off (PROACTIVE_MUTE_AFTER_DISMISSALS=0) keeps no feedback and mutes nothing', async () => {

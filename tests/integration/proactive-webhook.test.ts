@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
+import request from 'supertest';
 import { ProactiveEngine, WebhookNotifier, type WebhookOptions } from '../../src/control-plane/proactive';
+import { startTestPlane } from '../helpers/control-plane';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { insertFailedTasks } from '../helpers/failed-tasks';
 import { capturingLogger, silentLogger } from '../helpers/logger';
@@ -191,5 +193,30 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     const b = instance();
     await b.read();
     expect(events().map((e) => e.event)).toEqual(['suggestion.raised', 'suggestion.raised']);
+  });
+});
+
+describe('POST /api/v1/suggestions/webhook/test', () => {
+  it('sends one signed test message and says what the webhook answered; admins only', async () => {
+    const hook = await receiver();
+    const plane = await startTestPlane({ kind: 'pglite', env: { PROACTIVE_WEBHOOK_URL: hook.url, PROACTIVE_WEBHOOK_SECRET: SECRET } });
+    try {
+      const ok = await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+      expect(ok.body).toEqual({ delivered: true, target: new URL(hook.url).host, status: 200, ms: expect.any(Number) });
+      const [sent] = hook.received;
+      expect(JSON.parse(sent!.body)).toMatchObject({ event: 'webhook.test', deliveryId: sent!.headers['x-jarvis-delivery'] });
+      const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(sent!.headers['x-jarvis-signature']))!;
+      expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${sent!.body}`).digest('hex'));
+
+      hook.statuses.push({ status: 500 });
+      const failed = await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.adminKey}`).expect(502);
+      expect(failed.body.error).toMatchObject({ code: 'WEBHOOK_FAILED', details: { delivered: false, status: 500, reason: 'HTTP 500' } });
+      expect(hook.received).toHaveLength(2); // one attempt, no retries
+      expect(JSON.stringify(failed.body)).not.toContain('SECRETPATH');
+      await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.userKey}`).expect(403);
+    } finally {
+      await plane.stop();
+      await hook.close();
+    }
   });
 });

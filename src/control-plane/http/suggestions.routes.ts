@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UnavailableError } from '../../common/errors';
+import { AppError, UnavailableError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
 import { SUGGESTION_KINDS, type ProactiveEngine } from '../proactive';
 import { principalOf } from './locals';
@@ -41,6 +41,12 @@ export const suggestionFeedbackSchema = z.object({
   ),
 });
 export const forgottenSchema = z.object({ id: z.string(), forgotten: z.number().int().describe('Dismissals forgotten') });
+const webhookTestSchema = z.object({
+  delivered: z.literal(true),
+  target: z.string().describe("The webhook URL's host (the rest of the URL may be its secret)"),
+  status: z.number().int(),
+  ms: z.number().int(),
+});
 
 export const suggestionsRoutes = {
   list: {
@@ -83,6 +89,19 @@ export const suggestionsRoutes = {
     params: suggestionParams,
     responses: { 200: { description: 'Forgotten', schema: forgottenSchema }, 404: { description: 'Nothing learned about this suggestion from this key' } },
   },
+  webhookTest: {
+    method: 'post',
+    path: '/api/v1/suggestions/webhook/test',
+    operationId: 'testSuggestionWebhook',
+    summary: 'Send a test message to PROACTIVE_WEBHOOK_URL now (one attempt, signed like the suggestions) and say what it answered',
+    tier: 'admin',
+    tag: 'proactive',
+    responses: {
+      200: { description: 'The webhook answered 2xx', schema: webhookTestSchema },
+      409: { description: 'No webhook configured (WEBHOOK_NOT_CONFIGURED)' },
+      502: { description: 'The webhook refused it or did not answer (WEBHOOK_FAILED, with its status or the network error)' },
+    },
+  },
 } satisfies Record<string, RouteSpec>;
 
 function requireEngine(engine: ProactiveEngine | undefined): ProactiveEngine {
@@ -101,6 +120,13 @@ export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: Proactiv
   mount(suggestionsRoutes.feedback, async (_req, res) => {
     const engine = requireEngine(deps.proactive);
     res.json({ ...engine.feedback.settings, subjects: await engine.feedback.forKey(principalOf(res)!.id) });
+  });
+  mount(suggestionsRoutes.webhookTest, async (_req, res) => {
+    const webhook = requireEngine(deps.proactive).webhook;
+    if (!webhook) throw new AppError(409, 'WEBHOOK_NOT_CONFIGURED', 'No webhook is configured: set PROACTIVE_WEBHOOK_URL');
+    const outcome = await webhook.test();
+    if (!outcome.delivered) throw new AppError(502, 'WEBHOOK_FAILED', `The webhook at ${outcome.target} did not take the test message: ${outcome.reason}`, outcome);
+    res.json(outcome);
   });
   mount(suggestionsRoutes.forget, async (req, res) => {
     const { id } = parseInput(suggestionParams, req.params, 'params');

@@ -90,6 +90,11 @@ export class ProactiveEngine {
     this.dispatch = options.webhook && new WebhookDispatch(options.sources.db, options.webhook, isLocal);
   }
 
+  /** The webhook suggestions are sent to, when one is configured. */
+  get webhook(): WebhookNotifier | undefined {
+    return this.options.webhook;
+  }
+
   private now(): Date {
     return (this.options.now ?? (() => new Date()))();
   }

@@ -119,35 +119,56 @@ export class WebhookNotifier {
     return this.options.instance ?? `${hostname()}:${process.pid}`;
   }
 
+  /**
+   * One delivery of a test message, now, without retries (POST /api/v1/suggestions/webhook/test):
+   * what the receiver answered, so an operator can check the URL, the format and the secret.
+   */
+  async test(): Promise<{ delivered: boolean; target: string; status?: number; reason?: string; ms: number }> {
+    const deliveryId = randomUUID();
+    const body =
+      this.options.format === 'slack'
+        ? JSON.stringify({ text: `Jarvis webhook test from ${this.instance}: suggestions will arrive here.` })
+        : JSON.stringify({ event: 'webhook.test', deliveryId, sentAt: new Date().toISOString(), instance: this.instance });
+    const started = performance.now();
+    const outcome = await this.attempt('webhook.test', deliveryId, body);
+    return { delivered: outcome.ok, target: webhookTarget(this.options.url), ...(outcome.status ? { status: outcome.status } : {}), ...(outcome.ok ? {} : { reason: outcome.reason }), ms: Math.round(performance.now() - started) };
+  }
+
+  /** One POST: delivered, or why not and whether another attempt may pass. */
+  private async attempt(event: string, deliveryId: string, body: string): Promise<{ ok: boolean; status?: number; reason: string; retry: boolean; after?: number }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jarvis-proactive/1' };
+    if (this.options.format === 'json') {
+      headers['x-jarvis-event'] = event;
+      headers['x-jarvis-delivery'] = deliveryId;
+      if (this.options.secret) headers['x-jarvis-signature'] = signature(this.options.secret, body, Math.floor(Date.now() / 1000));
+    }
+    try {
+      const res = await this.http.post(this.options.url, body, { headers, signal: this.stopping.signal });
+      if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, reason: '', retry: false };
+      const after = retryAfterMs(res.headers['retry-after']);
+      return { ok: false, status: res.status, reason: `HTTP ${res.status}`, retry: retryable(res.status), ...(after === undefined ? {} : { after }) };
+    } catch (err) {
+      return { ok: false, reason: axios.isAxiosError(err) ? (err.code ?? 'network error') : (err as Error).message, retry: true };
+    }
+  }
+
   private async deliver(delivery: Delivery): Promise<boolean> {
     const deliveryId = randomUUID();
     const body = this.body(delivery, deliveryId);
     const attempts = this.options.attempts ?? 3;
     let wait = this.options.backoffMs ?? 1_000;
     let reason = 'stopped before it was sent';
-    for (let attempt = 1; attempt <= attempts && !this.stopping.signal.aborted; attempt++) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jarvis-proactive/1' };
-      if (this.options.format === 'json') {
-        headers['x-jarvis-event'] = delivery.event;
-        headers['x-jarvis-delivery'] = deliveryId;
-        if (this.options.secret) headers['x-jarvis-signature'] = signature(this.options.secret, body, Math.floor(Date.now() / 1000));
+    for (let n = 1; n <= attempts && !this.stopping.signal.aborted; n++) {
+      const outcome = await this.attempt(delivery.event, deliveryId, body);
+      if (outcome.ok) {
+        if (this.failing) this.logger.info('proactive webhook delivers again', { target: webhookTarget(this.options.url) });
+        this.failing = false;
+        return true;
       }
-      let next: number | undefined;
-      try {
-        const res = await this.http.post(this.options.url, body, { headers, signal: this.stopping.signal });
-        if (res.status >= 200 && res.status < 300) {
-          if (this.failing) this.logger.info('proactive webhook delivers again', { target: webhookTarget(this.options.url) });
-          this.failing = false;
-          return true;
-        }
-        reason = `HTTP ${res.status}`;
-        if (!retryable(res.status)) break;
-        next = retryAfterMs(res.headers['retry-after']);
-      } catch (err) {
-        reason = axios.isAxiosError(err) ? (err.code ?? 'network error') : (err as Error).message;
-      }
-      if (attempt < attempts) {
-        await sleep(next ?? wait, this.stopping.signal);
+      reason = outcome.reason;
+      if (!outcome.retry) break;
+      if (n < attempts) {
+        await sleep(outcome.after ?? wait, this.stopping.signal);
         wait *= 2;
       }
     }
