@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,24 @@ describe.each(DB_KINDS)('storage on %s', (kind) => {
       const [row] = await testDb.db.query<{ d: number }>("SELECT '[1,0]'::vector <=> '[0,1]'::vector AS d");
       expect(row!.d).toBeCloseTo(1);
     }
+  });
+
+  it("keeps a task's and a schedule's payload keys in the order they were written (json, not jsonb)", async () => {
+    const payload = JSON.stringify({ title: 'Neon', duration: 30, nested: { zz: 1, a: 2 } });
+    const [task] = await testDb.db.query<{ payload: { nested: object } }>(
+      `INSERT INTO tasks (id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable) VALUES ($1, 'Probe', 'noop', 'low', $2, 'queued', 1, 1000, false) RETURNING payload`,
+      [`tsk_${randomUUID()}`, payload],
+    );
+    // jsonb answers title, nested, duration (by length) and a, zz.
+    expect(Object.keys(task!.payload)).toEqual(['title', 'duration', 'nested']);
+    expect(Object.keys(task!.payload.nested)).toEqual(['zz', 'a']);
+    const [schedule] = await testDb.db.query<{ payload: object }>(
+      `INSERT INTO task_schedules (id, name, cron, timezone, agent, task_type, payload, priority, next_run_at) VALUES ($1, $1, '0 3 * * *', 'UTC', 'Probe', 'noop', $2, 'low', now()) RETURNING payload`,
+      [`sch_${randomUUID()}`, payload],
+    );
+    expect(Object.keys(schedule!.payload)).toEqual(['title', 'duration', 'nested']);
+    await testDb.db.query('DELETE FROM tasks');
+    await testDb.db.query('DELETE FROM task_schedules');
   });
 
   it('rolls a failed transaction back completely', async () => {

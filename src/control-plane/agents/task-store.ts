@@ -71,7 +71,7 @@ export class TaskStore {
     const col = <T>(f: (t: NewTask) => T) => tasks.map(f);
     const rows = await q.query<TaskRow>(
       `WITH n AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::int[], $9::bool[],
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::text[], $7::int[], $8::int[], $9::bool[],
                               $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::text[], $15::text[])
            WITH ORDINALITY AS n(id, agent, task_type, priority, payload, status, max_attempts, timeout_ms, resumable,
                                 workflow_id, step_key, depends_on, inputs, schedule_id, created_by, ord)
