@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { retryAfterMs } from '../../common/http/retry-after';
 import type { Logger } from '../../common/logger';
 import { SEVERITY_RANK, type Severity } from './adaptive';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
@@ -43,13 +44,6 @@ export interface Delivery {
 const RETRY_AFTER_CAP_MS = 30_000;
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
-/** Parses a Retry-After header (seconds or an HTTP date), capped. */
-function retryAfterMs(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !value.trim()) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) ? Math.min(RETRY_AFTER_CAP_MS, Math.max(0, ms)) : undefined;
-}
 
 const LABEL: Record<SuggestionEvent, string> = { 'suggestion.raised': 'raised', 'suggestion.updated': 'now', 'suggestion.resolved': 'resolved' };
 
@@ -145,7 +139,8 @@ export class WebhookNotifier {
     try {
       const res = await this.http.post(this.options.url, body, { headers, signal: this.stopping.signal });
       if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, reason: '', retry: false };
-      const after = retryAfterMs(res.headers['retry-after']);
+      const asked = retryAfterMs(res.headers['retry-after']);
+      const after = asked === undefined ? undefined : Math.min(RETRY_AFTER_CAP_MS, asked);
       return { ok: false, status: res.status, reason: `HTTP ${res.status}`, retry: retryable(res.status), ...(after === undefined ? {} : { after }) };
     } catch (err) {
       return { ok: false, reason: axios.isAxiosError(err) ? (err.code ?? 'network error') : (err as Error).message, retry: true };
