@@ -5,7 +5,7 @@ import { numberFromText } from '../common/validation';
 import { parseShares } from './ai-router/strategies';
 import type { AdaptiveOptions } from './proactive/adaptive';
 import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
-import type { SignalThresholds } from './proactive/signals';
+import { SEVERITIES, type SignalThresholds } from './proactive/signals';
 import { WEBHOOK_FORMATS, webhookUrlSchema, type WebhookOptions } from './proactive/webhook';
 
 const apiKey = envOptional(z.string().min(1));
@@ -147,7 +147,7 @@ const schema = z.object({
   PROACTIVE_WEBHOOK_URL: envOptional(webhookUrlSchema),
   PROACTIVE_WEBHOOK_FORMAT: z.enum(WEBHOOK_FORMATS).default('json'),
   PROACTIVE_WEBHOOK_SECRET: envOptional(z.string().min(16, 'must be at least 16 characters')),
-  PROACTIVE_WEBHOOK_MIN_SEVERITY: z.enum(['info', 'warning', 'critical']).default('warning'),
+  PROACTIVE_WEBHOOK_MIN_SEVERITY: z.enum(SEVERITIES).default('warning'),
 }).superRefine((e, ctx) => {
   if (e.PROACTIVE_WEBHOOK_SECRET && !e.PROACTIVE_WEBHOOK_URL) {
     ctx.addIssue({ code: 'custom', path: ['PROACTIVE_WEBHOOK_URL'], message: 'PROACTIVE_WEBHOOK_SECRET is set but there is no webhook to sign for' });

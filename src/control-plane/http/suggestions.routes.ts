@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError, UnavailableError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
-import { SUGGESTION_KINDS, type ProactiveEngine } from '../proactive';
+import { SEVERITIES, SUGGESTION_KINDS, type ProactiveEngine } from '../proactive';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
@@ -9,7 +9,7 @@ import type { Mount, RouteSpec } from './route-spec';
 export const suggestionIdSchema = z.string().min(1).max(300).regex(/^[a-z-]+:[A-Za-z0-9:._@-]+$/, 'must be a suggestion id such as monitoring:api-availability');
 const suggestionParams = z.strictObject({ id: suggestionIdSchema });
 
-const severitySchema = z.enum(['info', 'warning', 'critical']);
+const severitySchema = z.enum(SEVERITIES);
 
 export const suggestionSchema = z.object({
   id: z.string(),

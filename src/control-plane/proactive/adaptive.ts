@@ -1,5 +1,5 @@
 import type { Db } from '../../common/db';
-import type { Finding } from './signals';
+import { SEVERITIES, type Severity } from './signals';
 
 /*
  * The adaptive engine (blueprint §1.1): learns from what each key does with the suggestions it
@@ -9,7 +9,7 @@ import type { Finding } from './signals';
  * dismissed, once the dismissals age out of the window, or when the key forgets them.
  */
 
-export type Severity = Finding['severity'];
+export type { Severity };
 
 export interface AdaptiveOptions {
   /** Dismissals of one subject within the window that mute it for the key; 0 turns learning off. */
@@ -29,8 +29,7 @@ export interface SubjectFeedback {
 }
 
 /** Severities from least to most severe. */
-export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-const BY_RANK: Severity[] = ['info', 'warning', 'critical'];
+export const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
 const RANK_SQL = "max(CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END)";
 const IN_WINDOW = 'dismissed_at >= now() - make_interval(secs => $2)';
 
@@ -130,5 +129,5 @@ export class AdaptiveFeedback {
 }
 
 function feedbackOf(r: Row, muted: boolean): SubjectFeedback {
-  return { id: r.suggestion_id, dismissals: r.n, lastDismissedAt: new Date(r.last).toISOString(), mostSevere: BY_RANK[Number(r.top)]!, muted };
+  return { id: r.suggestion_id, dismissals: r.n, lastDismissedAt: new Date(r.last).toISOString(), mostSevere: SEVERITIES[Number(r.top)]!, muted };
 }

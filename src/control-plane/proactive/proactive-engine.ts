@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { NotFoundError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { Principal } from '../auth';
-import { AdaptiveFeedback, type AdaptiveOptions } from './adaptive';
+import { AdaptiveFeedback, SEVERITY_RANK, type AdaptiveOptions } from './adaptive';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 import type { WebhookNotifier } from './webhook';
@@ -203,7 +203,6 @@ export class ProactiveEngine {
    * database, so one made through another instance counts at once.
    */
   async list(principal: Principal): Promise<ListedSuggestion[]> {
-    const rank = { critical: 0, warning: 1, info: 2 };
     const rows = await this.options.sources.db.query<{ suggestion_id: string }>('SELECT suggestion_id FROM suggestion_dismissals WHERE key_id = $1', [principal.id]);
     const dismissed = new Set(rows.map((r) => r.suggestion_id));
     const shown = [...this.active.values()].filter(
@@ -216,7 +215,7 @@ export class ProactiveEngine {
         const f = feedbackOf.get(a.suggestion.id);
         return f && this.feedback.mutes(f, a.suggestion.severity) ? { ...a.suggestion, muted: { dismissals: f.dismissals, lastDismissedAt: f.lastDismissedAt } } : a.suggestion;
       })
-      .sort((x, y) => rank[x.severity] - rank[y.severity] || x.raisedAt.localeCompare(y.raisedAt));
+      .sort((x, y) => SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity] || x.raisedAt.localeCompare(y.raisedAt));
   }
 
   /**

@@ -5,6 +5,9 @@ import { monitoringFindings, type MonitoringSource } from './monitoring-signal';
 
 export const SUGGESTION_KINDS = ['budget-burn', 'task-failures', 'approval-expiring', 'breaker-open', 'schedule-idle', 'monitoring'] as const;
 export type SuggestionKind = (typeof SUGGESTION_KINDS)[number];
+/** From least to most severe. */
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 /** Who may see a suggestion: admins always; a key when it is about that key's own work or budget. */
 export interface Audience {
@@ -16,7 +19,7 @@ export interface Finding {
   /** Stable for its subject (e.g. task-failures:DevOpsEngineer.deploy-service:key_1): raised once while the signal lasts. */
   key: string;
   kind: SuggestionKind;
-  severity: 'info' | 'warning' | 'critical';
+  severity: Severity;
   title: string;
   message: string;
   /** What to do about it. */
