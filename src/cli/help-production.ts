@@ -6,7 +6,7 @@ export const PRODUCTION_TOPICS = {
 
 Usage:
   jarvis produce PROMPT [--title T] [--genre G] [--mood M] [--duration SECONDS]
-                 [--provider local|suno|udio] [--platform spotify|youtube|apple-music]
+                 [--provider local|suno|udio|auto] [--platform spotify|youtube|apple-music]
                  [--wait [--cancel-on-interrupt]] [--json]
 
 Starts the production workflow (the same as ChatGPT's produceTrack): song concept,

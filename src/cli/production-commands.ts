@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { SONG_PROVIDERS } from '../common/ai-routing';
 import { wholeNumberFromText } from '../common/validation';
 import { productionBody, PLATFORMS, type ProductionBody } from '../control-plane/agents/scenarios/production-scenario';
 import { catalogTrackId } from '../control-plane/catalog/catalog-service';
@@ -37,7 +38,7 @@ export function parseProduce(rest: string[], values: Values, connection: () => C
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? 'prompt');
-    const hint = field === 'platform' ? ` (${PLATFORMS.join(', ')})` : field === 'provider' ? ' (local, suno, udio)' : '';
+    const hint = field === 'platform' ? ` (${PLATFORMS.join(', ')})` : field === 'provider' ? ` (${SONG_PROVIDERS.join(', ')})` : '';
     throw new UsageError(`${field === 'prompt' ? 'PROMPT' : `--${field}`}: ${issue.message}${hint}`, topic);
   }
   const wait = values.wait ?? false;

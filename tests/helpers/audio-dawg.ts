@@ -6,6 +6,7 @@ import { buildDawgApp } from '../../src/dawg/app';
 import { AudioWorkerPool } from '../../src/dawg/audio/worker';
 import { createCreativeModule } from '../../src/dawg/modules/creative';
 import { createMusicModule } from '../../src/dawg/modules/music';
+import type { SongProvider } from '../../src/dawg/providers';
 import { createTestingModule } from '../../src/dawg/modules/testing';
 import { ModuleRegistry } from '../../src/dawg/sdk';
 import { FileStore, ProjectStore } from '../../src/dawg/storage';
@@ -27,7 +28,7 @@ export interface AudioDawg extends Listening {
  * testing, music and creative modules and the file routes, on an ephemeral port and a
  * temporary data dir (removed by close).
  */
-export async function startAudioDawg(options: { workers?: number; renderCacheBytes?: number } = {}): Promise<AudioDawg> {
+export async function startAudioDawg(options: { workers?: number; renderCacheBytes?: number; providers?: Partial<Record<'suno' | 'udio', SongProvider>> } = {}): Promise<AudioDawg> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'jarvis-audio-dawg-'));
   const filesDir = path.join(dataDir, 'files');
   const files = new FileStore({ dir: filesDir, maxBytes: 512 * 2 ** 20 });
@@ -38,7 +39,7 @@ export async function startAudioDawg(options: { workers?: number; renderCacheByt
   const startedAt = Date.now();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir, startedAt, files, audio }));
   registry.register(createMusicModule({ projects, files, audio }));
-  registry.register(createCreativeModule({ files, projects, audio }));
+  registry.register(createCreativeModule({ files, projects, audio, providers: options.providers }));
   const app = buildDawgApp({ registry, logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt, files, audio, uploadLimit: '200mb' });
   const listening = await listen(app);
   return {

@@ -56,7 +56,7 @@ describe('memory in the agent system', () => {
     const calls = new CapabilityCalls({
       router: { execute: async () => ({ module: 'x', action: 'y', result: null, durationMs: 0 }), modules: async () => ({ reachable: true, modules: [] }) },
       logger: silentLogger(),
-      ai: { chat: async (input: ChatInput) => (seen.push(input), { content: 'ok' }) as never },
+      ai: { chat: async (input: ChatInput) => (seen.push(input), { content: 'ok' }) as never, generateMusic: async () => Promise.reject(new Error('no music in this test')) },
       memory: { recall: async ({ query, userId }) => (userId === 'key_1' && query.includes('master') ? [{ content: 'Masters go to -14 LUFS.' }] : []) as never },
     });
     const task = { id: 'tsk_1', agent: 'CreativeDirector', task_type: 't', payload: {}, attempts: 1, max_attempts: 1, timeout_ms: 1000, workflow_id: null, queued_at: null, worker_id: 'w', created_by: 'key_1' } satisfies StartedTask;

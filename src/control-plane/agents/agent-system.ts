@@ -27,7 +27,7 @@ export interface AgentSystemDeps {
   config: AgentSystemConfig;
   agents: readonly BaseAgent[];
   /** The AI router agents chat through (ctx.ai); without it ctx.ai fails with 501. */
-  ai?: Pick<AiService, 'chat'>;
+  ai?: Pick<AiService, 'chat' | 'generateMusic'>;
   /** The memory layer: relevant memories of the task's user go into its agents' chats (ctx.ai) and ctx.recall. */
   memory?: Pick<MemoryManager, 'recall'>;
   /** The music catalog agents publish to (ctx.publishTrack); without it publishing fails with 501. */

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CatalogService } from '../catalog/catalog-service';
 import type { WorkflowEngine } from './workflow-engine';
 import { AppError, NotImplementedError } from '../../common/errors';
-import type { AiService } from '../ai-router';
+import { ModuleDispatcher, type AiService } from '../ai-router';
 import type { ApiKeyService } from '../auth';
 import type { MemoryManager, RecallHit } from '../memory/memory-manager';
 import type { Logger } from '../../common/logger';
@@ -25,7 +25,7 @@ export class ModuleActionUnavailableError extends AppError {
 export interface CapabilityCallsDeps {
   router: Pick<ModuleRouter, 'execute' | 'modules'>;
   logger: Logger;
-  ai?: Pick<AiService, 'chat'>;
+  ai?: Pick<AiService, 'chat' | 'generateMusic'>;
   memory?: Pick<MemoryManager, 'recall'>;
   /** Read at call time: the schedule service is built after the runner that holds this. */
   schedules?: () => Pick<ScheduleService, 'create' | 'list'>;
@@ -48,6 +48,8 @@ export function workflowIdOf(taskId: string): string {
 /** Builds the context a capability runs with: DAWG calls that carry the task's signal and request id. */
 export class CapabilityCalls {
   private readonly router: CapabilityCallsDeps['router'];
+  /** DAWG calls, with provider `auto` songs routed by the AI router. */
+  private readonly dispatcher: ModuleDispatcher;
   private readonly logger: Logger;
   private readonly aiService?: CapabilityCallsDeps['ai'];
   private readonly memory?: CapabilityCallsDeps['memory'];
@@ -55,6 +57,7 @@ export class CapabilityCalls {
 
   constructor(private readonly deps: CapabilityCallsDeps) {
     this.router = deps.router;
+    this.dispatcher = new ModuleDispatcher(deps.router, deps.ai);
     this.logger = deps.logger;
     this.aiService = deps.ai;
     this.memory = deps.memory;
@@ -138,7 +141,7 @@ export class CapabilityCalls {
         // Commands the action asks the firewall for are recorded (and approved) as the key that queued the task.
         const actor = task.created_by ?? `agent:${task.agent}`;
         ownedBy ??= this.ownerLimit(task);
-        const response = await this.router.execute({ module, action, params }, { requestId: task.id, signal, actor, ownedBy: await ownedBy, ...options });
+        const response = await this.dispatcher.execute({ module, action, params }, { requestId: task.id, signal, actor, ownedBy: await ownedBy, ...options }, { agent: task.agent, taskId: task.id });
         return response.result;
       },
     };

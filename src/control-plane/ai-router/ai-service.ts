@@ -6,7 +6,8 @@ import { runCandidate, StreamInterruptedError, type AttemptDeps, type AttemptRep
 import type { BudgetScope, Caller } from './cost-ledger';
 import { BUILT_IN_PROVIDERS, type CatalogModel, type CatalogProvider } from './model-catalog';
 import type { ProviderBreakers } from './provider-breakers';
-import type { RouteDecision, RouteRequest, RoutingState, SmartRouter } from './smart-router';
+import type { CallBudget, RouteDecision, RouteRequest, RoutingState, SmartRouter } from './smart-router';
+import type { Strategy } from './strategies';
 
 export interface ChatInput extends RouteRequest {
   messages: ChatMessage[];
@@ -34,6 +35,27 @@ export interface ChatAnswer {
 }
 
 export type ChatStreamItem = { type: 'route'; model: string; provider: string; reason: string } | { type: 'delta'; text: string } | { type: 'done'; answer: ChatAnswer };
+
+export interface MusicInput {
+  strategy?: Strategy;
+  /** Per-call cap (the blueprint's budget hint). */
+  budget?: CallBudget;
+  /** The caller went away: the generation is aborted. */
+  signal?: AbortSignal;
+}
+
+/** How a routed song was made: the model that made it, why, and every attempt before it. */
+export interface MusicRouting {
+  requestId: string;
+  model: string;
+  provider: CatalogProvider;
+  strategy: string;
+  reason: string;
+  fallbackUsed: boolean;
+  costUsd: number;
+  latencyMs: number;
+  attempts: AttemptReport[];
+}
 
 export class BudgetExhaustedError extends AppError {
   constructor(message: string, details: unknown) {
@@ -85,9 +107,50 @@ export class AiService {
       const outcome = await runCandidate(this.deps, this.candidateCall(input, caller, plan, model, requestId, reports), async (request) => {
         result = await this.providerFor(model).chat(request);
         content = result.content;
-        return { value: content, result };
+        return { value: content, usage: result.usage };
       });
       if (outcome.ok) return this.answer(requestId, decision, model, result!, outcome, reports);
+    }
+    throw allFailed(decision, reports);
+  }
+
+  /**
+   * A song from the music model the router picks (creative.generate-audio with provider
+   * `auto`): the decision, then `generate` per candidate in fallback order, each attempt
+   * reserved and booked in the ledger and run through its provider's circuit. Failures are not
+   * retried on the same provider (a generation can take minutes and spend credits); the next
+   * candidate is tried instead. `generate` throws `NotAProviderFailure` for a failure no other
+   * provider would avoid, which reaches the caller as it is.
+   */
+  async generateMusic<T>(input: MusicInput, caller: Caller, generate: (model: CatalogModel) => Promise<T>): Promise<{ value: T; routing: MusicRouting }> {
+    const scopes = await this.deps.budgets.scopesFor(caller);
+    const decision = await this.decide({ taskType: 'music', strategy: input.strategy, budget: input.budget }, caller, true, scopes);
+    const plan: Plan = { decision, scopes, candidates: this.candidates(decision, true) };
+    const deps = { ...this.deps, policy: { ...this.deps.policy, maxRetries: 0 } };
+    const requestId = randomUUID();
+    const reports: AttemptReport[] = [];
+    for (const model of plan.candidates) {
+      const outcome = await runCandidate(deps, this.candidateCall({ messages: [], signal: input.signal }, caller, plan, model, requestId, reports), async () => ({
+        value: await generate(model),
+        usage: { inputTokens: 0, outputTokens: 0, estimated: false },
+      }));
+      if (outcome.ok) {
+        const fallbackUsed = model.key !== decision.chosen?.model;
+        return {
+          value: outcome.value,
+          routing: {
+            requestId,
+            model: model.key,
+            provider: model.provider,
+            strategy: decision.strategy,
+            reason: fallbackUsed ? `fallback: ${decision.chosen?.model} failed (see attempts)` : decision.reason,
+            fallbackUsed,
+            costUsd: outcome.costUsd,
+            latencyMs: outcome.latencyMs,
+            attempts: reports,
+          },
+        };
+      }
     }
     throw allFailed(decision, reports);
   }
@@ -121,7 +184,7 @@ export class AiService {
           throw sent ? new StreamInterruptedError(err) : err;
         }
         if (!result) throw new StreamInterruptedError(new Error('the stream ended without its final event'));
-        return { value: result.content, result };
+        return { value: result.content, usage: result.usage };
       }).finally(() => {
         finished = true;
         wake?.();
@@ -159,16 +222,21 @@ export class AiService {
     }
     const scopes = await this.deps.budgets.scopesFor(caller);
     const decision = await this.decide(input, caller, true, scopes);
+    return { decision, scopes, candidates: this.candidates(decision, input.fallback !== false) };
+  }
+
+  /** The chosen model and, with fallback, the alternatives; a decision without one is an error. */
+  private candidates(decision: RouteDecision, fallback: boolean): CatalogModel[] {
     if (!decision.chosen) {
       const details = { reason: decision.reason, rejected: decision.rejected };
       if (decision.rejected.some((r) => r.code === 'BUDGET') && decision.budget.exhausted) throw new BudgetExhaustedError(`AI budget exhausted: ${decision.reason}`, details);
       throw new UnavailableError('AI_NO_MODEL_AVAILABLE', `No model can serve this request: ${decision.reason}`, details);
     }
-    const ranked = [decision.chosen, ...(input.fallback === false ? [] : decision.alternatives)].slice(0, this.deps.maxCandidates);
-    return { decision, scopes, candidates: ranked.map((r) => this.deps.router.catalog.get(r.model)!) };
+    const ranked = [decision.chosen, ...(fallback ? decision.alternatives : [])].slice(0, this.deps.maxCandidates);
+    return ranked.map((r) => this.deps.router.catalog.get(r.model)!);
   }
 
-  private candidateCall(input: ChatInput, caller: Caller, { decision, scopes }: Plan, model: CatalogModel, requestId: string, reports: AttemptReport[]): CandidateCall {
+  private candidateCall(input: Pick<ChatInput, 'messages' | 'temperature' | 'signal'>, caller: Caller, { decision, scopes }: Plan, model: CatalogModel, requestId: string, reports: AttemptReport[]): CandidateCall {
     const ranked = decision.chosen?.model === model.key ? decision.chosen : decision.alternatives.find((a) => a.model === model.key)!;
     return {
       model,

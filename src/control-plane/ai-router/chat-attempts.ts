@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors';
-import { ProviderError, type ChatRequest, type ChatResult } from '../providers/provider-types';
+import { ProviderError, type ChatRequest, type TokenUsage } from '../providers/provider-types';
 import type { BudgetService } from './budget-service';
 import type { AttemptInfo, BudgetScope, CostLedger } from './cost-ledger';
 import { costOf, type CatalogModel } from './model-catalog';
-import { CircuitOpenError, type ProviderBreakers } from './provider-breakers';
+import { CircuitOpenError, NotAProviderFailure, type ProviderBreakers } from './provider-breakers';
 import type { SmartRouter } from './smart-router';
 
 export interface RetryPolicy {
@@ -60,13 +60,14 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 /**
  * Runs one candidate model with bounded retries: each attempt reserves its upper-bound cost,
  * goes through the provider's circuit, and books its real outcome in the ledger. Resolves
- * `{ok: false}` when the router should fall back to the next candidate; rejects only when the
- * caller aborted.
+ * `{ok: false}` when the router should fall back to the next candidate; rejects when the
+ * caller aborted, and with the wrapped error of a `NotAProviderFailure` (a failure no other
+ * candidate would avoid).
  */
 export async function runCandidate<T>(
   deps: AttemptDeps,
   call: CandidateCall,
-  invoke: (request: ChatRequest) => Promise<{ value: T; result: ChatResult }>,
+  invoke: (request: ChatRequest) => Promise<{ value: T; usage: TokenUsage }>,
 ): Promise<CandidateOutcome<T>> {
   const { model } = call;
   for (let attempt = 1; attempt <= deps.policy.maxRetries + 1; attempt++) {
@@ -84,12 +85,12 @@ export async function runCandidate<T>(
     }
     const started = performance.now();
     try {
-      const { value, result } = await deps.breakers.fire(model.provider, () => invoke({ ...call.request, model: model.model, timeoutMs: deps.policy.timeoutMs }));
+      const { value, usage } = await deps.breakers.fire(model.provider, () => invoke({ ...call.request, model: model.model, timeoutMs: deps.policy.timeoutMs }));
       const latencyMs = Math.round(performance.now() - started);
       deps.router.latency.observe(model.key, latencyMs);
-      const costUsd = costOf(model, result.usage.inputTokens, result.usage.outputTokens);
+      const costUsd = costOf(model, usage.inputTokens, usage.outputTokens);
       const rows = await deps.ledger.settle(info, call.scopes, { entryId: reservation.entryId, estimateUsd }, {
-        outcome: 'ok', inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, tokensEstimated: result.usage.estimated, costUsd, latencyMs,
+        outcome: 'ok', inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, tokensEstimated: usage.estimated, costUsd, latencyMs,
       });
       await deps.budgets.checkAlerts(call.scopes, rows);
       deps.budgets.announceCall(info, call.scopes, rows, costUsd);
@@ -101,6 +102,7 @@ export async function runCandidate<T>(
       await deps.ledger.settle(info, call.scopes, { entryId: reservation.entryId, estimateUsd }, {
         outcome: failure.outcome, inputTokens: 0, outputTokens: 0, tokensEstimated: false, costUsd: 0, latencyMs, errorMessage: failure.message,
       });
+      if (err instanceof NotAProviderFailure) throw err.error;
       if (failure.outcome === 'aborted' || failure.outcome === 'stream_interrupted') throw err;
       report({ outcome: failure.outcome, status: failure.status, message: failure.message, latencyMs, retryAfterMs: failure.retryAfterMs });
       if (!failure.retryable || attempt > deps.policy.maxRetries) return { ok: false };
@@ -115,6 +117,7 @@ export async function runCandidate<T>(
 function describeFailure(err: unknown): { outcome: string; retryable: boolean; message: string; status?: number; retryAfterMs?: number } {
   if (err instanceof ProviderError) return { outcome: err.kind, retryable: err.retryable, message: err.message, status: err.status, retryAfterMs: err.retryAfterMs };
   if (err instanceof StreamInterruptedError) return { outcome: 'stream_interrupted', retryable: false, message: err.message };
+  if (err instanceof NotAProviderFailure) return { outcome: err.outcome, retryable: false, message: err.message };
   if (err instanceof CircuitOpenError) return { outcome: 'circuit_open', retryable: false, message: err.message };
   if ((err as { name?: string }).name === 'AbortError') return { outcome: 'aborted', retryable: false, message: 'aborted by the caller' };
   // A client bug or an unexpected answer: not retried, but the next candidate may still serve.

@@ -1,4 +1,5 @@
-export { AiService, BudgetExhaustedError, type AiServiceDeps, type ChatAnswer, type ChatInput, type ChatStreamItem } from './ai-service';
+export { AiService, BudgetExhaustedError, type AiServiceDeps, type ChatAnswer, type ChatInput, type ChatStreamItem, type MusicInput, type MusicRouting } from './ai-service';
+export { ModuleDispatcher, routesMusic, type ModuleCaller } from './music-dispatch';
 export { BudgetService, SOFT_ALERT_RATIO, utcMonth, type AiCallRecorded, type AiRouterEvents, type BudgetAlert, type ScopeStatus } from './budget-service';
 export { backoffMs, type AttemptReport, type RetryPolicy } from './chat-attempts';
 export { COST_GROUPINGS, CostLedger, type BudgetScope, type Caller, type CostGrouping, type CostReportRow } from './cost-ledger';

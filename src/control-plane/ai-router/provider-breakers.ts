@@ -12,8 +12,24 @@ export interface BreakerOptions {
   windowMs: number;
 }
 
+/**
+ * A call that failed for a reason other than the provider's health (the AI DAWG between us and
+ * the provider is down, the request is invalid, the caller went away): the circuit does not
+ * count it, and the router gives the wrapped error to the caller instead of falling back.
+ */
+export class NotAProviderFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    /** The ledger's outcome for the attempt. */
+    readonly outcome: string,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = 'NotAProviderFailure';
+  }
+}
+
 /** Only the provider's own health counts: a bad request or a caller's abort says nothing about it. */
-const countsAsFailure = (err: unknown) => !(err instanceof ProviderError) || !['bad_request', 'aborted'].includes(err.kind);
+const countsAsFailure = (err: unknown) => !(err instanceof NotAProviderFailure) && (!(err instanceof ProviderError) || !['bad_request', 'aborted'].includes(err.kind));
 
 /**
  * One opossum circuit per provider. Open: the router filters the provider out and says until

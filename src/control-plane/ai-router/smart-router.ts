@@ -1,3 +1,4 @@
+import type { CallBudget } from '../../common/ai-routing';
 import type { ChatMessage } from '../providers/provider-types';
 import { LatencyTracker } from './latency-tracker';
 import { BUILT_IN_PROVIDERS, classOfTask, costOf, isFree, type CapabilityClass, type CatalogModel, type CatalogProvider, type TaskType } from './model-catalog';
@@ -5,8 +6,8 @@ import { lossReason, rankCandidates, WeightedRoundRobin, type Candidate, type St
 import { estimatePromptTokens } from './token-estimate';
 
 /** The blueprint's per-call budget hint, as a cap on one call's cost in USD. */
-export const CALL_BUDGET_CAP_USD = { low: 0, medium: 0.01, high: 0.1, unlimited: Infinity } as const;
-export type CallBudget = keyof typeof CALL_BUDGET_CAP_USD;
+export const CALL_BUDGET_CAP_USD: Readonly<Record<CallBudget, number>> = { low: 0, medium: 0.01, high: 0.1, unlimited: Infinity };
+export type { CallBudget };
 
 /** Output allowance when the request names none (clamped to each model's own maximum). */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1_024;

@@ -1,7 +1,7 @@
+import { STRATEGIES, type Strategy } from '../../common/ai-routing';
 import type { CatalogModel } from './model-catalog';
 
-export const STRATEGIES = ['cost-optimized', 'speed-optimized', 'quality-optimized', 'balanced'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+export { STRATEGIES, type Strategy };
 
 /** What a strategy knows of a candidate that passed the filters. */
 export interface Candidate {

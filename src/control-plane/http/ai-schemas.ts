@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CALL_BUDGET_CAP_USD, COST_GROUPINGS, STRATEGIES, TASK_TYPES } from '../ai-router';
+import { CALL_BUDGETS } from '../../common/ai-routing';
+import { COST_GROUPINGS, STRATEGIES, TASK_TYPES } from '../ai-router';
 
 /** Request and response schemas of the AI router routes (validation and OpenAPI). */
 const message = z.strictObject({
@@ -14,7 +15,7 @@ const routing = {
   model: modelKey.optional(),
   maxOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
   requiredCapabilities: z.array(z.string().min(1).max(64)).max(16).optional(),
-  budget: z.enum(Object.keys(CALL_BUDGET_CAP_USD) as [keyof typeof CALL_BUDGET_CAP_USD]).optional(),
+  budget: z.enum(CALL_BUDGETS).optional(),
   /** Whether other models may serve when the first choice cannot or fails (default true). */
   fallback: z.boolean().optional(),
 };

@@ -1,10 +1,10 @@
 import type { Response } from 'express';
 import { AppError, UnavailableError } from '../../common/errors';
 import { fieldError, parseInput } from '../../common/validation';
-import type { AiService, BudgetScope, BudgetService, Caller, CostLedger } from '../ai-router';
+import type { AiService, BudgetScope, BudgetService, CostLedger } from '../ai-router';
 import { SOFT_ALERT_RATIO } from '../ai-router';
 import { budgetSchema, chatAnswerSchema, chatBody, costReportSchema, costsQuery, keyBudgetBody, keyBudgetParams, modelListSchema, routeBody, routeDecisionSchema } from './ai-schemas';
-import { principalOf } from './locals';
+import { callerOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
 
 export const aiRoutes = {
@@ -82,11 +82,6 @@ export interface AiRouteDeps {
 function requireAi(deps: AiRouteDeps): NonNullable<AiRouteDeps['ai']> {
   if (!deps.ai) throw new UnavailableError('FEATURE_DISABLED', 'The AI router is not available in this process');
   return deps.ai;
-}
-
-function callerOf(res: Response, user?: string): Caller {
-  const principal = principalOf(res);
-  return { keyId: principal?.kind === 'api-key' ? principal.id : undefined, user: user ?? (principal?.kind === 'integration-token' ? principal.id : undefined) };
 }
 
 export function mountAiRoutes(mount: Mount, deps: AiRouteDeps): void {

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import type { Caller } from '../ai-router';
 import type { Principal } from '../auth';
 
 /** Typed access to what the middleware chain leaves on `res.locals`. */
@@ -13,6 +14,12 @@ export function principalOf(res: Response): Principal | undefined {
  */
 export function ownerFilter(principal: Principal | undefined): string | undefined {
   return principal?.scopes.includes('admin') ? undefined : (principal?.id ?? '');
+}
+
+/** Who an AI call is booked to in the ledger (and whose budget it spends): the API key, else the token's user. */
+export function callerOf(res: Response, user?: string): Caller {
+  const principal = principalOf(res);
+  return { keyId: principal?.kind === 'api-key' ? principal.id : undefined, user: user ?? (principal?.kind === 'integration-token' ? principal.id : undefined) };
 }
 
 export function requestIdOf(res: Response): string {

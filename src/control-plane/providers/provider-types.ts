@@ -118,7 +118,7 @@ export class ProviderError extends Error {
   readonly retryable: boolean;
 
   constructor(
-    readonly provider: ProviderName,
+    readonly provider: ProviderName | 'suno' | 'udio' | 'procedural',
     readonly kind: ProviderErrorKind,
     message: string,
     readonly details: { status?: number; retryAfterMs?: number; providerCode?: string } = {},

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SONG_PROVIDERS } from '../../../common/ai-routing';
 import { MASTER_TARGETS } from '../../../dawg/audio/master/targets';
 import type { SummaryStep, WorkflowStepInput, WorkflowSummary } from '../workflow-engine';
 
@@ -25,7 +26,7 @@ export const productionBody = z.strictObject({
   genre: z.string().trim().min(1).max(64).optional(),
   mood: z.string().trim().min(1).max(100).optional(),
   duration: z.number().int().min(10).max(300).default(180).describe('Target length in seconds (10–300)'),
-  provider: z.enum(['local', 'suno', 'udio']).default('local').describe('local: the offline composer; suno/udio when configured (they cost money)'),
+  provider: z.enum(SONG_PROVIDERS).default('local').describe('local: the offline composer; suno/udio when configured (they cost money); auto: the AI router picks among the configured ones'),
   lyrics: z.string().min(1).max(10_000).optional(),
   platform: z.enum(PLATFORMS).default('spotify').describe('Loudness target of the master: Spotify/YouTube −14 LUFS, Apple Music −16 LUFS, true peak ≤ −1 dBTP'),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALL_BUDGETS, SONG_PROVIDERS, STRATEGIES } from '../../../common/ai-routing';
 import { compositionSchema } from '../../audio/compose/procedural-composer';
 import { fileIdSchema } from '../../storage/file-store';
 import { projectIdSchema } from '../../storage/project-store';
@@ -14,9 +15,19 @@ export const generateAudioParams = compositionSchema
   .extend({
     title: z.string().trim().min(1).max(200).optional(),
     lyrics: z.string().max(10_000).optional(),
-    provider: z.enum(['local', 'suno', 'udio']).default('local'),
+    provider: z
+      .enum(SONG_PROVIDERS)
+      .default('local')
+      .describe('local: the offline composer; suno or udio: that service; auto: the AI router picks among the configured ones and falls back'),
+    strategy: z.enum(STRATEGIES).optional().describe('With provider auto: how the router ranks the music models (default: the router\'s)'),
+    budget: z.enum(CALL_BUDGETS).optional().describe('With provider auto: the most one generation may cost (low 0, medium $0.01, high $0.10)'),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    for (const field of ['strategy', 'budget'] as const) {
+      if (p[field] !== undefined && p.provider !== 'auto') ctx.addIssue({ code: 'custom', path: [field], message: `only applies with provider auto (the provider here is ${p.provider})` });
+    }
+  });
 
 /** mixAudioTracks: stems in, one mixed (and optionally mastered) track out. */
 export const mixTracksParams = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UnavailableError } from '../../../common/errors';
+import { InvalidError, UnavailableError } from '../../../common/errors';
 import type { SongProvider } from '../../providers';
 import { compose } from '../../audio/compose';
 import { generateAudioParams } from './creative-schemas';
@@ -50,8 +50,13 @@ export function generateAudioAction(deps: { files: FileStore; projects: ProjectS
     description: 'Generates a song from a prompt (genre, mood, bpm, key, duration); provider local (offline composer + synth) by default',
     params: generateAudioParams,
     async handler(params, ctx) {
+      if (params.provider === 'auto') {
+        throw new InvalidError('Provider auto is chosen by the Jarvis control plane\'s AI router: send this through the control plane, or name local, suno or udio', {
+          issues: [{ field: 'params.provider', message: 'auto is resolved by the control plane; the AI DAWG takes local, suno or udio' }],
+        });
+      }
       if (params.provider !== 'local') return generateWithProvider(params.provider, params, ctx);
-      const { title, lyrics, provider, ...input } = params;
+      const { title, lyrics, provider, strategy: _strategy, budget: _budget, ...input } = params;
       const song = compose(input);
       const project = await deps.projects.create({
         createdBy: ctx.actor,
