@@ -24,16 +24,18 @@ const SUNO_PRICE = 0.05;
 let suno: Fake;
 let udio: Fake;
 let sunoFails = false;
+let sunoLimited = false;
 let dawg: AudioDawg;
 let plane: TestPlane;
 let dir: string;
 
 const wav = toneWav(2);
-/** Suno's fake, failing its generations while `sunoFails` is set (GENERATE_AUDIO_FAILED). */
+/** Suno's fake: failing its generations while `sunoFails` is set (GENERATE_AUDIO_FAILED), answering 429 while `sunoLimited` is. */
 function switchableSuno(): Routes {
   const ok = sunoFake({ pendingPolls: 0, audio: { raw: wav } });
   const failing = sunoFake({ pendingPolls: 0, fail: { code: 'GENERATE_AUDIO_FAILED', message: 'the model is overloaded' } });
-  return (req, base) => (sunoFails ? failing : ok)(req, base);
+  const limited = sunoFake({ submit: { status: 429, headers: { 'retry-after': '30' }, json: { code: 429, msg: 'slow down' } } });
+  return (req, base) => (sunoLimited ? limited : sunoFails ? failing : ok)(req, base);
 }
 
 const generations = (fake: Fake) => fake.seen.filter((s) => s.method === 'POST' && (s.path === '/api/v1/generate' || s.path === '/v1/songs')).length;
@@ -60,6 +62,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   sunoFails = false;
+  sunoLimited = false;
 });
 
 const song = (params: Record<string, unknown>) => ({ module: 'creative', action: 'generate-audio', params: { prompt: 'synthwave night drive', title: 'Neon', ...params } });
@@ -118,6 +121,21 @@ describe('provider auto through POST /api/v1/execute', () => {
       ['suno-v3', 'server', 0],
       ['udio-v1', 'ok', 0],
     ]);
+  });
+
+  test('Suno rate limiting: Udio serves at once, and the attempt says when Suno takes requests again', async () => {
+    sunoLimited = true;
+    const res = await execute(song({ provider: 'auto', strategy: 'quality-optimized' }));
+    expect(res.status).toBe(200);
+    expect(res.body.result.routing.attempts).toEqual([
+      expect.objectContaining({ model: 'suno-v3', outcome: 'rate_limited', status: 429, retryAfterMs: 30_000 }),
+      expect.objectContaining({ model: 'udio-v1', outcome: 'ok' }),
+    ]);
+    // Straight to Suno, the DAWG's Retry-After reaches the client too.
+    const direct = await execute(song({ provider: 'suno' }));
+    expect(direct.status).toBe(503);
+    expect(direct.body.error.code).toBe('PROVIDER_RATE_LIMITED');
+    expect(direct.headers['retry-after']).toBe('30');
   });
 
   test('after repeated Suno failures its circuit opens and auto goes to Udio without calling Suno', async () => {

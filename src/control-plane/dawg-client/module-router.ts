@@ -6,6 +6,7 @@ import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import { AppError, GatewayTimeoutError, UnavailableError } from '../../common/errors';
+import { retryAfterMs } from '../../common/http/retry-after';
 import type { Logger } from '../../common/logger';
 import {
   errorBodySchema,
@@ -449,13 +450,16 @@ export class ModuleRouter {
       this.logger.error('AI DAWG rejected the service token: AI_DAWG_SERVICE_TOKEN differs between the services');
       return new AppError(502, 'DAWG_AUTH_FAILED', 'The control plane is not authorised by the AI DAWG (service token mismatch)');
     }
+    // When to try again (a song provider rate limiting the DAWG), as the DAWG said it: passed on.
+    const waitMs = retryAfterMs(response.headers['retry-after']);
+    const retryAfter = waitMs === undefined ? undefined : { retryAfterSeconds: Math.ceil(waitMs / 1000) };
     // A module saying an action is not implemented (501) or cannot serve now (503/504) is the caller's to see.
     if (parsed.success && (response.status === 501 || response.status === 503 || response.status === 504)) {
-      return new AppError(response.status, upstream.code, upstream.message, upstream.details);
+      return new AppError(response.status, upstream.code, upstream.message, upstream.details, retryAfter);
     }
     if (response.status >= 500) {
       return new AppError(502, 'DAWG_ERROR', `AI DAWG failed: ${upstream.message}`, { upstreamStatus: response.status, upstreamCode: upstream.code });
     }
-    return new AppError(response.status, upstream.code, upstream.message, upstream.details);
+    return new AppError(response.status, upstream.code, upstream.message, upstream.details, retryAfter);
   }
 }
