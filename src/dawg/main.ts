@@ -11,7 +11,7 @@ import { createDevopsModule, DeploymentStore, loadTargetsFile } from './modules/
 import { jarvisSourceThrough, registerDataModules } from './modules/data-modules';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
-import { SunoProvider, UdioProvider } from './providers';
+import { songProvidersFrom } from './providers';
 import { FileStore, ProjectStore } from './storage';
 import { ModuleRegistry } from './sdk';
 
@@ -30,13 +30,7 @@ async function main(): Promise<void> {
   const registry = new ModuleRegistry();
   registry.register(createTestingModule({ listModules: () => registry.names(), dataDir: config.dataDir, startedAt, files, audio }));
   registry.register(createMusicModule({ projects, files, audio }));
-  const { musicProviders } = config;
-  const providerConfig = (p: { baseUrl: string; apiKey: string }) => ({ ...p, pollIntervalMs: musicProviders.pollIntervalMs, timeoutMs: musicProviders.timeoutMs, maxBytes: 512 * 2 ** 20 });
-  const providers = {
-    ...(musicProviders.suno ? { suno: new SunoProvider(providerConfig(musicProviders.suno), { allowedAudioOrigins: musicProviders.suno.audioOrigins }) } : {}),
-    ...(musicProviders.udio ? { udio: new UdioProvider(providerConfig(musicProviders.udio), { allowedAudioOrigins: musicProviders.udio.audioOrigins }) } : {}),
-  };
-  registry.register(createCreativeModule({ files, projects, audio, providers }));
+  registry.register(createCreativeModule({ files, projects, audio, providers: songProvidersFrom(config.musicProviders) }));
 
   const controlPlane = new HttpControlPlaneClient({
     baseUrl: config.controlPlaneUrl,

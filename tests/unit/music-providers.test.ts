@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { AppError } from '../../src/common/errors';
-import { SunoProvider, UdioProvider, type SongProvider, type SongProviderConfig, type SongRequest } from '../../src/dawg/providers';
+import { loadDawgConfig } from '../../src/dawg/config';
+import { songProvidersFrom, SunoProvider, UdioProvider, type SongProvider, type SongProviderConfig, type SongRequest } from '../../src/dawg/providers';
 import { startFake, sunoFake, tinyWav, udioFake, type Fake, type Routes, type Scenario } from '../helpers/fake-music-providers';
 
 const KEY = 'sk-test-secret-key-123';
@@ -188,5 +189,30 @@ describe.each(providers)('%s client failures', (_name, fakeOf, make, pollPath) =
     const polls = fake.seen.length;
     await new Promise((r) => setTimeout(r, 150));
     expect(fake.seen.length).toBe(polls);
+  });
+});
+
+describe('clients from the AI DAWG environment', () => {
+  test('SUNO_* and UDIO_* build both clients, which generate against their URLs (audio origins included)', async () => {
+    const sunoApi = await startFake(sunoFake({ pendingPolls: 0, audioUrl: () => `${sunoCdn.url}/files/song.wav` }));
+    const sunoCdn = await startFake((req) => (req.path === '/files/song.wav' ? { raw: tinyWav() } : undefined));
+    const udioApi = await startFake(udioFake({ pendingPolls: 0 }));
+    fakes.push(sunoApi, sunoCdn, udioApi);
+    const config = loadDawgConfig({
+      AI_DAWG_SERVICE_TOKEN: 'test-service-token-0123456789abcdef0123456789',
+      SUNO_API_KEY: KEY, SUNO_API_URL: sunoApi.url, SUNO_AUDIO_ORIGINS: sunoCdn.url,
+      UDIO_API_KEY: KEY, UDIO_API_URL: udioApi.url,
+      MUSIC_PROVIDER_POLL_MS: '100',
+    });
+    const built = songProvidersFrom(config.musicProviders);
+    expect(Object.keys(built).sort()).toEqual(['suno', 'udio']);
+    for (const provider of [built.suno!, built.udio!]) {
+      const song = await provider.generate(request, new AbortController().signal);
+      expect(song.audio.subarray(0, 4).toString('ascii')).toBe('RIFF');
+    }
+    expect(sunoApi.seen[0]!.authorization).toBe(`Bearer ${KEY}`);
+    expect(udioApi.seen[0]!.authorization).toBe(`Bearer ${KEY}`);
+    // Udio needs its URL as well as its key.
+    expect(songProvidersFrom(loadDawgConfig({ AI_DAWG_SERVICE_TOKEN: 'test-service-token-0123456789abcdef0123456789', UDIO_API_KEY: KEY }).musicProviders).udio).toBeUndefined();
   });
 });

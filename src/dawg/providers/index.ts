@@ -10,3 +10,4 @@ export {
 } from './provider-errors';
 export { SunoProvider, type SunoProviderOptions } from './suno-provider';
 export { UdioProvider, type UdioProviderOptions } from './udio-provider';
+export { songProvidersFrom } from './from-config';
