@@ -12,11 +12,14 @@ import {
   PromTextError,
   type ConfigureMonitoringResult,
 } from '../../src/dawg/modules/devops/monitoring';
+import { increaseSince, MAX_REMEMBERED_SERIES, remember, SERIES_MEMORY_MS, seriesKey } from '../../src/dawg/modules/devops/monitoring/series-memory';
 import { defineModule, ModuleRegistry } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+/** As the evaluator rounds ratios: 12 significant digits. */
+const tidy = (x: number) => Number(x.toPrecision(12));
 
 let root: string;
 beforeAll(async () => {
@@ -401,6 +404,56 @@ describe('devops configure-monitoring: evaluation', () => {
     expect((await h.run<Listed>({ operation: 'list' })).alerts[0]!.lastEvaluation).toBeNull();
   });
 
+  /** jarvis_http_requests_total of several control planes, as the control plane's /internal/v1/metrics serves them: one `instance` label each. */
+  function instancesText(byInstance: Record<string, Record<string, number>>): string {
+    const lines = Object.entries(byInstance).flatMap(([instance, byStatus]) =>
+      Object.entries(byStatus).map(([status, n]) => `jarvis_http_requests_total{instance="${instance}",method="GET",route="/api/v1/status",status="${status}"} ${n}`),
+    );
+    return ['# HELP jarvis_http_requests_total HTTP requests', '# TYPE jarvis_http_requests_total counter', ...lines].join('\n') + '\n';
+  }
+
+  it('takes increases series by series: one instance restarting, leaving or missing a scrape is not a reset of all', async () => {
+    await h.run({ operation: 'create-alert', name: 'error-share', expr: { aggregate: 'rate-ratio', numerator: errors5xx, denominator: total }, op: '>', threshold: 0.05, severity: 'warning' });
+    await h.run({ operation: 'create-alert', name: 'request-rate', expr: { aggregate: 'rate', ...total }, op: '>', threshold: 100, severity: 'info' });
+    await h.run({ operation: 'create-slo', name: 'availability', objective: 99, window: '1h', sli: { good: notErrors, total } });
+    const step = async (seconds: number, byInstance: Record<string, Record<string, number>>) => {
+      const { alerts, slos } = await evaluateAt(seconds, instancesText(byInstance));
+      return { share: alerts[0]!.value, rate: alerts[1]!.value, reason: alerts[1]!.reason, good: slos[0]!.good, total: slos[0]!.total, resets: slos[0]!.counterResets };
+    };
+    await step(0, { a: { '200': 1000, '500': 10 }, b: { '200': 500, '500': 5 } });
+    // Both grow: 60 + 60 requests in 60 s, 6 errors.
+    expect(await step(60, { a: { '200': 1057, '500': 13 }, b: { '200': 557, '500': 8 } })).toMatchObject({ share: 0.05, rate: 2, good: 114, total: 120, resets: 0 });
+    // b restarted (12 requests since, 1 error) while a served 60 with none. Summed, the counters
+    // fell from 1635 to 1082, which read as everyone restarting: 1082 new requests.
+    expect(await step(120, { a: { '200': 1117, '500': 13 }, b: { '200': 11, '500': 1 } })).toMatchObject({ share: tidy(1 / 72), rate: 1.2, reason: expect.stringContaining('counter reset'), good: 185, total: 192, resets: 1 });
+    // b is gone (stopped, or its scrape missed): a's 60 count, b's last values are remembered.
+    expect(await step(180, { a: { '200': 1177, '500': 13 } })).toMatchObject({ share: 0, rate: 1, good: 245, total: 252, resets: 1 });
+    // b is back: what it served meanwhile (30, 3 errors) counts once, not its whole count again.
+    expect(await step(240, { a: { '200': 1237, '500': 13 }, b: { '200': 38, '500': 4 } })).toMatchObject({ share: tidy(3 / 90), rate: 1.5, good: 332, total: 342, resets: 1 });
+    // A new instance counts from 0: its first 30 requests are new events.
+    expect(await step(300, { a: { '200': 1237, '500': 13 }, b: { '200': 38, '500': 4 }, c: { '200': 30 } })).toMatchObject({ share: 0, rate: 0.5, good: 362, total: 372, resets: 1 });
+  });
+
+  it('reads state stored before per-series counting: alerts start a new reading, an SLO keeps what it counted', async () => {
+    const stamps = { createdAt: at(0), updatedAt: at(0) };
+    const legacy = {
+      version: 1,
+      rules: [
+        { kind: 'alert', name: 'errors', expr: { aggregate: 'rate', ...errors5xx }, op: '>', threshold: 0, for: 0, severity: 'warning', ...stamps, state: { status: 'ok', value: 0, pendingSinceMs: T0, evaluatedAtMs: T0, previous: { atMs: T0, value: 10 } } },
+        { kind: 'slo', name: 'availability', objective: 99, window: '1h', sli: { good: notErrors, total }, ...stamps, state: { baseline: { good: 90, total: 100 }, periodStartMs: T0, carried: { good: 5, total: 5 }, last: { good: 190, total: 200 }, evaluatedAtMs: T0, counterResets: 1 } },
+      ],
+    };
+    await writeFile(path.join(dir, MONITORING_FILE), JSON.stringify(legacy));
+    h.restart();
+    const first = await evaluateAt(60, requestsText({ '200': 250, '500': 12 }));
+    expect(first.alerts[0]).toMatchObject({ state: 'no-data', reason: expect.stringContaining('first reading') });
+    // 5 carried + (190 − 90) good, 5 + (200 − 100) total; this interval is not counted (no series were remembered).
+    expect(first.slos[0]).toMatchObject({ good: 105, total: 105, counterResets: 1, notes: [expect.stringContaining('counting series by series from now on')] });
+    const second = await evaluateAt(120, requestsText({ '200': 290, '500': 14 }));
+    expect(second.alerts[0]).toMatchObject({ state: 'firing', value: 2 / 60 });
+    expect(second.slos[0]).toMatchObject({ good: 145, total: 147, period: { start: at(0) } });
+  });
+
   it('reads a rate per second between evaluations, a lower counter as a restart from 0', async () => {
     await h.run({ operation: 'create-alert', name: 'error-rate', expr: { aggregate: 'rate', ...errors5xx }, op: '>=', threshold: 1, severity: 'warning' });
     const values = [];
@@ -468,5 +521,31 @@ describe('devops configure-monitoring: evaluation', () => {
     const [availability, latency] = after.slos;
     expect(availability).toMatchObject({ status: 'breaching', good: 6, total: 8, sli: 0.75, burnRate: 25, errorBudgetRemaining: -24 });
     expect(latency).toMatchObject({ status: 'ok', good: 8, total: 8, sli: 1, burnRate: 0, errorBudgetRemaining: 1 });
+  });
+});
+
+describe('series memory', () => {
+  const sample = (instance: string, value: number) => ({ name: 'x_total', labels: { instance }, value });
+
+  it('forgets a series unseen for an hour and caps how many it remembers, the longest unseen first', () => {
+    const start = remember([sample('a', 5), sample('b', 7)], 0);
+    const later = increaseSince(start, [sample('a', 6)], SERIES_MEMORY_MS - 1);
+    expect(later).toMatchObject({ increase: 1, resets: 0 });
+    expect(Object.keys(later.memory)).toHaveLength(2);
+    // b unseen for the full hour: forgotten, so when it comes back it counts from 0.
+    const after = increaseSince(later.memory, [sample('a', 6)], SERIES_MEMORY_MS);
+    expect(Object.keys(after.memory)).toEqual([seriesKey({ instance: 'a' })]);
+    expect(increaseSince(after.memory, [sample('a', 6), sample('b', 9)], SERIES_MEMORY_MS + 1).increase).toBe(9);
+
+    const many = Array.from({ length: MAX_REMEMBERED_SERIES }, (_, i) => sample(`old-${i}`, 1));
+    const full = remember(many, 1);
+    const capped = increaseSince(full, [sample('new', 1)], 2).memory;
+    expect(Object.keys(capped)).toHaveLength(MAX_REMEMBERED_SERIES);
+    expect(capped[seriesKey({ instance: 'new' })]).toEqual([1, 2]);
+  });
+
+  it('keys a series by its labels whatever their order', () => {
+    expect(seriesKey({ a: '1', b: '2' })).toBe(seriesKey({ b: '2', a: '1' }));
+    expect(seriesKey({ a: '1' })).not.toBe(seriesKey({ a: '1', b: '' }));
   });
 });

@@ -53,7 +53,7 @@ type Params<O extends ConfigureMonitoringParams['operation']> = Extract<Configur
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const freshAlertState = (): AlertState => ({ status: 'new', value: null, pendingSinceMs: null, evaluatedAtMs: null, previous: null });
-const freshSloState = (): SloState => ({ baseline: null, periodStartMs: null, carried: { good: 0, total: 0 }, last: null, evaluatedAtMs: null, counterResets: 0 });
+const freshSloState = (): SloState => ({ periodStartMs: null, counted: { good: 0, total: 0 }, memory: null, evaluatedAtMs: null, counterResets: 0 });
 const kindName = (kind: MonitoringRule['kind']) => (kind === 'alert' ? 'an alert' : 'an SLO');
 
 function alertView({ kind: _kind, state, ...definition }: AlertRule): AlertView {

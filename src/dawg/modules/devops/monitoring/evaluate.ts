@@ -1,6 +1,8 @@
 import type { AlertExpr, AlertRule, AlertState, Counts, JsonNumber, SloRule, SloState } from './schema';
 import { windowSeconds } from './schema';
+import type { PromSample } from './prom-text';
 import { compileSelector, sum, type SampleIndex } from './selector';
+import { increaseSince, remember } from './series-memory';
 
 export interface AlertEvaluation {
   name: string;
@@ -45,20 +47,11 @@ type Computed = { value: number; previous: Previous; reason?: string } | { value
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 /** Ratios to 12 significant digits: 0.99 rather than 0.9900000000000001. */
 const tidy = (x: number) => Number(x.toPrecision(12));
-/** A counter's increase; a value below the previous one means the counter restarted from 0. */
-const increase = (previous: number, current: number) => (current >= previous ? current - previous : current);
 
 function toJsonNumber(value: number): JsonNumber {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return value;
-}
-
-/** The sum of a selector's series: 0 when the metric is known but no series matches yet; undefined when the metric is absent. */
-function sumOf(selector: Parameters<typeof compileSelector>[0], index: SampleIndex): number | undefined {
-  const values = compileSelector(selector).values(index);
-  if (values.length === 0 && !index.knows(selector.metric)) return undefined;
-  return sum(values);
 }
 
 function aggregate(expr: Extract<AlertExpr, { aggregate: 'sum' | 'avg' | 'max' | 'min' | 'count' }>, index: SampleIndex): Computed {
@@ -94,33 +87,42 @@ const firstReading = (expr: AlertExpr, current: Previous): Computed => ({
   reason: `first reading: a ${expr.aggregate} needs a previous evaluation to compare with`,
 });
 
-/** Per-second increase of the series' sum between the previous evaluation and this one. */
-function rate(expr: RateExpr, index: SampleIndex, prev: Previous, nowMs: number): Computed {
-  const value = sumOf(expr, index);
-  if (value === undefined) return absent(expr.metric);
-  if (!Number.isFinite(value)) return notFinite;
-  const current = { atMs: nowMs, value };
-  if (!prev || prev.denominator !== undefined) return firstReading(expr, current);
-  if (nowMs <= prev.atMs) return { value: undefined, previous: prev, reason: 'no time has passed since the previous evaluation' };
-  return { value: increase(prev.value, value) / ((nowMs - prev.atMs) / 1000), previous: current, reason: `per second since ${iso(prev.atMs)}` };
+/** The series a counter selector matches: undefined when the metric is absent; `finite` false when one is NaN or infinite. */
+function counterSamples(selector: Parameters<typeof compileSelector>[0], index: SampleIndex): { samples: PromSample[]; finite: boolean } | undefined {
+  const samples = compileSelector(selector).samples(index);
+  if (samples.length === 0 && !index.knows(selector.metric)) return undefined;
+  return { samples, finite: samples.every((s) => Number.isFinite(s.value)) };
 }
 
-/** Increase of the numerator ÷ increase of the denominator between the previous evaluation and this one. */
+const resetNote = (resets: number) => (resets > 0 ? ' (counter reset: counted from 0)' : '');
+
+/** Per-second increase of the matching series (each series' increase, summed) between the previous evaluation and this one. */
+function rate(expr: RateExpr, index: SampleIndex, prev: Previous, nowMs: number): Computed {
+  const read = counterSamples(expr, index);
+  if (read === undefined) return absent(expr.metric);
+  if (!read.finite) return notFinite;
+  if (!prev || prev.denominatorSeries !== undefined) return firstReading(expr, { atMs: nowMs, series: remember(read.samples, nowMs) });
+  if (nowMs <= prev.atMs) return { value: undefined, previous: prev, reason: 'no time has passed since the previous evaluation' };
+  const { increase, resets, memory } = increaseSince(prev.series, read.samples, nowMs);
+  return { value: increase / ((nowMs - prev.atMs) / 1000), previous: { atMs: nowMs, series: memory }, reason: `per second since ${iso(prev.atMs)}${resetNote(resets)}` };
+}
+
+/** Increase of the numerator ÷ increase of the denominator between the previous evaluation and this one, each summed over its series. */
 function rateRatio(expr: RateRatioExpr, index: SampleIndex, prev: Previous, nowMs: number): Computed {
-  const num = sumOf(expr.numerator, index);
-  const den = sumOf(expr.denominator, index);
+  const num = counterSamples(expr.numerator, index);
+  const den = counterSamples(expr.denominator, index);
   if (num === undefined) return absent(expr.numerator.metric);
   if (den === undefined) return absent(expr.denominator.metric);
-  if (!Number.isFinite(num) || !Number.isFinite(den)) return notFinite;
-  const current = { atMs: nowMs, value: num, denominator: den };
-  if (!prev || prev.denominator === undefined) return firstReading(expr, current);
+  if (!num.finite || !den.finite) return notFinite;
+  if (!prev || prev.denominatorSeries === undefined) {
+    return firstReading(expr, { atMs: nowMs, series: remember(num.samples, nowMs), denominatorSeries: remember(den.samples, nowMs) });
+  }
   if (nowMs <= prev.atMs) return { value: undefined, previous: prev, reason: 'no time has passed since the previous evaluation' };
-  // Either counter going down means the process restarted: both count from 0 again.
-  const reset = num < prev.value || den < prev.denominator;
-  const dNum = reset ? num : num - prev.value;
-  const dDen = reset ? den : den - prev.denominator;
-  if (dDen === 0) return { value: undefined, previous: current, reason: `no ${expr.denominator.metric} events since ${iso(prev.atMs)}` };
-  return { value: tidy(dNum / dDen), previous: current, reason: `since ${iso(prev.atMs)}${reset ? ' (counter reset: counted from 0)' : ''}` };
+  const n = increaseSince(prev.series, num.samples, nowMs);
+  const d = increaseSince(prev.denominatorSeries, den.samples, nowMs);
+  const current = { atMs: nowMs, series: n.memory, denominatorSeries: d.memory };
+  if (d.increase === 0) return { value: undefined, previous: current, reason: `no ${expr.denominator.metric} events since ${iso(prev.atMs)}` };
+  return { value: tidy(n.increase / d.increase), previous: current, reason: `since ${iso(prev.atMs)}${resetNote(n.resets + d.resets)}` };
 }
 
 function compute(rule: AlertRule, index: SampleIndex, nowMs: number): Computed {
@@ -174,12 +176,6 @@ export function evaluateAlert(rule: AlertRule, index: SampleIndex, nowMs: number
   return { result, state };
 }
 
-/** Good and total counted in the period: what was carried over resets plus the growth since the baseline. */
-function periodCounts(state: SloState, current: Counts): Counts {
-  const base = state.baseline ?? current;
-  return { good: state.carried.good + current.good - base.good, total: state.carried.total + current.total - base.total };
-}
-
 interface SloOutcome {
   /** 'ok' becomes 'no-events' without events and 'breaching' past the objective. */
   status: 'ok' | 'no-data';
@@ -212,35 +208,44 @@ function sloResult(rule: SloRule, state: SloState, nowMs: number, { status, coun
 
 /**
  * One SLO against one scrape. Counters are cumulative, so the SLI is computed from their
- * growth since the period's baseline (taken at the first evaluation); a counter that went down
- * restarted from 0, so what was counted before is carried and the baseline becomes 0.
+ * growth since the period started (the first evaluation), series by series: a series that went
+ * down restarted from 0 and counts from there; one that disappeared (a control plane stopped)
+ * adds nothing; one that appeared counts from 0.
  */
 export function evaluateSlo(rule: SloRule, index: SampleIndex, nowMs: number): { result: SloEvaluation; state: SloState } {
-  const total = sumOf(rule.sli.total, index);
-  const good = sumOf(rule.sli.good, index);
+  const total = counterSamples(rule.sli.total, index);
+  const good = counterSamples(rule.sli.good, index);
   const notes: string[] = [];
   let state: SloState = { ...rule.state, evaluatedAtMs: nowMs };
-  if (total === undefined || good === undefined || !Number.isFinite(total) || !Number.isFinite(good)) {
+  if (total === undefined || good === undefined || !total.finite || !good.finite) {
     const absent = total === undefined ? rule.sli.total.metric : good === undefined ? rule.sli.good.metric : undefined;
     const reason = absent !== undefined ? `metric ${absent} is absent from the scrape` : 'a counter’s value is not finite';
     // The figures as of the previous evaluation.
-    const counts = periodCounts(state, state.last ?? { good: 0, total: 0 });
-    return { result: sloResult(rule, state, nowMs, { status: 'no-data', counts, ended: false, notes, reason }), state };
+    return { result: sloResult(rule, state, nowMs, { status: 'no-data', counts: state.counted, ended: false, notes, reason }), state };
   }
-  const current = { good, total };
-  if (state.baseline === null) {
-    state = { ...state, baseline: current, periodStartMs: nowMs, carried: { good: 0, total: 0 } };
-    notes.push('baseline taken now: the SLI counts events from here on');
-  } else if (state.last && (good < state.last.good || total < state.last.total)) {
-    state = { ...state, carried: periodCounts(state, state.last), baseline: { good: 0, total: 0 }, counterResets: state.counterResets + 1 };
-    notes.push('counter reset (a counter is lower than at the previous evaluation): the baseline restarts at 0, events counted before are kept, events between the previous evaluation and the reset are lost');
+  if (state.memory === null) {
+    const memory = { good: remember(good.samples, nowMs), total: remember(total.samples, nowMs) };
+    if (state.periodStartMs === null) {
+      state = { ...state, memory, periodStartMs: nowMs, counted: { good: 0, total: 0 } };
+      notes.push('baseline taken now: the SLI counts events from here on');
+    } else {
+      state = { ...state, memory };
+      notes.push('counting series by series from now on: events since the previous evaluation are not counted');
+    }
+  } else {
+    const g = increaseSince(state.memory.good, good.samples, nowMs);
+    const t = increaseSince(state.memory.total, total.samples, nowMs);
+    const counted = { good: state.counted.good + g.increase, total: state.counted.total + t.increase };
+    state = { ...state, counted, memory: { good: g.memory, total: t.memory }, counterResets: state.counterResets + (g.resets + t.resets > 0 ? 1 : 0) };
+    if (g.resets + t.resets > 0) {
+      notes.push('counter reset (a series is lower than at the previous evaluation: its process restarted): it counts from 0, events counted before are kept, events between the previous evaluation and the restart are lost');
+    }
   }
-  const counts = periodCounts(state, current);
+  const counts = state.counted;
   if (counts.good > counts.total) notes.push('good exceeds total: good should select a subset of the total’s events');
-  state = { ...state, last: current };
   const ended = nowMs - state.periodStartMs! >= windowSeconds(rule.window)! * 1000;
   if (ended) notes.push(`the ${rule.window} window has elapsed: these figures cover the period up to now, and a new period starts here`);
   const result = sloResult(rule, state, nowMs, { status: 'ok', counts, ended, notes });
-  if (ended) state = { ...state, baseline: current, periodStartMs: nowMs, carried: { good: 0, total: 0 } };
+  if (ended) state = { ...state, periodStartMs: nowMs, counted: { good: 0, total: 0 } };
   return { result, state };
 }

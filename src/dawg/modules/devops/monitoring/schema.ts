@@ -126,31 +126,55 @@ export type SloFields = Omit<Extract<ConfigureMonitoringParams, { operation: 'cr
 export const jsonNumberSchema = z.union([z.number(), z.enum(['+Inf', '-Inf'])]);
 export type JsonNumber = z.output<typeof jsonNumberSchema>;
 
+/** Each counted series' last value and when it was seen (series-memory.ts), by label set. */
+const seriesMemorySchema = z.record(z.string(), z.tuple([z.number(), z.number()]));
+
 export const alertStateSchema = z.strictObject({
   status: z.enum(['new', 'ok', 'pending', 'firing', 'no-data']),
   value: jsonNumberSchema.nullable(),
   /** When the condition was first seen true in the current run of true evaluations. */
   pendingSinceMs: z.number().nullable(),
   evaluatedAtMs: z.number().nullable(),
-  /** The sums a rate or rate-ratio is computed from, as of the previous evaluation. */
-  previous: z.strictObject({ atMs: z.number(), value: z.number(), denominator: z.number().optional() }).nullable(),
+  /** The series a rate or rate-ratio is computed from, as of the previous evaluation. */
+  previous: z
+    .union([
+      z.strictObject({ atMs: z.number(), series: seriesMemorySchema, denominatorSeries: seriesMemorySchema.optional() }),
+      // Stored before increases were taken per series (sums only): read as no previous evaluation.
+      z.strictObject({ atMs: z.number(), value: z.number(), denominator: z.number().optional() }).transform(() => null),
+    ])
+    .nullable(),
 });
 export type AlertState = z.output<typeof alertStateSchema>;
 
 const countsSchema = z.strictObject({ good: z.number().min(0), total: z.number().min(0) });
 export type Counts = z.output<typeof countsSchema>;
 
-export const sloStateSchema = z.strictObject({
-  /** The counters' values when the period started (zero after a reset: a restarted counter counts from 0). */
-  baseline: countsSchema.nullable(),
+const sloStateFields = {
   periodStartMs: z.number().nullable(),
-  /** Events counted before counter resets in this period. */
-  carried: countsSchema,
-  /** The counters' values at the previous evaluation, to notice a reset. */
-  last: countsSchema.nullable(),
   evaluatedAtMs: z.number().nullable(),
+  /** Evaluations that found a counter series restarted in this period. */
   counterResets: z.number().int().min(0),
-});
+};
+
+/** Stored before increases were taken per series: the period's counts so far are kept. */
+const legacySloStateSchema = z
+  .strictObject({ ...sloStateFields, baseline: countsSchema.nullable(), carried: countsSchema, last: countsSchema.nullable() })
+  .transform(({ baseline, carried, last, ...rest }) => ({
+    ...rest,
+    counted: baseline === null ? { good: 0, total: 0 } : { good: carried.good + (last ?? baseline).good - baseline.good, total: carried.total + (last ?? baseline).total - baseline.total },
+    memory: null,
+  }));
+
+export const sloStateSchema = z.union([
+  z.strictObject({
+    ...sloStateFields,
+    /** Good and total events counted in this period. */
+    counted: countsSchema,
+    /** The counters' series at the previous evaluation; null before the first (or after an upgrade). */
+    memory: z.strictObject({ good: seriesMemorySchema, total: seriesMemorySchema }).nullable(),
+  }),
+  legacySloStateSchema,
+]);
 export type SloState = z.output<typeof sloStateSchema>;
 
 const stamps = { createdAt: z.string(), updatedAt: z.string() };

@@ -39,6 +39,8 @@ export class SampleIndex {
 
 export interface CompiledSelector {
   metric: string;
+  /** The matching series. */
+  samples(index: SampleIndex): PromSample[];
   /** The values of the matching series. */
   values(index: SampleIndex): number[];
 }
@@ -63,10 +65,8 @@ export function compileSelector(selector: Selector): CompiledSelector {
     ...Object.entries(selector.labels ?? {}).map(([label, value]) => labelTest(label, '=', value)),
     ...(selector.matchers ?? []).map((m) => labelTest(m.label, m.op, m.value)),
   ];
-  return {
-    metric: selector.metric,
-    values: (index) => index.series(selector.metric).filter((s) => tests.every((t) => t(s.labels))).map((s) => s.value),
-  };
+  const samples = (index: SampleIndex) => index.series(selector.metric).filter((s) => tests.every((t) => t(s.labels)));
+  return { metric: selector.metric, samples, values: (index) => samples(index).map((s) => s.value) };
 }
 
 export function sum(values: readonly number[]): number {
