@@ -63,8 +63,10 @@ export interface AppDeps {
   ai?: AiRouterParts;
   /** The memory layer; absent when ENABLE_MEMORY_LAYER=false (its routes answer 503). */
   memory?: MemoryLayer;
-  /** Prometheus metrics of this app (GET /metrics, admin; /internal/v1/metrics for the DAWG). */
+  /** Prometheus metrics of this app (GET /metrics, admin; /internal/v1/metrics for the DAWG unless `clusterMetrics`). */
   metrics?: Metrics;
+  /** Every control plane's metrics, each labelled with its instance: what /internal/v1/metrics answers the DAWG. */
+  clusterMetrics?: { render(): Promise<string>; contentType: string };
   /** Source "jarvis" of analytics.query (the DAWG asks for it on /internal/v1/analytics/query). */
   analyticsSource?: JarvisSourceState;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */
@@ -102,7 +104,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(authenticateFromMemory(deps.apiKeys));
   app.use((deps.authFailures ?? authFailureGate(limiterDeps)).middleware);
   // The DAWG's calls back (service token, not an API key): before API-key authentication.
-  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.metrics, analytics: deps.analyticsSource, apiKeys: deps.apiKeys });
+  mountInternalRoutes(app, { serviceToken: config.dawg.serviceToken, firewall: deps.firewall, audit: deps.audit, metrics: deps.clusterMetrics ?? deps.metrics, analytics: deps.analyticsSource, apiKeys: deps.apiKeys });
   app.use(authenticate(deps.apiKeys, deps.audit));
   const mediaLinks = deps.mediaLinks ?? new MediaLinks({ serviceToken: config.dawg.serviceToken, integrationToken: config.auth.integrationToken });
   app.use(authenticateMediaLink(mediaLinks, deps.apiKeys, deps.audit));

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { JarvisSnapshotSource, SnapshotTemplate } from './analytics/jarvis-snapshot';
 import { JarvisReadOnlySource, type JarvisSourceState } from './analytics/jarvis-source';
 import { existsSync } from 'node:fs';
@@ -7,7 +8,7 @@ import proxyaddr from 'proxy-addr';
 import { migrate, openPglite, openPostgres, type Db } from '../common/db';
 import { connectRedis, MemoryKv, RedisKv, type Kv, type RedisClient } from '../common/kv';
 import { childWithLevel, type Logger } from '../common/logger';
-import { Metrics } from './metrics';
+import { ClusterMetrics, Metrics } from './metrics';
 import { createMemoryLayer, type MemoryLayer } from './memory';
 import { buildApp } from './app';
 import { authFailureGate } from './http/rate-limit.middleware';
@@ -73,6 +74,8 @@ export interface ControlPlane {
   app: Express;
   apiKeys: ApiKeyService;
   moduleRouter: ModuleRouter;
+  /** Every control plane's metrics on this database (what the AI DAWG's monitoring reads); publishes this one's from start(). */
+  clusterMetrics: ClusterMetrics;
   /** Absent when ENABLE_AGENT_SYSTEM=false. */
   agents?: AgentSystem;
   ai: AiRouterParts;
@@ -97,7 +100,12 @@ export interface ControlPlane {
 export interface ComposeOptions {
   /** The agents to register; the six of the blueprint by default. */
   agents?: readonly BaseAgent[];
+  /** This control plane's name among those sharing the database (metrics' `instance` label); default host:pid. */
+  instance?: string;
 }
+
+/** How often a control plane publishes its metrics for the others (server PostgreSQL only). */
+const METRICS_PUBLISH_MS = 15_000;
 
 /** The provider clients configured by the environment (keys, base URLs, local server), plus offline. */
 export function buildProviders(config: ControlPlaneConfig): ProviderRegistry {
@@ -199,6 +207,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   }
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
+  const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance: options.instance ?? `${hostname()}:${process.pid}`, publishIntervalMs: METRICS_PUBLISH_MS, logger });
   const analyticsSource: JarvisSourceState =
     storage.db.kind === 'pglite'
       ? {
@@ -230,7 +239,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       })
     : undefined;
   const authFailures = authFailureGate({ limits: config.rateLimits, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
-  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, memory, analyticsSource, catalog, proactive, authFailures, startedAt });
+  const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, clusterMetrics, memory, analyticsSource, catalog, proactive, authFailures, startedAt });
   // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
   const realtime = await createRealtimeHub({
     config: config.realtime,
@@ -254,6 +263,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     app,
     apiKeys,
     moduleRouter,
+    clusterMetrics,
     agents,
     memory,
     ai,
@@ -275,12 +285,14 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       await agents?.start();
       retention?.start();
       proactive?.start(config.proactive.intervalMs);
+      clusterMetrics.start();
     },
     close: async (graceMs) => {
       // First: clients are told (1001) before the services behind their events stop.
       await realtime.close();
       clearInterval(expiryTimer);
       await proactive?.stop();
+      await clusterMetrics.stop();
       await firewall?.close();
       await retention?.stop();
       await agents?.stop(graceMs);

@@ -26,6 +26,8 @@ export interface TestPlaneOptions {
   /** Run queued agent tasks in this plane (off by default: most tests only need the API). */
   runTasks?: boolean;
   agents?: ComposeOptions['agents'];
+  /** The plane's instance name (metrics' `instance` label). */
+  instance?: string;
 }
 
 /** Builds the control plane exactly as main.ts does, on a test database of its own. */
@@ -33,7 +35,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   const testDb = options.testDb ?? (await openTestDb(options.kind ?? 'postgres'));
   const config = testConfig(options.env);
   const kv = options.redis ? new RedisKv(options.redis, config.storage.redisKeyPrefix) : new MemoryKv();
-  const plane = await composeControlPlane(config, options.logger ?? silentLogger(), { db: testDb.db, kv, redis: options.redis }, { agents: options.agents });
+  const plane = await composeControlPlane(config, options.logger ?? silentLogger(), { db: testDb.db, kv, redis: options.redis }, { agents: options.agents, instance: options.instance });
   if (options.runTasks) await plane.start();
   const admin = await plane.apiKeys.create('test-admin', ['admin', 'devops']);
   const user = await plane.apiKeys.create('test-user', []);

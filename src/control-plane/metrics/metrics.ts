@@ -17,6 +17,15 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** One metric as `Registry.getMetricsAsJSON()` gives it (prom-client does not export the type). */
+export interface MetricJson {
+  name: string;
+  help: string;
+  type: string;
+  aggregator?: string;
+  values: Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+}
+
 type HttpLabel = 'method' | 'route' | 'status';
 
 // Status codes as label strings, made once: the hot path then allocates no number-to-string.
@@ -55,6 +64,11 @@ export class Metrics {
   /** Every metric in the Prometheus text exposition format. */
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** Every metric as prom-client's JSON (what another instance publishes and merges). */
+  json(): Promise<MetricJson[]> {
+    return this.registry.getMetricsAsJSON() as unknown as Promise<MetricJson[]>;
   }
 
   /**

@@ -1,0 +1,119 @@
+import { AggregatorRegistry } from 'prom-client';
+import { z } from 'zod';
+import type { Db } from '../../common/db';
+import type { Logger } from '../../common/logger';
+import type { MetricJson, Metrics } from './metrics';
+
+/** A published snapshot as read back: checked, since another process (or version) wrote it. */
+const snapshotSchema = z.array(
+  z.object({
+    name: z.string().min(1),
+    help: z.string(),
+    type: z.enum(['counter', 'gauge', 'histogram', 'summary']),
+    values: z.array(
+      z.object({
+        // JSON has no NaN or Infinity: JSON.stringify wrote them as null.
+        value: z.number().nullable().transform((v) => v ?? Number.NaN),
+        labels: z.record(z.string(), z.union([z.string(), z.number()])),
+        metricName: z.string().optional(),
+      }),
+    ),
+  }),
+);
+
+export interface ClusterMetricsOptions {
+  db: Db;
+  metrics: Pick<Metrics, 'json' | 'contentType'>;
+  /** This control plane's name in the `instance` label (unique among the live ones). */
+  instance: string;
+  /** How often this instance publishes its snapshot (only on server PostgreSQL, where others may read it). */
+  publishIntervalMs: number;
+  logger: Logger;
+}
+
+/**
+ * The metrics of every control plane on this database, as the AI DAWG's monitoring reads them:
+ * this instance's live metrics plus the other instances' latest published snapshots, each
+ * series with an `instance` label so increases are taken per instance (a restart or a stopped
+ * instance is then one series resetting or leaving, not every counter). On the embedded
+ * database one process owns the data: nothing is published, and the answer is this instance's.
+ */
+export class ClusterMetrics {
+  private timer: NodeJS.Timeout | undefined;
+  private publishing: Promise<void> | undefined;
+  private readonly shared: boolean;
+
+  constructor(private readonly options: ClusterMetricsOptions) {
+    this.shared = options.db.kind === 'postgres';
+  }
+
+  get contentType(): string {
+    return this.options.metrics.contentType;
+  }
+
+  /** Snapshots older than this are of instances taken as gone. */
+  get staleAfterMs(): number {
+    return 3 * this.options.publishIntervalMs;
+  }
+
+  start(): void {
+    if (!this.shared || this.timer) return;
+    const tick = () => {
+      this.publishing ??= this.publish()
+        .catch((err: unknown) => {
+          this.options.logger.warn('publishing this instance\'s metrics failed: the other instances leave it out of what they answer the AI DAWG\'s monitoring', { reason: (err as Error).message });
+        })
+        .finally(() => {
+          this.publishing = undefined;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, this.options.publishIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops publishing and withdraws this instance's snapshot: its series leave the others' answers at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.publishing;
+    if (this.shared) await this.options.db.query('DELETE FROM control_plane_metrics WHERE instance = $1', [this.options.instance]);
+  }
+
+  async publish(): Promise<void> {
+    const snapshot = JSON.stringify(await this.options.metrics.json());
+    await this.options.db.query(
+      `INSERT INTO control_plane_metrics (instance, metrics, published_at) VALUES ($1, $2::json, now())
+       ON CONFLICT (instance) DO UPDATE SET metrics = EXCLUDED.metrics, published_at = EXCLUDED.published_at`,
+      [this.options.instance, snapshot],
+    );
+  }
+
+  /** Prometheus text of every live instance (this one's metrics live, the others' as last published). */
+  async render(): Promise<string> {
+    const own = await this.options.metrics.json();
+    const lists = [labelled(own, this.options.instance)];
+    if (this.shared) {
+      const rows = await this.options.db.query<{ instance: string; metrics: unknown }>(
+        `SELECT instance, metrics FROM control_plane_metrics WHERE instance <> $1 AND published_at > now() - make_interval(secs => $2) ORDER BY instance`,
+        [this.options.instance, this.staleAfterMs / 1000],
+      );
+      for (const row of rows) {
+        const parsed = snapshotSchema.safeParse(row.metrics);
+        if (parsed.success) lists.push(labelled(parsed.data, row.instance));
+        else this.options.logger.warn('a control plane published metrics this one cannot read; they are left out', { instance: row.instance, issue: parsed.error.issues[0]?.message });
+      }
+    }
+    const registry = AggregatorRegistry.aggregate(lists as Parameters<typeof AggregatorRegistry.aggregate>[0]);
+    return registry.metrics();
+  }
+}
+
+/** The metrics with `instance` added to every series; `first` keeps each series as it is (none collide across instances). */
+function labelled(metrics: readonly Omit<MetricJson, 'aggregator'>[], instance: string): MetricJson[] {
+  return metrics.map((metric) => ({
+    ...metric,
+    aggregator: 'first',
+    values: metric.values.map((v) => ({ ...v, labels: { ...v.labels, instance } })),
+  }));
+}
