@@ -59,6 +59,7 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     hook = await receiver();
     await testDb.db.query('DELETE FROM tasks');
     await testDb.db.query('DELETE FROM suggestion_state');
+    await testDb.db.query('DELETE FROM webhook_pending_resolves');
   });
   afterEach(async () => {
     for (const n of notifiers.splice(0)) await n.stop();
@@ -180,6 +181,53 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     expect(pushed).toEqual([`suggestion.raised ${id}`]);
     expect(text()).toContain('proactive webhook: this reading sent nothing');
     expect(text()).toContain('claim refused');
+  });
+
+  const pendingResolves = () => testDb.db.query<{ suggestion_id: string }>('SELECT suggestion_id FROM webhook_pending_resolves');
+
+  it('a resolve that fails for good is kept and sent by a later reading of any instance, once', async () => {
+    const a = instance({ attempts: 1 });
+    const b = instance();
+    await fail(3);
+    await a.read();
+    await clear();
+    hook.statuses.push({ status: 500 });
+    await a.read();
+    expect(await pendingResolves()).toEqual([{ suggestion_id: id }]);
+    await b.read();
+    await a.read();
+    await b.read();
+    // The raise, the resolve that failed, the resolve sent again: nothing more.
+    expect(hook.received.map((r) => r.headers['x-jarvis-event'])).toEqual(['suggestion.raised', 'suggestion.resolved', 'suggestion.resolved']);
+    expect(events()[2]!.suggestion).toMatchObject({ id, severity: 'warning' });
+    expect(await pendingResolves()).toEqual([]);
+  });
+
+  it('a kept resolve whose suggestion was raised and sent again meanwhile is dropped', async () => {
+    const a = instance({ attempts: 1 });
+    await fail(3);
+    await a.read();
+    await clear();
+    hook.statuses.push({ status: 500 });
+    await a.read();
+    // Another instance raised it again and sent that raise before any reading took the resolve.
+    await fail(3);
+    await testDb.db.query(`INSERT INTO suggestion_state (suggestion_id, raised_at, notified_severity) VALUES ($1, now(), 'warning')`, [id]);
+    await a.read();
+    expect(hook.received.map((r) => r.headers['x-jarvis-event'])).toEqual(['suggestion.raised', 'suggestion.resolved']);
+    expect(await pendingResolves()).toEqual([]);
+  });
+
+  it("an instance's own resolve that fails for good is sent again by its next reading", async () => {
+    const breaker = { open: true };
+    const a = instance({ attempts: 1, minSeverity: 'critical' }, silentLogger(), breaker);
+    await a.read();
+    breaker.open = false;
+    hook.statuses.push({ status: 500 });
+    await a.read();
+    await a.read();
+    await a.read();
+    expect(hook.received.map((r) => r.headers['x-jarvis-event'])).toEqual(['suggestion.raised', 'suggestion.resolved', 'suggestion.resolved']);
   });
 
   it('stop() gives up what is queued at once, and a later reading sends it', async () => {

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { Db } from '../../common/db';
 import type { Severity } from './adaptive';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
+import { SEVERITIES } from './signals';
 import type { WebhookNotifier } from './webhook';
 
 /*
@@ -8,8 +10,10 @@ import type { WebhookNotifier } from './webhook';
  * control planes send each raise, severity change and resolve once. Shared suggestions are
  * claimed in the database: suggestion_state.notified_severity changes in one statement, under a
  * row lock, so only one instance sees it change; the instance whose reading deletes a state
- * row (the signal cleared) sends the resolve. A failed delivery puts the old value back and a
- * later reading sends it again. An instance's own breaker suggestions are tracked in memory.
+ * row (the signal cleared) sends the resolve. A failed raise or update puts the old value back
+ * and a later reading sends it again; a failed resolve (its row is gone) is kept in
+ * webhook_pending_resolves, which every later reading of any instance sends again. An
+ * instance's own breaker suggestions are tracked in memory, resolves that failed included.
  */
 
 /** A suggestion state row the reading deleted: its signal cleared. */
@@ -22,6 +26,8 @@ export interface ClearedState {
 export class WebhookDispatch {
   /** Breaker suggestions (this instance's own): the severity last sent. */
   private readonly localSent = new Map<string, Severity>();
+  /** This instance's own resolves whose delivery failed, to send again. */
+  private readonly localUnresolved = new Map<string, Suggestion>();
 
   constructor(
     private readonly db: Db,
@@ -32,16 +38,22 @@ export class WebhookDispatch {
   async afterReading(active: readonly Suggestion[], resolved: readonly Suggestion[], cleared: readonly ClearedState[]): Promise<void> {
     // Resolves first: they need no statement, so a failing claim below cannot lose them.
     const resolvedById = new Map(resolved.map((s) => [s.id, s]));
+    const activeIds = new Set(active.map((s) => s.id));
+    for (const [id, s] of this.localUnresolved) {
+      this.localUnresolved.delete(id);
+      // Raised again meanwhile: the receiver gets that raise instead.
+      if (!activeIds.has(id)) this.sendLocalResolve(s);
+    }
     for (const s of resolved.filter((x) => this.isLocal(x.id) && this.localSent.has(x.id))) {
       this.localSent.delete(s.id);
-      this.notifier.send({ event: 'suggestion.resolved', suggestion: s, local: true }, () => undefined);
+      this.sendLocalResolve(s);
     }
     for (const row of cleared) {
       if (!row.notified_severity) continue;
       // Known when this instance had it active; else what the row says (it was raised before this instance started).
-      const s = resolvedById.get(row.suggestion_id) ?? stub(row);
-      this.notifier.send({ event: 'suggestion.resolved', suggestion: s }, () => undefined);
+      this.sendSharedResolve(resolvedById.get(row.suggestion_id) ?? stub(row));
     }
+    for (const s of await this.takePendingResolves()) this.sendSharedResolve(s);
     const wanted = active.filter((s) => this.notifier.wants(s.severity));
     for (const s of wanted.filter((x) => this.isLocal(x.id))) {
       const before = this.localSent.get(s.id);
@@ -52,6 +64,40 @@ export class WebhookDispatch {
       });
     }
     await this.claimShared(wanted.filter((s) => !this.isLocal(s.id)));
+  }
+
+  private sendLocalResolve(s: Suggestion): void {
+    this.notifier.send({ event: 'suggestion.resolved', suggestion: s, local: true }, () => {
+      this.localUnresolved.set(s.id, s);
+    });
+  }
+
+  /** A shared resolve; kept in the database when it fails for good, for a later reading of any instance. */
+  private sendSharedResolve(s: Suggestion): void {
+    this.notifier.send({ event: 'suggestion.resolved', suggestion: s }, async () => {
+      await this.db.query(
+        `INSERT INTO webhook_pending_resolves (suggestion_id, suggestion) VALUES ($1, $2::json)
+         ON CONFLICT (suggestion_id) DO UPDATE SET suggestion = EXCLUDED.suggestion, failed_at = now()`,
+        [s.id, JSON.stringify(s)],
+      );
+    });
+  }
+
+  /**
+   * The resolves that failed for good before, taken (one instance each) to be sent again,
+   * oldest first. One whose suggestion was raised and sent again meanwhile is dropped.
+   */
+  private async takePendingResolves(): Promise<Suggestion[]> {
+    const rows = await this.db.query<{ suggestion: unknown; raised_again: boolean }>(
+      `WITH taken AS (
+         DELETE FROM webhook_pending_resolves WHERE suggestion_id IN (
+           SELECT suggestion_id FROM webhook_pending_resolves ORDER BY failed_at, suggestion_id LIMIT 100 FOR UPDATE SKIP LOCKED)
+         RETURNING suggestion_id, suggestion, failed_at)
+       SELECT t.suggestion, EXISTS (SELECT 1 FROM suggestion_state s WHERE s.suggestion_id = t.suggestion_id AND s.notified_severity IS NOT NULL) AS raised_again
+         FROM taken t ORDER BY t.failed_at, t.suggestion_id`,
+    );
+    // Written by an instance of this or an earlier version: sent only if it still reads as a suggestion.
+    return rows.filter((r) => !r.raised_again).flatMap((r) => (storedSuggestionSchema.safeParse(r.suggestion).success ? [r.suggestion as Suggestion] : []));
   }
 
   private async claimShared(wanted: readonly Suggestion[]): Promise<void> {
@@ -75,6 +121,9 @@ export class WebhookDispatch {
     }
   }
 }
+
+/** What a pending resolve must hold to be sent (the rest is passed through as stored). */
+const storedSuggestionSchema = z.looseObject({ id: z.string().min(1), kind: z.string().min(1), severity: z.enum(SEVERITIES), title: z.string(), raisedAt: z.string() });
 
 /** A resolved suggestion this instance never had active: what its state row holds. */
 function stub(row: ClearedState): Suggestion {
