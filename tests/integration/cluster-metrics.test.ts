@@ -27,6 +27,8 @@ beforeAll(async () => {
   testDb = await openTestDb('postgres');
   a = await startTestPlane({ testDb, instance: 'cp-a' });
   b = await startTestPlane({ testDb, instance: 'cp-b' });
+  // b publishes as start() has it do (the tests also publish at once after its requests).
+  b.clusterMetrics.start();
   aHttp = await listen(a.app);
 });
 

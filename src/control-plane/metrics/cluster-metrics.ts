@@ -72,12 +72,18 @@ export class ClusterMetrics {
     this.timer.unref();
   }
 
-  /** Stops publishing and withdraws this instance's snapshot: its series leave the others' answers at once. */
+  /**
+   * Stops publishing and withdraws this instance's snapshot, so its series leave the others'
+   * answers at once. Best effort: if the database is gone, the snapshot ages out (staleAfterMs).
+   */
   async stop(): Promise<void> {
+    if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.publishing;
-    if (this.shared) await this.options.db.query('DELETE FROM control_plane_metrics WHERE instance = $1', [this.options.instance]);
+    await this.options.db.query('DELETE FROM control_plane_metrics WHERE instance = $1', [this.options.instance]).catch((err: unknown) => {
+      this.options.logger.warn('withdrawing this instance\'s metrics failed; the other instances drop them once they are stale', { reason: (err as Error).message });
+    });
   }
 
   async publish(): Promise<void> {
