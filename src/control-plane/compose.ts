@@ -282,6 +282,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       // Calls a dead process left mid-flight are booked at their upper bound.
       const abandoned = await ai.ledger.settleAbandoned(ABANDONED_CALL_MS);
       if (abandoned) logger.warn('AI calls left pending by a stopped process were booked at their upper-bound cost', { abandoned });
+      await ai.latency.start();
       await agents?.start();
       retention?.start();
       proactive?.start(config.proactive.intervalMs);
@@ -297,6 +298,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       await retention?.stop();
       await agents?.stop(graceMs);
       ai.breakers.shutdown();
+      await ai.latency.stop();
       moduleRouter.close();
       if (analyticsSource.available) await analyticsSource.source.close();
       // Last: what the steps above recorded (task events of stopping tasks) is written too.

@@ -69,6 +69,33 @@ describe.each(DB_KINDS)('AI service on %s', (kind) => {
   }
   const ledger = () => t.db.query<{ model_key: string; outcome: string; attempt: number; cost_usd: string; input_tokens: number; tokens_estimated: boolean; caller_key_id: string | null }>('SELECT * FROM ai_ledger ORDER BY id');
 
+  test('latency averages come from the ledger: another instance, and one started later, rank by the calls made', async () => {
+    const providers = () => [new ScriptedProvider('google', []), new ScriptedProvider('mistral', [])];
+    const a = build(providers());
+    const b = build(providers());
+    // a's calls as the ledger books them: gemini-pro answered in 50–70 ms, mistral-small in 5 s; a failure's time does not count.
+    const scopes = await a.budgets.scopesFor({});
+    const book = async (modelKey: string, provider: string, latencyMs: number, outcome = 'ok') => {
+      const info = { requestId: crypto.randomUUID(), attempt: 1, month: a.budgets.month(), provider, modelKey, model: modelKey, caller: {} };
+      await a.ledger.settle(info, scopes, { entryId: null, estimateUsd: 0 }, { outcome, inputTokens: 1, outputTokens: 1, tokensEstimated: false, costUsd: 0, latencyMs });
+    };
+    for (const ms of [50, 70, 60]) await book('gemini-pro', 'google', ms);
+    await book('gemini-pro', 'google', 30_000, 'timeout');
+    for (const ms of [5_000, 5_000]) await book('mistral-small', 'mistral', ms);
+    const fastest = async (parts: AiRouterParts) => (await parts.service.route({ taskType: 'fast', strategy: 'speed-optimized' }, {})).chosen?.model;
+    // The catalog's priors: mistral-small 400 ms, gemini-pro 800 ms.
+    expect(await fastest(b)).toBe('mistral-small');
+    await b.latency.refresh();
+    expect(b.service.router.latency.latencyMs('gemini-pro')).toBeCloseTo(50 + 0.2 * (70 - 50) + 0.2 * (60 - (50 + 0.2 * 20)), 6);
+    expect(b.service.router.latency.samples('gemini-pro')).toBe(3);
+    expect(b.service.router.latency.latencyMs('mistral-small')).toBe(5_000);
+    expect(await fastest(b)).toBe('gemini-pro');
+    const later = build(providers());
+    await later.latency.start();
+    await later.latency.stop();
+    expect(await fastest(later)).toBe('gemini-pro');
+  });
+
   test('a successful call is booked with the provider usage and catalog price', async () => {
     const anthropic = new ScriptedProvider('anthropic', [{ ok: 'a plan', inputTokens: 2_000, outputTokens: 500 }]);
     const { service } = build([anthropic]);

@@ -5,6 +5,7 @@ import type { AiRouterConfig } from '../config';
 import { AiService } from './ai-service';
 import { BudgetService } from './budget-service';
 import { CostLedger } from './cost-ledger';
+import { LedgerLatency } from './latency-tracker';
 import { buildCatalog, type CatalogModel, type CatalogProvider } from './model-catalog';
 import { ProviderBreakers } from './provider-breakers';
 import { SmartRouter } from './smart-router';
@@ -16,6 +17,8 @@ export interface AiRouterParts {
   breakers: ProviderBreakers;
   /** The model catalog in force (the memory layer picks its embedding model from it). */
   catalog: ReadonlyMap<string, CatalogModel>;
+  /** Refreshes the router's latency averages from the ledger (start() at start-up, stop() at shutdown). */
+  latency: LedgerLatency;
 }
 
 export interface CreateAiRouterOptions {
@@ -58,5 +61,6 @@ export function createAiRouter(options: CreateAiRouterOptions): AiRouterParts {
       timeoutMs: config.timeoutMs,
     },
   });
-  return { service, budgets, ledger, breakers, catalog };
+  const latency = new LedgerLatency(db, router.latency, [...catalog.keys()], logger);
+  return { service, budgets, ledger, breakers, catalog, latency };
 }

@@ -3,7 +3,7 @@ export { ModuleDispatcher, routesMusic, type ModuleCaller } from './music-dispat
 export { BudgetService, SOFT_ALERT_RATIO, utcMonth, type AiCallRecorded, type AiRouterEvents, type BudgetAlert, type ScopeStatus } from './budget-service';
 export { backoffMs, type AttemptReport, type RetryPolicy } from './chat-attempts';
 export { COST_GROUPINGS, CostLedger, type BudgetScope, type Caller, type CostGrouping, type CostReportRow } from './cost-ledger';
-export { LatencyTracker } from './latency-tracker';
+export { LatencyTracker, LEDGER_LATENCY_CALLS, LedgerLatency } from './latency-tracker';
 export {
   BUILT_IN_PROVIDERS,
   buildCatalog,

@@ -1,3 +1,6 @@
+import type { Db } from '../../common/db';
+import type { Logger } from '../../common/logger';
+
 /**
  * Per-model latency as an exponential moving average of real calls, seeded with the catalog's
  * prior so a model never called yet still ranks by what its provider advertises.
@@ -21,11 +24,87 @@ export class LatencyTracker {
     current.samples++;
   }
 
+  /** The average as measured elsewhere (the ledger's latest calls), replacing this instance's. */
+  replace(modelKey: string, ms: number, samples: number): void {
+    this.averages.set(modelKey, { ms, samples });
+  }
+
   latencyMs(modelKey: string): number {
     return this.averages.get(modelKey)?.ms ?? this.prior(modelKey);
   }
 
   samples(modelKey: string): number {
     return this.averages.get(modelKey)?.samples ?? 0;
+  }
+}
+
+/** Successful calls per model the shared average is taken over. */
+export const LEDGER_LATENCY_CALLS = 20;
+
+/**
+ * Keeps every instance's latency averages on the same footing: at start and then every
+ * `intervalMs` the average of each model is recomputed from its latest successful calls in the
+ * ledger (all instances', and those before a restart), the same moving average in call order.
+ * Between refreshes an instance's own calls move its average as they finish.
+ */
+export class LedgerLatency {
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly tracker: LatencyTracker,
+    private readonly modelKeys: readonly string[],
+    private readonly logger: Logger,
+    private readonly intervalMs = 60_000,
+    private readonly alpha = 0.2,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.refreshing;
+  }
+
+  /** Recomputes the averages from the ledger now. */
+  async refresh(): Promise<void> {
+    const rows = await this.db.query<{ model_key: string; latency_ms: number }>(
+      `SELECT m.key AS model_key, l.latency_ms
+         FROM unnest($1::text[]) AS m(key)
+         CROSS JOIN LATERAL (
+           SELECT latency_ms, created_at, id FROM ai_ledger
+            WHERE model_key = m.key AND outcome = 'ok' AND latency_ms IS NOT NULL
+            ORDER BY created_at DESC, id DESC LIMIT $2) l
+        ORDER BY m.key, l.created_at, l.id`,
+      [this.modelKeys, LEDGER_LATENCY_CALLS],
+    );
+    const byModel = new Map<string, number[]>();
+    for (const row of rows) {
+      const list = byModel.get(row.model_key);
+      if (list) list.push(Number(row.latency_ms));
+      else byModel.set(row.model_key, [Number(row.latency_ms)]);
+    }
+    for (const [model, latencies] of byModel) {
+      let ms = latencies[0]!;
+      for (const next of latencies.slice(1)) ms += this.alpha * (next - ms);
+      this.tracker.replace(model, ms, latencies.length);
+    }
+  }
+
+  private tick(): Promise<void> {
+    this.refreshing ??= this.refresh()
+      .catch((err: unknown) => {
+        this.logger.warn('reading model latencies from the AI ledger failed; each instance keeps its own until the next try', { reason: (err as Error).message });
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 }
