@@ -36,7 +36,22 @@ const schema = z.object({
   JARVIS_LOG_DIR: z.string().default('./data/logs'),
   AI_DAWG_AUDIO_WORKERS: envOptional(wholeNumberFromText().min(0, 'must be at least 0').max(64, 'must be at most 64')),
   AI_DAWG_RENDER_CACHE_MB: envInt(512, 0, 16_384),
+  // Campaign e-mail (marketing channel "email"): the SMTP server, with credentials in the URL, and the sender.
+  SMTP_URL: envOptional(
+    z.url({ message: 'must be a URL such as smtp://user:password@mail.example.com:587' }).refine((u) => ['smtp:', 'smtps:'].includes(new URL(u).protocol), 'must be an smtp:// or smtps:// URL'),
+  ),
+  SMTP_FROM: envOptional(z.string().trim().min(3).max(320)),
+}).superRefine((e, ctx) => {
+  if (e.SMTP_URL && !e.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required with SMTP_URL: the sender of campaign e-mail, e.g. "Jarvis <news@example.com>"' });
+  if (e.SMTP_FROM && !e.SMTP_URL) ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required with SMTP_FROM: the SMTP server that sends campaign e-mail' });
+  if (e.SMTP_FROM && !fromAddress(e.SMTP_FROM)) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'must be an e-mail address, alone or as "Name <address>"' });
 });
+
+/** The address of a sender written alone or as `Name <address>`; undefined when it is not one. */
+export function fromAddress(from: string): string | undefined {
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  return z.email().safeParse(address.trim()).success ? address.trim() : undefined;
+}
 
 export interface DawgConfig {
   env: z.output<typeof schema>['NODE_ENV'];
@@ -61,6 +76,8 @@ export interface DawgConfig {
   /** JSON log files of both processes (empty: logs go to stdout only). */
   logDir: string | undefined;
   /** Song-generation providers; each is present only when its key (and, for Udio, URL) is set. */
+  /** The SMTP server of the marketing channel "email"; absent: the channel does not exist. */
+  smtp?: { url: string; from: string };
   musicProviders: {
     suno?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
     udio?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
@@ -89,6 +106,7 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
       ...(e.DEVOPS_TERRAFORM_DIR ? { terraformDir: e.DEVOPS_TERRAFORM_DIR } : {}),
     },
     logDir: e.JARVIS_LOG_DIR || undefined,
+    ...(e.SMTP_URL && e.SMTP_FROM ? { smtp: { url: e.SMTP_URL, from: e.SMTP_FROM } } : {}),
     musicProviders: {
       ...(e.SUNO_API_KEY ? { suno: { baseUrl: e.SUNO_API_URL, apiKey: e.SUNO_API_KEY, audioOrigins: e.SUNO_AUDIO_ORIGINS } } : {}),
       ...(e.UDIO_API_KEY && e.UDIO_API_URL ? { udio: { baseUrl: e.UDIO_API_URL, apiKey: e.UDIO_API_KEY, audioOrigins: e.UDIO_AUDIO_ORIGINS } } : {}),

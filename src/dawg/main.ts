@@ -9,6 +9,7 @@ import { HttpControlPlaneClient } from './control-plane/http-client';
 import { createCreativeModule } from './modules/creative';
 import { createDevopsModule, DeploymentStore, loadTargetsFile } from './modules/devops';
 import { jarvisSourceThrough, registerDataModules } from './modules/data-modules';
+import { createEmailChannel } from './modules/marketing';
 import { createMusicModule } from './modules/music';
 import { createTestingModule } from './modules/testing';
 import { songProvidersFrom } from './providers';
@@ -44,7 +45,9 @@ async function main(): Promise<void> {
   await deployments.init();
   registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, logDir: config.logDir, monitoringDir: path.join(config.dataDir, 'devops') }));
 
-  const data = await registerDataModules({ dataDir: config.dataDir, registry, logger, jarvisSource: jarvisSourceThrough(controlPlane) });
+  // Campaign e-mail when an SMTP server is configured; the outbox always exists.
+  const email = config.smtp ? createEmailChannel({ url: config.smtp.url, from: config.smtp.from }) : undefined;
+  const data = await registerDataModules({ dataDir: config.dataDir, registry, logger, jarvisSource: jarvisSourceThrough(controlPlane), ...(email ? { channels: { email } } : {}) });
 
   const app = buildDawgApp({ registry, logger, serviceToken: config.serviceToken, bodyLimit: config.bodyLimit, startedAt, files, audio, uploadLimit: config.uploadLimit, dashboards: data.dashboards });
   const server: Server = await new Promise((resolve, reject) => {
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
-  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names(), audioWorkers: config.audioWorkers, deployTargets: targets.length, controlPlane: config.controlPlaneUrl });
+  logger.info('AI DAWG listening', { host: config.host, port: config.port, modules: registry.names(), audioWorkers: config.audioWorkers, deployTargets: targets.length, controlPlane: config.controlPlaneUrl, campaignChannels: ['outbox', ...(email ? ['email'] : [])] });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
     // In-flight requests finish first (their audio tasks with them), then the workers stop.
     server.close(() => void audio.close().finally(() => {
       data.close();
+      email?.close();
       process.exit(0);
     }));
     server.closeIdleConnections();

@@ -6,7 +6,7 @@ import type { ModuleRegistry } from '../sdk';
 import { AnalyticsStore, createAnalyticsModule, DashboardStore, AnalyticsCompute, SvgRenderer, type JarvisSource } from './analytics';
 import { createAutomationModule } from './automation';
 import { createEngagementModule } from './engagement';
-import { createMarketingModule } from './marketing';
+import { createMarketingModule, type MessageChannel } from './marketing';
 
 /** Source "jarvis" answered by the control plane (its /internal/v1/analytics/query), as the action's caller. */
 export function jarvisSourceThrough(controlPlane: Pick<ControlPlaneClient, 'analyticsQuery'>): JarvisSource {
@@ -26,6 +26,8 @@ export interface DataModulesOptions {
   jarvisSource?: JarvisSource;
   /** The clock of marketing and engagement (tests pass a fixed one). */
   now?: () => Date;
+  /** Marketing channels besides the built-in outbox (e.g. "email" when SMTP_URL is set). */
+  channels?: Record<string, MessageChannel>;
 }
 
 export interface DataModules {
@@ -51,7 +53,7 @@ export async function registerDataModules(options: DataModulesOptions): Promise<
   const svgRenderer = new SvgRenderer();
   registry.register(createAnalyticsModule({ store, dashboards, compute, svgRenderer, ...(options.jarvisSource ? { jarvisSource: options.jarvisSource } : {}) }));
   registry.register(createEngagementModule({ store, ...clock }));
-  registry.register(createMarketingModule({ store, ...clock }));
+  registry.register(createMarketingModule({ store, ...clock, ...(options.channels ? { channels: options.channels } : {}) }));
   registry.register(
     createAutomationModule({
       store,
