@@ -434,6 +434,19 @@ describe('devops configure-monitoring: evaluation', () => {
     expect(await step(300, { a: { '200': 1237, '500': 13 }, b: { '200': 38, '500': 4 }, c: { '200': 30 } })).toMatchObject({ share: 0, rate: 0.5, good: 362, total: 372, resets: 1 });
   });
 
+  it('refuses to count a counter whose selector matches more series than a rule remembers', async () => {
+    await h.run({ operation: 'create-alert', name: 'every-series', expr: { aggregate: 'rate', metric: 'x_total' }, op: '>', threshold: 0, severity: 'info' });
+    const text = (n: number) => ['# TYPE x_total counter', ...Array.from({ length: n }, (_, i) => `x_total{id="${i}"} ${i}`)].join('\n') + '\n';
+    expect((await evaluateAt(0, text(MAX_REMEMBERED_SERIES + 1))).alerts[0]).toMatchObject({
+      state: 'no-data',
+      reason: `the selector of x_total matches ${MAX_REMEMBERED_SERIES + 1} series; at most ${MAX_REMEMBERED_SERIES} are counted per counter: narrow it with labels or matchers`,
+    });
+    // At the limit it counts: a first reading, then the increase of all of them.
+    await evaluateAt(60, text(MAX_REMEMBERED_SERIES));
+    const bumped = ['# TYPE x_total counter', ...Array.from({ length: MAX_REMEMBERED_SERIES }, (_, i) => `x_total{id="${i}"} ${i + 1}`)].join('\n') + '\n';
+    expect((await evaluateAt(120, bumped)).alerts[0]).toMatchObject({ state: 'firing', value: MAX_REMEMBERED_SERIES / 60 });
+  });
+
   it('reads state stored before per-series counting: alerts start a new reading, an SLO keeps what it counted', async () => {
     const stamps = { createdAt: at(0), updatedAt: at(0) };
     const legacy = {

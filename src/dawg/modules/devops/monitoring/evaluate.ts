@@ -2,7 +2,7 @@ import type { AlertExpr, AlertRule, AlertState, Counts, JsonNumber, SloRule, Slo
 import { windowSeconds } from './schema';
 import type { PromSample } from './prom-text';
 import { compileSelector, sum, type SampleIndex } from './selector';
-import { increaseSince, remember } from './series-memory';
+import { increaseSince, MAX_REMEMBERED_SERIES, remember } from './series-memory';
 
 export interface AlertEvaluation {
   name: string;
@@ -79,28 +79,35 @@ function aggregate(expr: Extract<AlertExpr, { aggregate: 'sum' | 'avg' | 'max' |
 type RateExpr = Extract<AlertExpr, { aggregate: 'rate' }>;
 type RateRatioExpr = Extract<AlertExpr, { aggregate: 'rate-ratio' }>;
 
-const absent = (metric: string): Computed => ({ value: undefined, previous: null, reason: `metric ${metric} is absent from the scrape` });
-const notFinite: Computed = { value: undefined, previous: null, reason: 'a counter’s value is not finite' };
 const firstReading = (expr: AlertExpr, current: Previous): Computed => ({
   value: undefined,
   previous: current,
   reason: `first reading: a ${expr.aggregate} needs a previous evaluation to compare with`,
 });
 
-/** The series a counter selector matches: undefined when the metric is absent; `finite` false when one is NaN or infinite. */
-function counterSamples(selector: Parameters<typeof compileSelector>[0], index: SampleIndex): { samples: PromSample[]; finite: boolean } | undefined {
+/**
+ * The series a counter selector matches, or why they cannot be counted: the metric is absent,
+ * a value is NaN or infinite, or there are more series than a rule remembers (counting only
+ * some of them would count the others' whole values again at each evaluation).
+ */
+function counterSamples(selector: Parameters<typeof compileSelector>[0], index: SampleIndex): { samples: PromSample[] } | { problem: string } {
   const samples = compileSelector(selector).samples(index);
-  if (samples.length === 0 && !index.knows(selector.metric)) return undefined;
-  return { samples, finite: samples.every((s) => Number.isFinite(s.value)) };
+  if (samples.length === 0 && !index.knows(selector.metric)) return { problem: `metric ${selector.metric} is absent from the scrape` };
+  if (!samples.every((s) => Number.isFinite(s.value))) return { problem: 'a counter’s value is not finite' };
+  if (samples.length > MAX_REMEMBERED_SERIES) {
+    return { problem: `the selector of ${selector.metric} matches ${samples.length} series; at most ${MAX_REMEMBERED_SERIES} are counted per counter: narrow it with labels or matchers` };
+  }
+  return { samples };
 }
+
+const noData = (reason: string): Computed => ({ value: undefined, previous: null, reason });
 
 const resetNote = (resets: number) => (resets > 0 ? ' (counter reset: counted from 0)' : '');
 
 /** Per-second increase of the matching series (each series' increase, summed) between the previous evaluation and this one. */
 function rate(expr: RateExpr, index: SampleIndex, prev: Previous, nowMs: number): Computed {
   const read = counterSamples(expr, index);
-  if (read === undefined) return absent(expr.metric);
-  if (!read.finite) return notFinite;
+  if ('problem' in read) return noData(read.problem);
   if (!prev || prev.denominatorSeries !== undefined) return firstReading(expr, { atMs: nowMs, series: remember(read.samples, nowMs) });
   if (nowMs <= prev.atMs) return { value: undefined, previous: prev, reason: 'no time has passed since the previous evaluation' };
   const { increase, resets, memory } = increaseSince(prev.series, read.samples, nowMs);
@@ -110,10 +117,9 @@ function rate(expr: RateExpr, index: SampleIndex, prev: Previous, nowMs: number)
 /** Increase of the numerator ÷ increase of the denominator between the previous evaluation and this one, each summed over its series. */
 function rateRatio(expr: RateRatioExpr, index: SampleIndex, prev: Previous, nowMs: number): Computed {
   const num = counterSamples(expr.numerator, index);
+  if ('problem' in num) return noData(num.problem);
   const den = counterSamples(expr.denominator, index);
-  if (num === undefined) return absent(expr.numerator.metric);
-  if (den === undefined) return absent(expr.denominator.metric);
-  if (!num.finite || !den.finite) return notFinite;
+  if ('problem' in den) return noData(den.problem);
   if (!prev || prev.denominatorSeries === undefined) {
     return firstReading(expr, { atMs: nowMs, series: remember(num.samples, nowMs), denominatorSeries: remember(den.samples, nowMs) });
   }
@@ -217,9 +223,8 @@ export function evaluateSlo(rule: SloRule, index: SampleIndex, nowMs: number): {
   const good = counterSamples(rule.sli.good, index);
   const notes: string[] = [];
   let state: SloState = { ...rule.state, evaluatedAtMs: nowMs };
-  if (total === undefined || good === undefined || !total.finite || !good.finite) {
-    const absent = total === undefined ? rule.sli.total.metric : good === undefined ? rule.sli.good.metric : undefined;
-    const reason = absent !== undefined ? `metric ${absent} is absent from the scrape` : 'a counter’s value is not finite';
+  if ('problem' in total || 'problem' in good) {
+    const reason = 'problem' in total ? total.problem : (good as { problem: string }).problem;
     // The figures as of the previous evaluation.
     return { result: sloResult(rule, state, nowMs, { status: 'no-data', counts: state.counted, ended: false, notes, reason }), state };
   }
