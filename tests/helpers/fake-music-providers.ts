@@ -51,11 +51,8 @@ export async function startFake(routes: Routes): Promise<Fake> {
   };
 }
 
-/** A tiny valid WAV: 16-bit mono 8 kHz, four samples. */
-export function tinyWav(): Buffer {
-  const samples = [0, 1000, -1000, 0];
-  const data = Buffer.alloc(samples.length * 2);
-  samples.forEach((s, i) => data.writeInt16LE(s, i * 2));
+/** A 16-bit PCM WAV file around interleaved sample bytes. */
+function pcm16Wav(sampleRate: number, channels: number, data: Buffer): Buffer {
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'ascii');
   h.writeUInt32LE(36 + data.length, 4);
@@ -63,14 +60,22 @@ export function tinyWav(): Buffer {
   h.write('fmt ', 12, 'ascii');
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(sampleRate, 24);
+  h.writeUInt32LE(sampleRate * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32);
   h.writeUInt16LE(16, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(data.length, 40);
   return Buffer.concat([h, data]);
+}
+
+/** A tiny valid WAV: 16-bit mono 8 kHz, four samples. */
+export function tinyWav(): Buffer {
+  const samples = [0, 1000, -1000, 0];
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((s, i) => data.writeInt16LE(s, i * 2));
+  return pcm16Wav(8000, 1, data);
 }
 
 /** How a fake should behave; each provider's fake translates it into its own wire format. */
@@ -135,19 +140,5 @@ export function toneWav(seconds = 2): Buffer {
     data.writeInt16LE(s, i * 4);
     data.writeInt16LE(s, i * 4 + 2);
   }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(2, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 4, 28);
-  h.writeUInt16LE(4, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return pcm16Wav(rate, 2, data);
 }
