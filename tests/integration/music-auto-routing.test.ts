@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import request from 'supertest';
-import { DEFAULT_MODELS } from '../../src/control-plane/ai-router';
+import { DEFAULT_MODELS, ModuleDispatcher } from '../../src/control-plane/ai-router';
 import { SunoProvider, UdioProvider, type SongProviderConfig } from '../../src/dawg/providers';
 import { waitForTask } from '../helpers/agent-system';
 import { startAudioDawg, type AudioDawg } from '../helpers/audio-dawg';
@@ -213,4 +213,14 @@ describe('other planes', () => {
       await cut.stop();
     }
   });
+});
+
+test('without the AI router in the process, auto is a 501 naming the field; other calls go through', async () => {
+  const seen: unknown[] = [];
+  const modules = { execute: async (r: { module: string; action: string; params?: unknown }) => (seen.push(r), { module: r.module, action: r.action, result: { ok: true }, durationMs: 1 }) };
+  const dispatcher = new ModuleDispatcher(modules, undefined);
+  await expect(dispatcher.execute(song({ provider: 'auto' }), {}, {})).rejects.toMatchObject({ status: 501, code: 'NOT_IMPLEMENTED', details: { field: 'params.provider' } });
+  expect(seen).toEqual([]);
+  await expect(dispatcher.execute(song({ provider: 'local' }), {}, {})).resolves.toMatchObject({ result: { ok: true } });
+  expect(seen).toEqual([song({ provider: 'local' })]);
 });

@@ -1,4 +1,4 @@
-import { AppError } from '../../common/errors';
+import { AppError, NotImplementedError } from '../../common/errors';
 import type { ExecuteRequest, ExecuteResponse } from '../../common/protocol';
 import { parseInput } from '../../common/validation';
 import { generateAudioParams } from '../../dawg/action-schemas';
@@ -53,7 +53,7 @@ export class ModuleDispatcher {
     if (!routesMusic(request)) return this.modules.execute(request, options);
     // Invalid params are the caller's to fix: named before anything is routed, reserved or counted.
     const { strategy, budget } = parseInput(generateAudioParams, request.params, 'body.params');
-    if (!this.ai) throw new AppError(501, 'NOT_IMPLEMENTED', 'Provider auto needs the AI router, which is not available in this process: name local, suno or udio', { field: 'params.provider' });
+    if (!this.ai) throw new NotImplementedError('Provider auto needs the AI router, which is not available in this process: name local, suno or udio', { field: 'params.provider' });
     const { strategy: _s, budget: _b, ...params } = request.params as Record<string, unknown>;
     const { value, routing } = await this.ai.generateMusic({ strategy, budget, signal: options.signal }, caller, async (model) => {
       const provider = dawgProviderOf(model);
