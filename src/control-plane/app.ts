@@ -31,7 +31,7 @@ import { authenticateMediaLink, mountMediaLinkRoutes } from './http/media-links.
 import { mountMemoryRoutes } from './http/memory.routes';
 import { mountMetricsRoutes } from './http/metrics.routes';
 import type { MemoryLayer } from './memory';
-import type { Metrics } from './metrics';
+import type { ClusterMetrics, Metrics } from './metrics';
 import { mountExecuteRoutes } from './http/execute.routes';
 import { mountHealthRoutes } from './http/health.routes';
 import { mountInternalRoutes } from './http/internal.routes';
@@ -66,7 +66,7 @@ export interface AppDeps {
   /** Prometheus metrics of this app (GET /metrics, admin; /internal/v1/metrics for the DAWG unless `clusterMetrics`). */
   metrics?: Metrics;
   /** Every control plane's metrics, each labelled with its instance: what /internal/v1/metrics answers the DAWG. */
-  clusterMetrics?: { render(): Promise<string>; contentType: string };
+  clusterMetrics?: Pick<ClusterMetrics, 'render' | 'contentType' | 'snapshots'>;
   /** Source "jarvis" of analytics.query (the DAWG asks for it on /internal/v1/analytics/query). */
   analyticsSource?: JarvisSourceState;
   /** Records API requests and authentication failures, and serves /api/v1/audit (503 FEATURE_DISABLED without it). */

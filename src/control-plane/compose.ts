@@ -181,11 +181,15 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
   const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
   const retention = config.audit.retentionDays > 0 ? new AuditRetentionJob(audit, logger, { olderThanDays: config.audit.retentionDays }) : undefined;
+  // Process metrics start observers that live as long as the process: not once per app in tests.
+  const metrics = new Metrics({ processMetrics: config.env !== 'test' });
+  const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance: options.instance ?? `${hostname()}:${process.pid}`, publishIntervalMs: METRICS_PUBLISH_MS, logger });
   // A bad policy file stops start-up with the offending field named.
   const firewall = config.features.terminalFirewall
     ? new TerminalFirewall({
         db: storage.db,
         audit,
+        metrics: metrics.firewallCounters(),
         logger: childWithLevel(logger, { component: 'terminal-firewall' }, config.firewall.logLevel),
         policyFile: config.firewall.policyFile ? path.resolve(config.firewall.policyFile) : DEFAULT_POLICY_FILE,
         baseDir: process.cwd(),
@@ -205,9 +209,6 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     recordTaskEvents(agents, audit);
     if (memory) recordWorkInGraph(agents, storage.db, memory, logger);
   }
-  // Process metrics start observers that live as long as the process: not once per app in tests.
-  const metrics = new Metrics({ processMetrics: config.env !== 'test' });
-  const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance: options.instance ?? `${hostname()}:${process.pid}`, publishIntervalMs: METRICS_PUBLISH_MS, logger });
   const analyticsSource: JarvisSourceState =
     storage.db.kind === 'pglite'
       ? {

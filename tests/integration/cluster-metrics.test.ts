@@ -98,6 +98,18 @@ test('the AI DAWG\'s monitoring counts the traffic of both instances through one
   }
 });
 
+test('firewall decisions are metrics too, and /firewall/stats adds the totals of every live instance', async () => {
+  await expect(b.firewall!.exec({ command: 'rm', args: ['-rf', '/'] }, 'key-b')).rejects.toMatchObject({ code: 'COMMAND_DENIED' });
+  const own = await request(b.app).get('/metrics').set('authorization', `Bearer ${b.adminKey}`);
+  expect(own.text).toMatch(/^jarvis_firewall_commands_total\{event="denied",reason="COMMAND_FORBIDDEN"\} 1$/m);
+  await b.clusterMetrics.publish();
+  const stats = await request(a.app).get('/api/v1/firewall/stats').set('authorization', `Bearer ${a.adminKey}`);
+  expect(stats.status).toBe(200);
+  // a itself denied nothing; the cluster did, on b.
+  expect(stats.body).toMatchObject({ denied: 0, cluster: { denied: 1, deniedBy: { COMMAND_FORBIDDEN: 1 }, allowed: 0 } });
+  expect(stats.body.cluster.instances.sort()).toEqual(['cp-a', 'cp-b']);
+});
+
 test('snapshots not refreshed for three intervals, or unreadable, are left out', async () => {
   await b.clusterMetrics.publish();
   expect(notFound((await internalMetrics(a)).text, 'cp-b')).toBeGreaterThan(0);

@@ -22,9 +22,17 @@ export interface FirewallEvents {
   'approval.decided': [Approval];
 }
 
+/** What the firewall decided and how its commands ended, for the Prometheus metrics. */
+export type FirewallCount = 'allowed' | 'denied' | 'held' | 'finished' | 'timed-out';
+export interface FirewallCounters {
+  count(event: FirewallCount, reason?: string): void;
+}
+
 export interface TerminalFirewallOptions {
   db: Db;
   audit: FirewallAuditSink;
+  /** Counts each decision and ending as a metric too (every instance's, through the cluster metrics). */
+  metrics?: FirewallCounters;
   logger: Logger;
   policyFile: string;
   /** Relative allowedDirectories resolve against it (the process's working directory by default). */
@@ -107,6 +115,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     if (!verdict.ok) {
       this.counters.denied++;
       this.counters.denials.set(verdict.code, (this.counters.denials.get(verdict.code) ?? 0) + 1);
+      this.options.metrics?.count('denied', verdict.code);
       await this.options.audit.append({ type: 'command.denied', actor, subject: request.command, outcome: verdict.code, details: { args: request.args, cwd: request.cwd, reason: verdict.reason, rule: verdict.rule, ...origin } });
       // Arguments stay in the audit log: a log line is a weaker place for what a caller typed.
       this.options.logger.warn('command denied', { actor, command: request.command, denial: verdict.code, rule: verdict.rule, ...origin });
@@ -116,6 +125,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       const reason = `${verdict.rule}${verdict.subcommand ? ` ${verdict.subcommand}` : ''} requires approval by the firewall policy`;
       const approval = await this.approvals.create({ requestedBy: actor, command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, rule: verdict.rule, subcommand: verdict.subcommand, reason }, this.options.approvalTtlMs);
       this.counters.approvalsRequested++;
+      this.options.metrics?.count('held');
       await this.options.audit.append({ type: 'approval.requested', actor, subject: verdict.command, outcome: 'pending', details: { approvalId: approval.id, args: verdict.args, cwd: verdict.cwd, reason, ...origin } });
       this.options.logger.info('command held for approval', { actor, command: verdict.command, rule: verdict.rule, approvalId: approval.id, ...origin });
       this.emit('approval.requested', approval);
@@ -215,6 +225,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
         }
       }
       this.counters.allowed++;
+      this.options.metrics?.count('allowed');
       await this.options.audit.append({ type: 'command.allowed', actor, subject: verdict.command, outcome: 'started', details });
       let result: ExecutionResult;
       const abort = new AbortController();
@@ -236,7 +247,11 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
         signal?.removeEventListener('abort', onCallerAbort);
       }
       this.counters.finished++;
-      if (result.timedOut) this.counters.timedOut++;
+      this.options.metrics?.count('finished');
+      if (result.timedOut) {
+        this.counters.timedOut++;
+        this.options.metrics?.count('timed-out');
+      }
       this.options.logger.info('command finished', { actor, command: verdict.command, rule: rule.name, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, approvalId, ...(via ? { via } : {}) });
       await this.options.audit.append({
         type: 'command.finished',

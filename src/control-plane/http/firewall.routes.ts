@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import { NotFoundError, UnavailableError } from '../../common/errors';
 import { parseInput } from '../../common/validation';
 import type { TerminalFirewall } from '../firewall';
+import { FIREWALL_METRIC, type ClusterMetrics } from '../metrics';
 import { approvalListQuery, approvalParams, approvalSchema, decisionBody, execBody, execResultSchema, firewallRulesSchema } from './firewall-schemas';
 import { principalOf } from './locals';
 import type { Mount, RouteSpec } from './route-spec';
@@ -50,10 +51,12 @@ export const firewallRoutes = {
     method: 'get',
     path: '/api/v1/firewall/stats',
     operationId: 'getFirewallStats',
-    summary: 'Commands allowed, denied (by reason), held, finished and running on this instance',
+    summary: 'Commands allowed, denied (by reason), held, finished and running on this instance, and the totals of every live instance',
+    description:
+      'The top-level counters are this instance\'s since it started; `cluster` sums every live control plane on the same database (their counters as published in the last 15 s; on the embedded database, this one).',
     tier: 'devops',
     tag: 'firewall',
-    responses: { 200: { description: 'Counters since start' } },
+    responses: { 200: { description: 'Counters since start, and `cluster` totals' } },
   },
   reload: {
     method: 'post',
@@ -100,7 +103,37 @@ const publicApproval = <T extends { env?: unknown }>(approval: T) => {
   return rest;
 };
 
-export function mountFirewallRoutes(mount: Mount, deps: { firewall?: TerminalFirewall }): void {
+/** The firewall's counters summed over every live instance's published metrics. */
+async function clusterTotals(metrics: Pick<ClusterMetrics, 'snapshots'>) {
+  const snapshots = await metrics.snapshots();
+  const totals = { instances: snapshots.map((s) => s.instance), allowed: 0, denied: 0, deniedBy: {} as Record<string, number>, approvalsRequested: 0, finished: 0, timedOut: 0 };
+  for (const { metrics: list } of snapshots) {
+    for (const { labels, value } of list.find((m) => m.name === FIREWALL_METRIC)?.values ?? []) {
+      const n = Number.isFinite(value) ? value : 0;
+      switch (labels.event) {
+        case 'allowed':
+          totals.allowed += n;
+          break;
+        case 'denied':
+          totals.denied += n;
+          totals.deniedBy[String(labels.reason)] = (totals.deniedBy[String(labels.reason)] ?? 0) + n;
+          break;
+        case 'held':
+          totals.approvalsRequested += n;
+          break;
+        case 'finished':
+          totals.finished += n;
+          break;
+        case 'timed-out':
+          totals.timedOut += n;
+          break;
+      }
+    }
+  }
+  return totals;
+}
+
+export function mountFirewallRoutes(mount: Mount, deps: { firewall?: TerminalFirewall; clusterMetrics?: Pick<ClusterMetrics, 'snapshots'> }): void {
   mount(firewallRoutes.exec, async (req, res) => {
     const firewall = requireFirewall(deps.firewall);
     const body = parseInput(execBody, req.body, 'body');
@@ -132,8 +165,9 @@ export function mountFirewallRoutes(mount: Mount, deps: { firewall?: TerminalFir
       })),
     });
   });
-  mount(firewallRoutes.stats, (_req, res) => {
-    res.json(requireFirewall(deps.firewall).stats());
+  mount(firewallRoutes.stats, async (_req, res) => {
+    const stats = requireFirewall(deps.firewall).stats();
+    res.json(deps.clusterMetrics ? { ...stats, cluster: await clusterTotals(deps.clusterMetrics) } : stats);
   });
   mount(firewallRoutes.reload, async (_req, res) => {
     res.json(await requireFirewall(deps.firewall).reload(actorOf(res)));

@@ -97,8 +97,14 @@ export class ClusterMetrics {
 
   /** Prometheus text of every live instance (this one's metrics live, the others' as last published). */
   async render(): Promise<string> {
-    const own = await this.options.metrics.json();
-    const lists = [labelled(own, this.options.instance)];
+    const lists = (await this.snapshots()).map((s) => labelled(s.metrics, s.instance));
+    const registry = AggregatorRegistry.aggregate(lists as Parameters<typeof AggregatorRegistry.aggregate>[0]);
+    return registry.metrics();
+  }
+
+  /** Every live instance's metrics: this one's now, the others' as last published (readable ones only). */
+  async snapshots(): Promise<Array<{ instance: string; metrics: Array<Omit<MetricJson, 'aggregator'>> }>> {
+    const list: Array<{ instance: string; metrics: Array<Omit<MetricJson, 'aggregator'>> }> = [{ instance: this.options.instance, metrics: await this.options.metrics.json() }];
     if (this.shared) {
       const rows = await this.options.db.query<{ instance: string; metrics: unknown }>(
         `SELECT instance, metrics FROM control_plane_metrics WHERE instance <> $1 AND published_at > now() - make_interval(secs => $2) ORDER BY instance`,
@@ -106,12 +112,11 @@ export class ClusterMetrics {
       );
       for (const row of rows) {
         const parsed = snapshotSchema.safeParse(row.metrics);
-        if (parsed.success) lists.push(labelled(parsed.data, row.instance));
+        if (parsed.success) list.push({ instance: row.instance, metrics: parsed.data });
         else this.options.logger.warn('a control plane published metrics this one cannot read; they are left out', { instance: row.instance, issue: parsed.error.issues[0]?.message });
       }
     }
-    const registry = AggregatorRegistry.aggregate(lists as Parameters<typeof AggregatorRegistry.aggregate>[0]);
-    return registry.metrics();
+    return list;
   }
 }
 

@@ -1,8 +1,12 @@
 import type { RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { FirewallCounters } from '../firewall/terminal-firewall';
 
 /** Request latencies of an API: 1 ms … 10 s. */
 export const HTTP_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The firewall's counter: one series per event (and denial reason). */
+export const FIREWALL_METRIC = 'jarvis_firewall_commands_total';
 
 /** The `route` label of a request no route answered (404s, refusals before routing). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -41,6 +45,7 @@ export class Metrics {
   private readonly registry = new Registry();
   private readonly requests: Counter<HttpLabel>;
   private readonly durations: Histogram<HttpLabel>;
+  private readonly firewall: Counter<'event' | 'reason'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -51,6 +56,12 @@ export class Metrics {
       help: 'Time from receiving an HTTP request to finishing its response, by method, matched route pattern and status',
       labelNames,
       buckets: [...HTTP_DURATION_BUCKETS],
+      registers,
+    });
+    this.firewall = new Counter({
+      name: FIREWALL_METRIC,
+      help: 'Terminal firewall: commands allowed, denied (reason: the denial code), held for approval, finished and timed out',
+      labelNames: ['event', 'reason'],
       registers,
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'jarvis_' });
@@ -64,6 +75,11 @@ export class Metrics {
   /** Every metric in the Prometheus text exposition format. */
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** The firewall's counting hook. */
+  firewallCounters(): FirewallCounters {
+    return { count: (event, reason) => this.firewall.inc({ event, reason: reason ?? '' }) };
   }
 
   /** Every metric as prom-client's JSON (what another instance publishes and merges). */
