@@ -203,6 +203,28 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     expect(await pendingResolves()).toEqual([]);
   });
 
+  it('a kept resolve leased by a reading whose process died is sent after the lease, and stays kept until it arrives', async () => {
+    const a = instance({ attempts: 1 });
+    await fail(3);
+    await a.read();
+    await clear();
+    hook.statuses.push({ status: 500 });
+    await a.read();
+    // As a reading leaves it when it took the resolve and its process died before sending it.
+    await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() + interval '1 hour'`);
+    const b = instance({ attempts: 1 });
+    await b.read();
+    expect(hook.received).toHaveLength(2);
+    await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() - interval '1 second'`);
+    // Due again; this delivery fails too: kept, and due at the next reading.
+    hook.statuses.push({ status: 503 });
+    await b.read();
+    expect(await pendingResolves()).toEqual([{ suggestion_id: id }]);
+    await b.read();
+    expect(hook.received.map((r) => r.headers['x-jarvis-event'])).toEqual(['suggestion.raised', 'suggestion.resolved', 'suggestion.resolved', 'suggestion.resolved']);
+    expect(await pendingResolves()).toEqual([]);
+  });
+
   it('a kept resolve whose suggestion was raised and sent again meanwhile is dropped', async () => {
     const a = instance({ attempts: 1 });
     await fail(3);

@@ -53,7 +53,7 @@ export class WebhookDispatch {
       // Known when this instance had it active; else what the row says (it was raised before this instance started).
       this.sendSharedResolve(resolvedById.get(row.suggestion_id) ?? stub(row));
     }
-    for (const s of await this.takePendingResolves()) this.sendSharedResolve(s);
+    for (const s of await this.takePendingResolves()) this.sendPendingResolve(s);
     const wanted = active.filter((s) => this.notifier.wants(s.severity));
     for (const s of wanted.filter((x) => this.isLocal(x.id))) {
       const before = this.localSent.get(s.id);
@@ -83,21 +83,39 @@ export class WebhookDispatch {
     });
   }
 
+  /** A resolve sent again: its row goes once it arrived, and is due again at the next reading if it fails. */
+  private sendPendingResolve(s: Suggestion): void {
+    this.notifier.send(
+      { event: 'suggestion.resolved', suggestion: s },
+      async () => void (await this.db.query('UPDATE webhook_pending_resolves SET failed_at = now() WHERE suggestion_id = $1', [s.id])),
+      async () => void (await this.db.query('DELETE FROM webhook_pending_resolves WHERE suggestion_id = $1', [s.id])),
+    );
+  }
+
   /**
-   * The resolves that failed for good before, taken (one instance each) to be sent again,
-   * oldest first. One whose suggestion was raised and sent again meanwhile is dropped.
+   * The resolves that failed for good before and are due, leased (one instance each, for
+   * PENDING_LEASE) to be sent again, oldest first: a process that dies while sending leaves them
+   * to a reading after the lease. One whose suggestion was raised and sent again meanwhile, or
+   * that no longer reads as a suggestion, is dropped.
    */
   private async takePendingResolves(): Promise<Suggestion[]> {
-    const rows = await this.db.query<{ suggestion: unknown; raised_again: boolean }>(
-      `WITH taken AS (
-         DELETE FROM webhook_pending_resolves WHERE suggestion_id IN (
-           SELECT suggestion_id FROM webhook_pending_resolves ORDER BY failed_at, suggestion_id LIMIT 100 FOR UPDATE SKIP LOCKED)
-         RETURNING suggestion_id, suggestion, failed_at)
-       SELECT t.suggestion, EXISTS (SELECT 1 FROM suggestion_state s WHERE s.suggestion_id = t.suggestion_id AND s.notified_severity IS NOT NULL) AS raised_again
-         FROM taken t ORDER BY t.failed_at, t.suggestion_id`,
+    const rows = await this.db.query<{ suggestion_id: string; suggestion: unknown; raised_again: boolean }>(
+      `WITH due AS (
+         SELECT suggestion_id FROM webhook_pending_resolves WHERE failed_at <= now()
+          ORDER BY failed_at, suggestion_id LIMIT 100 FOR UPDATE SKIP LOCKED),
+       leased AS (
+         UPDATE webhook_pending_resolves p SET failed_at = now() + make_interval(secs => $1)
+           FROM due WHERE p.suggestion_id = due.suggestion_id
+         RETURNING p.suggestion_id, p.suggestion)
+       SELECT l.suggestion_id, l.suggestion,
+              EXISTS (SELECT 1 FROM suggestion_state s WHERE s.suggestion_id = l.suggestion_id AND s.notified_severity IS NOT NULL) AS raised_again
+         FROM leased l ORDER BY l.suggestion_id`,
+      [PENDING_LEASE_MS / 1000],
     );
     // Written by an instance of this or an earlier version: sent only if it still reads as a suggestion.
-    return rows.filter((r) => !r.raised_again).flatMap((r) => (storedSuggestionSchema.safeParse(r.suggestion).success ? [r.suggestion as Suggestion] : []));
+    const dropped = rows.filter((r) => r.raised_again || !storedSuggestionSchema.safeParse(r.suggestion).success).map((r) => r.suggestion_id);
+    if (dropped.length) await this.db.query('DELETE FROM webhook_pending_resolves WHERE suggestion_id = ANY($1::text[])', [dropped]);
+    return rows.filter((r) => !dropped.includes(r.suggestion_id)).map((r) => r.suggestion as Suggestion);
   }
 
   private async claimShared(wanted: readonly Suggestion[]): Promise<void> {
@@ -121,6 +139,9 @@ export class WebhookDispatch {
     }
   }
 }
+
+/** How long a pending resolve taken by a reading is left to it before another may take it. */
+const PENDING_LEASE_MS = 10 * 60_000;
 
 /** What a pending resolve must hold to be sent (the rest is passed through as stored). */
 const storedSuggestionSchema = z.looseObject({ id: z.string().min(1), kind: z.string().min(1), severity: z.enum(SEVERITIES), title: z.string(), raisedAt: z.string() });

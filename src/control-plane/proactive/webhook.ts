@@ -83,12 +83,13 @@ export class WebhookNotifier {
 
   /**
    * Queues one delivery; `onGiveUp` runs when every attempt failed (or the notifier stopped
-   * first), so the caller can let a later reading send it again.
+   * first), so the caller can let a later reading send it again; `onDelivered` when it arrived.
    */
-  send(delivery: Delivery, onGiveUp: () => Promise<void> | void): void {
+  send(delivery: Delivery, onGiveUp: () => Promise<void> | void, onDelivered?: () => Promise<void> | void): void {
     const run = this.queue.then(async () => {
       const delivered = await this.deliver(delivery);
       if (!delivered) await onGiveUp();
+      else await onDelivered?.();
     });
     this.queue = run.catch((err: unknown) => this.logger.warn('proactive webhook: giving up failed', { reason: (err as Error).message }));
   }
