@@ -284,6 +284,10 @@ describe('terminal firewall: concurrency limits shared by instances on one Postg
     const key = lockKey(t.db.schema, 'rule:hold') >>> 0;
     const [ended] = await t.db.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::bigint = $1 AND objsubid = 2`, [key]);
     expect(ended!.n).toBe(1);
+    // pg_terminate_backend only signals: the session's locks go when its backend has exited.
+    const held = async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::bigint = $1 AND objsubid = 2`, [key]))[0]!.n;
+    for (let i = 0; i < 200 && (await held()) > 0; i++) await sleep(25);
+    expect(await held()).toBe(0);
     const second = path.join(dir, 'crash-b2.pid');
     const next = b.exec({ command: 'hold', args: [second] }, 'key_b');
     await started(second);
