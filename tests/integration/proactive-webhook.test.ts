@@ -184,15 +184,20 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
   });
 
   const pendingResolves = () => testDb.db.query<{ suggestion_id: string }>('SELECT suggestion_id FROM webhook_pending_resolves');
-
-  it('a resolve that fails for good is kept and sent by a later reading of any instance, once', async () => {
+  /** An instance that raised the suggestion, then failed to deliver its resolve (one attempt, answered 500). */
+  async function resolveFailedForGood() {
     const a = instance({ attempts: 1 });
-    const b = instance();
     await fail(3);
     await a.read();
     await clear();
     hook.statuses.push({ status: 500 });
     await a.read();
+    return a;
+  }
+
+  it('a resolve that fails for good is kept and sent by a later reading of any instance, once', async () => {
+    const a = await resolveFailedForGood();
+    const b = instance();
     expect(await pendingResolves()).toEqual([{ suggestion_id: id }]);
     await b.read();
     await a.read();
@@ -204,12 +209,7 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
   });
 
   it('a kept resolve leased by a reading whose process died is sent after the lease, and stays kept until it arrives', async () => {
-    const a = instance({ attempts: 1 });
-    await fail(3);
-    await a.read();
-    await clear();
-    hook.statuses.push({ status: 500 });
-    await a.read();
+    await resolveFailedForGood();
     // As a reading leaves it when it took the resolve and its process died before sending it.
     await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() + interval '1 hour'`);
     const b = instance({ attempts: 1 });
@@ -226,12 +226,7 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
   });
 
   it('a kept resolve whose suggestion was raised and sent again meanwhile is dropped', async () => {
-    const a = instance({ attempts: 1 });
-    await fail(3);
-    await a.read();
-    await clear();
-    hook.statuses.push({ status: 500 });
-    await a.read();
+    const a = await resolveFailedForGood();
     // Another instance raised it again and sent that raise before any reading took the resolve.
     await fail(3);
     await testDb.db.query(`INSERT INTO suggestion_state (suggestion_id, raised_at, notified_severity) VALUES ($1, now(), 'warning')`, [id]);
