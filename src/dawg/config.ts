@@ -75,9 +75,9 @@ export interface DawgConfig {
   };
   /** JSON log files of both processes (empty: logs go to stdout only). */
   logDir: string | undefined;
-  /** Song-generation providers; each is present only when its key (and, for Udio, URL) is set. */
   /** The SMTP server of the marketing channel "email"; absent: the channel does not exist. */
   smtp?: { url: string; from: string };
+  /** Song-generation providers; each is present only when its key (and, for Udio, URL) is set. */
   musicProviders: {
     suno?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
     udio?: { baseUrl: string; apiKey: string; audioOrigins: string[] };
