@@ -48,7 +48,7 @@ const schema = z.object({
 });
 
 /** The address of a sender written alone or as `Name <address>`; undefined when it is not one. */
-export function fromAddress(from: string): string | undefined {
+function fromAddress(from: string): string | undefined {
   const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
   return z.email().safeParse(address.trim()).success ? address.trim() : undefined;
 }

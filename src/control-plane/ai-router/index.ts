@@ -1,9 +1,9 @@
 export { AiService, BudgetExhaustedError, type AiServiceDeps, type ChatAnswer, type ChatInput, type ChatStreamItem, type MusicInput, type MusicRouting } from './ai-service';
-export { ModuleDispatcher, routesMusic, type ModuleCaller } from './music-dispatch';
+export { ModuleDispatcher, type ModuleCaller } from './music-dispatch';
 export { BudgetService, SOFT_ALERT_RATIO, utcMonth, type AiCallRecorded, type AiRouterEvents, type BudgetAlert, type ScopeStatus } from './budget-service';
 export { backoffMs, type AttemptReport, type RetryPolicy } from './chat-attempts';
 export { COST_GROUPINGS, CostLedger, type BudgetScope, type Caller, type CostGrouping, type CostReportRow } from './cost-ledger';
-export { LatencyTracker, LEDGER_LATENCY_CALLS, LedgerLatency } from './latency-tracker';
+export { LatencyTracker, LedgerLatency } from './latency-tracker';
 export {
   BUILT_IN_PROVIDERS,
   buildCatalog,

@@ -1,5 +1,6 @@
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
+import { PeriodicTask } from '../../common/periodic-task';
 
 /**
  * Per-model latency as an exponential moving average of real calls, seeded with the catalog's
@@ -39,7 +40,7 @@ export class LatencyTracker {
 }
 
 /** Successful calls per model the shared average is taken over. */
-export const LEDGER_LATENCY_CALLS = 20;
+const LEDGER_LATENCY_CALLS = 20;
 
 /**
  * Keeps every instance's latency averages on the same footing: at start and then every
@@ -48,28 +49,30 @@ export const LEDGER_LATENCY_CALLS = 20;
  * Between refreshes an instance's own calls move its average as they finish.
  */
 export class LedgerLatency {
-  private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly db: Db,
     private readonly tracker: LatencyTracker,
     private readonly modelKeys: readonly string[],
-    private readonly logger: Logger,
-    private readonly intervalMs = 60_000,
+    logger: Logger,
+    intervalMs = 60_000,
     private readonly alpha = 0.2,
-  ) {}
-
-  async start(): Promise<void> {
-    await this.tick();
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+  ) {
+    this.task = new PeriodicTask(() => this.refresh(), {
+      intervalMs,
+      logger,
+      failure: 'reading model latencies from the AI ledger failed; each instance keeps its own until the next try',
+    });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.refreshing;
+  /** Refreshes now (resolves when done), then every interval. */
+  start(): Promise<void> {
+    return this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Recomputes the averages from the ledger now. */
@@ -95,16 +98,5 @@ export class LedgerLatency {
       for (const next of latencies.slice(1)) ms += this.alpha * (next - ms);
       this.tracker.replace(model, ms, latencies.length);
     }
-  }
-
-  private tick(): Promise<void> {
-    this.refreshing ??= this.refresh()
-      .catch((err: unknown) => {
-        this.logger.warn('reading model latencies from the AI ledger failed; each instance keeps its own until the next try', { reason: (err as Error).message });
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
   }
 }

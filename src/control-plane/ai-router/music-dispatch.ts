@@ -32,7 +32,7 @@ const PROVIDER_FAILURES: Readonly<Record<string, ProviderErrorKind>> = {
 const HTTP_STATUS: Partial<Record<ProviderErrorKind, number>> = { rate_limited: 429, auth: 401 };
 
 /** Whether the call asks the AI router to choose who makes the song. */
-export function routesMusic(request: ExecuteRequest): boolean {
+function routesMusic(request: ExecuteRequest): boolean {
   const { params } = request;
   return request.module === 'creative' && request.action === 'generate-audio' && typeof params === 'object' && params !== null && (params as { provider?: unknown }).provider === 'auto';
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/logger';
+import { PeriodicTask } from '../../common/periodic-task';
 import type { AuditLog } from './audit-log';
 
 export interface AuditRetentionOptions {
@@ -16,46 +17,24 @@ export interface AuditRetentionOptions {
  * unref'd, so they never keep a process alive.
  */
 export class AuditRetentionJob {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task: PeriodicTask;
 
-  constructor(
-    private readonly audit: AuditLog,
-    private readonly logger: Logger,
-    private readonly options: AuditRetentionOptions,
-  ) {
+  constructor(audit: AuditLog, logger: Logger, options: AuditRetentionOptions) {
     if (!(options.olderThanDays > 0)) throw new RangeError('olderThanDays must be positive');
+    this.task = new PeriodicTask(async () => void (await audit.prune({ olderThanDays: options.olderThanDays })), {
+      intervalMs: options.intervalMs ?? 86_400_000,
+      firstRunMs: options.firstRunMs ?? 60_000,
+      logger,
+      failure: 'audit retention prune failed',
+    });
   }
 
   start(): void {
-    if (this.timer) return;
-    const interval = this.options.intervalMs ?? 86_400_000;
-    this.timer = setTimeout(() => {
-      this.runOnce();
-      this.timer = setInterval(() => this.runOnce(), interval);
-      this.timer.unref();
-    }, this.options.firstRunMs ?? 60_000);
-    this.timer.unref();
+    void this.task.start();
   }
 
   /** Stops the timer and waits for a prune in progress. */
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private runOnce(): void {
-    if (this.running) return;
-    this.running = this.audit
-      .prune({ olderThanDays: this.options.olderThanDays })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.logger.warn('audit retention prune failed', { reason: (err as Error).message });
-        },
-      )
-      .finally(() => (this.running = undefined));
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

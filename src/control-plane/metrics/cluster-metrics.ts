@@ -2,6 +2,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { z } from 'zod';
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
+import { PeriodicTask } from '../../common/periodic-task';
 import type { MetricJson, Metrics } from './metrics';
 
 /** A published snapshot as read back: checked, since another process (or version) wrote it. */
@@ -39,12 +40,16 @@ export interface ClusterMetricsOptions {
  * database one process owns the data: nothing is published, and the answer is this instance's.
  */
 export class ClusterMetrics {
-  private timer: NodeJS.Timeout | undefined;
-  private publishing: Promise<void> | undefined;
+  private readonly publishing: PeriodicTask;
   private readonly shared: boolean;
 
   constructor(private readonly options: ClusterMetricsOptions) {
     this.shared = options.db.kind === 'postgres';
+    this.publishing = new PeriodicTask(() => this.publish(), {
+      intervalMs: options.publishIntervalMs,
+      logger: options.logger,
+      failure: 'publishing this instance\'s metrics failed: the other instances leave it out of what they answer the AI DAWG\'s monitoring',
+    });
   }
 
   get contentType(): string {
@@ -57,19 +62,7 @@ export class ClusterMetrics {
   }
 
   start(): void {
-    if (!this.shared || this.timer) return;
-    const tick = () => {
-      this.publishing ??= this.publish()
-        .catch((err: unknown) => {
-          this.options.logger.warn('publishing this instance\'s metrics failed: the other instances leave it out of what they answer the AI DAWG\'s monitoring', { reason: (err as Error).message });
-        })
-        .finally(() => {
-          this.publishing = undefined;
-        });
-    };
-    tick();
-    this.timer = setInterval(tick, this.options.publishIntervalMs);
-    this.timer.unref();
+    if (this.shared) void this.publishing.start();
   }
 
   /**
@@ -77,10 +70,8 @@ export class ClusterMetrics {
    * answers at once. Best effort: if the database is gone, the snapshot ages out (staleAfterMs).
    */
   async stop(): Promise<void> {
-    if (!this.timer) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.publishing;
+    if (!this.publishing.started) return;
+    await this.publishing.stop();
     await this.options.db.query('DELETE FROM control_plane_metrics WHERE instance = $1', [this.options.instance]).catch((err: unknown) => {
       this.options.logger.warn('withdrawing this instance\'s metrics failed; the other instances drop them once they are stale', { reason: (err as Error).message });
     });
