@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { processInstanceName } from '../common/instance';
 import { JarvisSnapshotSource, SnapshotTemplate } from './analytics/jarvis-snapshot';
 import { JarvisReadOnlySource, type JarvisSourceState } from './analytics/jarvis-source';
 import { existsSync } from 'node:fs';
@@ -100,7 +100,7 @@ export interface ControlPlane {
 export interface ComposeOptions {
   /** The agents to register; the six of the blueprint by default. */
   agents?: readonly BaseAgent[];
-  /** This control plane's name among those sharing the database (metrics' `instance` label); default host:pid. */
+  /** This control plane's name among those sharing the database (metrics' `instance` label, webhook messages); default host:pid. */
   instance?: string;
 }
 
@@ -183,7 +183,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   const retention = config.audit.retentionDays > 0 ? new AuditRetentionJob(audit, logger, { olderThanDays: config.audit.retentionDays }) : undefined;
   // Process metrics start observers that live as long as the process: not once per app in tests.
   const metrics = new Metrics({ processMetrics: config.env !== 'test' });
-  const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance: options.instance ?? `${hostname()}:${process.pid}`, publishIntervalMs: METRICS_PUBLISH_MS, logger });
+  const instance = options.instance ?? processInstanceName();
+  const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance, publishIntervalMs: METRICS_PUBLISH_MS, logger });
   // A bad policy file stops start-up with the offending field named.
   const firewall = config.features.terminalFirewall
     ? new TerminalFirewall({
@@ -235,7 +236,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         thresholds: config.proactive.thresholds,
         quietHours: config.proactive.quietHours,
         adaptive: config.proactive.adaptive,
-        ...(config.proactive.webhook ? { webhook: new WebhookNotifier(config.proactive.webhook, logger.child({ component: 'proactive-webhook' })) } : {}),
+        ...(config.proactive.webhook ? { webhook: new WebhookNotifier({ ...config.proactive.webhook, instance }, logger.child({ component: 'proactive-webhook' })) } : {}),
         logger: logger.child({ component: 'proactive' }),
       })
     : undefined;

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { processInstanceName } from '../../common/instance';
 import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
@@ -106,7 +106,7 @@ export class TaskQueue {
     this.graphile = graphile;
     await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()', [
       runner.workerId,
-      `${hostname()}:${process.pid}`,
+      processInstanceName(),
     ]);
     const restart = (reason: string) => {
       if (this.stopping || this.graphile !== graphile) return;
@@ -175,7 +175,7 @@ export class TaskQueue {
         // Another instance declared us dead and has settled our tasks: stop them here.
         logger.error('this instance was declared dead by the others; stopping its running tasks');
         runner.stopAll('lease-lost');
-        await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [runner.workerId, `${hostname()}:${process.pid}`]);
+        await db.query('INSERT INTO task_workers (id, instance) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [runner.workerId, processInstanceName()]);
       }
       this.lastHeartbeatOk = Date.now();
       const mine = await db.query<{ id: string; cancel_requested: boolean; orphan: boolean }>(

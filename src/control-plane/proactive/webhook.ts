@@ -1,8 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { retryAfterMs } from '../../common/http/retry-after';
+import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
 import { SEVERITY_RANK, type Severity } from './adaptive';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
@@ -111,7 +112,7 @@ export class WebhookNotifier {
   }
 
   private get instance(): string {
-    return this.options.instance ?? `${hostname()}:${process.pid}`;
+    return this.options.instance ?? processInstanceName();
   }
 
   /**
@@ -176,18 +177,8 @@ export class WebhookNotifier {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+/** Waits `ms`, or less when stopping (resolves either way: the loop then sees the signal). */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
 /** The webhook URL: http:// or https:// only. */
 export const webhookUrlSchema = z
