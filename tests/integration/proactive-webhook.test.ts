@@ -225,6 +225,41 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     expect(await pendingResolves()).toEqual([]);
   });
 
+  it('a resolve whose process dies before sending it is kept, leased, and sent by another instance after the lease', async () => {
+    const a = instance();
+    await fail(3);
+    await a.read();
+    await clear();
+    // The reading that deletes the state row; its process dies before the delivery goes out.
+    const send = jest.spyOn(a.notifier, 'send').mockImplementation(() => undefined);
+    await a.engine.evaluate();
+    expect(send).toHaveBeenCalledWith(expect.objectContaining({ event: 'suggestion.resolved' }), expect.any(Function), expect.any(Function));
+    const [kept] = await testDb.db.query<{ suggestion: { id: string; severity: string }; leased: boolean }>(
+      `SELECT suggestion, failed_at > now() + interval '9 minutes' AS leased FROM webhook_pending_resolves`,
+    );
+    expect(kept).toEqual({ suggestion: expect.objectContaining({ id, severity: 'warning' }), leased: true });
+    const b = instance();
+    await b.read();
+    expect(hook.received).toHaveLength(1); // still leased to the reading that died
+    await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() - interval '1 second'`);
+    await b.read();
+    expect(events().map((e) => `${e.event} ${e.suggestion.id}`)).toEqual([`suggestion.raised ${id}`, `suggestion.resolved ${id}`]);
+    expect(await pendingResolves()).toEqual([]);
+  });
+
+  it('a resolve read by an instance without a webhook is kept for one that has it', async () => {
+    await fail(3);
+    await instance().read();
+    await clear();
+    const bare = new ProactiveEngine({ sources: { db: testDb.db, agents: true, firewall: false }, thresholds: THRESHOLDS, logger: silentLogger() });
+    await bare.evaluate();
+    expect(await pendingResolves()).toEqual([{ suggestion_id: id }]);
+    await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() - interval '1 second'`);
+    await instance().read();
+    expect(events().map((e) => e.event)).toEqual(['suggestion.raised', 'suggestion.resolved']);
+    expect(await pendingResolves()).toEqual([]);
+  });
+
   it('a kept resolve whose suggestion was raised and sent again meanwhile is dropped', async () => {
     const a = await resolveFailedForGood();
     // Another instance raised it again and sent that raise before any reading took the resolve.

@@ -6,7 +6,7 @@ import { AdaptiveFeedback, SEVERITY_RANK, type AdaptiveOptions } from './adaptiv
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
 import type { WebhookNotifier } from './webhook';
-import { WebhookDispatch, type ClearedState } from './webhook-dispatch';
+import { keepResolves, WebhookDispatch, type ClearedState } from './webhook-dispatch';
 
 export interface Suggestion extends Omit<Finding, 'audience' | 'key' | 'material'> {
   /** Stable while its signal lasts (the finding's key). */
@@ -158,7 +158,7 @@ export class ProactiveEngine {
       this.push('suggestion.resolved', resolved.at(-1)!, gone.finding);
       counts.resolved++;
     }
-    const cleared = await this.syncShared(seen, started, unknown);
+    const cleared = await this.syncShared(seen, started, unknown, resolved);
     // Not held by quiet hours: the webhook is an operations channel, not someone's screen. A
     // failure here (the claim's statement) must not hold back the pushes below.
     await this.dispatch?.afterReading([...this.active.values()].map((a) => a.suggestion), resolved, cleared).catch((err: unknown) => {
@@ -251,7 +251,7 @@ export class ProactiveEngine {
    * loads the remaining dismissals into the active suggestions for pushes, and has the adaptive
    * engine say which keys each is muted for.
    */
-  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>): Promise<ClearedState[]> {
+  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>, resolved: readonly Suggestion[]): Promise<Suggestion[]> {
     const { db } = this.options.sources;
     const shared = [...seen].filter((id) => !isLocal(id));
     // Ids start with their kind (monitoring:<rule>).
@@ -261,10 +261,15 @@ export class ProactiveEngine {
     // before this reading began may carry its very instant; with `<` it outlived the signal and
     // hid the suggestion when it came back. (The start is text, at the clock's full precision.)
     await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
-    const clearedStates = await db.query<ClearedState>(
-      `DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared} RETURNING suggestion_id, notified_severity, raised_at`,
-      [readingStarted, shared, unreadIds],
-    );
+    // A cleared suggestion the webhook was told about leaves its resolve kept in the same
+    // transaction (leased to this reading): a process dying before delivering it loses nothing.
+    const clearedStates = await db.transaction(async (tx) => {
+      const states = await tx.query<ClearedState>(
+        `DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared} RETURNING suggestion_id, notified_severity, raised_at`,
+        [readingStarted, shared, unreadIds],
+      );
+      return keepResolves(tx, states, resolved);
+    });
     const rows = await db.query<{ suggestion_id: string; key_id: string }>('SELECT suggestion_id, key_id FROM suggestion_dismissals WHERE suggestion_id = ANY($1::text[])', [shared]);
     const byId = new Map<string, Set<string>>(shared.map((id) => [id, new Set()]));
     for (const r of rows) byId.get(r.suggestion_id)?.add(r.key_id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../../common/db';
+import type { Db, Queryable } from '../../common/db';
 import type { Severity } from './adaptive';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
 import { SEVERITIES } from './signals';
@@ -9,11 +9,12 @@ import type { WebhookNotifier } from './webhook';
  * Which suggestions this instance sends to the webhook after a reading, so that several
  * control planes send each raise, severity change and resolve once. Shared suggestions are
  * claimed in the database: suggestion_state.notified_severity changes in one statement, under a
- * row lock, so only one instance sees it change; the instance whose reading deletes a state
- * row (the signal cleared) sends the resolve. A failed raise or update puts the old value back
- * and a later reading sends it again; a failed resolve (its row is gone) is kept in
- * webhook_pending_resolves, which every later reading of any instance sends again. An
- * instance's own breaker suggestions are tracked in memory, resolves that failed included.
+ * row lock, so only one instance sees it change. A failed raise or update puts the old value
+ * back and a later reading sends it again. A resolve is kept in webhook_pending_resolves in the
+ * transaction that deletes its state row (the signal cleared), leased to that reading, and
+ * deleted once it arrived: one that fails, or whose process dies before sending it, is sent by a
+ * later reading of any instance. An instance's own breaker suggestions are tracked in memory,
+ * resolves that failed included.
  */
 
 /** A suggestion state row the reading deleted: its signal cleared. */
@@ -35,9 +36,9 @@ export class WebhookDispatch {
     private readonly isLocal: (id: string) => boolean,
   ) {}
 
-  async afterReading(active: readonly Suggestion[], resolved: readonly Suggestion[], cleared: readonly ClearedState[]): Promise<void> {
-    // Resolves first: they need no statement, so a failing claim below cannot lose them.
-    const resolvedById = new Map(resolved.map((s) => [s.id, s]));
+  /** `cleared`: the resolves this reading kept (keepResolves), leased to it. */
+  async afterReading(active: readonly Suggestion[], resolved: readonly Suggestion[], cleared: readonly Suggestion[]): Promise<void> {
+    // Resolves first: a failing claim below cannot hold them back.
     const activeIds = new Set(active.map((s) => s.id));
     for (const [id, s] of this.localUnresolved) {
       this.localUnresolved.delete(id);
@@ -48,11 +49,7 @@ export class WebhookDispatch {
       this.localSent.delete(s.id);
       this.sendLocalResolve(s);
     }
-    for (const row of cleared) {
-      if (!row.notified_severity) continue;
-      // Known when this instance had it active; else what the row says (it was raised before this instance started).
-      this.sendSharedResolve(resolvedById.get(row.suggestion_id) ?? stub(row));
-    }
+    for (const s of cleared) this.sendPendingResolve(s);
     for (const s of await this.takePendingResolves()) this.sendPendingResolve(s);
     const wanted = active.filter((s) => this.notifier.wants(s.severity));
     for (const s of wanted.filter((x) => this.isLocal(x.id))) {
@@ -72,18 +69,7 @@ export class WebhookDispatch {
     });
   }
 
-  /** A shared resolve; kept in the database when it fails for good, for a later reading of any instance. */
-  private sendSharedResolve(s: Suggestion): void {
-    this.notifier.send({ event: 'suggestion.resolved', suggestion: s }, async () => {
-      await this.db.query(
-        `INSERT INTO webhook_pending_resolves (suggestion_id, suggestion) VALUES ($1, $2::json)
-         ON CONFLICT (suggestion_id) DO UPDATE SET suggestion = EXCLUDED.suggestion, failed_at = now()`,
-        [s.id, JSON.stringify(s)],
-      );
-    });
-  }
-
-  /** A resolve sent again: its row goes once it arrived, and is due again at the next reading if it fails. */
+  /** A kept resolve: its row goes once it arrived, and is due again at the next reading if it fails. */
   private sendPendingResolve(s: Suggestion): void {
     this.notifier.send(
       { event: 'suggestion.resolved', suggestion: s },
@@ -145,6 +131,25 @@ const PENDING_LEASE_MS = 10 * 60_000;
 
 /** What a pending resolve must hold to be sent (the rest is passed through as stored). */
 const storedSuggestionSchema = z.looseObject({ id: z.string().min(1), kind: z.string().min(1), severity: z.enum(SEVERITIES), title: z.string(), raisedAt: z.string() });
+
+/**
+ * In the transaction that deleted these state rows: keeps the resolve of each the webhook was
+ * told about, leased to this reading (PENDING_LEASE), and returns them to be sent. What this
+ * instance had active is kept as it was; the others as the row says (raised before this
+ * instance started).
+ */
+export async function keepResolves(tx: Queryable, states: readonly ClearedState[], resolved: readonly Suggestion[]): Promise<Suggestion[]> {
+  const resolvedById = new Map(resolved.map((s) => [s.id, s]));
+  const kept = states.filter((row) => row.notified_severity).map((row) => resolvedById.get(row.suggestion_id) ?? stub(row));
+  if (!kept.length) return [];
+  await tx.query(
+    `INSERT INTO webhook_pending_resolves (suggestion_id, suggestion, failed_at)
+     SELECT e->>'id', e, now() + make_interval(secs => $2) FROM json_array_elements($1::json) AS e
+     ON CONFLICT (suggestion_id) DO UPDATE SET suggestion = EXCLUDED.suggestion, failed_at = EXCLUDED.failed_at`,
+    [JSON.stringify(kept), PENDING_LEASE_MS / 1000],
+  );
+  return kept;
+}
 
 /** A resolved suggestion this instance never had active: what its state row holds. */
 function stub(row: ClearedState): Suggestion {
