@@ -481,4 +481,28 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     }
     expect(problems).toEqual([]);
   });
+
+  test('over plain HTTP at an address that is not loopback the page loads and goes live (no upgrade to https)', async () => {
+    // jarvis.test resolves to 127.0.0.1 inside this browser only: the origin is not loopback,
+    // as for a server on a LAN address, but no traffic leaves the machine.
+    const lan = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP jarvis.test 127.0.0.1'],
+    });
+    try {
+      const other = await lan.newPage();
+      const lanProblems: string[] = [];
+      other.on('pageerror', (err) => lanProblems.push(`pageerror: ${err.message}`));
+      other.on('requestfailed', (r) => lanProblems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      const origin = server.url.replace('127.0.0.1', 'jarvis.test');
+      await other.goto(`${origin}/dashboard`);
+      await other.fill('#api-key', plane.adminKey);
+      await other.click('#key-form button[type=submit]');
+      await other.waitForSelector('#live-state[data-state=live]', WAIT);
+      await other.waitForSelector('#health [data-check=database] .badge:has-text("ok")', WAIT);
+      expect(lanProblems).toEqual([]);
+    } finally {
+      await lan.close();
+    }
+  });
 });
