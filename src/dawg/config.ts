@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 import { wholeNumberFromText } from '../common/validation';
@@ -33,6 +34,9 @@ const schema = z.object({
   JARVIS_PORT: envPort(4000),
   DEVOPS_TARGETS_FILE: envOptional(z.string().min(1)),
   DEVOPS_TERRAFORM_DIR: envOptional(z.string().min(1)),
+  DEVOPS_PULUMI_DIR: envOptional(z.string().min(1)),
+  // Read by pulumi itself (PULUMI_CONFIG_PASSPHRASE_FILE): absolute, since pulumi runs in the project directory.
+  DEVOPS_PULUMI_PASSPHRASE_FILE: envOptional(z.string().min(1).refine((f) => path.isAbsolute(f), 'must be an absolute path')),
   JARVIS_LOG_DIR: z.string().default('./data/logs'),
   AI_DAWG_AUDIO_WORKERS: envOptional(wholeNumberFromText().min(0, 'must be at least 0').max(64, 'must be at most 64')),
   AI_DAWG_RENDER_CACHE_MB: envInt(512, 0, 16_384),
@@ -42,6 +46,7 @@ const schema = z.object({
   ),
   SMTP_FROM: envOptional(z.string().trim().min(3).max(320)),
 }).superRefine((e, ctx) => {
+  if (e.DEVOPS_PULUMI_PASSPHRASE_FILE && !e.DEVOPS_PULUMI_DIR) ctx.addIssue({ code: 'custom', path: ['DEVOPS_PULUMI_PASSPHRASE_FILE'], message: 'is used only with DEVOPS_PULUMI_DIR (the Pulumi project directory): set that too, or leave this unset' });
   if (e.SMTP_URL && !e.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required with SMTP_URL: the sender of campaign e-mail, e.g. "Jarvis <news@example.com>"' });
   if (e.SMTP_FROM && !e.SMTP_URL) ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required with SMTP_FROM: the SMTP server that sends campaign e-mail' });
   if (e.SMTP_FROM && !fromAddress(e.SMTP_FROM)) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'must be an e-mail address, alone or as "Name <address>"' });
@@ -72,6 +77,8 @@ export interface DawgConfig {
     /** Deployment targets file; unset: no targets are declared. */
     targetsFile?: string;
     terraformDir?: string;
+    /** The Pulumi project, and the passphrase file of its stacks' secrets provider. */
+    pulumi?: { dir: string; passphraseFile?: string };
   };
   /** JSON log files of both processes (empty: logs go to stdout only). */
   logDir: string | undefined;
@@ -104,6 +111,7 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     devops: {
       ...(e.DEVOPS_TARGETS_FILE ? { targetsFile: e.DEVOPS_TARGETS_FILE } : {}),
       ...(e.DEVOPS_TERRAFORM_DIR ? { terraformDir: e.DEVOPS_TERRAFORM_DIR } : {}),
+      ...(e.DEVOPS_PULUMI_DIR ? { pulumi: { dir: e.DEVOPS_PULUMI_DIR, ...(e.DEVOPS_PULUMI_PASSPHRASE_FILE ? { passphraseFile: e.DEVOPS_PULUMI_PASSPHRASE_FILE } : {}) } } : {}),
     },
     logDir: e.JARVIS_LOG_DIR || undefined,
     ...(e.SMTP_URL && e.SMTP_FROM ? { smtp: { url: e.SMTP_URL, from: e.SMTP_FROM } } : {}),

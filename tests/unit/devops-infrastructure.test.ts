@@ -6,8 +6,11 @@ import type { CommandOutcome, CommandRequest, ControlPlaneClient } from '../../s
 import { compileTargets, renderTemplate, targetsFileSchema } from '../../src/dawg/modules/devops/deploy/targets';
 import { createCostReportAction } from '../../src/dawg/modules/devops/cost-report.action';
 import { createManageInfrastructureAction, manageInfrastructureParams, terraformArgs } from '../../src/dawg/modules/devops/infrastructure.action';
+import { pulumiArgs, type PulumiSettings } from '../../src/dawg/modules/devops/infrastructure-pulumi';
 import { ModuleRegistry, defineModule } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
+import { SERVICE_TOKEN } from '../helpers/servers';
+import { loadDawgConfig } from '../../src/dawg/config';
 
 const POLICY_FILE = path.join(__dirname, '../../config/firewall-policy.json');
 
@@ -31,9 +34,9 @@ function fakePlane(answer: (req: CommandRequest) => CommandOutcome) {
   return { plane, asked };
 }
 
-function registryWith(plane: Pick<ControlPlaneClient, 'runCommand'>, terraformDir: string | null = base) {
+function registryWith(plane: Pick<ControlPlaneClient, 'runCommand'>, terraformDir: string | null = base, pulumi?: PulumiSettings) {
   const registry = new ModuleRegistry();
-  registry.register(defineModule({ name: 'devops', description: 'test', version: '1', actions: { 'manage-infrastructure': createManageInfrastructureAction({ controlPlane: plane, terraformDir: terraformDir ?? undefined }) } }));
+  registry.register(defineModule({ name: 'devops', description: 'test', version: '1', actions: { 'manage-infrastructure': createManageInfrastructureAction({ controlPlane: plane, terraformDir: terraformDir ?? undefined, pulumi }) } }));
   const exec = (params: Record<string, unknown>, actor: string | null = 'key_1') =>
     registry.execute({ module: 'devops', action: 'manage-infrastructure', params }, { requestId: 'r1', signal: new AbortController().signal, logger: silentLogger(), ...(actor ? { actor } : {}) });
   return exec;
@@ -85,7 +88,7 @@ describe('manage-infrastructure (terraform through the firewall)', () => {
     });
     const exec = registryWith(plane);
     await expect(exec({ action: 'apply', provider: 'terraform', autoApprove: true })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.autoApprove') });
-    await expect(exec({ action: 'plan', provider: 'pulumi' })).rejects.toMatchObject({ status: 501, details: { field: 'params.provider' } });
+    await expect(exec({ action: 'plan', provider: 'cloudformation' })).rejects.toMatchObject({ status: 501, details: { field: 'params.provider', supported: ['terraform', 'pulumi'] } });
     await expect(exec({ action: 'plan', provider: 'terraform', targetResources: ['x; rm -rf /'] })).rejects.toMatchObject({ status: 400 });
     await expect(exec({ action: 'plan', provider: 'terraform' }, null)).rejects.toMatchObject({ status: 400, message: expect.stringContaining('x-jarvis-actor') });
     await expect(registryWith(plane, null)({ action: 'plan', provider: 'terraform' })).rejects.toMatchObject({ status: 503, code: 'NOT_CONFIGURED' });
@@ -99,6 +102,117 @@ describe('manage-infrastructure (terraform through the firewall)', () => {
     expect(() => parsePolicy(rules({ requireApproval: true }))).not.toThrow();
     expect(() => parsePolicy({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { terraform: { description: 't', args: ['apply'] } } })).toThrow(/must require approval/);
   });
+});
+
+describe('manage-infrastructure (pulumi through the firewall)', () => {
+  const URN = 'urn:pulumi:dev::shop::aws:s3/bucket:Bucket::assets';
+  const SITE = 'urn:pulumi:dev::shop::aws:cloudfront/distribution:Distribution::site-cdn';
+  const policy = () => compilePolicy(readPolicyFile(POLICY_FILE), base, { kubectl: false, terraform: false });
+
+  test.each([
+    [{ action: 'plan' }, ['preview', '--non-interactive', '--color=never', '--json'], false],
+    [{ action: 'plan', workspace: 'acme/shop/dev', targetResources: [SITE, URN] }, ['preview', '--non-interactive', '--color=never', '--json', '--stack=acme/shop/dev', `--target=${SITE}`, `--target=${URN}`], false],
+    [{ action: 'apply', workspace: 'dev' }, ['up', '--yes', '--skip-preview', '--non-interactive', '--color=never', '--stack=dev'], true],
+    [{ action: 'destroy', workspace: 'dev', targetResources: [URN] }, ['destroy', '--yes', '--skip-preview', '--non-interactive', '--color=never', '--stack=dev', `--target=${URN}`], true],
+    [{ action: 'refresh', workspace: 'dev' }, ['refresh', '--yes', '--skip-preview', '--non-interactive', '--color=never', '--stack=dev'], true],
+  ])('%j runs pulumi %j, which the shipped policy admits (held for approval: %s)', async (input, args, held) => {
+    const p = manageInfrastructureParams.parse({ provider: 'pulumi', ...input });
+    expect(pulumiArgs(p)).toEqual(args);
+    const verdict = await checkCommand(policy(), { command: 'pulumi', args, cwd: base, env: { PULUMI_SKIP_UPDATE_CHECK: 'true', PULUMI_CONFIG_PASSPHRASE_FILE: '/etc/jarvis/pulumi-passphrase' } });
+    expect(verdict).toMatchObject({ ok: true, limits: { requireApproval: held } });
+  });
+
+  test('the shipped policy refuses what would run another program, state or backend', async () => {
+    for (const [args, env] of [
+      [['preview', '--cwd=/tmp'], {}],
+      [['preview', '--policy-pack=/tmp/pack'], {}],
+      [['up', '--yes', '--plan=/tmp/plan.json'], {}],
+      [['stack', 'rm', '--yes'], {}],
+      [['preview'], { PULUMI_BACKEND_URL: 'file:///tmp' }],
+      [['preview'], { PULUMI_CONFIG_PASSPHRASE: 'secret' }],
+    ] as const) {
+      const verdict = await checkCommand(policy(), { command: 'pulumi', args: [...args], cwd: base, env: { ...env } });
+      expect([args, verdict.ok]).toEqual([args, false]);
+    }
+  });
+
+  test('plan reads the PreviewDigest: changes, steps other than same, diagnostics; never resource inputs', async () => {
+    // The documented shape of `pulumi preview --json` (PreviewDigest), trimmed.
+    const digest = {
+      config: { 'aws:region': 'eu-west-1' },
+      steps: [
+        { op: 'same', urn: 'urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev' },
+        { op: 'create', urn: URN, newState: { inputs: { bucket: 'assets', tags: { secret: '[secret]' } } } },
+        { op: 'update', urn: SITE, diffReasons: ['aliases'], oldState: {}, newState: {} },
+      ],
+      diagnostics: [{ urn: URN, prefix: 'warning: ', message: 'bucket names are global\n', severity: 'warning' }],
+      duration: 1234567890,
+      changeSummary: { create: 1, update: 1, same: 1 },
+    };
+    const { plane, asked } = fakePlane(() => ({ status: 'finished', rule: 'pulumi', result: result(JSON.stringify(digest)) }));
+    const exec = registryWith(plane, null, { dir: base, passphraseFile: '/etc/jarvis/pulumi-passphrase' });
+    const plan = await exec({ action: 'plan', provider: 'pulumi', workspace: 'dev' });
+    expect(plan.result).toEqual({
+      action: 'plan', provider: 'pulumi', workspace: 'dev', status: 'finished', ok: true, exitCode: 0, timedOut: false, changesPresent: true,
+      preview: {
+        changeSummary: { create: 1, update: 1, same: 1 },
+        steps: [{ op: 'create', urn: URN }, { op: 'update', urn: SITE, diffReasons: ['aliases'] }],
+        diagnostics: [{ severity: 'warning', message: 'bucket names are global', urn: URN }],
+        maybeCorrupt: false,
+      },
+      stderr: '', truncated: false, durationMs: 12, outputSha256: 'ab'.repeat(32),
+    });
+    expect(JSON.stringify(plan.result)).not.toContain('[secret]');
+    expect(asked[0]).toEqual({ req: { command: 'pulumi', args: ['preview', '--non-interactive', '--color=never', '--json', '--stack=dev'], cwd: base, env: { PULUMI_SKIP_UPDATE_CHECK: 'true', PULUMI_CONFIG_PASSPHRASE_FILE: '/etc/jarvis/pulumi-passphrase' } }, actor: 'key_1' });
+  });
+
+  test('a preview with nothing to do, one that failed, and one that printed no JSON', async () => {
+    const answers = [
+      result(JSON.stringify({ steps: [{ op: 'same', urn: URN }], changeSummary: { same: 1 } })),
+      result(JSON.stringify({ diagnostics: [{ message: 'error: could not load plugin', severity: 'error' }] }), 255),
+      result('error: no stack selected', 255),
+    ];
+    const { plane } = fakePlane(() => ({ status: 'finished', rule: 'pulumi', result: answers.shift()! }));
+    const exec = registryWith(plane, null, { dir: base });
+    expect((await exec({ action: 'plan', provider: 'pulumi' })).result).toMatchObject({ ok: true, changesPresent: false, workspace: 'selected', preview: { steps: [] } });
+    const failed = (await exec({ action: 'plan', provider: 'pulumi' })).result as Record<string, unknown>;
+    expect(failed).toMatchObject({ ok: false, exitCode: 255, preview: { diagnostics: [{ severity: 'error', message: 'error: could not load plugin' }] } });
+    expect(failed).not.toHaveProperty('changesPresent');
+    expect((await exec({ action: 'plan', provider: 'pulumi' })).result).toMatchObject({ ok: false, stdout: 'error: no stack selected' });
+  });
+
+  test('refusals name the field and run nothing', async () => {
+    const { plane, asked } = fakePlane(() => {
+      throw new Error('must not run');
+    });
+    const exec = registryWith(plane, null, { dir: base });
+    await expect(exec({ action: 'validate', provider: 'pulumi' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.action') });
+    await expect(exec({ action: 'plan', provider: 'pulumi', targetResources: ['aws_instance.web'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.targetResources.0') });
+    await expect(exec({ action: 'plan', provider: 'pulumi', targetResources: [URN, 'urn:pulumi:dev::shop::my:web:Site$aws:s3/bucket:Bucket::b'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("params.targetResources.1: a component's child") });
+    await expect(exec({ action: 'plan', provider: 'terraform', targetResources: [URN] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.targetResources.0') });
+    await expect(exec({ action: 'plan', provider: 'pulumi', workspace: 'a/b/c/d' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.workspace') });
+    await expect(exec({ action: 'plan', provider: 'terraform', workspace: 'acme/dev' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.workspace') });
+    await expect(exec({ action: 'up', provider: 'pulumi' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.action') });
+    await expect(registryWith(plane)({ action: 'plan', provider: 'pulumi' })).rejects.toMatchObject({ status: 503, code: 'NOT_CONFIGURED', message: expect.stringContaining('DEVOPS_PULUMI_DIR') });
+    expect(asked).toEqual([]);
+  });
+
+  test('a policy that would let pulumi change infrastructure without approval does not load', () => {
+    const rules = (up: Record<string, unknown>) => ({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { pulumi: { description: 'p', subcommands: { preview: {}, up } } } });
+    expect(() => parsePolicy(rules({}))).toThrow(/pulumi up must always require approval/);
+    expect(() => parsePolicy(rules({ requireApproval: true }))).not.toThrow();
+    expect(() => parsePolicy({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { pulumi: { description: 'p', args: ['up'] } } })).toThrow(/pulumi without subcommands must require approval/);
+    expect(() => parsePolicy({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { pulumi: { description: 'p', subcommands: { preview: {} }, allowedEnv: ['PULUMI_BACKEND_URL'] } } })).toThrow(/PULUMI_BACKEND_URL may never be set/);
+  });
+});
+
+test('DEVOPS_PULUMI_PASSPHRASE_FILE: absolute, and only with DEVOPS_PULUMI_DIR', () => {
+  const base = { AI_DAWG_SERVICE_TOKEN: SERVICE_TOKEN };
+  expect(loadDawgConfig({ ...base, DEVOPS_PULUMI_DIR: '/srv/infra', DEVOPS_PULUMI_PASSPHRASE_FILE: '/etc/jarvis/pulumi' }).devops.pulumi).toEqual({ dir: '/srv/infra', passphraseFile: '/etc/jarvis/pulumi' });
+  expect(loadDawgConfig({ ...base, DEVOPS_PULUMI_DIR: '/srv/infra' }).devops.pulumi).toEqual({ dir: '/srv/infra' });
+  expect(loadDawgConfig(base).devops.pulumi).toBeUndefined();
+  expect(() => loadDawgConfig({ ...base, DEVOPS_PULUMI_PASSPHRASE_FILE: '/etc/jarvis/pulumi' })).toThrow(/DEVOPS_PULUMI_PASSPHRASE_FILE: is used only with DEVOPS_PULUMI_DIR/);
+  expect(() => loadDawgConfig({ ...base, DEVOPS_PULUMI_DIR: '/srv/infra', DEVOPS_PULUMI_PASSPHRASE_FILE: 'pulumi.txt' })).toThrow(/DEVOPS_PULUMI_PASSPHRASE_FILE: must be an absolute path/);
 });
 
 describe('deployment targets file', () => {

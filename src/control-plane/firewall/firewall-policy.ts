@@ -15,11 +15,17 @@ export const FORBIDDEN_COMMANDS: ReadonlySet<string> = new Set([
   'python', 'python3', 'perl', 'ruby', 'php', 'lua', 'awk', 'gawk', 'mawk', 'sed', 'find', 'tee', 'cp', 'mv', 'install', 'rsync', 'scp', 'ssh', 'nc', 'ncat', 'socat', 'telnet', 'wget', 'crontab', 'at', 'systemctl', 'kill', 'pkill', 'killall', 'reboot', 'shutdown', 'halt', 'poweroff', 'init',
 ]);
 
-/** Environment variables no rule may let through: they change what a program loads or runs. */
+/** Subcommands that change real infrastructure or its state: a policy that lets them run without approval does not load. */
+const ALWAYS_HELD: Readonly<Record<string, readonly string[]>> = {
+  terraform: ['apply', 'destroy'],
+  pulumi: ['up', 'destroy', 'refresh', 'import', 'cancel', 'state delete', 'state edit', 'state move', 'state unprotect'],
+};
+
+/** Environment variables no rule may let through: they change what a program loads or runs (or would carry a secret over the wire). */
 export const FORBIDDEN_ENV: readonly RegExp[] = [
   /^LD_/, /^DYLD_/, /^NODE_OPTIONS$/, /^NODE_PATH$/, /^NODE_REPL_EXTERNAL_MODULE$/, /^GIT_/, /^SSH_/, /^BASH_ENV$/, /^ENV$/, /^SHELL$/, /^SHELLOPTS$/,
   /^PS4$/, /^PATH$/, /^HOME$/, /^IFS$/, /^PYTHON/, /^PERL5?/, /^RUBY/, /^NPM_CONFIG_/i, /^DOCKER_HOST$/, /^DOCKER_CONFIG$/, /^KUBECONFIG$/,
-  /^AWS_(CONFIG_FILE|SHARED_CREDENTIALS_FILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CA_BUNDLE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|ENDPOINT_URL.*)$/, /^TF_CLI_ARGS/, /^TF_PLUGIN/, /^CURL_HOME$/, /^EDITOR$/, /^VISUAL$/, /^PAGER$/, /^GIT_PAGER$/,
+  /^AWS_(CONFIG_FILE|SHARED_CREDENTIALS_FILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CA_BUNDLE|WEB_IDENTITY_TOKEN_FILE|ROLE_ARN|ENDPOINT_URL.*)$/, /^TF_CLI_ARGS/, /^TF_PLUGIN/, /^PULUMI_(HOME|BACKEND_URL|ACCESS_TOKEN|CONFIG_PASSPHRASE)$/, /^CURL_HOME$/, /^EDITOR$/, /^VISUAL$/, /^PAGER$/, /^GIT_PAGER$/,
   /^LESSOPEN$/, /^MALLOC_/, /^GCONV_PATH$/, /^HOSTALIASES$/, /^RES_OPTIONS$/, /^LOCALDOMAIN$/, /^TMPDIR$/,
 ];
 
@@ -85,15 +91,17 @@ export const policySchema = z
     for (const name of Object.keys(policy.rules)) {
       if (FORBIDDEN_COMMANDS.has(name)) ctx.addIssue({ code: 'custom', path: ['rules', name], message: `${name} is never allowed, whatever the policy says` });
     }
-    // Changing or destroying real infrastructure always waits for a person (issue 7: apply/destroy always need approval).
-    const terraform = policy.rules.terraform;
-    if (terraform && !terraform.subcommands && !terraform.requireApproval) {
-      ctx.addIssue({ code: 'custom', path: ['rules', 'terraform', 'requireApproval'], message: 'terraform without subcommands must require approval (it could apply or destroy)' });
-    }
-    for (const sub of ['apply', 'destroy']) {
-      const rule = terraform?.subcommands?.[sub];
-      if (rule && !(rule.requireApproval ?? terraform!.requireApproval)) {
-        ctx.addIssue({ code: 'custom', path: ['rules', 'terraform', 'subcommands', sub, 'requireApproval'], message: `terraform ${sub} must always require approval` });
+    // Changing or destroying real infrastructure (or its state) always waits for a person (issue 7: apply/destroy always need approval).
+    for (const [name, subs] of Object.entries(ALWAYS_HELD)) {
+      const rule = policy.rules[name];
+      if (rule && !rule.subcommands && !rule.requireApproval) {
+        ctx.addIssue({ code: 'custom', path: ['rules', name, 'requireApproval'], message: `${name} without subcommands must require approval (it could ${subs.join(' or ')})` });
+      }
+      for (const sub of subs) {
+        const held = rule?.subcommands?.[sub];
+        if (held && !(held.requireApproval ?? rule!.requireApproval)) {
+          ctx.addIssue({ code: 'custom', path: ['rules', name, 'subcommands', sub, 'requireApproval'], message: `${name} ${sub} must always require approval` });
+        }
       }
     }
     for (const [name, rule] of Object.entries(policy.rules)) {

@@ -62,8 +62,8 @@ export const CHATGPT_ACTIONS: readonly ChatGptAction[] = [
     'DevOpsEngineer', 'deploy-service'),
   job(
     { group: 'devops', name: 'infrastructure', operationId: 'manageInfrastructure', consequential: true, scope: 'devops',
-      summary: 'Manage cloud infrastructure with Terraform (plan, validate, apply, destroy, refresh)',
-      description: `plan and validate run at once; apply, destroy and refresh are always held for an admin's approval (the result names the approval id). ${POLL}` },
+      summary: 'Manage cloud infrastructure with Terraform or Pulumi (plan, validate, apply, destroy, refresh)',
+      description: `plan (and Terraform's validate) run at once; apply, destroy and refresh are always held for an admin's approval (the result names the approval id). ${POLL}` },
     'DevOpsEngineer', 'manage-infrastructure'),
   call(
     { group: 'devops', name: 'logs', operationId: 'queryLogs', consequential: false, scope: 'devops',

@@ -6,6 +6,7 @@ import type { DeploymentStore } from './deploy/deployment-store';
 import type { DeployTarget } from './deploy/targets';
 import { createCostReportAction } from './cost-report.action';
 import { createManageInfrastructureAction } from './infrastructure.action';
+import type { PulumiSettings } from './infrastructure-pulumi';
 import { createQueryLogsAction } from './logs';
 import { createConfigureMonitoringAction } from './monitoring';
 import { createScaleServiceAction } from './scale-service.action';
@@ -16,6 +17,8 @@ export interface DevopsModuleDeps {
   targets: readonly DeployTarget[];
   deployments: DeploymentStore;
   terraformDir: string | undefined;
+  /** The Pulumi project (DEVOPS_PULUMI_DIR); absent: provider pulumi answers 503 NOT_CONFIGURED. */
+  pulumi?: PulumiSettings | undefined;
   /** Where alert rules and SLOs are stored (one JSON document). */
   monitoringDir: string;
   /** Both processes' JSON log files (JARVIS_LOG_DIR); undefined: query-logs searches the audit log only. */
@@ -43,12 +46,12 @@ export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
   const deployDeps = { targets: deps.targets, store: deps.deployments, runner, controlPlane: deps.controlPlane };
   return defineModule({
     name: 'devops',
-    description: 'Deployments with health checks and rollback, Terraform operations, log queries and monitoring rules, all commands through the terminal firewall',
+    description: 'Deployments with health checks and rollback, Terraform and Pulumi operations, log queries and monitoring rules, all commands through the terminal firewall',
     version: '1.0.0',
     actions: {
       'deploy-service': createDeployServiceAction(deployDeps),
       deployments: createListDeploymentsAction(deployDeps),
-      'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir }),
+      'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir, pulumi: deps.pulumi }),
       'scale-service': createScaleServiceAction({ targets: deps.targets, controlPlane: deps.controlPlane }),
       'cost-report': createCostReportAction({ controlPlane: deps.controlPlane }),
       'query-logs': createQueryLogsAction({ logDir: deps.logDir, controlPlane: deps.controlPlane }),

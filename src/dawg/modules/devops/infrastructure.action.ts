@@ -4,6 +4,7 @@ import { fieldError } from '../../../common/validation';
 import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
 import { defineAction } from '../../sdk';
 import { callerOf } from './deploy/deploy-service.action';
+import { previewChanges, pulumiArgs, pulumiEnv, readPreview, type PulumiSettings } from './infrastructure-pulumi';
 import { manageInfrastructureParams } from './infrastructure.schema';
 
 export { manageInfrastructureParams };
@@ -14,6 +15,8 @@ export interface InfrastructureDeps {
   controlPlane: Pick<ControlPlaneClient, 'runCommand'>;
   /** The Terraform configuration directory (DEVOPS_TERRAFORM_DIR); the firewall's terraform rule must allow it. */
   terraformDir: string | undefined;
+  /** The Pulumi project (DEVOPS_PULUMI_DIR); undefined: provider pulumi answers 503 NOT_CONFIGURED. */
+  pulumi?: PulumiSettings | undefined;
 }
 
 /** The terraform command line for an action: non-interactive, no colour; state-changing ones carry -auto-approve because the firewall's approval is the prompt. */
@@ -35,17 +38,19 @@ export function terraformArgs(p: Params): string[] {
   }
 }
 
+/** A command the firewall holds for an admin: where to decide it. */
+function held(a: Extract<CommandOutcome, { status: 'pending-approval' }>['approval']) {
+  return {
+    status: 'pending-approval' as const,
+    approvalId: a.id,
+    expiresAt: a.expiresAt,
+    command: { command: a.command, args: a.args, cwd: a.cwd },
+    next: `An admin decides at POST /api/v1/approvals/${a.id}/approve (or /deny); the result is stored on the approval (GET /api/v1/approvals/${a.id})`,
+  };
+}
+
 function summarise(p: Params, outcome: CommandOutcome) {
-  if (outcome.status === 'pending-approval') {
-    const a = outcome.approval;
-    return {
-      status: 'pending-approval' as const,
-      approvalId: a.id,
-      expiresAt: a.expiresAt,
-      command: { command: a.command, args: a.args, cwd: a.cwd },
-      next: `An admin decides at POST /api/v1/approvals/${a.id}/approve (or /deny); the result is stored on the approval (GET /api/v1/approvals/${a.id})`,
-    };
-  }
+  if (outcome.status === 'pending-approval') return held(outcome.approval);
   const r = outcome.result;
   // plan -detailed-exitcode: 0 no changes, 2 changes present, 1 error.
   const ok = r.exitCode === 0 || (p.action === 'plan' && r.exitCode === 2);
@@ -73,26 +78,53 @@ function summarise(p: Params, outcome: CommandOutcome) {
   };
 }
 
+/** A pulumi outcome: a preview's PreviewDigest read (changes, diagnostics), never its resource inputs. */
+function summarisePulumi(p: Params, outcome: CommandOutcome) {
+  if (outcome.status === 'pending-approval') return held(outcome.approval);
+  const r = outcome.result;
+  const ok = r.exitCode === 0;
+  const preview = p.action === 'plan' ? readPreview(r.stdout) : undefined;
+  return {
+    status: 'finished' as const,
+    ok,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    ...(preview ? { ...(ok ? { changesPresent: previewChanges(preview) } : {}), preview } : { stdout: r.stdout }),
+    stderr: r.stderr,
+    truncated: r.truncated,
+    durationMs: r.durationMs,
+    outputSha256: r.outputSha256,
+  };
+}
+
 /**
- * `manage-infrastructure` (blueprint manageInfrastructure): Terraform operations through the
- * control plane's firewall. plan and validate run at once; apply, destroy and refresh change
- * real infrastructure and are always held for an admin's approval (the firewall policy cannot
- * be loaded otherwise), so they answer pending-approval with the approval id.
+ * `manage-infrastructure` (blueprint manageInfrastructure): Terraform and Pulumi operations
+ * through the control plane's firewall. plan (and Terraform's validate) run at once; apply,
+ * destroy and refresh change real infrastructure (or its state) and are always held for an
+ * admin's approval (the firewall policy cannot be loaded otherwise), so they answer
+ * pending-approval with the approval id. CloudFormation answers 501.
  */
 export function createManageInfrastructureAction(deps: InfrastructureDeps) {
   return defineAction({
-    description: 'Terraform plan/validate (run at once) and apply/destroy/refresh (held for approval) through the terminal firewall',
+    description: 'Terraform and Pulumi: plan/validate (run at once) and apply/destroy/refresh (held for approval) through the terminal firewall',
     params: manageInfrastructureParams,
     async handler(p, ctx) {
-      if (p.provider !== 'terraform') throw new NotImplementedError(`Provider ${p.provider} is not supported yet; use terraform`, { field: 'params.provider', supported: ['terraform'] });
+      if (p.provider === 'cloudformation') throw new NotImplementedError('Provider cloudformation is not supported yet; use terraform or pulumi', { field: 'params.provider', supported: ['terraform', 'pulumi'] });
       if (p.autoApprove) throw fieldError('params.autoApprove', 'cannot skip approval: apply, destroy and refresh always wait for an admin (omit it or pass false)');
-      if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
       const caller = callerOf(ctx);
+      const summary = { action: p.action, provider: p.provider, workspace: p.workspace ?? (p.provider === 'pulumi' ? 'selected' : 'default') };
+      if (p.provider === 'pulumi') {
+        if (p.action === 'validate') throw fieldError('params.action', 'pulumi has no validate command: plan runs pulumi preview, which checks the program and reports its errors');
+        if (!deps.pulumi) throw new UnavailableError('NOT_CONFIGURED', 'No Pulumi project directory is set (DEVOPS_PULUMI_DIR)');
+        const outcome = await deps.controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs(p), cwd: deps.pulumi.dir, env: pulumiEnv(deps.pulumi) }, caller);
+        return { ...summary, ...summarisePulumi(p, outcome) };
+      }
+      if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
       const outcome = await deps.controlPlane.runCommand(
         { command: 'terraform', args: terraformArgs(p), cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) },
         caller,
       );
-      return { action: p.action, provider: p.provider, workspace: p.workspace ?? 'default', ...summarise(p, outcome) };
+      return { ...summary, ...summarise(p, outcome) };
     },
   });
 }

@@ -1,14 +1,46 @@
 import { z } from 'zod';
 
+/** A Terraform resource address (aws_instance.web, module.db[0]). */
+const TERRAFORM_ADDRESS = /^[A-Za-z0-9_.[\]-]{1,200}$/;
+/**
+ * A Pulumi resource URN: urn:pulumi:<stack>::<project>::<type>::<name>. Not a component's child,
+ * whose type joins its parents' with `$`: the firewall refuses shell metacharacters in arguments.
+ */
+const PULUMI_URN = /^urn:pulumi:[A-Za-z0-9_.-]{1,100}::[A-Za-z0-9_.-]{1,100}::[A-Za-z0-9_.:\/-]{1,300}::[A-Za-z0-9_.:\/@-]{1,200}$/;
+/** A Terraform workspace name. */
+const TERRAFORM_WORKSPACE = /^[A-Za-z0-9_-]{1,64}$/;
+/** A Pulumi stack: name, org/name or org/project/name. */
+const PULUMI_STACK = /^([A-Za-z0-9_.-]{1,100}\/){0,2}[A-Za-z0-9_.-]{1,100}$/;
+
 /** manage-infrastructure's parameters, apart from the action so that the control plane validates and documents the same object. */
-export const manageInfrastructureParams = z.strictObject({
-  action: z.enum(['plan', 'apply', 'destroy', 'validate', 'refresh']).describe('Infrastructure operation to perform'),
-  provider: z.enum(['terraform', 'cloudformation', 'pulumi']).describe('IaC provider to use (terraform is supported)'),
-  workspace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a workspace name (letters, digits, _ -)').optional().describe('Workspace/environment name (TF_WORKSPACE)'),
-  targetResources: z
-    .array(z.string().regex(/^[A-Za-z0-9_.[\]-]{1,200}$/, 'must be a resource address such as aws_instance.web'))
-    .max(20)
-    .optional()
-    .describe('Specific resources to target (optional)'),
-  autoApprove: z.boolean().default(false).describe('Not honoured: apply, destroy and refresh always wait for an admin\'s approval'),
-});
+export const manageInfrastructureParams = z
+  .strictObject({
+    action: z.enum(['plan', 'apply', 'destroy', 'validate', 'refresh']).describe('Infrastructure operation to perform (pulumi has no validate: plan runs pulumi preview)'),
+    provider: z.enum(['terraform', 'cloudformation', 'pulumi']).describe('IaC provider to use (terraform and pulumi are supported)'),
+    workspace: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]{1,302}$/, 'must be a Terraform workspace or Pulumi stack name (letters, digits, _ . - and, for Pulumi, org/project/stack)')
+      .optional()
+      .describe('Workspace/environment name: the Terraform workspace (TF_WORKSPACE) or the Pulumi stack (--stack)'),
+    targetResources: z
+      .array(z.string().max(1_000).regex(/^[A-Za-z0-9_.:\/$@[\]-]+$/, 'must be a resource address such as aws_instance.web (Terraform) or a resource URN (Pulumi)'))
+      .max(20)
+      .optional()
+      .describe('Specific resources to target (optional): Terraform addresses, or Pulumi URNs'),
+    autoApprove: z.boolean().default(false).describe("Not honoured: apply, destroy and refresh always wait for an admin's approval"),
+  })
+  .superRefine((p, ctx) => {
+    const terraform = p.provider === 'terraform';
+    if (p.workspace !== undefined && !(terraform ? TERRAFORM_WORKSPACE : PULUMI_STACK).test(p.workspace)) {
+      ctx.addIssue({ code: 'custom', path: ['workspace'], message: terraform ? 'must be a Terraform workspace name (letters, digits, _ -; at most 64)' : 'must be a Pulumi stack: name, org/name or org/project/name' });
+    }
+    for (const [i, target] of (p.targetResources ?? []).entries()) {
+      if (terraform && !TERRAFORM_ADDRESS.test(target)) ctx.addIssue({ code: 'custom', path: ['targetResources', i], message: 'must be a Terraform resource address such as aws_instance.web' });
+      if (p.provider === 'pulumi' && !PULUMI_URN.test(target)) {
+        const message = target.includes('$')
+          ? "a component's child (a URN with $) cannot be targeted: the firewall refuses shell metacharacters in arguments"
+          : 'must be a Pulumi resource URN (urn:pulumi:<stack>::<project>::<type>::<name>, as pulumi stack --show-urns prints)';
+        ctx.addIssue({ code: 'custom', path: ['targetResources', i], message });
+      }
+    }
+  });

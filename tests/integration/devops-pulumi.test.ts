@@ -1,0 +1,151 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
+import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
+import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+
+/**
+ * Pulumi through the whole path: /api/v1/execute → the DAWG's manage-infrastructure → the
+ * control plane's firewall with the shipped policy's pulumi rule → a `pulumi` program. No Pulumi
+ * CLI here: the program stands in for it, keeping a stack's state in a file and printing
+ * previews in Pulumi's documented PreviewDigest shape, so plan → approve up → plan shows the
+ * change applied, and destroy empties the stack.
+ */
+describe('devops manage-infrastructure with provider pulumi, through the firewall', () => {
+  let dir: string;
+  let project: string;
+  let plane: TestPlane;
+  let planeHttp: Listening;
+  let dawg: TestDawg;
+  let approverKey: string;
+  const passphraseFile = '/etc/jarvis/pulumi-passphrase';
+  const urn = (name: string) => `urn:pulumi:dev::shop::aws:s3/bucket:Bucket::${name}`;
+
+  const infra = (params: Record<string, unknown>) =>
+    request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'pulumi', ...params } });
+  const calls = () => readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { args: string[]; env: Record<string, string | undefined> });
+  const state = () => JSON.parse(readFileSync(path.join(project, 'state.json'), 'utf8')) as string[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pulumi-'));
+    project = path.join(dir, 'project');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(project);
+    mkdirSync(bin);
+    // The "program": the buckets the stack should have. The stack's state starts empty.
+    writeFileSync(path.join(project, 'program.json'), JSON.stringify(['assets', 'logs']));
+    writeFileSync(path.join(project, 'state.json'), '[]');
+    writeFileSync(
+      path.join(bin, 'pulumi'),
+      `#!${process.execPath}
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(path.join(dir, 'calls.log'))}, JSON.stringify({ args, env: { HOME: process.env.HOME, PULUMI_SKIP_UPDATE_CHECK: process.env.PULUMI_SKIP_UPDATE_CHECK, PULUMI_CONFIG_PASSPHRASE_FILE: process.env.PULUMI_CONFIG_PASSPHRASE_FILE, OTHER: Object.keys(process.env).filter((k) => !['HOME', 'PATH', 'LANG', 'PULUMI_SKIP_UPDATE_CHECK', 'PULUMI_CONFIG_PASSPHRASE_FILE'].includes(k)).join(',') } }) + '\\n');
+const stack = (args.find((a) => a.startsWith('--stack=')) || '--stack=dev').slice(8);
+const targets = args.filter((a) => a.startsWith('--target=')).map((a) => a.slice(9));
+const urn = (name) => 'urn:pulumi:' + stack + '::shop::aws:s3/bucket:Bucket::' + name;
+const picked = (name) => !targets.length || targets.includes(urn(name));
+const want = JSON.parse(fs.readFileSync('program.json', 'utf8'));
+const have = JSON.parse(fs.readFileSync('state.json', 'utf8'));
+const save = (names) => fs.writeFileSync('state.json', JSON.stringify(names));
+switch (args[0]) {
+  case 'preview': {
+    const steps = [...want.map((n) => ({ op: have.includes(n) ? 'same' : 'create', urn: urn(n), newState: { inputs: { bucket: n, acl: '[secret]' } } })), ...have.filter((n) => !want.includes(n)).map((n) => ({ op: 'delete', urn: urn(n) }))].filter((s) => picked(s.urn.split('::').pop()));
+    const changeSummary = {};
+    for (const s of steps) changeSummary[s.op] = (changeSummary[s.op] || 0) + 1;
+    console.log(JSON.stringify({ config: { 'aws:region': 'eu-west-1' }, steps, diagnostics: [], duration: 1000000, changeSummary }, null, 4));
+    break;
+  }
+  case 'up': save([...have.filter((n) => want.includes(n) || !picked(n)), ...want.filter((n) => !have.includes(n) && picked(n))]); console.log('Resources:\\n    ' + want.length + ' created'); break;
+  case 'destroy': save(have.filter((n) => !picked(n))); console.log('Resources:\\n    ' + have.length + ' deleted'); break;
+  default: process.stderr.write('unexpected ' + args.join(' ') + '\\n'); process.exit(2);
+}
+`,
+    );
+    chmodSync(path.join(bin, 'pulumi'), 0o755);
+    // The shipped policy's pulumi rule, unchanged, with this test's program and project directory.
+    const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: Record<string, unknown> };
+    const policyFile = path.join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { pulumi: shipped.rules.pulumi } }));
+
+    dawg = await startDawg({ dataDir: dir });
+    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
+    planeHttp = await listen(plane.app);
+    approverKey = (await plane.apiKeys.create('approver', ['admin', 'devops'])).key;
+    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
+    const deployments = new DeploymentStore(path.join(dir, 'devops'));
+    await deployments.init();
+    dawg.registry.register(
+      createDevopsModule({ controlPlane, targets: [], deployments, terraformDir: undefined, pulumi: { dir: project, passphraseFile }, logDir: undefined, monitoringDir: path.join(dir, 'devops') }),
+    );
+  });
+
+  afterAll(async () => {
+    await planeHttp?.close();
+    await plane?.stop();
+    await dawg?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const approve = (id: string, key = approverKey) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${key}`).send({ note: 'reviewed the preview' });
+  /** The approved command runs after the answer: its result, once stored on the approval. */
+  async function resultOf(id: string): Promise<Record<string, unknown>> {
+    for (let i = 0; i < 400; i++) {
+      const res = await request(plane.app).get(`/api/v1/approvals/${id}`).set('authorization', `Bearer ${approverKey}`);
+      if (res.body.result) return res.body as Record<string, unknown>;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`approval ${id} has no result`);
+  }
+
+  test('plan previews at once; up is held, runs once another admin approves, and the next plan shows nothing to do', async () => {
+    const plan = await infra({ action: 'plan', workspace: 'dev' });
+    expect(plan.status).toBe(200);
+    expect(plan.body.result).toMatchObject({
+      action: 'plan', provider: 'pulumi', workspace: 'dev', status: 'finished', ok: true, changesPresent: true,
+      preview: { changeSummary: { create: 2 }, steps: [{ op: 'create', urn: urn('assets') }, { op: 'create', urn: urn('logs') }], diagnostics: [] },
+    });
+    expect(JSON.stringify(plan.body)).not.toContain('[secret]');
+    // What the program saw: the project directory as HOME, the two variables, nothing inherited.
+    expect(calls()[0]).toEqual({ args: ['preview', '--non-interactive', '--color=never', '--json', '--stack=dev'], env: { HOME: project, PULUMI_SKIP_UPDATE_CHECK: 'true', PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile, OTHER: '' } });
+
+    const up = await infra({ action: 'apply', workspace: 'dev' });
+    expect(up.status).toBe(200);
+    expect(up.body.result).toMatchObject({ status: 'pending-approval', command: { command: 'pulumi', args: ['up', '--yes', '--skip-preview', '--non-interactive', '--color=never', '--stack=dev'], cwd: project } });
+    expect(state()).toEqual([]);
+    expect((await approve(up.body.result.approvalId, plane.adminKey)).status).toBe(403); // not the key that asked
+    const approved = await approve(up.body.result.approvalId);
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'approved' });
+    expect(await resultOf(up.body.result.approvalId)).toMatchObject({ result: { exitCode: 0, stdout: expect.stringContaining('2 created') } });
+    expect(state()).toEqual(['assets', 'logs']);
+
+    const again = await infra({ action: 'plan', workspace: 'dev' });
+    expect(again.body.result).toMatchObject({ ok: true, changesPresent: false, preview: { changeSummary: { same: 2 }, steps: [] } });
+  });
+
+  test('destroy of one targeted resource: held, then only that resource goes', async () => {
+    const destroy = await infra({ action: 'destroy', workspace: 'dev', targetResources: [urn('logs')] });
+    expect(destroy.body.result).toMatchObject({ status: 'pending-approval', command: { args: expect.arrayContaining([`--target=${urn('logs')}`]) } });
+    expect((await approve(destroy.body.result.approvalId)).status).toBe(200);
+    expect(await resultOf(destroy.body.result.approvalId)).toMatchObject({ result: { exitCode: 0 } });
+    expect(state()).toEqual(['assets']);
+  });
+
+  test('what the policy or the action refuses answers 4xx naming why, and runs nothing', async () => {
+    const before = calls().length;
+    const validate = await infra({ action: 'validate' });
+    expect(validate.status).toBe(400);
+    expect(validate.body.error.message).toContain('params.action');
+    const child = await infra({ action: 'plan', targetResources: ['urn:pulumi:dev::shop::my:Site$aws:s3/bucket:Bucket::b'] });
+    expect(child.status).toBe(400);
+    expect(child.body.error.message).toContain('params.targetResources.0');
+    const stack = await infra({ action: 'plan', workspace: 'a/b/c/d' });
+    expect(stack.status).toBe(400);
+    expect(stack.body.error.message).toContain('params.workspace');
+    expect(calls()).toHaveLength(before);
+  });
+});
