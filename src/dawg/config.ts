@@ -3,8 +3,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 import { wholeNumberFromText } from '../common/validation';
+import { CLOUDFORMATION_CAPABILITIES, type CloudFormationSettings } from './modules/devops/infrastructure-cloudformation';
 
 const url = envOptional(z.url({ message: 'must be a URL' }));
+/** An absolute path whose file name the aws CLI gets as file://<name>. */
+const cloudFormationFile = (suffix: RegExp, what: string) =>
+  z
+    .string()
+    .refine((f) => path.isAbsolute(f), 'must be an absolute path')
+    .refine((f) => /^[A-Za-z0-9_.-]{1,128}$/.test(path.basename(f)) && suffix.test(f), `must be ${what} whose name has only letters, digits, _ . -`);
 const origins = z
   .string()
   .default('')
@@ -35,6 +42,16 @@ const schema = z.object({
   DEVOPS_TARGETS_FILE: envOptional(z.string().min(1)),
   DEVOPS_TERRAFORM_DIR: envOptional(z.string().min(1)),
   DEVOPS_PULUMI_DIR: envOptional(z.string().min(1)),
+  // The aws CLI reads them as file://<name> in their directory: absolute paths, names the firewall's patterns admit.
+  DEVOPS_CLOUDFORMATION_TEMPLATE: envOptional(cloudFormationFile(/\.(ya?ml|json|template)$/, 'a .yaml, .yml, .json or .template file')),
+  DEVOPS_CLOUDFORMATION_PARAMETERS: envOptional(cloudFormationFile(/\.json$/, 'a .json file')),
+  DEVOPS_CLOUDFORMATION_CAPABILITIES: envOptional(
+    z
+      .string()
+      .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(CLOUDFORMATION_CAPABILITIES, { message: `must be a comma-separated list of ${CLOUDFORMATION_CAPABILITIES.join(', ')}` }))),
+  ),
+  DEVOPS_CLOUDFORMATION_REGION: envOptional(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')),
   // Read by pulumi itself (PULUMI_CONFIG_PASSPHRASE_FILE): absolute, since pulumi runs in the project directory.
   DEVOPS_PULUMI_PASSPHRASE_FILE: envOptional(z.string().min(1).refine((f) => path.isAbsolute(f), 'must be an absolute path')),
   JARVIS_LOG_DIR: z.string().default('./data/logs'),
@@ -46,6 +63,12 @@ const schema = z.object({
   ),
   SMTP_FROM: envOptional(z.string().trim().min(3).max(320)),
 }).superRefine((e, ctx) => {
+  for (const name of ['DEVOPS_CLOUDFORMATION_PARAMETERS', 'DEVOPS_CLOUDFORMATION_CAPABILITIES', 'DEVOPS_CLOUDFORMATION_REGION'] as const) {
+    if (e[name] !== undefined && !e.DEVOPS_CLOUDFORMATION_TEMPLATE) ctx.addIssue({ code: 'custom', path: [name], message: 'is used only with DEVOPS_CLOUDFORMATION_TEMPLATE: set that too, or leave this unset' });
+  }
+  if (e.DEVOPS_CLOUDFORMATION_TEMPLATE && e.DEVOPS_CLOUDFORMATION_PARAMETERS && path.dirname(e.DEVOPS_CLOUDFORMATION_PARAMETERS) !== path.dirname(e.DEVOPS_CLOUDFORMATION_TEMPLATE)) {
+    ctx.addIssue({ code: 'custom', path: ['DEVOPS_CLOUDFORMATION_PARAMETERS'], message: "must be in the template's directory (the aws CLI runs there)" });
+  }
   if (e.DEVOPS_PULUMI_PASSPHRASE_FILE && !e.DEVOPS_PULUMI_DIR) ctx.addIssue({ code: 'custom', path: ['DEVOPS_PULUMI_PASSPHRASE_FILE'], message: 'is used only with DEVOPS_PULUMI_DIR (the Pulumi project directory): set that too, or leave this unset' });
   if (e.SMTP_URL && !e.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required with SMTP_URL: the sender of campaign e-mail, e.g. "Jarvis <news@example.com>"' });
   if (e.SMTP_FROM && !e.SMTP_URL) ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required with SMTP_FROM: the SMTP server that sends campaign e-mail' });
@@ -79,6 +102,8 @@ export interface DawgConfig {
     terraformDir?: string;
     /** The Pulumi project, and the passphrase file of its stacks' secrets provider. */
     pulumi?: { dir: string; passphraseFile?: string };
+    /** The CloudFormation template and what its change sets are made with. */
+    cloudformation?: CloudFormationSettings;
   };
   /** JSON log files of both processes (empty: logs go to stdout only). */
   logDir: string | undefined;
@@ -111,6 +136,16 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     devops: {
       ...(e.DEVOPS_TARGETS_FILE ? { targetsFile: e.DEVOPS_TARGETS_FILE } : {}),
       ...(e.DEVOPS_TERRAFORM_DIR ? { terraformDir: e.DEVOPS_TERRAFORM_DIR } : {}),
+      ...(e.DEVOPS_CLOUDFORMATION_TEMPLATE
+        ? {
+            cloudformation: {
+              template: e.DEVOPS_CLOUDFORMATION_TEMPLATE,
+              ...(e.DEVOPS_CLOUDFORMATION_PARAMETERS ? { parameters: e.DEVOPS_CLOUDFORMATION_PARAMETERS } : {}),
+              ...(e.DEVOPS_CLOUDFORMATION_CAPABILITIES?.length ? { capabilities: e.DEVOPS_CLOUDFORMATION_CAPABILITIES } : {}),
+              ...(e.DEVOPS_CLOUDFORMATION_REGION ? { region: e.DEVOPS_CLOUDFORMATION_REGION } : {}),
+            },
+          }
+        : {}),
       ...(e.DEVOPS_PULUMI_DIR ? { pulumi: { dir: e.DEVOPS_PULUMI_DIR, ...(e.DEVOPS_PULUMI_PASSPHRASE_FILE ? { passphraseFile: e.DEVOPS_PULUMI_PASSPHRASE_FILE } : {}) } } : {}),
     },
     logDir: e.JARVIS_LOG_DIR || undefined,

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const targets = config.devops.targetsFile ? loadTargetsFile(config.devops.targetsFile) : [];
   const deployments = new DeploymentStore(path.join(config.dataDir, 'devops'));
   await deployments.init();
-  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, pulumi: config.devops.pulumi, logDir: config.logDir, monitoringDir: path.join(config.dataDir, 'devops') }));
+  registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: config.devops.terraformDir, pulumi: config.devops.pulumi, cloudformation: config.devops.cloudformation, logDir: config.logDir, monitoringDir: path.join(config.dataDir, 'devops') }));
 
   // Campaign e-mail when an SMTP server is configured; the outbox always exists.
   const email = config.smtp ? createEmailChannel({ url: config.smtp.url, from: config.smtp.from }) : undefined;

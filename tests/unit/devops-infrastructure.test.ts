@@ -88,7 +88,10 @@ describe('manage-infrastructure (terraform through the firewall)', () => {
     });
     const exec = registryWith(plane);
     await expect(exec({ action: 'apply', provider: 'terraform', autoApprove: true })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.autoApprove') });
-    await expect(exec({ action: 'plan', provider: 'cloudformation' })).rejects.toMatchObject({ status: 501, details: { field: 'params.provider', supported: ['terraform', 'pulumi'] } });
+    await expect(exec({ action: 'plan', provider: 'cloudformation', workspace: 'shop' })).rejects.toMatchObject({ status: 503, code: 'NOT_CONFIGURED', message: expect.stringContaining('DEVOPS_CLOUDFORMATION_TEMPLATE') });
+    await expect(exec({ action: 'plan', provider: 'cloudformation' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.workspace: is required with cloudformation') });
+    await expect(exec({ action: 'plan', provider: 'cloudformation', workspace: '9shop' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.workspace') });
+    await expect(exec({ action: 'plan', provider: 'cloudformation', workspace: 'shop', targetResources: ['Bucket'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.targetResources: CloudFormation cannot target') });
     await expect(exec({ action: 'plan', provider: 'terraform', targetResources: ['x; rm -rf /'] })).rejects.toMatchObject({ status: 400 });
     await expect(exec({ action: 'plan', provider: 'terraform' }, null)).rejects.toMatchObject({ status: 400, message: expect.stringContaining('x-jarvis-actor') });
     await expect(registryWith(plane, null)({ action: 'plan', provider: 'terraform' })).rejects.toMatchObject({ status: 503, code: 'NOT_CONFIGURED' });
@@ -213,6 +216,33 @@ test('DEVOPS_PULUMI_PASSPHRASE_FILE: absolute, and only with DEVOPS_PULUMI_DIR',
   expect(loadDawgConfig(base).devops.pulumi).toBeUndefined();
   expect(() => loadDawgConfig({ ...base, DEVOPS_PULUMI_PASSPHRASE_FILE: '/etc/jarvis/pulumi' })).toThrow(/DEVOPS_PULUMI_PASSPHRASE_FILE: is used only with DEVOPS_PULUMI_DIR/);
   expect(() => loadDawgConfig({ ...base, DEVOPS_PULUMI_DIR: '/srv/infra', DEVOPS_PULUMI_PASSPHRASE_FILE: 'pulumi.txt' })).toThrow(/DEVOPS_PULUMI_PASSPHRASE_FILE: must be an absolute path/);
+});
+
+test('DEVOPS_CLOUDFORMATION_*: absolute template and parameters in one directory, known capabilities, a region; only with the template', () => {
+  const base = { AI_DAWG_SERVICE_TOKEN: SERVICE_TOKEN };
+  const template = '/srv/infra/stack.yaml';
+  expect(
+    loadDawgConfig({ ...base, DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_PARAMETERS: '/srv/infra/staging.json', DEVOPS_CLOUDFORMATION_CAPABILITIES: 'CAPABILITY_IAM, CAPABILITY_AUTO_EXPAND', DEVOPS_CLOUDFORMATION_REGION: 'eu-west-1' }).devops.cloudformation,
+  ).toEqual({ template, parameters: '/srv/infra/staging.json', capabilities: ['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'], region: 'eu-west-1' });
+  expect(loadDawgConfig({ ...base, DEVOPS_CLOUDFORMATION_TEMPLATE: template }).devops.cloudformation).toEqual({ template });
+  expect(loadDawgConfig(base).devops.cloudformation).toBeUndefined();
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: 'stack.yaml' }, /DEVOPS_CLOUDFORMATION_TEMPLATE: must be an absolute path/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: '/srv/infra/stack.txt' }, /DEVOPS_CLOUDFORMATION_TEMPLATE: must be a \.yaml/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: '/srv/infra/my stack.yaml' }, /DEVOPS_CLOUDFORMATION_TEMPLATE: must be a \.yaml/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_PARAMETERS: '/etc/params.json' }, /DEVOPS_CLOUDFORMATION_PARAMETERS: must be in the template's directory/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_CAPABILITIES: 'CAPABILITY_ROOT' }, /DEVOPS_CLOUDFORMATION_CAPABILITIES.0: must be a comma-separated list/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_REGION: 'Europe' }, /DEVOPS_CLOUDFORMATION_REGION: must be an AWS region/],
+    [{ DEVOPS_CLOUDFORMATION_REGION: 'eu-west-1' }, /DEVOPS_CLOUDFORMATION_REGION: is used only with DEVOPS_CLOUDFORMATION_TEMPLATE/],
+  ];
+  for (const [env, message] of refused) expect(() => loadDawgConfig({ ...base, ...env })).toThrow(message);
+});
+
+test('a policy that would let aws execute a change set or delete a stack without approval does not load', () => {
+  const policy = (sub: Record<string, unknown>) => ({ version: 1, path: ['/usr/bin'], defaults: { allowedDirectories: ['.'] }, rules: { aws: { description: 'a', subcommands: { 'cloudformation describe-stacks': {}, ...sub } } } });
+  expect(() => parsePolicy(policy({ 'cloudformation execute-change-set': { requireApproval: false } }))).toThrow(/aws cloudformation execute-change-set must always require approval/);
+  expect(() => parsePolicy(policy({ 'cloudformation delete-stack': {} }))).toThrow(/aws cloudformation delete-stack must always require approval/);
+  expect(() => parsePolicy(policy({ 'cloudformation delete-stack': { requireApproval: true } }))).not.toThrow();
 });
 
 describe('deployment targets file', () => {

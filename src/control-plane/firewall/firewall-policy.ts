@@ -19,6 +19,7 @@ export const FORBIDDEN_COMMANDS: ReadonlySet<string> = new Set([
 const ALWAYS_HELD: Readonly<Record<string, readonly string[]>> = {
   terraform: ['apply', 'destroy'],
   pulumi: ['up', 'destroy', 'refresh', 'import', 'cancel', 'state delete', 'state edit', 'state move', 'state unprotect'],
+  aws: ['cloudformation execute-change-set', 'cloudformation delete-stack', 'cloudformation deploy', 'cloudformation create-stack', 'cloudformation update-stack'],
 };
 
 /** Environment variables no rule may let through: they change what a program loads or runs (or would carry a secret over the wire). */

@@ -169,7 +169,7 @@ const optimizeCosts = capability({
 
 const manageInfrastructure = capability({
   name: 'manage-infrastructure',
-  description: 'Run infrastructure-as-code operations (Terraform or Pulumi: plan, validate, apply, destroy, refresh)',
+  description: 'Run infrastructure-as-code operations (Terraform, Pulumi or CloudFormation: plan, validate, apply, destroy, refresh)',
   requiredModules: ['devops'],
   estimatedDuration: 120,
   timeoutMs: 600_000,

@@ -62,8 +62,8 @@ export const CHATGPT_ACTIONS: readonly ChatGptAction[] = [
     'DevOpsEngineer', 'deploy-service'),
   job(
     { group: 'devops', name: 'infrastructure', operationId: 'manageInfrastructure', consequential: true, scope: 'devops',
-      summary: 'Manage cloud infrastructure with Terraform or Pulumi (plan, validate, apply, destroy, refresh)',
-      description: `plan (and Terraform's validate) run at once; apply, destroy and refresh are always held for an admin's approval (the result names the approval id). ${POLL}` },
+      summary: 'Manage cloud infrastructure with Terraform, Pulumi or CloudFormation (plan, validate, apply, destroy, refresh)',
+      description: `plan and validate run at once; apply and destroy are always held for an admin's approval (the result names the approval id), and so is refresh except CloudFormation's (drift detection). ${POLL}` },
     'DevOpsEngineer', 'manage-infrastructure'),
   call(
     { group: 'devops', name: 'logs', operationId: 'queryLogs', consequential: false, scope: 'devops',

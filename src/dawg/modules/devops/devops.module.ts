@@ -6,6 +6,7 @@ import type { DeploymentStore } from './deploy/deployment-store';
 import type { DeployTarget } from './deploy/targets';
 import { createCostReportAction } from './cost-report.action';
 import { createManageInfrastructureAction } from './infrastructure.action';
+import type { CloudFormationSettings } from './infrastructure-cloudformation';
 import type { PulumiSettings } from './infrastructure-pulumi';
 import { createQueryLogsAction } from './logs';
 import { createConfigureMonitoringAction } from './monitoring';
@@ -19,12 +20,16 @@ export interface DevopsModuleDeps {
   terraformDir: string | undefined;
   /** The Pulumi project (DEVOPS_PULUMI_DIR); absent: provider pulumi answers 503 NOT_CONFIGURED. */
   pulumi?: PulumiSettings | undefined;
+  /** The CloudFormation template (DEVOPS_CLOUDFORMATION_TEMPLATE); absent: provider cloudformation answers 503 NOT_CONFIGURED. */
+  cloudformation?: CloudFormationSettings | undefined;
   /** Where alert rules and SLOs are stored (one JSON document). */
   monitoringDir: string;
   /** Both processes' JSON log files (JARVIS_LOG_DIR); undefined: query-logs searches the audit log only. */
   logDir: string | undefined;
   /** Between reads of a held deploy step's approval (1 s by default). */
   approvalPollMs?: number;
+  /** Between readings of a CloudFormation drift detection (2 s by default). */
+  driftPollMs?: number;
   /** Longest wait for a held deploy step (15 min by default; the approval itself expires sooner). */
   approvalWaitMs?: number;
   /** Time a rollback gets after its deploy was cancelled (10 min by default). */
@@ -46,12 +51,12 @@ export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
   const deployDeps = { targets: deps.targets, store: deps.deployments, runner, controlPlane: deps.controlPlane };
   return defineModule({
     name: 'devops',
-    description: 'Deployments with health checks and rollback, Terraform and Pulumi operations, log queries and monitoring rules, all commands through the terminal firewall',
+    description: 'Deployments with health checks and rollback, Terraform, Pulumi and CloudFormation operations, log queries and monitoring rules, all commands through the terminal firewall',
     version: '1.0.0',
     actions: {
       'deploy-service': createDeployServiceAction(deployDeps),
       deployments: createListDeploymentsAction(deployDeps),
-      'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir, pulumi: deps.pulumi }),
+      'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir, pulumi: deps.pulumi, cloudformation: deps.cloudformation, ...(deps.driftPollMs ? { pollMs: deps.driftPollMs } : {}) }),
       'scale-service': createScaleServiceAction({ targets: deps.targets, controlPlane: deps.controlPlane }),
       'cost-report': createCostReportAction({ controlPlane: deps.controlPlane }),
       'query-logs': createQueryLogsAction({ logDir: deps.logDir, controlPlane: deps.controlPlane }),

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { NotImplementedError, UnavailableError } from '../../../common/errors';
+import { UnavailableError } from '../../../common/errors';
 import { fieldError } from '../../../common/validation';
 import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
 import { defineAction } from '../../sdk';
 import { callerOf } from './deploy/deploy-service.action';
+import { CloudFormationRunner, type CloudFormationSettings } from './infrastructure-cloudformation';
+import { heldForApproval } from './infrastructure-outcome';
 import { previewChanges, pulumiArgs, pulumiEnv, readPreview, type PulumiSettings } from './infrastructure-pulumi';
 import { manageInfrastructureParams } from './infrastructure.schema';
 
@@ -17,6 +19,10 @@ export interface InfrastructureDeps {
   terraformDir: string | undefined;
   /** The Pulumi project (DEVOPS_PULUMI_DIR); undefined: provider pulumi answers 503 NOT_CONFIGURED. */
   pulumi?: PulumiSettings | undefined;
+  /** The CloudFormation template (DEVOPS_CLOUDFORMATION_TEMPLATE); undefined: provider cloudformation answers 503 NOT_CONFIGURED. */
+  cloudformation?: CloudFormationSettings | undefined;
+  /** Between readings of a CloudFormation drift detection (2 s by default). */
+  pollMs?: number;
 }
 
 /** The terraform command line for an action: non-interactive, no colour; state-changing ones carry -auto-approve because the firewall's approval is the prompt. */
@@ -38,19 +44,8 @@ export function terraformArgs(p: Params): string[] {
   }
 }
 
-/** A command the firewall holds for an admin: where to decide it. */
-function held(a: Extract<CommandOutcome, { status: 'pending-approval' }>['approval']) {
-  return {
-    status: 'pending-approval' as const,
-    approvalId: a.id,
-    expiresAt: a.expiresAt,
-    command: { command: a.command, args: a.args, cwd: a.cwd },
-    next: `An admin decides at POST /api/v1/approvals/${a.id}/approve (or /deny); the result is stored on the approval (GET /api/v1/approvals/${a.id})`,
-  };
-}
-
 function summarise(p: Params, outcome: CommandOutcome) {
-  if (outcome.status === 'pending-approval') return held(outcome.approval);
+  if (outcome.status === 'pending-approval') return heldForApproval(outcome);
   const r = outcome.result;
   // plan -detailed-exitcode: 0 no changes, 2 changes present, 1 error.
   const ok = r.exitCode === 0 || (p.action === 'plan' && r.exitCode === 2);
@@ -80,7 +75,7 @@ function summarise(p: Params, outcome: CommandOutcome) {
 
 /** A pulumi outcome: a preview's PreviewDigest read (changes, diagnostics), never its resource inputs. */
 function summarisePulumi(p: Params, outcome: CommandOutcome) {
-  if (outcome.status === 'pending-approval') return held(outcome.approval);
+  if (outcome.status === 'pending-approval') return heldForApproval(outcome);
   const r = outcome.result;
   const ok = r.exitCode === 0;
   const preview = p.action === 'plan' ? readPreview(r.stdout) : undefined;
@@ -98,21 +93,26 @@ function summarisePulumi(p: Params, outcome: CommandOutcome) {
 }
 
 /**
- * `manage-infrastructure` (blueprint manageInfrastructure): Terraform and Pulumi operations
- * through the control plane's firewall. plan (and Terraform's validate) run at once; apply,
- * destroy and refresh change real infrastructure (or its state) and are always held for an
- * admin's approval (the firewall policy cannot be loaded otherwise), so they answer
- * pending-approval with the approval id. CloudFormation answers 501.
+ * `manage-infrastructure` (blueprint manageInfrastructure): Terraform, Pulumi and CloudFormation
+ * operations through the control plane's firewall. plan (and validate, where the tool has one)
+ * run at once; apply and destroy change real infrastructure and are always held for an admin's
+ * approval (the firewall policy cannot be loaded otherwise), so they answer pending-approval
+ * with the approval id; so is refresh, which writes Terraform's and Pulumi's state
+ * (CloudFormation's refresh detects drift and changes nothing: it runs at once).
  */
 export function createManageInfrastructureAction(deps: InfrastructureDeps) {
+  const cloudformation = deps.cloudformation && new CloudFormationRunner(deps.controlPlane, deps.cloudformation, deps.pollMs);
   return defineAction({
-    description: 'Terraform and Pulumi: plan/validate (run at once) and apply/destroy/refresh (held for approval) through the terminal firewall',
+    description: 'Terraform, Pulumi and CloudFormation: plan/validate (run at once) and apply/destroy/refresh (held for approval; CloudFormation drift detection runs at once) through the terminal firewall',
     params: manageInfrastructureParams,
     async handler(p, ctx) {
-      if (p.provider === 'cloudformation') throw new NotImplementedError('Provider cloudformation is not supported yet; use terraform or pulumi', { field: 'params.provider', supported: ['terraform', 'pulumi'] });
-      if (p.autoApprove) throw fieldError('params.autoApprove', 'cannot skip approval: apply, destroy and refresh always wait for an admin (omit it or pass false)');
+      if (p.autoApprove) throw fieldError('params.autoApprove', 'cannot skip approval: apply and destroy always wait for an admin, and so does refresh where it writes state (omit it or pass false)');
       const caller = callerOf(ctx);
       const summary = { action: p.action, provider: p.provider, workspace: p.workspace ?? (p.provider === 'pulumi' ? 'selected' : 'default') };
+      if (p.provider === 'cloudformation') {
+        if (!cloudformation) throw new UnavailableError('NOT_CONFIGURED', 'No CloudFormation template is set (DEVOPS_CLOUDFORMATION_TEMPLATE)');
+        return { ...summary, ...(await cloudformation.run(p, caller)) };
+      }
       if (p.provider === 'pulumi') {
         if (p.action === 'validate') throw fieldError('params.action', 'pulumi has no validate command: plan runs pulumi preview, which checks the program and reports its errors');
         if (!deps.pulumi) throw new UnavailableError('NOT_CONFIGURED', 'No Pulumi project directory is set (DEVOPS_PULUMI_DIR)');

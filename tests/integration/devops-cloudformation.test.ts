@@ -1,0 +1,183 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
+import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
+import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+
+/**
+ * CloudFormation through the whole path: /api/v1/execute → the DAWG's manage-infrastructure →
+ * the control plane's firewall with the shipped policy's aws rule → an `aws` program. No AWS
+ * here: tests/fixtures/fake-aws-cloudformation.js stands in for the CLI, keeping stacks and
+ * change sets in a file and answering in the CLI's documented shapes and errors.
+ */
+describe('devops manage-infrastructure with provider cloudformation, through the firewall', () => {
+  let dir: string;
+  let project: string;
+  let plane: TestPlane;
+  let planeHttp: Listening;
+  let dawg: TestDawg;
+  let approverKey: string;
+  const STACK = 'shop-staging';
+
+  const bucket = (name: string) => ({ Type: 'AWS::S3::Bucket', Properties: { BucketName: name } });
+  const writeTemplate = (resources: Record<string, unknown>) =>
+    writeFileSync(path.join(project, 'stack.json'), JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Description: 'shop assets', Parameters: { Env: { Type: 'String' } }, Resources: resources }));
+  const infra = (params: Record<string, unknown>) =>
+    request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'cloudformation', workspace: STACK, ...params } });
+  const calls = () => readFileSync(path.join(project, '.fake-aws-calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { args: string[]; region: string | null });
+  const stacks = () => (JSON.parse(readFileSync(path.join(project, '.fake-cfn.json'), 'utf8')) as { stacks: Record<string, { status: string; resources: Record<string, unknown> }> }).stacks;
+  const approve = (id: string, key = approverKey) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${key}`).send({ note: 'reviewed the change set' });
+  /** The approved command runs after the answer: the approval once its result is stored. */
+  async function resultOf(id: string): Promise<{ result: { exitCode: number; stderr: string } }> {
+    for (let i = 0; i < 400; i++) {
+      const res = await request(plane.app).get(`/api/v1/approvals/${id}`).set('authorization', `Bearer ${approverKey}`);
+      if (res.body.result) return res.body as { result: { exitCode: number; stderr: string } };
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`approval ${id} has no result`);
+  }
+  async function applyApproved() {
+    const apply = await infra({ action: 'apply' });
+    expect(apply.body.result).toMatchObject({ status: 'pending-approval' });
+    expect((await approve(apply.body.result.approvalId)).status).toBe(200);
+    return resultOf(apply.body.result.approvalId);
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cfn-'));
+    project = path.join(dir, 'infra');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(project);
+    mkdirSync(bin);
+    writeTemplate({ Assets: bucket('shop-assets'), Logs: bucket('shop-logs') });
+    writeFileSync(path.join(project, 'params.json'), JSON.stringify([{ ParameterKey: 'Env', ParameterValue: 'staging' }]));
+    writeFileSync(path.join(bin, 'aws'), `#!${process.execPath}\nrequire(${JSON.stringify(path.join(__dirname, '../fixtures/fake-aws-cloudformation.js'))});\n`);
+    chmodSync(path.join(bin, 'aws'), 0o755);
+    // The shipped policy's aws rule, unchanged, with this test's program and template directory.
+    const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: Record<string, unknown> };
+    const policyFile = path.join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { aws: shipped.rules.aws } }));
+
+    dawg = await startDawg({ dataDir: dir });
+    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
+    planeHttp = await listen(plane.app);
+    approverKey = (await plane.apiKeys.create('approver', ['admin', 'devops'])).key;
+    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
+    const deployments = new DeploymentStore(path.join(dir, 'devops'));
+    await deployments.init();
+    dawg.registry.register(
+      createDevopsModule({
+        controlPlane, targets: [], deployments, terraformDir: undefined, logDir: undefined, monitoringDir: path.join(dir, 'devops'), driftPollMs: 20,
+        cloudformation: { template: path.join(project, 'stack.json'), parameters: path.join(project, 'params.json'), capabilities: ['CAPABILITY_IAM'], region: 'eu-west-1' },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await planeHttp?.close();
+    await plane?.stop();
+    await dawg?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('validate reads the template; a template CloudFormation refuses is valid: false with its reason', async () => {
+    const ok = await infra({ action: 'validate' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.result).toMatchObject({ status: 'finished', ok: true, validation: { valid: true, description: 'shop assets', parameters: ['Env'], capabilities: [] } });
+    expect(calls().at(-1)).toEqual({ args: ['cloudformation', 'validate-template', '--template-body', 'file://stack.json', '--output', 'json'], region: 'eu-west-1' });
+    writeFileSync(path.join(project, 'stack.json'), '{"Description":"no resources"}');
+    const bad = await infra({ action: 'validate' });
+    expect(bad.body.result).toMatchObject({ ok: false, validation: { valid: false, error: expect.stringContaining('At least one Resources member must be defined') } });
+    writeTemplate({ Assets: bucket('shop-assets'), Logs: bucket('shop-logs') });
+  });
+
+  test('plan makes a CREATE change set for a new stack; apply executes exactly it once another admin approves; the next plan has nothing to do', async () => {
+    const plan = await infra({ action: 'plan' });
+    expect(plan.status).toBe(200);
+    expect(plan.body.result).toMatchObject({
+      action: 'plan', provider: 'cloudformation', workspace: STACK, status: 'finished', ok: true, changesPresent: true, changeSetType: 'CREATE',
+      changeSetId: expect.stringMatching(/^arn:aws:cloudformation:eu-west-1:123456789012:changeSet\/jarvis-plan\//),
+      changes: [{ action: 'Add', logicalId: 'Assets', type: 'AWS::S3::Bucket' }, { action: 'Add', logicalId: 'Logs', type: 'AWS::S3::Bucket' }],
+    });
+    const create = calls().find((c) => c.args[1] === 'create-change-set')!;
+    expect(create.args).toEqual(['cloudformation', 'create-change-set', '--stack-name', STACK, '--change-set-name', 'jarvis-plan', '--change-set-type', 'CREATE', '--template-body', 'file://stack.json', '--parameters', 'file://params.json', '--capabilities', 'CAPABILITY_IAM', '--output', 'json']);
+
+    const apply = await infra({ action: 'apply' });
+    expect(apply.body.result).toMatchObject({
+      status: 'pending-approval',
+      command: { command: 'aws', args: ['cloudformation', 'execute-change-set', '--change-set-name', plan.body.result.changeSetId] },
+      changeSetId: plan.body.result.changeSetId,
+      changes: [{ action: 'Add', logicalId: 'Assets' }, { action: 'Add', logicalId: 'Logs' }],
+    });
+    expect(stacks()[STACK]!.status).toBe('REVIEW_IN_PROGRESS');
+    expect((await approve(apply.body.result.approvalId, plane.adminKey)).status).toBe(403); // not the key that asked
+    expect((await approve(apply.body.result.approvalId)).status).toBe(200);
+    expect((await resultOf(apply.body.result.approvalId)).result.exitCode).toBe(0);
+    expect(stacks()[STACK]).toMatchObject({ status: 'CREATE_COMPLETE', resources: { Assets: expect.anything(), Logs: expect.anything() } });
+
+    const again = await infra({ action: 'plan' });
+    expect(again.body.result).toMatchObject({ ok: true, changesPresent: false, changeSetType: 'UPDATE', changes: [], statusReason: expect.stringContaining("didn't contain changes") });
+    const nothing = await infra({ action: 'apply' });
+    expect(nothing.status).toBe(409);
+    expect(nothing.body.error.message).toContain('the last plan found nothing to change');
+  });
+
+  test('an approval of an older plan never applies a newer one: the change set it names is gone, so it fails', async () => {
+    writeTemplate({ Assets: bucket('shop-assets-v2'), Logs: bucket('shop-logs') });
+    expect((await infra({ action: 'plan' })).body.result).toMatchObject({ changesPresent: true, changes: [{ action: 'Modify', logicalId: 'Assets', replacement: 'False', scope: ['Properties'] }] });
+    const stale = await infra({ action: 'apply' });
+    // Meanwhile someone plans again (a different template): a new change set replaces the reviewed one.
+    writeTemplate({ Assets: bucket('shop-assets-v2') });
+    expect((await infra({ action: 'plan' })).body.result).toMatchObject({ changes: [{ action: 'Modify', logicalId: 'Assets' }, { action: 'Remove', logicalId: 'Logs' }] });
+    expect((await approve(stale.body.result.approvalId)).status).toBe(200);
+    expect((await resultOf(stale.body.result.approvalId)).result).toMatchObject({ exitCode: 254, stderr: expect.stringContaining('ChangeSetNotFound') });
+    expect(Object.keys(stacks()[STACK]!.resources)).toEqual(['Assets', 'Logs']);
+    // The current plan applies as reviewed.
+    expect((await applyApproved()).result.exitCode).toBe(0);
+    expect(Object.keys(stacks()[STACK]!.resources)).toEqual(['Assets']);
+  });
+
+  test('a plan CloudFormation refuses ends ok: false naming the step and the reason', async () => {
+    writeFileSync(path.join(project, 'stack.json'), '{"Description":"no resources"}');
+    const res = await infra({ action: 'plan' });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ status: 'finished', ok: false, failedStep: 'create-change-set', exitCode: expect.any(Number), error: expect.stringContaining('CreateChangeSet') });
+    writeTemplate({ Assets: bucket('shop-assets-v2') });
+  });
+
+  test('refresh detects drift at once (no approval) and reads what drifted', async () => {
+    writeFileSync(
+      path.join(project, 'drifted.json'),
+      JSON.stringify([{ LogicalResourceId: 'Assets', PhysicalResourceId: 'shop-assets-v2', ResourceType: 'AWS::S3::Bucket', StackResourceDriftStatus: 'MODIFIED', PropertyDifferences: [{ PropertyPath: '/VersioningConfiguration/Status', ExpectedValue: 'Enabled', ActualValue: 'Suspended', DifferenceType: 'NOT_EQUAL' }] }]),
+    );
+    const res = await infra({ action: 'refresh' });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({
+      status: 'finished', ok: true,
+      drift: {
+        detectionStatus: 'DETECTION_COMPLETE', stackDriftStatus: 'DRIFTED', driftedResources: 1,
+        resources: [{ logicalId: 'Assets', physicalId: 'shop-assets-v2', type: 'AWS::S3::Bucket', status: 'MODIFIED', differences: [{ path: '/VersioningConfiguration/Status', type: 'NOT_EQUAL', expected: 'Enabled', actual: 'Suspended' }] }],
+      },
+    });
+    // It read the detection's status until it was complete (the stand-in says in progress once).
+    expect(calls().filter((c) => c.args[1] === 'describe-stack-drift-detection-status')).toHaveLength(2);
+  });
+
+  test('destroy is held; once approved the stack is deleted', async () => {
+    const destroy = await infra({ action: 'destroy' });
+    expect(destroy.body.result).toMatchObject({ status: 'pending-approval', command: { args: ['cloudformation', 'delete-stack', '--stack-name', STACK] } });
+    expect(stacks()[STACK]).toBeDefined();
+    expect((await approve(destroy.body.result.approvalId)).status).toBe(200);
+    expect((await resultOf(destroy.body.result.approvalId)).result.exitCode).toBe(0);
+    expect(stacks()[STACK]).toBeUndefined();
+  });
+
+  test('apply with no plan for the stack answers 409 and asks for one', async () => {
+    const res = await infra({ action: 'apply', workspace: 'never-planned' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toContain('run plan first');
+  });
+});
