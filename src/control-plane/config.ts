@@ -6,7 +6,7 @@ import { parseShares } from './ai-router/strategies';
 import type { AdaptiveOptions } from './proactive/adaptive';
 import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
 import { SEVERITIES, type SignalThresholds } from './proactive/signals';
-import { WEBHOOK_FORMATS, webhookUrlSchema, type WebhookOptions } from './proactive/webhook';
+import { PAGERDUTY_EVENTS_URL, WEBHOOK_FORMATS, webhookUrlSchema, type WebhookOptions } from './proactive/webhook';
 
 const apiKey = envOptional(z.string().min(1));
 const url = envOptional(z.url({ message: 'must be a URL' }));
@@ -148,7 +148,18 @@ const schema = z.object({
   PROACTIVE_WEBHOOK_FORMAT: z.enum(WEBHOOK_FORMATS).default('json'),
   PROACTIVE_WEBHOOK_SECRET: envOptional(z.string().min(16, 'must be at least 16 characters')),
   PROACTIVE_WEBHOOK_MIN_SEVERITY: z.enum(SEVERITIES).default('warning'),
+  // PagerDuty (PROACTIVE_WEBHOOK_FORMAT=pagerduty): the Events API v2 integration's routing key.
+  PROACTIVE_PAGERDUTY_ROUTING_KEY: envOptional(z.string().regex(/^[A-Za-z0-9]{20,64}$/, "must be a PagerDuty integration's routing key (20-64 letters and digits)")),
 }).superRefine((e, ctx) => {
+  if (e.PROACTIVE_WEBHOOK_FORMAT === 'pagerduty' && !e.PROACTIVE_PAGERDUTY_ROUTING_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['PROACTIVE_PAGERDUTY_ROUTING_KEY'], message: "is required with PROACTIVE_WEBHOOK_FORMAT=pagerduty: the Events API v2 integration's routing key" });
+  }
+  if (e.PROACTIVE_PAGERDUTY_ROUTING_KEY && e.PROACTIVE_WEBHOOK_FORMAT !== 'pagerduty') {
+    ctx.addIssue({ code: 'custom', path: ['PROACTIVE_PAGERDUTY_ROUTING_KEY'], message: 'is used only with PROACTIVE_WEBHOOK_FORMAT=pagerduty' });
+  }
+  if (e.PROACTIVE_WEBHOOK_SECRET && e.PROACTIVE_WEBHOOK_FORMAT === 'pagerduty') {
+    ctx.addIssue({ code: 'custom', path: ['PROACTIVE_WEBHOOK_SECRET'], message: 'signs json deliveries only: PagerDuty events are authenticated by their routing key' });
+  }
   if (e.PROACTIVE_WEBHOOK_SECRET && !e.PROACTIVE_WEBHOOK_URL) {
     ctx.addIssue({ code: 'custom', path: ['PROACTIVE_WEBHOOK_URL'], message: 'PROACTIVE_WEBHOOK_SECRET is set but there is no webhook to sign for' });
   }
@@ -457,13 +468,15 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
         burnWindowDays: 7,
       },
       adaptive: { muteAfter: e.PROACTIVE_MUTE_AFTER_DISMISSALS, windowMs: e.PROACTIVE_MUTE_WINDOW_MS },
-      ...(e.PROACTIVE_WEBHOOK_URL
+      // PagerDuty has one documented endpoint: the URL may be left out (EU accounts set theirs).
+      ...(e.PROACTIVE_WEBHOOK_URL || e.PROACTIVE_WEBHOOK_FORMAT === 'pagerduty'
         ? {
             webhook: {
-              url: e.PROACTIVE_WEBHOOK_URL,
+              url: e.PROACTIVE_WEBHOOK_URL ?? PAGERDUTY_EVENTS_URL,
               format: e.PROACTIVE_WEBHOOK_FORMAT,
               minSeverity: e.PROACTIVE_WEBHOOK_MIN_SEVERITY,
               ...(e.PROACTIVE_WEBHOOK_SECRET ? { secret: e.PROACTIVE_WEBHOOK_SECRET } : {}),
+              ...(e.PROACTIVE_PAGERDUTY_ROUTING_KEY ? { routingKey: e.PROACTIVE_PAGERDUTY_ROUTING_KEY } : {}),
             },
           }
         : {}),

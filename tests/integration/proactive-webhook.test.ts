@@ -26,14 +26,14 @@ interface Received {
 /** A webhook receiver answering each request with the next of `statuses` (then 200). */
 async function receiver() {
   const received: Received[] = [];
-  const statuses: Array<{ status: number; headers?: Record<string, string> }> = [];
+  const statuses: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       received.push({ path: req.url ?? '', headers: req.headers, body });
       const next = statuses.shift() ?? { status: 200 };
-      res.writeHead(next.status, { 'content-type': 'text/plain', ...next.headers }).end(next.status === 200 ? 'ok' : 'no');
+      res.writeHead(next.status, { 'content-type': next.body ? 'application/json' : 'text/plain', ...next.headers }).end(next.body ?? (next.status === 200 ? 'ok' : 'no'));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,6 +43,7 @@ async function receiver() {
 
 const THRESHOLDS = { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 };
 const SECRET = 'whsec_0123456789abcdef';
+const ROUTING_KEY = 'R0123456789abcdef0123456789abcdef';
 
 describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
   let testDb: TestDb;
@@ -164,6 +165,59 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     breaker.open = false;
     await a.read();
     expect(JSON.parse(hook.received[1]!.body)).toEqual({ text: expect.stringMatching(/^\*Resolved:\* .* on plane-a \(`breaker-open:ai-dawg`\)$/) });
+  });
+
+  it('PagerDuty format: Events API v2 trigger and resolve under the suggestion id; a refusal says why, never the routing key', async () => {
+    const { logger, text } = capturingLogger();
+    // PagerDuty's answers (Events API v2): 202 accepted; 400 with why.
+    const accepted = (dedupKey: string) => ({ status: 202, body: JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: dedupKey }) });
+    hook.statuses.push(accepted(id), accepted(id));
+    const a = instance({ format: 'pagerduty', secret: undefined, routingKey: ROUTING_KEY, instance: 'plane-a', attempts: 1 }, logger);
+    await fail(3);
+    await a.read();
+    await clear();
+    await a.read();
+    const [trigger, resolve] = hook.received.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(trigger).toEqual({
+      routing_key: ROUTING_KEY,
+      event_action: 'trigger',
+      dedup_key: id,
+      client: 'Jarvis',
+      payload: {
+        summary: expect.stringContaining('DevOpsEngineer.deploy-service failed 3 times'),
+        source: 'plane-a',
+        severity: 'warning',
+        timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        component: 'task-failures',
+        group: 'jarvis',
+        class: 'task-failures',
+        custom_details: expect.objectContaining({ id, message: expect.any(String), action: expect.any(String) }),
+      },
+    });
+    expect(resolve).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: id });
+    expect(hook.received[0]!.headers['x-jarvis-signature']).toBeUndefined();
+
+    // A refused event is not retried (4xx), stays due for a later reading, and the log says why without the key.
+    hook.statuses.push({ status: 400, body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Invalid routing key'] }) });
+    await fail(3);
+    await a.read();
+    expect(hook.received).toHaveLength(3);
+    expect(text()).toContain('Event object is invalid; Invalid routing key');
+    expect(text()).not.toContain(ROUTING_KEY);
+    await a.read();
+    expect(hook.received.map((r) => (JSON.parse(r.body) as { event_action: string }).event_action)).toEqual(['trigger', 'resolve', 'trigger', 'trigger']);
+  });
+
+  it("PagerDuty format: an instance's own breaker alert is keyed by the instance too", async () => {
+    const breaker = { open: true };
+    const a = instance({ format: 'pagerduty', secret: undefined, routingKey: ROUTING_KEY, minSeverity: 'critical', instance: 'plane-a' }, silentLogger(), breaker);
+    await a.read();
+    breaker.open = false;
+    await a.read();
+    expect(hook.received.map((r) => JSON.parse(r.body) as { event_action: string; dedup_key: string; payload?: { severity: string; summary: string } })).toEqual([
+      expect.objectContaining({ event_action: 'trigger', dedup_key: 'breaker-open:ai-dawg@plane-a', payload: expect.objectContaining({ severity: 'critical', summary: expect.stringMatching(/ on plane-a$/) }) }),
+      { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: 'breaker-open:ai-dawg@plane-a' },
+    ]);
   });
 
   it('a claim that fails (the database refuses it) holds back no WebSocket push, and is logged', async () => {
@@ -314,6 +368,28 @@ describe('POST /api/v1/suggestions/webhook/test', () => {
       expect(hook.received).toHaveLength(2); // one attempt, no retries
       expect(JSON.stringify(failed.body)).not.toContain('SECRETPATH');
       await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.userKey}`).expect(403);
+    } finally {
+      await plane.stop();
+      await hook.close();
+    }
+  });
+
+  it('PagerDuty: the test triggers an info alert and resolves it at once; a refused key says why', async () => {
+    const hook = await receiver();
+    const plane = await startTestPlane({ kind: 'pglite', env: { PROACTIVE_WEBHOOK_URL: hook.url, PROACTIVE_WEBHOOK_FORMAT: 'pagerduty', PROACTIVE_PAGERDUTY_ROUTING_KEY: ROUTING_KEY } });
+    try {
+      hook.statuses.push({ status: 202, body: '{"status":"success"}' }, { status: 202, body: '{"status":"success"}' });
+      const ok = await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+      expect(ok.body).toMatchObject({ delivered: true, status: 202 });
+      const [trigger, resolve] = hook.received.map((r) => JSON.parse(r.body) as { event_action: string; dedup_key: string; payload?: { severity: string } });
+      expect(trigger).toMatchObject({ routing_key: ROUTING_KEY, event_action: 'trigger', payload: { severity: 'info' } });
+      expect(resolve).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: trigger!.dedup_key });
+
+      hook.statuses.push({ status: 400, body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Invalid routing key'] }) });
+      const refused = await request(plane.app).post('/api/v1/suggestions/webhook/test').set('authorization', `Bearer ${plane.adminKey}`).expect(502);
+      expect(refused.body.error.details).toMatchObject({ delivered: false, status: 400, reason: 'HTTP 400: Event object is invalid; Invalid routing key' });
+      expect(hook.received).toHaveLength(3); // no resolve for a trigger that was refused
+      expect(JSON.stringify(refused.body)).not.toContain(ROUTING_KEY);
     } finally {
       await plane.stop();
       await hook.close();

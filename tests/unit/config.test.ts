@@ -89,6 +89,29 @@ describe('control-plane config', () => {
     expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'https://h.example.com/', PROACTIVE_WEBHOOK_MIN_SEVERITY: 'loud' })).toThrow(/PROACTIVE_WEBHOOK_MIN_SEVERITY/);
   });
 
+  it('proactive webhook, PagerDuty format: a routing key is required (and only there); the URL defaults to the Events API v2', () => {
+    const base = { AI_DAWG_SERVICE_TOKEN: TOKEN };
+    const key = 'R0123456789abcdef0123456789abcdef';
+    expect(loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_FORMAT: 'pagerduty', PROACTIVE_PAGERDUTY_ROUTING_KEY: key }).proactive.webhook).toEqual({
+      url: 'https://events.pagerduty.com/v2/enqueue',
+      format: 'pagerduty',
+      minSeverity: 'warning',
+      routingKey: key,
+    });
+    expect(loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'https://events.eu.pagerduty.com/v2/enqueue', PROACTIVE_WEBHOOK_FORMAT: 'pagerduty', PROACTIVE_PAGERDUTY_ROUTING_KEY: key }).proactive.webhook?.url).toBe('https://events.eu.pagerduty.com/v2/enqueue');
+    expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_FORMAT: 'pagerduty' })).toThrow(/PROACTIVE_PAGERDUTY_ROUTING_KEY: is required with PROACTIVE_WEBHOOK_FORMAT=pagerduty/);
+    expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_URL: 'https://h.example.com/', PROACTIVE_PAGERDUTY_ROUTING_KEY: key })).toThrow(/PROACTIVE_PAGERDUTY_ROUTING_KEY: is used only with PROACTIVE_WEBHOOK_FORMAT=pagerduty/);
+    expect(() => loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_FORMAT: 'pagerduty', PROACTIVE_PAGERDUTY_ROUTING_KEY: key, PROACTIVE_WEBHOOK_SECRET: 'k'.repeat(16) })).toThrow(/PROACTIVE_WEBHOOK_SECRET: signs json deliveries only/);
+    let error: unknown;
+    try {
+      loadControlPlaneConfig({ ...base, PROACTIVE_WEBHOOK_FORMAT: 'pagerduty', PROACTIVE_PAGERDUTY_ROUTING_KEY: 'not a key!' });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as Error).message).toMatch(/PROACTIVE_PAGERDUTY_ROUTING_KEY: must be a PagerDuty integration's routing key/);
+    expect((error as Error).message).not.toContain('not a key!');
+  });
+
   it('requires the service token', () => {
     expect(() => loadControlPlaneConfig({})).toThrow(/AI_DAWG_SERVICE_TOKEN/);
   });

@@ -93,7 +93,7 @@ export const suggestionsRoutes = {
     method: 'post',
     path: '/api/v1/suggestions/webhook/test',
     operationId: 'testSuggestionWebhook',
-    summary: 'Send a test message to PROACTIVE_WEBHOOK_URL now (one attempt, signed like the suggestions) and say what it answered',
+    summary: 'Send a test message to the webhook now (one attempt, signed like the suggestions; PagerDuty: an info alert resolved at once) and say what it answered',
     tier: 'admin',
     tag: 'proactive',
     responses: {
@@ -123,7 +123,7 @@ export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: Proactiv
   });
   mount(suggestionsRoutes.webhookTest, async (_req, res) => {
     const webhook = requireEngine(deps.proactive).webhook;
-    if (!webhook) throw new AppError(409, 'WEBHOOK_NOT_CONFIGURED', 'No webhook is configured: set PROACTIVE_WEBHOOK_URL');
+    if (!webhook) throw new AppError(409, 'WEBHOOK_NOT_CONFIGURED', 'No webhook is configured: set PROACTIVE_WEBHOOK_URL (or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY)');
     const outcome = await webhook.test();
     if (!outcome.delivered) throw new AppError(502, 'WEBHOOK_FAILED', `The webhook at ${outcome.target} did not take the test message: ${outcome.reason}`, outcome);
     res.json(outcome);
