@@ -169,7 +169,10 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   const moduleRouter = new ModuleRouter(config.dawg, logger);
   const health = new HealthService(storage.db, storage.kv, moduleRouter);
   const providers = buildProviders(config);
+  // Process metrics start observers that live as long as the process: not once per app in tests.
+  const metrics = new Metrics({ processMetrics: config.env !== 'test' });
   const ai = createAiRouter({
+    observe: (attempt) => metrics.aiAttempt(attempt),
     config: config.aiRouter,
     db: storage.db,
     logger,
@@ -181,8 +184,6 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
   logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
   const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
   const retention = config.audit.retentionDays > 0 ? new AuditRetentionJob(audit, logger, { olderThanDays: config.audit.retentionDays }) : undefined;
-  // Process metrics start observers that live as long as the process: not once per app in tests.
-  const metrics = new Metrics({ processMetrics: config.env !== 'test' });
   const instance = options.instance ?? processInstanceName();
   const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance, publishIntervalMs: METRICS_PUBLISH_MS, logger });
   // A bad policy file stops start-up with the offending field named.
@@ -208,6 +209,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     agents = new AgentSystem({ db: storage.db, moduleRouter, logger, config: config.agents, agents: options.agents ?? createDefaultAgents(), ai: ai.service, memory: memory?.manager, catalog, apiKeys });
     await agents.migrate();
     recordTaskEvents(agents, audit);
+    metrics.countTasks(agents.bus);
     if (memory) recordWorkInGraph(agents, storage.db, memory, logger);
   }
   const analyticsSource: JarvisSourceState =
@@ -261,6 +263,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     proactive: Boolean(proactive),
   });
   proactive?.onPush((event, suggestion, visibleTo) => realtime.pushSuggestion(event, suggestion, visibleTo));
+  metrics.watch({ dawgCircuit: () => moduleRouter.breakerState, providerCircuits: () => ai.breakers.states(), websocketConnections: () => realtime.stats().connections });
   return {
     app,
     apiKeys,

@@ -37,6 +37,8 @@ export interface AttemptDeps {
   breakers: ProviderBreakers;
   policy: RetryPolicy;
   random: () => number;
+  /** Told of every attempt as it ends (the Prometheus metrics). */
+  observe?: (attempt: { provider: string; model: string; outcome: string; latencyMs?: number; costUsd?: number; inputTokens?: number; outputTokens?: number }) => void;
 }
 
 export interface CandidateCall {
@@ -72,7 +74,10 @@ export async function runCandidate<T>(
   const { model } = call;
   for (let attempt = 1; attempt <= deps.policy.maxRetries + 1; attempt++) {
     const info: AttemptInfo = { ...call.info, attempt: call.reports.length + 1, provider: model.provider, modelKey: model.key, model: model.model };
-    const report = (r: Omit<AttemptReport, 'model' | 'provider' | 'attempt'>) => call.reports.push({ model: model.key, provider: model.provider, attempt: info.attempt, ...r });
+    const report = (r: Omit<AttemptReport, 'model' | 'provider' | 'attempt'>, usage?: { costUsd: number; inputTokens: number; outputTokens: number }) => {
+      call.reports.push({ model: model.key, provider: model.provider, attempt: info.attempt, ...r });
+      deps.observe?.({ provider: model.provider, model: model.key, outcome: r.outcome, ...(r.latencyMs === undefined ? {} : { latencyMs: r.latencyMs }), ...usage });
+    };
     if (deps.breakers.state(model.provider).state === 'open') {
       report({ outcome: 'circuit_open', message: `provider ${model.provider}'s circuit is open` });
       return { ok: false };
@@ -94,7 +99,7 @@ export async function runCandidate<T>(
       });
       await deps.budgets.checkAlerts(call.scopes, rows);
       deps.budgets.announceCall(info, call.scopes, rows, costUsd);
-      report({ outcome: 'ok', latencyMs });
+      report({ outcome: 'ok', latencyMs }, { costUsd, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
       return { ok: true, value, costUsd, latencyMs };
     } catch (err) {
       const latencyMs = Math.round(performance.now() - started);
@@ -102,8 +107,10 @@ export async function runCandidate<T>(
       await deps.ledger.settle(info, call.scopes, { entryId: reservation.entryId, estimateUsd }, {
         outcome: failure.outcome, inputTokens: 0, outputTokens: 0, tokensEstimated: false, costUsd: 0, latencyMs, errorMessage: failure.message,
       });
-      if (err instanceof NotAProviderFailure) throw err.error;
-      if (failure.outcome === 'aborted' || failure.outcome === 'stream_interrupted') throw err;
+      if (err instanceof NotAProviderFailure || failure.outcome === 'aborted' || failure.outcome === 'stream_interrupted') {
+        deps.observe?.({ provider: model.provider, model: model.key, outcome: failure.outcome, latencyMs });
+        throw err instanceof NotAProviderFailure ? err.error : err;
+      }
       report({ outcome: failure.outcome, status: failure.status, message: failure.message, latencyMs, retryAfterMs: failure.retryAfterMs });
       if (!failure.retryable || attempt > deps.policy.maxRetries) return { ok: false };
       const wait = failure.retryAfterMs ?? backoffMs(attempt, deps.policy, deps.random);

@@ -3,6 +3,7 @@ import type { Logger } from '../../common/logger';
 import type { ChatProvider } from '../providers/provider-types';
 import type { AiRouterConfig } from '../config';
 import { AiService } from './ai-service';
+import type { AttemptDeps } from './chat-attempts';
 import { BudgetService } from './budget-service';
 import { CostLedger } from './cost-ledger';
 import { LedgerLatency } from './latency-tracker';
@@ -31,6 +32,8 @@ export interface CreateAiRouterOptions {
   localEmbedding?: { model: string; dimensions: number };
   clock?: () => Date;
   random?: () => number;
+  /** Told of every provider attempt (the Prometheus metrics). */
+  observe?: AttemptDeps['observe'];
 }
 
 /** Builds the router, ledger, budgets and breakers from config; compose.ts and the tests share it. */
@@ -53,6 +56,7 @@ export function createAiRouter(options: CreateAiRouterOptions): AiRouterParts {
     musicProviders: options.musicProviders,
     maxCandidates: config.maxCandidates,
     random: options.random ?? Math.random,
+    ...(options.observe ? { observe: options.observe } : {}),
     policy: {
       maxRetries: config.maxRetries,
       baseDelayMs: config.retryBaseMs,

@@ -52,6 +52,11 @@ export class ProviderBreakers {
     return { state: 'open', retryAt: (this.openedAt.get(provider) ?? Date.now()) + this.options.cooldownMs };
   }
 
+  /** Every provider called since start, with its circuit's state (the Prometheus gauge). */
+  *states(): Iterable<[provider: string, state: BreakerState['state']]> {
+    for (const provider of this.breakers.keys()) yield [provider, this.state(provider).state];
+  }
+
   /** Providers whose circuit is open now, since when and when it lets a probe through (the proactive system's signal). */
   openProviders(): Array<{ provider: string; openedAt: number; retryAt: number }> {
     const open: Array<{ provider: string; openedAt: number; retryAt: number }> = [];

@@ -1,12 +1,63 @@
 import type { RequestHandler, Response } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TaskEvent } from '../agents/task-event-bus';
 import type { FirewallCounters } from '../firewall/terminal-firewall';
 
 /** Request latencies of an API: 1 ms … 10 s. */
 export const HTTP_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Task runs: 10 ms … 30 min. */
+const TASK_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800];
+/** Provider calls: 50 ms … 2 min. */
+const AI_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** A circuit's states, each a 0/1 series (`…{state="open"} 1`): alert on `== 1`, graph as a state timeline. */
+const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
+type CircuitState = (typeof CIRCUIT_STATES)[number];
+/** Runs tracked from their start on this instance; past this many (tasks lost between instances) the oldest are forgotten. */
+const MAX_TRACKED_RUNS = 10_000;
+
+/** One attempt of a provider call as the AI router saw it. */
+export interface AiAttemptObservation {
+  provider: string;
+  model: string;
+  /** ok, or why not (timeout, rate_limited, circuit_open, budget, …: the ledger's outcome). */
+  outcome: string;
+  /** Absent when no call was made (circuit open, over budget). */
+  latencyMs?: number;
+  costUsd?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/** What the gauges read at each scrape. */
+export interface MetricsGaugeSources {
+  dawgCircuit?: () => CircuitState;
+  providerCircuits?: () => Iterable<[provider: string, state: CircuitState]>;
+  websocketConnections?: () => number;
+}
+
+/** The task event bus, as far as the counters need it. */
+interface TaskEventSource {
+  on(event: 'event', listener: (e: TaskEvent) => void): unknown;
+  off(event: 'event', listener: (e: TaskEvent) => void): unknown;
+}
+
 /** The firewall's counter: one series per event (and denial reason). */
 export const FIREWALL_METRIC = 'jarvis_firewall_commands_total';
+
+/** The events that end a run started on this instance, and the outcome each is timed as. */
+const RUN_ENDS = new Map([
+  ['task.completed', 'completed'],
+  ['task.failed', 'failed'],
+  ['task.cancelled', 'cancelled'],
+  ['task.retrying', 'retrying'],
+  ['task.requeued', 'requeued'],
+]);
+
+/** Sets a state gauge: 1 for `state`, 0 for the others. */
+function oneHot(gauge: Gauge<string>, state: CircuitState, labels: Record<string, string>): void {
+  for (const s of CIRCUIT_STATES) gauge.set({ ...labels, state: s }, s === state ? 1 : 0);
+}
 
 /** The `route` label of a request no route answered (404s, refusals before routing). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -46,6 +97,13 @@ export class Metrics {
   private readonly requests: Counter<HttpLabel>;
   private readonly durations: Histogram<HttpLabel>;
   private readonly firewall: Counter<'event' | 'reason'>;
+  private readonly taskEvents: Counter<'event' | 'agent' | 'task_type'>;
+  private readonly taskDurations: Histogram<'agent' | 'task_type' | 'outcome'>;
+  private readonly aiAttemptCount: Counter<'provider' | 'model' | 'outcome'>;
+  private readonly aiDurations: Histogram<'provider' | 'model'>;
+  private readonly aiCost: Counter<'provider' | 'model'>;
+  private readonly aiTokens: Counter<'provider' | 'model' | 'direction'>;
+  private gaugeSources: MetricsGaugeSources = {};
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -64,7 +122,96 @@ export class Metrics {
       labelNames: ['event', 'reason'],
       registers,
     });
+    this.taskEvents = new Counter({
+      name: 'jarvis_task_events_total',
+      help: 'Agent task and workflow state changes made on this instance (task.created, task.started, task.completed, task.failed, task.retrying, …; not task.progress), by agent and task type',
+      labelNames: ['event', 'agent', 'task_type'],
+      registers,
+    });
+    this.taskDurations = new Histogram({
+      name: 'jarvis_task_run_duration_seconds',
+      help: 'Time from a task run starting on this instance to its end (outcome completed, failed, cancelled or retrying)',
+      labelNames: ['agent', 'task_type', 'outcome'],
+      buckets: TASK_DURATION_BUCKETS,
+      registers,
+    });
+    this.aiAttemptCount = new Counter({ name: 'jarvis_ai_attempts_total', help: 'AI router attempts at a provider model, by outcome (ok, or the failure: timeout, rate_limited, circuit_open, budget, …)', labelNames: ['provider', 'model', 'outcome'], registers });
+    this.aiDurations = new Histogram({ name: 'jarvis_ai_attempt_duration_seconds', help: 'Time a provider took to answer an attempt (or fail it)', labelNames: ['provider', 'model'], buckets: AI_DURATION_BUCKETS, registers });
+    this.aiCost = new Counter({ name: 'jarvis_ai_cost_usd_total', help: 'Cost booked for successful AI calls, in US dollars (the catalog price of the tokens used)', labelNames: ['provider', 'model'], registers });
+    this.aiTokens = new Counter({ name: 'jarvis_ai_tokens_total', help: 'Tokens of successful AI calls (direction input or output; estimated where the provider reported none)', labelNames: ['provider', 'model', 'direction'], registers });
+    const gauges = () => this.gaugeSources;
+    new Gauge({
+      name: 'jarvis_dawg_circuit_state',
+      help: "The circuit breaker in front of the AI DAWG: 1 for its current state (closed, half-open or open), 0 for the others",
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const read = gauges().dawgCircuit;
+        if (read) oneHot(this, read(), {});
+      },
+    });
+    new Gauge({
+      name: 'jarvis_ai_provider_circuit_state',
+      help: "Each AI provider's circuit breaker (providers called since start): 1 for its current state (closed, half-open or open), 0 for the others",
+      labelNames: ['provider', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [provider, state] of gauges().providerCircuits?.() ?? []) oneHot(this, state, { provider });
+      },
+    });
+    new Gauge({
+      name: 'jarvis_websocket_connections',
+      help: 'WebSocket connections open on this instance',
+      registers,
+      collect() {
+        const read = gauges().websocketConnections;
+        if (read) this.set(read());
+      },
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'jarvis_' });
+  }
+
+  /** What the circuit and connection gauges read at each scrape (set once the services exist). */
+  watch(sources: MetricsGaugeSources): void {
+    this.gaugeSources = { ...this.gaugeSources, ...sources };
+  }
+
+  /** The AI router's hook: one call per attempt. */
+  aiAttempt(a: AiAttemptObservation): void {
+    const labels = { provider: a.provider, model: a.model };
+    this.aiAttemptCount.inc({ ...labels, outcome: a.outcome });
+    if (a.latencyMs !== undefined) this.aiDurations.observe(labels, a.latencyMs / 1000);
+    if (a.outcome !== 'ok') return;
+    if (a.costUsd) this.aiCost.inc(labels, a.costUsd);
+    if (a.inputTokens) this.aiTokens.inc({ ...labels, direction: 'input' }, a.inputTokens);
+    if (a.outputTokens) this.aiTokens.inc({ ...labels, direction: 'output' }, a.outputTokens);
+  }
+
+  /**
+   * Counts the task events this instance publishes and times the runs it starts (start to
+   * completion, failure, cancellation or retry). Returns the function that stops counting.
+   */
+  countTasks(bus: TaskEventSource): () => void {
+    const started = new Map<string, number>();
+    const onEvent = (e: TaskEvent) => {
+      if (e.type === 'task.progress') return;
+      const agent = e.agent ?? '';
+      const taskType = e.taskType ?? '';
+      this.taskEvents.inc({ event: e.type, agent, task_type: taskType });
+      if (e.type === 'task.started') {
+        if (started.size >= MAX_TRACKED_RUNS) started.delete(started.keys().next().value!);
+        started.set(e.jobId, performance.now());
+        return;
+      }
+      const outcome = RUN_ENDS.get(e.type);
+      const since = started.get(e.jobId);
+      if (outcome === undefined || since === undefined) return;
+      started.delete(e.jobId);
+      this.taskDurations.observe({ agent, task_type: taskType, outcome }, (performance.now() - since) / 1000);
+    };
+    bus.on('event', onEvent);
+    return () => bus.off('event', onEvent);
   }
 
   /** The Content-Type of `render()`'s text (Prometheus text format 0.0.4). */

@@ -1,0 +1,90 @@
+import request from 'supertest';
+import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
+import { waitForTask } from '../helpers/agent-system';
+import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { FAKE_USAGE, startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
+
+/**
+ * The services' own Prometheus metrics on GET /metrics: AI router attempts (outcome, latency,
+ * cost, tokens) from real calls to a fake OpenAI server, agent task events and run times from
+ * real tasks, and the circuit and connection gauges read at the scrape.
+ */
+
+jest.setTimeout(60_000);
+
+/** The sample lines of one metric in Prometheus text, keyed by their label set. */
+function samples(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const cut = line.lastIndexOf(' ');
+    out.set(line.slice(name.length, cut), Number(line.slice(cut + 1)));
+  }
+  return out;
+}
+
+describe('service metrics on /metrics', () => {
+  let openai: FakeProvider;
+  let plane: TestPlane;
+  const scrape = async () => (await request(plane.app).get('/metrics').set('authorization', `Bearer ${plane.adminKey}`).expect(200)).text;
+  const chat = () => request(plane.app).post('/api/v1/ai/chat').set('authorization', `Bearer ${plane.adminKey}`).send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+
+  beforeAll(async () => {
+    openai = await startFakeProvider('openai');
+    plane = await startTestPlane({
+      kind: 'pglite',
+      runTasks: true,
+      agents: [createProbeAgent(new ProbeLog())],
+      env: { OPENAI_API_KEY: 'sk-test-openai-0123456789abcdef', OPENAI_BASE_URL: openai.url, AGENT_QUEUE_POLL_MS: '100', AI_ROUTER_MAX_RETRIES: '0', AI_DAWG_BACKEND_URL: 'http://127.0.0.1:9' },
+    });
+  });
+  afterAll(async () => {
+    await plane?.stop();
+    await openai?.close();
+  });
+
+  it('counts AI attempts by outcome, with latency, cost and tokens of the successful ones', async () => {
+    expect((await chat()).status).toBe(200);
+    openai.setBehaviour({ type: 'error', status: 500 });
+    expect((await chat()).status).toBe(503);
+    openai.setBehaviour({ type: 'ok' });
+    const text = await scrape();
+    const model = 'provider="openai",model="gpt-4o-mini"';
+    expect(samples(text, 'jarvis_ai_attempts_total')).toEqual(new Map([[`{${model},outcome="ok"}`, 1], [`{${model},outcome="server"}`, 1]]));
+    expect(samples(text, 'jarvis_ai_attempt_duration_seconds_count').get(`{${model}}`)).toBe(2);
+    expect(samples(text, 'jarvis_ai_tokens_total')).toEqual(new Map([[`{${model},direction="input"}`, FAKE_USAGE.input], [`{${model},direction="output"}`, FAKE_USAGE.output]]));
+    const cost = samples(text, 'jarvis_ai_cost_usd_total').get(`{${model}}`)!;
+    // The ledger booked the same cost.
+    const [booked] = await plane.testDb.db.query<{ cost: string }>(`SELECT sum(cost_usd)::text AS cost FROM ai_ledger WHERE outcome = 'ok'`);
+    expect(cost).toBeCloseTo(Number(booked!.cost), 9);
+    expect(cost).toBeGreaterThan(0);
+    expect(samples(text, 'jarvis_ai_provider_circuit_state')).toEqual(new Map([['{provider="openai",state="closed"}', 1], ['{provider="openai",state="half-open"}', 0], ['{provider="openai",state="open"}', 0]]));
+  });
+
+  it('counts task events and times runs by outcome', async () => {
+    const queue = async (taskType: string, payload: Record<string, unknown> = {}) =>
+      (await request(plane.app).post('/api/v1/agents/Probe/tasks').set('authorization', `Bearer ${plane.adminKey}`).send({ taskType, payload }).expect(202)).body.taskId as string;
+    await waitForTask(plane.agents!, await queue('noop'), 'completed');
+    await waitForTask(plane.agents!, await queue('fail'), 'failed');
+    const text = await scrape();
+    const events = samples(text, 'jarvis_task_events_total');
+    expect(events.get('{event="task.created",agent="Probe",task_type="noop"}')).toBe(1);
+    expect(events.get('{event="task.started",agent="Probe",task_type="noop"}')).toBe(1);
+    expect(events.get('{event="task.completed",agent="Probe",task_type="noop"}')).toBe(1);
+    expect(events.get('{event="task.failed",agent="Probe",task_type="fail"}')).toBe(1);
+    const runs = samples(text, 'jarvis_task_run_duration_seconds_count');
+    expect(runs.get('{agent="Probe",task_type="noop",outcome="completed"}')).toBe(1);
+    expect(runs.get('{agent="Probe",task_type="fail",outcome="failed"}')).toBe(1);
+  });
+
+  it('reads the AI DAWG circuit and the WebSocket connections at each scrape', async () => {
+    const text = await scrape();
+    expect(samples(text, 'jarvis_dawg_circuit_state')).toEqual(new Map([['{state="closed"}', 1], ['{state="half-open"}', 0], ['{state="open"}', 0]]));
+    expect(samples(text, 'jarvis_websocket_connections')).toEqual(new Map([['', 0]]));
+    // The DAWG is down (port 9): failed calls open its circuit, and the next scrape says so.
+    for (let i = 0; i < 10 && plane.moduleRouter.breakerState !== 'open'; i++) {
+      await request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'testing', action: 'health-check', params: {} });
+    }
+    expect(samples(await scrape(), 'jarvis_dawg_circuit_state').get('{state="open"}')).toBe(1);
+  });
+});
