@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
 import { waitForTask } from '../helpers/agent-system';
@@ -75,6 +78,52 @@ describe('service metrics on /metrics', () => {
     const runs = samples(text, 'jarvis_task_run_duration_seconds_count');
     expect(runs.get('{agent="Probe",task_type="noop",outcome="completed"}')).toBe(1);
     expect(runs.get('{agent="Probe",task_type="fail",outcome="failed"}')).toBe(1);
+  });
+
+  it('the shipped Grafana dashboard asks only for metrics and labels the control plane exposes', async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../config/grafana/jarvis-dashboard.json'), 'utf8')) as {
+      panels: Array<{ id: number; gridPos: { x: number; y: number; w: number; h: number }; targets: Array<{ refId: string; expr: string }> }>;
+      templating: { list: Array<{ name: string }> };
+    };
+    expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+    expect(new Set(dashboard.panels.map((p) => `${p.gridPos.x},${p.gridPos.y}`)).size).toBe(dashboard.panels.length);
+    expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'job']);
+    // A call, a task and a command the firewall refuses, so each counter has a series.
+    expect((await chat()).status).toBe(200);
+    await waitForTask(plane.agents!, (await request(plane.app).post('/api/v1/agents/Probe/tasks').set('authorization', `Bearer ${plane.adminKey}`).send({ taskType: 'noop' }).expect(202)).body.taskId as string, 'completed');
+    await request(plane.app).post('/api/v1/devops/exec').set('authorization', `Bearer ${plane.adminKey}`).send({ command: 'rm', args: ['-rf', '/'] }).expect(403);
+    // What this plane exposes after the tests above (series with their labels), and the Node.js
+    // process metrics, which test planes leave out: read from prom-client in a separate process.
+    const text = await scrape();
+    const labelsOf = new Map<string, Set<string>>();
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})? /.exec(line);
+      if (!m) continue;
+      const names = labelsOf.get(m[1]!) ?? new Set<string>();
+      for (const [, label] of (m[2] ?? '').matchAll(/([a-z_]+)="/g)) names.add(label!);
+      labelsOf.set(m[1]!, names);
+    }
+    const processMetrics = JSON.parse(
+      execFileSync(process.execPath, ['-e', "const p=require('prom-client');const r=new p.Registry();p.collectDefaultMetrics({register:r,prefix:'jarvis_'});r.getMetricsAsJSON().then((m)=>{console.log(JSON.stringify(m.map((x)=>x.name)));process.exit(0)})"], { encoding: 'utf8' }),
+    ) as string[];
+    for (const name of processMetrics) labelsOf.set(name, labelsOf.get(name) ?? new Set());
+    const problems: string[] = [];
+    for (const { targets } of dashboard.panels) {
+      for (const { expr } of targets) {
+        const grouped = [...expr.matchAll(/by \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()));
+        for (const [, metric, matchers] of expr.matchAll(/\b(jarvis_[a-z0-9_]+)(?:\{([^}]*)\})?/g)) {
+          const labels = labelsOf.get(metric!) ?? (processMetrics.includes(metric!) ? new Set<string>() : undefined);
+          if (!labels) {
+            problems.push(`${metric} is not exposed`);
+            continue;
+          }
+          const asked = [...(matchers ?? '').matchAll(/([a-z_]+)\s*[=!~]+/g)].map((m) => m[1]!);
+          // job and instance are Prometheus's own; le is every histogram bucket's.
+          for (const label of [...asked, ...grouped]) if (!['job', 'instance', 'le'].includes(label) && !labels.has(label) && !processMetrics.includes(metric!)) problems.push(`${metric} has no label ${label}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('reads the AI DAWG circuit and the WebSocket connections at each scrape', async () => {
