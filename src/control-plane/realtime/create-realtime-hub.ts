@@ -19,7 +19,7 @@ export interface CreateRealtimeHubOptions {
   config: RealtimeConfig;
   logger: Logger;
   db: Db;
-  /** Present when REDIS_URL is set: events then fan out between instances through pub/sub. */
+  /** Present when REDIS_URL is set: events then fan out between instances through a Redis stream. */
   redis?: RedisClient;
   redisKeyPrefix: string;
   apiKeys: Pick<ApiKeyService, 'authenticate' | 'authenticateFromMemory'>;
@@ -39,7 +39,7 @@ export interface CreateRealtimeHubOptions {
   proactive?: boolean;
 }
 
-/** Builds the hub and its bus (Redis pub/sub when a client is given, else in-process); compose.ts calls it. */
+/** Builds the hub and its bus (a Redis stream when a client is given, else in-process); compose.ts calls it. */
 export async function createRealtimeHub(options: CreateRealtimeHubOptions): Promise<RealtimeHub> {
   const bus: RealtimeBus = options.redis
     ? await RedisRealtimeBus.open({ redis: options.redis, keyPrefix: options.redisKeyPrefix, logger: options.logger })

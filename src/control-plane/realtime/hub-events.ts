@@ -42,7 +42,7 @@ type EventOf<K extends ChannelKind> = {
 }[keyof ChannelEvents[K] & string];
 
 /**
- * What instances exchange (in-process, or through Redis pub/sub): one event of the whole
+ * What instances exchange (in-process, or through a Redis stream): one event of the whole
  * control plane. Health is per instance and never crosses. Task events fan out to `tasks`
  * and to the `jobs/<id>` channels of the task and of its workflow.
  */

@@ -4,7 +4,7 @@ export type HubMessageListener = (message: HubMessage) => void;
 
 /**
  * How events reach every control-plane instance's hub, each exactly once. In-process when
- * REDIS_URL is unset; Redis pub/sub when it is set, so a client connected to instance A sees
+ * REDIS_URL is unset; a Redis stream when it is set, so a client connected to instance A sees
  * what happened on instance B.
  */
 export interface RealtimeBus {
