@@ -28,6 +28,8 @@ export const actionManifestSchema = z.object({
   name: z.string(),
   description: z.string(),
   paramsSchema: z.record(z.string(), z.unknown()),
+  /** How long the action may run (ms), when longer than a usual call: the control plane waits this long. */
+  timeoutMs: z.number().int().positive().optional(),
 });
 
 export const moduleManifestSchema = z.object({

@@ -292,6 +292,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       retention?.start();
       proactive?.start(config.proactive.intervalMs);
       clusterMetrics.start();
+      // The DAWG's manifest says which actions may run long; read it before the first call needs it.
+      void moduleRouter.modules();
     },
     close: async (graceMs) => {
       // First: clients are told (1001) before the services behind their events stop.

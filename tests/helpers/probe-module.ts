@@ -23,22 +23,9 @@ export function createProbeModule(state: ProbeState): ModuleDefinition {
           return { text: params.text.repeat(params.times), requestId: ctx.requestId };
         },
       }),
-      slow: defineAction({
-        description: 'Waits, unless aborted',
-        params: z.object({ ms: z.number().int().min(0).max(10_000) }).strict(),
-        async handler(params, ctx) {
-          state.slowCalls++;
-          await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(resolve, params.ms);
-            ctx.signal.addEventListener('abort', () => {
-              clearTimeout(timer);
-              state.aborted++;
-              reject(new Error('aborted'));
-            });
-          });
-          return { waitedMs: params.ms };
-        },
-      }),
+      slow: slowAction(state),
+      // The same wait, declared long: the control plane gives it 3 s instead of its default.
+      'slow-declared': { ...slowAction(state), timeoutMs: 3_000 },
       unavailable: defineAction({
         description: 'Reports that a provider it depends on is down',
         params: z.object({}).strict(),
@@ -53,6 +40,26 @@ export function createProbeModule(state: ProbeState): ModuleDefinition {
           throw new Error('internal detail that must not leak');
         },
       }),
+    },
+  });
+}
+
+/** Waits `ms`, unless aborted. */
+function slowAction(state: ProbeState) {
+  return defineAction({
+    description: 'Waits, unless aborted',
+    params: z.object({ ms: z.number().int().min(0).max(10_000) }).strict(),
+    async handler(params, ctx) {
+      state.slowCalls++;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, params.ms);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          state.aborted++;
+          reject(new Error('aborted'));
+        });
+      });
+      return { waitedMs: params.ms };
     },
   });
 }

@@ -93,7 +93,7 @@ describe('GET /status', () => {
     });
     expect(res.body.modules).toEqual([
       { name: 'testing', version: '1.0.0', actions: ['health-check', 'validate-system'] },
-      { name: 'probe', version: '0.0.1', actions: ['echo', 'slow', 'unavailable', 'crash'] },
+      { name: 'probe', version: '0.0.1', actions: ['echo', 'slow', 'slow-declared', 'unavailable', 'crash'] },
     ]);
   });
 

@@ -148,6 +148,23 @@ describe('against a running DAWG', () => {
     expect(probe.aborted).toBe(1);
   });
 
+  it('waits as long as an action declares in the manifest, longer than AI_DAWG_TIMEOUT_MS; others keep the default', async () => {
+    const router = track(routerFor(dawg.url, { AI_DAWG_TIMEOUT_MS: '300' }));
+    const view = await router.modules();
+    expect(view.modules.find((m) => m.name === 'probe')!.actions.find((a) => a.name === 'slow-declared')).toMatchObject({ timeoutMs: 3_000 });
+    expect(view.modules.find((m) => m.name === 'probe')!.actions.find((a) => a.name === 'slow')).not.toHaveProperty('timeoutMs');
+    await expect(router.execute({ module: 'probe', action: 'slow', params: { ms: 800 } })).rejects.toMatchObject({ status: 504, code: 'DAWG_TIMEOUT' });
+    await expect(router.execute({ module: 'probe', action: 'slow-declared', params: { ms: 800 } })).resolves.toMatchObject({ result: { waitedMs: 800 } });
+    // A caller's own limit wins (an agent capability's), and the declared one still bounds the call.
+    await expect(router.execute({ module: 'probe', action: 'slow-declared', params: { ms: 800 } }, { timeoutMs: 300 })).rejects.toMatchObject({ status: 504 });
+    await expect(router.execute({ module: 'probe', action: 'slow-declared', params: { ms: 4_000 } })).rejects.toMatchObject({ status: 504, message: expect.stringContaining('3000 ms') });
+
+    // A router that never read the manifest: the first call has the default and asks for it in the background.
+    const fresh = track(routerFor(dawg.url, { AI_DAWG_TIMEOUT_MS: '300' }));
+    await expect(fresh.execute({ module: 'probe', action: 'slow-declared', params: { ms: 800 } })).rejects.toMatchObject({ status: 504 });
+    await expect(fresh.execute({ module: 'probe', action: 'slow-declared', params: { ms: 800 } })).resolves.toMatchObject({ result: { waitedMs: 800 } });
+  });
+
   it('lists modules from the manifest and reports the DAWG unreachable when it is', async () => {
     const router = track(routerFor(dawg.url));
     const view = await router.modules();

@@ -84,6 +84,8 @@ interface SendExtra {
   stream?: boolean;
 }
 const MANIFEST_TTL_MS = 10_000;
+/** The longest wait an action may declare (its manifest comes from the DAWG, a trusted service; still bounded). */
+const MAX_DECLARED_TIMEOUT_MS = 30 * 60_000;
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
 
 /** A transport failure: what the circuit breaker counts. HTTP answers (even 4xx) are not failures. */
@@ -126,8 +128,10 @@ function parseJson(bytes: Buffer): unknown {
 export class ModuleRouter {
   private readonly pool: Pool;
   private readonly breaker: CircuitBreaker<[() => Promise<DawgResponse>], DawgResponse>;
-  private manifest: { modules: ModuleManifest[]; fetchedAt: number } | undefined;
+  private manifest: { modules: ModuleManifest[]; fetchedAt: number; timeouts: ReadonlyMap<string, number> } | undefined;
   private manifestRefresh: Promise<void> | undefined;
+  /** When a call last asked for the manifest in the background. */
+  private manifestAskedAt = 0;
   private openedAt: number | undefined;
   private readonly authorization: string;
   private readonly basePath: string;
@@ -178,8 +182,27 @@ export class ModuleRouter {
     return this.openedAt;
   }
 
+  /**
+   * Runs an action. Without an explicit `timeoutMs`, an action whose manifest entry declares a
+   * longer one (a remote generation, a deploy) is given that instead of AI_DAWG_TIMEOUT_MS.
+   */
   async execute(request: ExecuteRequest, options: CallOptions = {}): Promise<ExecuteResponse> {
-    return this.parseBody(executeResponseSchema, await this.send('POST', '/api/v1/execute', request, options));
+    const declared = options.timeoutMs === undefined ? this.declaredTimeout(request.module, request.action) : undefined;
+    return this.parseBody(executeResponseSchema, await this.send('POST', '/api/v1/execute', request, declared === undefined ? options : { ...options, timeoutMs: declared }));
+  }
+
+  /** The action's declared time when it exceeds the default, from the cached manifest (refreshed in the background when stale). */
+  private declaredTimeout(module: string, action: string): number | undefined {
+    const cached = this.manifest;
+    const now = Date.now();
+    // Never while the circuit is not closed (the fetch would take the half-open probe's place),
+    // and at most once per TTL whatever the outcome (a DAWG that is down is not asked twice per call).
+    if ((!cached || now - cached.fetchedAt >= MANIFEST_TTL_MS) && now - this.manifestAskedAt >= MANIFEST_TTL_MS && !this.breaker.opened && !this.breaker.halfOpen) {
+      this.manifestAskedAt = now;
+      void this.modules();
+    }
+    const declared = cached?.timeouts.get(`${module}.${action}`);
+    return declared !== undefined && declared > this.config.timeoutMs ? declared : undefined;
   }
 
   /** The DAWG's module manifest, cached; a stale copy is served while a fresh one is fetched. */
@@ -216,7 +239,10 @@ export class ModuleRouter {
     try {
       const response = await this.send('GET', '/api/v1/modules', undefined, {});
       const body = manifestResponseSchema.safeParse(response.data);
-      if (body.success) this.manifest = { modules: body.data.modules, fetchedAt: Date.now() };
+      if (body.success) {
+        const timeouts = new Map(body.data.modules.flatMap((m) => m.actions.flatMap((a) => (a.timeoutMs ? [[`${m.name}.${a.name}`, Math.min(a.timeoutMs, MAX_DECLARED_TIMEOUT_MS)] as const] : []))));
+        this.manifest = { modules: body.data.modules, fetchedAt: Date.now(), timeouts };
+      }
       else this.logger.warn('AI DAWG manifest has an unexpected shape');
     } catch (err) {
       this.manifest = undefined;

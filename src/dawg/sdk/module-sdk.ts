@@ -26,6 +26,12 @@ export interface ActionContext {
 export interface ActionDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
   description: string;
   params: S;
+  /**
+   * How long the action may run, when that is longer than a call usually takes (a remote
+   * generation, a deploy waiting for its health check). The manifest carries it, and the
+   * control plane waits this long for the action instead of its AI_DAWG_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
   handler(params: z.output<S>, ctx: ActionContext): Promise<R>;
 }
 
@@ -35,6 +41,9 @@ export interface ModuleDefinition {
   version: string;
   actions: Record<string, ActionDefinition>;
 }
+
+/** What a long action declares (a remote generation, a deploy, a plan): just under the control plane's 10-minute cap. */
+export const LONG_ACTION_MS = 590_000;
 
 /** Identity helpers that keep each action's params type tied to its schema. */
 export function defineAction<S extends z.ZodType, R>(action: ActionDefinition<S, R>): ActionDefinition<S, R> {
@@ -59,6 +68,7 @@ function toManifest(module: ModuleDefinition): ModuleManifest {
       name,
       description: action.description,
       paramsSchema: z.toJSONSchema(action.params, { io: 'input' }) as Record<string, unknown>,
+      ...(action.timeoutMs === undefined ? {} : { timeoutMs: action.timeoutMs }),
     })),
   };
 }

@@ -3,7 +3,7 @@ import { AppError, ConflictError, NotFoundError } from '../../../common/errors';
 import type { ExecuteRequest, ModuleManifest } from '../../../common/protocol';
 import { fieldError } from '../../../common/validation';
 import { valueAt } from '../../../common/value-path';
-import { defineAction, defineModule, type ActionContext, type ModuleDefinition } from '../../sdk';
+import { defineAction, defineModule, LONG_ACTION_MS, type ActionContext, type ModuleDefinition } from '../../sdk';
 import type { AnalyticsStore } from '../analytics/analytics-store';
 import { createWorkflowParams, listRunsParams, runWorkflowParams, workflowRef, type AutomationStep } from './automation-schemas';
 import { WorkflowStore, type RunRecord, type StepOutcome } from './workflow-store';
@@ -111,6 +111,7 @@ export function createAutomationModule(deps: AutomationModuleDeps): ModuleDefini
       'run-workflow': defineAction({
         description: 'Runs a workflow’s steps in order; with a runKey, a repeated call resumes or returns the same run (no finished step runs twice)',
         params: runWorkflowParams,
+        timeoutMs: LONG_ACTION_MS,
         async handler(p, ctx) {
           const workflow = await workflows.get(p.name);
           if (!workflow) throw new NotFoundError(`No workflow named "${p.name}"`, { field: 'params.name', available: (await workflows.list()).map((w) => w.name) });

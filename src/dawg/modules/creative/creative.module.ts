@@ -1,4 +1,4 @@
-import { defineModule, type ModuleDefinition } from '../../sdk';
+import { defineModule, LONG_ACTION_MS, type ModuleDefinition } from '../../sdk';
 import type { AudioWorkerPool } from '../../audio/worker';
 import type { SongProvider } from '../../providers';
 import type { FileStore, ProjectStore } from '../../storage';
@@ -25,6 +25,12 @@ export function createCreativeModule(deps: CreativeModuleDeps): ModuleDefinition
     name: 'creative',
     description: 'Creative production on the AI DAWG audio engine: song concepts, song generation, mixing stems and mastering to streaming loudness targets',
     version: '0.2.0',
-    actions: { 'song-concept': songConceptAction(), 'generate-audio': generateAudioAction(deps), 'mix-tracks': mixTracksAction(deps), 'master-track': masterTrackAction(deps) },
+    actions: {
+      'song-concept': songConceptAction(),
+      // A remote provider takes minutes (MUSIC_PROVIDER_TIMEOUT_MS); mixing and mastering a long track, tens of seconds.
+      'generate-audio': { ...generateAudioAction(deps), timeoutMs: LONG_ACTION_MS },
+      'mix-tracks': { ...mixTracksAction(deps), timeoutMs: LONG_ACTION_MS },
+      'master-track': { ...masterTrackAction(deps), timeoutMs: 290_000 },
+    },
   });
 }

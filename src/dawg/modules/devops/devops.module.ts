@@ -1,5 +1,5 @@
 import type { ControlPlaneClient } from '../../control-plane/types';
-import { defineModule, type ModuleDefinition } from '../../sdk';
+import { defineModule, LONG_ACTION_MS, type ModuleDefinition } from '../../sdk';
 import { DeployRunner } from './deploy/deploy-runner';
 import { createDeployServiceAction, createListDeploymentsAction } from './deploy/deploy-service.action';
 import type { DeploymentStore } from './deploy/deployment-store';
@@ -54,11 +54,12 @@ export function createDevopsModule(deps: DevopsModuleDeps): ModuleDefinition {
     description: 'Deployments with health checks and rollback, Terraform, Pulumi and CloudFormation operations, log queries and monitoring rules, all commands through the terminal firewall',
     version: '1.0.0',
     actions: {
-      'deploy-service': createDeployServiceAction(deployDeps),
+      // Deploys wait for health checks and approvals; plans for the tool; cost reports for AWS.
+      'deploy-service': { ...createDeployServiceAction(deployDeps), timeoutMs: LONG_ACTION_MS },
       deployments: createListDeploymentsAction(deployDeps),
-      'manage-infrastructure': createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir, pulumi: deps.pulumi, cloudformation: deps.cloudformation, ...(deps.driftPollMs ? { pollMs: deps.driftPollMs } : {}) }),
-      'scale-service': createScaleServiceAction({ targets: deps.targets, controlPlane: deps.controlPlane }),
-      'cost-report': createCostReportAction({ controlPlane: deps.controlPlane }),
+      'manage-infrastructure': { ...createManageInfrastructureAction({ controlPlane: deps.controlPlane, terraformDir: deps.terraformDir, pulumi: deps.pulumi, cloudformation: deps.cloudformation, ...(deps.driftPollMs ? { pollMs: deps.driftPollMs } : {}) }), timeoutMs: LONG_ACTION_MS },
+      'scale-service': { ...createScaleServiceAction({ targets: deps.targets, controlPlane: deps.controlPlane }), timeoutMs: 180_000 },
+      'cost-report': { ...createCostReportAction({ controlPlane: deps.controlPlane }), timeoutMs: 150_000 },
       'query-logs': createQueryLogsAction({ logDir: deps.logDir, controlPlane: deps.controlPlane }),
       'configure-monitoring': createConfigureMonitoringAction({ dir: deps.monitoringDir, controlPlane: deps.controlPlane }),
     },

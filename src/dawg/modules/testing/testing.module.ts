@@ -66,7 +66,7 @@ export function createTestingModule(deps: TestingModuleDeps): ModuleDefinition {
           };
         },
       }),
-      ...(deps.files && deps.audio ? { 'audio-check': audioCheckAction({ files: deps.files, audio: deps.audio }) } : {}),
+      ...(deps.files && deps.audio ? { 'audio-check': { ...audioCheckAction({ files: deps.files, audio: deps.audio }), timeoutMs: 120_000 } } : {}),
       'validate-system': defineAction({
         description: `Runs the DAWG's self-checks (${CHECK_NAMES.join(', ')}); all of them unless some are named`,
         params: z
