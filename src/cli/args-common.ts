@@ -45,6 +45,8 @@ export const OPTIONS = {
   mood: { type: 'string' },
   duration: { type: 'string' },
   provider: { type: 'string' },
+  workspace: { type: 'string' },
+  target: { type: 'string', multiple: true },
   platform: { type: 'string' },
 } as const;
 

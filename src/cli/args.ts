@@ -5,6 +5,7 @@ import { check, connection, GLOBAL_OPTIONS, noMoreArguments, parse, rejectOption
 import { parseApprovals, parseCosts, parseMemory, type OperationsCommand } from './args-operations';
 import { parseTask, type TaskCommand } from './args-task';
 import { parseCatalog, parseProduce, type ProductionCommand } from './production-commands';
+import { INFRA_ACTIONS, parseInfra, type InfraCommand } from './infra-commands';
 import { UsageError } from './errors';
 
 export { DEFAULT_TIMEOUT_MS, DEFAULT_URL, type Connection } from './args-common';
@@ -24,7 +25,8 @@ export type Command =
   | { kind: 'agents-stats'; connection: Connection; json: boolean }
   | TaskCommand
   | OperationsCommand
-  | ProductionCommand;
+  | ProductionCommand
+  | InfraCommand;
 
 /** Each group with its subcommands; `jarvis help <group> [<sub>]` names one of these topics. */
 export const GROUPS = {
@@ -38,6 +40,7 @@ export const GROUPS = {
   memory: ['recall', 'remember'],
   produce: [],
   catalog: ['get', 'list'],
+  infra: INFRA_ACTIONS,
 } as const satisfies Record<string, readonly string[]>;
 
 type Group = keyof typeof GROUPS;
@@ -168,6 +171,11 @@ function parseGroup(group: string, positionals: string[], values: Values, env: N
         cancel: ['json'],
       });
       return typeof inv === 'string' ? inv : parseTask(inv);
+    }
+    case 'infra': {
+      const options = ['provider', 'workspace', 'target', 'json'] as const;
+      const inv = invocation('infra', positionals, values, env, Object.fromEntries(INFRA_ACTIONS.map((a) => [a, options])));
+      return typeof inv === 'string' ? inv : parseInfra(inv.sub, inv.rest, inv.values, inv.connection, inv.topic);
     }
     case 'approvals': {
       const inv = invocation('approvals', positionals, values, env, { list: ['status', 'limit', 'json'], get: ['json'], approve: ['reason', 'json'], deny: ['reason', 'json'] });

@@ -20,6 +20,8 @@ Usage:
   jarvis produce PROMPT [--title T] [--duration S] [--platform P] [--wait] [--json]
   jarvis catalog list [--limit N] [--json]
   jarvis catalog get TRACK_ID [--json]
+  jarvis infra plan|apply|destroy|validate|refresh --provider P [--workspace W]
+               [--target T]... [--json]
   jarvis memory recall QUERY... [--k N] [--type TYPE] [--user ID] [--json]
   jarvis memory remember TEXT... [--type TYPE] [--user ID] [--json]
   jarvis keys create --name NAME [--scope admin] [--scope devops] [--json]
@@ -34,7 +36,7 @@ Usage:
   jarvis --version
 
 Keys, audit, costs and deciding approvals need an API key with the admin scope;
-listing approvals the devops scope; agents, tasks, productions, the catalog,
+listing approvals and infra the devops scope; agents, tasks, productions, the catalog,
 memory and suggestions any valid key.
 
 ${CONNECTION}

@@ -7,6 +7,7 @@ import { formatApproval, formatApprovals, formatCosts, formatDecided, formatReca
 import { formatAgents, formatAgentStats } from './format-tasks';
 import { helpText } from './help';
 import { runProductionCommand } from './production-commands';
+import { runInfraCommand } from './infra-commands';
 import { runTaskCommand } from './task-commands';
 import type { ProgressStream } from './task-progress';
 
@@ -96,6 +97,8 @@ async function execute(command: Command, io: CliIo, { out, err }: Out): Promise<
     case 'catalog-get':
     case 'catalog-list':
       return runProductionCommand(command, client, { out, err, onInterrupt: io.onInterrupt });
+    case 'infra':
+      return runInfraCommand(command, client, { out, err, progressStream: io.progressStream, onInterrupt: io.onInterrupt });
     case 'memory-remember':
       return print(await client.remember({ text: command.text, type: command.type, userId: command.userId }), formatRemembered);
   }

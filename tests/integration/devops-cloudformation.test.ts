@@ -1,11 +1,7 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
-import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
-import { startTestPlane, type TestPlane } from '../helpers/control-plane';
-import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+import { bucket, startCloudFormationRig, type CloudFormationRig } from '../helpers/cloudformation-setup';
 
 /**
  * CloudFormation through the whole path: /api/v1/execute → the DAWG's manage-infrastructure →
@@ -14,21 +10,17 @@ import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from 
  * change sets in a file and answering in the CLI's documented shapes and errors.
  */
 describe('devops manage-infrastructure with provider cloudformation, through the firewall', () => {
-  let dir: string;
+  let rig: CloudFormationRig;
   let project: string;
-  let plane: TestPlane;
-  let planeHttp: Listening;
-  let dawg: TestDawg;
+  let plane: CloudFormationRig['plane'];
   let approverKey: string;
   const STACK = 'shop-staging';
 
-  const bucket = (name: string) => ({ Type: 'AWS::S3::Bucket', Properties: { BucketName: name } });
-  const writeTemplate = (resources: Record<string, unknown>) =>
-    writeFileSync(path.join(project, 'stack.json'), JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Description: 'shop assets', Parameters: { Env: { Type: 'String' } }, Resources: resources }));
+  const writeTemplate = (resources: Record<string, unknown>) => rig.writeTemplate(resources);
   const infra = (params: Record<string, unknown>) =>
     request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'cloudformation', workspace: STACK, ...params } });
-  const calls = () => readFileSync(path.join(project, '.fake-aws-calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { args: string[]; region: string | null });
-  const stacks = () => (JSON.parse(readFileSync(path.join(project, '.fake-cfn.json'), 'utf8')) as { stacks: Record<string, { status: string; resources: Record<string, unknown> }> }).stacks;
+  const calls = () => rig.calls();
+  const stacks = () => rig.stacks();
   const approve = (id: string, key = approverKey) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${key}`).send({ note: 'reviewed the change set' });
   /** The approved command runs after the answer: the approval once its result is stored. */
   async function resultOf(id: string): Promise<{ result: { exitCode: number; stderr: string } }> {
@@ -47,40 +39,12 @@ describe('devops manage-infrastructure with provider cloudformation, through the
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'cfn-'));
-    project = path.join(dir, 'infra');
-    const bin = path.join(dir, 'bin');
-    mkdirSync(project);
-    mkdirSync(bin);
-    writeTemplate({ Assets: bucket('shop-assets'), Logs: bucket('shop-logs') });
-    writeFileSync(path.join(project, 'params.json'), JSON.stringify([{ ParameterKey: 'Env', ParameterValue: 'staging' }]));
-    writeFileSync(path.join(bin, 'aws'), `#!${process.execPath}\nrequire(${JSON.stringify(path.join(__dirname, '../fixtures/fake-aws-cloudformation.js'))});\n`);
-    chmodSync(path.join(bin, 'aws'), 0o755);
-    // The shipped policy's aws rule, unchanged, with this test's program and template directory.
-    const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: Record<string, unknown> };
-    const policyFile = path.join(dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { aws: shipped.rules.aws } }));
-
-    dawg = await startDawg({ dataDir: dir });
-    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
-    planeHttp = await listen(plane.app);
-    approverKey = (await plane.apiKeys.create('approver', ['admin', 'devops'])).key;
-    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
-    const deployments = new DeploymentStore(path.join(dir, 'devops'));
-    await deployments.init();
-    dawg.registry.register(
-      createDevopsModule({
-        controlPlane, targets: [], deployments, terraformDir: undefined, logDir: undefined, monitoringDir: path.join(dir, 'devops'), driftPollMs: 20,
-        cloudformation: { template: path.join(project, 'stack.json'), parameters: path.join(project, 'params.json'), capabilities: ['CAPABILITY_IAM'], region: 'eu-west-1' },
-      }),
-    );
+    rig = await startCloudFormationRig();
+    ({ project, plane, approverKey } = rig);
   });
 
   afterAll(async () => {
-    await planeHttp?.close();
-    await plane?.stop();
-    await dawg?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('validate reads the template; a template CloudFormation refuses is valid: false with its reason', async () => {
