@@ -1,5 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
@@ -534,6 +535,53 @@ describe('devops configure-monitoring: evaluation', () => {
     const [availability, latency] = after.slos;
     expect(availability).toMatchObject({ status: 'breaching', good: 6, total: 8, sli: 0.75, burnRate: 25, errorBudgetRemaining: -24 });
     expect(latency).toMatchObject({ status: 'ok', good: 8, total: 8, sli: 1, burnRate: 0, errorBudgetRemaining: 1 });
+  });
+
+  it('evaluates alerts on the AI router, task and circuit metrics of a real render (docs/API.md examples)', async () => {
+    const metrics = new Metrics({ processMetrics: false });
+    let dawg: 'closed' | 'open' | 'half-open' = 'closed';
+    metrics.watch({ dawgCircuit: () => dawg });
+    const bus = new EventEmitter();
+    metrics.countTasks(bus as unknown as Parameters<Metrics['countTasks']>[0]);
+    const attempts = (ok: number, failed: number) => {
+      for (let i = 0; i < ok; i++) metrics.aiAttempt({ provider: 'openai', model: 'gpt-4o-mini', outcome: 'ok', latencyMs: 300, costUsd: 0.001, inputTokens: 10, outputTokens: 5 });
+      for (let i = 0; i < failed; i++) metrics.aiAttempt({ provider: 'openai', model: 'gpt-4o-mini', outcome: 'timeout', latencyMs: 30_000 });
+    };
+    const task = (type: string) => bus.emit('event', { type, jobId: `tsk_${Math.random()}`, agent: 'DataScientist', taskType: 'analyze-data', at: new Date().toISOString() });
+    await h.run({ operation: 'create-alert', name: 'ai-failures', expr: { aggregate: 'rate-ratio', numerator: { metric: 'jarvis_ai_attempts_total', matchers: [{ label: 'outcome', op: '!=', value: 'ok' }] }, denominator: { metric: 'jarvis_ai_attempts_total' } }, op: '>', threshold: 0.2, severity: 'warning' });
+    await h.run({ operation: 'create-alert', name: 'dawg-circuit-open', expr: { aggregate: 'max', metric: 'jarvis_dawg_circuit_state', labels: { state: 'open' } }, op: '>=', threshold: 1, severity: 'critical' });
+    await h.run({ operation: 'create-alert', name: 'task-failures', expr: { aggregate: 'rate', metric: 'jarvis_task_events_total', labels: { event: 'task.failed' } }, op: '>', threshold: 0, severity: 'warning' });
+    await h.run({ operation: 'create-alert', name: 'ai-spend', expr: { aggregate: 'sum', metric: 'jarvis_ai_cost_usd_total' }, op: '>=', threshold: 0.01, severity: 'info' });
+
+    attempts(8, 0);
+    task('task.completed');
+    h.nowMs = T0;
+    h.text = await metrics.render();
+    const first = await h.run<Evaluated>({ operation: 'evaluate' });
+    expect(first.alerts.map((a) => [a.name, a.state])).toEqual([
+      ['ai-failures', 'no-data'],
+      ['dawg-circuit-open', 'ok'],
+      ['task-failures', 'no-data'],
+      ['ai-spend', 'ok'],
+    ]);
+
+    attempts(6, 4);
+    task('task.failed');
+    dawg = 'open';
+    h.nowMs = T0 + 60_000;
+    h.text = await metrics.render();
+    const second = await h.run<Evaluated>({ operation: 'evaluate' });
+    expect(second.alerts.map((a) => [a.name, a.state])).toEqual([
+      ['ai-failures', 'firing'],
+      ['dawg-circuit-open', 'firing'],
+      ['task-failures', 'firing'],
+      ['ai-spend', 'firing'],
+    ]);
+    const value = (name: string) => second.alerts.find((a) => a.name === name)!.value!;
+    expect(value('ai-failures')).toBeCloseTo(0.4, 9); // 4 failed of 10 attempts since the last evaluation
+    expect(value('dawg-circuit-open')).toBe(1);
+    expect(value('task-failures')).toBeCloseTo(1 / 60, 9); // one failure in 60 s
+    expect(value('ai-spend')).toBeCloseTo(0.014, 9);
   });
 });
 
