@@ -130,7 +130,7 @@ export class Metrics {
     });
     this.taskDurations = new Histogram({
       name: 'jarvis_task_run_duration_seconds',
-      help: 'Time from a task run starting on this instance to its end (outcome completed, failed, cancelled or retrying)',
+      help: 'Time from a task run starting on this instance to its end (outcome completed, failed, cancelled, retrying or requeued)',
       labelNames: ['agent', 'task_type', 'outcome'],
       buckets: TASK_DURATION_BUCKETS,
       registers,
