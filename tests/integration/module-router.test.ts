@@ -98,6 +98,16 @@ it('opens the circuit after repeated failures, fails fast, then closes after a h
   }
 });
 
+it('reads the manifest for declared timeouts past the circuit: its failures do not open it', async () => {
+  const router = track(routerFor(`http://127.0.0.1:${await freePort()}`, { AI_DAWG_RETRIES: '0' }));
+  // Each first call also asks for the manifest in the background; only the calls count.
+  for (let i = 0; i < 2; i++) await expect(router.execute(health)).rejects.toMatchObject({ status: 503 });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(router.breakerState).toBe('closed');
+  await expect(router.execute(health)).rejects.toMatchObject({ status: 503 });
+  expect(router.breakerState).toBe('open');
+});
+
 describe('against a running DAWG', () => {
   let dawg: TestDawg;
   const probe: ProbeState = { slowCalls: 0, aborted: 0 };

@@ -84,6 +84,8 @@ interface SendExtra {
   stream?: boolean;
 }
 const MANIFEST_TTL_MS = 10_000;
+/** A background read of the manifest (for declared timeouts) gives up after this. */
+const MANIFEST_READ_MS = 2_000;
 /** The longest wait an action may declare (its manifest comes from the DAWG, a trusted service; still bounded). */
 const MAX_DECLARED_TIMEOUT_MS = 30 * 60_000;
 const GATEWAY_FAILURES = new Set([502, 503, 504]);
@@ -199,7 +201,10 @@ export class ModuleRouter {
     // and at most once per TTL whatever the outcome (a DAWG that is down is not asked twice per call).
     if ((!cached || now - cached.fetchedAt >= MANIFEST_TTL_MS) && now - this.manifestAskedAt >= MANIFEST_TTL_MS && !this.breaker.opened && !this.breaker.halfOpen) {
       this.manifestAskedAt = now;
-      void this.modules();
+      // Past the breaker: a failed background read is not a failed call of the caller's.
+      this.manifestRefresh ??= this.refreshManifest(false).finally(() => {
+        this.manifestRefresh = undefined;
+      });
     }
     const declared = cached?.timeouts.get(`${module}.${action}`);
     return declared !== undefined && declared > this.config.timeoutMs ? declared : undefined;
@@ -235,17 +240,23 @@ export class ModuleRouter {
     void this.pool.destroy().catch(() => undefined);
   }
 
-  private async refreshManifest(): Promise<void> {
+  /**
+   * Reads the manifest. Through the breaker for /status (its failure says the DAWG is
+   * unreachable); past it for the declared timeouts, where a failure keeps the copy it has.
+   */
+  private async refreshManifest(viaBreaker = true): Promise<void> {
     try {
-      const response = await this.send('GET', '/api/v1/modules', undefined, {});
+      const response = viaBreaker ? await this.send('GET', '/api/v1/modules', undefined, {}) : await this.request('GET', '/api/v1/modules', undefined, { timeoutMs: MANIFEST_READ_MS });
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
       const body = manifestResponseSchema.safeParse(response.data);
-      if (body.success) {
-        const timeouts = new Map(body.data.modules.flatMap((m) => m.actions.flatMap((a) => (a.timeoutMs ? [[`${m.name}.${a.name}`, Math.min(a.timeoutMs, MAX_DECLARED_TIMEOUT_MS)] as const] : []))));
-        this.manifest = { modules: body.data.modules, fetchedAt: Date.now(), timeouts };
+      if (!body.success) {
+        this.logger.warn('AI DAWG manifest has an unexpected shape');
+        return;
       }
-      else this.logger.warn('AI DAWG manifest has an unexpected shape');
+      const timeouts = new Map(body.data.modules.flatMap((m) => m.actions.flatMap((a) => (a.timeoutMs ? [[`${m.name}.${a.name}`, Math.min(a.timeoutMs, MAX_DECLARED_TIMEOUT_MS)] as const] : []))));
+      this.manifest = { modules: body.data.modules, fetchedAt: Date.now(), timeouts };
     } catch (err) {
-      this.manifest = undefined;
+      if (viaBreaker) this.manifest = undefined;
       this.logger.debug('AI DAWG manifest unavailable', { reason: (err as Error).message });
     }
   }
