@@ -293,7 +293,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       proactive?.start(config.proactive.intervalMs);
       clusterMetrics.start();
       // The DAWG's manifest says which actions may run long; read it before the first call needs it.
-      void moduleRouter.modules();
+      void moduleRouter.prefetchManifest();
     },
     close: async (graceMs) => {
       // First: clients are told (1001) before the services behind their events stop.

@@ -49,7 +49,8 @@ export async function startCloudFormationRig(options: { runTasks?: boolean } = {
   const dawg = await startDawg({ dataDir: dir });
   const plane = await startTestPlane({
     kind: 'pglite',
-    runTasks: options.runTasks ?? false,
+    // Tasks start once the devops module is registered: a start reads the DAWG's manifest.
+    runTasks: false,
     ...(options.runTasks ? { agents: createDefaultAgents() } : {}),
     env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile, AGENT_QUEUE_POLL_MS: '100' },
   });
@@ -64,6 +65,7 @@ export async function startCloudFormationRig(options: { runTasks?: boolean } = {
       cloudformation: { template: path.join(project, 'stack.json'), parameters: path.join(project, 'params.json'), capabilities: ['CAPABILITY_IAM'], region: 'eu-west-1' },
     }),
   );
+  if (options.runTasks) await plane.start();
   return {
     dir,
     project,

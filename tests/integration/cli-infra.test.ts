@@ -30,8 +30,12 @@ async function jarvis(args: string[], key = rig.plane.adminKey): Promise<{ code:
   return { code, ...output };
 }
 
+/** Exit code 0; else the failure shows everything the command printed. */
+const expectOk = (run: { code: number; stdout: string; stderr: string }) => expect(run.code === 0 ? 0 : run).toBe(0);
+
 test('plan prints the changes and how to apply them; apply prints the approval another admin decides', async () => {
   const plan = await jarvis(['infra', 'plan', '--provider', 'cloudformation', '--workspace', 'shop']);
+  expectOk(plan);
   expect(plan.stderr).toMatch(/^Task tsk_[0-9a-f-]{36} queued for DevOpsEngineer \(manage-infrastructure plan\); job: http:\/\//m);
   expect(plan.code).toBe(0);
   expect(plan.stdout).toContain('cloudformation plan (shop): changes\n');
@@ -40,7 +44,7 @@ test('plan prints the changes and how to apply them; apply prints the approval a
   expect(plan.stdout).toContain('Apply it: jarvis infra apply --provider cloudformation --workspace shop');
 
   const apply = await jarvis(['infra', 'apply', '--provider', 'cloudformation', '--workspace', 'shop']);
-  expect(apply.code).toBe(0);
+  expectOk(apply);
   const id = /held for approval (apr_[0-9a-f-]{36})/.exec(apply.stdout)?.[1];
   expect(id).toBeDefined();
   expect(apply.stdout).toMatch(/^ {2}command: aws cloudformation execute-change-set --change-set-name arn:aws:cloudformation:eu-west-1:123456789012:changeSet\/jarvis-plan\//m);
@@ -61,7 +65,7 @@ test('refresh prints the drifted resources; a refused template exits 1 with the 
     JSON.stringify([{ LogicalResourceId: 'Logs', ResourceType: 'AWS::S3::Bucket', StackResourceDriftStatus: 'DELETED', PropertyDifferences: [] }]),
   );
   const refresh = await jarvis(['infra', 'refresh', '--provider', 'cloudformation', '--workspace', 'shop']);
-  expect(refresh.code).toBe(0);
+  expectOk(refresh);
   expect(refresh.stdout).toContain('cloudformation refresh (shop): DRIFTED, 1 resource(s) drifted');
   expect(refresh.stdout).toMatch(/^ {2}DELETED +Logs \(AWS::S3::Bucket\)$/m);
 

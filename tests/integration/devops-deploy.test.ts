@@ -97,7 +97,8 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
 
     dawg = await startDawg({ dataDir: dir });
     // Proactive readings every 2 s: they share a DAWG evaluation up to 1 s old.
-    plane = await startTestPlane({ kind: 'pglite', runTasks: true, env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile, PROACTIVE_INTERVAL_MS: '2000' } });
+    // Tasks start once the devops module is registered below: a start reads the DAWG's manifest.
+    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile, PROACTIVE_INTERVAL_MS: '2000' } });
     planeHttp = await listen(plane.app);
     const approver = await plane.apiKeys.create('approver', ['admin', 'devops']);
     approverKey = approver.key;
@@ -129,6 +130,7 @@ if (fs.existsSync('releases/' + version + '/slow')) setTimeout(activate, 5000); 
     await deployments.init();
     const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
     dawg.registry.register(createDevopsModule({ controlPlane, targets, deployments, terraformDir: undefined, logDir: undefined, monitoringDir: path.join(dir, 'devops'), approvalPollMs: 20 }));
+    await plane.start();
   });
 
   afterAll(async () => {

@@ -193,6 +193,14 @@ export class ModuleRouter {
     return this.parseBody(executeResponseSchema, await this.send('POST', '/api/v1/execute', request, declared === undefined ? options : { ...options, timeoutMs: declared }));
   }
 
+  /** Reads the manifest now, past the breaker (at start-up: a DAWG still starting is no failed call). */
+  prefetchManifest(): Promise<void> {
+    this.manifestAskedAt = Date.now();
+    return (this.manifestRefresh ??= this.refreshManifest(false).finally(() => {
+      this.manifestRefresh = undefined;
+    }));
+  }
+
   /** The action's declared time when it exceeds the default, from the cached manifest (refreshed in the background when stale). */
   private declaredTimeout(module: string, action: string): number | undefined {
     const cached = this.manifest;
@@ -200,11 +208,8 @@ export class ModuleRouter {
     // Never while the circuit is not closed (the fetch would take the half-open probe's place),
     // and at most once per TTL whatever the outcome (a DAWG that is down is not asked twice per call).
     if ((!cached || now - cached.fetchedAt >= MANIFEST_TTL_MS) && now - this.manifestAskedAt >= MANIFEST_TTL_MS && !this.breaker.opened && !this.breaker.halfOpen) {
-      this.manifestAskedAt = now;
       // Past the breaker: a failed background read is not a failed call of the caller's.
-      this.manifestRefresh ??= this.refreshManifest(false).finally(() => {
-        this.manifestRefresh = undefined;
-      });
+      void this.prefetchManifest();
     }
     const declared = cached?.timeouts.get(`${module}.${action}`);
     return declared !== undefined && declared > this.config.timeoutMs ? declared : undefined;
