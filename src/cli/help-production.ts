@@ -1,6 +1,36 @@
 import { CONNECTION, EXIT } from './help-common';
 
-/** Help of `jarvis produce`, `jarvis catalog` and `jarvis infra`. */
+const INFRA = `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
+
+Usage:
+  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
+               [--workspace W] [--target T]... [--json]
+
+Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
+scope), follows it on stderr and prints what it found: the changes of a plan,
+whether a template is valid, the resources that drifted, or the approval an apply
+or destroy waits for (they always wait for another admin; so does refresh, except
+CloudFormation's drift detection). The tool runs where the AI DAWG is configured
+(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
+
+Options:
+  --provider P        terraform, pulumi or cloudformation (required)
+  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
+                      (required for cloudformation)
+  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
+  --json              print the answer as JSON
+
+Examples:
+  jarvis infra plan --provider cloudformation --workspace shop-staging
+  jarvis infra apply --provider cloudformation --workspace shop-staging
+  jarvis approvals approve apr_...          # as another admin
+
+${CONNECTION}
+
+Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
+or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`;
+
+/** Help of `jarvis produce`, `jarvis catalog` and `jarvis infra` (one text for each of its subcommands). */
 export const PRODUCTION_TOPICS = {
   produce: `jarvis produce: one request from a prompt to a published track
 
@@ -63,178 +93,10 @@ peak, and the track's page, stream and download URLs.
 ${CONNECTION}
 
 ${EXIT}`,
-  infra: `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
-
-Usage:
-  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
-               [--workspace W] [--target T]... [--json]
-
-Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
-scope), follows it on stderr and prints what it found: the changes of a plan,
-whether a template is valid, the resources that drifted, or the approval an apply
-or destroy waits for (they always wait for another admin; so does refresh, except
-CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
-
-Options:
-  --provider P        terraform, pulumi or cloudformation (required)
-  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
-                      (required for cloudformation)
-  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
-  --json              print the answer as JSON
-
-Examples:
-  jarvis infra plan --provider cloudformation --workspace shop-staging
-  jarvis infra apply --provider cloudformation --workspace shop-staging
-  jarvis approvals approve apr_...          # as another admin
-
-${CONNECTION}
-
-Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
-or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`,
-  'infra plan': `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
-
-Usage:
-  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
-               [--workspace W] [--target T]... [--json]
-
-Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
-scope), follows it on stderr and prints what it found: the changes of a plan,
-whether a template is valid, the resources that drifted, or the approval an apply
-or destroy waits for (they always wait for another admin; so does refresh, except
-CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
-
-Options:
-  --provider P        terraform, pulumi or cloudformation (required)
-  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
-                      (required for cloudformation)
-  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
-  --json              print the answer as JSON
-
-Examples:
-  jarvis infra plan --provider cloudformation --workspace shop-staging
-  jarvis infra apply --provider cloudformation --workspace shop-staging
-  jarvis approvals approve apr_...          # as another admin
-
-${CONNECTION}
-
-Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
-or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`,
-  'infra apply': `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
-
-Usage:
-  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
-               [--workspace W] [--target T]... [--json]
-
-Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
-scope), follows it on stderr and prints what it found: the changes of a plan,
-whether a template is valid, the resources that drifted, or the approval an apply
-or destroy waits for (they always wait for another admin; so does refresh, except
-CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
-
-Options:
-  --provider P        terraform, pulumi or cloudformation (required)
-  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
-                      (required for cloudformation)
-  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
-  --json              print the answer as JSON
-
-Examples:
-  jarvis infra plan --provider cloudformation --workspace shop-staging
-  jarvis infra apply --provider cloudformation --workspace shop-staging
-  jarvis approvals approve apr_...          # as another admin
-
-${CONNECTION}
-
-Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
-or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`,
-  'infra destroy': `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
-
-Usage:
-  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
-               [--workspace W] [--target T]... [--json]
-
-Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
-scope), follows it on stderr and prints what it found: the changes of a plan,
-whether a template is valid, the resources that drifted, or the approval an apply
-or destroy waits for (they always wait for another admin; so does refresh, except
-CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
-
-Options:
-  --provider P        terraform, pulumi or cloudformation (required)
-  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
-                      (required for cloudformation)
-  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
-  --json              print the answer as JSON
-
-Examples:
-  jarvis infra plan --provider cloudformation --workspace shop-staging
-  jarvis infra apply --provider cloudformation --workspace shop-staging
-  jarvis approvals approve apr_...          # as another admin
-
-${CONNECTION}
-
-Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
-or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`,
-  'infra validate': `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
-
-Usage:
-  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
-               [--workspace W] [--target T]... [--json]
-
-Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
-scope), follows it on stderr and prints what it found: the changes of a plan,
-whether a template is valid, the resources that drifted, or the approval an apply
-or destroy waits for (they always wait for another admin; so does refresh, except
-CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
-
-Options:
-  --provider P        terraform, pulumi or cloudformation (required)
-  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
-                      (required for cloudformation)
-  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
-  --json              print the answer as JSON
-
-Examples:
-  jarvis infra plan --provider cloudformation --workspace shop-staging
-  jarvis infra apply --provider cloudformation --workspace shop-staging
-  jarvis approvals approve apr_...          # as another admin
-
-${CONNECTION}
-
-Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
-or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`,
-  'infra refresh': `jarvis infra: Terraform, Pulumi or CloudFormation through the terminal firewall
-
-Usage:
-  jarvis infra plan|apply|destroy|validate|refresh --provider terraform|pulumi|cloudformation
-               [--workspace W] [--target T]... [--json]
-
-Queues the DevOpsEngineer's manage-infrastructure (needs a key with the devops
-scope), follows it on stderr and prints what it found: the changes of a plan,
-whether a template is valid, the resources that drifted, or the approval an apply
-or destroy waits for (they always wait for another admin; so does refresh, except
-CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
-
-Options:
-  --provider P        terraform, pulumi or cloudformation (required)
-  --workspace W       Terraform workspace, Pulumi stack, or CloudFormation stack
-                      (required for cloudformation)
-  --target T          a resource to target (Terraform address, Pulumi URN); repeat it
-  --json              print the answer as JSON
-
-Examples:
-  jarvis infra plan --provider cloudformation --workspace shop-staging
-  jarvis infra apply --provider cloudformation --workspace shop-staging
-  jarvis approvals approve apr_...          # as another admin
-
-${CONNECTION}
-
-Exit codes: 0 done (or held for approval), 1 the tool failed, the task failed,
-or a server or network error, 2 usage error, 130 Ctrl-C stopped the wait.`,
+  infra: INFRA,
+  'infra plan': INFRA,
+  'infra apply': INFRA,
+  'infra destroy': INFRA,
+  'infra validate': INFRA,
+  'infra refresh': INFRA,
 } as const;

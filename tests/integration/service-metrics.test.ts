@@ -6,6 +6,7 @@ import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
 import { waitForTask } from '../helpers/agent-system';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { FAKE_USAGE, startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
+import { samples } from '../helpers/prom-samples';
 
 /**
  * The services' own Prometheus metrics on GET /metrics: AI router attempts (outcome, latency,
@@ -15,16 +16,6 @@ import { FAKE_USAGE, startFakeProvider, type FakeProvider } from '../helpers/fak
 
 jest.setTimeout(60_000);
 
-/** The sample lines of one metric in Prometheus text, keyed by their label set. */
-function samples(text: string, name: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(name.length, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
 
 describe('service metrics on /metrics', () => {
   let openai: FakeProvider;

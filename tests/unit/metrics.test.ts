@@ -2,17 +2,8 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { metricsHandler } from '../../src/control-plane/http/metrics.routes';
 import { HTTP_DURATION_BUCKETS, Metrics } from '../../src/control-plane/metrics';
+import { samples } from '../helpers/prom-samples';
 
-/** The sample lines of one metric in Prometheus text, keyed by their label set. */
-function samples(text: string, name: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(name.length, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
 
 function appWith(metrics: Metrics): Express {
   const app = express();
