@@ -244,7 +244,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     : undefined;
   const authFailures = authFailureGate({ limits: config.rateLimits, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
   const app = buildApp({ config, logger, ...storage, apiKeys, moduleRouter, health, agents, ai, audit, firewall, metrics, clusterMetrics, memory, analyticsSource, catalog, proactive, authFailures, startedAt });
-  // Last: with Redis it opens a subscriber connection, which nothing after it could leave dangling.
+  // Last: with Redis it opens a reading connection (XREAD on the events stream), which nothing after it could leave dangling.
   const realtime = await createRealtimeHub({
     config: config.realtime,
     logger: logger.child({ component: 'realtime' }),
