@@ -29,7 +29,7 @@ export interface CloudFormationRig {
 
 export const bucket = (name: string) => ({ Type: 'AWS::S3::Bucket', Properties: { BucketName: name } });
 
-export async function startCloudFormationRig(options: { runTasks?: boolean } = {}): Promise<CloudFormationRig> {
+export async function startCloudFormationRig(options: { runTasks?: boolean; /** A stricter policy: every aws cloudformation read held for approval. */ holdReads?: boolean } = {}): Promise<CloudFormationRig> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cfn-'));
   const project = path.join(dir, 'infra');
   const bin = path.join(dir, 'bin');
@@ -42,7 +42,8 @@ export async function startCloudFormationRig(options: { runTasks?: boolean } = {
   writeFileSync(path.join(bin, 'aws'), `#!${process.execPath}\nrequire(${JSON.stringify(path.join(__dirname, '../fixtures/fake-aws-cloudformation.js'))});\n`);
   chmodSync(path.join(bin, 'aws'), 0o755);
   // The shipped policy's aws rule, unchanged, with the stand-in and the template directory.
-  const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: Record<string, unknown> };
+  const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: { aws: { subcommands: Record<string, { requireApproval?: boolean }> } } };
+  if (options.holdReads) shipped.rules.aws.subcommands['cloudformation describe-stacks']!.requireApproval = true;
   const policyFile = path.join(dir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { aws: shipped.rules.aws } }));
 

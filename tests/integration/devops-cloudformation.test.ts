@@ -145,3 +145,23 @@ describe('devops manage-infrastructure with provider cloudformation, through the
     expect(res.body.error.message).toContain('run plan first');
   });
 });
+
+describe('cloudformation under a policy that holds its reads', () => {
+  let strict: CloudFormationRig;
+  beforeAll(async () => {
+    strict = await startCloudFormationRig({ holdReads: true });
+  });
+  afterAll(async () => {
+    await strict?.close();
+  });
+
+  it('a plan is refused 409 naming the held step, and leaves no approval behind', async () => {
+    const res = await request(strict.plane.app)
+      .post('/api/v1/execute')
+      .set('authorization', `Bearer ${strict.plane.adminKey}`)
+      .send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'cloudformation', action: 'plan', workspace: 'shop' } });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'APPROVAL_REQUIRED', message: expect.stringContaining('cloudformation describe-stacks requires approval by the firewall policy') });
+    expect(await strict.plane.firewall!.listApprovals({ status: 'pending', limit: 10 })).toEqual([]);
+  });
+});

@@ -177,6 +177,23 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
     await expect(firewall.decide(id, 'deny', 'key_admin')).rejects.toMatchObject({ status: 409 });
   });
 
+  test('a caller that needs the command now (hold: false) is refused 409 when the policy holds it, and no approval is left behind', async () => {
+    const events: string[] = [];
+    firewall.on('approval.requested', (a) => events.push(a.id));
+    await expect(firewall.exec({ command: 'free', args: ['-m'] }, 'key_asker', undefined, 'ai-dawg', { hold: false })).rejects.toMatchObject({
+      status: 409,
+      code: 'APPROVAL_REQUIRED',
+      message: expect.stringContaining('the caller needed it to run at once'),
+      details: { rule: 'free' },
+    });
+    expect(events).toEqual([]);
+    expect(await firewall.listApprovals({ status: 'pending', limit: 50 })).toEqual([]);
+    expect(audit.types()).toEqual(['command.denied:APPROVAL_REQUIRED']);
+    expect(firewall.stats().deniedBy).toMatchObject({ APPROVAL_REQUIRED: 1 });
+    // A command the policy lets run is not affected.
+    await expect(firewall.exec({ command: 'df', args: ['-h'] }, 'key_a', undefined, 'ai-dawg', { hold: false })).resolves.toMatchObject({ status: 'finished' });
+  });
+
   test('approval: denied or expired, the command never runs', async () => {
     const denied = (await firewall.exec({ command: 'free', args: ['-m'] }, 'key_asker')) as { approval: { id: string } };
     await firewall.decide(denied.approval.id, 'deny', 'key_admin');

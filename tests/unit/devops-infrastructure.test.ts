@@ -245,6 +245,30 @@ test('a policy that would let aws execute a change set or delete a stack without
   expect(() => parsePolicy(policy({ 'cloudformation delete-stack': { requireApproval: true } }))).not.toThrow();
 });
 
+describe('manage-infrastructure (cloudformation): which steps may wait for approval', () => {
+  test('reads and plan steps ask the firewall to run now (hold: false); execute-change-set and delete-stack may be held', async () => {
+    const changeSet = { ChangeSetId: 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/jarvis-plan/0b4e2f10-0000-4000-8000-000000000001', Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] };
+    const approval = { id: 'apr_00000000-0000-0000-0000-000000000002', requestedBy: 'key_1', command: 'aws', args: [], cwd: base, rule: 'aws', subcommand: null, reason: 'held', status: 'pending' as const, createdAt: 'now', expiresAt: 'later', decidedBy: null, decidedAt: null, decisionNote: null, result: null };
+    const { plane, asked } = fakePlane((req) =>
+      req.args[1] === 'execute-change-set' || req.args[1] === 'delete-stack'
+        ? { status: 'pending-approval', approval }
+        : { status: 'finished', rule: 'aws', result: result(req.args[1] === 'describe-stacks' ? JSON.stringify({ Stacks: [{ StackName: 'shop', StackStatus: 'CREATE_COMPLETE' }] }) : JSON.stringify(changeSet)) },
+    );
+    const registry = new ModuleRegistry();
+    registry.register(defineModule({ name: 'devops', description: 'test', version: '1', actions: { 'manage-infrastructure': createManageInfrastructureAction({ controlPlane: plane, terraformDir: undefined, cloudformation: { template: path.join(base, 'stack.json') } }) } }));
+    const exec = (action: string) => registry.execute({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'cloudformation', action, workspace: 'shop' } }, { requestId: 'r1', signal: new AbortController().signal, logger: silentLogger(), actor: 'key_1' });
+    await exec('plan');
+    await exec('apply');
+    await exec('destroy');
+    const holds = asked.map(({ req }) => `${req.args[1]}${req.hold === false ? '' : ' (may be held)'}`);
+    expect(holds).toEqual([
+      'describe-stacks', 'delete-change-set', 'create-change-set', 'wait', 'describe-change-set',
+      'describe-change-set', 'execute-change-set (may be held)',
+      'delete-stack (may be held)',
+    ]);
+  });
+});
+
 describe('deployment targets file', () => {
   const target = (extra: Record<string, unknown> = {}) => ({
     service: 'api',

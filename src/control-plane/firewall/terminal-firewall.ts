@@ -109,7 +109,8 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
    * after the audit entry is written. `via` names the service that asked on the actor's
    * behalf (ai-dawg for its devops module); it is recorded with the attempt.
    */
-  async exec(request: CommandRequest, actor: string, signal?: AbortSignal, via?: string): Promise<ExecOutcome> {
+  /** `hold: false`: a command the policy holds is refused (409 APPROVAL_REQUIRED) rather than held: the caller needed it to run now. */
+  async exec(request: CommandRequest, actor: string, signal?: AbortSignal, via?: string, options: { hold?: boolean } = {}): Promise<ExecOutcome> {
     const origin = via ? { via } : {};
     const verdict = await checkCommand(this.policy, request);
     if (!verdict.ok) {
@@ -120,6 +121,14 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
       // Arguments stay in the audit log: a log line is a weaker place for what a caller typed.
       this.options.logger.warn('command denied', { actor, command: request.command, denial: verdict.code, rule: verdict.rule, ...origin });
       throw new CommandDeniedError(verdict);
+    }
+    if (verdict.limits.requireApproval && options.hold === false) {
+      const reason = `${verdict.rule}${verdict.subcommand ? ` ${verdict.subcommand}` : ''} requires approval by the firewall policy, and the caller needed it to run at once`;
+      this.counters.denied++;
+      this.counters.denials.set('APPROVAL_REQUIRED', (this.counters.denials.get('APPROVAL_REQUIRED') ?? 0) + 1);
+      this.options.metrics?.count('denied', 'APPROVAL_REQUIRED');
+      await this.options.audit.append({ type: 'command.denied', actor, subject: verdict.command, outcome: 'APPROVAL_REQUIRED', details: { args: verdict.args, cwd: verdict.cwd, reason, ...origin } });
+      throw new AppError(409, 'APPROVAL_REQUIRED', reason, { rule: verdict.rule, subcommand: verdict.subcommand });
     }
     if (verdict.limits.requireApproval) {
       const reason = `${verdict.rule}${verdict.subcommand ? ` ${verdict.subcommand}` : ''} requires approval by the firewall policy`;

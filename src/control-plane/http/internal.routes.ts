@@ -41,6 +41,7 @@ const analyticsQueryBody = z.strictObject({
 
 const internalExecBody = execBody.extend({
   actor: actorId.describe('Who the DAWG acts for: the API key id (or agent:<name>) the control plane sent with the action'),
+  hold: z.boolean().default(true).describe('false: a step that must run at once (a read, a plan): one the policy holds is refused (409 APPROVAL_REQUIRED) instead of waiting for an approval nobody asked for'),
 });
 
 const withdrawBody = z.strictObject({ actor: actorId, reason: z.string().min(1).max(500) });
@@ -72,12 +73,12 @@ export function mountInternalRoutes(app: Express, deps: InternalRouteDeps): void
   };
 
   router.post('/commands', async (req, res) => {
-    const { actor, ...command } = parseInput(internalExecBody, req.body, 'body');
+    const { actor, hold, ...command } = parseInput(internalExecBody, req.body, 'body');
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const outcome = await firewall().exec(command, actor, abort.signal, 'ai-dawg');
+    const outcome = await firewall().exec(command, actor, abort.signal, 'ai-dawg', { hold });
     if (outcome.status === 'pending-approval') {
       const { env: _env, ...approval } = outcome.approval;
       res.status(202).json({ status: outcome.status, approval });

@@ -39,6 +39,8 @@ export interface CommandRequest {
   args: readonly string[];
   cwd?: string;
   env?: Readonly<Record<string, string>>;
+  /** false: the step must run now (a read, a plan); one the policy holds is refused with 409 APPROVAL_REQUIRED, no approval is made. */
+  hold?: boolean;
 }
 
 export interface AuditFilter {

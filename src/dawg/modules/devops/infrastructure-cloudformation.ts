@@ -116,7 +116,7 @@ export class CloudFormationRunner {
       case 'apply':
         return this.guard(() => this.apply(stack, caller));
       case 'destroy':
-        return heldForApproval(this.expectHeld(await this.command(['delete-stack', '--stack-name', stack], caller), 'delete-stack'));
+        return heldForApproval(this.expectHeld(await this.command(['delete-stack', '--stack-name', stack], caller, true), 'delete-stack'));
       case 'refresh':
         return this.guard(() => this.refresh(stack, caller));
     }
@@ -175,7 +175,7 @@ export class CloudFormationRunner {
       throw new ConflictError(`Stack ${stack} has nothing to apply: ${why}; run plan again`, { field: 'params.action', stack, status: changeSet.Status, executionStatus: changeSet.ExecutionStatus ?? null });
     }
     // By ARN: what the approver sees is exactly what runs; a newer plan replaces the change set and this one then fails.
-    const outcome = await this.command(['execute-change-set', '--change-set-name', changeSet.ChangeSetId], caller);
+    const outcome = await this.command(['execute-change-set', '--change-set-name', changeSet.ChangeSetId], caller, true);
     return { ...heldForApproval(this.expectHeld(outcome, 'execute-change-set')), changeSetId: changeSet.ChangeSetId, changes: changesOf(changeSet) };
   }
 
@@ -220,7 +220,7 @@ export class CloudFormationRunner {
     return { changeSet, result };
   }
 
-  /** What a step that must run at once printed, however it ended; one the policy holds ends the operation (409). */
+  /** What a step that must run at once printed, however it ended; one held anyway (a control plane without `hold`) ends the operation (409). */
   private result(outcome: CommandOutcome, step: string): CommandResult {
     if (outcome.status === 'finished') return outcome.result;
     throw new ConflictError(`The firewall policy holds aws cloudformation ${step} for approval, but ${step} is a read or a plan step that must run at once: allow it in the policy`, {
@@ -245,8 +245,13 @@ export class CloudFormationRunner {
     throw new AppError(500, 'POLICY_DID_NOT_HOLD', `The firewall ran aws cloudformation ${step} without an approval: its policy must hold it`, { exitCode: outcome.result.exitCode });
   }
 
-  private command(args: readonly string[], caller: CallerContext): Promise<CommandOutcome> {
-    return this.controlPlane.runCommand({ command: 'aws', args: ['cloudformation', ...args], cwd: this.cwd, ...(this.settings.region ? { env: { AWS_REGION: this.settings.region } } : {}) }, caller);
+  /**
+   * One step through the firewall. Reads and plan steps must run now (`hold: false`: a policy
+   * that holds one refuses it with 409 APPROVAL_REQUIRED instead of leaving an approval nobody
+   * asked for); only execute-change-set and delete-stack are held.
+   */
+  private command(args: readonly string[], caller: CallerContext, held = false): Promise<CommandOutcome> {
+    return this.controlPlane.runCommand({ command: 'aws', args: ['cloudformation', ...args], cwd: this.cwd, ...(this.settings.region ? { env: { AWS_REGION: this.settings.region } } : {}), ...(held ? {} : { hold: false }) }, caller);
   }
 
   /** A step that failed ends the operation as finished and not ok, naming the step and what the CLI said. */
