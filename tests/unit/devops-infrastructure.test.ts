@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AppError } from '../../src/common/errors';
 import { checkCommand, compilePolicy, parsePolicy, readPolicyFile } from '../../src/control-plane/firewall';
 import type { CommandOutcome, CommandRequest, ControlPlaneClient } from '../../src/dawg/control-plane/types';
 import { compileTargets, renderTemplate, targetsFileSchema } from '../../src/dawg/modules/devops/deploy/targets';
@@ -80,6 +81,55 @@ describe('manage-infrastructure (terraform through the firewall)', () => {
     const exec = registryWith(plane);
     const res = await exec({ action: 'apply', provider: 'terraform' });
     expect(res.result).toMatchObject({ status: 'pending-approval', approvalId: approval.id, expiresAt: approval.expiresAt, next: expect.stringContaining(`/api/v1/approvals/${approval.id}/approve`) });
+  });
+
+  test('apply of the saved plan lists what it changes (terraform show -json, run now), or says why not; no plan is a 409', async () => {
+    const approval = { id: 'apr_00000000-0000-0000-0000-000000000003', requestedBy: 'key_1', command: 'terraform', args: ['apply'], cwd: base, rule: 'terraform', subcommand: 'apply', reason: 'held', status: 'pending' as const, createdAt: 'now', expiresAt: 'later', decidedBy: null, decidedAt: null, decisionNote: null, result: null };
+    // Terraform's JSON plan representation, trimmed to what is read.
+    const shown = JSON.stringify({
+      format_version: '1.2',
+      resource_changes: [
+        { address: 'aws_s3_bucket.assets', type: 'aws_s3_bucket', change: { actions: ['create'] } },
+        { address: 'aws_instance.web', type: 'aws_instance', change: { actions: ['delete', 'create'] } },
+        { address: 'aws_iam_role.ci', type: 'aws_iam_role', change: { actions: ['no-op'] } },
+        { address: 'module.db.aws_db_instance.main[0]', type: 'aws_db_instance', change: { actions: ['update'] } },
+      ],
+    });
+    let show: () => CommandOutcome = () => ({ status: 'finished', rule: 'terraform', result: result(shown) });
+    const { plane, asked } = fakePlane((req) => (req.args[0] === 'show' ? show() : { status: 'pending-approval', approval }));
+    const exec = registryWith(plane);
+    const held = await exec({ action: 'apply', provider: 'terraform', workspace: 'prod' });
+    expect(held.result).toMatchObject({
+      status: 'pending-approval',
+      approvalId: approval.id,
+      changes: [
+        { action: 'create', logicalId: 'aws_s3_bucket.assets', type: 'aws_s3_bucket' },
+        { action: 'replace', logicalId: 'aws_instance.web', type: 'aws_instance' },
+        { action: 'update', logicalId: 'module.db.aws_db_instance.main[0]', type: 'aws_db_instance' },
+      ],
+    });
+    // The shipped policy lets show run at once (with TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM off).
+    const policy = compilePolicy(readPolicyFile(POLICY_FILE), base, { kubectl: false, terraform: false });
+    expect(await checkCommand(policy, { command: 'terraform', args: ['show', '-no-color', '-json', 'jarvis-prod.tfplan'], cwd: base })).toMatchObject({ ok: true, limits: { requireApproval: false } });
+    expect(asked.map(({ req }) => [req.args.join(' '), req.hold ?? 'may hold'])).toEqual([
+      ['show -no-color -json jarvis-prod.tfplan', false],
+      ['apply -input=false -no-color -auto-approve jarvis-prod.tfplan', 'may hold'],
+    ]);
+
+    show = () => {
+      throw new AppError(409, 'APPROVAL_REQUIRED', 'terraform show requires approval by the firewall policy, and the caller needed it to run at once');
+    };
+    expect((await exec({ action: 'apply', provider: 'terraform', workspace: 'prod' })).result).toMatchObject({ status: 'pending-approval', changes: null, changesUnavailable: expect.stringContaining('TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM') });
+
+    show = () => ({ status: 'finished', rule: 'terraform', result: { ...result(''), exitCode: 1, stderr: 'Error: Failed to read the given file as a state or plan file\n\nopen jarvis-prod.tfplan: no such file or directory' } });
+    const before = asked.length;
+    await expect(exec({ action: 'apply', provider: 'terraform', workspace: 'prod' })).rejects.toMatchObject({ status: 409, message: expect.stringContaining('run plan first') });
+    expect(asked.slice(before).map(({ req }) => req.args[0])).toEqual(['show']);
+
+    // A targeted apply makes a fresh plan at approval: nothing saved to show.
+    const targeted = asked.length;
+    await exec({ action: 'apply', provider: 'terraform', targetResources: ['aws_instance.web'] });
+    expect(asked.slice(targeted).map(({ req }) => req.args[0])).toEqual(['apply']);
   });
 
   test('refusals name the field and run nothing', async () => {

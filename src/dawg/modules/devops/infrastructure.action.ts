@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UnavailableError } from '../../../common/errors';
+import { AppError, ConflictError, UnavailableError } from '../../../common/errors';
 import { fieldError } from '../../../common/validation';
 import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
 import { defineAction } from '../../sdk';
@@ -28,7 +28,7 @@ export interface InfrastructureDeps {
 /** The terraform command line for an action: non-interactive, no colour; state-changing ones carry -auto-approve because the firewall's approval is the prompt. */
 export function terraformArgs(p: Params): string[] {
   const targets = (p.targetResources ?? []).map((r) => `-target=${r}`);
-  const planFile = `jarvis-${p.workspace ?? 'default'}.tfplan`;
+  const planFile = planFileOf(p);
   switch (p.action) {
     case 'validate':
       return ['validate', '-no-color', '-json'];
@@ -63,7 +63,7 @@ function summarise(p: Params, outcome: CommandOutcome) {
     ok,
     exitCode: r.exitCode,
     timedOut: r.timedOut,
-    ...(p.action === 'plan' && ok ? { changesPresent: r.exitCode === 2, planFile: `jarvis-${p.workspace ?? 'default'}.tfplan` } : {}),
+    ...(p.action === 'plan' && ok ? { changesPresent: r.exitCode === 2, planFile: planFileOf(p) } : {}),
     ...(validation === undefined ? {} : { validation }),
     stdout: r.stdout,
     stderr: r.stderr,
@@ -71,6 +71,48 @@ function summarise(p: Params, outcome: CommandOutcome) {
     durationMs: r.durationMs,
     outputSha256: r.outputSha256,
   };
+}
+
+/** The plan file `plan` saves and an untargeted `apply` applies. */
+const planFileOf = (p: Params) => `jarvis-${p.workspace ?? 'default'}.tfplan`;
+
+/** The parts of `terraform show -json <plan>` read here (Terraform's JSON output format: resource_changes). */
+const terraformPlanJson = z.object({
+  resource_changes: z.array(z.object({ address: z.string(), type: z.string(), change: z.object({ actions: z.array(z.string()) }) })).optional(),
+});
+
+/**
+ * What the saved plan changes (`terraform show -json`, which must run now: a policy that holds
+ * it leaves the answer without the list, saying why). A missing plan is a 409: plan first.
+ */
+async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env?: Record<string, string> }, planFile: string, caller: ReturnType<typeof callerOf>) {
+  let outcome: CommandOutcome;
+  try {
+    outcome = await controlPlane.runCommand({ command: 'terraform', args: ['show', '-no-color', '-json', planFile], ...base, hold: false }, caller);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'APPROVAL_REQUIRED') return { changes: null, changesUnavailable: 'the firewall policy holds terraform show (TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM), so the saved plan was not read' };
+    throw err;
+  }
+  if (outcome.status !== 'finished') return { changes: null, changesUnavailable: 'terraform show was held for approval' };
+  const r = outcome.result;
+  if (r.exitCode !== 0) {
+    if (/no such file|does not exist|couldn't load/i.test(r.stderr)) throw new ConflictError(`No saved plan ${planFile} to apply: run plan first`, { field: 'params.action', planFile });
+    return { changes: null, changesUnavailable: `terraform show exited with code ${r.exitCode}` };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(r.stdout);
+  } catch {
+    return { changes: null, changesUnavailable: r.truncated ? 'the saved plan is larger than the firewall\'s output limit' : 'terraform show did not print JSON' };
+  }
+  const plan = terraformPlanJson.safeParse(raw);
+  if (!plan.success) return { changes: null, changesUnavailable: 'terraform show printed no resource_changes' };
+  const changes = (plan.data.resource_changes ?? []).flatMap((c) => {
+    const a = c.change.actions;
+    const action = a.includes('create') && a.includes('delete') ? 'replace' : a[0];
+    return !action || action === 'no-op' ? [] : [{ action, logicalId: c.address, type: c.type }];
+  });
+  return { changes };
 }
 
 /** A pulumi outcome: a preview's PreviewDigest read (changes, diagnostics), never its resource inputs. */
@@ -120,11 +162,11 @@ export function createManageInfrastructureAction(deps: InfrastructureDeps) {
         return { ...summary, ...summarisePulumi(p, outcome) };
       }
       if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
-      const outcome = await deps.controlPlane.runCommand(
-        { command: 'terraform', args: terraformArgs(p), cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) },
-        caller,
-      );
-      return { ...summary, ...summarise(p, outcome) };
+      const base = { cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) };
+      // Applying the saved plan: what it changes goes with the approval request, when the policy lets `show` run now.
+      const planned = p.action === 'apply' && !p.targetResources?.length ? await savedPlanChanges(deps.controlPlane, base, planFileOf(p), caller) : undefined;
+      const outcome = await deps.controlPlane.runCommand({ command: 'terraform', args: terraformArgs(p), ...base }, caller);
+      return { ...summary, ...summarise(p, outcome), ...planned };
     },
   });
 }
