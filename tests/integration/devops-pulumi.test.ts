@@ -114,7 +114,15 @@ switch (args[0]) {
 
     const up = await infra({ action: 'apply', workspace: 'dev' });
     expect(up.status).toBe(200);
-    expect(up.body.result).toMatchObject({ status: 'pending-approval', command: { command: 'pulumi', args: ['up', '--yes', '--skip-preview', '--non-interactive', '--color=never', '--stack=dev'], cwd: project } });
+    expect(up.body.result).toMatchObject({
+      status: 'pending-approval',
+      command: { command: 'pulumi', args: ['up', '--yes', '--skip-preview', '--non-interactive', '--color=never', '--stack=dev'], cwd: project },
+      // What it would change, from a preview made when it was asked.
+      changes: [
+        { action: 'create', logicalId: urn('assets'), type: 'aws:s3/bucket:Bucket' },
+        { action: 'create', logicalId: urn('logs'), type: 'aws:s3/bucket:Bucket' },
+      ],
+    });
     expect(state()).toEqual([]);
     expect((await approve(up.body.result.approvalId, plane.adminKey)).status).toBe(403); // not the key that asked
     const approved = await approve(up.body.result.approvalId);

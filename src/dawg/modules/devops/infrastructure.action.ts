@@ -115,6 +115,25 @@ async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane']
   return { changes };
 }
 
+/**
+ * What `pulumi up` would change now: a preview (run at once; a policy that holds it, or a
+ * preview that fails, leaves the list out and says why). The program may change before the
+ * approval: this is what it does at the time of asking.
+ */
+async function upChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env: Record<string, string> }, p: Params, caller: ReturnType<typeof callerOf>) {
+  let outcome: CommandOutcome;
+  try {
+    outcome = await controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs({ ...p, action: 'plan' }), ...base, hold: false }, caller);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'APPROVAL_REQUIRED') return { changes: null, changesUnavailable: 'the firewall policy holds pulumi preview, so no preview was made' };
+    throw err;
+  }
+  if (outcome.status !== 'finished') return { changes: null, changesUnavailable: 'pulumi preview was held for approval' };
+  const preview = outcome.result.exitCode === 0 ? readPreview(outcome.result.stdout) : undefined;
+  if (!preview) return { changes: null, changesUnavailable: `pulumi preview ${outcome.result.exitCode === 0 ? 'printed no PreviewDigest' : `exited with code ${outcome.result.exitCode}`}` };
+  return { changes: preview.steps.map((s) => ({ action: s.op, logicalId: s.urn, type: s.urn.split('::')[2] ?? '' })) };
+}
+
 /** A pulumi outcome: a preview's PreviewDigest read (changes, diagnostics), never its resource inputs. */
 function summarisePulumi(p: Params, outcome: CommandOutcome) {
   if (outcome.status === 'pending-approval') return heldForApproval(outcome);
@@ -158,8 +177,11 @@ export function createManageInfrastructureAction(deps: InfrastructureDeps) {
       if (p.provider === 'pulumi') {
         if (p.action === 'validate') throw fieldError('params.action', 'pulumi has no validate command: plan runs pulumi preview, which checks the program and reports its errors');
         if (!deps.pulumi) throw new UnavailableError('NOT_CONFIGURED', 'No Pulumi project directory is set (DEVOPS_PULUMI_DIR)');
-        const outcome = await deps.controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs(p), cwd: deps.pulumi.dir, env: pulumiEnv(deps.pulumi) }, caller);
-        return { ...summary, ...summarisePulumi(p, outcome) };
+        const base = { cwd: deps.pulumi.dir, env: pulumiEnv(deps.pulumi) };
+        // Before `up` is held: what it would change now (a preview, run at once), for whoever decides.
+        const previewed = p.action === 'apply' ? await upChanges(deps.controlPlane, base, p, caller) : undefined;
+        const outcome = await deps.controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs(p), ...base }, caller);
+        return { ...summary, ...summarisePulumi(p, outcome), ...previewed };
       }
       if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
       const base = { cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) };
