@@ -15,6 +15,9 @@ export function formatApprovals(approvals: ApprovalView[], filtered: boolean): s
   return `${table(['ID', 'STATUS', 'COMMAND', 'REQUESTED BY', 'CREATED', 'EXPIRES'], rows)}${hint}`;
 }
 
+/** Changes `approvals get` prints; --json has them all. */
+const SHOWN_CHANGES = 50;
+
 export function formatApproval(a: ApprovalView): string {
   const lines = [
     `Approval ${a.id}: ${a.status}`,
@@ -24,6 +27,12 @@ export function formatApproval(a: ApprovalView): string {
     `  why held:     ${printable(a.reason)}`,
     `  requested by: ${printable(a.requestedBy)} at ${shortTime(a.createdAt)}`,
   ];
+  const changes = a.context?.changes ?? [];
+  if (changes.length) {
+    lines.push(`  changes:      ${changes.length} (what the command carries out, as the service that asked saw it)`);
+    for (const c of changes.slice(0, SHOWN_CHANGES)) lines.push(`    ${printable(c.action).padEnd(8)} ${printable(c.logicalId)}${c.type ? ` (${printable(c.type)})` : ''}`);
+    if (changes.length > SHOWN_CHANGES) lines.push(`    … and ${changes.length - SHOWN_CHANGES} more (--json lists them all)`);
+  }
   if (a.status === 'pending') lines.push(`  expires:      ${shortTime(a.expiresAt)}`);
   if (a.decidedBy) lines.push(`  decided by:   ${printable(a.decidedBy)} at ${shortTime(a.decidedAt)}${a.decisionNote ? `: ${printable(a.decisionNote)}` : ''}`);
   if (a.result !== null && a.result !== undefined) lines.push('  result:', jsonText(a.result).replace(/^/gm, '    '));

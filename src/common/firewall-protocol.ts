@@ -22,6 +22,15 @@ export const commandResultSchema = z.object({
 export type CommandResult = z.infer<typeof commandResultSchema>;
 
 /** An approval without its environment values (they stay in the database). */
+/** What a held command would do, given by the service that asked for it (its plan's resource changes). */
+export const approvalContextSchema = z.strictObject({
+  changes: z
+    .array(z.strictObject({ action: z.string().min(1).max(40), logicalId: z.string().min(1).max(1_000), type: z.string().max(300) }))
+    .max(500)
+    .describe('The resource changes the command carries out (create, update, replace, delete, Add, Modify, Remove, …)'),
+});
+export type ApprovalContext = z.infer<typeof approvalContextSchema>;
+
 export const approvalSchema = z.object({
   id: z.string(),
   requestedBy: z.string(),
@@ -38,6 +47,7 @@ export const approvalSchema = z.object({
   decidedAt: z.string().nullable(),
   decisionNote: z.string().nullable(),
   result: z.unknown(),
+  context: approvalContextSchema.nullable().optional().describe('What the command would do, as the service that asked for it saw it (null when it gave none)'),
 });
 export type ApprovalView = z.infer<typeof approvalSchema>;
 

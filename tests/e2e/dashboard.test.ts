@@ -287,6 +287,18 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const after = await api('GET', `/api/v1/approvals/${id}`, plane.adminKey);
     expect(after.body).toMatchObject({ id, decisionNote: 'checked on the dashboard', decidedBy: /^jrv_([a-f0-9]{16})_/.exec(plane.adminKey)![1] });
     expect(['approved', 'running', 'finished']).toContain(after.body.status);
+
+    // A command held with what it carries out (as the DAWG's devops module sends it): the list is shown with it.
+    const askerId = /^jrv_([a-f0-9]{16})_/.exec(askerKey)![1]!;
+    const withChanges = await plane.firewall!.exec({ command: 'free', args: ['-m'] }, askerId, undefined, 'ai-dawg', {
+      context: { changes: [{ action: 'Add', logicalId: 'Assets', type: 'AWS::S3::Bucket' }, { action: 'Remove', logicalId: 'Logs', type: 'AWS::S3::Bucket' }] },
+    });
+    const changedItem = `#approvals .pending [data-approval-id="${(withChanges as { approval: { id: string } }).approval.id}"]`;
+    await page.waitForSelector(`${changedItem} details.changes summary:has-text("2 changes it carries out")`, WAIT);
+    await page.click(`${changedItem} details.changes summary`);
+    expect(await page.textContent(`${changedItem} details.changes`)).toContain('Remove Logs (AWS::S3::Bucket)');
+    await page.click(`${changedItem} button.deny`);
+    await page.waitForSelector(changedItem, { ...WAIT, state: 'detached' });
   });
 
   test('AI spend arrives live on the costs panel', async () => {

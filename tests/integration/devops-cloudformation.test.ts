@@ -77,6 +77,9 @@ describe('devops manage-infrastructure with provider cloudformation, through the
       changes: [{ action: 'Add', logicalId: 'Assets' }, { action: 'Add', logicalId: 'Logs' }],
     });
     expect(stacks()[STACK]!.status).toBe('REVIEW_IN_PROGRESS');
+    // Whoever decides sees the changes next to the command.
+    const pending = await request(plane.app).get(`/api/v1/approvals/${apply.body.result.approvalId}`).set('authorization', `Bearer ${approverKey}`).expect(200);
+    expect(pending.body.context).toEqual({ changes: [{ action: 'Add', logicalId: 'Assets', type: 'AWS::S3::Bucket' }, { action: 'Add', logicalId: 'Logs', type: 'AWS::S3::Bucket' }] });
     expect((await approve(apply.body.result.approvalId, plane.adminKey)).status).toBe(403); // not the key that asked
     expect((await approve(apply.body.result.approvalId)).status).toBe(200);
     expect((await resultOf(apply.body.result.approvalId)).result.exitCode).toBe(0);

@@ -124,6 +124,8 @@ switch (args[0]) {
       ],
     });
     expect(state()).toEqual([]);
+    const pending = await request(plane.app).get(`/api/v1/approvals/${up.body.result.approvalId}`).set('authorization', `Bearer ${approverKey}`).expect(200);
+    expect(pending.body.context).toEqual({ changes: up.body.result.changes });
     expect((await approve(up.body.result.approvalId, plane.adminKey)).status).toBe(403); // not the key that asked
     const approved = await approve(up.body.result.approvalId);
     expect(approved.status).toBe(200);

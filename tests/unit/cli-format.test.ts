@@ -1,4 +1,5 @@
 import { formatAuditVerify, formatDismissed, formatForgotten, formatSuggestionFeedback, formatSuggestions } from '../../src/cli/format';
+import { formatApproval } from '../../src/cli/format-operations';
 
 /** CLI output: `jarvis audit verify` with the Redis mirror comparison, `jarvis suggestions`. */
 describe('formatAuditVerify with the Redis mirror', () => {
@@ -92,5 +93,36 @@ describe('formatSuggestionFeedback', () => {
     );
     expect(formatSuggestionFeedback({ muteAfter: 0, windowMs: 3_600_000, subjects: [] })).toBe('Learning from dismissals is off (PROACTIVE_MUTE_AFTER_DISMISSALS=0).');
     expect(formatForgotten({ id: 'monitoring:any-404', forgotten: 1 })).toBe('Forgot 1 dismissal of monitoring:any-404: it is pushed to this key again.');
+  });
+});
+
+describe('formatApproval', () => {
+  const approval = {
+    id: 'apr_00000000-0000-0000-0000-000000000009',
+    requestedBy: '0123456789abcdef',
+    command: 'aws',
+    args: ['cloudformation', 'execute-change-set', '--change-set-name', 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/jarvis-plan/x'],
+    cwd: '/srv/infra',
+    rule: 'aws',
+    subcommand: 'cloudformation execute-change-set',
+    reason: 'aws cloudformation execute-change-set requires approval by the firewall policy',
+    status: 'pending' as const,
+    createdAt: '2026-12-06T10:00:00.000Z',
+    expiresAt: '2026-12-06T10:15:00.000Z',
+    decidedBy: null,
+    decidedAt: null,
+    decisionNote: null,
+    result: null,
+  };
+
+  it('lists the changes a held command carries out, the first 50, and says how many more', () => {
+    const changes = Array.from({ length: 53 }, (_, i) => ({ action: i ? 'Add' : 'Remove', logicalId: `Bucket${i}`, type: 'AWS::S3::Bucket' }));
+    const text = formatApproval({ ...approval, context: { changes } });
+    expect(text).toContain('  changes:      53 (what the command carries out, as the service that asked saw it)');
+    expect(text).toMatch(/^ {4}Remove {3}Bucket0 \(AWS::S3::Bucket\)$/m);
+    expect(text).toContain('    Add      Bucket49 (AWS::S3::Bucket)');
+    expect(text).not.toContain('Bucket50 ');
+    expect(text).toContain('    … and 3 more (--json lists them all)');
+    expect(formatApproval({ ...approval, context: null })).not.toContain('changes:');
   });
 });

@@ -8,6 +8,7 @@ import { compileTargets, renderTemplate, targetsFileSchema } from '../../src/daw
 import { createCostReportAction } from '../../src/dawg/modules/devops/cost-report.action';
 import { createManageInfrastructureAction, manageInfrastructureParams, terraformArgs } from '../../src/dawg/modules/devops/infrastructure.action';
 import { pulumiArgs, type PulumiSettings } from '../../src/dawg/modules/devops/infrastructure-pulumi';
+import { approvalContext } from '../../src/dawg/modules/devops/infrastructure-outcome';
 import { ModuleRegistry, defineModule } from '../../src/dawg/sdk';
 import { silentLogger } from '../helpers/logger';
 import { SERVICE_TOKEN } from '../helpers/servers';
@@ -115,6 +116,8 @@ describe('manage-infrastructure (terraform through the firewall)', () => {
       ['show -no-color -json jarvis-prod.tfplan', false],
       ['apply -input=false -no-color -auto-approve jarvis-prod.tfplan', 'may hold'],
     ]);
+    // The changes go with the command, for the approval.
+    expect(asked[1]!.req.context).toEqual({ changes: (held.result as { changes: unknown[] }).changes });
 
     show = () => {
       throw new AppError(409, 'APPROVAL_REQUIRED', 'terraform show requires approval by the firewall policy, and the caller needed it to run at once');
@@ -422,4 +425,13 @@ describe('cost-report (AWS Cost Explorer through the firewall)', () => {
     const mixed = { ResultsByTime: [day('2026-11-01', [['A', 1]]), { ...day('2026-11-02', []), Groups: [{ Keys: ['B'], Metrics: { UnblendedCost: { Amount: '1', Unit: 'EUR' } } }] }] };
     await expect(costRegistry(JSON.stringify(mixed)).exec({})).rejects.toMatchObject({ code: 'COST_REPORT_MIXED_CURRENCY' });
   });
+});
+
+test('the changes stored with an approval are bounded: the first 500, each field cut to its limit', () => {
+  const many = Array.from({ length: 600 }, (_, i) => ({ action: 'create', logicalId: `r${i}`, type: 't' }));
+  expect((approvalContext(many) as { context: { changes: unknown[] } }).context.changes).toHaveLength(500);
+  const [long] = (approvalContext([{ action: 'create', logicalId: 'x'.repeat(2_000), type: 'y'.repeat(400) }]) as { context: { changes: Array<{ logicalId: string; type: string }> } }).context.changes;
+  expect([long!.logicalId.length, long!.type.length]).toEqual([1_000, 300]);
+  expect(approvalContext([])).toEqual({});
+  expect(approvalContext(null)).toEqual({});
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../common/db';
-import type { ApprovalStatus } from '../../common/firewall-protocol';
+import type { ApprovalContext, ApprovalStatus } from '../../common/firewall-protocol';
 
 export { APPROVAL_STATUSES, type ApprovalStatus } from '../../common/firewall-protocol';
 
@@ -21,6 +21,8 @@ export interface Approval {
   decidedAt: string | null;
   decisionNote: string | null;
   result: unknown;
+  /** What the command would do, as the service that asked for it saw it. */
+  context: ApprovalContext | null;
 }
 
 interface Row {
@@ -40,6 +42,7 @@ interface Row {
   decided_at: Date | string | null;
   decision_note: string | null;
   result: unknown;
+  context: ApprovalContext | null;
 }
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
@@ -60,6 +63,7 @@ const toApproval = (r: Row): Approval => ({
   decidedAt: iso(r.decided_at),
   decisionNote: r.decision_note,
   result: r.result ?? null,
+  context: r.context ?? null,
 });
 
 export type DecideOutcome = { ok: true; approval: Approval } | { ok: false; reason: 'not-found' | 'self' | 'not-pending' | 'expired'; approval?: Approval };
@@ -68,11 +72,11 @@ export type DecideOutcome = { ok: true; approval: Approval } | { ok: false; reas
 export class ApprovalStore {
   constructor(private readonly db: Db) {}
 
-  async create(input: Pick<Approval, 'requestedBy' | 'command' | 'args' | 'cwd' | 'env' | 'rule' | 'subcommand' | 'reason'>, ttlMs: number): Promise<Approval> {
+  async create(input: Pick<Approval, 'requestedBy' | 'command' | 'args' | 'cwd' | 'env' | 'rule' | 'subcommand' | 'reason'> & { context?: ApprovalContext }, ttlMs: number): Promise<Approval> {
     const [row] = await this.db.query<Row>(
-      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, subcommand, reason, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10::double precision / 1000)) RETURNING *`,
-      [`apr_${randomUUID()}`, input.requestedBy, input.command, JSON.stringify(input.args), input.cwd, JSON.stringify(input.env), input.rule, input.subcommand, input.reason, ttlMs],
+      `INSERT INTO command_approvals (id, requested_by, command, args, cwd, env, rule, subcommand, reason, expires_at, context)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10::double precision / 1000), $11::jsonb) RETURNING *`,
+      [`apr_${randomUUID()}`, input.requestedBy, input.command, JSON.stringify(input.args), input.cwd, JSON.stringify(input.env), input.rule, input.subcommand, input.reason, ttlMs, input.context ? JSON.stringify(input.context) : null],
     );
     return toApproval(row!);
   }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Db } from '../../common/db';
+import type { ApprovalContext } from '../../common/firewall-protocol';
 import { AppError, ConflictError, ForbiddenError, InvalidError, NotFoundError, UnavailableError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ApprovalStore, type Approval, type ApprovalStatus } from './approval-store';
@@ -110,7 +111,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
    * behalf (ai-dawg for its devops module); it is recorded with the attempt.
    */
   /** `hold: false`: a command the policy holds is refused (409 APPROVAL_REQUIRED) rather than held: the caller needed it to run now. */
-  async exec(request: CommandRequest, actor: string, signal?: AbortSignal, via?: string, options: { hold?: boolean } = {}): Promise<ExecOutcome> {
+  async exec(request: CommandRequest, actor: string, signal?: AbortSignal, via?: string, options: { hold?: boolean; context?: ApprovalContext } = {}): Promise<ExecOutcome> {
     const origin = via ? { via } : {};
     const verdict = await checkCommand(this.policy, request);
     if (!verdict.ok) {
@@ -132,7 +133,7 @@ export class TerminalFirewall extends EventEmitter<FirewallEvents> {
     }
     if (verdict.limits.requireApproval) {
       const reason = `${verdict.rule}${verdict.subcommand ? ` ${verdict.subcommand}` : ''} requires approval by the firewall policy`;
-      const approval = await this.approvals.create({ requestedBy: actor, command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, rule: verdict.rule, subcommand: verdict.subcommand, reason }, this.options.approvalTtlMs);
+      const approval = await this.approvals.create({ requestedBy: actor, command: verdict.command, args: verdict.args, cwd: verdict.cwd, env: verdict.env, rule: verdict.rule, subcommand: verdict.subcommand, reason, ...(options.context ? { context: options.context } : {}) }, this.options.approvalTtlMs);
       this.counters.approvalsRequested++;
       this.options.metrics?.count('held');
       await this.options.audit.append({ type: 'approval.requested', actor, subject: verdict.command, outcome: 'pending', details: { approvalId: approval.id, args: verdict.args, cwd: verdict.cwd, reason, ...origin } });

@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError } from '../../common/errors';
 import { jsonBody } from '../../common/http/json-body.middleware';
+import { approvalContextSchema } from '../../common/firewall-protocol';
 import { actorId } from '../../common/protocol';
 import { secretMatcher } from '../../common/secrets';
 import { fieldError, parseInput } from '../../common/validation';
@@ -41,6 +42,7 @@ const analyticsQueryBody = z.strictObject({
 
 const internalExecBody = execBody.extend({
   actor: actorId.describe('Who the DAWG acts for: the API key id (or agent:<name>) the control plane sent with the action'),
+  context: approvalContextSchema.optional().describe('What the command would do (its plan\'s resource changes), stored with the approval for whoever decides it'),
   hold: z.boolean().default(true).describe('false: a step that must run at once (a read, a plan): one the policy holds is refused (409 APPROVAL_REQUIRED) instead of waiting for an approval nobody asked for'),
 });
 
@@ -73,12 +75,12 @@ export function mountInternalRoutes(app: Express, deps: InternalRouteDeps): void
   };
 
   router.post('/commands', async (req, res) => {
-    const { actor, hold, ...command } = parseInput(internalExecBody, req.body, 'body');
+    const { actor, hold, context, ...command } = parseInput(internalExecBody, req.body, 'body');
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const outcome = await firewall().exec(command, actor, abort.signal, 'ai-dawg', { hold });
+    const outcome = await firewall().exec(command, actor, abort.signal, 'ai-dawg', { hold, ...(context ? { context } : {}) });
     if (outcome.status === 'pending-approval') {
       const { env: _env, ...approval } = outcome.approval;
       res.status(202).json({ status: outcome.status, approval });

@@ -125,9 +125,19 @@ export class ApprovalsPanel {
       h('div', { class: 'meta' },
         `rule ${asString(a.rule, '?')}${a.subcommand ? ` / ${asString(a.subcommand)}` : ''} · asked by key ${asString(a.requestedBy, '?')} · ${formatTime(a.createdAt)} · expires ${formatTime(a.expiresAt)}`),
       a.reason ? h('div', { class: 'meta' }, `why held: ${asString(a.reason)}`) : null,
+      changesList(a),
       h('div', { class: 'actions' }, note, approve, deny, mayDecide ? null : h('span', { class: 'meta' }, ' Deciding needs the “admin” scope.')),
       error ? h('p', { class: 'status', dataset: { kind: 'error' }, role: 'alert' }, error) : null);
   }
+}
+
+/** What the command carries out, as the service that asked saw it (the first 20; the API has them all). */
+function changesList(a) {
+  const changes = asArray(a.context && a.context.changes);
+  if (!changes.length) return null;
+  const shown = changes.slice(0, 20).map((c) => h('li', {}, h('code', {}, `${asString(c && c.action, '?')} ${asString(c && c.logicalId, '?')}`), c && c.type ? ` (${asString(c.type)})` : ''));
+  if (changes.length > 20) shown.push(h('li', { class: 'meta' }, `… and ${changes.length - 20} more`));
+  return h('details', { class: 'changes' }, h('summary', {}, `${changes.length} change${changes.length === 1 ? '' : 's'} it carries out`), h('ul', {}, ...shown));
 }
 
 function commandLine(a) {

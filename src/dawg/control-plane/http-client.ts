@@ -49,7 +49,7 @@ export class HttpControlPlaneClient implements ControlPlaneClient {
   }
 
   async runCommand(request: CommandRequest, caller: CallerContext): Promise<CommandOutcome> {
-    const body = { command: request.command, args: request.args, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.env ? { env: request.env } : {}), ...(request.hold === false ? { hold: false } : {}), actor: caller.actor };
+    const body = { command: request.command, args: request.args, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.env ? { env: request.env } : {}), ...(request.hold === false ? { hold: false } : {}), ...(request.context ? { context: request.context } : {}), actor: caller.actor };
     return this.call('POST', '/commands', commandOutcomeSchema, caller, { data: body, timeout: this.config.commandTimeoutMs });
   }
 

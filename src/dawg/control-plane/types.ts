@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approvalSchema, commandResultSchema, type ApprovalView, type AuditPageView } from '../../common/firewall-protocol';
+import { approvalSchema, commandResultSchema, type ApprovalContext, type ApprovalView, type AuditPageView } from '../../common/firewall-protocol';
 
 export { approvalSchema, auditPageSchema, commandResultSchema, type ApprovalView, type AuditEntryView, type AuditPageView, type CommandResult } from '../../common/firewall-protocol';
 
@@ -41,6 +41,8 @@ export interface CommandRequest {
   env?: Readonly<Record<string, string>>;
   /** false: the step must run now (a read, a plan); one the policy holds is refused with 409 APPROVAL_REQUIRED, no approval is made. */
   hold?: boolean;
+  /** What the command would do (its plan's resource changes): stored with the approval if it is held. */
+  context?: ApprovalContext;
 }
 
 export interface AuditFilter {

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { AppError, ConflictError } from '../../../common/errors';
 import type { CallerContext, CommandOutcome, CommandResult, ControlPlaneClient } from '../../control-plane/types';
-import { heldForApproval } from './infrastructure-outcome';
+import { approvalContext, heldForApproval } from './infrastructure-outcome';
 import type { manageInfrastructureParams } from './infrastructure.schema';
 
 type Params = z.output<typeof manageInfrastructureParams>;
@@ -175,8 +175,9 @@ export class CloudFormationRunner {
       throw new ConflictError(`Stack ${stack} has nothing to apply: ${why}; run plan again`, { field: 'params.action', stack, status: changeSet.Status, executionStatus: changeSet.ExecutionStatus ?? null });
     }
     // By ARN: what the approver sees is exactly what runs; a newer plan replaces the change set and this one then fails.
-    const outcome = await this.command(['execute-change-set', '--change-set-name', changeSet.ChangeSetId], caller, true);
-    return { ...heldForApproval(this.expectHeld(outcome, 'execute-change-set')), changeSetId: changeSet.ChangeSetId, changes: changesOf(changeSet) };
+    const changes = changesOf(changeSet);
+    const outcome = await this.command(['execute-change-set', '--change-set-name', changeSet.ChangeSetId], caller, true, approvalContext(changes));
+    return { ...heldForApproval(this.expectHeld(outcome, 'execute-change-set')), changeSetId: changeSet.ChangeSetId, changes };
   }
 
   private async refresh(stack: string, caller: CallerContext) {
@@ -250,8 +251,8 @@ export class CloudFormationRunner {
    * that holds one refuses it with 409 APPROVAL_REQUIRED instead of leaving an approval nobody
    * asked for); only execute-change-set and delete-stack are held.
    */
-  private command(args: readonly string[], caller: CallerContext, held = false): Promise<CommandOutcome> {
-    return this.controlPlane.runCommand({ command: 'aws', args: ['cloudformation', ...args], cwd: this.cwd, ...(this.settings.region ? { env: { AWS_REGION: this.settings.region } } : {}), ...(held ? {} : { hold: false }) }, caller);
+  private command(args: readonly string[], caller: CallerContext, held = false, context: ReturnType<typeof approvalContext> = {}): Promise<CommandOutcome> {
+    return this.controlPlane.runCommand({ command: 'aws', args: ['cloudformation', ...args], cwd: this.cwd, ...(this.settings.region ? { env: { AWS_REGION: this.settings.region } } : {}), ...(held ? context : { hold: false }) }, caller);
   }
 
   /** A step that failed ends the operation as finished and not ok, naming the step and what the CLI said. */

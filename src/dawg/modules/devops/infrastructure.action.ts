@@ -5,7 +5,7 @@ import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/typ
 import { defineAction } from '../../sdk';
 import { callerOf } from './deploy/deploy-service.action';
 import { CloudFormationRunner, type CloudFormationSettings } from './infrastructure-cloudformation';
-import { heldForApproval } from './infrastructure-outcome';
+import { approvalContext, heldForApproval } from './infrastructure-outcome';
 import { previewChanges, pulumiArgs, pulumiEnv, readPreview, type PulumiSettings } from './infrastructure-pulumi';
 import { manageInfrastructureParams } from './infrastructure.schema';
 
@@ -180,14 +180,14 @@ export function createManageInfrastructureAction(deps: InfrastructureDeps) {
         const base = { cwd: deps.pulumi.dir, env: pulumiEnv(deps.pulumi) };
         // Before `up` is held: what it would change now (a preview, run at once), for whoever decides.
         const previewed = p.action === 'apply' ? await upChanges(deps.controlPlane, base, p, caller) : undefined;
-        const outcome = await deps.controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs(p), ...base }, caller);
+        const outcome = await deps.controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs(p), ...base, ...approvalContext(previewed?.changes) }, caller);
         return { ...summary, ...summarisePulumi(p, outcome), ...previewed };
       }
       if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
       const base = { cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) };
       // Applying the saved plan: what it changes goes with the approval request, when the policy lets `show` run now.
       const planned = p.action === 'apply' && !p.targetResources?.length ? await savedPlanChanges(deps.controlPlane, base, planFileOf(p), caller) : undefined;
-      const outcome = await deps.controlPlane.runCommand({ command: 'terraform', args: terraformArgs(p), ...base }, caller);
+      const outcome = await deps.controlPlane.runCommand({ command: 'terraform', args: terraformArgs(p), ...base, ...approvalContext(planned?.changes) }, caller);
       return { ...summary, ...summarise(p, outcome), ...planned };
     },
   });
