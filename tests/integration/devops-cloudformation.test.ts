@@ -133,13 +133,22 @@ describe('devops manage-infrastructure with provider cloudformation, through the
     expect(calls().filter((c) => c.args[1] === 'describe-stack-drift-detection-status')).toHaveLength(2);
   });
 
-  test('destroy is held; once approved the stack is deleted', async () => {
+  test('destroy is held with the resources it removes; once approved the stack is deleted; a stack that is not there is a 409', async () => {
     const destroy = await infra({ action: 'destroy' });
-    expect(destroy.body.result).toMatchObject({ status: 'pending-approval', command: { args: ['cloudformation', 'delete-stack', '--stack-name', STACK] } });
+    expect(destroy.body.result).toMatchObject({
+      status: 'pending-approval',
+      command: { args: ['cloudformation', 'delete-stack', '--stack-name', STACK] },
+      changes: [{ action: 'Remove', logicalId: 'Assets', type: 'AWS::S3::Bucket' }],
+    });
+    const pending = await request(plane.app).get(`/api/v1/approvals/${destroy.body.result.approvalId}`).set('authorization', `Bearer ${approverKey}`).expect(200);
+    expect(pending.body.context).toEqual({ changes: [{ action: 'Remove', logicalId: 'Assets', type: 'AWS::S3::Bucket' }] });
     expect(stacks()[STACK]).toBeDefined();
     expect((await approve(destroy.body.result.approvalId)).status).toBe(200);
     expect((await resultOf(destroy.body.result.approvalId)).result.exitCode).toBe(0);
     expect(stacks()[STACK]).toBeUndefined();
+    const gone = await infra({ action: 'destroy' });
+    expect(gone.status).toBe(409);
+    expect(gone.body.error.message).toContain('does not exist: nothing to destroy');
   });
 
   test('apply with no plan for the stack answers 409 and asks for one', async () => {

@@ -305,7 +305,7 @@ describe('manage-infrastructure (cloudformation): which steps may wait for appro
     const { plane, asked } = fakePlane((req) =>
       req.args[1] === 'execute-change-set' || req.args[1] === 'delete-stack'
         ? { status: 'pending-approval', approval }
-        : { status: 'finished', rule: 'aws', result: result(req.args[1] === 'describe-stacks' ? JSON.stringify({ Stacks: [{ StackName: 'shop', StackStatus: 'CREATE_COMPLETE' }] }) : JSON.stringify(changeSet)) },
+        : { status: 'finished', rule: 'aws', result: result(req.args[1] === 'describe-stacks' ? JSON.stringify({ Stacks: [{ StackName: 'shop', StackStatus: 'CREATE_COMPLETE' }] }) : req.args[1] === 'list-stack-resources' ? JSON.stringify({ StackResourceSummaries: [] }) : JSON.stringify(changeSet)) },
     );
     const registry = new ModuleRegistry();
     registry.register(defineModule({ name: 'devops', description: 'test', version: '1', actions: { 'manage-infrastructure': createManageInfrastructureAction({ controlPlane: plane, terraformDir: undefined, cloudformation: { template: path.join(base, 'stack.json') } }) } }));
@@ -317,7 +317,7 @@ describe('manage-infrastructure (cloudformation): which steps may wait for appro
     expect(holds).toEqual([
       'describe-stacks', 'delete-change-set', 'create-change-set', 'wait', 'describe-change-set',
       'describe-change-set', 'execute-change-set (may be held)',
-      'delete-stack (may be held)',
+      'list-stack-resources', 'delete-stack (may be held)',
     ]);
   });
 });

@@ -52,6 +52,8 @@ const changeSetSchema = z.object({
 });
 type ChangeSet = z.infer<typeof changeSetSchema>;
 
+/** ListStackResources' answer (the CLI follows its pages). */
+const stackResourcesSchema = z.object({ StackResourceSummaries: z.array(z.object({ LogicalResourceId: z.string(), ResourceType: z.string(), ResourceStatus: z.string().optional() })) });
 const stacksSchema = z.object({ Stacks: z.array(z.object({ StackName: z.string(), StackStatus: z.string() })) });
 const driftStartSchema = z.object({ StackDriftDetectionId: z.string() });
 const driftStatusSchema = z.object({
@@ -116,7 +118,7 @@ export class CloudFormationRunner {
       case 'apply':
         return this.guard(() => this.apply(stack, caller));
       case 'destroy':
-        return heldForApproval(this.expectHeld(await this.command(['delete-stack', '--stack-name', stack], caller, true), 'delete-stack'));
+        return this.guard(() => this.destroy(stack, caller));
       case 'refresh':
         return this.guard(() => this.refresh(stack, caller));
     }
@@ -178,6 +180,18 @@ export class CloudFormationRunner {
     const changes = changesOf(changeSet);
     const outcome = await this.command(['execute-change-set', '--change-set-name', changeSet.ChangeSetId], caller, true, approvalContext(changes));
     return { ...heldForApproval(this.expectHeld(outcome, 'execute-change-set')), changeSetId: changeSet.ChangeSetId, changes };
+  }
+
+  /** delete-stack, held, with the resources it removes (list-stack-resources, read at once) for whoever decides. */
+  private async destroy(stack: string, caller: CallerContext) {
+    const listed = await this.command(['list-stack-resources', '--stack-name', stack, '--output', 'json'], caller);
+    if (listed.status === 'finished' && /does not exist/i.test(listed.result.stderr)) {
+      throw new ConflictError(`Stack ${stack} does not exist: nothing to destroy`, { field: 'params.workspace', stack });
+    }
+    const resources = parseJson(this.ran(listed, 'list-stack-resources').stdout, stackResourcesSchema);
+    const changes = (resources?.StackResourceSummaries ?? []).filter((r) => r.ResourceStatus !== 'DELETE_COMPLETE').map((r) => ({ action: 'Remove', logicalId: r.LogicalResourceId, type: r.ResourceType }));
+    const outcome = await this.command(['delete-stack', '--stack-name', stack], caller, true, approvalContext(changes));
+    return { ...heldForApproval(this.expectHeld(outcome, 'delete-stack')), changes };
   }
 
   private async refresh(stack: string, caller: CallerContext) {
