@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import request from 'supertest';
 import type { Db } from '../../src/common/db';
 
 /**
@@ -12,4 +14,17 @@ export async function insertExpiringApproval(db: Db): Promise<string> {
     [id],
   );
   return id;
+}
+
+/**
+ * An approved command runs after the approval's answer: the approval as GET /api/v1/approvals/:id
+ * shows it once its result is stored (as `key`, which may read approvals).
+ */
+export async function approvalWithResult<T = { result: { exitCode: number; stderr: string; stdout: string } }>(app: Express, key: string, id: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const res = await request(app).get(`/api/v1/approvals/${id}`).set('authorization', `Bearer ${key}`);
+    if (res.body.result) return res.body as T;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`approval ${id} has no result`);
 }

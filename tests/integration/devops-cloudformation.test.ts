@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { bucket, startCloudFormationRig, type CloudFormationRig } from '../helpers/cloudformation-setup';
+import { approvalWithResult } from '../helpers/approvals';
 
 /**
  * CloudFormation through the whole path: /api/v1/execute → the DAWG's manage-infrastructure →
@@ -22,15 +23,7 @@ describe('devops manage-infrastructure with provider cloudformation, through the
   const calls = () => rig.calls();
   const stacks = () => rig.stacks();
   const approve = (id: string, key = approverKey) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${key}`).send({ note: 'reviewed the change set' });
-  /** The approved command runs after the answer: the approval once its result is stored. */
-  async function resultOf(id: string): Promise<{ result: { exitCode: number; stderr: string } }> {
-    for (let i = 0; i < 400; i++) {
-      const res = await request(plane.app).get(`/api/v1/approvals/${id}`).set('authorization', `Bearer ${approverKey}`);
-      if (res.body.result) return res.body as { result: { exitCode: number; stderr: string } };
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`approval ${id} has no result`);
-  }
+  const resultOf = (id: string) => approvalWithResult(plane.app, approverKey, id);
   async function applyApproved() {
     const apply = await infra({ action: 'apply' });
     expect(apply.body.result).toMatchObject({ status: 'pending-approval' });

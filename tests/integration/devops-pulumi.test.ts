@@ -6,6 +6,7 @@ import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client
 import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+import { approvalWithResult } from '../helpers/approvals';
 
 /**
  * Pulumi through the whole path: /api/v1/execute → the DAWG's manage-infrastructure → the
@@ -91,15 +92,7 @@ switch (args[0]) {
   });
 
   const approve = (id: string, key = approverKey) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${key}`).send({ note: 'reviewed the preview' });
-  /** The approved command runs after the answer: its result, once stored on the approval. */
-  async function resultOf(id: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 400; i++) {
-      const res = await request(plane.app).get(`/api/v1/approvals/${id}`).set('authorization', `Bearer ${approverKey}`);
-      if (res.body.result) return res.body as Record<string, unknown>;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`approval ${id} has no result`);
-  }
+  const resultOf = (id: string) => approvalWithResult(plane.app, approverKey, id);
 
   test('plan previews at once; up is held, runs once another admin approves, and the next plan shows nothing to do', async () => {
     const plan = await infra({ action: 'plan', workspace: 'dev' });

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { AppError, ConflictError } from '../../../common/errors';
 import type { CallerContext, CommandOutcome, CommandResult, ControlPlaneClient } from '../../control-plane/types';
-import { approvalContext, heldForApproval } from './infrastructure-outcome';
+import { approvalContext, finished, heldForApproval, parseJson } from './infrastructure-outcome';
 import type { manageInfrastructureParams } from './infrastructure.schema';
 
 type Params = z.output<typeof manageInfrastructureParams>;
@@ -280,25 +280,12 @@ export class CloudFormationRunner {
   }
 }
 
-function finished(r: CommandResult, ok: boolean) {
-  return { status: 'finished' as const, ok, exitCode: r.exitCode, timedOut: r.timedOut, stderr: r.stderr, truncated: r.truncated, durationMs: r.durationMs, outputSha256: r.outputSha256 };
-}
-
 function changesOf(changeSet: ChangeSet) {
   return (changeSet.Changes ?? []).flatMap((c) => {
     const r = c.ResourceChange;
     if (!r) return [];
     return [{ action: r.Action, logicalId: r.LogicalResourceId, ...(r.PhysicalResourceId ? { physicalId: r.PhysicalResourceId } : {}), type: r.ResourceType, ...(r.Replacement ? { replacement: r.Replacement } : {}), ...(r.Scope?.length ? { scope: r.Scope } : {}) }];
   });
-}
-
-function parseJson<T>(text: string, schema: z.ZodType<T>): T | undefined {
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const lastLine = (text: string) => text.trim().split('\n').pop()?.trim() ?? '';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJson } from './infrastructure-outcome';
 import type { manageInfrastructureParams } from './infrastructure.schema';
 
 type Params = z.output<typeof manageInfrastructureParams>;
@@ -55,15 +56,8 @@ export type PulumiPreview = {
 
 /** What a preview printed, read: undefined when it printed no PreviewDigest (then its stdout is passed on as it is). */
 export function readPreview(stdout: string): PulumiPreview | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stdout);
-  } catch {
-    return undefined;
-  }
-  const parsed = previewDigest.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const d = parsed.data;
+  const d = parseJson(stdout, previewDigest);
+  if (!d) return undefined;
   return {
     changeSummary: d.changeSummary ?? {},
     steps: (d.steps ?? []).filter((s) => s.op !== 'same').map((s) => ({ op: s.op, urn: s.urn, ...(s.diffReasons ? { diffReasons: s.diffReasons } : {}), ...(s.replaceReasons ? { replaceReasons: s.replaceReasons } : {}) })),

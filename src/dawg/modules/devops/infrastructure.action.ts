@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { AppError, ConflictError, UnavailableError } from '../../../common/errors';
+import { ConflictError, UnavailableError } from '../../../common/errors';
 import { fieldError } from '../../../common/validation';
-import type { CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
+import type { CallerContext, CommandOutcome, ControlPlaneClient } from '../../control-plane/types';
 import { defineAction } from '../../sdk';
 import { callerOf } from './deploy/deploy-service.action';
 import { CloudFormationRunner, type CloudFormationSettings } from './infrastructure-cloudformation';
-import { approvalContext, heldForApproval } from './infrastructure-outcome';
+import { approvalContext, finished, heldForApproval, parseJson, readNow } from './infrastructure-outcome';
 import { previewChanges, pulumiArgs, pulumiEnv, readPreview, type PulumiSettings } from './infrastructure-pulumi';
 import { manageInfrastructureParams } from './infrastructure.schema';
 
@@ -59,17 +59,10 @@ function summarise(p: Params, outcome: CommandOutcome) {
     }
   }
   return {
-    status: 'finished' as const,
-    ok,
-    exitCode: r.exitCode,
-    timedOut: r.timedOut,
+    ...finished(r, ok),
     ...(p.action === 'plan' && ok ? { changesPresent: r.exitCode === 2, planFile: planFileOf(p) } : {}),
     ...(validation === undefined ? {} : { validation }),
     stdout: r.stdout,
-    stderr: r.stderr,
-    truncated: r.truncated,
-    durationMs: r.durationMs,
-    outputSha256: r.outputSha256,
   };
 }
 
@@ -82,32 +75,21 @@ const terraformPlanJson = z.object({
 });
 
 /**
- * What the saved plan changes (`terraform show -json`, which must run now: a policy that holds
- * it leaves the answer without the list, saying why). A missing plan is a 409: plan first.
+ * What the saved plan changes (`terraform show -json`, read now; while the policy holds it,
+ * as with TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM, the answer says why the list is missing).
+ * A missing plan is a 409: plan first.
  */
-async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env?: Record<string, string> }, planFile: string, caller: ReturnType<typeof callerOf>) {
-  let outcome: CommandOutcome;
-  try {
-    outcome = await controlPlane.runCommand({ command: 'terraform', args: ['show', '-no-color', '-json', planFile], ...base, hold: false }, caller);
-  } catch (err) {
-    if (err instanceof AppError && err.code === 'APPROVAL_REQUIRED') return { changes: null, changesUnavailable: 'the firewall policy holds terraform show (TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM), so the saved plan was not read' };
-    throw err;
-  }
-  if (outcome.status !== 'finished') return { changes: null, changesUnavailable: 'terraform show was held for approval' };
-  const r = outcome.result;
+async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env?: Record<string, string> }, planFile: string, caller: CallerContext) {
+  const read = await readNow(controlPlane, { command: 'terraform', args: ['show', '-no-color', '-json', planFile], ...base }, caller, 'terraform show');
+  if ('unavailable' in read) return { changes: null, changesUnavailable: `${read.unavailable} (as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true does for every terraform command)` };
+  const r = read.result;
   if (r.exitCode !== 0) {
     if (/no such file|does not exist|couldn't load/i.test(r.stderr)) throw new ConflictError(`No saved plan ${planFile} to apply: run plan first`, { field: 'params.action', planFile });
     return { changes: null, changesUnavailable: `terraform show exited with code ${r.exitCode}` };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(r.stdout);
-  } catch {
-    return { changes: null, changesUnavailable: r.truncated ? 'the saved plan is larger than the firewall\'s output limit' : 'terraform show did not print JSON' };
-  }
-  const plan = terraformPlanJson.safeParse(raw);
-  if (!plan.success) return { changes: null, changesUnavailable: 'terraform show printed no resource_changes' };
-  const changes = (plan.data.resource_changes ?? []).flatMap((c) => {
+  const plan = parseJson(r.stdout, terraformPlanJson);
+  if (!plan) return { changes: null, changesUnavailable: r.truncated ? "the saved plan is larger than the firewall's output limit" : 'terraform show printed no plan JSON' };
+  const changes = (plan.resource_changes ?? []).flatMap((c) => {
     const a = c.change.actions;
     const action = a.includes('create') && a.includes('delete') ? 'replace' : a[0];
     return !action || action === 'no-op' ? [] : [{ action, logicalId: c.address, type: c.type }];
@@ -116,21 +98,16 @@ async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane']
 }
 
 /**
- * What `pulumi up` would change now: a preview (run at once; a policy that holds it, or a
- * preview that fails, leaves the list out and says why). The program may change before the
- * approval: this is what it does at the time of asking.
+ * What `pulumi up` would change now: a preview, read now (a policy that holds it, or a preview
+ * that fails, leaves the list out and says why). The program may change before the approval:
+ * this is what it does at the time of asking.
  */
-async function upChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env: Record<string, string> }, p: Params, caller: ReturnType<typeof callerOf>) {
-  let outcome: CommandOutcome;
-  try {
-    outcome = await controlPlane.runCommand({ command: 'pulumi', args: pulumiArgs({ ...p, action: 'plan' }), ...base, hold: false }, caller);
-  } catch (err) {
-    if (err instanceof AppError && err.code === 'APPROVAL_REQUIRED') return { changes: null, changesUnavailable: 'the firewall policy holds pulumi preview, so no preview was made' };
-    throw err;
-  }
-  if (outcome.status !== 'finished') return { changes: null, changesUnavailable: 'pulumi preview was held for approval' };
-  const preview = outcome.result.exitCode === 0 ? readPreview(outcome.result.stdout) : undefined;
-  if (!preview) return { changes: null, changesUnavailable: `pulumi preview ${outcome.result.exitCode === 0 ? 'printed no PreviewDigest' : `exited with code ${outcome.result.exitCode}`}` };
+async function upChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env: Record<string, string> }, p: Params, caller: CallerContext) {
+  const read = await readNow(controlPlane, { command: 'pulumi', args: pulumiArgs({ ...p, action: 'plan' }), ...base }, caller, 'pulumi preview');
+  if ('unavailable' in read) return { changes: null, changesUnavailable: read.unavailable };
+  const r = read.result;
+  const preview = r.exitCode === 0 ? readPreview(r.stdout) : undefined;
+  if (!preview) return { changes: null, changesUnavailable: `pulumi preview ${r.exitCode === 0 ? 'printed no PreviewDigest' : `exited with code ${r.exitCode}`}` };
   return { changes: preview.steps.map((s) => ({ action: s.op, logicalId: s.urn, type: s.urn.split('::')[2] ?? '' })) };
 }
 
@@ -140,17 +117,7 @@ function summarisePulumi(p: Params, outcome: CommandOutcome) {
   const r = outcome.result;
   const ok = r.exitCode === 0;
   const preview = p.action === 'plan' ? readPreview(r.stdout) : undefined;
-  return {
-    status: 'finished' as const,
-    ok,
-    exitCode: r.exitCode,
-    timedOut: r.timedOut,
-    ...(preview ? { ...(ok ? { changesPresent: previewChanges(preview) } : {}), preview } : { stdout: r.stdout }),
-    stderr: r.stderr,
-    truncated: r.truncated,
-    durationMs: r.durationMs,
-    outputSha256: r.outputSha256,
-  };
+  return { ...finished(r, ok), ...(preview ? { ...(ok ? { changesPresent: previewChanges(preview) } : {}), preview } : { stdout: r.stdout }) };
 }
 
 /**
