@@ -138,14 +138,28 @@ switch (args[0]) {
     expect(state()).toEqual(['assets']);
   });
 
+  test("a component's child (its URN joins the types with $) can be targeted: the policy lets $ through in --target only", async () => {
+    const child = 'urn:pulumi:dev::shop::my:Site$aws:s3/bucket:Bucket::assets';
+    const plan = await infra({ action: 'plan', workspace: 'dev', targetResources: [child] });
+    expect(plan.status).toBe(200);
+    expect(plan.body.result).toMatchObject({ status: 'finished', ok: true });
+    expect(calls().at(-1)!.args).toEqual(['preview', '--non-interactive', '--color=never', '--json', '--stack=dev', `--target=${child}`]);
+    const up = await infra({ action: 'apply', workspace: 'dev', targetResources: [child] });
+    expect(up.body.result).toMatchObject({ status: 'pending-approval', command: { args: expect.arrayContaining([`--target=${child}`]) } });
+    await request(plane.app).post(`/api/v1/approvals/${up.body.result.approvalId}/deny`).set('authorization', `Bearer ${approverKey}`).send({ note: 'not now' }).expect(200);
+  });
+
   test('what the policy or the action refuses answers 4xx naming why, and runs nothing', async () => {
     const before = calls().length;
     const validate = await infra({ action: 'validate' });
     expect(validate.status).toBe(400);
     expect(validate.body.error.message).toContain('params.action');
-    const child = await infra({ action: 'plan', targetResources: ['urn:pulumi:dev::shop::my:Site$aws:s3/bucket:Bucket::b'] });
-    expect(child.status).toBe(400);
-    expect(child.body.error.message).toContain('params.targetResources.0');
+    const notUrn = await infra({ action: 'plan', targetResources: ['aws_s3_bucket.b'] });
+    expect(notUrn.status).toBe(400);
+    expect(notUrn.body.error.message).toContain('params.targetResources.0');
+    const shellish = await infra({ action: 'plan', targetResources: ['urn:pulumi:dev::shop::my:Site$(id)::b'] });
+    expect(shellish.status).toBe(400);
+    expect(shellish.body.error.message).toContain('params.targetResources.0');
     const stack = await infra({ action: 'plan', workspace: 'a/b/c/d' });
     expect(stack.status).toBe(400);
     expect(stack.body.error.message).toContain('params.workspace');

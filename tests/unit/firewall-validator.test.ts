@@ -174,6 +174,32 @@ describe('policy file', () => {
     expect(() => compilePolicy(parsePolicy({ ...minimal, rules: { df: { description: 'x', allowedDirectories: ['/nope/nowhere'] } } }), base, { kubectl: true, terraform: true })).toThrow(/rules\.df\.allowedDirectories: \/nope\/nowhere does not exist/);
   });
 
+  test('allowedMetacharacters: only $, only in arguments of the rule or subcommand that lists it, and only where a pattern matches', async () => {
+    expect(() => parsePolicy({ ...minimal, rules: { df: { description: 'x', allowedMetacharacters: [';'] } } })).toThrow(/rules\.df\.allowedMetacharacters\.0: only \$ may be allowed/);
+    expect(() => parsePolicy({ ...minimal, rules: { df: { description: 'x', subcommands: { a: { allowedMetacharacters: ['`'] } } } } })).toThrow(/rules\.df\.subcommands\.a\.allowedMetacharacters\.0/);
+    const p = compilePolicy(
+      parsePolicy({ ...minimal, rules: { tool: { description: 'x', subcommands: { run: { args: ['--id=[a-z$]+', '--name=[a-z]+'], allowedMetacharacters: ['$'] }, show: { args: ['--id=[a-z$]+'] } } } } }),
+      base,
+      { kubectl: true, terraform: true },
+    );
+    const run = (args: string[]) => checkCommand(p, { command: 'tool', args });
+    expect(await run(['run', '--id=a$b'])).toMatchObject({ ok: true, args: ['run', '--id=a$b'] });
+    // The other metacharacters stay refused, even next to a $.
+    expect(await run(['run', '--id=a$;b'])).toMatchObject({ ok: false, code: 'BAD_ARGUMENT', argIndex: 1, reason: expect.stringContaining('(;)') });
+    expect(await run(['run', '--id=$(id)'])).toMatchObject({ ok: false, code: 'ARGUMENT_NOT_ALLOWED' });
+    // A pattern must still match: $ in an argument whose pattern has none.
+    expect(await run(['run', '--name=a$b'])).toMatchObject({ ok: false, code: 'ARGUMENT_NOT_ALLOWED', argIndex: 1 });
+    // A subcommand that does not list it refuses it as before.
+    expect(await run(['show', '--id=a$b'])).toMatchObject({ ok: false, code: 'BAD_ARGUMENT', argIndex: 1, reason: 'argument 1: contains a shell metacharacter ($)' });
+    // In the shipped policy: pulumi's --target, and nothing else.
+    const child = '--target=urn:pulumi:dev::shop::my:Site$aws:s3/bucket:Bucket::b';
+    expect(await check('pulumi', ['preview', '--json', '--stack=dev', child])).toMatchObject({ ok: true });
+    expect(await check('pulumi', ['up', '--yes', '--skip-preview', child])).toMatchObject({ ok: true, limits: { requireApproval: true } });
+    expect(await check('pulumi', ['preview', '--stack=de$v'])).toMatchObject({ ok: false, code: 'ARGUMENT_NOT_ALLOWED' });
+    expect(await check('pulumi', ['stack', 'output', '--stack=de$v'])).toMatchObject({ ok: false, code: 'BAD_ARGUMENT' });
+    expect(await check('git', ['log', '$HOME'])).toMatchObject({ ok: false, code: 'BAD_ARGUMENT' });
+  });
+
   test('patterns are anchored: a pattern cannot be satisfied by part of an argument', async () => {
     const p = compilePolicy(parsePolicy({ ...minimal, rules: { df: { description: 'x', args: ['-h'] } } }), base, { kubectl: true, terraform: true });
     expect(await checkCommand(p, { command: 'df', args: ['-h'] })).toMatchObject({ ok: true });

@@ -53,14 +53,24 @@ export async function checkCommand(policy: CompiledPolicy, request: CommandReque
   const rule = policy.rules.get(command);
   if (!rule) return deny('COMMAND_NOT_ALLOWED', `${command} is not in the firewall policy (allowed: ${[...policy.rules.keys()].join(', ')})`);
   if (args.length > policy.maxArgs) return deny('TOO_MANY_ARGS', `${args.length} arguments; at most ${policy.maxArgs}`, { rule: command });
+  // Arguments holding `$`, where the rule lets some of its arguments hold it: checked once the subcommand is known.
+  const withDollar = new Set<number>();
   for (let i = 0; i < args.length; i++) {
-    const problem = argumentProblem(args[i]!, policy.maxArgLength);
+    let problem = argumentProblem(args[i]!, policy.maxArgLength);
+    if (problem && rule.allowsMetacharacters) {
+      problem = argumentProblem(args[i]!, policy.maxArgLength, '$');
+      if (!problem) withDollar.add(i);
+    }
     if (problem) return deny('BAD_ARGUMENT', `argument ${i}: ${problem}`, { rule: command, argIndex: i });
   }
   const matched = matchSubcommand(rule, args);
   if (!matched.ok) return matched.verdict;
   const { subcommand, rest, offset } = matched;
   const patterns = subcommand ? subcommand.args : rule.args;
+  const allowed = subcommand ? subcommand.allowedMetacharacters : rule.allowedMetacharacters;
+  for (const i of withDollar) {
+    if (i < offset || !allowed.has('$')) return deny('BAD_ARGUMENT', `argument ${i}: contains a shell metacharacter ($)`, { rule: command, argIndex: i });
+  }
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const denied = deniedOption(rule, arg);
@@ -83,10 +93,12 @@ export async function checkCommand(policy: CompiledPolicy, request: CommandReque
   return { ok: true, rule: command, subcommand: subcommand?.name ?? null, command, args: [...args], cwd: cwd.dir, env, limits: subcommand?.limits ?? rule.limits };
 }
 
-function argumentProblem(arg: string, maxLength: number): string | undefined {
+/** What makes an argument unacceptable whatever the patterns say; `tolerated`: a metacharacter not counted as one. */
+function argumentProblem(arg: string, maxLength: number, tolerated?: '$'): string | undefined {
   if (arg.length > maxLength) return `${arg.length} characters; at most ${maxLength}`;
   if (!PRINTABLE_ASCII.test(arg)) return 'contains a NUL, a control character or a non-ASCII character';
-  if (METACHARACTERS.test(arg)) return `contains a shell metacharacter (${arg.match(METACHARACTERS)![0]})`;
+  const meta = (tolerated ? arg.replaceAll(tolerated, '') : arg).match(METACHARACTERS);
+  if (meta) return `contains a shell metacharacter (${meta[0]})`;
   if (PARENT_SEGMENT.test(arg)) return 'contains a .. path segment';
   return undefined;
 }

@@ -13,6 +13,8 @@ export interface CompiledSubcommand {
   name: string;
   words: readonly string[];
   args: readonly RegExp[];
+  /** Metacharacters its arguments may hold (only `$`), where a pattern allows them. */
+  allowedMetacharacters: ReadonlySet<string>;
   limits: CommandLimits;
 }
 
@@ -22,6 +24,10 @@ export interface CompiledRule {
   /** null: the command takes no subcommand and `args` applies to every argument. */
   subcommands: readonly CompiledSubcommand[] | null;
   args: readonly RegExp[];
+  /** For a command without subcommands: metacharacters its arguments may hold (only `$`). */
+  allowedMetacharacters: ReadonlySet<string>;
+  /** Whether the rule or any of its subcommands allows a metacharacter. */
+  allowsMetacharacters: boolean;
   limits: CommandLimits;
   /** Denied option names longer than one letter, without dashes. */
   deniedLong: readonly string[];
@@ -69,6 +75,7 @@ export function compilePolicy(policy: PolicyFile, baseDir: string, overrides: Ap
             name: sub,
             words: sub.split(' '),
             args: spec.args.map(anchored),
+            allowedMetacharacters: new Set(spec.allowedMetacharacters ?? rule.allowedMetacharacters ?? []),
             limits: {
               maxExecutionTimeMs: spec.maxExecutionTimeMs ?? ruleLimits.maxExecutionTimeMs,
               maxOutputBytes: spec.maxOutputBytes ?? ruleLimits.maxOutputBytes,
@@ -84,6 +91,8 @@ export function compilePolicy(policy: PolicyFile, baseDir: string, overrides: Ap
       description: rule.description,
       subcommands,
       args: rule.args.map(anchored),
+      allowedMetacharacters: new Set(rule.allowedMetacharacters ?? []),
+      allowsMetacharacters: Boolean(rule.allowedMetacharacters?.length || Object.values(rule.subcommands ?? {}).some((spec) => spec.allowedMetacharacters?.length)),
       limits: ruleLimits,
       // Names without their dashes: Go-style tools (terraform) take -name and --name alike.
       deniedLong: rule.deniedOptions.map((o) => o.replace(/^--?/, '')).filter((n) => n.length > 1),

@@ -50,10 +50,22 @@ const limits = {
   requireApproval: z.boolean().optional(),
 };
 
+/**
+ * Shell metacharacters a rule's arguments may hold after all: `$` only (a Pulumi URN joins a
+ * component's child's type to its parents' with it). There is no shell, so it is inert; every
+ * other metacharacter stays refused in every argument.
+ */
+const allowedMetacharacters = z
+  .array(z.literal('$', { error: 'only $ may be allowed (; & | ` < > \\ quotes and line breaks are refused in every argument)' }))
+  .max(1)
+  .optional();
+
 const subcommandSchema = z.strictObject({
   description: z.string().max(300).optional(),
   /** Patterns every further argument must match one of (anchored, whole argument). */
   args: z.array(pattern).max(100).default([]),
+  /** Metacharacters (only `$`) this subcommand's arguments may contain; default: the rule's. */
+  allowedMetacharacters,
   ...limits,
 });
 
@@ -63,6 +75,8 @@ const ruleSchema = z.strictObject({
   subcommands: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*( [a-z0-9][a-z0-9-]*)*$/, 'subcommands are lowercase words'), subcommandSchema).optional(),
   /** For commands without subcommands: patterns every argument must match one of. */
   args: z.array(pattern).max(100).default([]),
+  /** Metacharacters (only `$`) the arguments may contain, where a pattern allows them; default none. */
+  allowedMetacharacters,
   /** Options refused even if a pattern would match: exact, `--opt=value`, attached short values, bundles and unambiguous abbreviations. */
   deniedOptions: z.array(z.string().regex(/^--?[A-Za-z0-9][A-Za-z0-9-]*$/, 'must look like -x or --long-option')).max(200).default([]),
   /** Directories (absolute, resolved with realpath at load) a command may run in. */

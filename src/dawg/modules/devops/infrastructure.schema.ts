@@ -3,10 +3,11 @@ import { z } from 'zod';
 /** A Terraform resource address (aws_instance.web, module.db[0]). */
 const TERRAFORM_ADDRESS = /^[A-Za-z0-9_.[\]-]{1,200}$/;
 /**
- * A Pulumi resource URN: urn:pulumi:<stack>::<project>::<type>::<name>. Not a component's child,
- * whose type joins its parents' with `$`: the firewall refuses shell metacharacters in arguments.
+ * A Pulumi resource URN: urn:pulumi:<stack>::<project>::<type>::<name>; a component's child's
+ * type joins its parents' with `$` (my:Site$aws:s3/bucket:Bucket), which the shipped firewall
+ * policy allows in pulumi's --target only.
  */
-const PULUMI_URN = /^urn:pulumi:[A-Za-z0-9_.-]{1,100}::[A-Za-z0-9_.-]{1,100}::[A-Za-z0-9_.:\/-]{1,300}::[A-Za-z0-9_.:\/@-]{1,200}$/;
+const PULUMI_URN = /^urn:pulumi:[A-Za-z0-9_.-]{1,100}::[A-Za-z0-9_.-]{1,100}::[A-Za-z0-9_.:\/$-]{1,300}::[A-Za-z0-9_.:\/@-]{1,200}$/;
 /** A Terraform workspace name. */
 const TERRAFORM_WORKSPACE = /^[A-Za-z0-9_-]{1,64}$/;
 /** A CloudFormation stack name. */
@@ -45,10 +46,7 @@ export const manageInfrastructureParams = z
     for (const [i, target] of (p.targetResources ?? []).entries()) {
       if (terraform && !TERRAFORM_ADDRESS.test(target)) ctx.addIssue({ code: 'custom', path: ['targetResources', i], message: 'must be a Terraform resource address such as aws_instance.web' });
       if (p.provider === 'pulumi' && !PULUMI_URN.test(target)) {
-        const message = target.includes('$')
-          ? "a component's child (a URN with $) cannot be targeted: the firewall refuses shell metacharacters in arguments"
-          : 'must be a Pulumi resource URN (urn:pulumi:<stack>::<project>::<type>::<name>, as pulumi stack --show-urns prints)';
-        ctx.addIssue({ code: 'custom', path: ['targetResources', i], message });
+        ctx.addIssue({ code: 'custom', path: ['targetResources', i], message: 'must be a Pulumi resource URN (urn:pulumi:<stack>::<project>::<type>::<name>, as pulumi stack --show-urns prints)' });
       }
     }
   });
