@@ -11,7 +11,7 @@ scope), follows it on stderr and prints what it found: the changes of a plan,
 whether a template is valid, the resources that drifted, or the approval an apply
 or destroy waits for (they always wait for another admin; so does refresh, except
 CloudFormation's drift detection). The tool runs where the AI DAWG is configured
-(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE).
+(DEVOPS_TERRAFORM_DIR, DEVOPS_PULUMI_DIR, DEVOPS_CLOUDFORMATION_TEMPLATE or _TEMPLATE_URL).
 
 Options:
   --provider P        terraform, pulumi or cloudformation (required)

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
 import { wholeNumberFromText } from '../common/validation';
-import { CLOUDFORMATION_CAPABILITIES, type CloudFormationSettings } from './modules/devops/infrastructure-cloudformation';
+import { CLOUDFORMATION_CAPABILITIES, S3_TEMPLATE_URL, type CloudFormationSettings } from './modules/devops/infrastructure-cloudformation';
 
 const url = envOptional(z.url({ message: 'must be a URL' }));
 /** An absolute path whose file name the aws CLI gets as file://<name>. */
@@ -44,6 +44,10 @@ const schema = z.object({
   DEVOPS_PULUMI_DIR: envOptional(z.string().min(1)),
   // The aws CLI reads them as file://<name> in their directory: absolute paths, names the firewall's patterns admit.
   DEVOPS_CLOUDFORMATION_TEMPLATE: envOptional(cloudFormationFile(/\.(ya?ml|json|template)$/, 'a .yaml, .yml, .json or .template file')),
+  // Templates over 51,200 bytes (up to 1 MB): an S3 object CloudFormation reads itself.
+  DEVOPS_CLOUDFORMATION_TEMPLATE_URL: envOptional(
+    z.string().regex(S3_TEMPLATE_URL, "must be an S3 object's https URL such as https://my-bucket.s3.eu-west-1.amazonaws.com/stacks/app.yaml (no query string)"),
+  ),
   DEVOPS_CLOUDFORMATION_PARAMETERS: envOptional(cloudFormationFile(/\.json$/, 'a .json file')),
   DEVOPS_CLOUDFORMATION_CAPABILITIES: envOptional(
     z
@@ -64,7 +68,12 @@ const schema = z.object({
   SMTP_FROM: envOptional(z.string().trim().min(3).max(320)),
 }).superRefine((e, ctx) => {
   for (const name of ['DEVOPS_CLOUDFORMATION_PARAMETERS', 'DEVOPS_CLOUDFORMATION_CAPABILITIES', 'DEVOPS_CLOUDFORMATION_REGION'] as const) {
-    if (e[name] !== undefined && !e.DEVOPS_CLOUDFORMATION_TEMPLATE) ctx.addIssue({ code: 'custom', path: [name], message: 'is used only with DEVOPS_CLOUDFORMATION_TEMPLATE: set that too, or leave this unset' });
+    if (e[name] !== undefined && !e.DEVOPS_CLOUDFORMATION_TEMPLATE && !e.DEVOPS_CLOUDFORMATION_TEMPLATE_URL) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'is used only with DEVOPS_CLOUDFORMATION_TEMPLATE or DEVOPS_CLOUDFORMATION_TEMPLATE_URL: set one of them too, or leave this unset' });
+    }
+  }
+  if (e.DEVOPS_CLOUDFORMATION_TEMPLATE && e.DEVOPS_CLOUDFORMATION_TEMPLATE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['DEVOPS_CLOUDFORMATION_TEMPLATE_URL'], message: 'cannot be set with DEVOPS_CLOUDFORMATION_TEMPLATE: the template is a file or an S3 object, not both' });
   }
   if (e.DEVOPS_CLOUDFORMATION_TEMPLATE && e.DEVOPS_CLOUDFORMATION_PARAMETERS && path.dirname(e.DEVOPS_CLOUDFORMATION_PARAMETERS) !== path.dirname(e.DEVOPS_CLOUDFORMATION_TEMPLATE)) {
     ctx.addIssue({ code: 'custom', path: ['DEVOPS_CLOUDFORMATION_PARAMETERS'], message: "must be in the template's directory (the aws CLI runs there)" });
@@ -136,10 +145,10 @@ export function loadDawgConfig(source: NodeJS.ProcessEnv): Readonly<DawgConfig> 
     devops: {
       ...(e.DEVOPS_TARGETS_FILE ? { targetsFile: e.DEVOPS_TARGETS_FILE } : {}),
       ...(e.DEVOPS_TERRAFORM_DIR ? { terraformDir: e.DEVOPS_TERRAFORM_DIR } : {}),
-      ...(e.DEVOPS_CLOUDFORMATION_TEMPLATE
+      ...(e.DEVOPS_CLOUDFORMATION_TEMPLATE || e.DEVOPS_CLOUDFORMATION_TEMPLATE_URL
         ? {
             cloudformation: {
-              template: e.DEVOPS_CLOUDFORMATION_TEMPLATE,
+              ...(e.DEVOPS_CLOUDFORMATION_TEMPLATE ? { template: e.DEVOPS_CLOUDFORMATION_TEMPLATE } : { templateUrl: e.DEVOPS_CLOUDFORMATION_TEMPLATE_URL! }),
               ...(e.DEVOPS_CLOUDFORMATION_PARAMETERS ? { parameters: e.DEVOPS_CLOUDFORMATION_PARAMETERS } : {}),
               ...(e.DEVOPS_CLOUDFORMATION_CAPABILITIES?.length ? { capabilities: e.DEVOPS_CLOUDFORMATION_CAPABILITIES } : {}),
               ...(e.DEVOPS_CLOUDFORMATION_REGION ? { region: e.DEVOPS_CLOUDFORMATION_REGION } : {}),

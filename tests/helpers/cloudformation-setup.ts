@@ -29,14 +29,24 @@ export interface CloudFormationRig {
 
 export const bucket = (name: string) => ({ Type: 'AWS::S3::Bucket', Properties: { BucketName: name } });
 
-export async function startCloudFormationRig(options: { runTasks?: boolean; /** A stricter policy: every aws cloudformation read held for approval. */ holdReads?: boolean } = {}): Promise<CloudFormationRig> {
+export async function startCloudFormationRig(
+  options: {
+    runTasks?: boolean;
+    /** A stricter policy: every aws cloudformation read held for approval. */
+    holdReads?: boolean;
+    /** The template as this S3 object (DEVOPS_CLOUDFORMATION_TEMPLATE_URL), which the stand-in reads from <project>/.fake-s3/<host><path>. */
+    templateUrl?: string;
+  } = {},
+): Promise<CloudFormationRig> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cfn-'));
   const project = path.join(dir, 'infra');
   const bin = path.join(dir, 'bin');
   mkdirSync(project);
   mkdirSync(bin);
+  const templateFile = options.templateUrl ? path.join(project, '.fake-s3', new URL(options.templateUrl).hostname, new URL(options.templateUrl).pathname) : path.join(project, 'stack.json');
+  mkdirSync(path.dirname(templateFile), { recursive: true });
   const writeTemplate = (resources: Record<string, unknown>) =>
-    writeFileSync(path.join(project, 'stack.json'), JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Description: 'shop assets', Parameters: { Env: { Type: 'String' } }, Resources: resources }));
+    writeFileSync(templateFile, JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Description: 'shop assets', Parameters: { Env: { Type: 'String' } }, Resources: resources }));
   writeTemplate({ Assets: bucket('shop-assets'), Logs: bucket('shop-logs') });
   writeFileSync(path.join(project, 'params.json'), JSON.stringify([{ ParameterKey: 'Env', ParameterValue: 'staging' }]));
   writeFileSync(path.join(bin, 'aws'), `#!${process.execPath}\nrequire(${JSON.stringify(path.join(__dirname, '../fixtures/fake-aws-cloudformation.js'))});\n`);
@@ -63,7 +73,7 @@ export async function startCloudFormationRig(options: { runTasks?: boolean; /** 
   dawg.registry.register(
     createDevopsModule({
       controlPlane, targets: [], deployments, terraformDir: undefined, logDir: undefined, monitoringDir: path.join(dir, 'devops'), driftPollMs: 20,
-      cloudformation: { template: path.join(project, 'stack.json'), parameters: path.join(project, 'params.json'), capabilities: ['CAPABILITY_IAM'], region: 'eu-west-1' },
+      cloudformation: { ...(options.templateUrl ? { templateUrl: options.templateUrl } : { template: templateFile }), parameters: path.join(project, 'params.json'), capabilities: ['CAPABILITY_IAM'], region: 'eu-west-1' },
     }),
   );
   if (options.runTasks) await plane.start();

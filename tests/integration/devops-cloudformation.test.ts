@@ -170,3 +170,33 @@ describe('cloudformation under a policy that holds its reads', () => {
     expect(await strict.plane.firewall!.listApprovals({ status: 'pending', limit: 10 })).toEqual([]);
   });
 });
+
+describe('a template in S3 (DEVOPS_CLOUDFORMATION_TEMPLATE_URL): CloudFormation reads it by URL', () => {
+  const URL = 'https://shop-templates.s3.eu-west-1.amazonaws.com/stacks/shop.json';
+  let rig: CloudFormationRig;
+  const infra = (params: Record<string, unknown>) =>
+    request(rig.plane.app).post('/api/v1/execute').set('authorization', `Bearer ${rig.plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'cloudformation', workspace: 'shop-big', ...params } });
+
+  beforeAll(async () => {
+    rig = await startCloudFormationRig({ templateUrl: URL });
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  test('validate and plan pass --template-url through the shipped policy; apply executes the change set once approved', async () => {
+    const validate = await infra({ action: 'validate' });
+    expect(validate.body.result).toMatchObject({ ok: true, validation: { valid: true, description: 'shop assets' } });
+    expect(rig.calls().at(-1)!.args).toEqual(['cloudformation', 'validate-template', '--template-url', URL, '--output', 'json']);
+    const plan = await infra({ action: 'plan' });
+    expect(plan.body.result).toMatchObject({ ok: true, changeSetType: 'CREATE', changes: [{ action: 'Add', logicalId: 'Assets' }, { action: 'Add', logicalId: 'Logs' }] });
+    const create = rig.calls().find((c) => c.args[1] === 'create-change-set')!;
+    expect(create.args).toEqual(expect.arrayContaining(['--template-url', URL, '--parameters', 'file://params.json']));
+    expect(create.args).not.toContain('--template-body');
+    const apply = await infra({ action: 'apply' });
+    expect(apply.body.result).toMatchObject({ status: 'pending-approval' });
+    await request(rig.plane.app).post(`/api/v1/approvals/${apply.body.result.approvalId}/approve`).set('authorization', `Bearer ${rig.approverKey}`).send({}).expect(200);
+    expect(await approvalWithResult(rig.plane.app, rig.approverKey, apply.body.result.approvalId)).toMatchObject({ result: { exitCode: 0 } });
+    expect(Object.keys(rig.stacks()['shop-big']!.resources)).toEqual(['Assets', 'Logs']);
+  });
+});

@@ -244,7 +244,7 @@ describe('manage-infrastructure (pulumi through the firewall)', () => {
     const exec = registryWith(plane, null, { dir: base });
     await expect(exec({ action: 'validate', provider: 'pulumi' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.action') });
     await expect(exec({ action: 'plan', provider: 'pulumi', targetResources: ['aws_instance.web'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.targetResources.0') });
-    await expect(exec({ action: 'plan', provider: 'pulumi', targetResources: [URN, 'urn:pulumi:dev::shop::my:web:Site$aws:s3/bucket:Bucket::b'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("params.targetResources.1: a component's child") });
+    await expect(exec({ action: 'plan', provider: 'pulumi', targetResources: [URN, 'urn:pulumi:dev::shop::my:web:Site$aws:s3/bucket:Bucket'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.targetResources.1: must be a Pulumi resource URN') });
     await expect(exec({ action: 'plan', provider: 'terraform', targetResources: [URN] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.targetResources.0') });
     await expect(exec({ action: 'plan', provider: 'pulumi', workspace: 'a/b/c/d' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.workspace') });
     await expect(exec({ action: 'plan', provider: 'terraform', workspace: 'acme/dev' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('params.workspace') });
@@ -286,7 +286,22 @@ test('DEVOPS_CLOUDFORMATION_*: absolute template and parameters in one directory
     [{ DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_PARAMETERS: '/etc/params.json' }, /DEVOPS_CLOUDFORMATION_PARAMETERS: must be in the template's directory/],
     [{ DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_CAPABILITIES: 'CAPABILITY_ROOT' }, /DEVOPS_CLOUDFORMATION_CAPABILITIES.0: must be a comma-separated list/],
     [{ DEVOPS_CLOUDFORMATION_TEMPLATE: template, DEVOPS_CLOUDFORMATION_REGION: 'Europe' }, /DEVOPS_CLOUDFORMATION_REGION: must be an AWS region/],
-    [{ DEVOPS_CLOUDFORMATION_REGION: 'eu-west-1' }, /DEVOPS_CLOUDFORMATION_REGION: is used only with DEVOPS_CLOUDFORMATION_TEMPLATE/],
+    [{ DEVOPS_CLOUDFORMATION_REGION: 'eu-west-1' }, /DEVOPS_CLOUDFORMATION_REGION: is used only with DEVOPS_CLOUDFORMATION_TEMPLATE or DEVOPS_CLOUDFORMATION_TEMPLATE_URL/],
+  ];
+  for (const [env, message] of refused) expect(() => loadDawgConfig({ ...base, ...env })).toThrow(message);
+});
+
+test('DEVOPS_CLOUDFORMATION_TEMPLATE_URL: an S3 object instead of a file (templates up to 1 MB), never both', () => {
+  const base = { AI_DAWG_SERVICE_TOKEN: SERVICE_TOKEN };
+  for (const url of ['https://shop-templates.s3.eu-west-1.amazonaws.com/stacks/app.yaml', 'https://s3.eu-west-1.amazonaws.com/shop-templates/app.json', 'https://old.bucket.s3-us-west-2.amazonaws.com/a/b/app.template', 'https://b12.s3.amazonaws.com/t.yaml']) {
+    expect(loadDawgConfig({ ...base, DEVOPS_CLOUDFORMATION_TEMPLATE_URL: url, DEVOPS_CLOUDFORMATION_PARAMETERS: '/srv/params/prod.json' }).devops.cloudformation).toEqual({ templateUrl: url, parameters: '/srv/params/prod.json' });
+  }
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE_URL: 'http://shop.s3.amazonaws.com/app.yaml' }, /DEVOPS_CLOUDFORMATION_TEMPLATE_URL: must be an S3 object's https URL/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE_URL: 'https://example.com/app.yaml' }, /DEVOPS_CLOUDFORMATION_TEMPLATE_URL: must be an S3 object's https URL/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE_URL: 'https://shop.s3.amazonaws.com/app.yaml?X-Amz-Signature=1&b=2' }, /DEVOPS_CLOUDFORMATION_TEMPLATE_URL: must be an S3 object's https URL.*no query string/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE_URL: 'https://shop.s3.amazonaws.evil.com/app.yaml' }, /DEVOPS_CLOUDFORMATION_TEMPLATE_URL: must be/],
+    [{ DEVOPS_CLOUDFORMATION_TEMPLATE: '/srv/infra/stack.yaml', DEVOPS_CLOUDFORMATION_TEMPLATE_URL: 'https://b12.s3.amazonaws.com/t.yaml' }, /DEVOPS_CLOUDFORMATION_TEMPLATE_URL: cannot be set with DEVOPS_CLOUDFORMATION_TEMPLATE/],
   ];
   for (const [env, message] of refused) expect(() => loadDawgConfig({ ...base, ...env })).toThrow(message);
 });

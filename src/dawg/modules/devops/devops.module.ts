@@ -20,7 +20,7 @@ export interface DevopsModuleDeps {
   terraformDir: string | undefined;
   /** The Pulumi project (DEVOPS_PULUMI_DIR); absent: provider pulumi answers 503 NOT_CONFIGURED. */
   pulumi?: PulumiSettings | undefined;
-  /** The CloudFormation template (DEVOPS_CLOUDFORMATION_TEMPLATE); absent: provider cloudformation answers 503 NOT_CONFIGURED. */
+  /** The CloudFormation template (DEVOPS_CLOUDFORMATION_TEMPLATE or _TEMPLATE_URL); absent: provider cloudformation answers 503 NOT_CONFIGURED. */
   cloudformation?: CloudFormationSettings | undefined;
   /** Where alert rules and SLOs are stored (one JSON document). */
   monitoringDir: string;

@@ -11,17 +11,35 @@ type Params = z.output<typeof manageInfrastructureParams>;
 /** The capabilities a change set may acknowledge (CloudFormation's CAPABILITY_* values). */
 export const CLOUDFORMATION_CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'] as const;
 
+/**
+ * An S3 object's https URL, as CloudFormation takes a template from S3 (`--template-url`):
+ * virtual-hosted or path style, any region, no query (a pre-signed URL's `&` is refused by the
+ * firewall). The shipped policy's pattern for `--template-url` admits exactly these.
+ */
+export const S3_TEMPLATE_URL = /^https:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\.)?s3([.-][a-z0-9-]+)?\.amazonaws\.com(\.cn)?\/[A-Za-z0-9_.\/-]{1,900}$/;
+
+/** Where the template is: exactly one of a file and an S3 URL. */
+export type CloudFormationTemplate =
+  | {
+      /** Absolute path of the template (DEVOPS_CLOUDFORMATION_TEMPLATE), at most 51,200 bytes; the aws CLI runs in its directory, which the firewall's aws rule must allow. */
+      template: string;
+      templateUrl?: undefined;
+    }
+  | {
+      /** The template as an S3 object (DEVOPS_CLOUDFORMATION_TEMPLATE_URL), for templates up to 1 MB; the aws CLI runs in the parameters file's directory, or the aws rule's first allowed one. */
+      templateUrl: string;
+      template?: undefined;
+    };
+
 /** The stack's template, and what every change set of it is made with. */
-export interface CloudFormationSettings {
-  /** Absolute path of the template (DEVOPS_CLOUDFORMATION_TEMPLATE); the aws CLI runs in its directory, which the firewall's aws rule must allow. */
-  template: string;
-  /** Absolute path of a parameters file in the template's directory (DEVOPS_CLOUDFORMATION_PARAMETERS). */
+export type CloudFormationSettings = CloudFormationTemplate & {
+  /** Absolute path of a parameters file (DEVOPS_CLOUDFORMATION_PARAMETERS), in the template file's directory when there is one. */
   parameters?: string;
   /** Acknowledged when a change set is made (DEVOPS_CLOUDFORMATION_CAPABILITIES). */
   capabilities?: readonly (typeof CLOUDFORMATION_CAPABILITIES)[number][];
   /** AWS_REGION for every command (DEVOPS_CLOUDFORMATION_REGION); absent: the CLI's own configuration. */
   region?: string;
-}
+};
 
 /** The one change set `plan` makes per stack and `apply` executes (by its ARN, so a newer plan is never applied unreviewed). */
 export const CHANGE_SET_NAME = 'jarvis-plan';
@@ -95,8 +113,9 @@ class StepFailed extends Error {
  * (it changes neither resources nor the template, so it runs at once).
  */
 export class CloudFormationRunner {
-  private readonly cwd: string;
-  private readonly templateArg: string;
+  private readonly cwd: string | undefined;
+  /** How each command that reads the template names it. */
+  private readonly templateArgs: readonly string[];
 
   constructor(
     private readonly controlPlane: Pick<ControlPlaneClient, 'runCommand'>,
@@ -104,8 +123,13 @@ export class CloudFormationRunner {
     /** Between readings of a drift detection's status. */
     private readonly pollMs = 2_000,
   ) {
-    this.cwd = path.dirname(settings.template);
-    this.templateArg = `file://${path.basename(settings.template)}`;
+    if (settings.template !== undefined) {
+      this.cwd = path.dirname(settings.template);
+      this.templateArgs = ['--template-body', `file://${path.basename(settings.template)}`];
+    } else {
+      this.cwd = settings.parameters === undefined ? undefined : path.dirname(settings.parameters);
+      this.templateArgs = ['--template-url', settings.templateUrl];
+    }
   }
 
   async run(p: Params, caller: CallerContext) {
@@ -126,7 +150,7 @@ export class CloudFormationRunner {
 
   private async validate(caller: CallerContext) {
     // A template CloudFormation refuses is an answer (valid: false), not a failed operation.
-    const r = this.result(await this.command(['validate-template', '--template-body', this.templateArg, '--output', 'json'], caller), 'validate-template');
+    const r = this.result(await this.command(['validate-template', ...this.templateArgs, '--output', 'json'], caller), 'validate-template');
     if (r.timedOut) throw new StepFailed('validate-template', r);
     const answer = r.exitCode === 0 ? parseJson(r.stdout, z.object({ Description: z.string().optional(), Parameters: z.array(z.object({ ParameterKey: z.string() }).loose()).optional(), Capabilities: z.array(z.string()).optional(), CapabilitiesReason: z.string().optional() })) : undefined;
     const validation = answer
@@ -145,7 +169,7 @@ export class CloudFormationRunner {
     this.ran(await this.command(['delete-change-set', '--stack-name', stack, '--change-set-name', CHANGE_SET_NAME], caller), 'delete-change-set', /.*/s);
     const s = this.settings;
     const create = [
-      'create-change-set', '--stack-name', stack, '--change-set-name', CHANGE_SET_NAME, '--change-set-type', type, '--template-body', this.templateArg,
+      'create-change-set', '--stack-name', stack, '--change-set-name', CHANGE_SET_NAME, '--change-set-type', type, ...this.templateArgs,
       ...(s.parameters ? ['--parameters', `file://${path.basename(s.parameters)}`] : []),
       ...(s.capabilities?.length ? ['--capabilities', ...s.capabilities] : []),
       '--output', 'json',
@@ -266,7 +290,7 @@ export class CloudFormationRunner {
    * asked for); only execute-change-set and delete-stack are held.
    */
   private command(args: readonly string[], caller: CallerContext, held = false, context: ReturnType<typeof approvalContext> = {}): Promise<CommandOutcome> {
-    return this.controlPlane.runCommand({ command: 'aws', args: ['cloudformation', ...args], cwd: this.cwd, ...(this.settings.region ? { env: { AWS_REGION: this.settings.region } } : {}), ...(held ? context : { hold: false }) }, caller);
+    return this.controlPlane.runCommand({ command: 'aws', args: ['cloudformation', ...args], ...(this.cwd === undefined ? {} : { cwd: this.cwd }), ...(this.settings.region ? { env: { AWS_REGION: this.settings.region } } : {}), ...(held ? context : { hold: false }) }, caller);
   }
 
   /** A step that failed ends the operation as finished and not ok, naming the step and what the CLI said. */

@@ -19,7 +19,7 @@ export interface InfrastructureDeps {
   terraformDir: string | undefined;
   /** The Pulumi project (DEVOPS_PULUMI_DIR); undefined: provider pulumi answers 503 NOT_CONFIGURED. */
   pulumi?: PulumiSettings | undefined;
-  /** The CloudFormation template (DEVOPS_CLOUDFORMATION_TEMPLATE); undefined: provider cloudformation answers 503 NOT_CONFIGURED. */
+  /** The CloudFormation template (DEVOPS_CLOUDFORMATION_TEMPLATE or _TEMPLATE_URL); undefined: provider cloudformation answers 503 NOT_CONFIGURED. */
   cloudformation?: CloudFormationSettings | undefined;
   /** Between readings of a CloudFormation drift detection (2 s by default). */
   pollMs?: number;
@@ -138,7 +138,7 @@ export function createManageInfrastructureAction(deps: InfrastructureDeps) {
       const caller = callerOf(ctx);
       const summary = { action: p.action, provider: p.provider, workspace: p.workspace ?? (p.provider === 'pulumi' ? 'selected' : 'default') };
       if (p.provider === 'cloudformation') {
-        if (!cloudformation) throw new UnavailableError('NOT_CONFIGURED', 'No CloudFormation template is set (DEVOPS_CLOUDFORMATION_TEMPLATE)');
+        if (!cloudformation) throw new UnavailableError('NOT_CONFIGURED', 'No CloudFormation template is set (DEVOPS_CLOUDFORMATION_TEMPLATE, or DEVOPS_CLOUDFORMATION_TEMPLATE_URL for one in S3)');
         return { ...summary, ...(await cloudformation.run(p, caller)) };
       }
       if (p.provider === 'pulumi') {
