@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { capturingLogger } from '../helpers/logger';
 import { createProbeModule, type ProbeState } from '../helpers/probe-module';
@@ -178,6 +179,21 @@ describe('POST /api/v1/execute', () => {
     expect(bad.body.error.code).toBe('INVALID_JSON');
     const big = await execute({ module: 'probe', action: 'echo', params: { text: 'x'.repeat(5_000) } }).expect(413);
     expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 400, never 500, for a body whose Content-Encoding does not decompress and for a path with malformed percent-encoding', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const res = await request(plane.app).post('/api/v1/execute').set(bearer(INTEGRATION_TOKEN)).set('content-type', 'application/json').set('content-encoding', encoding).send('{"module":"probe"}').expect(400);
+      expect(res.body.error.code).toBe('INVALID_CONTENT_ENCODING');
+    }
+    // A body that is what its Content-Encoding says is read as usual.
+    const zipped = gzipSync(JSON.stringify({ module: 'probe', action: 'echo', params: { text: 'zipped' } }));
+    const ok = await request(plane.app).post('/api/v1/execute').set(bearer(INTEGRATION_TOKEN)).set('content-type', 'application/json').set('content-encoding', 'gzip').serialize((b: Buffer) => b as unknown as string).send(zipped).expect(200);
+    expect(ok.body.result).toMatchObject({ text: 'zipped' });
+    for (const path of ['/api/v1/agents/%E0%A4%A/tasks', '/integrations/chatgpt/jobs/%C0', '/api/v1/workflows/%FF']) {
+      const res = await request(plane.app).get(path).set(bearer(INTEGRATION_TOKEN)).expect(400);
+      expect(res.body.error).toEqual({ code: 'INVALID_PATH', message: expect.stringContaining('malformed percent-encoding') });
+    }
   });
 
   it('answers 415 naming the content type for a body sent as a form or text, and 400 naming the body when there is none', async () => {

@@ -92,6 +92,12 @@ it('answers 415 naming the content type for an execute body that is not JSON (th
   expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: { issues: [{ field: 'headers.content-type', message: 'must be application/json' }] } });
 });
 
+it('answers 400 for an execute body whose Content-Encoding does not decompress (the error mapper both services share)', async () => {
+  const { app } = build(tmp);
+  const res = await request(app).post('/api/v1/execute').set(auth).set('content-type', 'application/json').set('content-encoding', 'gzip').send('{"module":"testing"}').expect(400);
+  expect(res.body.error.code).toBe('INVALID_CONTENT_ENCODING');
+});
+
 describe('module SDK', () => {
   it('refuses duplicate modules and invalid names at registration', () => {
     const { registry } = build(tmp);

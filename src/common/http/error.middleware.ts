@@ -20,6 +20,10 @@ function fromBodyParser(err: unknown): AppError | undefined {
       return new AppError(415, 'UNSUPPORTED_ENCODING', 'Request body encoding is not supported');
     }
   }
+  // A body whose Content-Encoding (gzip, deflate, br) does not decompress: zlib's error, passed on by body-parser as a 400.
+  if (e && e.status === 400 && typeof (e as { errno?: unknown }).errno === 'number') {
+    return new AppError(400, 'INVALID_CONTENT_ENCODING', 'Request body could not be decompressed as its Content-Encoding says');
+  }
   return undefined;
 }
 
@@ -35,11 +39,19 @@ function fromSend(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/** The router's refusal of a path parameter that is not valid percent-encoding (`/jobs/%E0%A4%A`). */
+function fromRouter(err: unknown): AppError | undefined {
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    return new AppError(400, 'INVALID_PATH', 'The request path holds malformed percent-encoding (a % not followed by a valid UTF-8 sequence)');
+  }
+  return undefined;
+}
+
 /** The one place where errors become HTTP responses. Unknown errors are logged and never shown to the client. */
 export function errorMapper(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    const known = err instanceof AppError ? err : (fromBodyParser(err) ?? fromSend(err));
+    const known = err instanceof AppError ? err : (fromBodyParser(err) ?? fromSend(err) ?? fromRouter(err));
     const requestId = res.locals.requestId as string | undefined;
     if (known) {
       const body: ErrorBody = { error: { code: known.code, message: known.message } };
