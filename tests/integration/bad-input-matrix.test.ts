@@ -28,7 +28,7 @@ const BAD_PARAM = encodeURIComponent('bad id!\u0000<script>');
 
 const nested = (depth: number): unknown => (depth === 0 ? 'x' : { a: nested(depth - 1) });
 
-/** Bodies no route accepts: wrong JSON types, unknown and oversized fields, deep nesting, prototype keys. */
+/** Bodies no route accepts: wrong JSON types, unknown and oversized fields, deep nesting, prototype keys (and, in sweep, a broken Content-Encoding). */
 const BAD_BODIES: Array<[string, string]> = [
   ['an array', '[1, 2, 3]'],
   ['a JSON string', '"text"'],
@@ -83,9 +83,13 @@ async function sweep(app: Express, routes: MountedRoute[], authorization: string
     if (route.path.includes(':')) {
       const res = await call(path);
       check(`${name} (bad path parameter)`, res, res.status === 400 || res.status === 404 ? undefined : `answered ${res.status}`);
+      // Not even percent-encoding (the router cannot decode it).
+      const undecodable = await call(route.path.replace(/:[A-Za-z]+/g, '%E0%A4%A'));
+      check(`${name} (undecodable path parameter)`, undecodable, undecodable.status === 400 || undecodable.status === 404 ? undefined : `answered ${undecodable.status}`);
     }
     if (hasBody(route)) {
       for (const [what, body] of BAD_BODIES) check(`${name} (${what})`, await call(path).set('content-type', 'application/json').send(body));
+      check(`${name} (a body that is not the gzip its Content-Encoding says)`, await call(path).set('content-type', 'application/json').set('content-encoding', 'gzip').send('{"a":1}'));
     } else {
       check(`${name} (bad query)`, await call(`${path}?${BAD_QUERY}`));
     }
