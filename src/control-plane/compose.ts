@@ -22,7 +22,7 @@ import { ModuleRouter } from './dawg-client';
 import { DEFAULT_POLICY_FILE, TerminalFirewall } from './firewall';
 import { HealthService } from './health';
 import { CatalogService } from './catalog/catalog-service';
-import { dawgMonitoring, ProactiveEngine, WebhookNotifier } from './proactive';
+import { dawgMonitoring, EmailNotifier, ProactiveEngine, WebhookNotifier } from './proactive';
 import { createRealtimeHub, type RealtimeHub } from './realtime';
 
 export interface Storage {
@@ -239,6 +239,7 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         quietHours: config.proactive.quietHours,
         adaptive: config.proactive.adaptive,
         ...(config.proactive.webhook ? { webhook: new WebhookNotifier({ ...config.proactive.webhook, instance }, logger.child({ component: 'proactive-webhook' })) } : {}),
+        ...(config.proactive.email ? { email: new EmailNotifier({ ...config.proactive.email, instance }, logger.child({ component: 'proactive-email' })) } : {}),
         logger: logger.child({ component: 'proactive' }),
       })
     : undefined;

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { envBool, envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+import { checkSmtpPair, smtpFromSchema, smtpUrlSchema } from '../common/smtp';
 import { numberFromText } from '../common/validation';
 import { parseShares } from './ai-router/strategies';
 import type { AdaptiveOptions } from './proactive/adaptive';
+import { emailRecipientsSchema, type EmailOptions } from './proactive/email';
 import { quietHoursSchema, timeZoneSchema, type QuietHours } from './proactive/quiet-hours';
 import { SEVERITIES, type SignalThresholds } from './proactive/signals';
 import { PAGERDUTY_EVENTS_URL, WEBHOOK_FORMATS, webhookUrlSchema, type WebhookOptions } from './proactive/webhook';
@@ -150,7 +152,14 @@ const schema = z.object({
   PROACTIVE_WEBHOOK_MIN_SEVERITY: z.enum(SEVERITIES).default('warning'),
   // PagerDuty (PROACTIVE_WEBHOOK_FORMAT=pagerduty): the Events API v2 integration's routing key.
   PROACTIVE_PAGERDUTY_ROUTING_KEY: envOptional(z.string().regex(/^[A-Za-z0-9]{20,64}$/, "must be a PagerDuty integration's routing key (20-64 letters and digits)")),
+  // E-mail: suggestions mailed to these addresses over SMTP_URL, from SMTP_FROM (the variables the DAWG's campaign e-mail uses).
+  PROACTIVE_EMAIL_TO: envOptional(emailRecipientsSchema),
+  PROACTIVE_EMAIL_MIN_SEVERITY: z.enum(SEVERITIES).default('warning'),
+  SMTP_URL: smtpUrlSchema,
+  SMTP_FROM: smtpFromSchema,
 }).superRefine((e, ctx) => {
+  if (e.PROACTIVE_EMAIL_TO && !e.SMTP_URL) ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required with PROACTIVE_EMAIL_TO: the SMTP server that sends suggestion e-mail, e.g. smtp://user:password@mail.example.com:587' });
+  checkSmtpPair(e, ctx, 'suggestion and campaign e-mail');
   if (e.PROACTIVE_WEBHOOK_FORMAT === 'pagerduty' && !e.PROACTIVE_PAGERDUTY_ROUTING_KEY) {
     ctx.addIssue({ code: 'custom', path: ['PROACTIVE_PAGERDUTY_ROUTING_KEY'], message: "is required with PROACTIVE_WEBHOOK_FORMAT=pagerduty: the Events API v2 integration's routing key" });
   }
@@ -326,6 +335,8 @@ export interface ControlPlaneConfig {
     thresholds: SignalThresholds;
     adaptive: AdaptiveOptions;
     webhook?: WebhookOptions;
+    /** PROACTIVE_EMAIL_TO with SMTP_URL and SMTP_FROM. */
+    email?: EmailOptions;
   };
 }
 
@@ -480,6 +491,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
             },
           }
         : {}),
+      ...(e.PROACTIVE_EMAIL_TO && e.SMTP_URL && e.SMTP_FROM ? { email: { url: e.SMTP_URL, from: e.SMTP_FROM, to: e.PROACTIVE_EMAIL_TO, minSeverity: e.PROACTIVE_EMAIL_MIN_SEVERITY } } : {}),
     },
   });
 }

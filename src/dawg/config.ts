@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { envInt, envOptional, envPort, logLevel, parseEnv, serviceToken } from '../common/env';
+import { checkSmtpPair, smtpFromSchema, smtpUrlSchema } from '../common/smtp';
 import { wholeNumberFromText } from '../common/validation';
 import { CLOUDFORMATION_CAPABILITIES, S3_TEMPLATE_URL, type CloudFormationSettings } from './modules/devops/infrastructure-cloudformation';
 
@@ -62,10 +63,8 @@ const schema = z.object({
   AI_DAWG_AUDIO_WORKERS: envOptional(wholeNumberFromText().min(0, 'must be at least 0').max(64, 'must be at most 64')),
   AI_DAWG_RENDER_CACHE_MB: envInt(512, 0, 16_384),
   // Campaign e-mail (marketing channel "email"): the SMTP server, with credentials in the URL, and the sender.
-  SMTP_URL: envOptional(
-    z.url({ message: 'must be a URL such as smtp://user:password@mail.example.com:587' }).refine((u) => ['smtp:', 'smtps:'].includes(new URL(u).protocol), 'must be an smtp:// or smtps:// URL'),
-  ),
-  SMTP_FROM: envOptional(z.string().trim().min(3).max(320)),
+  SMTP_URL: smtpUrlSchema,
+  SMTP_FROM: smtpFromSchema,
 }).superRefine((e, ctx) => {
   for (const name of ['DEVOPS_CLOUDFORMATION_PARAMETERS', 'DEVOPS_CLOUDFORMATION_CAPABILITIES', 'DEVOPS_CLOUDFORMATION_REGION'] as const) {
     if (e[name] !== undefined && !e.DEVOPS_CLOUDFORMATION_TEMPLATE && !e.DEVOPS_CLOUDFORMATION_TEMPLATE_URL) {
@@ -79,16 +78,8 @@ const schema = z.object({
     ctx.addIssue({ code: 'custom', path: ['DEVOPS_CLOUDFORMATION_PARAMETERS'], message: "must be in the template's directory (the aws CLI runs there)" });
   }
   if (e.DEVOPS_PULUMI_PASSPHRASE_FILE && !e.DEVOPS_PULUMI_DIR) ctx.addIssue({ code: 'custom', path: ['DEVOPS_PULUMI_PASSPHRASE_FILE'], message: 'is used only with DEVOPS_PULUMI_DIR (the Pulumi project directory): set that too, or leave this unset' });
-  if (e.SMTP_URL && !e.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required with SMTP_URL: the sender of campaign e-mail, e.g. "Jarvis <news@example.com>"' });
-  if (e.SMTP_FROM && !e.SMTP_URL) ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required with SMTP_FROM: the SMTP server that sends campaign e-mail' });
-  if (e.SMTP_FROM && !fromAddress(e.SMTP_FROM)) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'must be an e-mail address, alone or as "Name <address>"' });
+  checkSmtpPair(e, ctx, 'campaign e-mail');
 });
-
-/** The address of a sender written alone or as `Name <address>`; undefined when it is not one. */
-function fromAddress(from: string): string | undefined {
-  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
-  return z.email().safeParse(address.trim()).success ? address.trim() : undefined;
-}
 
 export interface DawgConfig {
   env: z.output<typeof schema>['NODE_ENV'];

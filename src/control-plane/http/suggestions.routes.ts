@@ -41,6 +41,14 @@ export const suggestionFeedbackSchema = z.object({
   ),
 });
 export const forgottenSchema = z.object({ id: z.string(), forgotten: z.number().int().describe('Dismissals forgotten') });
+const emailTestSchema = z.object({
+  delivered: z.literal(true),
+  server: z.string().describe("The SMTP server's host and port (never its credentials)"),
+  recipients: z.array(z.string()),
+  rejected: z.array(z.string()).optional().describe('Recipients the server refused (the others got the message)'),
+  messageId: z.string().optional(),
+  ms: z.number().int(),
+});
 const webhookTestSchema = z.object({
   delivered: z.literal(true),
   target: z.string().describe("The webhook URL's host (the rest of the URL may be its secret)"),
@@ -102,6 +110,19 @@ export const suggestionsRoutes = {
       502: { description: 'The webhook refused it or did not answer (WEBHOOK_FAILED, with its status or the network error)' },
     },
   },
+  emailTest: {
+    method: 'post',
+    path: '/api/v1/suggestions/email/test',
+    operationId: 'testSuggestionEmail',
+    summary: 'Send a test e-mail to PROACTIVE_EMAIL_TO now (one attempt) and say what the SMTP server answered',
+    tier: 'admin',
+    tag: 'proactive',
+    responses: {
+      200: { description: 'The SMTP server took the message for at least one recipient', schema: emailTestSchema },
+      409: { description: 'No e-mail configured (EMAIL_NOT_CONFIGURED)' },
+      502: { description: 'The SMTP server refused it or did not answer (EMAIL_FAILED, with its reply or the network error; never the credentials)' },
+    },
+  },
 } satisfies Record<string, RouteSpec>;
 
 function requireEngine(engine: ProactiveEngine | undefined): ProactiveEngine {
@@ -126,6 +147,13 @@ export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: Proactiv
     if (!webhook) throw new AppError(409, 'WEBHOOK_NOT_CONFIGURED', 'No webhook is configured: set PROACTIVE_WEBHOOK_URL (or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY)');
     const outcome = await webhook.test();
     if (!outcome.delivered) throw new AppError(502, 'WEBHOOK_FAILED', `The webhook at ${outcome.target} did not take the test message: ${outcome.reason}`, outcome);
+    res.json(outcome);
+  });
+  mount(suggestionsRoutes.emailTest, async (_req, res) => {
+    const email = requireEngine(deps.proactive).email;
+    if (!email) throw new AppError(409, 'EMAIL_NOT_CONFIGURED', 'No e-mail is configured: set PROACTIVE_EMAIL_TO, SMTP_URL and SMTP_FROM');
+    const outcome = await email.test();
+    if (!outcome.delivered) throw new AppError(502, 'EMAIL_FAILED', `The SMTP server at ${outcome.server} did not take the test message: ${outcome.reason}`, outcome);
     res.json(outcome);
   });
   mount(suggestionsRoutes.forget, async (req, res) => {

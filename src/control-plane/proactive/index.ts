@@ -4,3 +4,4 @@ export { SEVERITIES, SUGGESTION_KINDS, type Severity, type SignalSources, type S
 export { dawgMonitoring, type MonitoringReading, type MonitoringSource } from './monitoring-signal';
 export { AdaptiveFeedback, type AdaptiveOptions, type SubjectFeedback } from './adaptive';
 export { WebhookNotifier, WEBHOOK_FORMATS, signature as webhookSignature, slackText, type WebhookFormat, type WebhookOptions } from './webhook';
+export { EmailNotifier, emailRecipientsSchema, emailSubject, emailText, type EmailOptions } from './email';

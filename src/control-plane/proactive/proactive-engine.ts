@@ -5,8 +5,10 @@ import type { Principal } from '../auth';
 import { AdaptiveFeedback, SEVERITY_RANK, type AdaptiveOptions } from './adaptive';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
+import type { ChannelName } from './delivery-queue';
+import type { EmailNotifier } from './email';
+import { CLEARED_STATE_COLUMNS, keepResolves, NotificationDispatch, type ClearedState } from './notification-dispatch';
 import type { WebhookNotifier } from './webhook';
-import { keepResolves, WebhookDispatch, type ClearedState } from './webhook-dispatch';
 
 export interface Suggestion extends Omit<Finding, 'audience' | 'key' | 'material'> {
   /** Stable while its signal lasts (the finding's key). */
@@ -33,6 +35,8 @@ export interface ProactiveOptions {
   adaptive?: AdaptiveOptions;
   /** Sends suggestions to PROACTIVE_WEBHOOK_URL; none when absent. */
   webhook?: WebhookNotifier;
+  /** Sends suggestions by e-mail to PROACTIVE_EMAIL_TO; none when absent. */
+  email?: EmailNotifier;
   logger: Logger;
   now?: () => Date;
 }
@@ -83,16 +87,22 @@ export class ProactiveEngine {
   /** What the keys' dismissals taught (suggestion_feedback). */
   readonly feedback: AdaptiveFeedback;
 
-  private readonly dispatch: WebhookDispatch | undefined;
+  /** One per channel configured (webhook, e-mail), each with its own record of what it sent. */
+  private readonly dispatches: NotificationDispatch[];
 
   constructor(private readonly options: ProactiveOptions) {
     this.feedback = new AdaptiveFeedback(options.sources.db, options.adaptive ?? { muteAfter: 0, windowMs: 0 });
-    this.dispatch = options.webhook && new WebhookDispatch(options.sources.db, options.webhook, isLocal);
+    this.dispatches = [options.webhook, options.email].filter((n) => n !== undefined).map((n) => new NotificationDispatch(options.sources.db, n, isLocal));
   }
 
   /** The webhook suggestions are sent to, when one is configured. */
   get webhook(): WebhookNotifier | undefined {
     return this.options.webhook;
+  }
+
+  /** Where suggestions are e-mailed, when that is configured. */
+  get email(): EmailNotifier | undefined {
+    return this.options.email;
   }
 
   private now(): Date {
@@ -159,11 +169,14 @@ export class ProactiveEngine {
       counts.resolved++;
     }
     const cleared = await this.syncShared(seen, started, unknown, resolved);
-    // Not held by quiet hours: the webhook is an operations channel, not someone's screen. A
-    // failure here (the claim's statement) must not hold back the pushes below.
-    await this.dispatch?.afterReading([...this.active.values()].map((a) => a.suggestion), resolved, cleared).catch((err: unknown) => {
-      this.options.logger.warn('proactive webhook: this reading sent nothing', { reason: (err as Error).message });
-    });
+    // Not held by quiet hours: the webhook and e-mail are operations channels, not someone's
+    // screen. A failure here (a claim's statement) must not hold back the pushes below.
+    const active = [...this.active.values()].map((a) => a.suggestion);
+    for (const dispatch of this.dispatches) {
+      await dispatch.afterReading(active, resolved, cleared[dispatch.channel]).catch((err: unknown) => {
+        this.options.logger.warn(`proactive ${dispatch.channel === 'email' ? 'e-mail' : 'webhook'}: this reading sent nothing`, { reason: (err as Error).message });
+      });
+    }
     const quiet = isQuiet(this.options.quietHours, now);
     if (!quiet) this.flush();
     return { ...counts, quiet };
@@ -251,7 +264,7 @@ export class ProactiveEngine {
    * loads the remaining dismissals into the active suggestions for pushes, and has the adaptive
    * engine say which keys each is muted for.
    */
-  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>, resolved: readonly Suggestion[]): Promise<Suggestion[]> {
+  private async syncShared(seen: ReadonlySet<string>, readingStarted: string, unread: ReadonlySet<SuggestionKind>, resolved: readonly Suggestion[]): Promise<Record<ChannelName, Suggestion[]>> {
     const { db } = this.options.sources;
     const shared = [...seen].filter((id) => !isLocal(id));
     // Ids start with their kind (monitoring:<rule>).
@@ -261,11 +274,11 @@ export class ProactiveEngine {
     // before this reading began may carry its very instant; with `<` it outlived the signal and
     // hid the suggestion when it came back. (The start is text, at the clock's full precision.)
     await db.query(`DELETE FROM suggestion_dismissals WHERE dismissed_at <= $1::timestamptz AND ${cleared}`, [readingStarted, shared, unreadIds]);
-    // A cleared suggestion the webhook was told about leaves its resolve kept in the same
+    // A cleared suggestion a channel was told about leaves its resolve kept in the same
     // transaction (leased to this reading): a process dying before delivering it loses nothing.
     const clearedStates = await db.transaction(async (tx) => {
       const states = await tx.query<ClearedState>(
-        `DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared} RETURNING suggestion_id, notified_severity, raised_at`,
+        `DELETE FROM suggestion_state WHERE seen_at <= $1::timestamptz AND ${cleared} RETURNING ${CLEARED_STATE_COLUMNS}`,
         [readingStarted, shared, unreadIds],
       );
       return keepResolves(tx, states, resolved);
@@ -298,6 +311,7 @@ export class ProactiveEngine {
     this.timer = undefined;
     await this.running;
     await this.options.webhook?.stop();
+    await this.options.email?.stop();
   }
 
   private visible(finding: Finding, principal: Principal): boolean {

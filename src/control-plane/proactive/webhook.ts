@@ -1,12 +1,14 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { retryAfterMs } from '../../common/http/retry-after';
 import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
-import { SEVERITY_RANK, type Severity } from './adaptive';
-import type { Suggestion, SuggestionEvent } from './proactive-engine';
+import type { Severity } from './adaptive';
+import { DeliveryQueue, type AttemptOutcome, type Delivery, type RetryOptions } from './delivery-queue';
+import type { SuggestionEvent } from './proactive-engine';
+
+export type { Delivery } from './delivery-queue';
 
 /*
  * The proactive webhook: suggestions sent to an operations channel (an incident tool, a chat
@@ -24,28 +26,16 @@ export const WEBHOOK_FORMATS = ['json', 'slack', 'pagerduty'] as const;
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
-export interface WebhookOptions {
+export interface WebhookOptions extends RetryOptions {
   url: string;
   format: WebhookFormat;
   /** json format: signs each body (`X-Jarvis-Signature`). */
   secret?: string;
   /** pagerduty format: the integration's routing key (sent in each body, never logged). */
   routingKey?: string;
-  /** Suggestions less severe than this are not sent. */
-  minSeverity: Severity;
   timeoutMs?: number;
   /** Names the sending control plane (default host:pid). */
   instance?: string;
-  /** Attempts per delivery (first included), and the wait before the second (doubling after). */
-  attempts?: number;
-  backoffMs?: number;
-}
-
-export interface Delivery {
-  event: SuggestionEvent;
-  suggestion: Suggestion;
-  /** About this instance only (its own breaker): the message says which instance. */
-  local?: boolean;
 }
 
 const RETRY_AFTER_CAP_MS = 30_000;
@@ -100,47 +90,26 @@ export function signature(secret: string, body: string, unixSeconds: number): st
 /** What the webhook's host said, for logs: never the URL's path or query (a Slack URL is its own secret). */
 const webhookTarget = (url: string) => new URL(url).host;
 
-export class WebhookNotifier {
+export class WebhookNotifier extends DeliveryQueue {
+  readonly channel = 'webhook' as const;
   private readonly http: AxiosInstance;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly stopping = new AbortController();
-  /** Failing since: logged when deliveries start failing and when they work again, not each time. */
-  private failing = false;
 
   constructor(
     private readonly options: WebhookOptions,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
+    super(options, logger, 'proactive webhook');
     this.http = axios.create({ timeout: options.timeoutMs ?? 5_000, maxRedirects: 0, proxy: false, validateStatus: () => true, responseType: 'text', transformResponse: (d: unknown) => d });
   }
 
-  /** Whether a suggestion of this severity is sent at all. */
-  wants(severity: Severity): boolean {
-    return SEVERITY_RANK[severity] >= SEVERITY_RANK[this.options.minSeverity];
+  protected target(): string {
+    return webhookTarget(this.options.url);
   }
 
-  /**
-   * Queues one delivery; `onGiveUp` runs when every attempt failed (or the notifier stopped
-   * first), so the caller can let a later reading send it again; `onDelivered` when it arrived.
-   */
-  send(delivery: Delivery, onGiveUp: () => Promise<void> | void, onDelivered?: () => Promise<void> | void): void {
-    const run = this.queue.then(async () => {
-      const delivered = await this.deliver(delivery);
-      if (!delivered) await onGiveUp();
-      else await onDelivered?.();
-    });
-    this.queue = run.catch((err: unknown) => this.logger.warn('proactive webhook: giving up failed', { reason: (err as Error).message }));
-  }
-
-  /** Waits for what is queued (tests; shutdown after stop()). */
-  async idle(): Promise<void> {
-    await this.queue;
-  }
-
-  /** Stops retrying: what is still queued gives up at once (its onGiveUp runs). */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.queue;
+  protected prepare(delivery: Delivery): () => Promise<AttemptOutcome> {
+    const deliveryId = randomUUID();
+    const body = this.body(delivery, deliveryId);
+    return () => this.attempt(delivery.event, deliveryId, body);
   }
 
   private body(delivery: Delivery, deliveryId: string): string {
@@ -184,7 +153,7 @@ export class WebhookNotifier {
   }
 
   /** One POST: delivered, or why not and whether another attempt may pass. */
-  private async attempt(event: string, deliveryId: string, body: string): Promise<{ ok: boolean; status?: number; reason: string; retry: boolean; after?: number }> {
+  private async attempt(event: string, deliveryId: string, body: string): Promise<AttemptOutcome> {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jarvis-proactive/1' };
     if (this.options.format === 'json') {
       headers['x-jarvis-event'] = event;
@@ -215,37 +184,7 @@ export class WebhookNotifier {
     const why = parsed.success ? [parsed.data.message, ...(parsed.data.errors ?? [])].filter(Boolean).join('; ') : '';
     return why ? `: ${why.slice(0, 300)}` : '';
   }
-
-  private async deliver(delivery: Delivery): Promise<boolean> {
-    const deliveryId = randomUUID();
-    const body = this.body(delivery, deliveryId);
-    const attempts = this.options.attempts ?? 3;
-    let wait = this.options.backoffMs ?? 1_000;
-    let reason = 'stopped before it was sent';
-    for (let n = 1; n <= attempts && !this.stopping.signal.aborted; n++) {
-      const outcome = await this.attempt(delivery.event, deliveryId, body);
-      if (outcome.ok) {
-        if (this.failing) this.logger.info('proactive webhook delivers again', { target: webhookTarget(this.options.url) });
-        this.failing = false;
-        return true;
-      }
-      reason = outcome.reason;
-      if (!outcome.retry) break;
-      if (n < attempts) {
-        await sleep(outcome.after ?? wait, this.stopping.signal);
-        wait *= 2;
-      }
-    }
-    if (!this.failing) {
-      this.logger.warn('proactive webhook delivery failed; a later reading sends it again', { target: webhookTarget(this.options.url), event: delivery.event, suggestion: delivery.suggestion.id, reason });
-    }
-    this.failing = true;
-    return false;
-  }
 }
-
-/** Waits `ms`, or less when stopping (resolves either way: the loop then sees the signal). */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
 /** The webhook URL: http:// or https:// only. */
 export const webhookUrlSchema = z

@@ -1,5 +1,5 @@
-import nodemailer from 'nodemailer';
 import { z } from 'zod';
+import { createSmtpTransport, withoutCredentials } from '../../../common/smtp';
 import type { MessageChannel } from './message-channel';
 
 export interface EmailChannelOptions {
@@ -21,15 +21,7 @@ const recipient = z.email();
  */
 export function createEmailChannel(options: EmailChannelOptions): MessageChannel & { close(): void } {
   const timeout = options.timeoutMs ?? 30_000;
-  const transport = nodemailer.createTransport({
-    url: options.url,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-    // What a message may pull in is only its own text: no files, no URLs.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+  const transport = createSmtpTransport(options.url, timeout);
   return {
     name: 'email',
     async send(msg) {
@@ -51,14 +43,4 @@ export function createEmailChannel(options: EmailChannelOptions): MessageChannel
     },
     close: () => transport.close(),
   };
-}
-
-/** A message with the URL's password taken out, should a library ever echo it. */
-function withoutCredentials(message: string, url: string): string {
-  const { password } = new URL(url);
-  let out = message;
-  for (const secret of new Set([password, decodeURIComponent(password)])) {
-    if (secret) out = out.split(secret).join('***');
-  }
-  return out;
 }

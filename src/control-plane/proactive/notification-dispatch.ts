@@ -1,42 +1,63 @@
 import { z } from 'zod';
 import type { Db, Queryable } from '../../common/db';
 import type { Severity } from './adaptive';
+import type { ChannelName, Notifier } from './delivery-queue';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
 import { SEVERITIES } from './signals';
-import type { WebhookNotifier } from './webhook';
 
 /*
- * Which suggestions this instance sends to the webhook after a reading, so that several
- * control planes send each raise, severity change and resolve once. Shared suggestions are
- * claimed in the database: suggestion_state.notified_severity changes in one statement, under a
- * row lock, so only one instance sees it change. A failed raise or update puts the old value
- * back and a later reading sends it again. A resolve is kept in webhook_pending_resolves in the
- * transaction that deletes its state row (the signal cleared), leased to that reading, and
- * deleted once it arrived: one that fails, or whose process dies before sending it, is sent by a
- * later reading of any instance. An instance's own breaker suggestions are tracked in memory,
- * resolves that failed included.
+ * Which suggestions this instance sends to a channel (the webhook, e-mail) after a reading, so
+ * that several control planes send each raise, severity change and resolve once. Each channel
+ * keeps its own record, so one that fails never holds back or repeats another. Shared
+ * suggestions are claimed in the database: the channel's column of suggestion_state changes in
+ * one statement, under a row lock, so only one instance sees it change. A failed raise or update
+ * puts the old value back and a later reading sends it again. A resolve is kept in the channel's
+ * pending table in the transaction that deletes its state row (the signal cleared), leased to
+ * that reading, and deleted once it arrived: one that fails, or whose process dies before
+ * sending it, is sent by a later reading of any instance. An instance's own breaker suggestions
+ * are tracked in memory, resolves that failed included.
  */
+
+/** Where each channel keeps what it sent (fixed identifiers, never from input). */
+const STORAGE: Record<ChannelName, { column: 'notified_severity' | 'email_notified_severity'; pending: 'webhook_pending_resolves' | 'email_pending_resolves' }> = {
+  webhook: { column: 'notified_severity', pending: 'webhook_pending_resolves' },
+  email: { column: 'email_notified_severity', pending: 'email_pending_resolves' },
+};
+export const CHANNEL_NAMES = Object.keys(STORAGE) as ChannelName[];
+
+/** The state columns the reading's DELETE returns, every channel's included. */
+export const CLEARED_STATE_COLUMNS = ['suggestion_id', 'raised_at', ...CHANNEL_NAMES.map((c) => STORAGE[c].column)].join(', ');
 
 /** A suggestion state row the reading deleted: its signal cleared. */
 export interface ClearedState {
   suggestion_id: string;
-  notified_severity: Severity | null;
   raised_at: Date | string;
+  notified_severity: Severity | null;
+  email_notified_severity: Severity | null;
 }
 
-export class WebhookDispatch {
+export class NotificationDispatch {
   /** Breaker suggestions (this instance's own): the severity last sent. */
   private readonly localSent = new Map<string, Severity>();
   /** This instance's own resolves whose delivery failed, to send again. */
   private readonly localUnresolved = new Map<string, Suggestion>();
 
+  private readonly column: string;
+  private readonly pending: string;
+
   constructor(
     private readonly db: Db,
-    private readonly notifier: WebhookNotifier,
+    private readonly notifier: Notifier,
     private readonly isLocal: (id: string) => boolean,
-  ) {}
+  ) {
+    ({ column: this.column, pending: this.pending } = STORAGE[notifier.channel]);
+  }
 
-  /** `cleared`: the resolves this reading kept (keepResolves), leased to it. */
+  get channel(): ChannelName {
+    return this.notifier.channel;
+  }
+
+  /** `cleared`: the resolves this reading kept for this channel (keepResolves), leased to it. */
   async afterReading(active: readonly Suggestion[], resolved: readonly Suggestion[], cleared: readonly Suggestion[]): Promise<void> {
     // Resolves first: a failing claim below cannot hold them back.
     const activeIds = new Set(active.map((s) => s.id));
@@ -73,8 +94,8 @@ export class WebhookDispatch {
   private sendPendingResolve(s: Suggestion): void {
     this.notifier.send(
       { event: 'suggestion.resolved', suggestion: s },
-      async () => void (await this.db.query('UPDATE webhook_pending_resolves SET failed_at = now() WHERE suggestion_id = $1', [s.id])),
-      async () => void (await this.db.query('DELETE FROM webhook_pending_resolves WHERE suggestion_id = $1', [s.id])),
+      async () => void (await this.db.query(`UPDATE ${this.pending} SET failed_at = now() WHERE suggestion_id = $1`, [s.id])),
+      async () => void (await this.db.query(`DELETE FROM ${this.pending} WHERE suggestion_id = $1`, [s.id])),
     );
   }
 
@@ -87,20 +108,20 @@ export class WebhookDispatch {
   private async takePendingResolves(): Promise<Suggestion[]> {
     const rows = await this.db.query<{ suggestion_id: string; suggestion: unknown; raised_again: boolean }>(
       `WITH due AS (
-         SELECT suggestion_id FROM webhook_pending_resolves WHERE failed_at <= now()
+         SELECT suggestion_id FROM ${this.pending} WHERE failed_at <= now()
           ORDER BY failed_at, suggestion_id LIMIT 100 FOR UPDATE SKIP LOCKED),
        leased AS (
-         UPDATE webhook_pending_resolves p SET failed_at = now() + make_interval(secs => $1)
+         UPDATE ${this.pending} p SET failed_at = now() + make_interval(secs => $1)
            FROM due WHERE p.suggestion_id = due.suggestion_id
          RETURNING p.suggestion_id, p.suggestion)
        SELECT l.suggestion_id, l.suggestion,
-              EXISTS (SELECT 1 FROM suggestion_state s WHERE s.suggestion_id = l.suggestion_id AND s.notified_severity IS NOT NULL) AS raised_again
+              EXISTS (SELECT 1 FROM suggestion_state s WHERE s.suggestion_id = l.suggestion_id AND s.${this.column} IS NOT NULL) AS raised_again
          FROM leased l ORDER BY l.suggestion_id`,
       [PENDING_LEASE_MS / 1000],
     );
     // Written by an instance of this or an earlier version: sent only if it still reads as a suggestion.
     const dropped = rows.filter((r) => r.raised_again || !storedSuggestionSchema.safeParse(r.suggestion).success).map((r) => r.suggestion_id);
-    if (dropped.length) await this.db.query('DELETE FROM webhook_pending_resolves WHERE suggestion_id = ANY($1::text[])', [dropped]);
+    if (dropped.length) await this.db.query(`DELETE FROM ${this.pending} WHERE suggestion_id = ANY($1::text[])`, [dropped]);
     return rows.filter((r) => !dropped.includes(r.suggestion_id)).map((r) => r.suggestion as Suggestion);
   }
 
@@ -109,18 +130,18 @@ export class WebhookDispatch {
     const byId = new Map(wanted.map((s) => [s.id, s]));
     const rows = await this.db.query<{ suggestion_id: string; before: Severity | null }>(
       // Rows locked in id order, as every instance locks them: two readings never deadlock.
-      `WITH old AS (SELECT suggestion_id, notified_severity FROM suggestion_state WHERE suggestion_id = ANY($1::text[]) ORDER BY suggestion_id FOR UPDATE)
-       UPDATE suggestion_state s SET notified_severity = v.severity
+      `WITH old AS (SELECT suggestion_id, ${this.column} AS sent FROM suggestion_state WHERE suggestion_id = ANY($1::text[]) ORDER BY suggestion_id FOR UPDATE)
+       UPDATE suggestion_state s SET ${this.column} = v.severity
          FROM unnest($1::text[], $2::text[]) AS v(id, severity) JOIN old ON old.suggestion_id = v.id
-        WHERE s.suggestion_id = v.id AND old.notified_severity IS DISTINCT FROM v.severity
-       RETURNING s.suggestion_id, old.notified_severity AS before`,
+        WHERE s.suggestion_id = v.id AND old.sent IS DISTINCT FROM v.severity
+       RETURNING s.suggestion_id, old.sent AS before`,
       [[...byId.keys()], [...byId.values()].map((s) => s.severity)],
     );
     for (const { suggestion_id: id, before } of rows) {
       const s = byId.get(id)!;
       const event: SuggestionEvent = before ? 'suggestion.updated' : 'suggestion.raised';
       this.notifier.send({ event, suggestion: s }, async () => {
-        await this.db.query('UPDATE suggestion_state SET notified_severity = $3 WHERE suggestion_id = $1 AND notified_severity = $2', [id, s.severity, before]).catch(() => undefined);
+        await this.db.query(`UPDATE suggestion_state SET ${this.column} = $3 WHERE suggestion_id = $1 AND ${this.column} = $2`, [id, s.severity, before]).catch(() => undefined);
       });
     }
   }
@@ -133,27 +154,31 @@ const PENDING_LEASE_MS = 10 * 60_000;
 const storedSuggestionSchema = z.looseObject({ id: z.string().min(1), kind: z.string().min(1), severity: z.enum(SEVERITIES), title: z.string(), raisedAt: z.string() });
 
 /**
- * In the transaction that deleted these state rows: keeps the resolve of each the webhook was
- * told about, leased to this reading (PENDING_LEASE), and returns them to be sent. What this
- * instance had active is kept as it was; the others as the row says (raised before this
- * instance started).
+ * In the transaction that deleted these state rows: keeps, for each channel, the resolve of
+ * each suggestion that channel was told about, leased to this reading (PENDING_LEASE), and
+ * returns them to be sent. What this instance had active is kept as it was; the others as the
+ * row says (raised before this instance started).
  */
-export async function keepResolves(tx: Queryable, states: readonly ClearedState[], resolved: readonly Suggestion[]): Promise<Suggestion[]> {
+export async function keepResolves(tx: Queryable, states: readonly ClearedState[], resolved: readonly Suggestion[]): Promise<Record<ChannelName, Suggestion[]>> {
   const resolvedById = new Map(resolved.map((s) => [s.id, s]));
-  const kept = states.filter((row) => row.notified_severity).map((row) => resolvedById.get(row.suggestion_id) ?? stub(row));
-  if (!kept.length) return [];
-  await tx.query(
-    `INSERT INTO webhook_pending_resolves (suggestion_id, suggestion, failed_at)
-     SELECT e->>'id', e, now() + make_interval(secs => $2) FROM json_array_elements($1::json) AS e
-     ON CONFLICT (suggestion_id) DO UPDATE SET suggestion = EXCLUDED.suggestion, failed_at = EXCLUDED.failed_at`,
-    [JSON.stringify(kept), PENDING_LEASE_MS / 1000],
-  );
+  const kept = {} as Record<ChannelName, Suggestion[]>;
+  for (const channel of CHANNEL_NAMES) {
+    const { column, pending } = STORAGE[channel];
+    kept[channel] = states.filter((row) => row[column]).map((row) => resolvedById.get(row.suggestion_id) ?? stub(row, row[column]!));
+    if (!kept[channel].length) continue;
+    await tx.query(
+      `INSERT INTO ${pending} (suggestion_id, suggestion, failed_at)
+       SELECT e->>'id', e, now() + make_interval(secs => $2) FROM json_array_elements($1::json) AS e
+       ON CONFLICT (suggestion_id) DO UPDATE SET suggestion = EXCLUDED.suggestion, failed_at = EXCLUDED.failed_at`,
+      [JSON.stringify(kept[channel]), PENDING_LEASE_MS / 1000],
+    );
+  }
   return kept;
 }
 
 /** A resolved suggestion this instance never had active: what its state row holds. */
-function stub(row: ClearedState): Suggestion {
+function stub(row: ClearedState, severity: Severity): Suggestion {
   const id = row.suggestion_id;
   const kind = id.slice(0, id.indexOf(':')) as Suggestion['kind'];
-  return { id, kind, severity: row.notified_severity!, title: id, message: 'The signal cleared.', action: 'Nothing to do.', signal: {}, raisedAt: new Date(row.raised_at).toISOString(), updatedAt: new Date().toISOString() };
+  return { id, kind, severity, title: id, message: 'The signal cleared.', action: 'Nothing to do.', signal: {}, raisedAt: new Date(row.raised_at).toISOString(), updatedAt: new Date().toISOString() };
 }

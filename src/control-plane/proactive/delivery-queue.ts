@@ -1,0 +1,125 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from '../../common/logger';
+import { SEVERITY_RANK, type Severity } from './adaptive';
+import type { Suggestion, SuggestionEvent } from './proactive-engine';
+
+/*
+ * What the proactive channels (the webhook, e-mail) share: deliveries queued one after another,
+ * off the reading, each retried while what failed may pass, and a log line when deliveries
+ * start failing and when they work again, not one per failure.
+ */
+
+/** The channels suggestions are sent to besides the dashboard; each keeps its own record of what it sent. */
+export type ChannelName = 'webhook' | 'email';
+
+export interface Delivery {
+  event: SuggestionEvent;
+  suggestion: Suggestion;
+  /** About this instance only (its own breaker): the message says which instance. */
+  local?: boolean;
+}
+
+/** One attempt: delivered, or why not and whether another attempt may pass (after `after` ms, when the receiver said). */
+export interface AttemptOutcome {
+  ok: boolean;
+  status?: number;
+  reason: string;
+  retry: boolean;
+  after?: number;
+}
+
+/** What the dispatch needs of a channel. */
+export interface Notifier {
+  readonly channel: ChannelName;
+  wants(severity: Severity): boolean;
+  send(delivery: Delivery, onGiveUp: () => Promise<void> | void, onDelivered?: () => Promise<void> | void): void;
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RetryOptions {
+  /** Suggestions less severe than this are not sent. */
+  minSeverity: Severity;
+  /** Attempts per delivery (first included), and the wait before the second (doubling after). */
+  attempts?: number;
+  backoffMs?: number;
+}
+
+export abstract class DeliveryQueue implements Notifier {
+  abstract readonly channel: ChannelName;
+  protected readonly stopping = new AbortController();
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Failing since the last delivery that failed for good: logged when that starts and ends. */
+  private failing = false;
+
+  constructor(
+    private readonly retry: RetryOptions,
+    protected readonly logger: Logger,
+    /** How log lines name the channel ("proactive webhook"). */
+    private readonly label: string,
+  ) {}
+
+  /** Where deliveries go, for logs: never a secret (a webhook URL's path, a password). */
+  protected abstract target(): string;
+
+  /** Prepares one delivery (its body is made once) and returns its attempt, run until it passes or may not. */
+  protected abstract prepare(delivery: Delivery): () => Promise<AttemptOutcome>;
+
+  /** Whether a suggestion of this severity is sent at all. */
+  wants(severity: Severity): boolean {
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[this.retry.minSeverity];
+  }
+
+  /**
+   * Queues one delivery; `onGiveUp` runs when every attempt failed (or the notifier stopped
+   * first), so the caller can let a later reading send it again; `onDelivered` when it arrived.
+   */
+  send(delivery: Delivery, onGiveUp: () => Promise<void> | void, onDelivered?: () => Promise<void> | void): void {
+    const run = this.queue.then(async () => {
+      const delivered = await this.deliver(delivery);
+      if (!delivered) await onGiveUp();
+      else await onDelivered?.();
+    });
+    this.queue = run.catch((err: unknown) => this.logger.warn(`${this.label}: giving up failed`, { reason: (err as Error).message }));
+  }
+
+  /** Waits for what is queued (tests; shutdown after stop()). */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Stops retrying: what is still queued gives up at once (its onGiveUp runs). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.queue;
+  }
+
+  private async deliver(delivery: Delivery): Promise<boolean> {
+    const attempt = this.prepare(delivery);
+    const attempts = this.retry.attempts ?? 3;
+    let wait = this.retry.backoffMs ?? 1_000;
+    let reason = 'stopped before it was sent';
+    for (let n = 1; n <= attempts && !this.stopping.signal.aborted; n++) {
+      const outcome = await attempt();
+      if (outcome.ok) {
+        if (this.failing) this.logger.info(`${this.label} delivers again`, { target: this.target() });
+        this.failing = false;
+        return true;
+      }
+      reason = outcome.reason;
+      if (!outcome.retry) break;
+      if (n < attempts) {
+        await sleep(outcome.after ?? wait, this.stopping.signal);
+        wait *= 2;
+      }
+    }
+    if (!this.failing) {
+      this.logger.warn(`${this.label} delivery failed; a later reading sends it again`, { target: this.target(), event: delivery.event, suggestion: delivery.suggestion.id, reason });
+    }
+    this.failing = true;
+    return false;
+  }
+}
+
+/** Waits `ms`, or less when stopping (resolves either way: the loop then sees the signal). */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
