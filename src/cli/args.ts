@@ -21,6 +21,7 @@ export type Command =
   | { kind: 'suggestions-dismiss'; connection: Connection; json: boolean; id: string }
   | { kind: 'suggestions-feedback'; connection: Connection; json: boolean }
   | { kind: 'suggestions-forget'; connection: Connection; json: boolean; id: string }
+  | { kind: 'suggestions-test'; connection: Connection; json: boolean; channel: 'webhook' | 'email' }
   | { kind: 'agents-list'; connection: Connection; json: boolean }
   | { kind: 'agents-stats'; connection: Connection; json: boolean }
   | TaskCommand
@@ -32,7 +33,7 @@ export type Command =
 export const GROUPS = {
   keys: ['create', 'list', 'revoke'],
   audit: ['verify'],
-  suggestions: ['list', 'dismiss', 'feedback', 'forget'],
+  suggestions: ['list', 'dismiss', 'feedback', 'forget', 'test'],
   agents: ['list', 'stats'],
   task: ['submit', 'get', 'cancel'],
   approvals: ['list', 'get', 'approve', 'deny'],
@@ -146,13 +147,18 @@ function parseGroup(group: string, positionals: string[], values: Values, env: N
     }
     case 'suggestions': {
       // `jarvis suggestions` alone lists them.
-      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'], feedback: ['json'], forget: ['json'] }, 'list');
+      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'], feedback: ['json'], forget: ['json'], test: ['json'] }, 'list');
       if (typeof inv === 'string') return inv;
       if (inv.sub === 'list' || inv.sub === 'feedback') {
         noMoreArguments(inv.rest, 0, inv.topic);
         return { kind: inv.sub === 'list' ? 'suggestions-list' : 'suggestions-feedback', connection: inv.connection(), json: inv.json };
       }
       noMoreArguments(inv.rest, 1, inv.topic);
+      if (inv.sub === 'test') {
+        const [channel] = inv.rest;
+        if (channel !== 'webhook' && channel !== 'email') throw new UsageError(`Which channel to test: webhook or email${channel === undefined ? '' : ` (not "${channel}")`}`, inv.topic);
+        return { kind: 'suggestions-test', connection: inv.connection(), json: inv.json, channel };
+      }
       const [id] = inv.rest;
       if (id === undefined) throw new UsageError(`Missing suggestion ID (as shown by \`jarvis suggestions${inv.sub === 'forget' ? ' feedback' : ''}\`)`, inv.topic);
       return { kind: inv.sub === 'forget' ? 'suggestions-forget' : 'suggestions-dismiss', connection: inv.connection(), json: inv.json, id: check(suggestionIdSchema, id, 'ID', inv.topic) };

@@ -15,7 +15,7 @@ const UNREACHABLE_HINTS: Record<FetchFailureKind, string> = {
 };
 import * as s from './schemas';
 
-export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, Forgotten, SuggestionFeedback, SuggestionView, TaskView } from './schemas';
+export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, Forgotten, SuggestionFeedback, SuggestionView, TaskView, WebhookTest, EmailTest } from './schemas';
 
 type FetchFn = typeof fetch;
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -84,6 +84,15 @@ export class JarvisClient {
 
   forgetSuggestionFeedback(id: string): Promise<s.Forgotten> {
     return this.call(s.forgottenSchema, 'DELETE', `/api/v1/suggestions/feedback/${seg(id)}`);
+  }
+
+  /** One test message through a proactive channel now (admin). */
+  testWebhook(): Promise<s.WebhookTest> {
+    return this.call(s.webhookTestSchema, 'POST', '/api/v1/suggestions/webhook/test');
+  }
+
+  testEmail(): Promise<s.EmailTest> {
+    return this.call(s.emailTestSchema, 'POST', '/api/v1/suggestions/email/test');
   }
 
   async listAgents(): Promise<s.AgentInfo[]> {

@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey, Forgotten, SuggestionFeedback, SuggestionView } from './client';
+import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey, EmailTest, Forgotten, SuggestionFeedback, SuggestionView, WebhookTest } from './client';
 
 /** Key names are free text from the server: control characters (escape sequences) must not reach the terminal. */
 export function printable(value: string): string {
@@ -135,4 +135,14 @@ export function formatSuggestionFeedback(f: SuggestionFeedback): string {
 
 export function formatForgotten(f: Forgotten): string {
   return `Forgot ${f.forgotten} dismissal${f.forgotten === 1 ? '' : 's'} of ${printable(f.id)}: it is pushed to this key again.`;
+}
+
+export function formatWebhookTest(t: WebhookTest): string {
+  return `The webhook at ${printable(t.target)} took the test message (HTTP ${t.status}, ${t.ms} ms).`;
+}
+
+export function formatEmailTest(t: EmailTest): string {
+  const to = t.recipients.filter((r) => !t.rejected?.includes(r));
+  const refused = t.rejected?.length ? `\nRefused by the server: ${t.rejected.map(printable).join(', ')}` : '';
+  return `The SMTP server at ${printable(t.server)} took the test message for ${to.map(printable).join(', ')} (${t.ms} ms).${refused}`;
 }

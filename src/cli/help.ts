@@ -32,12 +32,13 @@ Usage:
   jarvis suggestions dismiss ID [--json]
   jarvis suggestions feedback [--json]
   jarvis suggestions forget ID [--json]
+  jarvis suggestions test webhook|email [--json]
   jarvis help [COMMAND [SUBCOMMAND]]
   jarvis --version
 
-Keys, audit, costs and deciding approvals need an API key with the admin scope;
-listing approvals and infra the devops scope; agents, tasks, productions, the catalog,
-memory and suggestions any valid key.
+Keys, audit, costs, deciding approvals and testing suggestion channels need an
+API key with the admin scope; listing approvals and infra the devops scope;
+agents, tasks, productions, the catalog, memory and suggestions any valid key.
 
 ${CONNECTION}
 
@@ -55,6 +56,7 @@ Usage:
   jarvis suggestions dismiss ID [--json]
   jarvis suggestions feedback [--json]
   jarvis suggestions forget ID [--json]
+  jarvis suggestions test webhook|email [--json]
 
 Lists the active suggestions, most severe first, each with what was measured
 and what to do: AI budget burn, repeated task failures, approvals about to
@@ -170,6 +172,24 @@ dismissed PROACTIVE_MUTE_AFTER_DISMISSALS times (default 3) within
 PROACTIVE_MUTE_WINDOW_MS (default 14 days) is no longer pushed to the key over
 WebSocket (it is still listed, marked muted) until it comes back more severe,
 the dismissals age out, or \`jarvis suggestions forget ID\`.
+
+Options:
+  --json              print the server's answer as JSON
+
+${CONNECTION}
+
+${EXIT}`,
+  'suggestions test': `jarvis suggestions test: send a test message through a channel now
+
+Usage:
+  jarvis suggestions test webhook|email [--json]
+
+Sends one test message, without retries, to the webhook (PROACTIVE_WEBHOOK_URL;
+PagerDuty: an info alert resolved at once) or by e-mail to PROACTIVE_EMAIL_TO
+(over SMTP_URL), and prints what the receiver answered: a way to check the URL,
+the format, the secret, the SMTP server and its credentials before a real
+suggestion needs them. Needs an admin key. Exit 1 with the receiver's answer
+when it refused or did not answer, or when the channel is not configured.
 
 Options:
   --json              print the server's answer as JSON

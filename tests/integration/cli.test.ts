@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import request from 'supertest';
 import { runCli } from '../../src/cli/run';
 import { createDefaultAgents } from '../../src/control-plane/agents';
@@ -444,6 +445,47 @@ describe('jarvis CLI', () => {
     const run = await jarvis(['keys', 'revoke', '0123456789abcdef']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('404 NOT_FOUND: No API key with id "0123456789abcdef"');
+  });
+
+  it('suggestions test email|webhook: one test message now, what the receiver said; 409 for a channel not configured', async () => {
+    const mails: string[][] = [];
+    const smtp = new SMTPServer({
+      disabledCommands: ['STARTTLS'],
+      authOptional: true,
+      logger: false,
+      onData(stream, session, callback) {
+        stream.resume().on('end', () => {
+          mails.push(session.envelope.rcptTo.map((r) => r.address));
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const port = (smtp.server.address() as AddressInfo).port;
+    const mailing = await startTestPlane({ kind: 'pglite', env: { PROACTIVE_EMAIL_TO: 'ops@example.com', SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_FROM: 'jarvis@example.com' } });
+    const mailingHttp = await listen(mailing.app);
+    const env = { JARVIS_URL: mailingHttp.url, JARVIS_API_KEY: mailing.adminKey };
+    try {
+      const ok = await jarvis(['suggestions', 'test', 'email'], env);
+      expect(ok).toMatchObject({ code: 0, stderr: '' });
+      expect(ok.stdout).toMatch(new RegExp(`^The SMTP server at 127\\.0\\.0\\.1:${port} took the test message for ops@example\\.com \\(\\d+ ms\\)\\.\\n$`));
+      expect(mails).toEqual([['ops@example.com']]);
+      expect(JSON.parse((await jarvis(['suggestions', 'test', 'email', '--json'], env)).stdout)).toMatchObject({ delivered: true, recipients: ['ops@example.com'] });
+      const webhook = await jarvis(['suggestions', 'test', 'webhook'], env);
+      expect(webhook.code).toBe(1);
+      expect(webhook.stderr).toContain('409 WEBHOOK_NOT_CONFIGURED');
+      const user = await jarvis(['suggestions', 'test', 'email'], { ...env, JARVIS_API_KEY: mailing.userKey });
+      expect(user.code).toBe(1);
+      expect(user.stderr).toContain('403');
+      const usage = await jarvis(['suggestions', 'test', 'sms'], env);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain('Which channel to test: webhook or email (not "sms")');
+      expect(mails).toHaveLength(2);
+    } finally {
+      await mailingHttp.close();
+      await mailing.stop();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
   });
 
   it('suggestions: lists what the proactive system raised; dismiss hides one for this key', async () => {

@@ -41,7 +41,7 @@ export const suggestionFeedbackSchema = z.object({
   ),
 });
 export const forgottenSchema = z.object({ id: z.string(), forgotten: z.number().int().describe('Dismissals forgotten') });
-const emailTestSchema = z.object({
+export const emailTestSchema = z.object({
   delivered: z.literal(true),
   server: z.string().describe("The SMTP server's host and port (never its credentials)"),
   recipients: z.array(z.string()),
@@ -49,7 +49,7 @@ const emailTestSchema = z.object({
   messageId: z.string().optional(),
   ms: z.number().int(),
 });
-const webhookTestSchema = z.object({
+export const webhookTestSchema = z.object({
   delivered: z.literal(true),
   target: z.string().describe("The webhook URL's host (the rest of the URL may be its secret)"),
   status: z.number().int(),
