@@ -224,6 +224,10 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
           }),
         }
       : await JarvisReadOnlySource.open({ db: storage.db, url: config.storage.databaseUrl, secret: config.dawg.serviceToken, logger });
+  const webhook = config.proactive.enabled && config.proactive.webhook ? new WebhookNotifier({ ...config.proactive.webhook, instance }, logger.child({ component: 'proactive-webhook' })) : undefined;
+  const email = config.proactive.enabled && config.proactive.email ? new EmailNotifier({ ...config.proactive.email, instance }, logger.child({ component: 'proactive-email' })) : undefined;
+  const channels = [webhook, email].filter((c) => c !== undefined);
+  for (const channel of channels) channel.onDelivery((o) => metrics.notificationDelivery(o));
   const proactive = config.proactive.enabled
     ? new ProactiveEngine({
         sources: {
@@ -238,8 +242,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
         thresholds: config.proactive.thresholds,
         quietHours: config.proactive.quietHours,
         adaptive: config.proactive.adaptive,
-        ...(config.proactive.webhook ? { webhook: new WebhookNotifier({ ...config.proactive.webhook, instance }, logger.child({ component: 'proactive-webhook' })) } : {}),
-        ...(config.proactive.email ? { email: new EmailNotifier({ ...config.proactive.email, instance }, logger.child({ component: 'proactive-email' })) } : {}),
+        ...(webhook ? { webhook } : {}),
+        ...(email ? { email } : {}),
         logger: logger.child({ component: 'proactive' }),
       })
     : undefined;
@@ -264,7 +268,12 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     proactive: Boolean(proactive),
   });
   proactive?.onPush((event, suggestion, visibleTo) => realtime.pushSuggestion(event, suggestion, visibleTo));
-  metrics.watch({ dawgCircuit: () => moduleRouter.breakerState, providerCircuits: () => ai.breakers.states(), websocketConnections: () => realtime.stats().connections });
+  metrics.watch({
+    dawgCircuit: () => moduleRouter.breakerState,
+    providerCircuits: () => ai.breakers.states(),
+    websocketConnections: () => realtime.stats().connections,
+    notificationChannels: () => channels.map((c) => [c.channel, c.failing] as [string, boolean]),
+  });
   return {
     app,
     apiKeys,

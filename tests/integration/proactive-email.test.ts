@@ -6,7 +6,9 @@ import { loadControlPlaneConfig } from '../../src/control-plane/config';
 import { startTestPlane } from '../helpers/control-plane';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { insertFailedTasks } from '../helpers/failed-tasks';
+import { insertExpiringApproval } from '../helpers/approvals';
 import { capturingLogger, silentLogger } from '../helpers/logger';
+import { samples } from '../helpers/prom-samples';
 import { SERVICE_TOKEN } from '../helpers/servers';
 
 /*
@@ -231,6 +233,31 @@ describe('configuration and the test route', () => {
     expect(config.proactive.email).toEqual({ url: 'smtp://mail.example.com:587', from: 'Jarvis <j@example.com>', to: ['ops@example.com', 'oncall@example.com'], minSeverity: 'critical' });
     // SMTP alone (the DAWG's campaign e-mail): no suggestion e-mail.
     expect(loadControlPlaneConfig({ ...base, SMTP_URL: 'smtp://mail.example.com:587', SMTP_FROM: 'j@example.com' }).proactive.email).toBeUndefined();
+  });
+
+  it('counts deliveries by channel, event and outcome on /metrics, and says while a channel is failing', async () => {
+    const plane = await startTestPlane({ kind: 'pglite', env: { PROACTIVE_EMAIL_TO: 'ops@example.com', SMTP_URL: smtp.url(), SMTP_FROM: 'jarvis@example.com' } });
+    const scrape = async () => (await request(plane.app).get('/metrics').set('authorization', `Bearer ${plane.adminKey}`).expect(200)).text;
+    const read = async () => (await plane.proactive!.evaluate(), await plane.proactive!.email!.idle());
+    try {
+      expect(samples(await scrape(), 'jarvis_notification_channel_failing')).toEqual(new Map([['{channel="email"}', 0]]));
+      const approvalId = await insertExpiringApproval(plane.testDb.db);
+      await read();
+      let text = await scrape();
+      expect(samples(text, 'jarvis_notification_deliveries_total')).toEqual(new Map([['{channel="email",event="suggestion.raised",outcome="delivered"}', 1]]));
+      expect(samples(text, 'jarvis_notification_attempts_total')).toEqual(new Map([['{channel="email"}', 1]]));
+
+      // The approval is gone (the signal clears) while the server refuses every attempt of the resolve.
+      smtp.refuse.push(...Array.from({ length: 3 }, () => ({ code: 451, text: 'Try again later' })));
+      await plane.testDb.db.query('DELETE FROM command_approvals WHERE id = $1', [approvalId]);
+      await read();
+      text = await scrape();
+      expect(samples(text, 'jarvis_notification_deliveries_total').get('{channel="email",event="suggestion.resolved",outcome="failed"}')).toBe(1);
+      expect(samples(text, 'jarvis_notification_attempts_total')).toEqual(new Map([['{channel="email"}', 4]]));
+      expect(samples(text, 'jarvis_notification_channel_failing')).toEqual(new Map([['{channel="email"}', 1]]));
+    } finally {
+      await plane.stop();
+    }
   });
 
   it('POST /api/v1/suggestions/email/test mails the recipients now and says what the server answered; 502 with why (no password), 409 unconfigured', async () => {

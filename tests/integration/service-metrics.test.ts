@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { createProbeAgent, ProbeLog } from '../helpers/probe-agent';
 import { waitForTask } from '../helpers/agent-system';
 import { startTestPlane, type TestPlane } from '../helpers/control-plane';
 import { FAKE_USAGE, startFakeProvider, type FakeProvider } from '../helpers/fake-providers';
+import { insertExpiringApproval } from '../helpers/approvals';
 import { samples } from '../helpers/prom-samples';
 
 /**
@@ -20,21 +23,29 @@ jest.setTimeout(60_000);
 describe('service metrics on /metrics', () => {
   let openai: FakeProvider;
   let plane: TestPlane;
+  let hook: http.Server;
   const scrape = async () => (await request(plane.app).get('/metrics').set('authorization', `Bearer ${plane.adminKey}`).expect(200)).text;
   const chat = () => request(plane.app).post('/api/v1/ai/chat').set('authorization', `Bearer ${plane.adminKey}`).send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 
   beforeAll(async () => {
     openai = await startFakeProvider('openai');
+    // A webhook that takes everything: the proactive channels' metrics get series.
+    hook = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('ok')));
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     plane = await startTestPlane({
       kind: 'pglite',
       runTasks: true,
       agents: [createProbeAgent(new ProbeLog())],
-      env: { OPENAI_API_KEY: 'sk-test-openai-0123456789abcdef', OPENAI_BASE_URL: openai.url, AGENT_QUEUE_POLL_MS: '100', AI_ROUTER_MAX_RETRIES: '0', AI_DAWG_BACKEND_URL: 'http://127.0.0.1:9' },
+      env: {
+        OPENAI_API_KEY: 'sk-test-openai-0123456789abcdef', OPENAI_BASE_URL: openai.url, AGENT_QUEUE_POLL_MS: '100', AI_ROUTER_MAX_RETRIES: '0', AI_DAWG_BACKEND_URL: 'http://127.0.0.1:9',
+        PROACTIVE_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+      },
     });
   });
   afterAll(async () => {
     await plane?.stop();
     await openai?.close();
+    await new Promise((resolve) => hook?.close(resolve));
   });
 
   it('counts AI attempts by outcome, with latency, cost and tokens of the successful ones', async () => {
@@ -83,6 +94,10 @@ describe('service metrics on /metrics', () => {
     expect((await chat()).status).toBe(200);
     await waitForTask(plane.agents!, (await request(plane.app).post('/api/v1/agents/Probe/tasks').set('authorization', `Bearer ${plane.adminKey}`).send({ taskType: 'noop' }).expect(202)).body.taskId as string, 'completed');
     await request(plane.app).post('/api/v1/devops/exec').set('authorization', `Bearer ${plane.adminKey}`).send({ command: 'rm', args: ['-rf', '/'] }).expect(403);
+    // A suggestion sent to the webhook.
+    await insertExpiringApproval(plane.testDb.db);
+    await plane.proactive!.evaluate();
+    await plane.proactive!.webhook!.idle();
     // What this plane exposes after the tests above (series with their labels), and the Node.js
     // process metrics, which test planes leave out: read from prom-client in a separate process.
     const text = await scrape();

@@ -34,6 +34,16 @@ export interface MetricsGaugeSources {
   dawgCircuit?: () => CircuitState;
   providerCircuits?: () => Iterable<[provider: string, state: CircuitState]>;
   websocketConnections?: () => number;
+  /** Each proactive channel configured (webhook, email) and whether its last delivery failed for good. */
+  notificationChannels?: () => Iterable<[channel: string, failing: boolean]>;
+}
+
+/** How one proactive delivery ended (the channels' hook). */
+export interface NotificationObservation {
+  channel: string;
+  event: string;
+  outcome: 'delivered' | 'failed';
+  attempts: number;
 }
 
 /** The task event bus, as far as the counters need it. */
@@ -103,6 +113,8 @@ export class Metrics {
   private readonly aiDurations: Histogram<'provider' | 'model'>;
   private readonly aiCost: Counter<'provider' | 'model'>;
   private readonly aiTokens: Counter<'provider' | 'model' | 'direction'>;
+  private readonly notifications: Counter<'channel' | 'event' | 'outcome'>;
+  private readonly notificationAttempts: Counter<'channel'>;
   private gaugeSources: MetricsGaugeSources = {};
 
   constructor(options: MetricsOptions = {}) {
@@ -139,7 +151,24 @@ export class Metrics {
     this.aiDurations = new Histogram({ name: 'jarvis_ai_attempt_duration_seconds', help: 'Time a provider took to answer an attempt (or fail it)', labelNames: ['provider', 'model'], buckets: AI_DURATION_BUCKETS, registers });
     this.aiCost = new Counter({ name: 'jarvis_ai_cost_usd_total', help: 'Cost booked for successful AI calls, in US dollars (the catalog price of the tokens used)', labelNames: ['provider', 'model'], registers });
     this.aiTokens = new Counter({ name: 'jarvis_ai_tokens_total', help: 'Tokens of successful AI calls (direction input or output; estimated where the provider reported none)', labelNames: ['provider', 'model', 'direction'], registers });
+    this.notifications = new Counter({
+      name: 'jarvis_notification_deliveries_total',
+      help: 'Proactive suggestions sent to a channel (webhook, email) by this instance: event (suggestion.raised, .updated, .resolved) and outcome (delivered, or failed after its attempts: a later reading sends it again)',
+      labelNames: ['channel', 'event', 'outcome'],
+      registers,
+    });
+    this.notificationAttempts = new Counter({ name: 'jarvis_notification_attempts_total', help: 'Attempts made to deliver proactive suggestions, retries included, by channel', labelNames: ['channel'], registers });
     const gauges = () => this.gaugeSources;
+    new Gauge({
+      name: 'jarvis_notification_channel_failing',
+      help: "Each proactive channel configured on this instance: 1 while its last delivery failed for good (until one arrives), else 0",
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [channel, failing] of gauges().notificationChannels?.() ?? []) this.set({ channel }, failing ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'jarvis_dawg_circuit_state',
       help: "The circuit breaker in front of the AI DAWG: 1 for its current state (closed, half-open or open), 0 for the others",
@@ -175,6 +204,12 @@ export class Metrics {
   /** What the circuit and connection gauges read at each scrape (set once the services exist). */
   watch(sources: MetricsGaugeSources): void {
     this.gaugeSources = { ...this.gaugeSources, ...sources };
+  }
+
+  /** The proactive channels' hook: one call per delivery that ended. */
+  notificationDelivery(o: NotificationObservation): void {
+    this.notifications.inc({ channel: o.channel, event: o.event, outcome: o.outcome });
+    if (o.attempts) this.notificationAttempts.inc({ channel: o.channel }, o.attempts);
   }
 
   /** The AI router's hook: one call per attempt. */

@@ -45,12 +45,21 @@ export interface RetryOptions {
   backoffMs?: number;
 }
 
+/** How one delivery ended: `attempts` made (0 when stopping first). */
+export interface DeliveryOutcome {
+  channel: ChannelName;
+  event: Delivery['event'];
+  outcome: 'delivered' | 'failed';
+  attempts: number;
+}
+
 export abstract class DeliveryQueue implements Notifier {
   abstract readonly channel: ChannelName;
   protected readonly stopping = new AbortController();
   private queue: Promise<unknown> = Promise.resolve();
   /** Failing since the last delivery that failed for good: logged when that starts and ends. */
-  private failing = false;
+  private failingNow = false;
+  private readonly listeners = new Set<(o: DeliveryOutcome) => void>();
 
   constructor(
     private readonly retry: RetryOptions,
@@ -64,6 +73,17 @@ export abstract class DeliveryQueue implements Notifier {
 
   /** Prepares one delivery (its body is made once) and returns its attempt, run until it passes or may not. */
   protected abstract prepare(delivery: Delivery): () => Promise<AttemptOutcome>;
+
+  /** Whether the last delivery failed for good (until one arrives). */
+  get failing(): boolean {
+    return this.failingNow;
+  }
+
+  /** Calls `listener` as each delivery ends (metrics); returns the function that stops it. */
+  onDelivery(listener: (o: DeliveryOutcome) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** Whether a suggestion of this severity is sent at all. */
   wants(severity: Severity): boolean {
@@ -99,11 +119,14 @@ export abstract class DeliveryQueue implements Notifier {
     const attempts = this.retry.attempts ?? 3;
     let wait = this.retry.backoffMs ?? 1_000;
     let reason = 'stopped before it was sent';
+    let made = 0;
     for (let n = 1; n <= attempts && !this.stopping.signal.aborted; n++) {
+      made = n;
       const outcome = await attempt();
       if (outcome.ok) {
-        if (this.failing) this.logger.info(`${this.label} delivers again`, { target: this.target() });
-        this.failing = false;
+        if (this.failingNow) this.logger.info(`${this.label} delivers again`, { target: this.target() });
+        this.failingNow = false;
+        this.ended(delivery, 'delivered', made);
         return true;
       }
       reason = outcome.reason;
@@ -113,11 +136,22 @@ export abstract class DeliveryQueue implements Notifier {
         wait *= 2;
       }
     }
-    if (!this.failing) {
+    if (!this.failingNow) {
       this.logger.warn(`${this.label} delivery failed; a later reading sends it again`, { target: this.target(), event: delivery.event, suggestion: delivery.suggestion.id, reason });
     }
-    this.failing = true;
+    this.failingNow = true;
+    this.ended(delivery, 'failed', made);
     return false;
+  }
+
+  private ended(delivery: Delivery, outcome: DeliveryOutcome['outcome'], attempts: number): void {
+    for (const listener of this.listeners) {
+      try {
+        listener({ channel: this.channel, event: delivery.event, outcome, attempts });
+      } catch (err) {
+        this.logger.warn(`${this.label}: a delivery listener failed`, { reason: (err as Error).message });
+      }
+    }
   }
 }
 
