@@ -22,6 +22,7 @@ export type Command =
   | { kind: 'suggestions-feedback'; connection: Connection; json: boolean }
   | { kind: 'suggestions-forget'; connection: Connection; json: boolean; id: string }
   | { kind: 'suggestions-test'; connection: Connection; json: boolean; channel: 'webhook' | 'email' }
+  | { kind: 'suggestions-channels'; connection: Connection; json: boolean }
   | { kind: 'agents-list'; connection: Connection; json: boolean }
   | { kind: 'agents-stats'; connection: Connection; json: boolean }
   | TaskCommand
@@ -33,7 +34,7 @@ export type Command =
 export const GROUPS = {
   keys: ['create', 'list', 'revoke'],
   audit: ['verify'],
-  suggestions: ['list', 'dismiss', 'feedback', 'forget', 'test'],
+  suggestions: ['list', 'dismiss', 'feedback', 'forget', 'channels', 'test'],
   agents: ['list', 'stats'],
   task: ['submit', 'get', 'cancel'],
   approvals: ['list', 'get', 'approve', 'deny'],
@@ -147,11 +148,11 @@ function parseGroup(group: string, positionals: string[], values: Values, env: N
     }
     case 'suggestions': {
       // `jarvis suggestions` alone lists them.
-      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'], feedback: ['json'], forget: ['json'], test: ['json'] }, 'list');
+      const inv = invocation('suggestions', positionals, values, env, { list: ['json'], dismiss: ['json'], feedback: ['json'], forget: ['json'], channels: ['json'], test: ['json'] }, 'list');
       if (typeof inv === 'string') return inv;
-      if (inv.sub === 'list' || inv.sub === 'feedback') {
+      if (inv.sub === 'list' || inv.sub === 'feedback' || inv.sub === 'channels') {
         noMoreArguments(inv.rest, 0, inv.topic);
-        return { kind: inv.sub === 'list' ? 'suggestions-list' : 'suggestions-feedback', connection: inv.connection(), json: inv.json };
+        return { kind: `suggestions-${inv.sub}`, connection: inv.connection(), json: inv.json };
       }
       noMoreArguments(inv.rest, 1, inv.topic);
       if (inv.sub === 'test') {

@@ -15,7 +15,7 @@ const UNREACHABLE_HINTS: Record<FetchFailureKind, string> = {
 };
 import * as s from './schemas';
 
-export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, Forgotten, SuggestionFeedback, SuggestionView, TaskView, WebhookTest, EmailTest } from './schemas';
+export type { AgentInfo, AgentStats, ApiKeyInfo, ApprovalView, AuditVerifyResult, BudgetView, CostReport, CreatedApiKey, CreatedTask, MemoryHit, Remembered, Forgotten, SuggestionFeedback, SuggestionView, TaskView, WebhookTest, EmailTest, Channels } from './schemas';
 
 type FetchFn = typeof fetch;
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -84,6 +84,11 @@ export class JarvisClient {
 
   forgetSuggestionFeedback(id: string): Promise<s.Forgotten> {
     return this.call(s.forgottenSchema, 'DELETE', `/api/v1/suggestions/feedback/${seg(id)}`);
+  }
+
+  /** The proactive channels: configuration and what each did since that instance started (admin). */
+  suggestionChannels(): Promise<s.Channels> {
+    return this.call(s.channelsSchema, 'GET', '/api/v1/suggestions/channels');
   }
 
   /** One test message through a proactive channel now (admin). */

@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, AuditVerifyResult, CreatedApiKey, EmailTest, Forgotten, SuggestionFeedback, SuggestionView, WebhookTest } from './client';
+import type { ApiKeyInfo, AuditVerifyResult, Channels, CreatedApiKey, EmailTest, Forgotten, SuggestionFeedback, SuggestionView, WebhookTest } from './client';
 
 /** Key names are free text from the server: control characters (escape sequences) must not reach the terminal. */
 export function printable(value: string): string {
@@ -135,6 +135,20 @@ export function formatSuggestionFeedback(f: SuggestionFeedback): string {
 
 export function formatForgotten(f: Forgotten): string {
   return `Forgot ${f.forgotten} dismissal${f.forgotten === 1 ? '' : 's'} of ${printable(f.id)}: it is pushed to this key again.`;
+}
+
+/** One block per channel: where it sends, since when it works or fails, and why. */
+export function formatChannels({ channels }: Channels): string {
+  return channels
+    .map((c) => {
+      if (!c.configured) return `${c.channel}: not configured. ${printable(c.howTo)}.`;
+      const where = c.channel === 'webhook' ? `${c.format} to ${printable(c.target)}${c.signed ? ', signed' : ''}` : `to ${c.recipients.map(printable).join(', ')} via ${printable(c.server)}`;
+      const state = c.failing ? 'FAILING' : 'working';
+      const lines = [`${c.channel}: ${state}, ${where}, ${c.minSeverity} and above`, `  since start: ${c.delivered} delivered, ${c.failed} failed${c.lastDeliveredAt ? `; last delivered ${shortTime(c.lastDeliveredAt)}` : ''}`];
+      if (c.lastFailure) lines.push(`  last failure ${shortTime(c.lastFailure.at)} (${c.lastFailure.event} ${printable(c.lastFailure.suggestion)}): ${printable(c.lastFailure.reason)}`);
+      return lines.join('\n');
+    })
+    .join('\n');
 }
 
 export function formatWebhookTest(t: WebhookTest): string {

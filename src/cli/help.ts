@@ -32,6 +32,7 @@ Usage:
   jarvis suggestions dismiss ID [--json]
   jarvis suggestions feedback [--json]
   jarvis suggestions forget ID [--json]
+  jarvis suggestions channels [--json]
   jarvis suggestions test webhook|email [--json]
   jarvis help [COMMAND [SUBCOMMAND]]
   jarvis --version
@@ -56,6 +57,7 @@ Usage:
   jarvis suggestions dismiss ID [--json]
   jarvis suggestions feedback [--json]
   jarvis suggestions forget ID [--json]
+  jarvis suggestions channels [--json]
   jarvis suggestions test webhook|email [--json]
 
 Lists the active suggestions, most severe first, each with what was measured
@@ -172,6 +174,23 @@ dismissed PROACTIVE_MUTE_AFTER_DISMISSALS times (default 3) within
 PROACTIVE_MUTE_WINDOW_MS (default 14 days) is no longer pushed to the key over
 WebSocket (it is still listed, marked muted) until it comes back more severe,
 the dismissals age out, or \`jarvis suggestions forget ID\`.
+
+Options:
+  --json              print the server's answer as JSON
+
+${CONNECTION}
+
+${EXIT}`,
+  'suggestions channels': `jarvis suggestions channels: where suggestions are sent besides the dashboard
+
+Usage:
+  jarvis suggestions channels [--json]
+
+The webhook and e-mail: whether each is configured (and how to configure it),
+where it sends, from which severity, and what it did since the control plane
+answering started: deliveries that arrived and failed, and the last failure
+with its reason. FAILING while the last delivery failed for good (a later
+reading sends it again). Needs an admin key.
 
 Options:
   --json              print the server's answer as JSON

@@ -2,7 +2,7 @@ import { VERSION } from '../common/version';
 import { parseCommand, type Command } from './args';
 import { JarvisClient } from './client';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RequestError, UsageError } from './errors';
-import { formatAuditVerify, formatCreated, formatDismissed, formatEmailTest, formatForgotten, formatKeyList, formatRevoked, formatSuggestionFeedback, formatSuggestions, formatWebhookTest, jsonText } from './format';
+import { formatAuditVerify, formatChannels, formatCreated, formatDismissed, formatEmailTest, formatForgotten, formatKeyList, formatRevoked, formatSuggestionFeedback, formatSuggestions, formatWebhookTest, jsonText } from './format';
 import { formatApproval, formatApprovals, formatCosts, formatDecided, formatRecall, formatRemembered } from './format-operations';
 import { formatAgents, formatAgentStats } from './format-tasks';
 import { helpText } from './help';
@@ -73,6 +73,8 @@ async function execute(command: Command, io: CliIo, { out, err }: Out): Promise<
       return print(await client.suggestionFeedback(), formatSuggestionFeedback);
     case 'suggestions-forget':
       return print(await client.forgetSuggestionFeedback(command.id), formatForgotten);
+    case 'suggestions-channels':
+      return print(await client.suggestionChannels(), formatChannels);
     case 'suggestions-test':
       return command.channel === 'webhook' ? print(await client.testWebhook(), formatWebhookTest) : print(await client.testEmail(), formatEmailTest);
     case 'agents-list':

@@ -4,7 +4,7 @@ import { TASK_STATUSES } from '../control-plane/agents/types';
 import { agentListSchema, taskDetailSchema } from '../control-plane/http/agent-schemas';
 import { budgetSchema, costReportSchema } from '../control-plane/http/ai-schemas';
 import { memorySchema } from '../control-plane/http/memory-schemas';
-import { emailTestSchema, forgottenSchema, suggestionFeedbackSchema, suggestionSchema, webhookTestSchema } from '../control-plane/http/suggestions.routes';
+import { channelsSchema, emailTestSchema, forgottenSchema, suggestionFeedbackSchema, suggestionSchema, webhookTestSchema } from '../control-plane/http/suggestions.routes';
 import { API_KEY_SCOPES } from '../control-plane/auth/principal';
 
 /**
@@ -86,10 +86,11 @@ export const rememberedSchema = z.object({ action: z.enum(['created', 'updated']
 export type Remembered = z.infer<typeof rememberedSchema>;
 
 /** GET /api/v1/suggestions and POST /api/v1/suggestions/:id/dismiss: the route's own schema. */
-export { emailTestSchema, forgottenSchema, suggestionFeedbackSchema, suggestionSchema, webhookTestSchema };
+export { channelsSchema, emailTestSchema, forgottenSchema, suggestionFeedbackSchema, suggestionSchema, webhookTestSchema };
 export const suggestionListSchema = z.object({ suggestions: z.array(suggestionSchema) });
 export type SuggestionView = z.infer<typeof suggestionSchema>;
 export type SuggestionFeedback = z.infer<typeof suggestionFeedbackSchema>;
 export type Forgotten = z.infer<typeof forgottenSchema>;
 export type WebhookTest = z.infer<typeof webhookTestSchema>;
 export type EmailTest = z.infer<typeof emailTestSchema>;
+export type Channels = z.infer<typeof channelsSchema>;

@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -64,6 +66,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
   let dawg: Listening;
   let data: DataModules;
   let openai: FakeProvider;
+  let hook: http.Server;
   let plane: TestPlane;
   let server: Awaited<ReturnType<typeof listenWithHub>>;
   let browser: Browser;
@@ -141,6 +144,9 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
       buildDawgApp({ registry, logger: silentLogger(), serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now(), files, audio, dashboards: data.dashboards }),
     );
     openai = await startFakeProvider('openai');
+    // A webhook that refuses every suggestion (404: not retried), so the Suggestions panel shows a failing channel.
+    hook = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(404).end('no such hook')));
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     plane = await startTestPlane({
       runTasks: true,
       agents: [createProbeAgent(new ProbeLog()), ...createDefaultAgents()],
@@ -153,6 +159,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
         AGENT_QUEUE_POLL_MS: '100',
         AGENT_HEARTBEAT_MS: '200',
         RATE_LIMIT_DEFAULT_MAX: '100000',
+        PROACTIVE_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
       },
     });
     askerKey = (await plane.apiKeys.create('asker', ['devops'])).key;
@@ -182,6 +189,7 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     await server?.close();
     await plane?.stop();
     await openai?.close();
+    await new Promise((resolve) => hook?.close(resolve));
     await dawg?.close();
     data?.close();
     await audio?.close();
@@ -315,6 +323,11 @@ async function until(page: Page, expression: string, timeoutMs = WAIT.timeout): 
     const item = `#suggestions [data-suggestion="task-failures:Probe.flaky-e2e:${keyId}"]`;
     await page.waitForSelector(item, WAIT);
     expect(await page.textContent(`${item} .signal`)).toMatch(/failures: 3 .*errorCodes: DEPLOY_FAILED/);
+    // The webhook refused it: the panel's channels line says so (admin key), with the reason.
+    await plane.proactive!.webhook!.idle();
+    await page.click('#suggestions button.reload');
+    await page.waitForSelector('#suggestions .channels [data-channel="webhook"][data-failing="true"]', WAIT);
+    expect(await page.textContent('#suggestions .channels')).toMatch(/^Also sent to: json webhook at 127\.0\.0\.1:\d+ \(warning\+\) failing HTTP 404$/);
     await page.click(`${item} button.dismiss`);
     await page.waitForSelector(item, { ...WAIT, state: 'detached' });
     const listed = await api('GET', '/api/v1/suggestions', plane.adminKey);

@@ -481,6 +481,16 @@ describe('jarvis CLI', () => {
       expect(usage.code).toBe(2);
       expect(usage.stderr).toContain('Which channel to test: webhook or email (not "sms")');
       expect(mails).toHaveLength(2);
+      const channels = await jarvis(['suggestions', 'channels'], env);
+      expect(channels).toMatchObject({ code: 0, stderr: '' });
+      expect(channels.stdout).toBe(
+        [
+          'webhook: not configured. Set PROACTIVE_WEBHOOK_URL (JSON, Slack) or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY.',
+          `email: working, to ops@example.com via 127.0.0.1:${port}, warning and above`,
+          '  since start: 0 delivered, 0 failed',
+          '',
+        ].join('\n'),
+      );
     } finally {
       await mailingHttp.close();
       await mailing.stop();

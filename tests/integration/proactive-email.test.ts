@@ -255,6 +255,21 @@ describe('configuration and the test route', () => {
       expect(samples(text, 'jarvis_notification_deliveries_total').get('{channel="email",event="suggestion.resolved",outcome="failed"}')).toBe(1);
       expect(samples(text, 'jarvis_notification_attempts_total')).toEqual(new Map([['{channel="email"}', 4]]));
       expect(samples(text, 'jarvis_notification_channel_failing')).toEqual(new Map([['{channel="email"}', 1]]));
+
+      // The channels route says the same, with the reason; the webhook is not configured.
+      const channels = await request(plane.app).get('/api/v1/suggestions/channels').set('authorization', `Bearer ${plane.adminKey}`).expect(200);
+      expect(channels.body).toEqual({
+        channels: [
+          { channel: 'webhook', configured: false, howTo: expect.stringContaining('PROACTIVE_WEBHOOK_URL') },
+          {
+            channel: 'email', configured: true, minSeverity: 'warning', server: `127.0.0.1:${smtp.port}`, from: 'jarvis@example.com', recipients: ['ops@example.com'],
+            failing: true, delivered: 1, failed: 1, lastDeliveredAt: expect.stringMatching(/^\d{4}-/),
+            lastFailure: { at: expect.stringMatching(/^\d{4}-/), event: 'suggestion.resolved', suggestion: `approval-expiring:${approvalId}`, reason: expect.stringContaining('SMTP 451') },
+          },
+        ],
+      });
+      expect(JSON.stringify(channels.body)).not.toContain(PASSWORD);
+      await request(plane.app).get('/api/v1/suggestions/channels').set('authorization', `Bearer ${plane.userKey}`).expect(403);
     } finally {
       await plane.stop();
     }

@@ -41,6 +41,25 @@ export const suggestionFeedbackSchema = z.object({
   ),
 });
 export const forgottenSchema = z.object({ id: z.string(), forgotten: z.number().int().describe('Dismissals forgotten') });
+const activity = {
+  configured: z.literal(true),
+  minSeverity: z.enum(SEVERITIES).describe('The least severe suggestion it sends'),
+  failing: z.boolean().describe('Its last delivery failed for good (a later reading sends it again); false once one arrives'),
+  delivered: z.number().int().describe('Deliveries that arrived since this instance started'),
+  failed: z.number().int().describe('Deliveries that failed for good since this instance started'),
+  lastDeliveredAt: z.string().nullable(),
+  lastFailure: z.object({ at: z.string(), event: z.string(), suggestion: z.string(), reason: z.string() }).nullable(),
+};
+export const channelsSchema = z.object({
+  channels: z.array(
+    z.union([
+      z.object({ channel: z.literal('webhook'), ...activity, target: z.string().describe("The URL's host (the rest may be its secret)"), format: z.enum(['json', 'slack', 'pagerduty']), signed: z.boolean().optional() }),
+      z.object({ channel: z.literal('email'), ...activity, server: z.string().describe("The SMTP server's host and port"), from: z.string(), recipients: z.array(z.string()) }),
+      z.object({ channel: z.enum(['webhook', 'email']), configured: z.literal(false), howTo: z.string() }),
+    ]),
+  ),
+});
+
 export const emailTestSchema = z.object({
   delivered: z.literal(true),
   server: z.string().describe("The SMTP server's host and port (never its credentials)"),
@@ -110,6 +129,15 @@ export const suggestionsRoutes = {
       502: { description: 'The webhook refused it or did not answer (WEBHOOK_FAILED, with its status or the network error)' },
     },
   },
+  channels: {
+    method: 'get',
+    path: '/api/v1/suggestions/channels',
+    operationId: 'listSuggestionChannels',
+    summary: 'The channels suggestions are sent to besides the dashboard (webhook, e-mail): how each is configured and what it did since this instance started',
+    tier: 'admin',
+    tag: 'proactive',
+    responses: { 200: { description: 'Both channels, configured or not', schema: channelsSchema } },
+  },
   emailTest: {
     method: 'post',
     path: '/api/v1/suggestions/email/test',
@@ -148,6 +176,9 @@ export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: Proactiv
     const outcome = await webhook.test();
     if (!outcome.delivered) throw new AppError(502, 'WEBHOOK_FAILED', `The webhook at ${outcome.target} did not take the test message: ${outcome.reason}`, outcome);
     res.json(outcome);
+  });
+  mount(suggestionsRoutes.channels, (_req, res) => {
+    res.json({ channels: requireEngine(deps.proactive).channels() });
   });
   mount(suggestionsRoutes.emailTest, async (_req, res) => {
     const email = requireEngine(deps.proactive).email;

@@ -45,6 +45,16 @@ export interface RetryOptions {
   backoffMs?: number;
 }
 
+/** What a channel did since this instance started (GET /api/v1/suggestions/channels). */
+export interface ChannelActivity {
+  /** Whether its last delivery failed for good (until one arrives). */
+  failing: boolean;
+  delivered: number;
+  failed: number;
+  lastDeliveredAt: string | null;
+  lastFailure: { at: string; event: Delivery['event']; suggestion: string; reason: string } | null;
+}
+
 /** How one delivery ended: `attempts` made (0 when stopping first). */
 export interface DeliveryOutcome {
   channel: ChannelName;
@@ -60,6 +70,7 @@ export abstract class DeliveryQueue implements Notifier {
   /** Failing since the last delivery that failed for good: logged when that starts and ends. */
   private failingNow = false;
   private readonly listeners = new Set<(o: DeliveryOutcome) => void>();
+  private readonly activity = { delivered: 0, failed: 0, lastDeliveredAt: null as string | null, lastFailure: null as ChannelActivity['lastFailure'] };
 
   constructor(
     private readonly retry: RetryOptions,
@@ -77,6 +88,19 @@ export abstract class DeliveryQueue implements Notifier {
   /** Whether the last delivery failed for good (until one arrives). */
   get failing(): boolean {
     return this.failingNow;
+  }
+
+  /** Where deliveries go, for people: never a secret (the webhook URL's host, the mail server and recipients). */
+  abstract describe(): Record<string, unknown>;
+
+  /** What it did since this instance started. */
+  status(): ChannelActivity {
+    return { failing: this.failingNow, ...this.activity, lastFailure: this.activity.lastFailure && { ...this.activity.lastFailure } };
+  }
+
+  /** The least severe suggestion it sends. */
+  get minSeverity(): Severity {
+    return this.retry.minSeverity;
   }
 
   /** Calls `listener` as each delivery ends (metrics); returns the function that stops it. */
@@ -126,6 +150,8 @@ export abstract class DeliveryQueue implements Notifier {
       if (outcome.ok) {
         if (this.failingNow) this.logger.info(`${this.label} delivers again`, { target: this.target() });
         this.failingNow = false;
+        this.activity.delivered += 1;
+        this.activity.lastDeliveredAt = new Date().toISOString();
         this.ended(delivery, 'delivered', made);
         return true;
       }
@@ -140,6 +166,8 @@ export abstract class DeliveryQueue implements Notifier {
       this.logger.warn(`${this.label} delivery failed; a later reading sends it again`, { target: this.target(), event: delivery.event, suggestion: delivery.suggestion.id, reason });
     }
     this.failingNow = true;
+    this.activity.failed += 1;
+    this.activity.lastFailure = { at: new Date().toISOString(), event: delivery.event, suggestion: delivery.suggestion.id, reason };
     this.ended(delivery, 'failed', made);
     return false;
   }

@@ -108,6 +108,10 @@ export class EmailNotifier extends DeliveryQueue {
     return new URL(this.options.url).host;
   }
 
+  describe(): Record<string, unknown> {
+    return { server: this.target(), from: this.options.from, recipients: [...this.options.to] };
+  }
+
   protected prepare(delivery: Delivery): () => Promise<AttemptOutcome> {
     const thread = threadId(delivery, this.instance);
     const mail = {
@@ -148,10 +152,6 @@ export class EmailNotifier extends DeliveryQueue {
       ...(outcome.ok ? {} : { reason: outcome.reason }),
       ms: Math.round(performance.now() - started),
     };
-  }
-
-  private get minSeverity(): string {
-    return this.options.minSeverity;
   }
 
   /**

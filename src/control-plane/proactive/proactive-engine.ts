@@ -2,10 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { NotFoundError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { Principal } from '../auth';
-import { AdaptiveFeedback, SEVERITY_RANK, type AdaptiveOptions } from './adaptive';
+import { AdaptiveFeedback, SEVERITY_RANK, type AdaptiveOptions, type Severity } from './adaptive';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
-import type { ChannelName } from './delivery-queue';
+import type { ChannelActivity, ChannelName } from './delivery-queue';
 import type { EmailNotifier } from './email';
 import { CLEARED_STATE_COLUMNS, keepResolves, NotificationDispatch, type ClearedState } from './notification-dispatch';
 import type { WebhookNotifier } from './webhook';
@@ -23,6 +23,11 @@ export interface ListedSuggestion extends Suggestion {
 }
 
 export type SuggestionEvent = 'suggestion.raised' | 'suggestion.updated' | 'suggestion.resolved';
+
+/** A channel as GET /api/v1/suggestions/channels shows it. */
+export type ChannelStatus =
+  | ({ channel: ChannelName; configured: true; minSeverity: Severity } & ChannelActivity & Record<string, unknown>)
+  | { channel: ChannelName; configured: false; howTo: string };
 
 /** Where pushes go (the WebSocket hub): each event with who may see it. */
 export type SuggestionSink = (event: SuggestionEvent, suggestion: Suggestion, visibleTo: (principal: Principal) => boolean) => void;
@@ -103,6 +108,15 @@ export class ProactiveEngine {
   /** Where suggestions are e-mailed, when that is configured. */
   get email(): EmailNotifier | undefined {
     return this.options.email;
+  }
+
+  /** Each channel besides the dashboard: how it is configured and what it did since this instance started. */
+  channels(): ChannelStatus[] {
+    const configured = (notifier: WebhookNotifier | EmailNotifier) => ({ channel: notifier.channel, configured: true as const, minSeverity: notifier.minSeverity, ...notifier.describe(), ...notifier.status() });
+    return [
+      this.options.webhook ? configured(this.options.webhook) : { channel: 'webhook', configured: false, howTo: 'Set PROACTIVE_WEBHOOK_URL (JSON, Slack) or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY' },
+      this.options.email ? configured(this.options.email) : { channel: 'email', configured: false, howTo: 'Set PROACTIVE_EMAIL_TO, SMTP_URL and SMTP_FROM' },
+    ];
   }
 
   private now(): Date {

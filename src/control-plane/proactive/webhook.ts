@@ -106,6 +106,10 @@ export class WebhookNotifier extends DeliveryQueue {
     return webhookTarget(this.options.url);
   }
 
+  describe(): Record<string, unknown> {
+    return { target: this.target(), format: this.options.format, ...(this.options.format === 'json' ? { signed: Boolean(this.options.secret) } : {}) };
+  }
+
   protected prepare(delivery: Delivery): () => Promise<AttemptOutcome> {
     const deliveryId = randomUUID();
     const body = this.body(delivery, deliveryId);

@@ -1,7 +1,8 @@
 // Suggestions: the proactive system's active suggestions (GET /api/v1/suggestions), kept current
 // by the `suggestions` channel (raised, updated, resolved). Each shows the signal that caused it;
 // Dismiss hides it for this key until the signal clears and comes back. One this key keeps
-// dismissing is marked muted (no longer pushed to it); Unmute forgets those dismissals.
+// dismissing is marked muted (no longer pushed to it); Unmute forgets those dismissals. For an
+// admin key, a line says where suggestions are also sent (webhook, e-mail) and whether that works.
 
 import { describeError } from './api.js';
 import { asArray, asObject, asString, formatTime, h, isObject, replace, setStatus } from './dom.js';
@@ -11,14 +12,18 @@ export class SuggestionsPanel {
     this.api = api;
     this.status = root.querySelector('.status');
     this.list = root.querySelector('ul.suggestions');
+    this.channels = root.querySelector('.channels');
     root.querySelector('button.reload').addEventListener('click', () => void this.refresh());
     /** id → suggestion */
     this.items = new Map();
+    this.channelsTimer = undefined;
   }
 
   clear() {
     this.items.clear();
     replace(this.list);
+    replace(this.channels);
+    this.channels.hidden = true;
     setStatus(this.status, '');
   }
 
@@ -31,6 +36,18 @@ export class SuggestionsPanel {
       setStatus(this.status, describeError(err), 'error');
     }
     this.render();
+    await this.refreshChannels();
+  }
+
+  /** The channels line: admin keys only (another key's 403 just hides it). */
+  async refreshChannels() {
+    try {
+      const body = asObject(await this.api.get('/api/v1/suggestions/channels'));
+      this.renderChannels(asArray(body.channels).map(asObject));
+    } catch {
+      replace(this.channels);
+      this.channels.hidden = true;
+    }
   }
 
   onEvent(event, data) {
@@ -39,6 +56,24 @@ export class SuggestionsPanel {
     if (event === 'suggestion.resolved') this.items.delete(s.id);
     else this.items.set(s.id, s);
     this.render();
+    // The channels send after the reading: look again once they had time to.
+    clearTimeout(this.channelsTimer);
+    this.channelsTimer = setTimeout(() => void this.refreshChannels(), 3_000);
+  }
+
+  renderChannels(channels) {
+    const configured = channels.filter((c) => c.configured === true);
+    this.channels.hidden = false;
+    if (!configured.length) return replace(this.channels, 'Shown here only: no webhook or e-mail is configured (docs/PROACTIVE.md).');
+    replace(this.channels, 'Also sent to: ', configured.map((c, i) => {
+      const where = c.channel === 'email' ? `e-mail to ${asArray(c.recipients).length} recipient(s) via ${asString(c.server)}` : `${asString(c.format)} webhook at ${asString(c.target)}`;
+      const failure = asObject(c.lastFailure);
+      const state = c.failing
+        ? h('span', { class: 'badge severity-critical', title: `Since ${formatTime(failure.at)}: ${asString(failure.reason)}`, text: 'failing' })
+        : h('span', { class: 'badge ok', text: 'working' });
+      return h('span', { class: 'channel', dataset: { channel: asString(c.channel), failing: c.failing ? 'true' : 'false' } }, i ? ' · ' : '', `${where} (${asString(c.minSeverity)}+) `, state,
+        c.failing ? ` ${asString(failure.reason)}` : '');
+    }));
   }
 
   async dismiss(id, button) {
