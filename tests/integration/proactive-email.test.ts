@@ -132,7 +132,8 @@ describe.each(DB_KINDS)('proactive e-mail on %s', (kind) => {
     await b.read();
     expect(subjects()).toEqual([expect.stringMatching(/^\[Jarvis\] WARNING: /), expect.stringMatching(/^\[Jarvis\] Resolved: DevOpsEngineer\.deploy-service failed/)]);
     const thread = header(raised!.raw, 'References');
-    expect(thread).toMatch(/^<suggestion\.[0-9a-f]{32}@jarvis>$/);
+    expect(thread).toMatch(/^<suggestion\.[0-9a-f]{32}@example\.com>$/);
+    expect(header(raised!.raw, 'Message-ID')).toMatch(/^<[0-9a-f-]{36}@example\.com>$/);
     expect(header(smtp.received[1]!.raw, 'References')).toBe(thread);
     expect(header(smtp.received[1]!.raw, 'In-Reply-To')).toBe(thread);
     expect(header(raised!.raw, 'Message-ID')).not.toBe(header(smtp.received[1]!.raw, 'Message-ID'));

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
-import { createSmtpTransport, withoutCredentials } from '../../common/smtp';
+import { createSmtpTransport, fromAddress, withoutCredentials } from '../../common/smtp';
 import type { Suggestion } from './proactive-engine';
 import { DeliveryQueue, type AttemptOutcome, type Delivery, type RetryOptions } from './delivery-queue';
 
@@ -36,10 +36,13 @@ export const emailRecipientsSchema = z
 
 const LABEL = { 'suggestion.raised': '', 'suggestion.updated': 'now ', 'suggestion.resolved': '' } as const;
 
-/** The thread every mail about one suggestion belongs to (an instance's own: with the instance, as each has its own). */
-export function threadId({ suggestion: s, local }: Delivery, instance: string): string {
+/**
+ * The thread every mail about one suggestion belongs to (an instance's own: with the instance, as
+ * each has its own), in the sender's domain as Message-IDs are.
+ */
+export function threadId({ suggestion: s, local }: Delivery, instance: string, domain: string): string {
   const key = local ? `${s.id}@${instance}` : s.id;
-  return `<suggestion.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@jarvis>`;
+  return `<suggestion.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
 }
 
 export function emailSubject({ event, suggestion: s, local }: Delivery, instance: string): string {
@@ -90,6 +93,8 @@ interface SmtpError {
 export class EmailNotifier extends DeliveryQueue {
   readonly channel = 'email' as const;
   private readonly transport: ReturnType<typeof createSmtpTransport>;
+  /** SMTP_FROM's domain: the right-hand side of the Message-IDs and thread references. */
+  private readonly domain: string;
 
   constructor(
     private readonly options: EmailOptions,
@@ -97,6 +102,7 @@ export class EmailNotifier extends DeliveryQueue {
   ) {
     super(options, logger, 'proactive e-mail');
     this.transport = createSmtpTransport(options.url, options.timeoutMs ?? 10_000);
+    this.domain = fromAddress(options.from)?.split('@')[1] ?? 'jarvis.invalid';
   }
 
   private get instance(): string {
@@ -113,12 +119,12 @@ export class EmailNotifier extends DeliveryQueue {
   }
 
   protected prepare(delivery: Delivery): () => Promise<AttemptOutcome> {
-    const thread = threadId(delivery, this.instance);
+    const thread = threadId(delivery, this.instance, this.domain);
     const mail = {
       subject: emailSubject(delivery, this.instance),
       text: emailText(delivery, this.instance),
       // One Message-ID for every attempt of this delivery: a server that took it before failing to answer can tell.
-      messageId: `<${randomUUID()}@jarvis>`,
+      messageId: `<${randomUUID()}@${this.domain}>`,
       inReplyTo: thread,
       references: [thread],
       headers: { 'X-Jarvis-Event': delivery.event, 'X-Jarvis-Suggestion': delivery.suggestion.id, 'X-Jarvis-Severity': delivery.suggestion.severity },
