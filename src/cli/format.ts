@@ -70,9 +70,9 @@ export function formatAuditVerify(result: AuditVerifyResult): string {
   const from = result.checkpoint
     ? ` from the checkpoint after entry ${result.checkpoint.seq} (${result.checkpoint.pruned} older entries pruned ${shortTime(result.checkpoint.createdAt)})`
     : '';
-  const mirror = formatMirrorCheck(result.mirror);
+  const mirror = [...formatMirrorCheck(result.mirror), ...formatWitnessCheck(result.witness)];
   if (result.ok) {
-    const unchecked = result.mirror ? [] : ['Only the chain was checked: without a Redis mirror (REDIS_URL) the newest entries cut off would not show.'];
+    const unchecked = result.mirror || result.witness ? [] : ['Only the chain was checked: without a Redis mirror (REDIS_URL) or a witness file (AUDIT_WITNESS_FILE) the newest entries cut off would not show.'];
     return [`Audit log intact: ${result.checked} entries verified${from}.`, ...mirror, ...unchecked].join('\n');
   }
   const broken = result.firstBroken;
@@ -87,6 +87,16 @@ function formatMirrorCheck(mirror: AuditVerifyResult['mirror']): string[] {
     ? [`Redis mirror not compared: ${printable(mirror.unavailable)}`]
     : [mirror.compared ? `Redis mirror: its newest ${mirror.compared} entries compared with the database.` : 'Redis mirror: no entry to compare (empty, expired or all pruned).'];
   if (mirror.malformed) lines.push(`Redis mirror: ${mirror.malformed} stream messages without a valid seq and hash were skipped.`);
+  return lines;
+}
+
+function formatWitnessCheck(witness: AuditVerifyResult['witness']): string[] {
+  if (!witness) return [];
+  const file = printable(witness.file);
+  const lines = witness.unavailable
+    ? [`Witness file ${file} not compared: ${printable(witness.unavailable)}`]
+    : [witness.compared ? `Witness file ${file}: its newest ${witness.compared} chain heads compared with the database.` : `Witness file ${file}: no head of this database to compare yet.`];
+  if (witness.malformed) lines.push(`Witness file: ${witness.malformed} lines that are not a chain head were skipped.`);
   return lines;
 }
 

@@ -81,9 +81,10 @@ Usage:
 
 The control plane recomputes the audit log's hash chain (from the checkpoint the
 retention prune left, if any) and names the first entry that was edited, deleted
-or moved. With REDIS_URL set on the control plane, it also checks that the
-newest entries of the Redis mirror are still in the database unchanged (newest
-entries cut off, tail rewritten). Exit code 0 when the log is intact, 1 when it
+or moved. With REDIS_URL or AUDIT_WITNESS_FILE set on the control plane, it also
+checks that the newest entries of the Redis mirror, or the chain heads in the
+witness file, are still in the database unchanged (newest entries cut off, tail
+rewritten). Exit code 0 when the log is intact, 1 when it
 is broken (the first broken entry is printed) or the check could not run.
 
 Options:

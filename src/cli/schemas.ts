@@ -34,6 +34,7 @@ export const auditVerifySchema = z.object({
   firstBroken: z.object({ seq: z.number(), id: z.string().nullable(), reason: z.string() }).optional(),
   checkpoint: z.object({ seq: z.number(), hash: z.string(), pruned: z.number(), createdAt: z.string() }).optional(),
   mirror: z.object({ compared: z.number(), malformed: z.number().optional(), unavailable: z.string().optional() }).optional(),
+  witness: z.object({ file: z.string(), compared: z.number(), malformed: z.number().optional(), unavailable: z.string().optional() }).optional(),
 });
 export type AuditVerifyResult = z.infer<typeof auditVerifySchema>;
 

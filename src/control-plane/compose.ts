@@ -14,7 +14,7 @@ import { buildApp } from './app';
 import { authFailureGate } from './http/rate-limit.middleware';
 import { AgentSystem, createDefaultAgents, type BaseAgent, type TaskEvent } from './agents';
 import { createAiRouter, type AiRouterParts } from './ai-router';
-import { AuditLog, AuditRetentionJob } from './audit';
+import { AuditLog, AuditRetentionJob, AuditWitnessFile } from './audit';
 import { ApiKeyService } from './auth';
 import { createProviderRegistry, type ProviderRegistry } from './providers';
 import type { ControlPlaneConfig } from './config';
@@ -182,7 +182,8 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
     localEmbedding: config.providers.local?.embedding,
   });
   logger.info('AI providers', { configured: providers.configured, default: providers.configured.length ? undefined : 'offline' });
-  const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix });
+  const witness = config.audit.witnessFile ? new AuditWitnessFile({ file: config.audit.witnessFile, db: witnessDatabase(config, storage.db), onError: (message) => logger.warn(message) }) : undefined;
+  const audit = new AuditLog({ db: storage.db, logger, redis: storage.redis, keyPrefix: config.storage.redisKeyPrefix, ...(witness ? { witness } : {}) });
   const retention = config.audit.retentionDays > 0 ? new AuditRetentionJob(audit, logger, { olderThanDays: config.audit.retentionDays }) : undefined;
   const instance = options.instance ?? processInstanceName();
   const clusterMetrics = new ClusterMetrics({ db: storage.db, metrics, instance, publishIntervalMs: METRICS_PUBLISH_MS, logger });
@@ -322,4 +323,11 @@ export async function composeControlPlane(config: ControlPlaneConfig, logger: Lo
       await audit.close();
     },
   };
+}
+
+/** Which database an audit witness line is about: backend, where it is and the schema (never credentials). */
+function witnessDatabase(config: ControlPlaneConfig, db: Db): string {
+  if (!config.storage.databaseUrl) return `${db.kind}:${path.resolve(config.storage.dataDir, 'pglite')}/${db.schema}`;
+  const url = new URL(config.storage.databaseUrl);
+  return `${db.kind}:${url.hostname}:${url.port || '5432'}${url.pathname}/${db.schema}`;
 }

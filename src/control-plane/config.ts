@@ -80,6 +80,8 @@ const schema = z.object({
   TERMINAL_FIREWALL_POLICY_FILE: envOptional(z.string().min(1)),
   TERMINAL_APPROVAL_TTL_MS: envInt(300_000, 1_000, 86_400_000),
   AUDIT_RETENTION_DAYS: envInt(90, 0, 36_500),
+  // A file outside the database the audit chain's head is appended to, so verify sees entries cut off without Redis.
+  AUDIT_WITNESS_FILE: envOptional(z.string().min(1).refine((f) => path.isAbsolute(f), 'must be an absolute path')),
   ENABLE_AGENT_SYSTEM: envBool(true),
   AGENT_MAX_CONCURRENT_TASKS: envInt(10, 1, 1_000),
   AGENT_MAX_CONCURRENT_PER_AGENT: envInt(5, 1, 1_000),
@@ -310,7 +312,11 @@ export interface ControlPlaneConfig {
     approvalTtlMs: number;
   };
   /** Audit entries older than retentionDays are pruned daily (the chain stays verifiable); 0 keeps them forever. */
-  audit: { retentionDays: number };
+  audit: {
+    retentionDays: number;
+    /** AUDIT_WITNESS_FILE: where the chain's head is appended, outside the database. */
+    witnessFile?: string;
+  };
   aiRouter: AiRouterConfig;
   providers: {
     geminiApiKey?: string;
@@ -422,7 +428,7 @@ export function loadControlPlaneConfig(source: NodeJS.ProcessEnv): Readonly<Cont
       policyFile: e.TERMINAL_FIREWALL_POLICY_FILE,
       approvalTtlMs: e.TERMINAL_APPROVAL_TTL_MS,
     },
-    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS, ...(e.AUDIT_WITNESS_FILE ? { witnessFile: e.AUDIT_WITNESS_FILE } : {}) },
     aiRouter: {
       strategy: e.AI_ROUTER_STRATEGY,
       monthlyBudgetUsd: e.AI_ROUTER_MONTHLY_BUDGET,

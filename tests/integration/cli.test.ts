@@ -542,7 +542,7 @@ describe('jarvis CLI', () => {
     const entry = await plane.audit.append({ type: 'infra.change', actor: 'cli-test', outcome: 'applied' });
     const [intact, json] = await Promise.all([jarvis(['audit', 'verify']), jarvis(['audit', 'verify', '--json'])]);
     expect(intact).toMatchObject({ code: 0, stderr: '' });
-    expect(intact.stdout).toMatch(/^Audit log intact: \d+ entries verified\.\nOnly the chain was checked: without a Redis mirror \(REDIS_URL\) the newest entries cut off would not show\.\n$/);
+    expect(intact.stdout).toMatch(/^Audit log intact: \d+ entries verified\.\nOnly the chain was checked: without a Redis mirror \(REDIS_URL\) or a witness file \(AUDIT_WITNESS_FILE\) the newest entries cut off would not show\.\n$/);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, checked: expect.any(Number) });
 

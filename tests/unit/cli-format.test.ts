@@ -37,7 +37,7 @@ describe('formatAuditVerify with the Redis mirror', () => {
 
   it('says what was not checked when there is no mirror', () => {
     expect(formatAuditVerify({ ok: true, checked: 2 })).toBe(
-      'Audit log intact: 2 entries verified.\nOnly the chain was checked: without a Redis mirror (REDIS_URL) the newest entries cut off would not show.',
+      'Audit log intact: 2 entries verified.\nOnly the chain was checked: without a Redis mirror (REDIS_URL) or a witness file (AUDIT_WITNESS_FILE) the newest entries cut off would not show.',
     );
     expect(formatAuditVerify({ ok: false, checked: 1, firstBroken: { seq: 2, id: null, reason: 'edited' } }).split('\n')).toHaveLength(3);
   });

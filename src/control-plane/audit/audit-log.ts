@@ -8,7 +8,8 @@ import { prepareEntry, type PreparedEntry } from './audit-sanitize';
 import { pruneChain, queryEntries } from './audit-store';
 import type { AuditBreak, AuditEntry, AuditEntryInput, AuditFilter, AuditMirrorCheck, AuditPage, AuditPruneResult, AuditStats, AuditVerifyResult } from './audit-types';
 import { latestCheckpoint, verifyChain } from './audit-verifier';
-import { compareWithWitnesses } from './audit-witness';
+import { compareWithWitnesses, type WitnessedEntry } from './audit-witness';
+import type { AuditWitnessFile } from './audit-witness-file';
 
 export interface AuditLogOptions {
   db: Db;
@@ -23,6 +24,8 @@ export interface AuditLogOptions {
   maxBatch?: number;
   /** How many of the newest mirrored entries verify compares with the database. Default 1 000. */
   mirrorVerifyCount?: number;
+  /** AUDIT_WITNESS_FILE: the chain's head appended to a file outside the database (audit-witness-file.ts). */
+  witness?: AuditWitnessFile;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,6 +54,7 @@ export class AuditLog {
   private readonly logger: Logger;
   private readonly clock: () => Date;
   private readonly mirror?: AuditMirror;
+  private readonly witness?: AuditWitnessFile;
   private readonly writer: GroupCommit<PreparedEntry, AuditEntry>;
   private readonly maxBuffered: number;
   private readonly mirrorVerifyCount: number;
@@ -71,6 +75,7 @@ export class AuditLog {
     this.mirrorVerifyCount = options.mirrorVerifyCount ?? 1_000;
     if (!Number.isInteger(this.mirrorVerifyCount) || this.mirrorVerifyCount < 1) throw new RangeError('mirrorVerifyCount must be a positive integer');
     if (options.redis) this.mirror = new AuditMirror(options.redis, options.keyPrefix, this.clock);
+    if (options.witness) this.witness = options.witness;
     this.writer = new GroupCommit((items) => this.write(items), { maxBatch: options.maxBatch ?? 500, splitOnError: isDataError });
   }
 
@@ -112,6 +117,7 @@ export class AuditLog {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.witness?.flush();
   }
 
   query(filter: AuditFilter): Promise<AuditPage> {
@@ -120,15 +126,36 @@ export class AuditLog {
 
   /**
    * Recomputes the chain from the latest checkpoint and names the first entry that fails;
-   * with Redis, then checks that the database still holds the mirror's newest entries as
-   * mirrored, which shows what the chain cannot: its newest entries cut off, or its tail
-   * rewritten and rehashed.
+   * with Redis (and with a witness file), then checks that the database still holds the
+   * copies' newest entries as copied, which shows what the chain cannot: its newest entries cut
+   * off, or its tail rewritten and rehashed.
    */
   async verify(): Promise<AuditVerifyResult> {
+    // The witness file's lines are read before the chain: each was written after its entry's commit.
+    const witnessed = this.witness && (await this.readWitness(this.witness));
     const chain = await this.verifyChain();
-    if (!chain.ok || !this.mirror) return chain;
-    const mirror = await this.checkMirror(this.mirror);
-    return mirror.broken ? { ...chain, ok: false, firstBroken: mirror.broken, mirror: mirror.check } : { ...chain, mirror: mirror.check };
+    if (!chain.ok) return chain;
+    let result: AuditVerifyResult = chain;
+    if (this.mirror) {
+      const mirror = await this.checkMirror(this.mirror);
+      result = mirror.broken ? { ...result, ok: false, firstBroken: mirror.broken, mirror: mirror.check } : { ...result, mirror: mirror.check };
+    }
+    if (witnessed && this.witness) {
+      const file = this.witness.file;
+      if ('unavailable' in witnessed) return { ...result, witness: { file, compared: 0, unavailable: witnessed.unavailable } };
+      const { compared, broken } = await compareWithWitnesses(this.db, witnessed.entries, `the witness file ${file}`);
+      const witness = { file, compared, ...(witnessed.malformed ? { malformed: witnessed.malformed } : {}) };
+      result = broken && result.ok ? { ...result, ok: false, firstBroken: broken, witness } : { ...result, witness };
+    }
+    return result;
+  }
+
+  private async readWitness(witness: AuditWitnessFile): Promise<{ entries: WitnessedEntry[]; malformed: number } | { unavailable: string }> {
+    try {
+      return await witness.newest(this.mirrorVerifyCount);
+    } catch (err) {
+      return { unavailable: (err as Error).message };
+    }
   }
 
   private async verifyChain(): Promise<AuditVerifyResult> {
@@ -157,7 +184,10 @@ export class AuditLog {
     if (!(options.olderThanDays > 0)) throw new RangeError('olderThanDays must be positive');
     const now = this.clock();
     const outcome = await pruneChain(this.db, new Date(now.getTime() - options.olderThanDays * DAY_MS), now);
-    if (outcome.entry) this.mirrorEntries([outcome.entry]);
+    if (outcome.entry) {
+      this.mirrorEntries([outcome.entry]);
+      this.witness?.note([outcome.entry]);
+    }
     if (outcome.pruned) this.logger.info('audit log pruned', { pruned: outcome.pruned, checkpointSeq: outcome.checkpoint?.seq });
     return { pruned: outcome.pruned, checkpoint: outcome.checkpoint };
   }
@@ -169,6 +199,7 @@ export class AuditLog {
   private async write(items: PreparedEntry[]): Promise<AuditEntry[]> {
     const entries = await this.db.transaction((tx) => appendToChain(tx, this.db.schema, items));
     this.mirrorEntries(entries);
+    this.witness?.note(entries);
     return entries;
   }
 

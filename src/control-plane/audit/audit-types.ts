@@ -82,6 +82,8 @@ export interface AuditVerifyResult {
   checkpoint?: AuditCheckpoint;
   /** With Redis: the newest entries of its mirror, compared with the database once the chain verified. */
   mirror?: AuditMirrorCheck;
+  /** With AUDIT_WITNESS_FILE: the newest heads it holds, compared the same way (malformed: lines that are not one). */
+  witness?: AuditMirrorCheck & { file: string };
 }
 
 export interface AuditMirrorCheck {

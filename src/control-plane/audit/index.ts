@@ -15,3 +15,4 @@ export type {
   AuditStats,
   AuditVerifyResult,
 } from './audit-types';
+export { AuditWitnessFile, WITNESS_INTERVAL_MS } from './audit-witness-file';

@@ -48,4 +48,13 @@ export const auditVerifySchema = z.object({
     })
     .optional()
     .describe('With REDIS_URL: the newest entries of the Redis mirror, checked to be in the database unchanged (shows the newest entries cut off or the tail rewritten)'),
+  witness: z
+    .object({
+      file: z.string(),
+      compared: z.number().int().describe("Heads from the file compared with the database (this database's, not those pruned since)"),
+      malformed: z.number().int().optional().describe('Lines that are not a head'),
+      unavailable: z.string().optional().describe('Why the file could not be read: the chain was verified, its newest entries were not compared'),
+    })
+    .optional()
+    .describe('With AUDIT_WITNESS_FILE: the chain heads appended to that file, checked the same way'),
 });
