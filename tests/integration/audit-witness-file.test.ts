@@ -22,6 +22,7 @@ describe.each(DB_KINDS)('audit verify against a witness file on %s', (kind) => {
   let problems: string[];
   let witness: AuditWitnessFile;
   let audit: AuditLog;
+  let now: Date;
 
   const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { db: string; seq: number; hash: string; id: string; at: string });
   async function append(n: number, from = 1) {
@@ -37,7 +38,8 @@ describe.each(DB_KINDS)('audit verify against a witness file on %s', (kind) => {
     file = path.join(dir, 'audit-witness.log');
     problems = [];
     witness = new AuditWitnessFile({ file, db: `test:${testDb.db.schema}`, onError: (m) => problems.push(m), intervalMs: 5 });
-    audit = new AuditLog({ db: testDb.db, logger: silentLogger(), keyPrefix: 'unused:', witness });
+    now = new Date('2026-01-01T00:00:00.000Z');
+    audit = new AuditLog({ db: testDb.db, logger: silentLogger(), keyPrefix: 'unused:', witness, clock: () => now });
     await append(6);
   });
   afterEach(async () => {
@@ -97,7 +99,8 @@ describe.each(DB_KINDS)('audit verify against a witness file on %s', (kind) => {
   });
 
   it('heads of pruned entries are not compared, and the prune entry is witnessed', async () => {
-    await audit.prune({ olderThanDays: 1 / 86_400_000 });
+    now = new Date('2026-01-03T00:00:00.000Z');
+    await audit.prune({ olderThanDays: 1 });
     await witness.flush();
     const result = await audit.verify();
     expect(result).toMatchObject({ ok: true, checkpoint: { seq: 6 }, witness: { compared: 1 } });
