@@ -35,6 +35,26 @@ describe('formatAuditVerify with the Redis mirror', () => {
     );
   });
 
+  it('says what the witness file showed, or why it was not read', () => {
+    const file = '/var/lib/jarvis/witness.log';
+    expect(formatAuditVerify({ ok: true, checked: 9, witness: { file, compared: 4, malformed: 1 } }).split('\n')).toEqual([
+      'Audit log intact: 9 entries verified.',
+      `Witness file ${file}: its newest 4 chain heads compared with the database.`,
+      'Witness file: 1 lines that are not a chain head were skipped.',
+    ]);
+    expect(formatAuditVerify({ ok: true, checked: 9, witness: { file, compared: 0 } }).split('\n')[1]).toBe(`Witness file ${file}: no head of this database to compare yet.`);
+    expect(formatAuditVerify({ ok: true, checked: 9, witness: { file, compared: 0, unavailable: 'EACCES: permission denied' } }).split('\n')[1]).toBe(
+      `Witness file ${file} not compared: EACCES: permission denied`,
+    );
+    const broken = formatAuditVerify({ ok: false, checked: 4, firstBroken: { seq: 5, id: 'e5', reason: `entry 5 is in the witness file ${file} but the database ends at entry 4: its newest entries were cut off` }, witness: { file, compared: 6 } });
+    expect(broken.split('\n')).toEqual([
+      'Audit log BROKEN: 4 entries verified, then:',
+      '  first broken entry: seq 5 (id e5)',
+      `  reason: entry 5 is in the witness file ${file} but the database ends at entry 4: its newest entries were cut off`,
+      `Witness file ${file}: its newest 6 chain heads compared with the database.`,
+    ]);
+  });
+
   it('says what was not checked when there is no mirror', () => {
     expect(formatAuditVerify({ ok: true, checked: 2 })).toBe(
       'Audit log intact: 2 entries verified.\nOnly the chain was checked: without a Redis mirror (REDIS_URL) or a witness file (AUDIT_WITNESS_FILE) the newest entries cut off would not show.',
