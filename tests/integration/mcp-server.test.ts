@@ -27,7 +27,7 @@ jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = 'src/control-plane/integrations/mcp/main.ts';
-const TOOLS = ['list_agents', 'queue_agent_task', 'get_job', 'execute_module_action', 'chat', 'remember', 'recall', 'list_approvals', 'decide_approval', 'run_command', 'get_costs', 'get_budget', 'get_suggestions', 'produce_track', 'get_catalog_track'];
+const TOOLS = ['list_agents', 'queue_agent_task', 'get_job', 'execute_module_action', 'chat', 'remember', 'recall', 'list_approvals', 'decide_approval', 'run_command', 'get_costs', 'get_budget', 'get_suggestions', 'get_suggestion_channels', 'verify_audit_log', 'produce_track', 'get_catalog_track'];
 const BAD_KEY = `jrv_00000000deadbeef_${'Q'.repeat(43)}`;
 
 let dir: string;
@@ -244,6 +244,23 @@ describe('Jarvis MCP server over stdio', () => {
       await plane.testDb.db.query('DELETE FROM suggestion_feedback');
       await plane.testDb.db.query('DELETE FROM command_approvals WHERE id = $1', [approvalId]);
       await plane.proactive!.evaluate();
+    }
+  });
+
+  test('get_suggestion_channels and verify_audit_log: admin tools over their routes, refused to another key', async () => {
+    const channels = await call(admin, 'get_suggestion_channels');
+    expect(data<{ channels: Array<{ channel: string; configured: boolean }> }>(channels).channels).toEqual([
+      expect.objectContaining({ channel: 'webhook', configured: false }),
+      expect.objectContaining({ channel: 'email', configured: false }),
+    ]);
+    expect(text(channels)).toMatch(/^webhook: not configured\nemail: not configured\n/);
+    const verified = await call(admin, 'verify_audit_log');
+    expect(data<{ ok: boolean; checked: number }>(verified)).toMatchObject({ ok: true });
+    expect(text(verified)).toMatch(/^Audit log intact: \d+ entries verified \(only the chain: no copy outside the database to compare\)\./);
+    for (const tool of ['get_suggestion_channels', 'verify_audit_log']) {
+      const refused = await call(user, tool);
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toMatch(/^FORBIDDEN \(HTTP 403\)/);
     }
   });
 

@@ -7,7 +7,7 @@ import type { ControlPlaneClient } from './control-plane-client';
 import { decideApprovalTool, listApprovalsTool, runCommandTool } from './firewall-tools';
 import { getCatalogTrackTool, produceTrackTool } from './production-tools';
 import { registerJarvisResources } from './resources';
-import { getSuggestionsTool } from './suggestion-tools';
+import { getSuggestionChannelsTool, getSuggestionsTool, verifyAuditTool } from './suggestion-tools';
 import { registerJarvisTool, type JarvisTool } from './tool-definition';
 
 /** Every tool the MCP server offers, in the order clients list them. */
@@ -25,6 +25,8 @@ export const JARVIS_TOOLS: readonly JarvisTool[] = [
   getCostsTool,
   getBudgetTool,
   getSuggestionsTool,
+  getSuggestionChannelsTool,
+  verifyAuditTool,
   produceTrackTool,
   getCatalogTrackTool,
 ] as readonly JarvisTool[];
