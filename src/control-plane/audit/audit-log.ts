@@ -8,7 +8,7 @@ import { prepareEntry, type PreparedEntry } from './audit-sanitize';
 import { pruneChain, queryEntries } from './audit-store';
 import type { AuditBreak, AuditEntry, AuditEntryInput, AuditFilter, AuditMirrorCheck, AuditPage, AuditPruneResult, AuditStats, AuditVerifyResult } from './audit-types';
 import { latestCheckpoint, verifyChain } from './audit-verifier';
-import { compareWithWitnesses, type WitnessedEntry } from './audit-witness';
+import { compareWithWitnesses } from './audit-witness';
 import type { AuditWitnessFile } from './audit-witness-file';
 
 export interface AuditLogOptions {
@@ -75,7 +75,7 @@ export class AuditLog {
     this.mirrorVerifyCount = options.mirrorVerifyCount ?? 1_000;
     if (!Number.isInteger(this.mirrorVerifyCount) || this.mirrorVerifyCount < 1) throw new RangeError('mirrorVerifyCount must be a positive integer');
     if (options.redis) this.mirror = new AuditMirror(options.redis, options.keyPrefix, this.clock);
-    if (options.witness) this.witness = options.witness;
+    this.witness = options.witness;
     this.writer = new GroupCommit((items) => this.write(items), { maxBatch: options.maxBatch ?? 500, splitOnError: isDataError });
   }
 
@@ -131,31 +131,20 @@ export class AuditLog {
    * off, or its tail rewritten and rehashed.
    */
   async verify(): Promise<AuditVerifyResult> {
-    // The witness file's lines are read before the chain: each was written after its entry's commit.
-    const witnessed = this.witness && (await this.readWitness(this.witness));
     const chain = await this.verifyChain();
     if (!chain.ok) return chain;
     let result: AuditVerifyResult = chain;
+    const broken = (found: AuditBreak | undefined) => (found && result.ok ? { ok: false, firstBroken: found } : {});
     if (this.mirror) {
-      const mirror = await this.checkMirror(this.mirror);
-      result = mirror.broken ? { ...result, ok: false, firstBroken: mirror.broken, mirror: mirror.check } : { ...result, mirror: mirror.check };
+      const { check, broken: found } = await this.checkCopy(this.mirror, 'the Redis mirror');
+      result = { ...result, ...broken(found), mirror: check };
     }
-    if (witnessed && this.witness) {
-      const file = this.witness.file;
-      if ('unavailable' in witnessed) return { ...result, witness: { file, compared: 0, unavailable: witnessed.unavailable } };
-      const { compared, broken } = await compareWithWitnesses(this.db, witnessed.entries, `the witness file ${file}`);
-      const witness = { file, compared, ...(witnessed.malformed ? { malformed: witnessed.malformed } : {}) };
-      result = broken && result.ok ? { ...result, ok: false, firstBroken: broken, witness } : { ...result, witness };
+    if (this.witness) {
+      const { file } = this.witness;
+      const { check, broken: found } = await this.checkCopy(this.witness, `the witness file ${file}`);
+      result = { ...result, ...broken(found), witness: { file, ...check } };
     }
     return result;
-  }
-
-  private async readWitness(witness: AuditWitnessFile): Promise<{ entries: WitnessedEntry[]; malformed: number } | { unavailable: string }> {
-    try {
-      return await witness.newest(this.mirrorVerifyCount);
-    } catch (err) {
-      return { unavailable: (err as Error).message };
-    }
   }
 
   private async verifyChain(): Promise<AuditVerifyResult> {
@@ -166,15 +155,16 @@ export class AuditLog {
     return checkpoint?.seq === result.checkpoint?.seq ? result : verifyChain(this.db);
   }
 
-  private async checkMirror(mirror: AuditMirror): Promise<{ check: AuditMirrorCheck; broken?: AuditBreak }> {
+  /** Compares a copy kept outside the database (the Redis mirror, the witness file) with it; one that cannot be read is said, not a break. */
+  private async checkCopy(copy: Pick<AuditMirror, 'newest'>, source: string): Promise<{ check: AuditMirrorCheck; broken?: AuditBreak }> {
     let newest: Awaited<ReturnType<AuditMirror['newest']>>;
     try {
-      // Before the database: every entry mirrored by then was committed before it was mirrored.
-      newest = await mirror.newest(this.mirrorVerifyCount);
+      // Before the database: every entry copied by then was committed before it was copied.
+      newest = await copy.newest(this.mirrorVerifyCount);
     } catch (err) {
       return { check: { compared: 0, unavailable: (err as Error).message } };
     }
-    const { compared, broken } = await compareWithWitnesses(this.db, newest.entries, 'the Redis mirror');
+    const { compared, broken } = await compareWithWitnesses(this.db, newest.entries, source);
     const check: AuditMirrorCheck = newest.malformed ? { compared, malformed: newest.malformed } : { compared };
     return broken ? { check, broken } : { check };
   }

@@ -77,7 +77,7 @@ export class AuditWitnessFile {
     const lines = [...(await tailLines(`${this.file}.1`)), ...(await tailLines(this.file))];
     const entries: WitnessedEntry[] = [];
     let malformed = 0;
-    for (const line of lines.slice(-count * 4)) {
+    for (const line of lines) {
       let parsed: { db?: unknown; seq?: unknown; hash?: unknown; id?: unknown };
       try {
         parsed = JSON.parse(line) as typeof parsed;
