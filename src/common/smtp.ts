@@ -27,6 +27,14 @@ export function checkSmtpPair(e: { SMTP_URL?: string | undefined; SMTP_FROM?: st
   if (e.SMTP_FROM && !fromAddress(e.SMTP_FROM)) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'must be an e-mail address, alone or as "Name <address>"' });
 }
 
+/** What nodemailer's SMTP transport answers for a message it handed over. */
+export interface SentInfo {
+  messageId: string;
+  accepted: Array<string | { address: string }>;
+  rejected: Array<string | { address: string }>;
+  response: string;
+}
+
 /** A transport with one timeout for connecting, the greeting and each answer; messages may pull in no file and no URL. */
 export function createSmtpTransport(url: string, timeoutMs: number) {
   return nodemailer.createTransport({

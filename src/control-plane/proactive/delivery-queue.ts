@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
 import { SEVERITY_RANK, type Severity } from './adaptive';
 import type { Suggestion, SuggestionEvent } from './proactive-engine';
@@ -37,12 +38,15 @@ export interface Notifier {
   stop(): Promise<void>;
 }
 
-export interface RetryOptions {
+/** What every channel is configured with. */
+export interface ChannelOptions {
   /** Suggestions less severe than this are not sent. */
   minSeverity: Severity;
   /** Attempts per delivery (first included), and the wait before the second (doubling after). */
   attempts?: number;
   backoffMs?: number;
+  /** Names the sending control plane in messages (default host:pid). */
+  instance?: string;
 }
 
 /** What a channel did since this instance started (GET /api/v1/suggestions/channels). */
@@ -73,11 +77,16 @@ export abstract class DeliveryQueue implements Notifier {
   private readonly activity = { delivered: 0, failed: 0, lastDeliveredAt: null as string | null, lastFailure: null as ChannelActivity['lastFailure'] };
 
   constructor(
-    private readonly retry: RetryOptions,
+    private readonly retry: ChannelOptions,
     protected readonly logger: Logger,
     /** How log lines name the channel ("proactive webhook"). */
     private readonly label: string,
   ) {}
+
+  /** The sending control plane, as messages name it. */
+  protected get instance(): string {
+    return this.retry.instance ?? processInstanceName();
+  }
 
   /** Where deliveries go, for logs: never a secret (a webhook URL's path, a password). */
   protected abstract target(): string;

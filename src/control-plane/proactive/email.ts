@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
-import { createSmtpTransport, fromAddress, withoutCredentials } from '../../common/smtp';
+import { createSmtpTransport, fromAddress, withoutCredentials, type SentInfo } from '../../common/smtp';
 import type { Suggestion } from './proactive-engine';
-import { DeliveryQueue, type AttemptOutcome, type Delivery, type RetryOptions } from './delivery-queue';
+import { DeliveryQueue, type AttemptOutcome, type Delivery, type ChannelOptions } from './delivery-queue';
 
 /*
  * Proactive e-mail: suggestions sent as plain-text mail over SMTP (nodemailer) to the
@@ -15,7 +14,7 @@ import { DeliveryQueue, type AttemptOutcome, type Delivery, type RetryOptions } 
  * credentials) is left to a later reading.
  */
 
-export interface EmailOptions extends RetryOptions {
+export interface EmailOptions extends ChannelOptions {
   /** SMTP_URL: smtp:// or smtps://, credentials in it (never logged or answered). */
   url: string;
   /** SMTP_FROM: an address, or `Name <address>`. */
@@ -24,8 +23,6 @@ export interface EmailOptions extends RetryOptions {
   to: readonly string[];
   /** Connecting, the greeting and each answer, ms (default 10 s). */
   timeoutMs?: number;
-  /** Names the sending control plane (default host:pid). */
-  instance?: string;
 }
 
 /** PROACTIVE_EMAIL_TO: comma-separated addresses. */
@@ -76,14 +73,6 @@ export function emailText({ event, suggestion: s, local }: Delivery, instance: s
   ].join('\n');
 }
 
-/** What nodemailer's SMTP transport answers for a message it handed over. */
-interface SentInfo {
-  messageId: string;
-  accepted: Array<string | { address: string }>;
-  rejected: Array<string | { address: string }>;
-  response: string;
-}
-
 interface SmtpError {
   code?: string;
   responseCode?: number;
@@ -103,10 +92,6 @@ export class EmailNotifier extends DeliveryQueue {
     super(options, logger, 'proactive e-mail');
     this.transport = createSmtpTransport(options.url, options.timeoutMs ?? 10_000);
     this.domain = fromAddress(options.from)?.split('@')[1] ?? 'jarvis.invalid';
-  }
-
-  private get instance(): string {
-    return this.options.instance ?? processInstanceName();
   }
 
   /** The server's host and port: never its credentials. */

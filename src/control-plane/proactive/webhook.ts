@@ -2,10 +2,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { retryAfterMs } from '../../common/http/retry-after';
-import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
 import type { Severity } from './adaptive';
-import { DeliveryQueue, type AttemptOutcome, type Delivery, type RetryOptions } from './delivery-queue';
+import { DeliveryQueue, type AttemptOutcome, type Delivery, type ChannelOptions } from './delivery-queue';
 import type { SuggestionEvent } from './proactive-engine';
 
 export type { Delivery } from './delivery-queue';
@@ -26,7 +25,7 @@ export const WEBHOOK_FORMATS = ['json', 'slack', 'pagerduty'] as const;
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
-export interface WebhookOptions extends RetryOptions {
+export interface WebhookOptions extends ChannelOptions {
   url: string;
   format: WebhookFormat;
   /** json format: signs each body (`X-Jarvis-Signature`). */
@@ -34,8 +33,6 @@ export interface WebhookOptions extends RetryOptions {
   /** pagerduty format: the integration's routing key (sent in each body, never logged). */
   routingKey?: string;
   timeoutMs?: number;
-  /** Names the sending control plane (default host:pid). */
-  instance?: string;
 }
 
 const RETRY_AFTER_CAP_MS = 30_000;
@@ -120,10 +117,6 @@ export class WebhookNotifier extends DeliveryQueue {
     if (this.options.format === 'slack') return JSON.stringify({ text: slackText(delivery, this.instance) });
     if (this.options.format === 'pagerduty') return JSON.stringify(pagerDutyEvent(delivery, this.instance, this.options.routingKey!));
     return JSON.stringify({ event: delivery.event, deliveryId, sentAt: new Date().toISOString(), instance: this.instance, suggestion: delivery.suggestion });
-  }
-
-  private get instance(): string {
-    return this.options.instance ?? processInstanceName();
   }
 
   /**

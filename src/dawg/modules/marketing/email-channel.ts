@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createSmtpTransport, withoutCredentials } from '../../../common/smtp';
+import { createSmtpTransport, withoutCredentials, type SentInfo } from '../../../common/smtp';
 import type { MessageChannel } from './message-channel';
 
 export interface EmailChannelOptions {
@@ -26,7 +26,7 @@ export function createEmailChannel(options: EmailChannelOptions): MessageChannel
     name: 'email',
     async send(msg) {
       if (!recipient.safeParse(msg.to).success) throw new Error(`"${msg.to}" is not an e-mail address`);
-      let info: { messageId: string; accepted: Array<string | { address: string }>; rejected: Array<string | { address: string }>; response: string };
+      let info: SentInfo;
       try {
         info = await transport.sendMail({
           from: options.from,
