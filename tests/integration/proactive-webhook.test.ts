@@ -262,6 +262,42 @@ describe.each(DB_KINDS)('proactive webhook on %s', (kind) => {
     expect(await pendingResolves()).toEqual([]);
   });
 
+  it('a resolve that fails for good during its reading is sent again by the next reading, not by that one', async () => {
+    // The reading's own resolve fails (and is made due) before that reading takes the due ones:
+    // as on a receiver that answers at once while the database is slow.
+    let holdTake = false;
+    const db = new Proxy(testDb.db, {
+      get: (target, prop) =>
+        prop === 'query'
+          ? async (sql: string, params?: unknown[]) => {
+              if (holdTake && sql.includes('WITH due AS')) {
+                const until = Date.now() + 1_000;
+                while (Date.now() < until && !(await target.query<{ due: boolean }>('SELECT failed_at <= now() AS due FROM webhook_pending_resolves'))[0]?.due) {
+                  await new Promise((r) => setTimeout(r, 10));
+                }
+              }
+              return target.query(sql, params);
+            }
+          : Reflect.get(target, prop),
+    });
+    const notifier = new WebhookNotifier({ url: hook.url, format: 'json', minSeverity: 'warning', backoffMs: 5, attempts: 1 }, silentLogger());
+    notifiers.push(notifier);
+    const engine = new ProactiveEngine({ sources: { db, agents: true, firewall: false }, thresholds: THRESHOLDS, webhook: notifier, logger: silentLogger() });
+    const read = async () => (await engine.evaluate(), await notifier.idle());
+    await fail(3);
+    await read();
+    await clear();
+    hook.statuses.push({ status: 500 });
+    holdTake = true;
+    await read();
+    holdTake = false;
+    expect(hook.received.map((r) => r.headers['x-jarvis-event'])).toEqual(['suggestion.raised', 'suggestion.resolved']);
+    expect(await pendingResolves()).toEqual([{ suggestion_id: id }]);
+    await read();
+    expect(hook.received.map((r) => r.headers['x-jarvis-event'])).toEqual(['suggestion.raised', 'suggestion.resolved', 'suggestion.resolved']);
+    expect(await pendingResolves()).toEqual([]);
+  });
+
   it('a kept resolve leased by a reading whose process died is sent after the lease, and stays kept until it arrives', async () => {
     await resolveFailedForGood();
     // As a reading leaves it when it took the resolve and its process died before sending it.

@@ -70,8 +70,12 @@ export class NotificationDispatch {
       this.localSent.delete(s.id);
       this.sendLocalResolve(s);
     }
+    // The due ones are taken before this reading's own are queued: one of those that fails at
+    // once is due again at the next reading, never sent twice by this one.
+    const taken = await this.takePendingResolves().catch((err: unknown) => ({ err }));
     for (const s of cleared) this.sendPendingResolve(s);
-    for (const s of await this.takePendingResolves()) this.sendPendingResolve(s);
+    if ('err' in taken) throw taken.err;
+    for (const s of taken) this.sendPendingResolve(s);
     const wanted = active.filter((s) => this.notifier.wants(s.severity));
     for (const s of wanted.filter((x) => this.isLocal(x.id))) {
       const before = this.localSent.get(s.id);
