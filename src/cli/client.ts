@@ -86,7 +86,7 @@ export class JarvisClient {
     return this.call(s.forgottenSchema, 'DELETE', `/api/v1/suggestions/feedback/${seg(id)}`);
   }
 
-  /** The proactive channels: configuration and what each did since that instance started (admin). */
+  /** The proactive channels: configuration and what each did, across the control planes (admin). */
   suggestionChannels(): Promise<s.Channels> {
     return this.call(s.channelsSchema, 'GET', '/api/v1/suggestions/channels');
   }

@@ -154,8 +154,8 @@ export function formatChannels({ channels }: Channels): string {
       if (!c.configured) return `${c.channel}: not configured. ${printable(c.howTo)}.`;
       const where = c.channel === 'webhook' ? `${c.format} to ${printable(c.target)}${c.signed ? ', signed' : ''}` : `to ${c.recipients.map(printable).join(', ')} via ${printable(c.server)}`;
       const state = c.failing ? 'FAILING' : 'working';
-      const lines = [`${c.channel}: ${state}, ${where}, ${c.minSeverity} and above`, `  since start: ${c.delivered} delivered, ${c.failed} failed${c.lastDeliveredAt ? `; last delivered ${shortTime(c.lastDeliveredAt)}` : ''}`];
-      if (c.lastFailure) lines.push(`  last failure ${shortTime(c.lastFailure.at)} (${c.lastFailure.event} ${printable(c.lastFailure.suggestion)}): ${printable(c.lastFailure.reason)}`);
+      const lines = [`${c.channel}: ${state}, ${where}, ${c.minSeverity} and above`, c.since ? `  since ${shortTime(c.since)}: ${c.delivered} delivered, ${c.failed} failed${c.lastDeliveredAt ? `; last delivered ${shortTime(c.lastDeliveredAt)}` : ''}` : '  nothing sent yet'];
+      if (c.lastFailure) lines.push(`  last failure ${shortTime(c.lastFailure.at)} on ${printable(c.lastFailure.instance)} (${c.lastFailure.event} ${printable(c.lastFailure.suggestion)}): ${printable(c.lastFailure.reason)}`);
       return lines.join('\n');
     })
     .join('\n');

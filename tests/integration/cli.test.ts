@@ -487,7 +487,7 @@ describe('jarvis CLI', () => {
         [
           'webhook: not configured. Set PROACTIVE_WEBHOOK_URL (JSON, Slack) or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY.',
           `email: working, to ops@example.com via 127.0.0.1:${port}, warning and above`,
-          '  since start: 0 delivered, 0 failed',
+          '  nothing sent yet',
           '',
         ].join('\n'),
       );

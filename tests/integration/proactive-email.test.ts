@@ -264,8 +264,8 @@ describe('configuration and the test route', () => {
           { channel: 'webhook', configured: false, howTo: expect.stringContaining('PROACTIVE_WEBHOOK_URL') },
           {
             channel: 'email', configured: true, minSeverity: 'warning', server: `127.0.0.1:${smtp.port}`, from: 'jarvis@example.com', recipients: ['ops@example.com'],
-            failing: true, delivered: 1, failed: 1, lastDeliveredAt: expect.stringMatching(/^\d{4}-/),
-            lastFailure: { at: expect.stringMatching(/^\d{4}-/), event: 'suggestion.resolved', suggestion: `approval-expiring:${approvalId}`, reason: expect.stringContaining('SMTP 451') },
+            failing: true, delivered: 1, failed: 1, lastDeliveredAt: expect.stringMatching(/^\d{4}-/), since: expect.stringMatching(/^\d{4}-/),
+            lastFailure: { at: expect.stringMatching(/^\d{4}-/), event: 'suggestion.resolved', suggestion: `approval-expiring:${approvalId}`, reason: expect.stringContaining('SMTP 451'), instance: expect.any(String) },
           },
         ],
       });

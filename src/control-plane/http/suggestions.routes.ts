@@ -45,10 +45,13 @@ const activity = {
   configured: z.literal(true),
   minSeverity: z.enum(SEVERITIES).describe('The least severe suggestion it sends'),
   failing: z.boolean().describe('Its last delivery failed for good (a later reading sends it again); false once one arrives'),
-  delivered: z.number().int().describe('Deliveries that arrived since this instance started'),
-  failed: z.number().int().describe('Deliveries that failed for good since this instance started'),
+  delivered: z.number().int().describe('Deliveries that arrived since `since`, sent by any control plane on this database'),
+  failed: z.number().int().describe('Deliveries that failed for good since `since`, by any control plane on this database'),
   lastDeliveredAt: z.string().nullable(),
-  lastFailure: z.object({ at: z.string(), event: z.string(), suggestion: z.string(), reason: z.string() }).nullable(),
+  lastFailure: z
+    .object({ at: z.string(), event: z.string(), suggestion: z.string(), reason: z.string(), instance: z.string().describe('The control plane that sent it (host:pid)') })
+    .nullable(),
+  since: z.string().nullable().describe('When the first delivery was recorded (null: none yet)'),
 };
 export const channelsSchema = z.object({
   channels: z.array(
@@ -133,7 +136,7 @@ export const suggestionsRoutes = {
     method: 'get',
     path: '/api/v1/suggestions/channels',
     operationId: 'listSuggestionChannels',
-    summary: 'The channels suggestions are sent to besides the dashboard (webhook, e-mail): how each is configured and what it did since this instance started',
+    summary: 'The channels suggestions are sent to besides the dashboard (webhook, e-mail): how each is configured and what it did, as every control plane on this database recorded it',
     tier: 'admin',
     tag: 'proactive',
     responses: { 200: { description: 'Both channels, configured or not', schema: channelsSchema } },
@@ -177,8 +180,8 @@ export function mountSuggestionRoutes(mount: Mount, deps: { proactive?: Proactiv
     if (!outcome.delivered) throw new AppError(502, 'WEBHOOK_FAILED', `The webhook at ${outcome.target} did not take the test message: ${outcome.reason}`, outcome);
     res.json(outcome);
   });
-  mount(suggestionsRoutes.channels, (_req, res) => {
-    res.json({ channels: requireEngine(deps.proactive).channels() });
+  mount(suggestionsRoutes.channels, async (_req, res) => {
+    res.json({ channels: await requireEngine(deps.proactive).channels() });
   });
   mount(suggestionsRoutes.emailTest, async (_req, res) => {
     const email = requireEngine(deps.proactive).email;

@@ -161,7 +161,7 @@ export class Metrics {
     const gauges = () => this.gaugeSources;
     new Gauge({
       name: 'jarvis_notification_channel_failing',
-      help: "Each proactive channel configured on this instance: 1 while its last delivery failed for good (until one arrives), else 0",
+      help: "Each proactive channel configured on this instance: 1 while this instance's last delivery on it failed for good (until one arrives), else 0",
       labelNames: ['channel'],
       registers,
       collect() {

@@ -59,12 +59,18 @@ export interface ChannelActivity {
   lastFailure: { at: string; event: Delivery['event']; suggestion: string; reason: string } | null;
 }
 
-/** How one delivery ended: `attempts` made (0 when stopping first). */
+/** How one delivery ended: `attempts` made (0 when stopping first), when, and why it failed. */
 export interface DeliveryOutcome {
   channel: ChannelName;
   event: Delivery['event'];
   outcome: 'delivered' | 'failed';
   attempts: number;
+  /** The suggestion's id. */
+  suggestion: string;
+  at: string;
+  /** The control plane that sent it (host:pid unless named). */
+  instance: string;
+  reason?: string;
 }
 
 export abstract class DeliveryQueue implements Notifier {
@@ -161,7 +167,7 @@ export abstract class DeliveryQueue implements Notifier {
         this.failingNow = false;
         this.activity.delivered += 1;
         this.activity.lastDeliveredAt = new Date().toISOString();
-        this.ended(delivery, 'delivered', made);
+        this.ended({ channel: this.channel, event: delivery.event, outcome: 'delivered', attempts: made, suggestion: delivery.suggestion.id, at: this.activity.lastDeliveredAt, instance: this.instance });
         return true;
       }
       reason = outcome.reason;
@@ -177,14 +183,14 @@ export abstract class DeliveryQueue implements Notifier {
     this.failingNow = true;
     this.activity.failed += 1;
     this.activity.lastFailure = { at: new Date().toISOString(), event: delivery.event, suggestion: delivery.suggestion.id, reason };
-    this.ended(delivery, 'failed', made);
+    this.ended({ channel: this.channel, event: delivery.event, outcome: 'failed', attempts: made, suggestion: delivery.suggestion.id, at: this.activity.lastFailure.at, instance: this.instance, reason });
     return false;
   }
 
-  private ended(delivery: Delivery, outcome: DeliveryOutcome['outcome'], attempts: number): void {
+  private ended(outcome: DeliveryOutcome): void {
     for (const listener of this.listeners) {
       try {
-        listener({ channel: this.channel, event: delivery.event, outcome, attempts });
+        listener({ ...outcome });
       } catch (err) {
         this.logger.warn(`${this.label}: a delivery listener failed`, { reason: (err as Error).message });
       }

@@ -5,8 +5,9 @@ import type { Principal } from '../auth';
 import { AdaptiveFeedback, SEVERITY_RANK, type AdaptiveOptions, type Severity } from './adaptive';
 import { isQuiet, type QuietHours } from './quiet-hours';
 import { collectFindings, type Finding, type Reading, type SignalSources, type SignalThresholds, type SuggestionKind } from './signals';
-import type { ChannelActivity, ChannelName } from './delivery-queue';
+import type { ChannelName } from './delivery-queue';
 import type { EmailNotifier } from './email';
+import { ChannelStatusStore, type SharedChannelActivity } from './channel-status';
 import { CLEARED_STATE_COLUMNS, keepResolves, NotificationDispatch, type ClearedState } from './notification-dispatch';
 import type { WebhookNotifier } from './webhook';
 
@@ -26,7 +27,7 @@ export type SuggestionEvent = 'suggestion.raised' | 'suggestion.updated' | 'sugg
 
 /** A channel as GET /api/v1/suggestions/channels shows it. */
 export type ChannelStatus =
-  | ({ channel: ChannelName; configured: true; minSeverity: Severity } & ChannelActivity & Record<string, unknown>)
+  | ({ channel: ChannelName; configured: true; minSeverity: Severity } & SharedChannelActivity & Record<string, unknown>)
   | { channel: ChannelName; configured: false; howTo: string };
 
 /** Where pushes go (the WebSocket hub): each event with who may see it. */
@@ -94,10 +95,14 @@ export class ProactiveEngine {
 
   /** One per channel configured (webhook, e-mail), each with its own record of what it sent. */
   private readonly dispatches: NotificationDispatch[];
+  /** What the channels did, across instances (GET /api/v1/suggestions/channels). */
+  private readonly channelStatus: ChannelStatusStore;
 
   constructor(private readonly options: ProactiveOptions) {
     this.feedback = new AdaptiveFeedback(options.sources.db, options.adaptive ?? { muteAfter: 0, windowMs: 0 });
     this.dispatches = [options.webhook, options.email].filter((n) => n !== undefined).map((n) => new NotificationDispatch(options.sources.db, n, isLocal));
+    this.channelStatus = new ChannelStatusStore(options.sources.db, options.logger);
+    for (const n of [options.webhook, options.email]) n?.onDelivery((o) => this.channelStatus.record(o));
   }
 
   /** The webhook suggestions are sent to, when one is configured. */
@@ -110,9 +115,13 @@ export class ProactiveEngine {
     return this.options.email;
   }
 
-  /** Each channel besides the dashboard: how it is configured and what it did since this instance started. */
-  channels(): ChannelStatus[] {
-    const configured = (notifier: WebhookNotifier | EmailNotifier) => ({ channel: notifier.channel, configured: true as const, minSeverity: notifier.minSeverity, ...notifier.describe(), ...notifier.status() });
+  /**
+   * Each channel besides the dashboard: how it is configured and what it did, as every instance
+   * on this database recorded it (whichever instance claimed a suggestion sent it).
+   */
+  async channels(): Promise<ChannelStatus[]> {
+    const records = await this.channelStatus.read();
+    const configured = (notifier: WebhookNotifier | EmailNotifier) => ({ channel: notifier.channel, configured: true as const, minSeverity: notifier.minSeverity, ...notifier.describe(), ...ChannelStatusStore.of(records, notifier.channel) });
     return [
       this.options.webhook ? configured(this.options.webhook) : { channel: 'webhook', configured: false, howTo: 'Set PROACTIVE_WEBHOOK_URL (JSON, Slack) or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY' },
       this.options.email ? configured(this.options.email) : { channel: 'email', configured: false, howTo: 'Set PROACTIVE_EMAIL_TO, SMTP_URL and SMTP_FROM' },
@@ -320,12 +329,20 @@ export class ProactiveEngine {
     tick();
   }
 
+  /** Waits until what the readings so far queued is sent (or given up) and recorded (tests, tools). */
+  async settled(): Promise<void> {
+    await this.options.webhook?.idle();
+    await this.options.email?.idle();
+    await this.channelStatus.idle();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
     await this.options.webhook?.stop();
     await this.options.email?.stop();
+    await this.channelStatus.idle();
   }
 
   private visible(finding: Finding, principal: Principal): boolean {

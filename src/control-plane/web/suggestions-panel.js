@@ -69,7 +69,7 @@ export class SuggestionsPanel {
       const where = c.channel === 'email' ? `e-mail to ${asArray(c.recipients).length} recipient(s) via ${asString(c.server)}` : `${asString(c.format)} webhook at ${asString(c.target)}`;
       const failure = asObject(c.lastFailure);
       const state = c.failing
-        ? h('span', { class: 'badge severity-critical', title: `Since ${formatTime(failure.at)}: ${asString(failure.reason)}`, text: 'failing' })
+        ? h('span', { class: 'badge severity-critical', title: `Since ${formatTime(failure.at)} on ${asString(failure.instance)}: ${asString(failure.reason)}`, text: 'failing' })
         : h('span', { class: 'badge ok', text: 'working' });
       return h('span', { class: 'channel', dataset: { channel: asString(c.channel), failing: c.failing ? 'true' : 'false' } }, i ? ' · ' : '', `${where} (${asString(c.minSeverity)}+) `, state,
         c.failing ? ` ${asString(failure.reason)}` : '');

@@ -26,7 +26,7 @@ export const getSuggestionChannelsTool = defineTool({
   title: 'Where suggestions are sent',
   description:
     'The channels the proactive system sends suggestions to besides the dashboard (a webhook: JSON, Slack or PagerDuty; e-mail): whether each is configured, where it sends, ' +
-    'from which severity, and whether it works (deliveries since the control plane started, the last failure and why). Needs an admin key.',
+    'from which severity, and whether it works (deliveries by every control plane on this database, the last failure, where and why). Needs an admin key.',
   input: z.strictObject({}),
   output: channelsSchema,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -36,7 +36,7 @@ export const getSuggestionChannelsTool = defineTool({
       .map((c) => {
         if (!c.configured) return `${c.channel}: not configured`;
         const state = c.failing ? `FAILING (${c.lastFailure?.reason ?? 'last delivery failed'})` : 'working';
-        return `${c.channel}: ${state}; ${c.delivered} delivered, ${c.failed} failed since start`;
+        return `${c.channel}: ${state}; ${c.since ? `${c.delivered} delivered, ${c.failed} failed since ${c.since}` : 'nothing sent yet'}`;
       })
       .join('\n'),
 });

@@ -1,0 +1,128 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProactiveEngine, WebhookNotifier } from '../../src/control-plane/proactive';
+import { ChannelStatusStore } from '../../src/control-plane/proactive/channel-status';
+import type { DeliveryOutcome } from '../../src/control-plane/proactive/delivery-queue';
+import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
+import { insertFailedTasks } from '../helpers/failed-tasks';
+import { capturingLogger, silentLogger } from '../helpers/logger';
+
+/*
+ * What GET /api/v1/suggestions/channels says about a channel is shared by every control plane on
+ * the database and kept across restarts: whichever instance claimed a suggestion sent it, so the
+ * one asked may never have sent anything itself.
+ */
+
+jest.setTimeout(60_000);
+
+const THRESHOLDS = { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 };
+const ID = 'task-failures:DevOpsEngineer.deploy-service:key1';
+
+/** A webhook receiver answering each request with the next of `statuses` (then 200). */
+async function receiver() {
+  const statuses: number[] = [];
+  let received = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      const status = statuses.shift() ?? 200;
+      res.writeHead(status).end(status === 200 ? 'ok' : 'no');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, statuses, received: () => received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe.each(DB_KINDS)('proactive channel status on %s', (kind) => {
+  let testDb: TestDb;
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  const engines: ProactiveEngine[] = [];
+
+  beforeAll(async () => {
+    testDb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+  });
+  beforeEach(async () => {
+    hook = await receiver();
+    for (const table of ['tasks', 'suggestion_state', 'webhook_pending_resolves', 'notification_channel_status']) await testDb.db.query(`DELETE FROM ${table}`);
+  });
+  afterEach(async () => {
+    for (const e of engines.splice(0)) await e.stop();
+    await hook.close();
+  });
+
+  function plane(name: string) {
+    const webhook = new WebhookNotifier({ url: hook.url, format: 'json', minSeverity: 'warning', attempts: 1, backoffMs: 5, instance: name }, silentLogger());
+    const engine = new ProactiveEngine({ sources: { db: testDb.db, agents: true, firewall: false }, thresholds: THRESHOLDS, webhook, logger: silentLogger() });
+    engines.push(engine);
+    return { engine, read: async () => (await engine.evaluate(), await engine.settled()), webhookStatus: async () => (await engine.channels()).find((c) => c.channel === 'webhook')! };
+  }
+
+  it('an instance that sent nothing shows what another sent and why it failed; a restart keeps it; the next delivery ends failing', async () => {
+    const a = plane('plane-a');
+    const b = plane('plane-b');
+    expect(await b.webhookStatus()).toMatchObject({ configured: true, failing: false, delivered: 0, failed: 0, lastDeliveredAt: null, lastFailure: null, since: null });
+
+    await insertFailedTasks(testDb.db, 3, 'key1');
+    await a.read(); // a claims the raise and sends it
+    await b.read(); // b sees it sent: nothing to send
+    expect(hook.received()).toBe(1);
+    expect(await b.webhookStatus()).toMatchObject({ failing: false, delivered: 1, failed: 0, lastDeliveredAt: expect.stringMatching(/^\d{4}-/), since: expect.stringMatching(/^\d{4}-/) });
+
+    // The signal clears; a's resolve is refused.
+    await testDb.db.query(`UPDATE tasks SET finished_at = now() - interval '2 hours'`);
+    hook.statuses.push(500);
+    await a.read();
+    const failing = await b.webhookStatus();
+    expect(failing).toMatchObject({ failing: true, delivered: 1, failed: 1, lastFailure: { event: 'suggestion.resolved', suggestion: ID, reason: expect.stringContaining('500'), instance: 'plane-a', at: expect.stringMatching(/^\d{4}-/) } });
+
+    // A restarted instance reads the same.
+    const c = plane('plane-c');
+    expect(await c.webhookStatus()).toEqual(failing);
+
+    // b sends the kept resolve once it is due: the channel works again, the failure stays on record.
+    await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() - interval '1 second'`);
+    await b.read();
+    expect(hook.received()).toBe(3);
+    expect(await a.engine.channels()).toContainEqual(expect.objectContaining({ channel: 'webhook', failing: false, delivered: 2, failed: 1, lastFailure: expect.objectContaining({ instance: 'plane-a' }) }));
+  });
+
+  it('the newest outcome decides whether a channel is failing, whichever arrives last; counts add up', async () => {
+    const store = new ChannelStatusStore(testDb.db, silentLogger());
+    const outcome = (at: string, failed: boolean, instance: string): DeliveryOutcome => ({
+      channel: 'email', event: 'suggestion.raised', outcome: failed ? 'failed' : 'delivered', attempts: 1, suggestion: 'budget-burn:x', at, instance, ...(failed ? { reason: `SMTP 451 at ${at}` } : {}),
+    });
+    store.record(outcome('2026-12-06T10:00:02.000Z', false, 'plane-b'));
+    store.record(outcome('2026-12-06T10:00:01.000Z', true, 'plane-a')); // older, written later
+    let email = ChannelStatusStore.of(await store.read(), 'email');
+    expect(email).toMatchObject({ failing: false, delivered: 1, failed: 1, lastDeliveredAt: '2026-12-06T10:00:02.000Z', lastFailure: { at: '2026-12-06T10:00:01.000Z', instance: 'plane-a' } });
+    store.record(outcome('2026-12-06T10:00:03.000Z', true, 'plane-b'));
+    store.record(outcome('2026-12-06T10:00:00.500Z', true, 'plane-a')); // an older failure replaces neither
+    email = ChannelStatusStore.of(await store.read(), 'email');
+    expect(email).toMatchObject({ failing: true, delivered: 1, failed: 3, lastDeliveredAt: '2026-12-06T10:00:02.000Z', lastFailure: { at: '2026-12-06T10:00:03.000Z', reason: 'SMTP 451 at 2026-12-06T10:00:03.000Z', instance: 'plane-b' } });
+    expect(ChannelStatusStore.of(await store.read(), 'webhook')).toMatchObject({ failing: false, delivered: 0, since: null });
+  });
+
+  it('a record that cannot be written is logged once, until writing works again; deliveries go on', async () => {
+    let refuse = true;
+    const db = new Proxy(testDb.db, {
+      get: (target, prop) =>
+        prop === 'query' ? (sql: string, params?: unknown[]) => (refuse && sql.includes('notification_channel_status AS s') ? Promise.reject(new Error('disk full')) : target.query(sql, params)) : Reflect.get(target, prop),
+    });
+    const { logger, lines } = capturingLogger();
+    const store = new ChannelStatusStore(db, logger);
+    const outcome: DeliveryOutcome = { channel: 'webhook', event: 'suggestion.raised', outcome: 'delivered', attempts: 1, suggestion: ID, at: new Date().toISOString(), instance: 'plane-a' };
+    store.record(outcome);
+    store.record(outcome);
+    await store.idle();
+    expect(lines().filter((l) => l.level === 'warn')).toEqual([expect.objectContaining({ message: expect.stringContaining('could not be recorded'), channel: 'webhook', reason: 'disk full' })]);
+    refuse = false;
+    store.record(outcome);
+    expect(ChannelStatusStore.of(await store.read(), 'webhook')).toMatchObject({ delivered: 1 });
+    expect(lines().map((l) => l.message)).toContain('proactive channels: their status is recorded again');
+  });
+});
