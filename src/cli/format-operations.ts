@@ -29,7 +29,7 @@ export function formatApproval(a: ApprovalView): string {
   ];
   const changes = a.context?.changes ?? [];
   if (changes.length) {
-    lines.push(`  changes:      ${changes.length} (what the command carries out, as the service that asked saw it)`);
+    lines.push(`  changes:      ${changes.length} (what the command carries out, as the service that asked saw it${a.context?.source ? `: ${printable(a.context.source)}` : ''})`);
     for (const c of changes.slice(0, SHOWN_CHANGES)) lines.push(`    ${printable(c.action).padEnd(8)} ${printable(c.logicalId)}${c.type ? ` (${printable(c.type)})` : ''}`);
     if (changes.length > SHOWN_CHANGES) lines.push(`    … and ${changes.length - SHOWN_CHANGES} more (--json lists them all)`);
   }

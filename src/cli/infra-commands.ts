@@ -109,6 +109,7 @@ const infraResult = z
     validation: z.object({ valid: z.boolean(), error: z.string().optional(), errorCount: z.number().nullable().optional() }).loose().optional(),
     changes: z.array(z.object({ action: z.string(), logicalId: z.string(), type: z.string(), replacement: z.string().optional() })).nullable().optional(),
     changesUnavailable: z.string().optional(),
+    changesFrom: z.string().optional(),
     preview: z.object({ changeSummary: z.record(z.string(), z.number()), steps: z.array(z.object({ op: z.string(), urn: z.string() })), diagnostics: z.array(z.object({ severity: z.string(), message: z.string() })) }).optional(),
     drift: z
       .object({ stackDriftStatus: z.string(), driftedResources: z.number(), resources: z.array(z.object({ logicalId: z.string(), type: z.string(), status: z.string(), differences: z.array(z.object({ path: z.string(), type: z.string() })) })) })
@@ -125,7 +126,7 @@ export function formatInfraResult(r: InfraResult): string {
     return [
       `${what}: held for approval ${r.approvalId} (until ${r.expiresAt}).`,
       ...(r.command ? [`  command: ${printable([r.command.command, ...r.command.args].join(' '))}`] : []),
-      ...(r.changes?.length ? ['  changes it applies:', ...r.changes.map((c) => `    ${c.action.padEnd(7)} ${printable(c.logicalId)} (${printable(c.type)})`)] : []),
+      ...(r.changes?.length ? [`  changes it applies${r.changesFrom ? ` (from ${printable(r.changesFrom)})` : ''}:`, ...r.changes.map((c) => `    ${c.action.padEnd(7)} ${printable(c.logicalId)} (${printable(c.type)})`)] : []),
       ...(r.changesUnavailable ? [`  changes it applies: not listed (${printable(r.changesUnavailable)})`] : []),
       `Another admin decides: jarvis approvals approve ${r.approvalId} (or deny it with --reason); the result is stored on the approval: jarvis approvals get ${r.approvalId}`,
     ].join('\n');

@@ -28,6 +28,7 @@ export const approvalContextSchema = z.strictObject({
     .array(z.strictObject({ action: z.string().min(1).max(40), logicalId: z.string().min(1).max(1_000), type: z.string().max(300) }))
     .max(500)
     .describe('The resource changes the command carries out (create, update, replace, delete, Add, Modify, Remove, …)'),
+  source: z.string().min(1).max(300).optional().describe('Where the changes were read, when not from what the command itself applies (the output of the plan run that saved it)'),
 });
 export type ApprovalContext = z.infer<typeof approvalContextSchema>;
 

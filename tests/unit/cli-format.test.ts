@@ -144,5 +144,9 @@ describe('formatApproval', () => {
     expect(text).not.toContain('Bucket50 ');
     expect(text).toContain('    … and 3 more (--json lists them all)');
     expect(formatApproval({ ...approval, context: null })).not.toContain('changes:');
+    // Read elsewhere than from the command itself: says where.
+    const sourced = formatApproval({ ...approval, context: { changes: changes.slice(0, 1), source: 'the output of the plan approved as apr_1\u001b[31m' } });
+    expect(sourced).toContain('  changes:      1 (what the command carries out, as the service that asked saw it: the output of the plan approved as apr_1');
+    expect(sourced).not.toContain('\u001b');
   });
 });

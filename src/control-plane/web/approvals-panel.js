@@ -137,7 +137,7 @@ function changesList(a) {
   if (!changes.length) return null;
   const shown = changes.slice(0, 20).map((c) => h('li', {}, h('code', {}, `${asString(c && c.action, '?')} ${asString(c && c.logicalId, '?')}`), c && c.type ? ` (${asString(c.type)})` : ''));
   if (changes.length > 20) shown.push(h('li', { class: 'meta' }, `… and ${changes.length - 20} more`));
-  return h('details', { class: 'changes' }, h('summary', {}, `${changes.length} change${changes.length === 1 ? '' : 's'} it carries out`), h('ul', {}, ...shown));
+  return h('details', { class: 'changes' }, h('summary', {}, `${changes.length} change${changes.length === 1 ? '' : 's'} it carries out${a.context.source ? ` (from ${asString(a.context.source)})` : ''}`), h('ul', {}, ...shown));
 }
 
 function commandLine(a) {

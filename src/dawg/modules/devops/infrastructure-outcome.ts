@@ -55,8 +55,8 @@ export function heldForApproval(outcome: Extract<CommandOutcome, { status: 'pend
 }
 
 /** The changes a held command carries out, as the approval stores them (bounded: the first 500, each field cut to its limit). */
-export function approvalContext(changes: ReadonlyArray<{ action: string; logicalId: string; type: string }> | null | undefined): { context: ApprovalContext } | Record<string, never> {
+export function approvalContext(changes: ReadonlyArray<{ action: string; logicalId: string; type: string }> | null | undefined, source?: string): { context: ApprovalContext } | Record<string, never> {
   if (!changes?.length) return {};
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-  return { context: { changes: changes.slice(0, 500).map((c) => ({ action: cut(c.action, 40), logicalId: cut(c.logicalId, 1_000), type: cut(c.type, 300) })) } };
+  return { context: { changes: changes.slice(0, 500).map((c) => ({ action: cut(c.action, 40), logicalId: cut(c.logicalId, 1_000), type: cut(c.type, 300) })), ...(source ? { source: cut(source, 300) } : {}) } };
 }

@@ -6,6 +6,7 @@ import { defineAction } from '../../sdk';
 import { callerOf } from './deploy/deploy-service.action';
 import { CloudFormationRunner, type CloudFormationSettings } from './infrastructure-cloudformation';
 import { approvalContext, finished, heldForApproval, parseJson, readNow } from './infrastructure-outcome';
+import { heldPlanChanges, type PlannedChange } from './infrastructure-terraform-plan';
 import { previewChanges, pulumiArgs, pulumiEnv, readPreview, type PulumiSettings } from './infrastructure-pulumi';
 import { manageInfrastructureParams } from './infrastructure.schema';
 
@@ -14,7 +15,8 @@ export { manageInfrastructureParams };
 type Params = z.output<typeof manageInfrastructureParams>;
 
 export interface InfrastructureDeps {
-  controlPlane: Pick<ControlPlaneClient, 'runCommand'>;
+  /** `approval` reads the plan run a held `show` cannot (without it, such an apply lists no changes). */
+  controlPlane: Pick<ControlPlaneClient, 'runCommand'> & Partial<Pick<ControlPlaneClient, 'approval'>>;
   /** The Terraform configuration directory (DEVOPS_TERRAFORM_DIR); the firewall's terraform rule must allow it. */
   terraformDir: string | undefined;
   /** The Pulumi project (DEVOPS_PULUMI_DIR); undefined: provider pulumi answers 503 NOT_CONFIGURED. */
@@ -81,7 +83,7 @@ const terraformPlanJson = z.object({
  */
 async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane'], base: { cwd: string; env?: Record<string, string> }, planFile: string, caller: CallerContext) {
   const read = await readNow(controlPlane, { command: 'terraform', args: ['show', '-no-color', '-json', planFile], ...base }, caller, 'terraform show');
-  if ('unavailable' in read) return { changes: null, changesUnavailable: `${read.unavailable} (as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true does for every terraform command)` };
+  if ('unavailable' in read) return { changes: null, changesUnavailable: `${read.unavailable} (as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true does for every terraform command)`, held: true as const };
   const r = read.result;
   if (r.exitCode !== 0) {
     if (/no such file|does not exist|couldn't load/i.test(r.stderr)) throw new ConflictError(`No saved plan ${planFile} to apply: run plan first`, { field: 'params.action', planFile });
@@ -95,6 +97,27 @@ async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane']
     return !action || action === 'no-op' ? [] : [{ action, logicalId: c.address, type: c.type }];
   });
   return { changes };
+}
+
+/**
+ * What applying the saved plan changes: read with `show` when the policy lets it run now, else
+ * from the output of the held plan run that saved the file (`planApproval`, when this process
+ * asked for it), else null and why.
+ */
+async function applyChanges(
+  controlPlane: InfrastructureDeps['controlPlane'],
+  base: { cwd: string; env?: Record<string, string> },
+  planFile: string,
+  planApproval: string | undefined,
+  caller: CallerContext,
+): Promise<{ changes: PlannedChange[] | null; changesUnavailable?: string; changesFrom?: string }> {
+  const shown = await savedPlanChanges(controlPlane, base, planFile, caller);
+  if (!('held' in shown)) return shown;
+  const { held: _held, ...answer } = shown;
+  const approval = controlPlane.approval?.bind(controlPlane);
+  if (!planApproval || !approval) return answer;
+  const fromPlan = await heldPlanChanges({ approval }, planApproval, { planFile }, caller);
+  return fromPlan.changes ? fromPlan : { changes: null, changesUnavailable: `${answer.changesUnavailable}; ${fromPlan.changesUnavailable}` };
 }
 
 /**
@@ -130,6 +153,8 @@ function summarisePulumi(p: Params, outcome: CommandOutcome) {
  */
 export function createManageInfrastructureAction(deps: InfrastructureDeps) {
   const cloudformation = deps.cloudformation && new CloudFormationRunner(deps.controlPlane, deps.cloudformation, deps.pollMs);
+  /** Per plan file: the approval of the last plan asked for that the firewall held (this process's memory). */
+  const heldPlans = new Map<string, string>();
   return defineAction({
     description: 'Terraform, Pulumi and CloudFormation: plan/validate (run at once) and apply/destroy/refresh (held for approval; CloudFormation drift detection runs at once) through the terminal firewall',
     params: manageInfrastructureParams,
@@ -152,9 +177,12 @@ export function createManageInfrastructureAction(deps: InfrastructureDeps) {
       }
       if (!deps.terraformDir) throw new UnavailableError('NOT_CONFIGURED', 'No Terraform configuration directory is set (DEVOPS_TERRAFORM_DIR)');
       const base = { cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) };
-      // Applying the saved plan: what it changes goes with the approval request, when the policy lets `show` run now.
-      const planned = p.action === 'apply' && !p.targetResources?.length ? await savedPlanChanges(deps.controlPlane, base, planFileOf(p), caller) : undefined;
-      const outcome = await deps.controlPlane.runCommand({ command: 'terraform', args: terraformArgs(p), ...base, ...approvalContext(planned?.changes) }, caller);
+      const planFile = planFileOf(p);
+      // Applying the saved plan: what it changes goes with the approval request.
+      const planned = p.action === 'apply' && !p.targetResources?.length ? await applyChanges(deps.controlPlane, base, planFile, heldPlans.get(planFile), caller) : undefined;
+      const outcome = await deps.controlPlane.runCommand({ command: 'terraform', args: terraformArgs(p), ...base, ...approvalContext(planned?.changes, planned?.changesFrom) }, caller);
+      // The plan a later apply applies: held, its approval tells what it saved; run now, `show` can.
+      if (p.action === 'plan') (outcome.status === 'pending-approval' ? heldPlans.set(planFile, outcome.approval.id) : heldPlans.delete(planFile));
       return { ...summary, ...summarise(p, outcome), ...planned };
     },
   });

@@ -1,0 +1,117 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
+import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
+import { approvalWithResult } from '../helpers/approvals';
+import { startTestPlane, type TestPlane } from '../helpers/control-plane';
+import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+
+/**
+ * Terraform through the whole path with the default TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true:
+ * /api/v1/execute → the DAWG's manage-infrastructure → the control plane's firewall with the
+ * shipped policy's terraform rule → a stand-in `terraform` (below) that saves a plan file and
+ * prints what `terraform plan -no-color` prints. Every terraform command is held, `show`
+ * included, so the apply's approval lists the changes read from the approved plan's output.
+ */
+
+const FAKE_TERRAFORM = `
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync('.fake-terraform-calls.log', JSON.stringify(args) + '\\n');
+if (args[0] === 'plan') {
+  const out = args.find((a) => a.startsWith('-out=')).slice(5);
+  fs.writeFileSync(out, 'saved plan');
+  process.stdout.write([
+    'Terraform will perform the following actions:',
+    '',
+    '  # aws_instance.web must be replaced',
+    '-/+ resource "aws_instance" "web" {',
+    '    }',
+    '',
+    '  # aws_s3_bucket.assets will be created',
+    '  + resource "aws_s3_bucket" "assets" {',
+    '    }',
+    '',
+    'Plan: 2 to add, 0 to change, 1 to destroy.',
+    '',
+    'Saved the plan to: ' + out,
+    '',
+  ].join('\\n'));
+  process.exit(2);
+}
+if (args[0] === 'apply') {
+  if (!fs.existsSync(args.at(-1))) { process.stderr.write('Error: Failed to load "' + args.at(-1) + '" as a plan file'); process.exit(1); }
+  process.stdout.write('Apply complete! Resources: 2 added, 0 changed, 1 destroyed.\\n');
+  process.exit(0);
+}
+process.stderr.write('unexpected: ' + args.join(' '));
+process.exit(1);
+`;
+
+describe('devops manage-infrastructure with provider terraform, every terraform command held (the default)', () => {
+  let dir: string;
+  let project: string;
+  let plane: TestPlane;
+  let planeHttp: Listening;
+  let dawg: TestDawg;
+  let approverKey: string;
+
+  const infra = (params: Record<string, unknown>) =>
+    request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'terraform', workspace: 'prod', ...params } });
+  const approve = (id: string) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${approverKey}`).send({ note: 'reviewed' });
+  const calls = () => readFileSync(path.join(project, '.fake-terraform-calls.log'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as string[])[0]);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tf-'));
+    project = path.join(dir, 'infra');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(project);
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'terraform'), `#!${process.execPath}\n${FAKE_TERRAFORM}`);
+    chmodSync(path.join(bin, 'terraform'), 0o755);
+    const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: { terraform: unknown } };
+    const policyFile = path.join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { terraform: shipped.rules.terraform } }));
+    dawg = await startDawg({ dataDir: dir });
+    plane = await startTestPlane({ kind: 'pglite', runTasks: false, env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
+    planeHttp = await listen(plane.app);
+    approverKey = (await plane.apiKeys.create('approver', ['admin', 'devops'])).key;
+    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
+    const deployments = new DeploymentStore(path.join(dir, 'devops'));
+    await deployments.init();
+    dawg.registry.register(createDevopsModule({ controlPlane, targets: [], deployments, terraformDir: project, logDir: undefined, monitoringDir: path.join(dir, 'devops') }));
+  });
+
+  afterAll(async () => {
+    await planeHttp?.close();
+    await plane?.stop();
+    await dawg?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the apply held after an approved plan carries that plan\'s changes to whoever decides, and applies that plan', async () => {
+    const plan = await infra({ action: 'plan' });
+    expect(plan.status).toBe(200);
+    expect(plan.body.result).toMatchObject({ action: 'plan', status: 'pending-approval', command: { command: 'terraform', args: ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=jarvis-prod.tfplan'] } });
+    const planId = plan.body.result.approvalId as string;
+    expect((await approve(planId)).status).toBe(200);
+    expect((await approvalWithResult(plane.app, approverKey, planId)).result.exitCode).toBe(2);
+
+    const apply = await infra({ action: 'apply' });
+    const changes = [
+      { action: 'replace', logicalId: 'aws_instance.web', type: 'aws_instance' },
+      { action: 'create', logicalId: 'aws_s3_bucket.assets', type: 'aws_s3_bucket' },
+    ];
+    expect(apply.body.result).toMatchObject({ status: 'pending-approval', changes, changesFrom: expect.stringContaining(`the output of the plan approved as ${planId} on `) });
+    // show was asked to run at once and refused (held like every terraform command): it never ran.
+    expect(calls()).toEqual(['plan']);
+    const pending = await request(plane.app).get(`/api/v1/approvals/${apply.body.result.approvalId}`).set('authorization', `Bearer ${approverKey}`).expect(200);
+    expect(pending.body).toMatchObject({ args: ['apply', '-input=false', '-no-color', '-auto-approve', 'jarvis-prod.tfplan'], context: { changes, source: apply.body.result.changesFrom } });
+
+    expect((await approve(apply.body.result.approvalId)).status).toBe(200);
+    expect((await approvalWithResult(plane.app, approverKey, apply.body.result.approvalId)).result).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('Apply complete!') });
+    expect(calls()).toEqual(['plan', 'apply']);
+  });
+});
