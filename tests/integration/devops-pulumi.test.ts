@@ -1,11 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
-import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
-import { startTestPlane, type TestPlane } from '../helpers/control-plane';
-import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+import type { TestPlane } from '../helpers/control-plane';
+import { startInfraRig, type InfraRig } from '../helpers/infra-rig';
 import { approvalWithResult } from '../helpers/approvals';
 
 /**
@@ -15,36 +12,10 @@ import { approvalWithResult } from '../helpers/approvals';
  * previews in Pulumi's documented PreviewDigest shape, so plan → approve up → plan shows the
  * change applied, and destroy empties the stack.
  */
-describe('devops manage-infrastructure with provider pulumi, through the firewall', () => {
-  let dir: string;
-  let project: string;
-  let plane: TestPlane;
-  let planeHttp: Listening;
-  let dawg: TestDawg;
-  let approverKey: string;
-  const passphraseFile = '/etc/jarvis/pulumi-passphrase';
-  const urn = (name: string) => `urn:pulumi:dev::shop::aws:s3/bucket:Bucket::${name}`;
-
-  const infra = (params: Record<string, unknown>) =>
-    request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'pulumi', ...params } });
-  const calls = () => readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { args: string[]; env: Record<string, string | undefined> });
-  const state = () => JSON.parse(readFileSync(path.join(project, 'state.json'), 'utf8')) as string[];
-
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'pulumi-'));
-    project = path.join(dir, 'project');
-    const bin = path.join(dir, 'bin');
-    mkdirSync(project);
-    mkdirSync(bin);
-    // The "program": the buckets the stack should have. The stack's state starts empty.
-    writeFileSync(path.join(project, 'program.json'), JSON.stringify(['assets', 'logs']));
-    writeFileSync(path.join(project, 'state.json'), '[]');
-    writeFileSync(
-      path.join(bin, 'pulumi'),
-      `#!${process.execPath}
-const fs = require('node:fs');
+/** The stand-in `pulumi`: keeps the stack's state in state.json and logs each call with its environment. */
+const PULUMI = `const fs = require('node:fs');
 const args = process.argv.slice(2);
-fs.appendFileSync(${JSON.stringify(path.join(dir, 'calls.log'))}, JSON.stringify({ args, env: { HOME: process.env.HOME, PULUMI_SKIP_UPDATE_CHECK: process.env.PULUMI_SKIP_UPDATE_CHECK, PULUMI_CONFIG_PASSPHRASE_FILE: process.env.PULUMI_CONFIG_PASSPHRASE_FILE, OTHER: Object.keys(process.env).filter((k) => !['HOME', 'PATH', 'LANG', 'PULUMI_SKIP_UPDATE_CHECK', 'PULUMI_CONFIG_PASSPHRASE_FILE'].includes(k)).join(',') } }) + '\\n');
+fs.appendFileSync('.pulumi-calls.log', JSON.stringify({ args, env: { HOME: process.env.HOME, PULUMI_SKIP_UPDATE_CHECK: process.env.PULUMI_SKIP_UPDATE_CHECK, PULUMI_CONFIG_PASSPHRASE_FILE: process.env.PULUMI_CONFIG_PASSPHRASE_FILE, OTHER: Object.keys(process.env).filter((k) => !['HOME', 'PATH', 'LANG', 'PULUMI_SKIP_UPDATE_CHECK', 'PULUMI_CONFIG_PASSPHRASE_FILE'].includes(k)).join(',') } }) + '\\n');
 const stack = (args.find((a) => a.startsWith('--stack=')) || '--stack=dev').slice(8);
 const targets = args.filter((a) => a.startsWith('--target=')).map((a) => a.slice(9));
 const urn = (name) => 'urn:pulumi:' + stack + '::shop::aws:s3/bucket:Bucket::' + name;
@@ -64,31 +35,37 @@ switch (args[0]) {
   case 'destroy': save(have.filter((n) => !picked(n))); console.log('Resources:\\n    ' + have.length + ' deleted'); break;
   default: process.stderr.write('unexpected ' + args.join(' ') + '\\n'); process.exit(2);
 }
-`,
-    );
-    chmodSync(path.join(bin, 'pulumi'), 0o755);
-    // The shipped policy's pulumi rule, unchanged, with this test's program and project directory.
-    const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: Record<string, unknown> };
-    const policyFile = path.join(dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { pulumi: shipped.rules.pulumi } }));
+`;
 
-    dawg = await startDawg({ dataDir: dir });
-    plane = await startTestPlane({ kind: 'pglite', env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
-    planeHttp = await listen(plane.app);
-    approverKey = (await plane.apiKeys.create('approver', ['admin', 'devops'])).key;
-    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
-    const deployments = new DeploymentStore(path.join(dir, 'devops'));
-    await deployments.init();
-    dawg.registry.register(
-      createDevopsModule({ controlPlane, targets: [], deployments, terraformDir: undefined, pulumi: { dir: project, passphraseFile }, logDir: undefined, monitoringDir: path.join(dir, 'devops') }),
-    );
+describe('devops manage-infrastructure with provider pulumi, through the firewall', () => {
+  let rig: InfraRig;
+  let project: string;
+  let plane: TestPlane;
+  let approverKey: string;
+  const passphraseFile = '/etc/jarvis/pulumi-passphrase';
+  const urn = (name: string) => `urn:pulumi:dev::shop::aws:s3/bucket:Bucket::${name}`;
+
+  const infra = (params: Record<string, unknown>) =>
+    request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'pulumi', ...params } });
+  const calls = () => readFileSync(path.join(project, '.pulumi-calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { args: string[]; env: Record<string, string | undefined> });
+  const state = () => JSON.parse(readFileSync(path.join(project, 'state.json'), 'utf8')) as string[];
+
+  beforeAll(async () => {
+    rig = await startInfraRig({
+      tool: 'pulumi',
+      program: PULUMI,
+      // The "program": the buckets the stack should have. The stack's state starts empty.
+      setup: ({ project }) => {
+        writeFileSync(path.join(project, 'program.json'), JSON.stringify(['assets', 'logs']));
+        writeFileSync(path.join(project, 'state.json'), '[]');
+      },
+      devops: ({ project }) => ({ pulumi: { dir: project, passphraseFile } }),
+    });
+    ({ project, plane, approverKey } = rig);
   });
 
   afterAll(async () => {
-    await planeHttp?.close();
-    await plane?.stop();
-    await dawg?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   const approve = (id: string, key = approverKey) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${key}`).send({ note: 'reviewed the preview' });

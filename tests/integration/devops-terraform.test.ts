@@ -1,12 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { HttpControlPlaneClient } from '../../src/dawg/control-plane/http-client';
-import { createDevopsModule, DeploymentStore } from '../../src/dawg/modules/devops';
 import { approvalWithResult } from '../helpers/approvals';
-import { startTestPlane, type TestPlane } from '../helpers/control-plane';
-import { listen, SERVICE_TOKEN, startDawg, type Listening, type TestDawg } from '../helpers/servers';
+import type { TestPlane } from '../helpers/control-plane';
+import { startInfraRig, type InfraRig } from '../helpers/infra-rig';
 
 /**
  * Terraform through the whole path with the default TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true:
@@ -51,44 +48,22 @@ process.exit(1);
 `;
 
 describe('devops manage-infrastructure with provider terraform, every terraform command held (the default)', () => {
-  let dir: string;
-  let project: string;
+  let rig: InfraRig;
   let plane: TestPlane;
-  let planeHttp: Listening;
-  let dawg: TestDawg;
   let approverKey: string;
 
   const infra = (params: Record<string, unknown>) =>
     request(plane.app).post('/api/v1/execute').set('authorization', `Bearer ${plane.adminKey}`).send({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'terraform', workspace: 'prod', ...params } });
   const approve = (id: string) => request(plane.app).post(`/api/v1/approvals/${id}/approve`).set('authorization', `Bearer ${approverKey}`).send({ note: 'reviewed' });
-  const calls = () => readFileSync(path.join(project, '.fake-terraform-calls.log'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as string[])[0]);
+  const calls = () => readFileSync(path.join(rig.project, '.fake-terraform-calls.log'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as string[])[0]);
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'tf-'));
-    project = path.join(dir, 'infra');
-    const bin = path.join(dir, 'bin');
-    mkdirSync(project);
-    mkdirSync(bin);
-    writeFileSync(path.join(bin, 'terraform'), `#!${process.execPath}\n${FAKE_TERRAFORM}`);
-    chmodSync(path.join(bin, 'terraform'), 0o755);
-    const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../config/firewall-policy.json'), 'utf8')) as { rules: { terraform: unknown } };
-    const policyFile = path.join(dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ version: 1, path: [bin], defaults: { allowedDirectories: [project], maxExecutionTimeMs: 10_000 }, rules: { terraform: shipped.rules.terraform } }));
-    dawg = await startDawg({ dataDir: dir });
-    plane = await startTestPlane({ kind: 'pglite', runTasks: false, env: { AI_DAWG_BACKEND_URL: dawg.url, TERMINAL_FIREWALL_POLICY_FILE: policyFile } });
-    planeHttp = await listen(plane.app);
-    approverKey = (await plane.apiKeys.create('approver', ['admin', 'devops'])).key;
-    const controlPlane = new HttpControlPlaneClient({ baseUrl: planeHttp.url, serviceToken: SERVICE_TOKEN, timeoutMs: 5_000, commandTimeoutMs: 30_000 });
-    const deployments = new DeploymentStore(path.join(dir, 'devops'));
-    await deployments.init();
-    dawg.registry.register(createDevopsModule({ controlPlane, targets: [], deployments, terraformDir: project, logDir: undefined, monitoringDir: path.join(dir, 'devops') }));
+    rig = await startInfraRig({ tool: 'terraform', program: FAKE_TERRAFORM, devops: ({ project }) => ({ terraformDir: project }) });
+    ({ plane, approverKey } = rig);
   });
 
   afterAll(async () => {
-    await planeHttp?.close();
-    await plane?.stop();
-    await dawg?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('the apply held after an approved plan carries that plan\'s changes to whoever decides, and applies that plan', async () => {

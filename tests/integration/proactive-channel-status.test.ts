@@ -1,11 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ProactiveEngine, WebhookNotifier } from '../../src/control-plane/proactive';
 import { ChannelStatusStore } from '../../src/control-plane/proactive/channel-status';
 import type { DeliveryOutcome } from '../../src/control-plane/proactive/delivery-queue';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { insertFailedTasks } from '../helpers/failed-tasks';
 import { capturingLogger, silentLogger } from '../helpers/logger';
+import { webhookReceiver } from '../helpers/webhook-receiver';
 
 /*
  * What GET /api/v1/suggestions/channels says about a channel is shared by every control plane on
@@ -18,26 +17,9 @@ jest.setTimeout(60_000);
 const THRESHOLDS = { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 };
 const ID = 'task-failures:DevOpsEngineer.deploy-service:key1';
 
-/** A webhook receiver answering each request with the next of `statuses` (then 200). */
-async function receiver() {
-  const statuses: number[] = [];
-  let received = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received++;
-      const status = statuses.shift() ?? 200;
-      res.writeHead(status).end(status === 200 ? 'ok' : 'no');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, statuses, received: () => received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 describe.each(DB_KINDS)('proactive channel status on %s', (kind) => {
   let testDb: TestDb;
-  let hook: Awaited<ReturnType<typeof receiver>>;
+  let hook: Awaited<ReturnType<typeof webhookReceiver>>;
   const engines: ProactiveEngine[] = [];
 
   beforeAll(async () => {
@@ -47,7 +29,7 @@ describe.each(DB_KINDS)('proactive channel status on %s', (kind) => {
     await testDb?.drop();
   });
   beforeEach(async () => {
-    hook = await receiver();
+    hook = await webhookReceiver();
     for (const table of ['tasks', 'suggestion_state', 'webhook_pending_resolves', 'notification_channel_status']) await testDb.db.query(`DELETE FROM ${table}`);
   });
   afterEach(async () => {
@@ -70,12 +52,12 @@ describe.each(DB_KINDS)('proactive channel status on %s', (kind) => {
     await insertFailedTasks(testDb.db, 3, 'key1');
     await a.read(); // a claims the raise and sends it
     await b.read(); // b sees it sent: nothing to send
-    expect(hook.received()).toBe(1);
+    expect(hook.received.length).toBe(1);
     expect(await b.webhookStatus()).toMatchObject({ failing: false, delivered: 1, failed: 0, lastDeliveredAt: expect.stringMatching(/^\d{4}-/), since: expect.stringMatching(/^\d{4}-/) });
 
     // The signal clears; a's resolve is refused.
     await testDb.db.query(`UPDATE tasks SET finished_at = now() - interval '2 hours'`);
-    hook.statuses.push(500);
+    hook.statuses.push({ status: 500 });
     await a.read();
     const failing = await b.webhookStatus();
     expect(failing).toMatchObject({ failing: true, delivered: 1, failed: 1, lastFailure: { event: 'suggestion.resolved', suggestion: ID, reason: expect.stringContaining('500'), instance: 'plane-a', at: expect.stringMatching(/^\d{4}-/) } });
@@ -87,7 +69,7 @@ describe.each(DB_KINDS)('proactive channel status on %s', (kind) => {
     // b sends the kept resolve once it is due: the channel works again, the failure stays on record.
     await testDb.db.query(`UPDATE webhook_pending_resolves SET failed_at = now() - interval '1 second'`);
     await b.read();
-    expect(hook.received()).toBe(3);
+    expect(hook.received.length).toBe(3);
     expect(await a.engine.channels()).toContainEqual(expect.objectContaining({ channel: 'webhook', failing: false, delivered: 2, failed: 1, lastFailure: expect.objectContaining({ instance: 'plane-a' }) }));
   });
 

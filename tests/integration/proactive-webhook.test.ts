@@ -1,13 +1,12 @@
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ProactiveEngine, WebhookNotifier, type WebhookOptions } from '../../src/control-plane/proactive';
 import { startTestPlane } from '../helpers/control-plane';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db';
 import { insertFailedTasks } from '../helpers/failed-tasks';
 import { capturingLogger, silentLogger } from '../helpers/logger';
+import { webhookReceiver as receiver } from '../helpers/webhook-receiver';
 
 /*
  * The proactive webhook against a local receiver: what it sends (json, signed; Slack's
@@ -16,30 +15,6 @@ import { capturingLogger, silentLogger } from '../helpers/logger';
  */
 
 jest.setTimeout(60_000);
-
-interface Received {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver answering each request with the next of `statuses` (then 200). */
-async function receiver() {
-  const received: Received[] = [];
-  const statuses: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body });
-      const next = statuses.shift() ?? { status: 200 };
-      res.writeHead(next.status, { 'content-type': next.body ? 'application/json' : 'text/plain', ...next.headers }).end(next.body ?? (next.status === 200 ? 'ok' : 'no'));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T000/B000/SECRETPATH`;
-  return { url, received, statuses, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 const THRESHOLDS = { failureThreshold: 3, failureWindowMs: 3_600_000, approvalWarnMs: 120_000, scheduleGraceMs: 900_000, burnWindowDays: 7 };
 const SECRET = 'whsec_0123456789abcdef';
