@@ -60,6 +60,13 @@ export class NotImplementedError extends AppError {
   }
 }
 
+/**
+ * 503 codes that say the server is not set up for the request (a feature off, a tool or
+ * directory not configured or installed): nothing changes until an operator acts, so a task is
+ * not tried again for them, unlike a service that is down or busy.
+ */
+export const NOT_SET_UP_CODES: ReadonlySet<string> = new Set(['FEATURE_DISABLED', 'NOT_CONFIGURED', 'PROVIDER_NOT_CONFIGURED', 'COMMAND_NOT_INSTALLED', 'FIREWALL_DISABLED']);
+
 export class UnavailableError extends AppError {
   constructor(code: string, message: string, details?: unknown, options?: AppErrorOptions) {
     super(503, code, message, details, options);

@@ -107,15 +107,16 @@ export function createProbeAgent(log: ProbeLog, options: { name?: string; db?: D
     }),
     capability({
       name: 'fail',
-      description: 'fails permanently',
+      description: 'fails permanently: invalid, or a 503 saying the server is not set up for it (`unavailable`: its code)',
       requiredModules: [],
-      payload: z.object({ key: z.string().default('fail') }).strict(),
+      payload: z.object({ key: z.string().default('fail'), unavailable: z.string().optional() }).strict(),
       timeoutMs: 10_000,
       resumable: true,
       async run(p) {
         const calls = log.flakyCalls.get(p.key) ?? [];
         calls.push(Date.now());
         log.flakyCalls.set(p.key, calls);
+        if (p.unavailable) throw new UnavailableError(p.unavailable, 'the probe is not set up here');
         throw new InvalidError('the probe refuses', { field: 'key' });
       },
     }),

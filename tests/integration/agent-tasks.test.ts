@@ -101,6 +101,13 @@ describe.each(DB_KINDS)('agent tasks on %s', (kind) => {
     const permanent = await t.system.tasks.enqueue('Probe', { taskType: 'fail', payload: { key: 'k3' }, priority: 'high' });
     expect(await waitForTask(t.system, permanent.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'VALIDATION_FAILED' } });
     expect(t.log.flakyCalls.get('k3')).toHaveLength(1);
+
+    // A 503 that says the server is not set up for it (a feature off, a directory not configured) stays so until an operator acts.
+    for (const code of ['NOT_CONFIGURED', 'FEATURE_DISABLED', 'COMMAND_NOT_INSTALLED']) {
+      const unconfigured = await t.system.tasks.enqueue('Probe', { taskType: 'fail', payload: { key: code, unavailable: code }, priority: 'high' });
+      expect(await waitForTask(t.system, unconfigured.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code } });
+      expect(t.log.flakyCalls.get(code)).toHaveLength(1);
+    }
   });
 
   it('fails a run that exceeds its timeout, even when the capability ignores the signal', async () => {

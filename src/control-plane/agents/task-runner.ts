@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { JobHelpers } from 'graphile-worker';
 import type { Db } from '../../common/db';
-import { AppError } from '../../common/errors';
+import { AppError, NOT_SET_UP_CODES } from '../../common/errors';
 import { GroupCommit } from '../../common/group-commit';
 import type { Logger } from '../../common/logger';
 import { withStorableChars } from '../../common/validation';
@@ -40,9 +40,9 @@ export interface TaskRunnerDeps {
   config: AgentSystemConfig;
 }
 
-/** Transient: worth another attempt later. A DAWG that is down or busy is; a bad request is not. */
+/** Transient: worth another attempt later. A DAWG that is down or busy is; a bad request, or a server not set up for it, is not. */
 export function isTransient(err: unknown): boolean {
-  return err instanceof AppError && (err.status === 503 || err.status === 429);
+  return err instanceof AppError && ((err.status === 503 && !NOT_SET_UP_CODES.has(err.code)) || err.status === 429);
 }
 
 /**
