@@ -118,7 +118,11 @@ describe('apply under a policy that holds every terraform command', () => {
 
   test('the changes come from the held plan once it ran, and go with the apply for whoever decides', async () => {
     // No plan asked for by this process: nothing to read them from.
-    expect((await exec({ action: 'apply' })).result).toMatchObject({ status: 'pending-approval', changes: null, changesUnavailable: expect.stringMatching(/^the firewall policy holds terraform show, so it did not run \(as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true/) });
+    expect((await exec({ action: 'apply' })).result).toMatchObject({
+      status: 'pending-approval',
+      changes: null,
+      changesUnavailable: expect.stringMatching(/^the firewall policy holds terraform show, so it did not run \(as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true.*; and no held plan was asked for since the AI DAWG started: plan again/),
+    });
 
     const plan = (await exec({ action: 'plan' })).result as { approvalId: string };
     // Not run yet: the file holds an earlier plan, if any.

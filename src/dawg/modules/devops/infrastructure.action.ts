@@ -115,7 +115,8 @@ async function applyChanges(
   if (!('held' in shown)) return shown;
   const { held: _held, ...answer } = shown;
   const approval = controlPlane.approval?.bind(controlPlane);
-  if (!planApproval || !approval) return answer;
+  if (!approval) return answer;
+  if (!planApproval) return { ...answer, changesUnavailable: `${answer.changesUnavailable}; and no held plan was asked for since the AI DAWG started: plan again, and once that plan is approved and has run, an apply lists its changes` };
   const fromPlan = await heldPlanChanges({ approval }, planApproval, { planFile }, caller);
   return fromPlan.changes ? fromPlan : { changes: null, changesUnavailable: `${answer.changesUnavailable}; ${fromPlan.changesUnavailable}` };
 }
