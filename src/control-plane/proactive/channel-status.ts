@@ -1,6 +1,6 @@
 import type { Db } from '../../common/db';
 import type { Logger } from '../../common/logger';
-import type { ChannelActivity, ChannelName, DeliveryOutcome } from './delivery-queue';
+import type { ChannelName, Delivery, DeliveryOutcome } from './delivery-queue';
 
 /*
  * What each proactive channel did, as every control plane on this database recorded it
@@ -12,9 +12,14 @@ import type { ChannelActivity, ChannelName, DeliveryOutcome } from './delivery-q
  */
 
 /** A channel's record across instances: since `since` (null: nothing recorded yet). */
-export interface SharedChannelActivity extends Omit<ChannelActivity, 'lastFailure'> {
+export interface SharedChannelActivity {
+  /** Whether the newest delivery failed for good (until one arrives). */
+  failing: boolean;
+  delivered: number;
+  failed: number;
+  lastDeliveredAt: string | null;
+  lastFailure: { at: string; event: Delivery['event']; suggestion: string; reason: string; instance: string } | null;
   since: string | null;
-  lastFailure: (NonNullable<ChannelActivity['lastFailure']> & { instance: string }) | null;
 }
 
 interface Row {
@@ -74,7 +79,7 @@ export class ChannelStatusStore {
           delivered: Number(r.delivered),
           failed: Number(r.failed),
           lastDeliveredAt: r.last_delivered_at === null ? null : iso(r.last_delivered_at),
-          lastFailure: r.last_failure && { at: r.last_failure.at, event: r.last_failure.event as NonNullable<ChannelActivity['lastFailure']>['event'], suggestion: r.last_failure.suggestion, reason: r.last_failure.reason, instance: r.last_failure.instance },
+          lastFailure: r.last_failure && { at: r.last_failure.at, event: r.last_failure.event as Delivery['event'], suggestion: r.last_failure.suggestion, reason: r.last_failure.reason, instance: r.last_failure.instance },
           since: iso(r.since),
         },
       ]),

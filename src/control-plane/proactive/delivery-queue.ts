@@ -49,16 +49,6 @@ export interface ChannelOptions {
   instance?: string;
 }
 
-/** What a channel did since this instance started (GET /api/v1/suggestions/channels). */
-export interface ChannelActivity {
-  /** Whether its last delivery failed for good (until one arrives). */
-  failing: boolean;
-  delivered: number;
-  failed: number;
-  lastDeliveredAt: string | null;
-  lastFailure: { at: string; event: Delivery['event']; suggestion: string; reason: string } | null;
-}
-
 /** How one delivery ended: `attempts` made (0 when stopping first), when, and why it failed. */
 export interface DeliveryOutcome {
   channel: ChannelName;
@@ -80,7 +70,6 @@ export abstract class DeliveryQueue implements Notifier {
   /** Failing since the last delivery that failed for good: logged when that starts and ends. */
   private failingNow = false;
   private readonly listeners = new Set<(o: DeliveryOutcome) => void>();
-  private readonly activity = { delivered: 0, failed: 0, lastDeliveredAt: null as string | null, lastFailure: null as ChannelActivity['lastFailure'] };
 
   constructor(
     private readonly retry: ChannelOptions,
@@ -107,11 +96,6 @@ export abstract class DeliveryQueue implements Notifier {
 
   /** Where deliveries go, for people: never a secret (the webhook URL's host, the mail server and recipients). */
   abstract describe(): Record<string, unknown>;
-
-  /** What it did since this instance started. */
-  status(): ChannelActivity {
-    return { failing: this.failingNow, ...this.activity, lastFailure: this.activity.lastFailure && { ...this.activity.lastFailure } };
-  }
 
   /** The least severe suggestion it sends. */
   get minSeverity(): Severity {
@@ -165,9 +149,7 @@ export abstract class DeliveryQueue implements Notifier {
       if (outcome.ok) {
         if (this.failingNow) this.logger.info(`${this.label} delivers again`, { target: this.target() });
         this.failingNow = false;
-        this.activity.delivered += 1;
-        this.activity.lastDeliveredAt = new Date().toISOString();
-        this.ended({ channel: this.channel, event: delivery.event, outcome: 'delivered', attempts: made, suggestion: delivery.suggestion.id, at: this.activity.lastDeliveredAt, instance: this.instance });
+        this.ended({ channel: this.channel, event: delivery.event, outcome: 'delivered', attempts: made, suggestion: delivery.suggestion.id, at: new Date().toISOString(), instance: this.instance });
         return true;
       }
       reason = outcome.reason;
@@ -181,9 +163,7 @@ export abstract class DeliveryQueue implements Notifier {
       this.logger.warn(`${this.label} delivery failed; a later reading sends it again`, { target: this.target(), event: delivery.event, suggestion: delivery.suggestion.id, reason });
     }
     this.failingNow = true;
-    this.activity.failed += 1;
-    this.activity.lastFailure = { at: new Date().toISOString(), event: delivery.event, suggestion: delivery.suggestion.id, reason };
-    this.ended({ channel: this.channel, event: delivery.event, outcome: 'failed', attempts: made, suggestion: delivery.suggestion.id, at: this.activity.lastFailure.at, instance: this.instance, reason });
+    this.ended({ channel: this.channel, event: delivery.event, outcome: 'failed', attempts: made, suggestion: delivery.suggestion.id, at: new Date().toISOString(), instance: this.instance, reason });
     return false;
   }
 
