@@ -42,6 +42,36 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
+/**
+ * What an error logged as a field (`{ err }`) says: JSON shows an Error as `{}`, its message and
+ * stack being non-enumerable. Only these fields: an HTTP client's error also carries its request
+ * configuration, credentials included.
+ */
+/** An Error, from this realm or another (a DOMException, a worker's or a VM context's error). */
+function isErrorLike(value: unknown): value is Error {
+  if (value instanceof Error) return true;
+  const v = value as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  return typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.message === 'string' && typeof v.stack === 'string';
+}
+
+export function describeError(err: Error, depth = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (err.stack) out.stack = err.stack;
+  const cause = (err as { cause?: unknown }).cause;
+  if (isErrorLike(cause) && depth < 2) out.cause = describeError(cause, depth + 1);
+  return out;
+}
+
+const serializeErrors = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const value = info[key];
+    if (key !== 'message' && isErrorLike(value)) info[key] = describeError(value);
+  }
+  return info;
+});
+
 function fileTransport(service: string, file: LogFileOptions): winston.transport {
   if (!FILE_SERVICE_NAME.test(service)) throw new Error(`Logger service "${service}" cannot name a log file`);
   for (const key of ['maxBytes', 'maxFiles'] as const) {
@@ -63,6 +93,7 @@ export function createLogger(options: LoggerOptions): Logger {
     defaultMeta: { service: options.service },
     format: winston.format.combine(
       redactSecrets(),
+      serializeErrors(),
       winston.format.timestamp(),
       winston.format.errors({ stack: true }),
       winston.format.json(),

@@ -164,3 +164,22 @@ describe('lineWriter', () => {
     }
   });
 });
+
+describe('errors logged as fields', () => {
+  test('show their name, message, code, stack and cause, and nothing else they carry', () => {
+    const { logger, lines } = capturingLogger();
+    const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const err = Object.assign(new Error('the query failed', { cause }), { config: { headers: { Authorization: 'Bearer jrv_secret' } } });
+    logger.error('unhandled error', { requestId: 'r1', err });
+    logger.error('aborted', { err: new DOMException('This operation was aborted', 'AbortError') });
+    const [first, second] = lines();
+    expect(first!.err).toEqual({
+      name: 'Error',
+      message: 'the query failed',
+      stack: expect.stringContaining('the query failed'),
+      cause: { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432', code: 'ECONNREFUSED', stack: expect.any(String) },
+    });
+    expect(JSON.stringify(first)).not.toContain('jrv_secret');
+    expect(second!.err).toMatchObject({ name: 'AbortError', message: 'This operation was aborted' });
+  });
+});
