@@ -75,13 +75,24 @@ export function buildDawgApp(deps: DawgAppDeps): Express {
     const ownedBy = optionalActorHeader(req, OWNED_BY_HEADER);
     // What a limited caller creates must be recorded as theirs, or it could not change it afterwards.
     if (ownedBy !== undefined && ownedBy !== actor) throw fieldError(`headers.${OWNED_BY_HEADER}`, `must equal headers.${ACTOR_HEADER}`);
-    const result = await deps.registry.execute(request, {
-      requestId: requestIdValue,
-      signal: controller.signal,
-      ...(actor ? { actor } : {}),
-      ...(ownedBy ? { ownedBy } : {}),
-      logger: deps.logger.child({ requestId: requestIdValue, module: request.module, action: request.action }),
-    });
+    let result;
+    try {
+      result = await deps.registry.execute(request, {
+        requestId: requestIdValue,
+        signal: controller.signal,
+        ...(actor ? { actor } : {}),
+        ...(ownedBy ? { ownedBy } : {}),
+        logger: deps.logger.child({ requestId: requestIdValue, module: request.module, action: request.action }),
+      });
+    } catch (err) {
+      // The caller went away (its timeout, a cancelled task) and the action stopped on its
+      // signal: nobody reads an answer, and it is no failure of this service.
+      if (controller.signal.aborted) {
+        deps.logger.info('execute: the caller went away before the answer', { requestId: requestIdValue, module: request.module, action: request.action, reason: (err as Error | undefined)?.message });
+        return;
+      }
+      throw err;
+    }
     res.json(result);
   });
 

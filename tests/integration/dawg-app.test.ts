@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { buildDawgApp } from '../../src/dawg/app';
 import { createTestingModule } from '../../src/dawg/modules/testing';
 import { defineAction, defineModule, ModuleRegistry } from '../../src/dawg/sdk';
-import { silentLogger } from '../helpers/logger';
-import { SERVICE_TOKEN } from '../helpers/servers';
+import { capturingLogger, silentLogger } from '../helpers/logger';
+import { listen, SERVICE_TOKEN } from '../helpers/servers';
 
 const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
 let tmp: string;
@@ -144,4 +144,38 @@ describe('module SDK', () => {
     const res = await request(app).post('/api/v1/execute').set(auth).send({ module: 'math', action: 'add', params: { a: 1 } }).expect(200);
     expect(res.body.result).toBe(11);
   });
+});
+
+it('a caller that goes away stops the action through its signal, and is no error of the DAWG', async () => {
+  const { logger, lines } = capturingLogger();
+  const registry = new ModuleRegistry();
+  let stopped: (reason: unknown) => void;
+  const stoppedWith = new Promise<unknown>((resolve) => (stopped = resolve));
+  registry.register(
+    defineModule({
+      name: 'probe', description: 'test', version: '1',
+      actions: {
+        wait: defineAction({
+          description: 'waits for its signal',
+          params: z.object({}),
+          handler: (_p, ctx) =>
+            new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => (stopped(ctx.signal.reason), reject(ctx.signal.reason)), { once: true })),
+        }),
+      },
+    }),
+  );
+  const server = await listen(buildDawgApp({ registry, logger, serviceToken: SERVICE_TOKEN, bodyLimit: '1mb', startedAt: Date.now() }));
+  try {
+    const caller = new AbortController();
+    const call = fetch(`${server.url}/api/v1/execute`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ module: 'probe', action: 'wait', params: {} }), signal: caller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    caller.abort();
+    await expect(call).rejects.toThrow();
+    expect(await stoppedWith).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines().filter((l) => l.level === 'error')).toEqual([]);
+    expect(lines()).toContainEqual(expect.objectContaining({ level: 'info', message: 'execute: the caller went away before the answer', module: 'probe', action: 'wait' }));
+  } finally {
+    await server.close();
+  }
 });
