@@ -57,7 +57,7 @@ export function errorMapper(logger: Logger): ErrorRequestHandler {
       const body: ErrorBody = { error: { code: known.code, message: known.message } };
       if (known.details !== undefined) body.error.details = known.details;
       if (known.retryAfterSeconds !== undefined) res.setHeader('retry-after', known.retryAfterSeconds);
-      if (known.status >= 500) logger.warn('request failed', { requestId, code: known.code, message: known.message });
+      if (known.status >= 500) logger.warn('request failed', { requestId, code: known.code, reason: known.message });
       res.status(known.status).json(body);
       return;
     }
