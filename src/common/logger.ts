@@ -42,11 +42,6 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
-/**
- * What an error logged as a field (`{ err }`) says: JSON shows an Error as `{}`, its message and
- * stack being non-enumerable. Only these fields: an HTTP client's error also carries its request
- * configuration, credentials included.
- */
 /** An Error, from this realm or another (a DOMException, a worker's or a VM context's error). */
 function isErrorLike(value: unknown): value is Error {
   if (value instanceof Error) return true;
@@ -54,6 +49,11 @@ function isErrorLike(value: unknown): value is Error {
   return typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.message === 'string' && typeof v.stack === 'string';
 }
 
+/**
+ * What an error logged as a field (`{ err }`) says: JSON shows an Error as `{}`, its message and
+ * stack being non-enumerable. Only these fields: an HTTP client's error also carries its request
+ * configuration, credentials included.
+ */
 export function describeError(err: Error, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = { name: err.name, message: err.message };
   const code = (err as { code?: unknown }).code;
