@@ -70,7 +70,7 @@ beforeAll(async () => {
     ].map((l) => JSON.stringify(l)).join('\n') + '\n',
   );
   const refuse = () => Promise.reject(new Error('not used in this test'));
-  const controlPlane: ControlPlaneClient = { runCommand: refuse, approval: refuse, withdrawApproval: refuse, audit: refuse, metrics: refuse, analyticsQuery: refuse };
+  const controlPlane: ControlPlaneClient = { runCommand: refuse, approval: refuse, latestApproval: refuse, withdrawApproval: refuse, audit: refuse, metrics: refuse, analyticsQuery: refuse };
   dawg.registry.register(
     createDevopsModule({
       controlPlane,

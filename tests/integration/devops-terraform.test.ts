@@ -4,6 +4,7 @@ import request from 'supertest';
 import { approvalWithResult } from '../helpers/approvals';
 import type { TestPlane } from '../helpers/control-plane';
 import { startInfraRig, type InfraRig } from '../helpers/infra-rig';
+import { SERVICE_TOKEN } from '../helpers/servers';
 
 /**
  * Terraform through the whole path with the default TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true:
@@ -66,6 +67,27 @@ describe('devops manage-infrastructure with provider terraform, every terraform 
     await rig?.close();
   });
 
+  test('GET /internal/v1/approvals: the service token only, and a clear 400 naming the bad query field', async () => {
+    const internal = (query: Record<string, string>, token: string | null = SERVICE_TOKEN) => {
+      const call = request(rig.planeHttp.url).get('/internal/v1/approvals').query(query);
+      return token ? call.set('authorization', `Bearer ${token}`) : call;
+    };
+    const good = { command: 'terraform', cwd: rig.project, arg: '-out=jarvis-none.tfplan' };
+    expect((await internal(good)).body).toEqual({ approval: null });
+    expect((await internal({ ...good, cwd: '/no/such/dir' })).body).toEqual({ approval: null });
+    await internal(good, null).expect(401);
+    await internal(good, plane.adminKey).expect(401);
+    for (const [query, field] of [
+      [{ ...good, command: 'rm -rf' }, 'query.command'],
+      [{ ...good, cwd: 'relative/dir' }, 'query.cwd'],
+      [{ command: 'terraform', cwd: rig.project }, 'query.arg'],
+      [{ ...good, extra: '1' }, 'query'],
+    ] as const) {
+      const res = await internal(query).expect(400);
+      expect(JSON.stringify(res.body.error)).toContain(field);
+    }
+  });
+
   test('the apply held after an approved plan carries that plan\'s changes to whoever decides, and applies that plan', async () => {
     const plan = await infra({ action: 'plan' });
     expect(plan.status).toBe(200);
@@ -88,5 +110,14 @@ describe('devops manage-infrastructure with provider terraform, every terraform 
     expect((await approve(apply.body.result.approvalId)).status).toBe(200);
     expect((await approvalWithResult(plane.app, approverKey, apply.body.result.approvalId)).result).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('Apply complete!') });
     expect(calls()).toEqual(['plan', 'apply']);
+
+    // A plan held through another route is found as well: the control plane keeps them, not the DAWG.
+    const direct = await request(plane.app)
+      .post('/api/v1/devops/exec')
+      .set('authorization', `Bearer ${plane.adminKey}`)
+      .send({ command: 'terraform', args: ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=jarvis-prod.tfplan'], cwd: rig.project, env: { TF_WORKSPACE: 'prod' } })
+      .expect(202);
+    const again = await infra({ action: 'apply' });
+    expect(again.body.result).toMatchObject({ changes: null, changesUnavailable: expect.stringContaining(`the newest plan asked for, ${direct.body.approval.id}, has not run yet (pending)`) });
   });
 });

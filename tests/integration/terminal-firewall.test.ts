@@ -78,6 +78,17 @@ describe.each(DB_KINDS)('terminal firewall on %s', (kind) => {
     await firewall.close();
   });
 
+  it('finds the newest approval of a command in a directory with a given argument, whatever its status', async () => {
+    const first = (await firewall.exec({ command: 'free', args: ['-m'] }, 'key_asker')) as { approval: { id: string; cwd: string } };
+    const second = (await firewall.exec({ command: 'free', args: ['-m'] }, 'key_asker')) as { approval: { id: string; cwd: string } };
+    await firewall.decide(first.approval.id, 'deny', 'key_admin', 'not now');
+    const { cwd } = second.approval;
+    expect(await firewall.approvals.latest({ command: 'free', cwd, arg: '-m' })).toMatchObject({ id: second.approval.id, status: 'pending' });
+    expect(await firewall.approvals.latest({ command: 'free', cwd, arg: '-h' })).toBeUndefined();
+    expect(await firewall.approvals.latest({ command: 'free', cwd: '/elsewhere', arg: '-m' })).toBeUndefined();
+    expect(await firewall.approvals.latest({ command: 'df', cwd, arg: '-m' })).toBeUndefined();
+  });
+
   test('a caller gone while the command was being audited: it never starts', async () => {
     const controller = new AbortController();
     const reason = new Error('caller went away');

@@ -77,8 +77,7 @@ describe('apply under a policy that holds every terraform command', () => {
   let approvals: Map<string, ApprovalView>;
   let asked: CommandRequest[];
   let next = 0;
-  /** Whether the policy lets plan run at once (show stays held). */
-  let planRunsNow: boolean;
+  let plane: Pick<ControlPlaneClient, 'runCommand' | 'latestApproval'>;
   let exec: (params: Record<string, unknown>) => Promise<{ result: unknown }>;
 
   function approvalOf(req: CommandRequest): ApprovalView {
@@ -95,18 +94,16 @@ describe('apply under a policy that holds every terraform command', () => {
   beforeEach(() => {
     approvals = new Map();
     asked = [];
-    planRunsNow = false;
-    const plane: Pick<ControlPlaneClient, 'runCommand' | 'approval'> = {
+    plane = {
       async runCommand(req) {
         asked.push(req);
         if (req.args[0] === 'show') throw new AppError(409, 'APPROVAL_REQUIRED', 'terraform show requires approval by the firewall policy, and the caller needed it to run at once');
-        if (req.args[0] === 'plan' && planRunsNow) return { status: 'finished', rule: 'terraform', result: result(PLAN_OUTPUT) } satisfies CommandOutcome;
         return { status: 'pending-approval', approval: approvalOf(req) } satisfies CommandOutcome;
       },
-      async approval(id) {
-        const a = approvals.get(id);
-        if (!a) throw new AppError(404, 'APPROVAL_NOT_FOUND', `No approval ${id}`);
-        return structuredClone(a);
+      // As the control plane answers GET /internal/v1/approvals: the newest match, any status.
+      async latestApproval(filter) {
+        const newest = [...approvals.values()].reverse().find((a) => a.command === filter.command && a.cwd === filter.cwd && a.args.includes(filter.arg));
+        return newest ? structuredClone(newest) : null;
       },
     };
     const registry = new ModuleRegistry();
@@ -121,13 +118,13 @@ describe('apply under a policy that holds every terraform command', () => {
     expect((await exec({ action: 'apply' })).result).toMatchObject({
       status: 'pending-approval',
       changes: null,
-      changesUnavailable: expect.stringMatching(/^the firewall policy holds terraform show, so it did not run \(as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true.*; and no held plan was asked for since the AI DAWG started: plan again/),
+      changesUnavailable: expect.stringMatching(/^the firewall policy holds terraform show, so it did not run \(as TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true.*; no held plan saves jarvis-prod\.tfplan: plan, and once that plan is approved and has run, an apply lists its changes$/),
     });
 
     const plan = (await exec({ action: 'plan' })).result as { approvalId: string };
     // Not run yet: the file holds an earlier plan, if any.
     const early = (await exec({ action: 'apply' })).result as Record<string, unknown>;
-    expect(early).toMatchObject({ changes: null, changesUnavailable: expect.stringContaining(`the plan asked for as ${plan.approvalId} has not run yet (pending): jarvis-prod.tfplan holds an earlier plan, if any`) });
+    expect(early).toMatchObject({ changes: null, changesUnavailable: expect.stringContaining(`the newest plan asked for, ${plan.approvalId}, has not run yet (pending): jarvis-prod.tfplan holds an earlier plan, if any`) });
     expect(applyAsked().context).toBeUndefined();
 
     planRan(plan.approvalId, result(PLAN_OUTPUT));
@@ -140,7 +137,12 @@ describe('apply under a policy that holds every terraform command', () => {
     expect(applyAsked().args).toEqual(['apply', '-input=false', '-no-color', '-auto-approve', 'jarvis-prod.tfplan']);
 
     // Another workspace's plan file has no plan asked for.
-    expect((await exec({ action: 'apply', workspace: 'staging' })).result).toMatchObject({ changes: null, changesUnavailable: expect.not.stringContaining(plan.approvalId) });
+    expect((await exec({ action: 'apply', workspace: 'staging' })).result).toMatchObject({ changes: null, changesUnavailable: expect.stringContaining('no held plan saves jarvis-staging.tfplan') });
+    // Nothing is remembered in the DAWG: a fresh action (a restarted DAWG) finds the same plan.
+    const restarted = new ModuleRegistry();
+    restarted.register(defineModule({ name: 'devops', description: 'test', version: '1', actions: { 'manage-infrastructure': createManageInfrastructureAction({ controlPlane: plane, terraformDir: DIR }) } }));
+    const again = await restarted.execute({ module: 'devops', action: 'manage-infrastructure', params: { provider: 'terraform', workspace: 'prod', action: 'apply' } }, { requestId: 'r2', signal: new AbortController().signal, logger: silentLogger(), actor: 'key_1' });
+    expect(again.result).toMatchObject({ changes: CHANGES, changesFrom: held.changesFrom });
   });
 
   test.each([
@@ -154,19 +156,20 @@ describe('apply under a policy that holds every terraform command', () => {
     expect(applyAsked().context).toBeUndefined();
   });
 
-  test('a plan that saw no changes lists none; one denied, or a later plan that ran at once, is not read', async () => {
+  test('a plan that saw no changes lists none; one denied is not read, nor a plan of another directory', async () => {
     const quiet = (await exec({ action: 'plan' })).result as { approvalId: string };
     planRan(quiet.approvalId, result('\nNo changes. Your infrastructure matches the configuration.\n', 0));
     expect((await exec({ action: 'apply' })).result).toMatchObject({ changes: [], changesFrom: expect.stringContaining(quiet.approvalId) });
 
     const denied = (await exec({ action: 'plan' })).result as { approvalId: string };
     approvals.get(denied.approvalId)!.status = 'denied';
-    expect((await exec({ action: 'apply' })).result).toMatchObject({ changes: null, changesUnavailable: expect.stringContaining(`the plan asked for as ${denied.approvalId} ended denied`) });
+    expect((await exec({ action: 'apply' })).result).toMatchObject({ changes: null, changesUnavailable: expect.stringContaining(`the newest plan asked for, ${denied.approvalId}, ended denied`) });
 
-    // A plan that ran at once (a policy that does not hold it) saved a newer file: its approval is forgotten.
-    planRunsNow = true;
-    await exec({ action: 'plan' });
-    expect((await exec({ action: 'apply' })).result).toMatchObject({ changes: null, changesUnavailable: expect.not.stringContaining('apr_') });
+    // A plan held for another directory is not this one's.
+    const elsewhere = approvalOf({ command: 'terraform', args: ['plan', '-out=jarvis-prod.tfplan'] });
+    Object.assign(elsewhere, { cwd: '/srv/other' });
+    planRan(elsewhere.id, result(PLAN_OUTPUT));
+    expect((await exec({ action: 'apply' })).result).toMatchObject({ changesUnavailable: expect.stringContaining(`${denied.approvalId}, ended denied`) });
   });
 });
 

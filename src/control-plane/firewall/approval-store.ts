@@ -86,6 +86,15 @@ export class ApprovalStore {
     return row ? toApproval(row) : undefined;
   }
 
+  /** The newest approval of `command` in `cwd` whose arguments include `arg` (any status), if any. */
+  async latest(filter: { command: string; cwd: string; arg: string }): Promise<Approval | undefined> {
+    const [row] = await this.db.query<Row>(
+      'SELECT * FROM command_approvals WHERE command = $1 AND cwd = $2 AND args @> $3::jsonb ORDER BY created_at DESC, id DESC LIMIT 1',
+      [filter.command, filter.cwd, JSON.stringify([filter.arg])],
+    );
+    return row ? toApproval(row) : undefined;
+  }
+
   async list(filter: { status?: ApprovalStatus; limit: number }): Promise<Approval[]> {
     const rows = await this.db.query<Row>(
       'SELECT * FROM command_approvals WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2',

@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError } from '../../common/errors';
@@ -47,6 +49,12 @@ const internalExecBody = execBody.extend({
 });
 
 const withdrawBody = z.strictObject({ actor: actorId, reason: z.string().min(1).max(500) });
+/** The newest approval of a command in a directory with one of its arguments (the DAWG's held Terraform plan). */
+const latestApprovalQuery = z.strictObject({
+  command: z.string().regex(/^[A-Za-z0-9._+-]{1,100}$/, 'must be a command name'),
+  cwd: z.string().min(1).max(4_096).refine((p) => path.isAbsolute(p), 'must be an absolute path'),
+  arg: z.string().min(1).max(1_024),
+});
 
 /** The service token, compared in constant time; failures land in the audit log as any other. */
 function requireServiceToken(token: string, audit: AuditLog | undefined): RequestHandler {
@@ -87,6 +95,19 @@ export function mountInternalRoutes(app: Express, deps: InternalRouteDeps): void
       return;
     }
     res.json(outcome);
+  });
+
+  router.get('/approvals', async (req, res) => {
+    const query = parseInput(latestApprovalQuery, req.query, 'query');
+    // As the firewall stores it: the real path (a directory that is gone has no approvals).
+    const cwd = await realpath(query.cwd).catch(() => undefined);
+    const found = cwd === undefined ? undefined : await firewall().approvals.latest({ ...query, cwd });
+    if (!found) {
+      res.json({ approval: null });
+      return;
+    }
+    const { env: _env, ...approval } = found;
+    res.json({ approval });
   });
 
   router.get('/approvals/:id', async (req, res) => {

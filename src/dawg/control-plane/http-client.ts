@@ -7,6 +7,7 @@ import {
   auditPageSchema,
   commandOutcomeSchema,
   jarvisQueryAnswerSchema,
+  latestApprovalAnswer,
   type ApprovalView,
   type AuditFilter,
   type AuditPageView,
@@ -55,6 +56,10 @@ export class HttpControlPlaneClient implements ControlPlaneClient {
 
   async approval(id: string, caller: CallerContext): Promise<ApprovalView> {
     return this.call('GET', `/approvals/${encodeURIComponent(id)}`, approvalSchema, caller);
+  }
+
+  async latestApproval(filter: { command: string; cwd: string; arg: string }, caller: CallerContext): Promise<ApprovalView | null> {
+    return (await this.call('GET', '/approvals', latestApprovalAnswer, caller, { params: filter })).approval;
   }
 
   async withdrawApproval(id: string, reason: string, caller: CallerContext): Promise<ApprovalView> {

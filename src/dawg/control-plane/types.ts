@@ -32,6 +32,9 @@ export const commandOutcomeSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('finished'), rule: z.string(), result: commandResultSchema }),
   z.object({ status: z.literal('pending-approval'), approval: approvalSchema }),
 ]);
+
+/** GET /internal/v1/approvals: the newest approval matching, or null. */
+export const latestApprovalAnswer = z.object({ approval: approvalSchema.nullable() });
 export type CommandOutcome = z.infer<typeof commandOutcomeSchema>;
 
 export interface CommandRequest {
@@ -59,6 +62,8 @@ export interface ControlPlaneClient {
   runCommand(request: CommandRequest, caller: CallerContext): Promise<CommandOutcome>;
   /** An approval's current state (the firewall stores the command's result on it once it ran). */
   approval(id: string, caller: CallerContext): Promise<ApprovalView>;
+  /** The newest approval of `command` in `cwd` whose arguments include `arg` (any status), or null. */
+  latestApproval(filter: { command: string; cwd: string; arg: string }, caller: CallerContext): Promise<ApprovalView | null>;
   /** Takes back a pending request of this actor (it ends denied, never runs); answers the approval as it now stands. */
   withdrawApproval(id: string, reason: string, caller: CallerContext): Promise<ApprovalView>;
   /** One page of the audit log, newest first. */

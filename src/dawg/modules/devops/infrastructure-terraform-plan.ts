@@ -4,8 +4,9 @@ import type { CallerContext, ControlPlaneClient } from '../../control-plane/type
 /*
  * What a saved Terraform plan changes when `terraform show` may not run at once (the default
  * TERMINAL_REQUIRE_APPROVAL_FOR_TERRAFORM=true holds every terraform command): read from the
- * output of the plan run that saved the file, which the firewall stored on that plan's approval.
- * The DAWG remembers which approval that is for each plan file it asked a plan for.
+ * output of the plan run that saved the file, which the firewall stored on that plan's approval:
+ * the newest approval of a `terraform plan -out=<file>` in the directory, whoever asked for it
+ * (this action, or POST /api/v1/devops/exec), found by the control plane.
  */
 
 export interface PlannedChange {
@@ -47,26 +48,27 @@ export function planTextChanges(stdout: string): PlannedChange[] {
   return changes;
 }
 
-/** The changes of the plan run held as approval `id`, or why they cannot be told. */
+/**
+ * The changes of the newest held `terraform plan -out=<planFile>` in `cwd` (the firewall stores
+ * its output on its approval once it ran), or why they cannot be told.
+ */
 export async function heldPlanChanges(
-  controlPlane: Pick<ControlPlaneClient, 'approval'>,
-  id: string,
-  expected: { planFile: string },
+  controlPlane: Pick<ControlPlaneClient, 'latestApproval'>,
+  expected: { cwd: string; planFile: string },
   caller: CallerContext,
 ): Promise<{ changes: PlannedChange[]; changesFrom: string } | { changes: null; changesUnavailable: string }> {
   const unavailable = (why: string) => ({ changes: null, changesUnavailable: why });
   let approval;
   try {
-    approval = await controlPlane.approval(id, caller);
+    approval = await controlPlane.latestApproval({ command: 'terraform', cwd: expected.cwd, arg: `-out=${expected.planFile}` }, caller);
   } catch (err) {
-    return unavailable(`the plan asked for as ${id} could not be read (${(err as Error).message})`);
+    return unavailable(`the held plans could not be read (${(err as Error).message})`);
   }
-  if (approval.command !== 'terraform' || approval.args[0] !== 'plan' || !approval.args.includes(`-out=${expected.planFile}`)) {
-    return unavailable(`approval ${id} is not the plan that saved ${expected.planFile}`);
-  }
+  if (!approval || approval.args[0] !== 'plan') return unavailable(`no held plan saves ${expected.planFile}: plan, and once that plan is approved and has run, an apply lists its changes`);
+  const id = approval.id;
   if (approval.status !== 'finished') {
     const when = approval.status === 'pending' || approval.status === 'approved' || approval.status === 'running' ? `has not run yet (${approval.status})` : `ended ${approval.status}`;
-    return unavailable(`the plan asked for as ${id} ${when}: ${expected.planFile} holds an earlier plan, if any`);
+    return unavailable(`the newest plan asked for, ${id}, ${when}: ${expected.planFile} holds an earlier plan, if any`);
   }
   const result = commandResultSchema.safeParse(approval.result);
   if (!result.success) return unavailable(`approval ${id} holds no command result`);

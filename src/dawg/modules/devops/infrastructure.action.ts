@@ -15,8 +15,8 @@ export { manageInfrastructureParams };
 type Params = z.output<typeof manageInfrastructureParams>;
 
 export interface InfrastructureDeps {
-  /** `approval` reads the plan run a held `show` cannot (without it, such an apply lists no changes). */
-  controlPlane: Pick<ControlPlaneClient, 'runCommand'> & Partial<Pick<ControlPlaneClient, 'approval'>>;
+  /** `latestApproval` finds the held plan run a held `show` cannot read (without it, such an apply lists no changes). */
+  controlPlane: Pick<ControlPlaneClient, 'runCommand'> & Partial<Pick<ControlPlaneClient, 'latestApproval'>>;
   /** The Terraform configuration directory (DEVOPS_TERRAFORM_DIR); the firewall's terraform rule must allow it. */
   terraformDir: string | undefined;
   /** The Pulumi project (DEVOPS_PULUMI_DIR); undefined: provider pulumi answers 503 NOT_CONFIGURED. */
@@ -101,23 +101,20 @@ async function savedPlanChanges(controlPlane: InfrastructureDeps['controlPlane']
 
 /**
  * What applying the saved plan changes: read with `show` when the policy lets it run now, else
- * from the output of the held plan run that saved the file (`planApproval`, when this process
- * asked for it), else null and why.
+ * from the output of the newest held plan that saves this file (its approval, whoever asked for
+ * it), else null and why.
  */
 async function applyChanges(
   controlPlane: InfrastructureDeps['controlPlane'],
   base: { cwd: string; env?: Record<string, string> },
   planFile: string,
-  planApproval: string | undefined,
   caller: CallerContext,
 ): Promise<{ changes: PlannedChange[] | null; changesUnavailable?: string; changesFrom?: string }> {
   const shown = await savedPlanChanges(controlPlane, base, planFile, caller);
   if (!('held' in shown)) return shown;
   const { held: _held, ...answer } = shown;
-  const approval = controlPlane.approval?.bind(controlPlane);
-  if (!approval) return answer;
-  if (!planApproval) return { ...answer, changesUnavailable: `${answer.changesUnavailable}; and no held plan was asked for since the AI DAWG started: plan again, and once that plan is approved and has run, an apply lists its changes` };
-  const fromPlan = await heldPlanChanges({ approval }, planApproval, { planFile }, caller);
+  if (!controlPlane.latestApproval) return answer;
+  const fromPlan = await heldPlanChanges({ latestApproval: controlPlane.latestApproval.bind(controlPlane) }, { cwd: base.cwd, planFile }, caller);
   return fromPlan.changes ? fromPlan : { changes: null, changesUnavailable: `${answer.changesUnavailable}; ${fromPlan.changesUnavailable}` };
 }
 
@@ -154,8 +151,6 @@ function summarisePulumi(p: Params, outcome: CommandOutcome) {
  */
 export function createManageInfrastructureAction(deps: InfrastructureDeps) {
   const cloudformation = deps.cloudformation && new CloudFormationRunner(deps.controlPlane, deps.cloudformation, deps.pollMs);
-  /** Per plan file: the approval of the last plan asked for that the firewall held (this process's memory). */
-  const heldPlans = new Map<string, string>();
   return defineAction({
     description: 'Terraform, Pulumi and CloudFormation: plan/validate (run at once) and apply/destroy/refresh (held for approval; CloudFormation drift detection runs at once) through the terminal firewall',
     params: manageInfrastructureParams,
@@ -180,10 +175,8 @@ export function createManageInfrastructureAction(deps: InfrastructureDeps) {
       const base = { cwd: deps.terraformDir, ...(p.workspace ? { env: { TF_WORKSPACE: p.workspace } } : {}) };
       const planFile = planFileOf(p);
       // Applying the saved plan: what it changes goes with the approval request.
-      const planned = p.action === 'apply' && !p.targetResources?.length ? await applyChanges(deps.controlPlane, base, planFile, heldPlans.get(planFile), caller) : undefined;
+      const planned = p.action === 'apply' && !p.targetResources?.length ? await applyChanges(deps.controlPlane, base, planFile, caller) : undefined;
       const outcome = await deps.controlPlane.runCommand({ command: 'terraform', args: terraformArgs(p), ...base, ...approvalContext(planned?.changes, planned?.changesFrom) }, caller);
-      // The plan a later apply applies: held, its approval tells what it saved; run now, `show` can.
-      if (p.action === 'plan') (outcome.status === 'pending-approval' ? heldPlans.set(planFile, outcome.approval.id) : heldPlans.delete(planFile));
       return { ...summary, ...summarise(p, outcome), ...planned };
     },
   });
