@@ -27,18 +27,20 @@ export function requestLog(logger: Logger, audit?: RequestAuditSink): RequestHan
       if (ended) return;
       ended = true;
       const aborted = !res.writableFinished;
-      const status = res.statusCode;
+      // Gone before anything was answered: no status (Express's default 200 was never sent):
+      // the log line has none, the audit entry null.
+      const status = aborted && !res.headersSent ? null : res.statusCode;
       const path = req.originalUrl.split('?', 1)[0]!;
       const ms = Math.round((performance.now() - started) * 100) / 100;
       const requestId = requestIdOf(res);
       const keyId = principalOf(res)?.id;
-      writeLine(status >= 500 ? 'warn' : 'info', 'request', { method: req.method, path, status, ms, requestId, keyId, ...(aborted ? { aborted } : {}) });
+      writeLine(status !== null && status >= 500 ? 'warn' : 'info', 'request', { method: req.method, path, ...(status === null ? {} : { status }), ms, requestId, keyId, ...(aborted ? { aborted } : {}) });
       audit?.record({
         type: 'api.request',
         actor: keyId,
         subject: routeOf(req, path),
         outcome: aborted ? 'aborted' : String(status),
-        details: { method: req.method, path, status: aborted && !res.headersSent ? null : status, ms, requestId, keyId },
+        details: { method: req.method, path, status, ms, requestId, keyId },
       });
     };
     res.once('finish', end);
