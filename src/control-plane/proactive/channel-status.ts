@@ -7,8 +7,10 @@ import type { ChannelName, Delivery, DeliveryOutcome } from './delivery-queue';
  * (notification_channel_status), kept across restarts. Whichever instance claimed a suggestion
  * sends it, so one instance's memory cannot tell whether a channel is failing: each delivery that
  * ended is added here, and the newest outcome (by the sending instance's clock) decides
- * `failing`. Writes go one after another, off the delivery; one that fails is logged (once until
- * they work again) and leaves the record behind by that delivery.
+ * `failing`. The record is about one target (a fingerprint of where the channel sends): a
+ * delivery elsewhere starts it afresh, and an instance sending elsewhere does not show it.
+ * Writes go one after another, off the delivery; one that fails is logged (once until they work
+ * again) and leaves the record behind by that delivery.
  */
 
 /** A channel's record across instances: since `since` (null: nothing recorded yet). */
@@ -24,6 +26,7 @@ export interface SharedChannelActivity {
 
 interface Row {
   channel: ChannelName;
+  target: string;
   delivered: string | number;
   failed: string | number;
   failing: boolean;
@@ -67,14 +70,15 @@ export class ChannelStatusStore {
     return this.queue;
   }
 
-  /** Every channel's record, this instance's queued writes included. */
-  async read(): Promise<Map<ChannelName, SharedChannelActivity>> {
+  /** Every channel's record with the target it is about, this instance's queued writes included. */
+  async read(): Promise<Map<ChannelName, SharedChannelActivity & { target: string }>> {
     await this.idle();
-    const rows = await this.db.query<Row>('SELECT channel, delivered, failed, failing, last_delivered_at, last_failure, since FROM notification_channel_status');
+    const rows = await this.db.query<Row>('SELECT channel, target, delivered, failed, failing, last_delivered_at, last_failure, since FROM notification_channel_status');
     return new Map(
       rows.map((r) => [
         r.channel,
         {
+          target: r.target,
           failing: r.failing,
           delivered: Number(r.delivered),
           failed: Number(r.failed),
@@ -86,17 +90,26 @@ export class ChannelStatusStore {
     );
   }
 
-  /** One channel's record, or what it is before anything was recorded. */
-  static of(records: Map<ChannelName, SharedChannelActivity>, channel: ChannelName): SharedChannelActivity {
-    return records.get(channel) ?? { ...NOTHING_YET };
+  /**
+   * One channel's record for the target this instance sends to (its fingerprint), or what it is
+   * before anything was sent there: a record about another target (the configuration changed)
+   * says nothing about this one.
+   */
+  static of(records: Map<ChannelName, SharedChannelActivity & { target: string }>, channel: ChannelName, target: string): SharedChannelActivity {
+    const record = records.get(channel);
+    if (!record || record.target !== target) return { ...NOTHING_YET };
+    const { target: _target, ...activity } = record;
+    return activity;
   }
 
   private async write(o: DeliveryOutcome): Promise<void> {
     const failed = o.outcome === 'failed';
     const failure = failed ? JSON.stringify({ at: o.at, event: o.event, suggestion: o.suggestion, reason: o.reason ?? 'failed', instance: o.instance }) : null;
+    // A delivery to another target (the configuration changed) starts the record afresh.
+    await this.db.query('DELETE FROM notification_channel_status WHERE channel = $1 AND target <> $2', [o.channel, o.target]);
     await this.db.query(
-      `INSERT INTO notification_channel_status AS s (channel, delivered, failed, failing, last_outcome_at, last_delivered_at, last_failure)
-       VALUES ($1, $2, $3, $4, $5, CASE WHEN $4::boolean THEN NULL ELSE $5::timestamptz END, $6::jsonb)
+      `INSERT INTO notification_channel_status AS s (channel, delivered, failed, failing, last_outcome_at, last_delivered_at, last_failure, target)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $4::boolean THEN NULL ELSE $5::timestamptz END, $6::jsonb, $7)
        ON CONFLICT (channel) DO UPDATE SET
          delivered = s.delivered + EXCLUDED.delivered,
          failed = s.failed + EXCLUDED.failed,
@@ -107,7 +120,7 @@ export class ChannelStatusStore {
            WHEN EXCLUDED.last_failure IS NULL THEN s.last_failure
            WHEN s.last_failure IS NULL OR (EXCLUDED.last_failure->>'at')::timestamptz >= (s.last_failure->>'at')::timestamptz THEN EXCLUDED.last_failure
            ELSE s.last_failure END`,
-      [o.channel, failed ? 0 : 1, failed ? 1 : 0, failed, o.at, failure],
+      [o.channel, failed ? 0 : 1, failed ? 1 : 0, failed, o.at, failure, o.target],
     );
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processInstanceName } from '../../common/instance';
 import type { Logger } from '../../common/logger';
@@ -60,6 +61,8 @@ export interface DeliveryOutcome {
   at: string;
   /** The control plane that sent it (host:pid unless named). */
   instance: string;
+  /** Where it went, as a fingerprint (DeliveryQueue.fingerprint). */
+  target: string;
   reason?: string;
 }
 
@@ -85,6 +88,14 @@ export abstract class DeliveryQueue implements Notifier {
 
   /** Where deliveries go, for logs: never a secret (a webhook URL's path, a password). */
   protected abstract target(): string;
+
+  /** Everything that decides where deliveries go, credentials left out (hashed into `fingerprint`, never shown). */
+  protected abstract destination(): string;
+
+  /** Where deliveries go, as 16 hex digits of a SHA-256: changes when the destination does, tells nothing of it. */
+  get fingerprint(): string {
+    return createHash('sha256').update(this.destination()).digest('hex').slice(0, 16);
+  }
 
   /** Prepares one delivery (its body is made once) and returns its attempt, run until it passes or may not. */
   protected abstract prepare(delivery: Delivery): () => Promise<AttemptOutcome>;
@@ -149,7 +160,7 @@ export abstract class DeliveryQueue implements Notifier {
       if (outcome.ok) {
         if (this.failingNow) this.logger.info(`${this.label} delivers again`, { target: this.target() });
         this.failingNow = false;
-        this.ended({ channel: this.channel, event: delivery.event, outcome: 'delivered', attempts: made, suggestion: delivery.suggestion.id, at: new Date().toISOString(), instance: this.instance });
+        this.ended({ channel: this.channel, event: delivery.event, outcome: 'delivered', attempts: made, suggestion: delivery.suggestion.id, at: new Date().toISOString(), instance: this.instance, target: this.fingerprint });
         return true;
       }
       reason = outcome.reason;
@@ -163,7 +174,7 @@ export abstract class DeliveryQueue implements Notifier {
       this.logger.warn(`${this.label} delivery failed; a later reading sends it again`, { target: this.target(), event: delivery.event, suggestion: delivery.suggestion.id, reason });
     }
     this.failingNow = true;
-    this.ended({ channel: this.channel, event: delivery.event, outcome: 'failed', attempts: made, suggestion: delivery.suggestion.id, at: new Date().toISOString(), instance: this.instance, reason });
+    this.ended({ channel: this.channel, event: delivery.event, outcome: 'failed', attempts: made, suggestion: delivery.suggestion.id, at: new Date().toISOString(), instance: this.instance, target: this.fingerprint, reason });
     return false;
   }
 

@@ -99,6 +99,14 @@ export class EmailNotifier extends DeliveryQueue {
     return new URL(this.options.url).host;
   }
 
+  /** The server without its credentials, the sender and the recipients. */
+  protected destination(): string {
+    const server = new URL(this.options.url);
+    server.username = '';
+    server.password = '';
+    return JSON.stringify([server.href, this.options.from, [...this.options.to]]);
+  }
+
   describe(): Record<string, unknown> {
     return { server: this.target(), from: this.options.from, recipients: [...this.options.to] };
   }

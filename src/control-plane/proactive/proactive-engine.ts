@@ -121,7 +121,7 @@ export class ProactiveEngine {
    */
   async channels(): Promise<ChannelStatus[]> {
     const records = await this.channelStatus.read();
-    const configured = (notifier: WebhookNotifier | EmailNotifier) => ({ channel: notifier.channel, configured: true as const, minSeverity: notifier.minSeverity, ...notifier.describe(), ...ChannelStatusStore.of(records, notifier.channel) });
+    const configured = (notifier: WebhookNotifier | EmailNotifier) => ({ channel: notifier.channel, configured: true as const, minSeverity: notifier.minSeverity, ...notifier.describe(), ...ChannelStatusStore.of(records, notifier.channel, notifier.fingerprint) });
     return [
       this.options.webhook ? configured(this.options.webhook) : { channel: 'webhook', configured: false, howTo: 'Set PROACTIVE_WEBHOOK_URL (JSON, Slack) or PROACTIVE_WEBHOOK_FORMAT=pagerduty with PROACTIVE_PAGERDUTY_ROUTING_KEY' },
       this.options.email ? configured(this.options.email) : { channel: 'email', configured: false, howTo: 'Set PROACTIVE_EMAIL_TO, SMTP_URL and SMTP_FROM' },

@@ -103,6 +103,10 @@ export class WebhookNotifier extends DeliveryQueue {
     return webhookTarget(this.options.url);
   }
 
+  protected destination(): string {
+    return JSON.stringify([this.options.format, this.options.url, this.options.routingKey ?? null]);
+  }
+
   describe(): Record<string, unknown> {
     return { target: this.target(), format: this.options.format, ...(this.options.format === 'json' ? { signed: Boolean(this.options.secret) } : {}) };
   }
